@@ -1,1 +1,10 @@
-export {};
+export * from './document';
+export * from './events';
+export * from './hash';
+export * from './issues';
+export * from './json';
+export * from './node';
+export * from './signal';
+export * from './store';
+export * from './types';
+export { validateGraph } from './validate';

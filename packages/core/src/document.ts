@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { ISSUE_CODES, type Issue, type Result, toIssuePath } from './issues';
+
+/** The `format` tag every graph document carries. */
+export const GRAPH_FORMAT = 'loraflow.graph';
+/** The document version this core writes and runs. Older versions are migrated on load. */
+export const GRAPH_VERSION = 1;
+
+const idSchema = z.string().min(1, 'an id cannot be empty').max(200, 'an id is at most 200 characters');
+const jsonRecord = z.record(z.string(), z.unknown());
+
+/** zod schema of one node in a graph document. */
+export const GraphNodeSchema = z.object({
+  id: idSchema,
+  type: z.string().min(1, 'a node type cannot be empty'),
+  params: jsonRecord.optional(),
+  position: z.object({ x: z.number().finite(), y: z.number().finite() }).optional(),
+  label: z.string().optional(),
+});
+
+/** zod schema of one edge; the edges reaching one input, in document order, are that input's ordered list. */
+export const GraphEdgeSchema = z.object({
+  id: idSchema,
+  from: z.object({ node: idSchema, port: z.string().min(1) }),
+  to: z.object({ node: idSchema, port: z.string().min(1) }),
+  settings: jsonRecord.optional(),
+});
+
+/**
+ * zod schema of a graph document, version 1. It checks shape only; `validateGraph` checks meaning.
+ *
+ * @example
+ * const parsed = GraphDocumentSchema.safeParse(JSON.parse(text));
+ */
+export const GraphDocumentSchema = z.object({
+  format: z.literal(GRAPH_FORMAT),
+  version: z.literal(GRAPH_VERSION),
+  name: z.string().optional(),
+  meta: jsonRecord.optional(),
+  nodes: z.array(GraphNodeSchema),
+  edges: z.array(GraphEdgeSchema),
+});
+
+/** One node: an instance of a node type with its params and editor position. */
+export interface GraphNode {
+  id: string;
+  type: string;
+  params?: Record<string, unknown>;
+  position?: { x: number; y: number };
+  label?: string;
+}
+
+/** One connection from an output port to an input port, with per-connection settings (e.g. `{ scale: 0.8 }`). */
+export interface GraphEdge {
+  id: string;
+  from: { node: string; port: string };
+  to: { node: string; port: string };
+  settings?: Record<string, unknown>;
+}
+
+/**
+ * A graph document: plain, versioned JSON.
+ *
+ * @example
+ * const doc: GraphDocument = { format: 'loraflow.graph', version: 1, nodes: [], edges: [] };
+ */
+export interface GraphDocument {
+  format: typeof GRAPH_FORMAT;
+  version: typeof GRAPH_VERSION;
+  name?: string;
+  meta?: Record<string, unknown>;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+/**
+ * JSON Schema (draft 2020-12) of the graph document, for tools outside TypeScript (`loraflow schema`).
+ *
+ * @example
+ * writeFileSync('graph.schema.json', JSON.stringify(graphDocumentJsonSchema(), null, 2));
+ */
+export function graphDocumentJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(GraphDocumentSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://loraflow.dev/schema/graph-v1.json', title: 'loraflow graph document' };
+}
+
+/**
+ * A step that lifts a document from version `from` to `from + 1`. Hosts add steps when the format
+ * changes; `loadDocument` chains them.
+ *
+ * @example
+ * const v0to1: Migration = { from: 0, migrate: (d) => ({ ...d, version: 1, edges: d.links ?? [] }) };
+ */
+export interface Migration {
+  from: number;
+  migrate(doc: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** The migrations this core ships. Version 1 is the first published format, so there are none yet. */
+export const MIGRATIONS: readonly Migration[] = [];
+
+/**
+ * Loads a document of any known version: checks the format tag, runs migrations up to the current
+ * version, then checks the shape with zod. Never throws; unknown future versions are refused clearly.
+ *
+ * @example
+ * const r = loadDocument(JSON.parse(text));
+ * if (!r.ok) for (const i of r.issues) report(i.path, i.message);
+ */
+export function loadDocument(
+  input: unknown,
+  options: { migrations?: readonly Migration[] } = {},
+): Result<GraphDocument> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return fail([], ISSUE_CODES.invalidDocument, 'A graph document must be a JSON object.');
+  }
+  let doc = input as Record<string, unknown>;
+  if (doc.format !== GRAPH_FORMAT) {
+    return fail(
+      ['format'],
+      ISSUE_CODES.formatUnknown,
+      `This is not a loraflow graph: "format" must be "${GRAPH_FORMAT}".`,
+    );
+  }
+  if (typeof doc.version !== 'number' || !Number.isInteger(doc.version)) {
+    return fail(['version'], ISSUE_CODES.versionUnsupported, 'The document has no integer "version".');
+  }
+  if (doc.version > GRAPH_VERSION) {
+    return fail(
+      ['version'],
+      ISSUE_CODES.versionUnsupported,
+      `The document is version ${doc.version}, newer than this loraflow understands (up to ${GRAPH_VERSION}); upgrade loraflow to open it.`,
+    );
+  }
+  const migrations = [...MIGRATIONS, ...(options.migrations ?? [])];
+  while ((doc.version as number) < GRAPH_VERSION) {
+    const from = doc.version as number;
+    const step = migrations.find((m) => m.from === from);
+    if (!step) {
+      return fail(
+        ['version'],
+        ISSUE_CODES.versionUnsupported,
+        `No migration is known from document version ${from}.`,
+      );
+    }
+    try {
+      doc = step.migrate(doc);
+    } catch (error) {
+      return fail(
+        ['version'],
+        ISSUE_CODES.migrationFailed,
+        `Migrating the document from version ${from} failed: ${errorText(error)}.`,
+      );
+    }
+    if (doc === null || typeof doc !== 'object' || doc.version !== from + 1) {
+      return fail(
+        ['version'],
+        ISSUE_CODES.migrationFailed,
+        `The migration from version ${from} did not produce version ${from + 1}.`,
+      );
+    }
+  }
+  const parsed = GraphDocumentSchema.safeParse(doc);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => ({
+        path: toIssuePath(i.path),
+        code: ISSUE_CODES.invalidDocument,
+        message: describeZodIssue(i.path, i.message),
+      })),
+    };
+  }
+  return { ok: true, value: parsed.data as GraphDocument };
+}
+
+/** A readable sentence for a zod issue at a path. */
+export function describeZodIssue(path: readonly PropertyKey[], message: string): string {
+  const where = path.length === 0 ? 'The value' : `"${path.map(String).join('.')}"`;
+  return `${where}: ${message.replace(/\.$/, '')}.`;
+}
+
+function fail(path: (string | number)[], code: string, message: string): { ok: false; issues: Issue[] } {
+  return { ok: false, issues: [{ path, code, message }] };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/\.$/, '') : String(error);
+}

@@ -1,0 +1,74 @@
+/**
+ * A JSON value: what documents, params, cache entries and journal records are made of.
+ *
+ * @example
+ * const v: JsonValue = { scale: 0.8, tags: ['a', 'b'] };
+ */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * True when `value` is plain JSON (finite numbers, no functions, no class instances, no cycles).
+ *
+ * @example
+ * isJsonValue({ a: [1, 'x'] }); // true
+ * isJsonValue({ a: new Date() }); // false
+ */
+export function isJsonValue(value: unknown, seen: Set<object> = new Set()): value is JsonValue {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (seen.has(value)) return false;
+      seen.add(value);
+      let ok = true;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isJsonValue(item, seen)) ok = false;
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) ok = false;
+        else
+          for (const key in value)
+            if (!isJsonValue((value as Record<string, unknown>)[key], seen)) ok = false;
+      }
+      seen.delete(value);
+      return ok;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Freezes a value and everything reachable from it, so a consumer of a cached result cannot
+ * change what the next consumer sees. Returns the same value.
+ *
+ * @example
+ * const v = deepFreeze({ list: [1, 2] });
+ * Object.isFrozen(v.list); // true
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    if (Array.isArray(value)) for (const item of value) deepFreeze(item);
+    else for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/**
+ * A deep copy of a JSON value (the core cannot count on `structuredClone`: it compiles without DOM or Node types).
+ *
+ * @example
+ * const copy = cloneJson({ a: [1] });
+ */
+export function cloneJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = cloneJson((value as Record<string, unknown>)[key]);
+  return out as T;
+}

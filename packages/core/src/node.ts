@@ -1,0 +1,221 @@
+import type { z } from 'zod';
+import type { JsonValue } from './json';
+import type { HostAbortSignal } from './signal';
+import type { BlobRef } from './store';
+import type { PortType, TypeDefinition, TypeRegistry } from './types';
+import { createTypeRegistry } from './types';
+
+// Method-extraction keeps callbacks bivariant, so a definition with specific params fits a registry of any.
+type Bivariant<A, R> = { fn(arg: A): R }['fn'];
+
+/** How a node's result may be reused: always (`pure`), only within the same run (`run`), or not at all (`never`). */
+export type CachePolicy = 'pure' | 'run' | 'never';
+
+/**
+ * An input port. `multiple` takes an ordered list of connections, each with its own `settings`
+ * (validated by the `settings` schema); `max` caps the list.
+ *
+ * @example
+ * const loras: InputSpec = { type: { kind: 'lora' }, multiple: true, max: 5, settings: z.object({ scale: z.number() }) };
+ */
+export interface InputSpec<P = unknown> {
+  type: PortType | Bivariant<P, PortType>;
+  multiple?: boolean;
+  optional?: boolean;
+  max?: number;
+  settings?: z.ZodType;
+  label?: string;
+  description?: string;
+}
+
+/** An output port; its type may depend on params and on the types connected to the inputs. */
+export interface OutputSpec<P = unknown> {
+  type: PortType | Bivariant<{ params: P; inputTypes: Record<string, PortType[]> }, PortType>;
+  label?: string;
+  description?: string;
+}
+
+/** One connection's value on a `multiple` input. */
+export interface InputItem {
+  value: unknown;
+  settings: Record<string, unknown>;
+}
+
+/** What `run` receives for its inputs: a value per single input, a list of items per multiple input. */
+export type InputValues<I> = {
+  [K in keyof I]: I[K] extends { multiple: true }
+    ? InputItem[]
+    : I[K] extends { optional: true }
+      ? unknown | undefined
+      : unknown;
+};
+
+/** A logger for node code; every line is redacted before anyone sees it. */
+export interface NodeLogger {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+/** A side effect recorded in the journal: `intent` before `perform`, the result after. */
+export interface EffectSpec<T extends JsonValue> {
+  intent: JsonValue;
+  perform(): Promise<T>;
+  /** After a crash between intent and result: find what the first attempt created, or undefined to perform again. */
+  reconcile?(intent: JsonValue): Promise<T | undefined>;
+}
+
+/**
+ * What a node's `run` receives.
+ *
+ * @example
+ * async run(ctx) { ctx.progress(0.5, 'half way'); return { out: ctx.params.text }; }
+ */
+export interface NodeContext<P = unknown, I = Record<string, InputSpec>> {
+  nodeId: string;
+  runId: string;
+  key: string;
+  params: P;
+  inputs: InputValues<I>;
+  signal: HostAbortSignal;
+  progress(fraction: number, message?: string, detail?: Record<string, number>): void;
+  log: NodeLogger;
+  services: { get<T>(name: string): T; has(name: string): boolean };
+  blobs: {
+    put(bytes: Uint8Array, mime: string): Promise<BlobRef>;
+    get(ref: BlobRef): Promise<Uint8Array | undefined>;
+  };
+  effect<T extends JsonValue>(name: string, spec: EffectSpec<T>): Promise<T>;
+}
+
+/** A cost estimate for a node that will run. */
+export interface Estimate {
+  amount: number;
+  unit: string;
+  detail?: Record<string, number>;
+}
+
+/** A rule problem a definition's `validate` reports beyond its params schema. */
+export interface RuleProblem {
+  code: string;
+  message: string;
+  path?: (string | number)[];
+}
+
+/**
+ * A node type. Everything the engine needs is declared here; the engine never switches on `type`.
+ *
+ * @example
+ * const add = defineNode({ type: 'math.add', version: 1, params: z.object({}),
+ *   inputs: { a: { type: t.number() }, b: { type: t.number() } }, outputs: { sum: { type: t.number() } },
+ *   async run({ inputs }) { return { sum: (inputs.a as number) + (inputs.b as number) }; } });
+ */
+export interface NodeDefinition<
+  S extends z.ZodType = z.ZodType,
+  I extends Record<string, InputSpec<z.output<S>>> = Record<string, InputSpec<z.output<S>>>,
+  O extends Record<string, OutputSpec<z.output<S>>> = Record<string, OutputSpec<z.output<S>>>,
+> {
+  type: string;
+  version: number;
+  title?: string;
+  category?: string;
+  description?: string;
+  params: S;
+  inputs?: I;
+  outputs: O;
+  cache?: CachePolicy | Bivariant<z.output<S>, CachePolicy>;
+  sideEffects?: boolean;
+  resources?: string[] | Bivariant<z.output<S>, string[]>;
+  validate?: Bivariant<{ params: z.output<S>; inputTypes: Record<string, PortType[]> }, RuleProblem[]>;
+  estimate?: Bivariant<
+    { params: z.output<S>; inputs: Record<string, unknown> },
+    Promise<Estimate | undefined>
+  >;
+  run: Bivariant<NodeContext<z.output<S>, I>, Promise<{ [K in keyof O]: unknown }>>;
+}
+
+/** A node definition of any params and ports, as registries hold them. */
+export type AnyNodeDefinition = NodeDefinition<
+  z.ZodType,
+  Record<string, InputSpec>,
+  Record<string, OutputSpec>
+>;
+
+/**
+ * Declares a node type; an identity function that exists for type inference.
+ *
+ * @example
+ * export const text = defineNode({ type: 'text', version: 1, params: z.object({ value: z.string() }),
+ *   outputs: { text: { type: t.string() } }, async run(ctx) { return { text: ctx.params.value }; } });
+ */
+export function defineNode<
+  S extends z.ZodType,
+  I extends Record<string, InputSpec<z.output<S>>> = Record<never, InputSpec<z.output<S>>>,
+  O extends Record<string, OutputSpec<z.output<S>>> = Record<string, OutputSpec<z.output<S>>>,
+>(definition: NodeDefinition<S, I, O>): NodeDefinition<S, I, O> {
+  return definition;
+}
+
+/**
+ * A node pack: a named set of node types and the port type kinds they use.
+ *
+ * @example
+ * export const mathPack = definePack({ name: 'math', nodes: [add, constant] });
+ */
+export interface NodePack {
+  name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a pack holds definitions of unrelated param types
+  nodes: readonly NodeDefinition<any, any, any>[];
+  types?: readonly TypeDefinition[];
+}
+
+/** Declares a pack; an identity function that exists for type inference. */
+export function definePack<T extends NodePack>(pack: T): T {
+  return pack;
+}
+
+/** Node types and port types, looked up by name. */
+export interface NodeRegistry {
+  register(pack: NodePack): void;
+  get(type: string): AnyNodeDefinition | undefined;
+  nodes(): AnyNodeDefinition[];
+  packs(): NodePack[];
+  readonly types: TypeRegistry;
+}
+
+/**
+ * A registry of node packs. Registering a node type twice throws one actionable sentence.
+ *
+ * @example
+ * const registry = createRegistry(mathPack, loraPack);
+ * registry.get('math.add');
+ */
+export function createRegistry(...packs: NodePack[]): NodeRegistry {
+  const types = createTypeRegistry();
+  const byType = new Map<string, AnyNodeDefinition>();
+  const packList: NodePack[] = [];
+  const registry: NodeRegistry = {
+    types,
+    get: (type) => byType.get(type),
+    nodes: () => [...byType.values()],
+    packs: () => [...packList],
+    register(pack) {
+      for (const definition of pack.nodes) {
+        if (byType.has(definition.type) && byType.get(definition.type) !== definition) {
+          throw new Error(
+            `The node type "${definition.type}" from pack "${pack.name}" is already registered; rename one of them.`,
+          );
+        }
+        if (!Number.isInteger(definition.version) || definition.version < 1) {
+          throw new Error(`The node type "${definition.type}" needs an integer version of 1 or more.`);
+        }
+      }
+      for (const type of pack.types ?? []) types.register(type);
+      for (const definition of pack.nodes) byType.set(definition.type, definition as AnyNodeDefinition);
+      packList.push(pack);
+    },
+  };
+  for (const pack of packs) registry.register(pack);
+  return registry;
+}

@@ -1,0 +1,139 @@
+import { type HashFn, hashBytes, sha256Hex } from './hash';
+import { cloneJson, deepFreeze, type JsonValue } from './json';
+
+/**
+ * A reference to binary content stored beside JSON, addressed by its SHA-256.
+ *
+ * @example
+ * const ref: BlobRef = { $blob: 'e3b0c4...', mime: 'image/png', size: 1234 };
+ */
+export interface BlobRef {
+  $blob: string;
+  mime: string;
+  size: number;
+}
+
+/** True when a JSON value is a BlobRef. */
+export function isBlobRef(value: unknown): value is BlobRef {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.$blob === 'string' && typeof v.mime === 'string' && typeof v.size === 'number';
+}
+
+/**
+ * One cached node result. `effects` lists the journal effect names the run performed, so a side-effect
+ * node is reused only while every one of them is recorded as done.
+ *
+ * @example
+ * const entry: CacheEntry = { key, nodeType: 'math.add', typeVersion: 1, outputs: { sum: 3 }, createdAt: Date.now() };
+ */
+export interface CacheEntry {
+  key: string;
+  nodeType: string;
+  typeVersion: number;
+  outputs: Record<string, JsonValue>;
+  createdAt: number;
+  runId?: string;
+  provenance?: { nodeId: string; params: JsonValue; inputKeys: string[] };
+  effects?: string[];
+}
+
+/**
+ * Where node results live; values are JSON plus blobs. Entries handed out must be treated as
+ * immutable (the memory store freezes them).
+ *
+ * @example
+ * const engine = createEngine({ registry, cache: createMemoryStore() });
+ */
+export interface CacheStore {
+  get(key: string): Promise<CacheEntry | undefined>;
+  has(key: string): Promise<boolean>;
+  put(key: string, entry: CacheEntry): Promise<void>;
+  delete(key: string): Promise<void>;
+  putBlob(bytes: Uint8Array, mime: string): Promise<BlobRef>;
+  getBlob(hash: string): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * One journal record: a side effect's intent, written before the remote call, and its result after.
+ *
+ * @example
+ * const r: JournalRecord = { key: `${nodeKey}/create-model`, state: 'intent', intent: { name: 'x' }, at: 0, runId: 'r1' };
+ */
+export interface JournalRecord {
+  key: string;
+  state: 'intent' | 'done';
+  intent: JsonValue;
+  result?: JsonValue;
+  at: number;
+  runId: string;
+}
+
+/**
+ * The run journal. A record's key is `${nodeCacheKey}/${effectName}`, so a resumed or repeated run
+ * with the same inputs finds it. (Methods are named `*Record` so one object can be both a
+ * CacheStore and a Journal.)
+ *
+ * @example
+ * await journal.putRecord({ key, state: 'done', intent, result, at: Date.now(), runId });
+ */
+export interface Journal {
+  getRecord(key: string): Promise<JournalRecord | undefined>;
+  putRecord(record: JournalRecord): Promise<void>;
+  listRecords?(runId?: string): Promise<JournalRecord[]>;
+}
+
+/** The in-memory store: a CacheStore and a Journal in one object, plus a size for tests and hosts. */
+export interface MemoryStore extends CacheStore, Journal {
+  listRecords(runId?: string): Promise<JournalRecord[]>;
+  readonly size: { entries: number; blobs: number; records: number };
+  /** Synchronous lookup used by the engine's fast path; same answer as `get`. */
+  peek(key: string): CacheEntry | undefined;
+}
+
+/**
+ * An in-memory CacheStore and Journal. Entries and records are copied and deeply frozen on `put`,
+ * so neither the writer nor a reader can change what the next reader sees.
+ *
+ * @example
+ * const store = createMemoryStore();
+ * const engine = createEngine({ registry, cache: store, journal: store });
+ */
+export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore {
+  const hash = options.hash ?? sha256Hex;
+  const entries = new Map<string, CacheEntry>();
+  const blobs = new Map<string, Uint8Array>();
+  const records = new Map<string, JournalRecord>();
+  return {
+    peek: (key) => entries.get(key),
+    get: async (key) => entries.get(key),
+    has: async (key) => entries.has(key),
+    async put(key, entry) {
+      entries.set(key, deepFreeze(cloneJson(entry)));
+    },
+    async delete(key) {
+      entries.delete(key);
+    },
+    async putBlob(bytes, mime) {
+      const digest = hashBytes(hash, bytes);
+      if (!blobs.has(digest)) blobs.set(digest, bytes.slice());
+      return { $blob: digest, mime, size: bytes.byteLength };
+    },
+    async getBlob(digest) {
+      const bytes = blobs.get(digest);
+      // a copy: the stored bytes are content-addressed and must not change under their hash
+      return bytes ? bytes.slice() : undefined;
+    },
+    getRecord: async (key) => records.get(key),
+    async putRecord(record) {
+      records.set(record.key, deepFreeze(cloneJson(record)));
+    },
+    async listRecords(runId) {
+      const all = [...records.values()];
+      return runId === undefined ? all : all.filter((r) => r.runId === runId);
+    },
+    get size() {
+      return { entries: entries.size, blobs: blobs.size, records: records.size };
+    },
+  };
+}

@@ -1,0 +1,509 @@
+import {
+  describeZodIssue,
+  GRAPH_FORMAT,
+  GRAPH_VERSION,
+  type GraphEdge,
+  GraphEdgeSchema,
+  type GraphNode,
+  GraphNodeSchema,
+} from './document';
+import { ISSUE_CODES, type Issue, toIssuePath } from './issues';
+import type { AnyNodeDefinition, InputSpec, NodeRegistry } from './node';
+import { canConnect, type PortType } from './types';
+
+/** One node as the analysis sees it. */
+export interface AnalysedNode {
+  node: GraphNode;
+  index: number;
+  def: AnyNodeDefinition | undefined;
+  /** Parsed params (defaults applied) when they pass the schema. */
+  params: unknown;
+  paramsOk: boolean;
+  /** Per input port, the edges reaching it in document order. */
+  inputs: Map<string, GraphEdge[]>;
+  /** Upstream node ids (distinct). */
+  deps: string[];
+  /** Downstream node ids (distinct). */
+  dependents: string[];
+}
+
+/** What validation learns about a document, reused by planning. */
+export interface Analysis {
+  issues: Issue[];
+  nodes: Map<string, AnalysedNode>;
+  /** Topological order of the nodes outside cycles. */
+  order: string[];
+  hasCycle: boolean;
+}
+
+/**
+ * Validates a graph document against a registry and returns every problem at once, each with a JSON
+ * path, a stable code and a sentence. Never throws, whatever `doc` is.
+ *
+ * @example
+ * const { ok, issues } = validateGraph(JSON.parse(text), registry);
+ * for (const i of issues) console.log(i.path.join('.'), i.code, i.message);
+ */
+export function validateGraph(doc: unknown, registry: NodeRegistry): { ok: boolean; issues: Issue[] } {
+  const { issues } = analyseGraph(doc, registry);
+  return { ok: issues.length === 0, issues };
+}
+
+/** Validation plus the facts planning needs. Never throws. */
+export function analyseGraph(doc: unknown, registry: NodeRegistry): Analysis {
+  try {
+    return analyse(doc, registry);
+  } catch (error) {
+    // a definition's own code (a type function, a refinement) threw: report it rather than crash
+    return {
+      issues: [
+        {
+          path: [],
+          code: 'validation.internal',
+          message: `Validation stopped because a node definition threw: ${error instanceof Error ? error.message : String(error)}.`,
+        },
+      ],
+      nodes: new Map(),
+      order: [],
+      hasCycle: false,
+    };
+  }
+}
+
+function analyse(doc: unknown, registry: NodeRegistry): Analysis {
+  const issues: Issue[] = [];
+  const nodes = new Map<string, AnalysedNode>();
+  const result: Analysis = { issues, nodes, order: [], hasCycle: false };
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    issues.push({
+      path: [],
+      code: ISSUE_CODES.invalidDocument,
+      message: 'A graph document must be a JSON object.',
+    });
+    return result;
+  }
+  const d = doc as Record<string, unknown>;
+  if (d.format !== GRAPH_FORMAT) {
+    issues.push({
+      path: ['format'],
+      code: ISSUE_CODES.formatUnknown,
+      message: `"format" must be "${GRAPH_FORMAT}".`,
+    });
+  }
+  if (d.version !== GRAPH_VERSION) {
+    issues.push({
+      path: ['version'],
+      code: ISSUE_CODES.versionUnsupported,
+      message: `"version" must be ${GRAPH_VERSION}; load older documents with loadDocument, which migrates them.`,
+    });
+  }
+  if (d.name !== undefined && typeof d.name !== 'string') {
+    issues.push({ path: ['name'], code: ISSUE_CODES.invalidDocument, message: '"name" must be text.' });
+  }
+  if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta))) {
+    issues.push({ path: ['meta'], code: ISSUE_CODES.invalidDocument, message: '"meta" must be an object.' });
+  }
+  const rawNodes = Array.isArray(d.nodes) ? d.nodes : undefined;
+  const rawEdges = Array.isArray(d.edges) ? d.edges : undefined;
+  if (!rawNodes)
+    issues.push({ path: ['nodes'], code: ISSUE_CODES.invalidDocument, message: '"nodes" must be a list.' });
+  if (!rawEdges)
+    issues.push({ path: ['edges'], code: ISSUE_CODES.invalidDocument, message: '"edges" must be a list.' });
+
+  // Nodes: shape, duplicates, known type, params.
+  for (let i = 0; i < (rawNodes?.length ?? 0); i++) {
+    const raw = rawNodes![i];
+    const parsed = GraphNodeSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const zi of parsed.error.issues) {
+        issues.push({
+          path: ['nodes', i, ...toIssuePath(zi.path)],
+          code: ISSUE_CODES.invalidNode,
+          message: describeZodIssue(['nodes', i, ...zi.path], zi.message),
+        });
+      }
+      continue;
+    }
+    const node = raw as GraphNode;
+    if (nodes.has(node.id)) {
+      issues.push({
+        path: ['nodes', i, 'id'],
+        code: ISSUE_CODES.duplicateNodeId,
+        message: `Two nodes have the id "${node.id}" (nodes ${nodes.get(node.id)!.index} and ${i}); ids must be unique.`,
+        nodeId: node.id,
+      });
+      continue;
+    }
+    const def = registry.get(node.type);
+    const entry: AnalysedNode = {
+      node,
+      index: i,
+      def,
+      params: undefined,
+      paramsOk: false,
+      inputs: new Map(),
+      deps: [],
+      dependents: [],
+    };
+    nodes.set(node.id, entry);
+    if (!def) {
+      issues.push({
+        path: ['nodes', i, 'type'],
+        code: ISSUE_CODES.unknownType,
+        message: `Node "${node.id}" has type "${node.type}", which no registered node pack defines.`,
+        nodeId: node.id,
+      });
+      continue;
+    }
+    const p = def.params.safeParse(node.params ?? {});
+    if (p.success) {
+      entry.params = p.data;
+      entry.paramsOk = true;
+    } else {
+      for (const zi of p.error.issues) {
+        issues.push({
+          path: ['nodes', i, 'params', ...toIssuePath(zi.path)],
+          code: ISSUE_CODES.invalidParams,
+          message: `Node "${node.id}": ${zi.path.length > 0 ? `parameter "${zi.path.map(String).join('.')}"` : 'its parameters'}: ${zi.message.replace(/\.$/, '')}.`,
+          nodeId: node.id,
+        });
+      }
+    }
+  }
+
+  // Edges: shape, duplicates, dangling ends, unknown ports, connection counts.
+  const edgeIds = new Set<string>();
+  const edgeIndex = new Map<GraphEdge, number>();
+  for (let i = 0; i < (rawEdges?.length ?? 0); i++) {
+    const raw = rawEdges![i];
+    const parsed = GraphEdgeSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const zi of parsed.error.issues) {
+        issues.push({
+          path: ['edges', i, ...toIssuePath(zi.path)],
+          code: ISSUE_CODES.invalidEdge,
+          message: describeZodIssue(['edges', i, ...zi.path], zi.message),
+        });
+      }
+      continue;
+    }
+    const edge = raw as GraphEdge;
+    if (edgeIds.has(edge.id)) {
+      issues.push({
+        path: ['edges', i, 'id'],
+        code: ISSUE_CODES.duplicateEdgeId,
+        message: `Two edges have the id "${edge.id}"; ids must be unique.`,
+        edgeId: edge.id,
+      });
+      continue;
+    }
+    edgeIds.add(edge.id);
+    const from = nodes.get(edge.from.node);
+    const to = nodes.get(edge.to.node);
+    let ok = true;
+    for (const [end, target] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
+      if (!target) {
+        ok = false;
+        issues.push({
+          path: ['edges', i, end, 'node'],
+          code: ISSUE_CODES.danglingEdge,
+          message: `Edge "${edge.id}" ${end === 'from' ? 'starts at' : 'ends at'} node "${edge[end].node}", which is not in the graph.`,
+          edgeId: edge.id,
+        });
+      }
+    }
+    if (!from || !to) continue;
+    if (from.def && !Object.hasOwn(from.def.outputs, edge.from.port)) {
+      ok = false;
+      issues.push({
+        path: ['edges', i, 'from', 'port'],
+        code: ISSUE_CODES.unknownPort,
+        message: `Node "${from.node.id}" (${from.node.type}) has no output "${edge.from.port}"; its outputs are ${listNames(Object.keys(from.def.outputs))}.`,
+        edgeId: edge.id,
+        nodeId: from.node.id,
+      });
+    }
+    if (to.def && !Object.hasOwn(to.def.inputs ?? {}, edge.to.port)) {
+      ok = false;
+      issues.push({
+        path: ['edges', i, 'to', 'port'],
+        code: ISSUE_CODES.unknownPort,
+        message: `Node "${to.node.id}" (${to.node.type}) has no input "${edge.to.port}"; its inputs are ${listNames(Object.keys(to.def.inputs ?? {}))}.`,
+        edgeId: edge.id,
+        nodeId: to.node.id,
+      });
+    }
+    if (!ok || !from.def || !to.def) {
+      // keep the dependency even when ports are wrong, so cycles are still found
+      if (from.def === undefined || to.def === undefined) link(from, to);
+      continue;
+    }
+    edgeIndex.set(edge, i);
+    let list = to.inputs.get(edge.to.port);
+    if (!list) {
+      list = [];
+      to.inputs.set(edge.to.port, list);
+    }
+    list.push(edge);
+    link(from, to);
+    const spec = to.def.inputs![edge.to.port]!;
+    if (spec.settings) {
+      const s = safeParse(spec.settings, edge.settings ?? {});
+      if (!s.ok) {
+        for (const zi of s.issues) {
+          issues.push({
+            path: ['edges', i, 'settings', ...zi.path],
+            code: ISSUE_CODES.invalidSettings,
+            message: `Edge "${edge.id}" into "${to.node.id}.${edge.to.port}": ${zi.path.length > 0 ? `setting "${zi.path.join('.')}"` : 'its settings'}: ${zi.message}.`,
+            edgeId: edge.id,
+            nodeId: to.node.id,
+          });
+        }
+      }
+    }
+  }
+
+  // Connection counts and required inputs.
+  for (const entry of nodes.values()) {
+    if (!entry.def) continue;
+    const inputs = entry.def.inputs ?? {};
+    for (const port of Object.keys(inputs)) {
+      const spec = inputs[port]!;
+      const edges = entry.inputs.get(port) ?? [];
+      if (edges.length === 0 && !spec.optional) {
+        issues.push({
+          path: ['nodes', entry.index],
+          code: ISSUE_CODES.missingInput,
+          message: `Node "${entry.node.id}" needs a connection to its input "${spec.label ?? port}".`,
+          nodeId: entry.node.id,
+        });
+      }
+      if (!spec.multiple && edges.length > 1) {
+        for (const extra of edges.slice(1)) {
+          issues.push({
+            path: ['edges', edgeIndex.get(extra)!],
+            code: ISSUE_CODES.tooManyConnections,
+            message: `Input "${spec.label ?? port}" of node "${entry.node.id}" takes one connection but has ${edges.length}.`,
+            edgeId: extra.id,
+            nodeId: entry.node.id,
+          });
+        }
+      }
+      if (spec.multiple && spec.max !== undefined && edges.length > spec.max) {
+        for (const extra of edges.slice(spec.max)) {
+          issues.push({
+            path: ['edges', edgeIndex.get(extra)!],
+            code: ISSUE_CODES.tooManyConnections,
+            message: `Input "${spec.label ?? port}" of node "${entry.node.id}" takes at most ${spec.max} connections but has ${edges.length}.`,
+            edgeId: extra.id,
+            nodeId: entry.node.id,
+          });
+        }
+      }
+    }
+  }
+
+  // Order and cycles.
+  const { order, cycles } = topoSort(nodes);
+  result.order = order;
+  result.hasCycle = cycles.length > 0;
+  for (const cycle of cycles) {
+    const first = nodes.get(cycle[0]!)!;
+    issues.push({
+      path: ['nodes', first.index],
+      code: ISSUE_CODES.cycle,
+      message: `The graph has a cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}; a node cannot depend on its own output.`,
+      nodeId: first.node.id,
+    });
+  }
+
+  // Types, in topological order so output types can depend on the input types.
+  const outputTypes = new Map<string, Record<string, PortType> | undefined>();
+  for (const id of order) {
+    const entry = nodes.get(id)!;
+    if (!entry.def || !entry.paramsOk) {
+      outputTypes.set(id, undefined);
+      continue;
+    }
+    const inputTypes: Record<string, PortType[]> = {};
+    const inputs = entry.def.inputs ?? {};
+    for (const port of Object.keys(inputs)) {
+      const spec = inputs[port]!;
+      const toType = resolveInputType(spec, entry.params);
+      const connected: PortType[] = [];
+      for (const edge of entry.inputs.get(port) ?? []) {
+        const fromType = outputTypes.get(edge.from.node)?.[edge.from.port];
+        if (!fromType) continue;
+        connected.push(fromType);
+        const verdict = canConnect(fromType, toType, registry.types);
+        if (!verdict.ok) {
+          issues.push({
+            path: ['edges', edgeIndex.get(edge)!],
+            code: verdict.code,
+            message: `Edge "${edge.id}" (${edge.from.node}.${edge.from.port} → ${edge.to.node}.${edge.to.port}): ${verdict.reason}`,
+            edgeId: edge.id,
+            nodeId: entry.node.id,
+          });
+        }
+      }
+      inputTypes[port] = connected;
+    }
+    const outs: Record<string, PortType> = {};
+    for (const port of Object.keys(entry.def.outputs)) {
+      const spec = entry.def.outputs[port]!;
+      outs[port] =
+        typeof spec.type === 'function' ? spec.type({ params: entry.params, inputTypes }) : spec.type;
+    }
+    outputTypes.set(id, outs);
+    if (entry.def.validate) {
+      for (const problem of entry.def.validate({ params: entry.params, inputTypes })) {
+        issues.push({
+          path: ['nodes', entry.index, ...(problem.path ?? [])],
+          code: problem.code || ISSUE_CODES.nodeRule,
+          message: `Node "${entry.node.id}": ${problem.message}`,
+          nodeId: entry.node.id,
+        });
+      }
+    }
+  }
+  return result;
+}
+
+/** An input's declared type for the given (parsed) params. */
+export function resolveInputType(spec: InputSpec, params: unknown): PortType {
+  return typeof spec.type === 'function' ? spec.type(params) : spec.type;
+}
+
+function link(from: AnalysedNode, to: AnalysedNode): void {
+  // deps stay distinct: a node wired twice to the same upstream waits for it once
+  if (!to.deps.includes(from.node.id)) {
+    to.deps.push(from.node.id);
+    from.dependents.push(to.node.id);
+  }
+}
+
+function listNames(names: string[]): string {
+  return names.length === 0 ? 'none' : names.map((n) => `"${n}"`).join(', ');
+}
+
+function safeParse(
+  schema: {
+    safeParse(v: unknown): {
+      success: boolean;
+      error?: { issues: { path: PropertyKey[]; message: string }[] };
+    };
+  },
+  value: unknown,
+): { ok: true } | { ok: false; issues: { path: (string | number)[]; message: string }[] } {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true };
+  return {
+    ok: false,
+    issues: (r.error?.issues ?? []).map((i) => ({
+      path: toIssuePath(i.path),
+      message: i.message.replace(/\.$/, ''),
+    })),
+  };
+}
+
+/** Kahn's algorithm; nodes left over are in or behind cycles, which are then listed one per strongly connected component. */
+function topoSort(nodes: Map<string, AnalysedNode>): { order: string[]; cycles: string[][] } {
+  const indegree = new Map<string, number>();
+  for (const [id, n] of nodes) indegree.set(id, n.deps.length);
+  const order: string[] = [];
+  for (const [id, deg] of indegree) if (deg === 0) order.push(id);
+  for (let head = 0; head < order.length; head++) {
+    for (const next of nodes.get(order[head]!)!.dependents) {
+      const deg = indegree.get(next)! - 1;
+      indegree.set(next, deg);
+      if (deg === 0) order.push(next);
+    }
+  }
+  if (order.length === nodes.size) return { order, cycles: [] };
+  const placed = new Set(order);
+  const rest = [...nodes.keys()].filter((id) => !placed.has(id));
+  return { order, cycles: findCycles(rest, nodes) };
+}
+
+/** Iterative Tarjan over the leftover nodes, then one concrete cycle path per component. */
+function findCycles(ids: string[], nodes: Map<string, AnalysedNode>): string[][] {
+  const inRest = new Set(ids);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    const work: Array<{ id: string; i: number }> = [{ id: root, i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const frame = work[work.length - 1]!;
+      const succ = nodes.get(frame.id)!.dependents;
+      if (frame.i < succ.length) {
+        const next = succ[frame.i++]!;
+        if (!inRest.has(next)) continue;
+        if (!index.has(next)) {
+          index.set(next, counter);
+          low.set(next, counter++);
+          stack.push(next);
+          onStack.add(next);
+          work.push({ id: next, i: 0 });
+        } else if (onStack.has(next)) {
+          low.set(frame.id, Math.min(low.get(frame.id)!, index.get(next)!));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id)!, low.get(frame.id)!));
+      if (low.get(frame.id) === index.get(frame.id)) {
+        const component: string[] = [];
+        let member: string;
+        do {
+          member = stack.pop()!;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.id);
+        const selfLoop = component.length === 1 && nodes.get(member)!.dependents.includes(member);
+        if (component.length > 1 || selfLoop) components.push(component);
+      }
+    }
+  }
+  return components.map((c) => cyclePath(c, nodes));
+}
+
+/** A shortest cycle through the component's first member (breadth-first inside the component). */
+function cyclePath(component: string[], nodes: Map<string, AnalysedNode>): string[] {
+  const members = new Set(component);
+  const start = [...component].sort()[0]!;
+  const parent = new Map<string, string>();
+  const queue = [start];
+  for (let head = 0; head < queue.length; head++) {
+    const id = queue[head]!;
+    for (const next of nodes.get(id)!.dependents) {
+      if (!members.has(next)) continue;
+      if (next === start) {
+        const path = [id];
+        let cur = id;
+        while (cur !== start) {
+          cur = parent.get(cur)!;
+          path.push(cur);
+        }
+        return path.reverse();
+      }
+      if (!parent.has(next) && next !== start) {
+        parent.set(next, id);
+        queue.push(next);
+      }
+    }
+  }
+  return component;
+}
