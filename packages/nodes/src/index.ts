@@ -1,1 +1,3 @@
-export {};
+export * from './families';
+export { KINDS, type PortTypeLike, portAccepts, portTypeLabel } from './port-rules';
+export * from './types';
