@@ -1,0 +1,7 @@
+/**
+ * Node-only parts of the runtime, apart so that browser bundles of `@loraflow/runtime` never see `node:fs`.
+ *
+ * @example
+ * import { createFileStore } from '@loraflow/runtime/node';
+ */
+export { createFileStore, type FileStoreOptions } from './store/file';

@@ -1,0 +1,272 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
+import {
+  blobHashSchema,
+  cacheEntrySchema,
+  journalRecordSchema,
+  runEventSchema,
+  runIdSchema,
+  runRecordSchema,
+} from './schemas';
+import type { RunRecord, RuntimeStore, StoreProblem } from './types';
+
+/** Options of {@link createFileStore}. */
+export interface FileStoreOptions {
+  /** The directory the store lives in; created when missing. */
+  dir: string;
+  /** Told about every torn or corrupt file met on reading; the file is then treated as absent. */
+  onProblem?: (problem: StoreProblem) => void;
+  /** fsync every write and its directory (default true). Turn off only for throwaway stores: a crash may then lose writes. */
+  durable?: boolean;
+}
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * A {@link RuntimeStore} on the file system, for Node. Every entry, journal record and run record is one file written
+ * atomically (temporary file, fsync, rename, fsync of the directory), so a process killed at any moment leaves each
+ * entry either absent or whole. Blobs are content-addressed (`blobs/ab/<sha256>`) and verified on reading. A torn or
+ * corrupt file left by an older crash is reported through `onProblem` and read as absent, never thrown.
+ *
+ * @example
+ * import { createFileStore } from '@loraflow/runtime/node';
+ * const store = createFileStore({ dir: '.loraflow', onProblem: (p) => report(p.message) });
+ * const runtime = createRuntime({ registry, store });
+ */
+export function createFileStore(options: FileStoreOptions): RuntimeStore {
+  const root = options.dir;
+  const durable = options.durable ?? true;
+  const report = options.onProblem ?? (() => {});
+  const knownDirs = new Set<string>();
+
+  async function syncDir(dir: string): Promise<void> {
+    if (!durable) return;
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } catch (error) {
+      // Some platforms (Windows) refuse to fsync a directory; the rename is still atomic there.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function ensureDir(dir: string): Promise<void> {
+    if (knownDirs.has(dir)) return;
+    const created = await mkdir(dir, { recursive: true });
+    // A new directory is itself an entry of its parent: make it durable before files inside it count on it.
+    if (created !== undefined) {
+      let at = dir;
+      while (at !== root && at.length >= created.length) {
+        await syncDir(dirname(at));
+        at = dirname(at);
+      }
+    }
+    knownDirs.add(dir);
+  }
+
+  async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+    const dir = dirname(file);
+    await ensureDir(dir);
+    const temp = `${file}.${randomUUID()}.tmp`;
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      if (durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(temp, file);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await syncDir(dir);
+  }
+
+  async function readJson<T>(
+    file: string,
+    schema: { safeParse(v: unknown): { success: true; data: unknown } | { success: false } },
+    check?: (value: T) => boolean,
+  ): Promise<T | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      report({
+        code: 'store.corrupt_record',
+        message: `The file is not whole JSON (a torn write?); it is ignored.`,
+        where: rel(file),
+      });
+      return undefined;
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success || (check && !check(result.data as T))) {
+      report({
+        code: 'store.corrupt_record',
+        message: `The file does not hold the record it should; it is ignored.`,
+        where: rel(file),
+      });
+      return undefined;
+    }
+    return result.data as T;
+  }
+
+  const rel = (file: string) =>
+    file
+      .slice(root.length + 1)
+      .split('\\')
+      .join('/');
+  const fanned = (kind: string, name: string, ext: string) =>
+    join(root, kind, name.slice(0, 2), `${name}${ext}`);
+  const entryFile = (key: string) => fanned('cache', sha256(key), '.json');
+  const journalFile = (key: string) => fanned('journal', sha256(key), '.json');
+  const blobFile = (hash: string) => fanned('blobs', hash, '');
+  const runFile = (runId: string) => join(root, 'runs', `${runIdSchema.parse(runId)}.json`);
+  const eventsFile = (runId: string) => join(root, 'events', `${runIdSchema.parse(runId)}.ndjson`);
+
+  async function filesUnder(dir: string): Promise<string[]> {
+    try {
+      const found = await readdir(dir, { recursive: true, withFileTypes: true });
+      return found
+        .filter((d) => d.isFile() && !d.name.endsWith('.tmp'))
+        .map((d) => join(d.parentPath, d.name));
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
+  return {
+    async get(key) {
+      return readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key);
+    },
+    async has(key) {
+      return (
+        (await readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key)) !== undefined
+      );
+    },
+    async put(key, entry) {
+      if (entry.key !== key)
+        throw new Error(`cache.put: the entry's key "${entry.key}" differs from "${key}".`);
+      await writeAtomic(entryFile(key), JSON.stringify(cacheEntrySchema.parse(entry)));
+    },
+    async delete(key) {
+      await rm(entryFile(key), { force: true });
+    },
+    async putBlob(bytes, mime): Promise<BlobRef> {
+      const hash = sha256(bytes);
+      const file = blobFile(hash);
+      const existing = await stat(file).catch(() => undefined);
+      if (existing?.size !== bytes.byteLength) await writeAtomic(file, bytes);
+      return { $blob: hash, mime, size: bytes.byteLength };
+    },
+    async getBlob(hash) {
+      if (!blobHashSchema.safeParse(hash).success) return undefined;
+      const file = blobFile(hash);
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(file));
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+      if (sha256(bytes) !== hash) {
+        report({
+          code: 'store.corrupt_blob',
+          message: 'The blob does not match its hash; it is ignored.',
+          where: rel(file),
+        });
+        return undefined;
+      }
+      return bytes;
+    },
+    async getRecord(key) {
+      return readJson<JournalRecord>(journalFile(key), journalRecordSchema, (r) => r.key === key);
+    },
+    async putRecord(record) {
+      await writeAtomic(journalFile(record.key), JSON.stringify(journalRecordSchema.parse(record)));
+    },
+    async listRecords(runId) {
+      const records: JournalRecord[] = [];
+      for (const file of await filesUnder(join(root, 'journal'))) {
+        const record = await readJson<JournalRecord>(file, journalRecordSchema);
+        if (record && (runId === undefined || record.runId === runId)) records.push(record);
+      }
+      return records.sort((a, b) => a.at - b.at);
+    },
+    async putRun(record) {
+      await writeAtomic(runFile(record.runId), JSON.stringify(runRecordSchema.parse(record)));
+    },
+    async getRun(runId) {
+      if (!runIdSchema.safeParse(runId).success) return undefined;
+      return readJson<RunRecord>(runFile(runId), runRecordSchema, (r) => r.runId === runId);
+    },
+    async listRuns(o) {
+      const records: RunRecord[] = [];
+      for (const file of await filesUnder(join(root, 'runs'))) {
+        const record = await readJson<RunRecord>(file, runRecordSchema);
+        if (record) records.push(record);
+      }
+      records.sort((a, b) => b.createdAt - a.createdAt);
+      return o?.limit === undefined ? records : records.slice(0, o.limit);
+    },
+    async appendEvents(runId, events) {
+      if (events.length === 0) return;
+      const file = eventsFile(runId);
+      await ensureDir(dirname(file));
+      // Leading newline: a line torn by a crash can never swallow the first event appended after it.
+      await appendFile(file, `\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
+    },
+    async getEvents(runId, o) {
+      if (!runIdSchema.safeParse(runId).success) return [];
+      let text: string;
+      try {
+        text = await readFile(eventsFile(runId), 'utf8');
+      } catch (error) {
+        if (isMissing(error)) return [];
+        throw error;
+      }
+      const after = o?.after ?? Number.NEGATIVE_INFINITY;
+      const events: RunEvent[] = [];
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          parsed = undefined;
+        }
+        const result = runEventSchema.safeParse(parsed);
+        if (!result.success || result.data.runId !== runId) {
+          report({
+            code: 'store.corrupt_event',
+            message: 'An event line is torn or foreign; it is skipped.',
+            where: rel(eventsFile(runId)),
+          });
+          continue;
+        }
+        if (result.data.seq > after) events.push(result.data as RunEvent);
+      }
+      return events;
+    },
+    async close() {},
+  };
+}

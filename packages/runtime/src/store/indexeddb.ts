@@ -1,0 +1,158 @@
+import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
+import { sha256Hex } from './hash';
+import { cacheEntrySchema, journalRecordSchema, runEventSchema, runRecordSchema } from './schemas';
+import type { RunRecord, RuntimeStore, StoreProblem } from './types';
+
+interface LoraflowDB extends DBSchema {
+  cache: { key: string; value: CacheEntry };
+  blobs: { key: string; value: { hash: string; bytes: Uint8Array } };
+  journal: { key: string; value: JournalRecord; indexes: { runId: string } };
+  runs: { key: string; value: RunRecord; indexes: { createdAt: number } };
+  events: { key: [string, number]; value: RunEvent; indexes: { runId: string } };
+}
+
+/** Options of {@link createIndexedDbStore}. */
+export interface IndexedDbStoreOptions {
+  /** The database name (default `loraflow`). */
+  name?: string;
+  /** Told about every record that does not read back as what it should be; it is then treated as absent. */
+  onProblem?: (problem: StoreProblem) => void;
+}
+
+/**
+ * A {@link RuntimeStore} in the browser's IndexedDB: the cache, blobs, journal and run history of a runtime that runs
+ * in a tab survive a reload. Each write is one IndexedDB transaction, so it lands whole or not at all.
+ *
+ * @example
+ * const store = createIndexedDbStore({ name: 'my-app-loraflow' });
+ * const runtime = createRuntime({ registry, store });
+ */
+export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): RuntimeStore {
+  // idb reaches the global factory itself; tests install one with `fake-indexeddb/auto`.
+  if (typeof globalThis.indexedDB === 'undefined')
+    throw new Error(
+      'createIndexedDbStore: no IndexedDB in this environment; use createMemoryStore or, in Node, createFileStore.',
+    );
+  const report = options.onProblem ?? (() => {});
+  let opened: Promise<IDBPDatabase<LoraflowDB>> | undefined;
+  const db = () => {
+    opened ??= openDB<LoraflowDB>(options.name ?? 'loraflow', 1, {
+      upgrade(database) {
+        database.createObjectStore('cache');
+        database.createObjectStore('blobs', { keyPath: 'hash' });
+        database.createObjectStore('journal', { keyPath: 'key' }).createIndex('runId', 'runId');
+        database.createObjectStore('runs', { keyPath: 'runId' }).createIndex('createdAt', 'createdAt');
+        database.createObjectStore('events', { keyPath: ['runId', 'seq'] }).createIndex('runId', 'runId');
+      },
+    });
+    return opened;
+  };
+
+  function checked<T>(
+    value: unknown,
+    schema: { safeParse(v: unknown): { success: boolean } },
+    where: string,
+  ): T | undefined {
+    if (value === undefined) return undefined;
+    if (schema.safeParse(value).success) return value as T;
+    report({
+      code: 'store.corrupt_record',
+      message: 'The record does not hold what it should; it is ignored.',
+      where,
+    });
+    return undefined;
+  }
+
+  return {
+    async get(key) {
+      return checked<CacheEntry>(await (await db()).get('cache', key), cacheEntrySchema, `cache/${key}`);
+    },
+    async has(key) {
+      return (await (await db()).getKey('cache', key)) !== undefined;
+    },
+    async put(key, entry) {
+      await (await db()).put('cache', cacheEntrySchema.parse(entry) as CacheEntry, key);
+    },
+    async delete(key) {
+      await (await db()).delete('cache', key);
+    },
+    async putBlob(bytes, mime): Promise<BlobRef> {
+      const hash = await sha256Hex(bytes);
+      const database = await db();
+      if ((await database.getKey('blobs', hash)) === undefined)
+        await database.put('blobs', { hash, bytes: bytes.slice() });
+      return { $blob: hash, mime, size: bytes.byteLength };
+    },
+    async getBlob(hash) {
+      const found = await (await db()).get('blobs', hash);
+      if (!found) return undefined;
+      const bytes = new Uint8Array(found.bytes);
+      if ((await sha256Hex(bytes)) !== hash) {
+        report({
+          code: 'store.corrupt_blob',
+          message: 'The blob does not match its hash; it is ignored.',
+          where: `blobs/${hash}`,
+        });
+        return undefined;
+      }
+      return bytes;
+    },
+    async getRecord(key) {
+      return checked<JournalRecord>(
+        await (await db()).get('journal', key),
+        journalRecordSchema,
+        `journal/${key}`,
+      );
+    },
+    async putRecord(record) {
+      await (await db()).put('journal', journalRecordSchema.parse(record) as JournalRecord);
+    },
+    async listRecords(runId) {
+      const database = await db();
+      const all =
+        runId === undefined
+          ? await database.getAll('journal')
+          : await database.getAllFromIndex('journal', 'runId', runId);
+      return all
+        .filter((r) => checked<JournalRecord>(r, journalRecordSchema, `journal/${r.key}`) !== undefined)
+        .sort((a, b) => a.at - b.at);
+    },
+    async putRun(record) {
+      await (await db()).put('runs', runRecordSchema.parse(record) as RunRecord);
+    },
+    async getRun(runId) {
+      return checked<RunRecord>(await (await db()).get('runs', runId), runRecordSchema, `runs/${runId}`);
+    },
+    async listRuns(o) {
+      const database = await db();
+      const records: RunRecord[] = [];
+      let cursor = await database.transaction('runs').store.index('createdAt').openCursor(null, 'prev');
+      while (cursor && (o?.limit === undefined || records.length < o.limit)) {
+        const record = checked<RunRecord>(cursor.value, runRecordSchema, `runs/${cursor.primaryKey}`);
+        if (record) records.push(record);
+        cursor = await cursor.continue();
+      }
+      return records;
+    },
+    async appendEvents(_runId, events) {
+      if (events.length === 0) return;
+      const tx = (await db()).transaction('events', 'readwrite');
+      await Promise.all([...events.map((e) => tx.store.put(e)), tx.done]);
+    },
+    async getEvents(runId, o) {
+      const after = o?.after ?? Number.NEGATIVE_INFINITY;
+      const all = await (await db()).getAllFromIndex('events', 'runId', runId);
+      return all
+        .filter(
+          (e) =>
+            e.seq > after && checked<RunEvent>(e, runEventSchema, `events/${runId}/${e.seq}`) !== undefined,
+        )
+        .sort((a, b) => a.seq - b.seq);
+    },
+    async close() {
+      if (opened) (await opened).close();
+      opened = undefined;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+// What a store reads back is input like any other: a torn or foreign file must fail here, not later.
+const json: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+
+export const cacheEntrySchema = z.object({
+  key: z.string(),
+  nodeType: z.string(),
+  typeVersion: z.number(),
+  outputs: z.record(z.string(), json),
+  createdAt: z.number(),
+  runId: z.string().optional(),
+  provenance: z.object({ nodeId: z.string(), params: json, inputKeys: z.array(z.string()) }).optional(),
+  effects: z.array(z.string()).optional(),
+});
+
+export const journalRecordSchema = z.object({
+  key: z.string(),
+  state: z.enum(['intent', 'done']),
+  intent: json,
+  result: json.optional(),
+  at: z.number(),
+  runId: z.string(),
+});
+
+const outcomeSchema = z.object({
+  status: z.enum(['queued', 'running', 'succeeded', 'cached', 'failed', 'skipped', 'cancelled']),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+});
+
+export const runRecordSchema = z.object({
+  runId: z.string(),
+  doc: z.looseObject({
+    format: z.literal('loraflow.graph'),
+    version: z.literal(1),
+    nodes: z.array(json),
+    edges: z.array(json),
+  }),
+  targets: z.array(z.string()).optional(),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  finishedAt: z.number().optional(),
+  attempts: z.number().int(),
+  nodes: z.record(z.string(), outcomeSchema),
+  lastSeq: z.number().int(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+export const runEventSchema = z.looseObject({
+  seq: z.number().int(),
+  runId: z.string(),
+  at: z.number(),
+  type: z.string(),
+});
+
+/** Run ids become file and URL segments: a conservative alphabet keeps them from ever naming something else. */
+export const runIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'a run id is 1-128 letters, digits, _ or -');
+
+/** A blob's name is its sha256 in hex. */
+export const blobHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a blob hash is 64 lowercase hex digits');

@@ -1,0 +1,66 @@
+import type { CacheStore, GraphDocument, Journal, JournalRecord, RunEvent } from '../contract';
+
+/** Where a run stands. `interrupted` is a run whose process stopped before it finished: `resume` picks it up. */
+export type RunRecordStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/** What happened to one node in a run, as the run record keeps it. */
+export interface NodeRecord {
+  status: 'queued' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+  error?: { code: string; message: string };
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/**
+ * One run as the store keeps it: the document it ran, what it targeted, its status, each node's outcome and the
+ * sequence number of its last event (events themselves are kept apart, see {@link RuntimeStore.getEvents}).
+ *
+ * @example
+ * const record = await store.getRun(runId);
+ * if (record?.status === 'interrupted') await runtime.resume(runId);
+ */
+export interface RunRecord {
+  runId: string;
+  doc: GraphDocument;
+  targets?: string[];
+  status: RunRecordStatus;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  /** How many times this run was started: 1, plus one per `resume`. */
+  attempts: number;
+  nodes: Record<string, NodeRecord>;
+  lastSeq: number;
+  error?: { code: string; message: string };
+}
+
+/** A problem a store found in what it had kept (a torn or corrupt file): it is treated as absent and reported here. */
+export interface StoreProblem {
+  code: 'store.corrupt_record' | 'store.corrupt_blob' | 'store.corrupt_event';
+  message: string;
+  /** Where, inside the store (a relative path for the file store, `objectStore/key` for IndexedDB). */
+  where: string;
+}
+
+/**
+ * Everything a runtime keeps, in one object per backend: the cache (entries and content-addressed blobs), the journal
+ * of side effects (core names its methods `*Record`, so one object is both), and the run history with each run's
+ * event log for replay. Pass it as both `cache` and `journal` to core's engine.
+ *
+ * @example
+ * const store = createMemoryStore();
+ * await store.put(entry.key, entry);
+ * const recent = await store.listRuns({ limit: 10 });
+ */
+export interface RuntimeStore extends CacheStore, Journal {
+  listRecords(runId?: string): Promise<JournalRecord[]>;
+  putRun(record: RunRecord): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(o?: { limit?: number }): Promise<RunRecord[]>;
+  appendEvents(runId: string, events: readonly RunEvent[]): Promise<void>;
+  /** The run's events in order, those with `seq > after` when given. */
+  getEvents(runId: string, o?: { after?: number }): Promise<RunEvent[]>;
+  /** Releases what the backend holds open (a database connection); the store is unusable afterwards. */
+  close(): Promise<void>;
+}
