@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+const idLike = z.union([z.number(), z.string()]).transform(String);
+const urlList = z
+  .array(z.string())
+  .nullish()
+  .transform((v) => v ?? []);
+
+/** Any ModelsLab image answer: `success`, `processing`, `error`/`failed` (text2img and fetch share it). */
+export const imageResponseSchema = z.looseObject({
+  status: z.string(),
+  id: idLike.optional(),
+  eta: z.union([z.number(), z.string()]).optional(),
+  output: urlList,
+  proxy_links: urlList,
+  future_links: urlList,
+  fetch_result: z.string().optional(),
+  generationTime: z.number().optional(),
+  message: z.string().optional(),
+  messege: z.string().optional(),
+  meta: z.record(z.string(), z.unknown()).optional(),
+  nsfw_content_detected: z.boolean().optional(),
+});
+
+/** A finished generation: the image URLs. */
+export interface ModelsLabSuccess {
+  status: 'success';
+  id: string | undefined;
+  output: string[];
+  generationTimeS: number | undefined;
+  meta: Record<string, unknown> | undefined;
+}
+
+/** A queued generation: poll {@link ModelsLabClient.fetch} with `id` after `etaMs`. */
+export interface ModelsLabProcessing {
+  status: 'processing';
+  id: string;
+  etaMs: number | undefined;
+  fetchResult: string | undefined;
+  futureLinks: string[];
+  message: string | undefined;
+}
+
+/** What text2img and fetch return once errors are thrown. */
+export type ModelsLabImageResult = ModelsLabSuccess | ModelsLabProcessing;
+
+/** v3 answers spell `message` as `messege`; both are read. */
+export const v3ResponseSchema = z.looseObject({
+  status: z.string(),
+  message: z.string().optional(),
+  messege: z.string().optional(),
+  data: z.unknown().optional(),
+  training_id: idLike.optional(),
+  link: z.string().optional(),
+  training_status: z.string().optional(),
+  model_training_status: z.string().optional(),
+});
+
+/** The v3 training stages, in order; `model_ready` is the terminal success. */
+export const TRAINING_STAGES = [
+  'deploying_gpu',
+  'training_started',
+  'training_success',
+  'trained_model_compressing',
+  'trained_model_uploading',
+  'trained_model_uploaded',
+  'deploying_model',
+  'model_ready',
+] as const;
+
+/** A training's state as `fine_tune_status` reports it. */
+export interface ModelsLabTrainingStatus {
+  /** The stage (`deploying_gpu` … `model_ready`), or whatever unknown stage the vendor sent. */
+  stage: string;
+  /** Index of `stage` in {@link TRAINING_STAGES}, or -1 when unknown. */
+  stageIndex: number;
+  /** True at `model_ready`. */
+  done: boolean;
+  /** The vendor's progress log, when sent. */
+  log: string | undefined;
+}

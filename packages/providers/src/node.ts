@@ -1,0 +1,1 @@
+export { createNodeFetch, defaultFetch, type NodeTransportOptions } from './transport.node';

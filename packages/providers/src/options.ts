@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { FetchLike } from './http';
+import { type RetryOptions, retryOptionsSchema } from './retry';
+
+/** Options every public method takes. */
+export interface CallOptions {
+  /** Cancels the call (and its retries); the call rejects with `AbortedError`. */
+  signal?: AbortSignal | undefined;
+  /** Overrides the client's per-request timeout for this call, in ms. */
+  timeoutMs?: number | undefined;
+}
+
+export const callOptionsSchema = z
+  .object({
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
+    timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+  })
+  .strict()
+  .optional();
+
+const fetchSchema = z.custom<FetchLike>((v) => typeof v === 'function', 'expected a fetch function');
+
+/** Options shared by both clients. */
+export interface CommonClientOptions {
+  /** Overrides the vendor's base URL (e.g. the emulator's `${url}/scenario/v1`). */
+  baseUrl?: string;
+  /** A WHATWG fetch (a proxy, an in-process emulator, a browser's). Default: undici pool in Node, global fetch elsewhere. */
+  fetch?: FetchLike;
+  /** Retry and backoff for reads, polls and safely repeatable creates. */
+  retry?: RetryOptions;
+  /** Per-request timeout in ms (default 60 000). */
+  timeoutMs?: number;
+  /** Clock for retry-after dates (default `Date.now`). */
+  now?: () => number;
+}
+
+export const commonOptionsShape = {
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  fetch: fetchSchema.optional(),
+  retry: retryOptionsSchema.optional(),
+  timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+  now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function').optional(),
+};
+
+/** Joins a base URL and a path, then sets the defined query parameters. */
+export function buildUrl(
+  baseUrl: string,
+  path: string,
+  query: Record<string, string | number | boolean | undefined> = {},
+) {
+  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+  return url;
+}

@@ -1,0 +1,70 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the scripted server saw it. */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** What the handler does: answer, hold the response forever, or drop the socket after reading the request. */
+export type Script = (
+  req: SeenRequest,
+  n: number,
+) => { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'reset';
+
+/**
+ * A loopback HTTP server for transport-level tests (resets, hangs, exact statuses) that the emulator's
+ * routes do not reach. Port 0, closes every socket on `close()`.
+ */
+export async function startScriptedServer(script: Script) {
+  const seen: SeenRequest[] = [];
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r: SeenRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      seen.push(r);
+      const action = script(r, seen.length);
+      if (action === 'hang') {
+        held.push(res);
+        return;
+      }
+      if (action === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      const text = typeof action.body === 'string' ? action.body : JSON.stringify(action.body ?? {});
+      res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    async close() {
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+export async function closedPortUrl(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
