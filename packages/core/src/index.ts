@@ -8,3 +8,8 @@ export * from './signal';
 export * from './store';
 export * from './types';
 export { validateGraph } from './validate';
+export * from './engine';
+export * from './errors';
+export * from './example-pack';
+export * from './keys';
+export * from './redact';

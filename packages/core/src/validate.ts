@@ -8,6 +8,7 @@ import {
   GraphNodeSchema,
 } from './document';
 import { ISSUE_CODES, type Issue, toIssuePath } from './issues';
+import { deepFreeze } from './json';
 import type { AnyNodeDefinition, InputSpec, NodeRegistry } from './node';
 import { canConnect, type PortType } from './types';
 
@@ -27,6 +28,9 @@ export interface AnalysedNode {
   dependents: string[];
 }
 
+/** Parsed settings of the edges whose input declares a settings schema. */
+export type EdgeSettings = Map<GraphEdge, unknown>;
+
 /** What validation learns about a document, reused by planning. */
 export interface Analysis {
   issues: Issue[];
@@ -34,6 +38,7 @@ export interface Analysis {
   /** Topological order of the nodes outside cycles. */
   order: string[];
   hasCycle: boolean;
+  settings: EdgeSettings;
 }
 
 /**
@@ -66,6 +71,7 @@ export function analyseGraph(doc: unknown, registry: NodeRegistry): Analysis {
       nodes: new Map(),
       order: [],
       hasCycle: false,
+      settings: new Map(),
     };
   }
 }
@@ -73,7 +79,7 @@ export function analyseGraph(doc: unknown, registry: NodeRegistry): Analysis {
 function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   const issues: Issue[] = [];
   const nodes = new Map<string, AnalysedNode>();
-  const result: Analysis = { issues, nodes, order: [], hasCycle: false };
+  const result: Analysis = { issues, nodes, order: [], hasCycle: false, settings: new Map() };
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     issues.push({
       path: [],
@@ -113,11 +119,11 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   // Nodes: shape, duplicates, known type, params.
   for (let i = 0; i < (rawNodes?.length ?? 0); i++) {
     const raw = rawNodes![i];
-    const parsed = GraphNodeSchema.safeParse(raw);
-    if (!parsed.success) {
-      for (const zi of parsed.error.issues) {
+    const check = checkNode(raw, registry);
+    if (check.shape) {
+      for (const zi of check.shape) {
         issues.push({
-          path: ['nodes', i, ...toIssuePath(zi.path)],
+          path: ['nodes', i, ...zi.path],
           code: ISSUE_CODES.invalidNode,
           message: describeZodIssue(['nodes', i, ...zi.path], zi.message),
         });
@@ -134,13 +140,13 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       });
       continue;
     }
-    const def = registry.get(node.type);
+    const def = check.def;
     const entry: AnalysedNode = {
       node,
       index: i,
       def,
-      params: undefined,
-      paramsOk: false,
+      params: check.params,
+      paramsOk: check.paramsOk,
       inputs: new Map(),
       deps: [],
       dependents: [],
@@ -155,19 +161,13 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       });
       continue;
     }
-    const p = def.params.safeParse(node.params ?? {});
-    if (p.success) {
-      entry.params = p.data;
-      entry.paramsOk = true;
-    } else {
-      for (const zi of p.error.issues) {
-        issues.push({
-          path: ['nodes', i, 'params', ...toIssuePath(zi.path)],
-          code: ISSUE_CODES.invalidParams,
-          message: `Node "${node.id}": ${zi.path.length > 0 ? `parameter "${zi.path.map(String).join('.')}"` : 'its parameters'}: ${zi.message.replace(/\.$/, '')}.`,
-          nodeId: node.id,
-        });
-      }
+    for (const zi of check.paramIssues) {
+      issues.push({
+        path: ['nodes', i, 'params', ...zi.path],
+        code: ISSUE_CODES.invalidParams,
+        message: `Node "${node.id}": ${zi.path.length > 0 ? `parameter "${zi.path.join('.')}"` : 'its parameters'}: ${zi.message}.`,
+        nodeId: node.id,
+      });
     }
   }
 
@@ -176,8 +176,9 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   const edgeIndex = new Map<GraphEdge, number>();
   for (let i = 0; i < (rawEdges?.length ?? 0); i++) {
     const raw = rawEdges![i];
-    const parsed = GraphEdgeSchema.safeParse(raw);
-    if (!parsed.success) {
+    const parsed = knownEdges.has(raw as object) ? undefined : GraphEdgeSchema.safeParse(raw);
+    if (parsed && parsed.success && Object.isFrozen(raw)) knownEdges.add(raw as object);
+    if (parsed && !parsed.success) {
       for (const zi of parsed.error.issues) {
         issues.push({
           path: ['edges', i, ...toIssuePath(zi.path)],
@@ -252,7 +253,8 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     const spec = to.def.inputs![edge.to.port]!;
     if (spec.settings) {
       const s = safeParse(spec.settings, edge.settings ?? {});
-      if (!s.ok) {
+      if (s.ok) result.settings.set(edge, deepFreeze(s.value));
+      else {
         for (const zi of s.issues) {
           issues.push({
             path: ['edges', i, 'settings', ...zi.path],
@@ -372,6 +374,61 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   return result;
 }
 
+interface NodeCheck {
+  shape: { path: (string | number)[]; message: string }[] | null;
+  type: string;
+  def: AnyNodeDefinition | undefined;
+  params: unknown;
+  paramsOk: boolean;
+  paramIssues: { path: (string | number)[]; message: string }[];
+}
+
+// Frozen nodes and edges cannot change, so their checks are remembered (the editor re-validates on every keystroke).
+const nodeChecks = new WeakMap<NodeRegistry, WeakMap<object, NodeCheck>>();
+const knownEdges = new WeakSet<object>();
+
+function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
+  const frozen = raw !== null && typeof raw === 'object' && Object.isFrozen(raw);
+  let memo: WeakMap<object, NodeCheck> | undefined;
+  if (frozen) {
+    memo = nodeChecks.get(registry);
+    if (!memo) {
+      memo = new WeakMap();
+      nodeChecks.set(registry, memo);
+    }
+    const known = memo.get(raw as object);
+    if (known && known.def === registry.get(known.type)) return known;
+  }
+  const check: NodeCheck = {
+    shape: null,
+    type: '',
+    def: undefined,
+    params: undefined,
+    paramsOk: false,
+    paramIssues: [],
+  };
+  const parsed = GraphNodeSchema.safeParse(raw);
+  if (!parsed.success) {
+    check.shape = parsed.error.issues.map((zi) => ({ path: toIssuePath(zi.path), message: zi.message }));
+    return check;
+  }
+  const node = raw as GraphNode;
+  check.type = node.type;
+  check.def = registry.get(node.type);
+  if (check.def) {
+    const p = safeParse(check.def.params, node.params ?? {});
+    if (p.ok) {
+      // frozen, so a node's run cannot change what the cache key was computed from
+      check.params = deepFreeze(p.value);
+      check.paramsOk = true;
+    } else {
+      check.paramIssues = p.issues;
+    }
+  }
+  if (memo) memo.set(raw as object, check);
+  return check;
+}
+
 /** An input's declared type for the given (parsed) params. */
 export function resolveInputType(spec: InputSpec, params: unknown): PortType {
   return typeof spec.type === 'function' ? spec.type(params) : spec.type;
@@ -393,13 +450,14 @@ function safeParse(
   schema: {
     safeParse(v: unknown): {
       success: boolean;
+      data?: unknown;
       error?: { issues: { path: PropertyKey[]; message: string }[] };
     };
   },
   value: unknown,
-): { ok: true } | { ok: false; issues: { path: (string | number)[]; message: string }[] } {
+): { ok: true; value: unknown } | { ok: false; issues: { path: (string | number)[]; message: string }[] } {
   const r = schema.safeParse(value);
-  if (r.success) return { ok: true };
+  if (r.success) return { ok: true, value: r.data };
   return {
     ok: false,
     issues: (r.error?.issues ?? []).map((i) => ({

@@ -1,0 +1,988 @@
+import type { GraphDocument, GraphEdge } from './document';
+import { GraphError, NodeRunError } from './errors';
+import type {
+  NodeError,
+  NodeOutcome,
+  NodeRunState,
+  NodeStatus,
+  RunEvent,
+  RunHandle,
+  RunResult,
+  RunState,
+  RunStatus,
+} from './events';
+import { canonicalJson, type HashFn, sha256Hex } from './hash';
+import { ISSUE_CODES, type Issue } from './issues';
+import { deepFreeze, isJsonValue, type JsonValue } from './json';
+import { KeyHasher, type KeyInput, keyPreimage } from './keys';
+import type { AnyNodeDefinition, CachePolicy, InputItem, NodeContext, NodeRegistry } from './node';
+import { containsSecret, createRedactor } from './redact';
+import { CancelledError, createAbortController, type HostAbortSignal } from './signal';
+import { type CacheEntry, type CacheStore, createMemoryStore, type Journal, type MemoryStore } from './store';
+import { type Analysis, analyseGraph } from './validate';
+
+/**
+ * Options of `createEngine`. Everything from outside (clock, hashing, storage, providers) is passed in.
+ *
+ * @example
+ * createEngine({ registry, cache: store, journal: store, concurrency: 4, limits: { 'provider:scenario': 2 },
+ *   services: { scenario: client }, secrets: [apiKey] });
+ */
+export interface EngineOptions {
+  registry: NodeRegistry;
+  /** Where results are cached; an in-memory store by default. */
+  cache?: CacheStore;
+  /** The side-effect journal; the cache when it is also a Journal, else an in-memory one. */
+  journal?: Journal;
+  /** SHA-256 as hex; `@noble/hashes` by default. */
+  hash?: HashFn;
+  /** How many nodes run at once, across the run. Default 8. */
+  concurrency?: number;
+  /** How many nodes may hold each resource at once, e.g. `{ 'provider:scenario': 2 }`. */
+  limits?: Record<string, number>;
+  /** Services nodes reach through `ctx.services.get(name)`. */
+  services?: Record<string, unknown> | Map<string, unknown>;
+  /** Applied to every log line, event message and error message. */
+  redact?: (text: string) => string;
+  /** Secret strings (4+ characters) that must never leave the engine: redacted in text, refused in outputs. */
+  secrets?: readonly string[];
+  /** The clock, for event times and cache entries. */
+  now?: () => number;
+  /** Makes run ids. */
+  createRunId?: () => string;
+}
+
+/** One node in a plan. */
+export interface PlanStep {
+  nodeId: string;
+  type: string;
+  /** The cache key, or undefined when it depends on the output of a volatile node (known only when that has run). */
+  key: string | undefined;
+  policy: CachePolicy;
+  resources: string[];
+  deps: string[];
+}
+
+/**
+ * The nodes needed for the targets, in topological order, with their keys.
+ *
+ * @example
+ * const plan = engine.plan(doc, { targets: ['preview'] });
+ * plan.order; // ['prompt', 'generate', 'preview']
+ */
+export interface Plan {
+  targets: string[];
+  order: string[];
+  steps: PlanStep[];
+  keys: Record<string, string | undefined>;
+}
+
+/** Why a node will run or not, in `explain`. */
+export interface ExplainReason {
+  code:
+    | 'cache.hit'
+    | 'cache.miss'
+    | 'params.changed'
+    | 'inputs.changed'
+    | 'node.version-changed'
+    | 'policy.run'
+    | 'policy.never'
+    | 'upstream.volatile'
+    | 'effect.incomplete';
+  message: string;
+  params?: string[];
+  inputs?: string[];
+}
+
+/** One node in `explain`. */
+export interface ExplainEntry {
+  nodeId: string;
+  willRun: boolean;
+  key: string | undefined;
+  reason: ExplainReason;
+}
+
+/** Options of `engine.run`. */
+export interface RunOptions {
+  targets?: string[];
+  signal?: HostAbortSignal;
+  /** Reuse a run id to resume: `run`-policy results and journal records of that run are found again. */
+  runId?: string;
+}
+
+/**
+ * The engine: validate, plan, explain and run graphs.
+ *
+ * @example
+ * const engine = createEngine({ registry });
+ * const result = await engine.run(doc).result;
+ */
+export interface Engine {
+  readonly registry: NodeRegistry;
+  readonly cache: CacheStore;
+  readonly journal: Journal;
+  readonly hash: HashFn;
+  validate(doc: unknown): { ok: boolean; issues: Issue[] };
+  plan(doc: GraphDocument, options?: { targets?: string[] }): Plan;
+  explain(doc: GraphDocument, options?: { targets?: string[] }): Promise<ExplainEntry[]>;
+  run(doc: GraphDocument, options?: RunOptions): RunHandle;
+}
+
+interface Step {
+  index: number;
+  nodeId: string;
+  def: AnyNodeDefinition;
+  params: unknown;
+  paramsCanonical: string;
+  policy: CachePolicy;
+  resources: string[];
+  deps: number[];
+  dependents: number[];
+  /** Connections in key order: port, upstream step, its port, settings. */
+  wires: Array<{ port: string; from: number; fromPort: string; settings: unknown }>;
+  /** True when some upstream node is volatile, so the key waits for its output. */
+  late: boolean;
+}
+
+interface InternalPlan {
+  steps: Step[];
+  targets: string[];
+}
+
+interface LastSeen {
+  key: string;
+  type: string;
+  version: number;
+  params: unknown;
+  inputs: Array<{ from: string; identity: string }>;
+}
+
+/**
+ * Creates an engine. A graph that does not validate is a programming error for `plan`, `explain`
+ * and `run`: they throw a `GraphError` carrying every issue. Node failures are values in the result.
+ *
+ * @example
+ * const engine = createEngine({ registry: createRegistry(mathPack), secrets: [process.env.API_KEY!] });
+ * const handle = engine.run(doc);
+ * handle.subscribe((e) => console.log(e.type));
+ * const { status, nodes } = await handle.result;
+ */
+export function createEngine(options: EngineOptions): Engine {
+  const registry = options.registry;
+  const cache: CacheStore = options.cache ?? createMemoryStore(options.hash ? { hash: options.hash } : {});
+  const journal: Journal =
+    options.journal ??
+    (isJournal(cache) ? cache : createMemoryStore(options.hash ? { hash: options.hash } : {}));
+  const hash = options.hash ?? sha256Hex;
+  const hasher = new KeyHasher(hash);
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+  const limits = options.limits ?? {};
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const redact = createRedactor({ ...(options.redact ? { redact: options.redact } : {}), secrets });
+  const now = options.now ?? Date.now;
+  const services =
+    options.services instanceof Map ? options.services : new Map(Object.entries(options.services ?? {}));
+  let runCounter = 0;
+  const createRunId =
+    options.createRunId ??
+    (() =>
+      `run-${now().toString(36)}-${(runCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+  const peek =
+    typeof (cache as MemoryStore).peek === 'function' ? (cache as MemoryStore).peek.bind(cache) : undefined;
+  // What each node looked like when it last ran or was reused, so explain can say what changed.
+  const lastSeen = new Map<string, LastSeen>();
+
+  function prepare(doc: GraphDocument, targets: string[] | undefined, verb: string): InternalPlan {
+    const analysis = analyseGraph(doc, registry);
+    if (analysis.issues.length > 0) throw new GraphError(analysis.issues, verb);
+    return buildPlan(analysis, targets, verb);
+  }
+
+  function buildPlan(analysis: Analysis, requested: string[] | undefined, verb: string): InternalPlan {
+    const { nodes, order } = analysis;
+    let targets = requested;
+    if (targets) {
+      const unknown = targets.filter((id) => !nodes.has(id));
+      if (unknown.length > 0) {
+        throw new GraphError(
+          unknown.map((id, i) => ({
+            path: ['targets', i],
+            code: ISSUE_CODES.unknownTarget,
+            message: `The target "${id}" is not a node of this graph.`,
+          })),
+          verb,
+        );
+      }
+    } else {
+      targets = order.filter((id) => nodes.get(id)!.dependents.length === 0);
+    }
+    // Keep the ancestors of the targets, in topological order.
+    const needed = new Set<string>(targets);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const id = order[i]!;
+      if (!needed.has(id)) continue;
+      for (const dep of nodes.get(id)!.deps) needed.add(dep);
+    }
+    const indexOf = new Map<string, number>();
+    const steps: Step[] = [];
+    for (const id of order) {
+      if (!needed.has(id)) continue;
+      const a = nodes.get(id)!;
+      const def = a.def!;
+      const policy = typeof def.cache === 'function' ? def.cache(a.params) : (def.cache ?? 'pure');
+      const resources = typeof def.resources === 'function' ? def.resources(a.params) : (def.resources ?? []);
+      const step: Step = {
+        index: steps.length,
+        nodeId: id,
+        def,
+        params: a.params,
+        paramsCanonical: hasher.params(a.params),
+        policy,
+        resources,
+        deps: [],
+        dependents: [],
+        wires: [],
+        late: false,
+      };
+      for (const dep of a.deps) {
+        const d = indexOf.get(dep)!;
+        step.deps.push(d);
+        steps[d]!.dependents.push(step.index);
+        if (steps[d]!.policy !== 'pure' || steps[d]!.late) step.late = true;
+      }
+      for (const [port, edges] of a.inputs) {
+        for (const edge of edges) {
+          step.wires.push({
+            port,
+            from: indexOf.get(edge.from.node)!,
+            fromPort: edge.from.port,
+            settings: settingsOf(analysis, edge),
+          });
+        }
+      }
+      indexOf.set(id, step.index);
+      steps.push(step);
+    }
+    return { steps, targets };
+  }
+
+  function settingsOf(analysis: Analysis, edge: GraphEdge): unknown {
+    return analysis.settings.has(edge) ? analysis.settings.get(edge) : (edge.settings ?? null);
+  }
+
+  /** The key of a step given the identities of its upstream steps. */
+  function keyOf(step: Step, identity: (index: number) => string, salt: string | null): string {
+    const inputs: KeyInput[] = step.wires.map((w) => ({
+      port: w.port,
+      from: identity(w.from),
+      fromPort: w.fromPort,
+      settings: w.settings,
+    }));
+    return hasher.digest(keyPreimage(step.def.type, step.def.version, step.paramsCanonical, inputs, salt));
+  }
+
+  function staticKeys(plan: InternalPlan): Array<string | undefined> {
+    const keys: Array<string | undefined> = new Array(plan.steps.length);
+    for (const step of plan.steps) {
+      if (step.late || step.policy !== 'pure') keys[step.index] = undefined;
+      else keys[step.index] = keyOf(step, (i) => keys[i]!, null);
+    }
+    return keys;
+  }
+
+  async function reusable(
+    step: Step,
+    key: string,
+    runId: string | undefined,
+  ): Promise<CacheEntry | undefined> {
+    if (step.policy === 'never') return undefined;
+    let entry: CacheEntry | undefined;
+    try {
+      entry = peek ? peek(key) : await cache.get(key);
+    } catch {
+      return undefined;
+    }
+    if (!entry) return undefined;
+    if (step.policy === 'run' && entry.runId !== runId) return undefined;
+    if (step.def.sideEffects && !(await effectsDone(key, entry))) return undefined;
+    return entry;
+  }
+
+  async function effectsDone(key: string, entry: CacheEntry): Promise<boolean> {
+    for (const name of entry.effects ?? []) {
+      const record = await journal.getRecord(`${key}/${name}`);
+      if (!record || record.state !== 'done') return false;
+    }
+    return true;
+  }
+
+  function remember(step: Step, key: string, identity: (index: number) => string, steps: Step[]): void {
+    lastSeen.set(step.nodeId, {
+      key,
+      type: step.def.type,
+      version: step.def.version,
+      params: step.params,
+      inputs: step.wires.map((w) => ({ from: steps[w.from]!.nodeId, identity: identity(w.from) })),
+    });
+  }
+
+  const engine: Engine = {
+    registry,
+    cache,
+    journal,
+    hash,
+    validate: (doc) => {
+      const { issues } = analyseGraph(doc, registry);
+      return { ok: issues.length === 0, issues };
+    },
+
+    plan(doc, o = {}) {
+      const plan = prepare(doc, o.targets, 'plan');
+      const keys = staticKeys(plan);
+      const out: Plan = { targets: plan.targets, order: [], steps: [], keys: {} };
+      for (const step of plan.steps) {
+        const key = keys[step.index];
+        out.order.push(step.nodeId);
+        out.keys[step.nodeId] = key;
+        out.steps.push({
+          nodeId: step.nodeId,
+          type: step.def.type,
+          key,
+          policy: step.policy,
+          resources: step.resources,
+          deps: step.deps.map((d) => plan.steps[d]!.nodeId),
+        });
+      }
+      return out;
+    },
+
+    async explain(doc, o = {}) {
+      const plan = prepare(doc, o.targets, 'explain');
+      const keys = staticKeys(plan);
+      const entries: ExplainEntry[] = [];
+      for (const step of plan.steps) {
+        const key = keys[step.index];
+        const reason = await explainStep(step, key, keys, plan.steps);
+        entries.push({ nodeId: step.nodeId, willRun: reason.code !== 'cache.hit', key, reason });
+      }
+      return entries;
+    },
+
+    run(doc, o = {}) {
+      const plan = prepare(doc, o.targets, 'run');
+      return execute(plan, o);
+    },
+  };
+
+  async function explainStep(
+    step: Step,
+    key: string | undefined,
+    keys: Array<string | undefined>,
+    steps: Step[],
+  ): Promise<ExplainReason> {
+    if (step.policy === 'never') {
+      return { code: 'policy.never', message: `"${step.nodeId}" is never cached, so it always runs.` };
+    }
+    if (step.policy === 'run') {
+      return {
+        code: 'policy.run',
+        message: `"${step.nodeId}" gives a result that is not a function of its inputs, so it runs once per run.`,
+      };
+    }
+    if (key === undefined) {
+      const volatile = step.deps.map((d) => steps[d]!).filter((d) => d.policy !== 'pure' || d.late);
+      return {
+        code: 'upstream.volatile',
+        message: `"${step.nodeId}" depends on ${volatile.map((d) => `"${d.nodeId}"`).join(', ')}, whose output is known only after it runs.`,
+        inputs: volatile.map((d) => d.nodeId),
+      };
+    }
+    let entry: CacheEntry | undefined;
+    try {
+      entry = peek ? peek(key) : await cache.get(key);
+    } catch {
+      entry = undefined;
+    }
+    if (entry) {
+      if (step.def.sideEffects && !(await effectsDone(key, entry))) {
+        return {
+          code: 'effect.incomplete',
+          message: `"${step.nodeId}" has a cached result but its recorded side effect did not complete, so it runs again.`,
+        };
+      }
+      return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
+    }
+    const last = lastSeen.get(step.nodeId);
+    if (!last) return { code: 'cache.miss', message: `"${step.nodeId}" has no cached result yet.` };
+    if (last.type !== step.def.type || last.version !== step.def.version) {
+      return {
+        code: 'node.version-changed',
+        message: `"${step.nodeId}" is now ${step.def.type} version ${step.def.version} (was ${last.type} version ${last.version}).`,
+      };
+    }
+    const changed = changedParams(last.params, step.params);
+    if (changed.length > 0) {
+      return {
+        code: 'params.changed',
+        message: `"${step.nodeId}" runs because ${changed.length === 1 ? 'the parameter' : 'the parameters'} ${changed.map((p) => `"${p}"`).join(', ')} changed.`,
+        params: changed,
+      };
+    }
+    const now = step.wires.map((w) => ({ from: steps[w.from]!.nodeId, identity: keys[w.from]! }));
+    const upstream = new Set<string>();
+    const before = new Map(last.inputs.map((i) => [i.from, i.identity]));
+    for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
+    if (upstream.size > 0 || now.length !== last.inputs.length) {
+      for (const old of last.inputs) if (!now.some((n) => n.from === old.from)) upstream.add(old.from);
+      const list = [...upstream];
+      return {
+        code: 'inputs.changed',
+        message:
+          list.length > 0
+            ? `"${step.nodeId}" runs because its input from ${list.map((n) => `"${n}"`).join(', ')} changed.`
+            : `"${step.nodeId}" runs because its connections changed.`,
+        inputs: list,
+      };
+    }
+    return {
+      code: 'cache.miss',
+      message: `"${step.nodeId}" has no cached result for its current key (the entry is gone or the settings changed).`,
+    };
+  }
+
+  function execute(plan: InternalPlan, o: RunOptions): RunHandle {
+    const steps = plan.steps;
+    const n = steps.length;
+    const runId = o.runId ?? createRunId();
+    const controller = createAbortController();
+    const listeners = new Set<(e: RunEvent) => void>();
+    const status: NodeStatus[] = new Array(n).fill('pending');
+    const keys: Array<string | undefined> = new Array(n);
+    const identities: string[] = new Array(n);
+    const outputs: Array<Readonly<Record<string, unknown>> | undefined> = new Array(n);
+    const errors: Array<NodeError | undefined> = new Array(n);
+    const because: Array<string | undefined> = new Array(n);
+    const progress: Array<NodeRunState['progress']> = new Array(n);
+    const waiting = new Int32Array(n);
+    const queue: number[] = [];
+    let queueHead = 0;
+    const blocked: number[] = [];
+    const held = new Map<string, number>();
+    let running = 0;
+    let settled = 0;
+    let seq = 0;
+    let runStatus: RunStatus = 'running';
+    let finishedAt: number | undefined;
+    const startedAt = now();
+    let snapshot: RunState | undefined;
+    let resolveResult!: (r: RunResult) => void;
+    const result = new Promise<RunResult>((resolve) => {
+      resolveResult = resolve;
+    });
+
+    function emit(event: DistributiveOmit<RunEvent, 'seq' | 'runId' | 'at'>): void {
+      snapshot = undefined;
+      seq++;
+      if (listeners.size === 0) return;
+      const full = { ...event, seq, runId, at: now() } as RunEvent;
+      for (const listener of listeners) {
+        try {
+          listener(full);
+        } catch {
+          // a throwing subscriber must not break the run or the other subscribers
+        }
+      }
+    }
+
+    const identity = (i: number) => identities[i]!;
+
+    function enqueue(i: number): void {
+      status[i] = 'queued';
+      const step = steps[i]!;
+      const salt = step.policy === 'pure' ? null : runId;
+      let key: string;
+      try {
+        key = keyOf(step, identity, salt);
+      } catch (error) {
+        fail(i, {
+          code: 'node.key',
+          message: redact(`The cache key of "${step.nodeId}" could not be computed: ${errorMessage(error)}`),
+        });
+        return;
+      }
+      keys[i] = key;
+      emit({ type: 'node.queued', nodeId: step.nodeId, key });
+      queue.push(i);
+    }
+
+    function canTake(step: Step): boolean {
+      for (const r of step.resources) {
+        const limit = limits[r];
+        if (limit !== undefined && (held.get(r) ?? 0) >= limit) return false;
+      }
+      return true;
+    }
+
+    function pump(): void {
+      while (running < concurrency && runStatus === 'running') {
+        let next = -1;
+        if (blocked.length > 0) {
+          for (let b = 0; b < blocked.length; b++) {
+            if (canTake(steps[blocked[b]!]!)) {
+              next = blocked[b]!;
+              blocked.splice(b, 1);
+              break;
+            }
+          }
+        }
+        while (next < 0 && queueHead < queue.length) {
+          const candidate = queue[queueHead++]!;
+          if (steps[candidate]!.resources.length === 0 || canTake(steps[candidate]!)) next = candidate;
+          else blocked.push(candidate);
+        }
+        if (next < 0) break;
+        start(next);
+      }
+      if (queueHead > 1024 && queueHead * 2 > queue.length) {
+        queue.splice(0, queueHead);
+        queueHead = 0;
+      }
+    }
+
+    function start(i: number): void {
+      const step = steps[i]!;
+      running++;
+      for (const r of step.resources) held.set(r, (held.get(r) ?? 0) + 1);
+      status[i] = 'running';
+      process(i).then(
+        () => release(i),
+        (error) => {
+          // process() reports its own failures; this only guards against a bug there
+          if (status[i] === 'running')
+            fail(i, { code: 'engine.internal', message: redact(errorMessage(error)) });
+          release(i);
+        },
+      );
+    }
+
+    function release(i: number): void {
+      running--;
+      for (const r of steps[i]!.resources) held.set(r, held.get(r)! - 1);
+      pump();
+      maybeFinish();
+    }
+
+    async function process(i: number): Promise<void> {
+      const step = steps[i]!;
+      const key = keys[i]!;
+      const hit = await reusable(step, key, runId);
+      if (status[i] !== 'running') return;
+      if (hit) {
+        outputs[i] = hit.outputs;
+        identities[i] = step.policy === 'pure' ? key : outputIdentity(hit.outputs);
+        remember(step, key, identity, steps);
+        settle(i, 'cached');
+        emit({ type: 'node.cached', nodeId: step.nodeId, key });
+        ready(i);
+        return;
+      }
+      emit({ type: 'node.started', nodeId: step.nodeId, key });
+      const began = now();
+      const effects: string[] = [];
+      let produced: Record<string, unknown>;
+      try {
+        const ctx = context(i, key, effects);
+        produced = await step.def.run(ctx as NodeContext);
+        if (status[i] !== 'running') return;
+        produced = checkOutputs(step, produced);
+      } catch (error) {
+        if (status[i] !== 'running') return;
+        if (controller.signal.aborted) return;
+        fail(i, toNodeError(error));
+        return;
+      }
+      const frozen = deepFreeze(produced);
+      outputs[i] = frozen;
+      identities[i] = step.policy === 'pure' ? key : outputIdentity(frozen);
+      if (step.policy !== 'never') {
+        const entry: CacheEntry = {
+          key,
+          nodeType: step.def.type,
+          typeVersion: step.def.version,
+          outputs: frozen as Record<string, JsonValue>,
+          createdAt: now(),
+          runId,
+          provenance: {
+            nodeId: step.nodeId,
+            params: step.params as JsonValue,
+            inputKeys: step.wires.map((w) => identities[w.from]!),
+          },
+        };
+        if (effects.length > 0) entry.effects = effects;
+        try {
+          await cache.put(key, entry);
+        } catch (error) {
+          log(
+            step.nodeId,
+            'warn',
+            `The result of "${step.nodeId}" could not be cached: ${errorMessage(error)}`,
+          );
+        }
+        if (status[i] !== 'running') return;
+      }
+      remember(step, key, identity, steps);
+      settle(i, 'succeeded');
+      emit({ type: 'node.succeeded', nodeId: step.nodeId, key, ms: now() - began });
+      ready(i);
+    }
+
+    function checkOutputs(step: Step, produced: unknown): Record<string, unknown> {
+      if (produced === null || typeof produced !== 'object') {
+        throw new NodeRunError('node.output-invalid', `"${step.nodeId}" returned no outputs object.`);
+      }
+      const out: Record<string, unknown> = {};
+      for (const port of Object.keys(step.def.outputs)) {
+        if (!Object.hasOwn(produced, port)) {
+          throw new NodeRunError(
+            'node.output-missing',
+            `"${step.nodeId}" did not return its output "${port}".`,
+          );
+        }
+        const value = (produced as Record<string, unknown>)[port];
+        if (!isJsonValue(value)) {
+          throw new NodeRunError(
+            'node.output-invalid',
+            `"${step.nodeId}" returned a value for "${port}" that is not plain JSON (store bytes with ctx.blobs.put).`,
+          );
+        }
+        out[port] = value;
+      }
+      if (secrets.length > 0 && containsSecret(canonicalJson(out), secrets)) {
+        throw new NodeRunError(
+          'node.output-secret',
+          `"${step.nodeId}" returned a secret in its outputs; it was not kept.`,
+        );
+      }
+      return out;
+    }
+
+    function outputIdentity(value: unknown): string {
+      return hasher.digest(`["loraflow.output/1",${canonicalJson(value)}]`);
+    }
+
+    function context(i: number, key: string, effects: string[]): NodeContext<unknown, Record<string, never>> {
+      const step = steps[i]!;
+      const inputs: Record<string, unknown> = {};
+      for (const port of Object.keys(step.def.inputs ?? {})) {
+        if (step.def.inputs![port]!.multiple) inputs[port] = [];
+      }
+      for (const w of step.wires) {
+        const value = outputs[w.from]![w.fromPort];
+        const list = inputs[w.port];
+        if (Array.isArray(list)) {
+          list.push({ value, settings: (w.settings ?? {}) as Record<string, unknown> } satisfies InputItem);
+        } else inputs[w.port] = value;
+      }
+      for (const value of Object.values(inputs)) if (Array.isArray(value)) Object.freeze(value);
+      const nodeId = step.nodeId;
+      return {
+        nodeId,
+        runId,
+        key,
+        params: step.params,
+        inputs: inputs as NodeContext<unknown, Record<string, never>>['inputs'],
+        signal: controller.signal,
+        progress(fraction, message, detail) {
+          if (status[i] !== 'running') return;
+          const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+          const p: NonNullable<NodeRunState['progress']> = { fraction: f };
+          if (message !== undefined) p.message = redact(message);
+          if (detail !== undefined) p.detail = { ...detail };
+          progress[i] = p;
+          emit({ type: 'node.progress', nodeId, ...p });
+        },
+        log: {
+          debug: (m, d) => log(nodeId, 'debug', m, d),
+          info: (m, d) => log(nodeId, 'info', m, d),
+          warn: (m, d) => log(nodeId, 'warn', m, d),
+          error: (m, d) => log(nodeId, 'error', m, d),
+        },
+        services: {
+          has: (name) => services.has(name),
+          get<T>(name: string): T {
+            if (!services.has(name)) {
+              throw new NodeRunError(
+                'service.missing',
+                `"${nodeId}" needs the service "${name}", which this engine was not given (createEngine({ services })).`,
+              );
+            }
+            return services.get(name) as T;
+          },
+        },
+        blobs: {
+          put: (bytes, mime) => cache.putBlob(bytes, mime),
+          get: (ref) => cache.getBlob(ref.$blob),
+        },
+        effect: (name, spec) => effect(i, key, effects, name, spec),
+      };
+    }
+
+    async function effect<T extends JsonValue>(
+      i: number,
+      key: string,
+      effects: string[],
+      name: string,
+      spec: {
+        intent: JsonValue;
+        perform(): Promise<T>;
+        reconcile?(intent: JsonValue): Promise<T | undefined>;
+      },
+    ): Promise<T> {
+      const nodeId = steps[i]!.nodeId;
+      if (effects.includes(name)) {
+        throw new NodeRunError(
+          'effect.duplicate',
+          `"${nodeId}" used the effect name "${name}" twice in one run; names must be unique per node.`,
+        );
+      }
+      effects.push(name);
+      if (secrets.length > 0 && containsSecret(canonicalJson(spec.intent), secrets)) {
+        throw new NodeRunError(
+          'effect.secret',
+          `The intent of effect "${name}" of "${nodeId}" contains a secret; it was not recorded.`,
+        );
+      }
+      const recordKey = `${key}/${name}`;
+      const existing = await journal.getRecord(recordKey);
+      if (existing?.state === 'done') return existing.result as T;
+      if (existing?.state === 'intent' && spec.reconcile) {
+        const found = await spec.reconcile(existing.intent);
+        if (found !== undefined) {
+          await journal.putRecord({ ...existing, state: 'done', result: found, at: now(), runId });
+          return found;
+        }
+      }
+      await journal.putRecord({ key: recordKey, state: 'intent', intent: spec.intent, at: now(), runId });
+      const done = await spec.perform();
+      if (!isJsonValue(done)) {
+        throw new NodeRunError(
+          'effect.result-invalid',
+          `The effect "${name}" of "${nodeId}" returned a value that is not plain JSON.`,
+        );
+      }
+      if (secrets.length > 0 && containsSecret(canonicalJson(done), secrets)) {
+        throw new NodeRunError(
+          'effect.secret',
+          `The result of effect "${name}" of "${nodeId}" contains a secret; it was not recorded.`,
+        );
+      }
+      await journal.putRecord({
+        key: recordKey,
+        state: 'done',
+        intent: spec.intent,
+        result: done,
+        at: now(),
+        runId,
+      });
+      return done;
+    }
+
+    function log(
+      nodeId: string,
+      level: 'debug' | 'info' | 'warn' | 'error',
+      message: string,
+      data?: Record<string, unknown>,
+    ): void {
+      let text = String(message);
+      if (data !== undefined) {
+        try {
+          text += ` ${JSON.stringify(data)}`;
+        } catch {
+          text += ' [unprintable data]';
+        }
+      }
+      emit({ type: 'node.log', nodeId, level, message: redact(text) });
+    }
+
+    function settle(i: number, s: NodeStatus): void {
+      status[i] = s;
+      settled++;
+    }
+
+    function ready(i: number): void {
+      for (const d of steps[i]!.dependents) {
+        if (--waiting[d]! === 0 && status[d] === 'pending') enqueue(d);
+      }
+    }
+
+    function fail(i: number, error: NodeError): void {
+      const step = steps[i]!;
+      errors[i] = error;
+      settle(i, 'failed');
+      emit({ type: 'node.failed', nodeId: step.nodeId, error });
+      // everything downstream is skipped; other branches go on
+      const stack = [...step.dependents];
+      while (stack.length > 0) {
+        const d = stack.pop()!;
+        if (status[d] !== 'pending') continue;
+        because[d] = `Upstream node "${step.nodeId}" failed.`;
+        settle(d, 'skipped');
+        emit({ type: 'node.skipped', nodeId: steps[d]!.nodeId, because: because[d]! });
+        for (const dd of steps[d]!.dependents) stack.push(dd);
+      }
+    }
+
+    function toNodeError(error: unknown): NodeError {
+      const code =
+        error !== null && typeof error === 'object' && typeof (error as { code?: unknown }).code === 'string'
+          ? (error as { code: string }).code
+          : 'node.failed';
+      return { code, message: redact(errorMessage(error)) };
+    }
+
+    function maybeFinish(): void {
+      if (finishedAt !== undefined) return;
+      if (runStatus === 'running' && settled < n) return;
+      if (runStatus === 'cancelled' && running > 0 && settled < n) return;
+      finish(runStatus === 'cancelled' ? 'cancelled' : status.includes('failed') ? 'failed' : 'succeeded');
+    }
+
+    function finish(final: Exclude<RunStatus, 'running'>): void {
+      runStatus = final;
+      finishedAt = now();
+      const counts = countStatuses(status);
+      emit({ type: 'run.finished', status: final, counts });
+      const nodes: Record<string, NodeOutcome> = {};
+      for (let i = 0; i < n; i++) {
+        const outcome: NodeOutcome = { status: status[i] as NodeOutcome['status'], key: keys[i] ?? '' };
+        if (outputs[i] && (status[i] === 'succeeded' || status[i] === 'cached'))
+          outcome.outputs = outputs[i]!;
+        if (errors[i]) outcome.error = errors[i]!;
+        if (because[i]) outcome.because = because[i]!;
+        nodes[steps[i]!.nodeId] = outcome;
+      }
+      listenersDone();
+      resolveResult({ runId, status: final, nodes, startedAt, finishedAt });
+    }
+
+    function listenersDone(): void {
+      // subscribers are released once the run has told them it finished
+      listeners.clear();
+    }
+
+    function cancel(): void {
+      if (finishedAt !== undefined || runStatus !== 'running') return;
+      runStatus = 'cancelled';
+      controller.abort(new CancelledError());
+      for (let i = 0; i < n; i++) {
+        const s = status[i];
+        if (s === 'pending' || s === 'queued' || s === 'running') {
+          settle(i, 'cancelled');
+          errors[i] = { code: 'run.cancelled', message: 'The run was cancelled.' };
+          emit({ type: 'node.cancelled', nodeId: steps[i]!.nodeId });
+        }
+      }
+      // running nodes got the signal; the run does not wait for code that ignores it
+      finish('cancelled');
+    }
+
+    const handle: RunHandle = {
+      runId,
+      result,
+      cancel,
+      subscribe(listener) {
+        if (finishedAt !== undefined) return () => {};
+        listeners.add(listener);
+        return () => {
+          listeners.delete(listener);
+        };
+      },
+      getSnapshot() {
+        if (snapshot) return snapshot;
+        const nodes: Record<string, NodeRunState> = {};
+        for (let i = 0; i < n; i++) {
+          const s: NodeRunState = { status: status[i]!, key: keys[i] ?? '' };
+          if (progress[i]) s.progress = progress[i]!;
+          if (errors[i]) s.error = errors[i]!;
+          if (because[i]) s.because = because[i]!;
+          nodes[steps[i]!.nodeId] = s;
+        }
+        const state: RunState = { runId, status: runStatus, startedAt, nodes };
+        if (finishedAt !== undefined) state.finishedAt = finishedAt;
+        snapshot = deepFreeze(state);
+        return snapshot;
+      },
+    };
+
+    // Start on a microtask so a caller can subscribe before the first event.
+    Promise.resolve().then(() => {
+      if (runStatus !== 'running') return;
+      const signal = o.signal;
+      if (signal) {
+        if (signal.aborted) {
+          cancel();
+          return;
+        }
+        signal.addEventListener('abort', cancel, { once: true });
+        result.then(() => signal.removeEventListener('abort', cancel));
+      }
+      emit({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) });
+      for (let i = 0; i < n; i++) waiting[i] = steps[i]!.deps.length;
+      for (let i = 0; i < n; i++) if (waiting[i] === 0 && status[i] === 'pending') enqueue(i);
+      pump();
+      maybeFinish();
+    });
+    return handle;
+  }
+
+  return engine;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function countStatuses(status: NodeStatus[]): Record<NodeStatus, number> {
+  const counts: Record<NodeStatus, number> = {
+    pending: 0,
+    queued: 0,
+    running: 0,
+    cached: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+  };
+  for (const s of status) counts[s]++;
+  return counts;
+}
+
+function changedParams(before: unknown, after: unknown): string[] {
+  const a = (before ?? {}) as Record<string, unknown>;
+  const b = (after ?? {}) as Record<string, unknown>;
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  const changed: string[] = [];
+  for (const name of names) {
+    if (safeCanonical(a[name]) !== safeCanonical(b[name])) changed.push(name);
+  }
+  return changed.sort();
+}
+
+function safeCanonical(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  try {
+    return canonicalJson(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  return 'the node failed without an error message';
+}
+
+function isJournal(value: unknown): value is Journal {
+  return (
+    typeof (value as Journal).getRecord === 'function' && typeof (value as Journal).putRecord === 'function'
+  );
+}

@@ -1,0 +1,88 @@
+import { canonicalJson, type HashFn } from './hash';
+
+/** The tag at the head of every key preimage; bump it when the preimage layout changes. */
+export const KEY_SCHEME = 'loraflow.key/1';
+
+/** One connection as it enters a key: the upstream identity, its output port, the connection's settings. */
+export interface KeyInput {
+  port: string;
+  from: string;
+  fromPort: string;
+  settings: unknown;
+}
+
+/**
+ * The canonical preimage of a node key: RFC 8785 JSON of
+ * `[KEY_SCHEME, type, version, params, [[port, [[fromKey, fromPort, settings], ...]], ...], salt]`,
+ * ports in code-unit order, connections in document order. Built by concatenation from canonical
+ * parts (equal to `canonicalJson` of that array, which a test checks) because it is on the hot path.
+ *
+ * @example
+ * keyPreimage('math.add', 1, '{}', [], null);
+ */
+export function keyPreimage(
+  type: string,
+  version: number,
+  paramsCanonical: string,
+  inputs: readonly KeyInput[],
+  salt: string | null,
+): string {
+  let ports = '';
+  if (inputs.length > 0) {
+    const byPort = new Map<string, string[]>();
+    for (const input of inputs) {
+      const settings = input.settings === undefined ? 'null' : canonicalJson(input.settings);
+      const item = `[${JSON.stringify(input.from)},${JSON.stringify(input.fromPort)},${settings}]`;
+      const list = byPort.get(input.port);
+      if (list) list.push(item);
+      else byPort.set(input.port, [item]);
+    }
+    const names = [...byPort.keys()].sort(compareCodeUnits);
+    ports = names.map((p) => `[${JSON.stringify(p)},[${byPort.get(p)!.join(',')}]]`).join(',');
+  }
+  return `[${JSON.stringify(KEY_SCHEME)},${JSON.stringify(type)},${canonicalJson(version)},${paramsCanonical},[${ports}],${salt === null ? 'null' : JSON.stringify(salt)}]`;
+}
+
+/** Sorts strings by UTF-16 code units, as RFC 8785 orders object keys. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Turns preimages into keys, remembering recent answers (the editor re-derives the same keys on
+ * every keystroke) and canonical params of frozen objects (a frozen object cannot change under us).
+ */
+export class KeyHasher {
+  readonly hash: HashFn;
+  private readonly digests = new Map<string, string>();
+  private readonly frozenParams = new WeakMap<object, string>();
+  private readonly limit: number;
+
+  constructor(hash: HashFn, limit = 200_000) {
+    this.hash = hash;
+    this.limit = limit;
+  }
+
+  /** Canonical JSON of params, memoised for frozen objects. */
+  params(params: unknown): string {
+    if (params !== null && typeof params === 'object' && Object.isFrozen(params)) {
+      const known = this.frozenParams.get(params);
+      if (known !== undefined) return known;
+      const text = canonicalJson(params);
+      this.frozenParams.set(params, text);
+      return text;
+    }
+    return canonicalJson(params);
+  }
+
+  /** The key of a preimage. */
+  digest(preimage: string): string {
+    const known = this.digests.get(preimage);
+    if (known !== undefined) return known;
+    const key = this.hash(preimage);
+    // a simple bound: dropping everything is cheaper than LRU bookkeeping on the hot path
+    if (this.digests.size >= this.limit) this.digests.clear();
+    this.digests.set(preimage, key);
+    return key;
+  }
+}
