@@ -113,19 +113,26 @@ const createModelSchema = z
 export type CreateModelInput = z.input<typeof createModelSchema>;
 
 const preset = z.enum(['default', 'style', 'subject']).optional();
-const trainingImageInputSchema = z.union([
-  z
-    .object({
-      name: z.string().min(1).max(256),
-      data: z
-        .string()
-        .regex(/^data:image\/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+$/i, 'expected a base64 image data URL'),
-      preset,
-    })
-    .strict(),
-  z.object({ assetId: id, preset }).strict(),
-  z.object({ assetIds: z.array(id).min(1).max(10, 'at most 10 assetIds per request'), preset }).strict(),
-]);
+const uploadSchema = z
+  .object({
+    name: z.string().min(1).max(256),
+    data: z
+      .string()
+      .regex(/^data:image\/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+$/i, 'expected a base64 image data URL'),
+    preset,
+  })
+  .strict();
+const assetSchema = z.object({ assetId: id, preset }).strict();
+const batchSchema = z
+  .object({ assetIds: z.array(id).min(1).max(10, 'at most 10 assetIds per request'), preset })
+  .strict();
+const trainingImageInputSchema = z.union([uploadSchema, assetSchema, batchSchema]);
+// The form is chosen by its key, so a mistake is reported on that form's fields, not as "no union member matched".
+function trainingImageFormSchema(input: unknown) {
+  if (input && typeof input === 'object' && 'assetIds' in input) return batchSchema;
+  if (input && typeof input === 'object' && 'assetId' in input) return assetSchema;
+  return uploadSchema;
+}
 /** One upload (data URL), one existing asset, or up to 10 assets. */
 export type TrainingImageInput = z.input<typeof trainingImageInputSchema>;
 
@@ -389,7 +396,7 @@ export class ScenarioClient {
   ): Promise<TrainingImage> {
     const op = 'POST /models/{modelId}/training-images';
     const mid = parseRequest(id, modelId, 'scenario', op, this.#redactor);
-    const body = parseRequest(trainingImageInputSchema, input, 'scenario', op, this.#redactor);
+    const body = parseRequest(trainingImageFormSchema(input), input, 'scenario', op, this.#redactor);
     const res = await this.#call(
       'POST',
       `/models/${encodeURIComponent(mid)}/training-images`,
