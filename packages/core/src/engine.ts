@@ -311,7 +311,7 @@ export function createEngine(options: EngineOptions): Engine {
   async function effectsDone(key: string, entry: CacheEntry): Promise<boolean> {
     for (const name of entry.effects ?? []) {
       const record = await journal.getRecord(`${key}/${name}`);
-      if (!record || record.state !== 'done') return false;
+      if (record?.state !== 'done') return false;
     }
     return true;
   }

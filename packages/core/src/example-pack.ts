@@ -23,7 +23,11 @@ const add = defineNode({
   description: 'Adds numbers, each connection weighted by its own `weight` setting.',
   params: z.object({ offset: z.number().finite().default(0) }),
   inputs: {
-    terms: { type: t.number(), multiple: true, settings: z.object({ weight: z.number().finite().default(1) }) },
+    terms: {
+      type: t.number(),
+      multiple: true,
+      settings: z.object({ weight: z.number().finite().default(1) }),
+    },
   },
   outputs: { sum: { type: t.number() } },
   async run(ctx) {

@@ -177,7 +177,7 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   for (let i = 0; i < (rawEdges?.length ?? 0); i++) {
     const raw = rawEdges![i];
     const parsed = knownEdges.has(raw as object) ? undefined : GraphEdgeSchema.safeParse(raw);
-    if (parsed && parsed.success && Object.isFrozen(raw)) knownEdges.add(raw as object);
+    if (parsed?.success && Object.isFrozen(raw)) knownEdges.add(raw as object);
     if (parsed && !parsed.success) {
       for (const zi of parsed.error.issues) {
         issues.push({

@@ -1,0 +1,106 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, sha256Hex } from './hash';
+import { KEY_SCHEME, type KeyInput, keyPreimage } from './keys';
+
+describe('sha256Hex', () => {
+  it('matches the FIPS 180-2 test vectors', () => {
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('hashes the UTF-8 bytes of non-ASCII text', () => {
+    // sha256 of the UTF-8 bytes c3 a9 ("é"), computed independently with Python's hashlib
+    expect(sha256Hex('\u00e9')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
+  });
+});
+
+describe('canonicalJson', () => {
+  it('follows RFC 8785 for key order and number form', () => {
+    const value = {
+      '\u20ac': 'Euro',
+      '\r': 'cr',
+      '1': 1,
+      '\ud83d\ude00': 'smile',
+      '\u00f6': 'o',
+      b: [1e21, 1e-7, -0, 0.1, Number('333333333.33333329'), 4.5, 2e-3, 1e30],
+    };
+    expect(canonicalJson(value)).toBe(
+      '{"\\r":"cr","1":1,"b":[1e+21,1e-7,0,0.1,333333333.3333333,4.5,0.002,1e+30],"ö":"o","€":"Euro","😀":"smile"}',
+    );
+  });
+
+  it('refuses values JSON cannot carry, with a sentence', () => {
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(/Cannot canonicalise/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => canonicalJson(cyclic)).toThrow(TypeError);
+  });
+
+  it('gives the same text whatever the key insertion order', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (obj) => {
+        const reversed = Object.fromEntries(Object.entries(obj).reverse());
+        expect(canonicalJson(reversed)).toBe(canonicalJson(obj));
+      }),
+    );
+  });
+});
+
+describe('keyPreimage', () => {
+  it('is exactly the canonical JSON of the documented array', () => {
+    const input = fc.record({
+      port: fc.string(),
+      from: fc.string(),
+      fromPort: fc.string(),
+      settings: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.array(input, { maxLength: 6 }),
+        fc.option(fc.string(), { nil: null }),
+        (type, version, params, inputs, salt) => {
+          const ports = [...new Set(inputs.map((i) => i.port))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const expected = canonicalJson([
+            KEY_SCHEME,
+            type,
+            version,
+            params,
+            ports.map((p) => [
+              p,
+              inputs.filter((i) => i.port === p).map((i) => [i.from, i.fromPort, i.settings ?? null]),
+            ]),
+            salt,
+          ]);
+          expect(keyPreimage(type, version, canonicalJson(params), inputs as KeyInput[], salt)).toBe(
+            expected,
+          );
+        },
+      ),
+    );
+  });
+
+  it('gives the known key for a fixed node, the same on every engine and machine', () => {
+    const preimage = keyPreimage(
+      'example.add',
+      1,
+      canonicalJson({ offset: 0.5 }),
+      [
+        { port: 'terms', from: 'a'.repeat(64), fromPort: 'value', settings: { weight: 2 } },
+        { port: 'terms', from: 'b'.repeat(64), fromPort: 'value', settings: { weight: 1 } },
+      ],
+      null,
+    );
+    // computed independently with Python's hashlib over the same preimage
+    expect(sha256Hex(preimage)).toBe('8c3f1b22e43f198f5a75dd939cfd847ecf172a84a8ff44dc06335bc7eadaef70');
+  });
+
+  it('keeps the order of connections into one input', () => {
+    const a: KeyInput = { port: 'terms', from: 'a', fromPort: 'v', settings: undefined };
+    const b: KeyInput = { port: 'terms', from: 'b', fromPort: 'v', settings: undefined };
+    expect(keyPreimage('x', 1, '{}', [a, b], null)).not.toBe(keyPreimage('x', 1, '{}', [b, a], null));
+  });
+});

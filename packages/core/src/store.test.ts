@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from './hash';
+import { createMemoryStore } from './store';
+
+describe('createMemoryStore', () => {
+  it('hands out frozen copies so neither writer nor reader can change a cached value', async () => {
+    const store = createMemoryStore();
+    const outputs = { list: [1, 2] };
+    await store.put('k', { key: 'k', nodeType: 't', typeVersion: 1, outputs, createdAt: 0 });
+    outputs.list.push(3);
+    const entry = await store.get('k');
+    expect(entry?.outputs).toEqual({ list: [1, 2] });
+    expect(Object.isFrozen(entry?.outputs.list)).toBe(true);
+    expect(() => (entry!.outputs.list as number[]).push(4)).toThrow(TypeError);
+    expect(await store.has('k')).toBe(true);
+    await store.delete('k');
+    expect(await store.has('k')).toBe(false);
+  });
+
+  it('addresses blobs by their SHA-256 and returns copies', async () => {
+    const store = createMemoryStore();
+    const bytes = new Uint8Array([97, 98, 99]);
+    const ref = await store.putBlob(bytes, 'text/plain');
+    expect(ref).toEqual({ $blob: sha256Hex('abc'), mime: 'text/plain', size: 3 });
+    const back = await store.getBlob(ref.$blob);
+    back![0] = 0;
+    expect(await store.getBlob(ref.$blob)).toEqual(bytes);
+    expect(await store.getBlob('0'.repeat(64))).toBeUndefined();
+  });
+
+  it('is also a journal whose records can be listed per run', async () => {
+    const store = createMemoryStore();
+    await store.putRecord({ key: 'k/a', state: 'intent', intent: { n: 1 }, at: 1, runId: 'r1' });
+    await store.putRecord({ key: 'k/b', state: 'done', intent: null, result: 2, at: 2, runId: 'r2' });
+    expect((await store.getRecord('k/a'))?.state).toBe('intent');
+    expect((await store.listRecords('r2')).map((r) => r.key)).toEqual(['k/b']);
+    expect(await store.listRecords()).toHaveLength(2);
+    expect(store.size).toEqual({ entries: 0, blobs: 0, records: 2 });
+  });
+});
