@@ -84,10 +84,17 @@ describe('family compatibility', () => {
     }
   });
 
+  it('lets a FLUX.2 [klein] size share LoRAs with its base variant, and Qwen-Image with its 2512 update', () => {
+    expect(familiesCompatible('flux.2-klein-4b', 'flux.2-klein-base-4b')).toBe(true);
+    expect(familiesCompatible('flux.2-klein-base-9b', 'flux.2-klein-9b')).toBe(true);
+    expect(familiesCompatible('qwen-image-2512', 'qwen-image')).toBe(true);
+  });
+
   it('keeps distinct checkpoints apart', () => {
     expect(familiesCompatible('flux.2-dev', 'flux.1')).toBe(false);
-    expect(familiesCompatible('flux.2-klein-4b', 'flux.2-klein-base-4b')).toBe(false);
     expect(familiesCompatible('flux.2-klein-4b', 'flux.2-klein-9b')).toBe(false);
+    expect(familiesCompatible('flux.2-klein-base-4b', 'flux.2-klein-base-9b')).toBe(false);
+    expect(familiesCompatible('qwen-image-2512', 'qwen-image-edit-2511')).toBe(false);
     expect(familiesCompatible('qwen-image', 'qwen-image-edit')).toBe(false);
     expect(familiesCompatible('sd-xl', 'sd-1_5')).toBe(false);
   });

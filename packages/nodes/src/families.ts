@@ -28,8 +28,11 @@ export interface FamilyInfo {
 const family = (info: FamilyInfo): FamilyInfo => info;
 
 /**
- * Every family loraflow knows. Checkpoints that the docs do not call compatible are separate
- * families (a LoRA trained on one base model family cannot be used with a different one).
+ * Every family loraflow knows. A family is one checkpoint; a `group` gathers checkpoints whose
+ * LoRAs are interchangeable: Z-Image with its turbo variants (the training guide says so), a
+ * FLUX.2 [klein] size with its base variant, and Qwen-Image with its 2512 update (the same
+ * base models accept both, see docs/decisions/0007-lora-types.md). Anything else is kept apart:
+ * a LoRA trained on one base model family cannot be used with a different one.
  *
  * @example
  * FAMILIES['flux.1']?.composition; // 'flux.1-composition'
@@ -67,24 +70,24 @@ export const FAMILIES: Readonly<Record<string, FamilyInfo>> = Object.fromEntries
       id: 'flux.2-klein-4b',
       label: 'FLUX.2 [klein] 4B',
       group: 'flux.2-klein-4b',
-      scenarioRoute: { kind: 'custom', baseModelId: 'model_bfl-flux-2-klein-4b' },
+      scenarioRoute: { kind: 'custom', baseModelId: 'model_bfl-flux-2-klein-4b-base' },
     }),
     family({
       id: 'flux.2-klein-9b',
       label: 'FLUX.2 [klein] 9B',
       group: 'flux.2-klein-9b',
-      scenarioRoute: { kind: 'custom', baseModelId: 'model_bfl-flux-2-klein-9b' },
+      scenarioRoute: { kind: 'custom', baseModelId: 'model_bfl-flux-2-klein-9b-base' },
     }),
     family({
       id: 'flux.2-klein-base-4b',
       label: 'FLUX.2 [klein] Base 4B',
-      group: 'flux.2-klein-base-4b',
+      group: 'flux.2-klein-4b',
       scenarioRoute: { kind: 'custom', baseModelId: 'model_bfl-flux-2-klein-4b-base' },
     }),
     family({
       id: 'flux.2-klein-base-9b',
       label: 'FLUX.2 [klein] Base 9B',
-      group: 'flux.2-klein-base-9b',
+      group: 'flux.2-klein-9b',
       scenarioRoute: { kind: 'custom', baseModelId: 'model_bfl-flux-2-klein-9b-base' },
     }),
     family({
@@ -112,8 +115,8 @@ export const FAMILIES: Readonly<Record<string, FamilyInfo>> = Object.fromEntries
     family({
       id: 'qwen-image-2512',
       label: 'Qwen-Image 2512',
-      group: 'qwen-image-2512',
-      scenarioRoute: { kind: 'custom', baseModelId: 'model_qwen-image-2512' },
+      group: 'qwen-image',
+      scenarioRoute: { kind: 'custom', baseModelId: 'model_qwen-image' },
     }),
     family({
       id: 'qwen-image-edit',

@@ -1,0 +1,63 @@
+import type { Estimate } from '@loraflow/core';
+import type { CostEstimate, ScenarioClient } from '@loraflow/providers';
+
+/**
+ * What an `estimate` hook receives. `services` is what the host configured; when the engine
+ * does not pass it (or has no Scenario client) the hook answers `undefined`: cost unknown.
+ */
+export interface EstimateArgs {
+  params: unknown;
+  inputs: Record<string, unknown>;
+  services?: { get<T>(name: string): T; has(name: string): boolean };
+}
+
+/** A provider's dry-run answer as a core estimate, in creative units. */
+export function costToEstimate(cost: CostEstimate): Estimate {
+  const out: Estimate = { amount: cost.creativeUnitsCost, unit: 'creative-units' };
+  if (cost.costDetails) out.detail = { ...cost.costDetails };
+  return out;
+}
+
+/**
+ * Runs a Scenario dry run when a Scenario client is configured; a failed dry run means "cost
+ * unknown", never a failed estimate of the whole graph.
+ *
+ * @example
+ * estimate: (args) => scenarioEstimate(args, (s) => s.generateCustom(base, body, { dryRun: true })),
+ */
+export async function scenarioEstimate(
+  args: Pick<EstimateArgs, 'services'>,
+  dryRun: (scenario: ScenarioClient) => Promise<CostEstimate | undefined>,
+): Promise<Estimate | undefined> {
+  const services = args.services;
+  if (!services?.has('scenario')) return undefined;
+  try {
+    const cost = await dryRun(services.get<ScenarioClient>('scenario'));
+    return cost ? costToEstimate(cost) : undefined;
+  } catch {
+    // the estimate is advice: an unreachable provider leaves the cost unknown
+    return undefined;
+  }
+}
+
+/**
+ * The cost of training (or finalising) a model of `type`: Scenario prices a training by type and
+ * image count, and its dry run needs an existing model id, so the dry run is asked of an
+ * existing model of the same type (none: unknown). Nothing is created.
+ *
+ * @example
+ * await trainingDryRun(scenario, 'flux.1-lora', 12);
+ */
+export async function trainingDryRun(
+  scenario: ScenarioClient,
+  type: string,
+  imagesCount?: number,
+): Promise<CostEstimate | undefined> {
+  const page = await scenario.listModels({ type, pageSize: 1 });
+  const model = page.items[0];
+  if (!model) return undefined;
+  return scenario.trainModel(model.id, {
+    dryRun: true,
+    ...(imagesCount !== undefined && imagesCount > 0 ? { trainingImagesCount: imagesCount } : {}),
+  });
+}

@@ -1,0 +1,87 @@
+import { defineNode, NodeRunError } from '@loraflow/core';
+import { z } from 'zod';
+import { NODE_ERROR_CODES, need } from '../services';
+import { imagesType } from '../types';
+import { type ImagesValue, imagesValueSchema, readInput } from '../values';
+
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
+
+/**
+ * `image.preview`: an output node that shows images in the editor and keeps them in the run
+ * result (their blobs are in the run's store).
+ *
+ * @example
+ * { "id": "show", "type": "image.preview", "params": {} }
+ */
+export const imagePreview = defineNode({
+  type: 'image.preview',
+  version: 1,
+  title: 'Preview images',
+  category: 'Output',
+  description: 'Shows images and keeps them in the run result.',
+  params: z.object({}),
+  inputs: { images: { type: imagesType(), multiple: true, label: 'Images' } },
+  outputs: { images: { type: imagesType(), label: 'Images' } },
+  cache: 'pure',
+  async run(ctx) {
+    const images: ImagesValue = ctx.inputs.images.flatMap((item, i) =>
+      readInput(imagesValueSchema, item.value, `images[${i}]`),
+    );
+    return { images };
+  },
+});
+
+/**
+ * `image.save`: writes images through the host's `files` service (the pack never touches a
+ * disk itself, so it also runs in a browser), named `{prefix}-{n}.{ext}`.
+ *
+ * @example
+ * { "id": "save", "type": "image.save", "params": { "prefix": "fox" } }
+ */
+export const imageSave = defineNode({
+  type: 'image.save',
+  version: 1,
+  title: 'Save images',
+  category: 'Output',
+  description: "Writes images through the host's files service, as {prefix}-{n}.png.",
+  params: z.object({
+    prefix: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[\w.-]+$/, 'use letters, digits, ".", "_" or "-" only')
+      .refine((s) => s !== '.' && s !== '..', 'a prefix cannot be "." or ".."')
+      .default('image')
+      .describe('File name prefix.'),
+  }),
+  inputs: { images: { type: imagesType(), multiple: true, label: 'Images' } },
+  outputs: { images: { type: imagesType(), label: 'Images' } },
+  // Saving is an effect on the host's disk: it happens on every run.
+  cache: 'never',
+  async run(ctx) {
+    const images: ImagesValue = ctx.inputs.images.flatMap((item, i) =>
+      readInput(imagesValueSchema, item.value, `images[${i}]`),
+    );
+    if (images.length === 0)
+      throw new NodeRunError(NODE_ERROR_CODES.nothingToSave, 'There are no images to save.');
+    const files = need(ctx, 'files');
+    if (!files.write) {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.serviceMissing,
+        'The host\'s "files" service cannot write (it has no write method); use image.preview, or give the service a write method.',
+      );
+    }
+    for (const [i, image] of images.entries()) {
+      const bytes = await ctx.blobs.get(image.blob);
+      if (!bytes)
+        throw new NodeRunError(
+          'blob.missing',
+          `Image ${i + 1} is missing from the store; run its generator again.`,
+        );
+      const path = `${ctx.params.prefix}-${i + 1}.${EXTENSIONS[image.blob.mime] ?? 'bin'}`;
+      await files.write(path, bytes, image.blob.mime);
+      ctx.progress((i + 1) / images.length, `saved ${path}`);
+    }
+    return { images };
+  },
+});

@@ -1,0 +1,202 @@
+import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
+import type { ScenarioClient } from '@loraflow/providers';
+import { z } from 'zod';
+import { familyLabel, isEditType, modelTypeInfo, TRAINING_TYPES } from '../families';
+import { toDataUrl } from '../image-check';
+import { findModelByTag } from '../scenario-ops';
+import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
+import { checkTrainingParameters } from '../training-params';
+import { trainingSetType, trainingType } from '../types';
+import { readInput, type TrainingImageValue, type TrainingValue, trainingSetValueSchema } from '../values';
+import { type EstimateArgs, scenarioEstimate, trainingDryRun } from './estimate';
+import { MIN_PAIRS } from './training-set';
+
+const params = z
+  .object({
+    modelType: z.enum(TRAINING_TYPES).describe('The training type; it decides the base family of the LoRA.'),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(40)
+      .default('loraflow LoRA')
+      .describe('Model name (a tag is appended).'),
+    parameters: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('Training parameters of this type (learningRate, rank, nbEpochs, …), checked per trainer.'),
+  })
+  .superRefine((p, c) => {
+    for (const problem of checkTrainingParameters(p.modelType, p.parameters)) {
+      c.addIssue({ code: 'custom', path: ['parameters', ...problem.path], message: problem.message });
+    }
+  });
+
+type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal'>;
+
+/**
+ * `lora.train`: creates a Scenario model of a training type, uploads the training set, and
+ * starts training. Every remote step is a journaled effect, and the model carries a tag derived
+ * from the node's cache key, so a resumed run finds the model it already created instead of
+ * creating or training twice. Wire its output to `lora.wait`.
+ *
+ * @example
+ * { "id": "train", "type": "lora.train", "params": { "modelType": "flux.1-lora", "name": "my cat", "parameters": { "nbEpochs": 8 } } }
+ */
+export const loraTrain = defineNode({
+  type: 'lora.train',
+  version: 1,
+  title: 'Train LoRA',
+  category: 'Training',
+  description:
+    'Creates a Scenario model of a training type, uploads the training set and starts training; cancelling the run cancels the training.',
+  params,
+  inputs: {
+    set: {
+      type: (p: z.output<typeof params>) => trainingSetType(isEditType(p.modelType)),
+      label: 'Training set',
+    },
+  },
+  outputs: {
+    training: {
+      type: ({ params: p }) => trainingType('scenario', modelTypeInfo(p.modelType).family, p.modelType),
+      label: 'Training',
+    },
+  },
+  cache: 'pure',
+  sideEffects: true,
+  resources: ['provider:scenario'],
+  estimate: (args: EstimateArgs) =>
+    scenarioEstimate(args, (scenario) => {
+      const p = args.params as { modelType: string };
+      const set = trainingSetValueSchema.safeParse(args.inputs.set);
+      const count = set.success ? set.data.images.length + set.data.pairList.length * 2 : undefined;
+      return trainingDryRun(scenario, p.modelType, count);
+    }),
+  async run(ctx) {
+    const scenario = need(ctx, 'scenario');
+    const signal = signalOf(ctx);
+    const p = ctx.params;
+    const set = readInput(trainingSetValueSchema, ctx.inputs.set, 'set');
+    const edit = isEditType(p.modelType);
+    if (edit && set.pairList.length < MIN_PAIRS) {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.setTooFewPairs,
+        `${p.modelType} is an edit training type: it needs at least ${MIN_PAIRS} before/after pairs, and the training set has ${set.pairList.length}.`,
+      );
+    }
+    if (!edit && set.images.length === 0) {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.setEmpty,
+        `${p.modelType} trains on images, and the training set has none (it holds before/after pairs, which only edit types use).`,
+      );
+    }
+    const tag = remoteTag(ctx.key);
+    const created = await ctx.effect<{ modelId: string }>('create', {
+      intent: { type: p.modelType, name: p.name, tag },
+      perform: async () => {
+        const model = await scenario.createModel(
+          { name: `${p.name} ${tag}`, shortDescription: `loraflow ${tag}`, type: p.modelType },
+          { signal },
+        );
+        return { modelId: model.id };
+      },
+      reconcile: async () => {
+        const found = await findModelByTag(scenario, p.modelType, tag, signal);
+        return found ? { modelId: found.id } : undefined;
+      },
+    });
+    const modelId = created.modelId;
+    const uploads = edit ? set.pairList.flatMap((pair) => [pair.source, pair.target]) : set.images;
+    const assetIds: string[] = [];
+    for (const [i, image] of uploads.entries()) {
+      ctx.progress(i / (uploads.length + 1), `uploading image ${i + 1} of ${uploads.length}`);
+      assetIds.push(await upload(ctx, scenario, modelId, image, i));
+    }
+    if (edit) {
+      const pairs = set.pairList.map((pair, i) => ({
+        sourceId: assetIds[i * 2]!,
+        targetId: assetIds[i * 2 + 1]!,
+        instruction: pair.instruction,
+      }));
+      // Replacing all pairs is idempotent, so a repeat after a crash is harmless.
+      await ctx.effect<{ count: number }>('pairs', {
+        intent: { modelId, count: pairs.length },
+        perform: async () => {
+          await scenario.replaceTrainingImagePairs(modelId, pairs, { signal });
+          return { count: pairs.length };
+        },
+      });
+    }
+    ctx.progress(uploads.length / (uploads.length + 1), 'starting the training');
+    const started = await ctx.effect<{ jobId: string | null }>('train', {
+      intent: { modelId, parameters: p.parameters as Record<string, never> },
+      perform: async () => {
+        const r = await scenario.trainModel(modelId, { parameters: p.parameters }, { signal });
+        return { jobId: r.job.jobId };
+      },
+      reconcile: async () => {
+        const model = await scenario.getModel(modelId, { signal });
+        return model.status === 'new' || model.status === 'draft' ? undefined : { jobId: null };
+      },
+    });
+    if (signal.aborted) {
+      await scenario.cancelTraining(modelId).catch(() => undefined);
+      throw signal.reason;
+    }
+    const training: TrainingValue = {
+      provider: 'scenario',
+      modelId,
+      modelType: p.modelType,
+      family: modelTypeInfo(p.modelType).family,
+      name: p.name,
+    };
+    if (started.jobId) training.jobId = started.jobId;
+    ctx.progress(1, `training started on ${familyLabel(training.family)}`);
+    return { training };
+  },
+});
+
+async function upload(
+  ctx: Ctx,
+  scenario: ScenarioClient,
+  modelId: string,
+  image: TrainingImageValue,
+  index: number,
+): Promise<string> {
+  const signal = signalOf(ctx);
+  // A numbered name lets a resumed run recognise an upload that reached Scenario before a crash.
+  const name = `${String(index + 1).padStart(2, '0')}-${image.name}`.slice(0, 200);
+  const result = await ctx.effect<{ assetId: string }>(`upload-${index}`, {
+    intent: { modelId, name, source: image.assetId ?? image.blob?.$blob ?? null },
+    perform: async () => {
+      if (image.assetId) {
+        const t = await scenario.addTrainingImage(modelId, { assetId: image.assetId }, { signal });
+        return { assetId: t.id };
+      }
+      if (!image.blob)
+        throw new NodeRunError('input.invalid', `Training image ${name} has neither bytes nor an asset id.`);
+      const bytes = await ctx.blobs.get(image.blob);
+      if (!bytes) {
+        throw new NodeRunError(
+          NODE_ERROR_CODES.imageUnreadable,
+          `Training image ${name} is missing from the store; run the training set node again.`,
+        );
+      }
+      const t = await scenario.addTrainingImage(
+        modelId,
+        { name, data: toDataUrl(bytes, image.blob.mime) },
+        { signal },
+      );
+      return { assetId: t.id };
+    },
+    reconcile: async () => {
+      const model = await scenario.getModel(modelId, { signal });
+      const found = model.trainingImages?.find(
+        (t) => t.name === name || (image.assetId !== undefined && t.id === image.assetId),
+      );
+      return found ? { assetId: found.id } : undefined;
+    },
+  });
+  return result.assetId;
+}

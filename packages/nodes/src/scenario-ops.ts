@@ -1,0 +1,118 @@
+import { type NodeContext, NodeRunError } from '@loraflow/core';
+import {
+  type Model,
+  type ModelProgress,
+  modelPhase,
+  type ScenarioClient,
+  waitForModel,
+} from '@loraflow/providers';
+import { NODE_ERROR_CODES, polling, pollOptions, signalOf } from './services';
+
+/**
+ * Finds the model a previous attempt created, by the deterministic tag it put in the model's
+ * name and description: how a resumed run avoids creating a second model.
+ *
+ * @example
+ * const existing = await findModelByTag(scenario, 'flux.1-lora', 'lf-3fa9c0d2e1b4a7f6', signal);
+ */
+export async function findModelByTag(
+  scenario: ScenarioClient,
+  type: string,
+  tag: string,
+  signal?: AbortSignal,
+): Promise<Model | undefined> {
+  const call = signal ? { signal } : {};
+  for await (const m of scenario.iterateModels({ type }, call)) {
+    if ((m.shortDescription ?? '').includes(tag) || (m.name ?? '').includes(tag)) return m;
+  }
+  return undefined;
+}
+
+/**
+ * One line a person reads about a training's state.
+ *
+ * @example
+ * describeTraining({ status: 'training', stage: 'queued-for-train', position: 2 }); // 'queued-for-train, 2 ahead in the queue'
+ */
+export function describeTraining(
+  p: Pick<ModelProgress, 'status' | 'stage' | 'position' | 'progress' | 'remainingTimeMs'>,
+): string {
+  const parts = [p.stage ?? p.status];
+  if (p.position !== undefined && p.position > 0) parts.push(`${p.position} ahead in the queue`);
+  if (p.progress !== undefined && p.progress > 0) parts.push(`${Math.round(p.progress * 100)}%`);
+  if (p.remainingTimeMs !== undefined && p.remainingTimeMs > 0) {
+    const s = Math.round(p.remainingTimeMs / 1000);
+    parts.push(s >= 120 ? `about ${Math.round(s / 60)} min left` : `about ${s} s left`);
+  }
+  return parts.join(', ');
+}
+
+/**
+ * Waits for a Scenario model to finish training with the providers' polling helper, reporting
+ * stage, queue position, progress and remaining time as node progress; a cancelled run asks
+ * Scenario to cancel the training. A failed or cancelled training fails the node with the
+ * provider's reason.
+ *
+ * @example
+ * const model = await waitForTrained(ctx, scenario, { modelId, jobId, timeoutMs: 3_600_000 });
+ */
+export async function waitForTrained(
+  ctx: Pick<NodeContext, 'services' | 'signal' | 'progress'>,
+  scenario: ScenarioClient,
+  o: { modelId: string; jobId?: string | undefined; timeoutMs: number },
+): Promise<Model> {
+  let model: Model;
+  try {
+    model = await waitForModel({
+      ...pollOptions(polling(ctx)),
+      client: scenario,
+      modelId: o.modelId,
+      timeoutMs: o.timeoutMs,
+      signal: signalOf(ctx),
+      cancelOnAbort: true,
+      onProgress: (p) => {
+        const detail: Record<string, number> = {};
+        if (p.position !== undefined) detail.position = p.position;
+        if (p.progress !== undefined) detail.progress = p.progress;
+        if (p.remainingTimeMs !== undefined) detail.remainingTimeMs = p.remainingTimeMs;
+        ctx.progress(Math.min(1, Math.max(0, p.progress ?? 0)), describeTraining(p), detail);
+      },
+    });
+  } catch (error) {
+    if (error instanceof Error && (error as { code?: unknown }).code === 'wait_timeout') {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.trainingTimeout,
+        `Model ${o.modelId} was still training after ${Math.round(o.timeoutMs / 60_000)} min; run again to keep waiting (the training is not restarted).`,
+      );
+    }
+    throw error;
+  }
+  const phase = modelPhase(model.status);
+  if (phase === 'trained') return model;
+  const reason = await failureReason(scenario, o.jobId, signalOf(ctx));
+  if (phase === 'canceled') {
+    throw new NodeRunError(
+      NODE_ERROR_CODES.trainingCancelled,
+      `The training of model ${o.modelId} was cancelled at Scenario${reason ? `: ${reason}` : ''}.`,
+    );
+  }
+  throw new NodeRunError(
+    NODE_ERROR_CODES.trainingFailed,
+    `The training of model ${o.modelId} failed at Scenario: ${reason ?? `the model ended "${model.status}" and Scenario gave no reason`}.`,
+  );
+}
+
+async function failureReason(
+  scenario: ScenarioClient,
+  jobId: string | undefined,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  if (!jobId) return undefined;
+  try {
+    const job = await scenario.getJob(jobId, { signal });
+    return job.metadata?.error;
+  } catch {
+    // the reason is a courtesy; the failure itself is already known
+    return undefined;
+  }
+}

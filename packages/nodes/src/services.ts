@@ -1,0 +1,145 @@
+import { type NodeContext, NodeRunError } from '@loraflow/core';
+import type { ModelsLabClient, ScenarioClient, Sleep } from '@loraflow/providers';
+
+/**
+ * Reads and writes files for the pack (training images from disk, saved images). The host
+ * provides it, so the pack itself never imports `node:fs` and also runs in a browser.
+ *
+ * @example
+ * const files: FilesService = {
+ *   read: (path) => fs.readFile(resolve(root, path)).then((b) => new Uint8Array(b)),
+ *   write: async (path, bytes) => { await fs.writeFile(resolve(root, path), bytes); return resolve(root, path); },
+ * };
+ */
+export interface FilesService {
+  /** The bytes of a file the graph names (a path relative to wherever the host decides). */
+  read(path: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /** Writes bytes; answers where they went (a path or URL to show the person). */
+  write?(path: string, bytes: Uint8Array, mime: string): Promise<string | undefined>;
+}
+
+/**
+ * How the waiting nodes poll: injected so tests and emulators with a fast clock need not sleep
+ * for real minutes. Every field is optional.
+ *
+ * @example
+ * const polling: PollingService = { sleep: (ms) => clock.advance(ms), maxIntervalMs: 50 };
+ */
+export interface PollingService {
+  sleep?: Sleep;
+  now?: () => number;
+  minIntervalMs?: number;
+  maxIntervalMs?: number;
+}
+
+/**
+ * Every service the pack asks the host for, by name: pass them as `services` to the engine or
+ * runtime. Credentials live inside the clients; they never pass through node params.
+ *
+ * | name | type | used by |
+ * | --- | --- | --- |
+ * | `scenario` | `ScenarioClient` | every Scenario node |
+ * | `modelslab` | `ModelsLabClient` | `lora.source` (no call), `generate.multiLora` |
+ * | `files` | {@link FilesService} | `training.set` (`file` sources), `image.save` |
+ * | `fetch` | WHATWG `fetch` | `training.set` (`url` sources; default: the global `fetch`) |
+ * | `polling` | {@link PollingService} | `lora.wait`, `lora.compose`, `generate.multiLora` |
+ *
+ * @example
+ * createEngine({ registry, services: { scenario: new ScenarioClient({ apiKey, apiSecret }), files } });
+ */
+export interface LoraServices {
+  scenario: ScenarioClient;
+  modelslab: ModelsLabClient;
+  files: FilesService;
+  fetch: typeof fetch;
+  polling: PollingService;
+}
+
+/** The service names, with what a person is told when one is missing. */
+export const SERVICE_DOCS: Readonly<Record<keyof LoraServices, string>> = {
+  scenario:
+    'a Scenario client (new ScenarioClient({ apiKey, apiSecret })); the runtime and the CLI configure it from SCENARIO_API_KEY and SCENARIO_API_SECRET, or use the emulator',
+  modelslab:
+    'a ModelsLab client (new ModelsLabClient({ apiKey })); the runtime and the CLI configure it from MODELSLAB_API_KEY, or use the emulator',
+  files:
+    'a files service ({ read(path), write?(path, bytes, mime) }) that the host provides to reach its disk',
+  fetch: 'a fetch function',
+  polling: 'polling settings',
+};
+
+/** The stable codes the pack's nodes fail with, beside the providers' own codes. */
+export const NODE_ERROR_CODES = {
+  serviceMissing: 'service.missing',
+  loraNotFound: 'lora.not-found',
+  loraTypeMismatch: 'lora.type-mismatch',
+  loraNotTrained: 'lora.not-trained',
+  mixedFamilies: 'lora.mixed-families',
+  mixedProviders: 'lora.mixed-providers',
+  notComposable: 'lora.not-composable',
+  tooManyLoras: 'lora.too-many',
+  noPrompt: 'generate.no-prompt',
+  strengthRange: 'generate.strength-out-of-range',
+  sizeRange: 'generate.size-out-of-range',
+  generationFailed: 'generate.failed',
+  trainingFailed: 'training.failed',
+  trainingCancelled: 'training.cancelled',
+  trainingTimeout: 'training.timeout',
+  setEmpty: 'training-set.empty',
+  setMixed: 'training-set.mixed',
+  setTooFewPairs: 'training-set.too-few-pairs',
+  setTooMany: 'training-set.too-many',
+  imageUnreadable: 'training-set.image-unreadable',
+  imageUndecodable: 'training-set.image-undecodable',
+  nothingToSave: 'image.nothing-to-save',
+} as const;
+
+/**
+ * Fetches a service the pack needs, failing the node with `service.missing` and a sentence
+ * that says what to provide, instead of crashing on `undefined`.
+ *
+ * @example
+ * const scenario = need(ctx, 'scenario');
+ */
+export function need<K extends keyof LoraServices>(
+  ctx: Pick<NodeContext, 'services'>,
+  name: K,
+): LoraServices[K] {
+  if (!ctx.services.has(name)) {
+    throw new NodeRunError(
+      NODE_ERROR_CODES.serviceMissing,
+      `This node needs the "${name}" service, which the host did not provide: pass ${SERVICE_DOCS[name]}.`,
+    );
+  }
+  return ctx.services.get<LoraServices[K]>(name);
+}
+
+/** The optional polling service, or an empty one. */
+export function polling(ctx: Pick<NodeContext, 'services'>): PollingService {
+  return ctx.services.has('polling') ? ctx.services.get<PollingService>('polling') : {};
+}
+
+/** Polling options without keys whose value is undefined (the helpers use exact optional types). */
+export function pollOptions(p: PollingService): PollingService {
+  const out: PollingService = {};
+  if (p.sleep) out.sleep = p.sleep;
+  if (p.now) out.now = p.now;
+  if (p.minIntervalMs !== undefined) out.minIntervalMs = p.minIntervalMs;
+  if (p.maxIntervalMs !== undefined) out.maxIntervalMs = p.maxIntervalMs;
+  return out;
+}
+
+/**
+ * A short deterministic tag derived from a node's cache key: it names what the node creates
+ * remotely, so a resumed run can find it again instead of creating it twice.
+ *
+ * @example
+ * remoteTag('3fa9c0…'); // 'lf-3fa9c0d2e1b4a7f6'
+ */
+export function remoteTag(key: string): string {
+  return `lf-${key.replace(/[^0-9a-z]/gi, '').slice(0, 16)}`;
+}
+
+/** The run's signal as the providers' clients type it (DOM `AbortSignal`). */
+export function signalOf(ctx: Pick<NodeContext, 'signal'>): AbortSignal {
+  return ctx.signal as AbortSignal;
+}

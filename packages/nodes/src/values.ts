@@ -1,0 +1,102 @@
+import { NodeRunError } from '@loraflow/core';
+import { z } from 'zod';
+import { PROVIDERS } from './families';
+
+const blobRef = z.object({ $blob: z.string(), mime: z.string(), size: z.number() });
+
+/**
+ * The value on a `lora` wire: which model, on which provider, of which type and family.
+ *
+ * @example
+ * const lora: LoraValue = { provider: 'scenario', id: 'model_abc', modelType: 'flux.1-lora', family: 'flux.1' };
+ */
+export const loraValueSchema = z.object({
+  provider: z.enum(PROVIDERS),
+  id: z.string().min(1),
+  family: z.string(),
+  modelType: z.string().optional(),
+  name: z.string().optional(),
+});
+/** The value on a `lora` wire. */
+export type LoraValue = z.infer<typeof loraValueSchema>;
+
+/** One image of a training set: stored bytes (uploaded at training) or an existing Scenario asset. */
+export const trainingImageValueSchema = z.object({
+  name: z.string(),
+  blob: blobRef.optional(),
+  assetId: z.string().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+});
+/** One image of a training set. */
+export type TrainingImageValue = z.infer<typeof trainingImageValueSchema>;
+
+/**
+ * The value on a `training-set` wire: images, or before/after pairs with an instruction each.
+ *
+ * @example
+ * const set: TrainingSetValue = { pairs: false, images: [{ name: 'a.png', assetId: 'asset_a' }], pairList: [] };
+ */
+export const trainingSetValueSchema = z.object({
+  pairs: z.boolean(),
+  images: z.array(trainingImageValueSchema),
+  pairList: z.array(
+    z.object({ source: trainingImageValueSchema, target: trainingImageValueSchema, instruction: z.string() }),
+  ),
+});
+/** The value on a `training-set` wire. */
+export type TrainingSetValue = z.infer<typeof trainingSetValueSchema>;
+
+/**
+ * The value on a `training` wire: a training started on a provider.
+ *
+ * @example
+ * const t: TrainingValue = { provider: 'scenario', modelId: 'model_abc', modelType: 'zimage-lora', family: 'zimage', name: 'x' };
+ */
+export const trainingValueSchema = z.object({
+  provider: z.enum(PROVIDERS),
+  modelId: z.string().min(1),
+  modelType: z.string(),
+  family: z.string(),
+  name: z.string().optional(),
+  jobId: z.string().optional(),
+});
+/** The value on a `training` wire. */
+export type TrainingValue = z.infer<typeof trainingValueSchema>;
+
+/**
+ * The value on an `images` wire: stored images with where they came from.
+ *
+ * @example
+ * const images: ImagesValue = [{ blob: { $blob: 'ab…', mime: 'image/png', size: 1234 }, provider: 'scenario' }];
+ */
+export const imagesValueSchema = z.array(
+  z.object({
+    blob: blobRef,
+    provider: z.enum(PROVIDERS).optional(),
+    seed: z.number().optional(),
+    assetId: z.string().optional(),
+    width: z.number().optional(),
+    height: z.number().optional(),
+  }),
+);
+/** The value on an `images` wire. */
+export type ImagesValue = z.infer<typeof imagesValueSchema>;
+
+/**
+ * Reads a value that arrived on an input, failing the node with `input.invalid` when an
+ * upstream node (perhaps another pack's) sent something of the wrong shape.
+ *
+ * @example
+ * const lora = readInput(loraValueSchema, ctx.inputs.lora, 'lora');
+ */
+export function readInput<T>(schema: z.ZodType<T>, value: unknown, port: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+  throw new NodeRunError(
+    'input.invalid',
+    `The value on input "${port}" is not what this node expects${where}: ${first?.message ?? 'wrong shape'}.`,
+  );
+}
