@@ -108,6 +108,8 @@ function estimateRemaining(
 
 // Polling a moment after the estimated end absorbs rounding in the vendor's estimate.
 const SETTLE_MS = 1000;
+// ModelsLab's eta is in whole seconds and fetches are cheap: a shorter margin keeps detection prompt.
+const ML_SETTLE_MS = 250;
 
 /** What {@link waitForModel} reports after each read. */
 export interface ModelProgress {
@@ -254,7 +256,7 @@ export async function waitForModelsLabResult(
       provider: 'modelslab',
       what: `generation ${id}`,
       defaultTimeoutMs: 5 * 60_000,
-      initialDelayMs: options.etaMs !== undefined ? options.etaMs + SETTLE_MS / 2 : 2000,
+      initialDelayMs: options.etaMs !== undefined ? options.etaMs + ML_SETTLE_MS : 2000,
       read: (signal) => client.fetch(id, { signal }),
       done: (r) => r.status === 'success',
       progress: (r): ModelsLabProgress => ({
@@ -263,7 +265,7 @@ export async function waitForModelsLabResult(
         etaMs: r.status === 'processing' ? r.etaMs : 0,
       }),
       delay: (r, polls) =>
-        r.status === 'processing' && r.etaMs ? r.etaMs + SETTLE_MS / 2 : backoff(polls, 1000, 2, 10_000),
+        r.status === 'processing' && r.etaMs ? r.etaMs + ML_SETTLE_MS : backoff(polls, 1000, 2, 10_000),
     },
     { maxIntervalMs: 60_000, ...options },
   );
