@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build, defaultClientConditions, type PreviewServer, preview } from 'vite';
+
+/** What a browser test or the benchmark needs: the pages' base URL, one Chromium, and a way to stop both. */
+export interface Harness {
+  url: string;
+  browser: BrowserContext;
+  open(path: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+const pagesRoot = fileURLToPath(new URL('./pages', import.meta.url));
+
+/** Debian's chromium; CI installs it through scripts/ensure-chromium.sh. */
+const executablePath = process.env.LORAFLOW_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Builds the test pages in production mode (what a host ships), serves them on 127.0.0.1 port 0 and
+ * starts one headless Chromium with a fresh profile.
+ *
+ * @example
+ * const h = await startHarness();
+ * const page = await h.open('/editor.html?fixture=pipeline');
+ * await h.close();
+ */
+export async function startHarness(): Promise<Harness> {
+  const outDir = await mkdtemp(join(tmpdir(), 'loraflow-editor-pages-'));
+  const profile = await mkdtemp(join(tmpdir(), 'loraflow-chromium-'));
+  let server: PreviewServer | undefined;
+  let browser: BrowserContext | undefined;
+  try {
+    const config = {
+      root: pagesRoot,
+      configFile: false as const,
+      logLevel: 'silent' as const,
+      plugins: [react()],
+      resolve: { conditions: ['source', ...defaultClientConditions] },
+      build: {
+        outDir,
+        emptyOutDir: true,
+        reportCompressedSize: false,
+        rollupOptions: {
+          input: { bare: join(pagesRoot, 'bare.html'), editor: join(pagesRoot, 'editor.html') },
+        },
+      },
+      preview: { host: '127.0.0.1', port: 0, strictPort: false },
+    };
+    await build(config);
+    server = await preview(config);
+    const address = server.httpServer.address();
+    if (address === null || typeof address === 'string')
+      throw new Error('the preview server has no TCP address');
+    const url = `http://127.0.0.1:${address.port}`;
+    // A persistent context is how playwright takes a fresh --user-data-dir of our own.
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const b = browser;
+    const s = server;
+    return {
+      url,
+      browser: b,
+      async open(path) {
+        const page = await b.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(url + path);
+        await page.waitForFunction(() => (window as { __ready?: boolean }).__ready === true, undefined, {
+          timeout: 60_000,
+        });
+        if (errors.length > 0) throw new Error(`the page failed: ${errors.join('; ')}`);
+        return page;
+      },
+      async close() {
+        await b.close();
+        await new Promise<void>((resolve) => s.httpServer.close(() => resolve()));
+        await rm(outDir, { recursive: true, force: true });
+        await rm(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    if (server) await new Promise<void>((resolve) => server?.httpServer.close(() => resolve()));
+    await rm(outDir, { recursive: true, force: true });
+    await rm(profile, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export type { Page };

@@ -1,0 +1,61 @@
+import '../../src/style.css';
+import type { GraphDocument } from '@loraflow/core';
+import { useEffect } from 'react';
+import { createRoot } from 'react-dom/client';
+import { gridDocument, pipelineDocument } from '../../fixtures/graphs';
+import { createPageRuntime } from '../../fixtures/page-runtime';
+import { testPack } from '../../fixtures/test-pack';
+import { LoraflowEditor } from '../../src';
+
+// The page the browser tests and the bench drive: ?fixture=empty|pipeline|grid&n=&theme=&readonly=1
+const q = new URLSearchParams(location.search);
+const fixture = q.get('fixture') ?? 'pipeline';
+const doc: GraphDocument | undefined =
+  fixture === 'grid'
+    ? gridDocument(Number(q.get('n') ?? '100'))
+    : fixture === 'pipeline'
+      ? pipelineDocument
+      : undefined;
+const packs = [testPack];
+const runtime = q.get('runtime') === 'none' ? undefined : createPageRuntime(packs);
+
+interface Probe {
+  __ready?: boolean;
+  __t0?: number;
+  __doc?: GraphDocument;
+  __renders: Record<string, number>;
+  __runtime?: typeof runtime;
+}
+const probe = window as unknown as Probe;
+probe.__renders = {};
+probe.__runtime = runtime;
+const onNodeRender = (id: string) => {
+  probe.__renders[id] = (probe.__renders[id] ?? 0) + 1;
+};
+
+function Page() {
+  useEffect(() => {
+    requestAnimationFrame(() => {
+      probe.__ready = true;
+    });
+  }, []);
+  return (
+    <div style={{ width: '100vw', height: '100vh' }}>
+      <LoraflowEditor
+        packs={packs}
+        {...(doc ? { defaultDocument: doc } : {})}
+        {...(runtime ? { runtime } : {})}
+        theme={q.get('theme') === 'dark' ? 'dark' : 'light'}
+        readOnly={q.get('readonly') === '1'}
+        showMinimap={fixture !== 'grid'}
+        onChange={(d) => {
+          probe.__doc = d;
+        }}
+        unstable_onNodeRender={onNodeRender}
+      />
+    </div>
+  );
+}
+
+probe.__t0 = performance.now();
+createRoot(document.getElementById('root')!).render(<Page />);

@@ -1,0 +1,290 @@
+import type { GraphEdge, GraphNode } from '@loraflow/core';
+import {
+  Background,
+  type Connection,
+  Controls,
+  type Edge,
+  type EdgeChange,
+  type FinalConnectionState,
+  MiniMap,
+  type Node,
+  type NodeChange,
+  ReactFlow,
+  useReactFlow,
+} from '@xyflow/react';
+import { type DragEvent, useCallback, useMemo, useRef, useState } from 'react';
+import { useEditorContext, useEditorState } from '../react/context';
+import { LoraNode } from './LoraNode';
+
+const nodeTypes = { loraflow: LoraNode };
+/** The MIME type the palette puts on a dragged node type. */
+export const NODE_DRAG_MIME = 'application/x-loraflow-node-type';
+
+interface CachedNode {
+  source: GraphNode;
+  selected: boolean;
+  measured: { width: number; height: number } | undefined;
+  flow: Node;
+}
+
+interface CachedEdge {
+  source: GraphEdge;
+  selected: boolean;
+  invalid: boolean;
+  flow: Edge;
+}
+
+/** Where a connection dropped on empty canvas started, so the palette can offer compatible nodes. */
+export interface PendingConnection {
+  from: { node: string; port: string } | undefined;
+  to: { node: string; port: string } | undefined;
+  position: { x: number; y: number };
+}
+
+/** The React Flow canvas bound to the editor store. */
+export function Canvas(props: {
+  onPaneDropConnection(pending: PendingConnection): void;
+  onImportFile(file: File): void;
+  showMinimap: boolean;
+}) {
+  const { store } = useEditorContext();
+  const doc = useEditorState((s) => s.doc);
+  const selectedNodes = useEditorState((s) => s.selectedNodes);
+  const selectedEdges = useEditorState((s) => s.selectedEdges);
+  const issuesByEdge = useEditorState((s) => s.issuesByEdge);
+  const readOnly = useEditorState((s) => s.readOnly);
+  const flow = useReactFlow();
+  // React Flow measures nodes and tells us through 'dimensions' changes; kept here so node objects can be reused.
+  const measured = useRef(new Map<string, { width: number; height: number }>());
+  const [measuredVersion, setMeasuredVersion] = useState(0);
+  const nodeCache = useRef(new Map<string, CachedNode>());
+  const edgeCache = useRef(new Map<string, CachedEdge>());
+  const dragKey = useRef<string | undefined>(undefined);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: measuredVersion invalidates the measured sizes read from the ref
+  const nodes = useMemo(() => {
+    const next = new Map<string, CachedNode>();
+    const list: Node[] = [];
+    for (const source of doc.nodes) {
+      const selected = selectedNodes.has(source.id);
+      const size = measured.current.get(source.id);
+      const cached = nodeCache.current.get(source.id);
+      let entry: CachedNode;
+      if (cached && cached.source === source && cached.selected === selected && cached.measured === size) {
+        entry = cached;
+      } else if (
+        cached &&
+        cached.selected === selected &&
+        cached.measured === size &&
+        cached.source.position === source.position
+      ) {
+        // Only params or label changed: the node component reads those itself, so React Flow keeps its wrapper.
+        entry = { ...cached, source };
+      } else {
+        const flowNode: Node = {
+          id: source.id,
+          type: 'loraflow',
+          position: source.position ?? { x: 0, y: 0 },
+          data: {},
+          selected,
+        };
+        if (size) flowNode.measured = size;
+        entry = { source, selected, measured: size, flow: flowNode };
+      }
+      next.set(source.id, entry);
+      list.push(entry.flow);
+    }
+    nodeCache.current = next;
+    return list;
+  }, [doc.nodes, selectedNodes, measuredVersion]);
+
+  const edges = useMemo(() => {
+    const next = new Map<string, CachedEdge>();
+    const list: Edge[] = [];
+    for (const source of doc.edges) {
+      const selected = selectedEdges.has(source.id);
+      const invalid = issuesByEdge.has(source.id);
+      const cached = edgeCache.current.get(source.id);
+      let entry: CachedEdge;
+      if (cached && cached.source === source && cached.selected === selected && cached.invalid === invalid) {
+        entry = cached;
+      } else {
+        const flowEdge: Edge = {
+          id: source.id,
+          source: source.from.node,
+          sourceHandle: source.from.port,
+          target: source.to.node,
+          targetHandle: source.to.port,
+          selected,
+          className: invalid ? 'lf-edge lf-edge--invalid' : 'lf-edge',
+        };
+        const scale = source.settings?.scale;
+        if (typeof scale === 'number') flowEdge.label = `× ${scale}`;
+        if (invalid) flowEdge.label = `⚠ ${flowEdge.label ?? ''}`.trim();
+        entry = { source, selected, invalid, flow: flowEdge };
+      }
+      next.set(source.id, entry);
+      list.push(entry.flow);
+    }
+    edgeCache.current = next;
+    return list;
+  }, [doc.edges, selectedEdges, issuesByEdge]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange[]) => {
+      const moves: Array<{ id: string; x: number; y: number }> = [];
+      let selection: Set<string> | undefined;
+      let sized = false;
+      for (const change of changes) {
+        if (change.type === 'dimensions' && change.dimensions) {
+          const prev = measured.current.get(change.id);
+          if (!prev || prev.width !== change.dimensions.width || prev.height !== change.dimensions.height) {
+            measured.current.set(change.id, {
+              width: change.dimensions.width,
+              height: change.dimensions.height,
+            });
+            sized = true;
+          }
+        } else if (change.type === 'position' && change.position) {
+          if (change.dragging && dragKey.current === undefined)
+            dragKey.current = `${change.id}:${Date.now()}`;
+          moves.push({ id: change.id, x: Math.round(change.position.x), y: Math.round(change.position.y) });
+        } else if (change.type === 'select') {
+          selection ??= new Set(store.getState().selectedNodes);
+          if (change.selected) selection.add(change.id);
+          else selection.delete(change.id);
+        }
+      }
+      if (moves.length > 0) store.moveNodes(moves, dragKey.current);
+      if (selection) store.select(selection, store.getState().selectedEdges);
+      if (sized) setMeasuredVersion((v) => v + 1);
+    },
+    [store],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => {
+      let selection: Set<string> | undefined;
+      for (const change of changes) {
+        if (change.type === 'select') {
+          selection ??= new Set(store.getState().selectedEdges);
+          if (change.selected) selection.add(change.id);
+          else selection.delete(change.id);
+        }
+      }
+      if (selection) store.select(store.getState().selectedNodes, selection);
+    },
+    [store],
+  );
+
+  const onNodeDragStop = useCallback(() => {
+    dragKey.current = undefined;
+    store.closeStep();
+  }, [store]);
+
+  const isValidConnection = useCallback(
+    (c: Connection | Edge) => {
+      if (!c.sourceHandle || !c.targetHandle) return false;
+      return (
+        store.catalogue.refuse(
+          store.getState().doc,
+          { node: c.source, port: c.sourceHandle },
+          { node: c.target, port: c.targetHandle },
+        ) === undefined
+      );
+    },
+    [store],
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      if (!c.sourceHandle || !c.targetHandle) return;
+      store.connect({ node: c.source, port: c.sourceHandle }, { node: c.target, port: c.targetHandle });
+    },
+    [store],
+  );
+
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      const fromHandle = state.fromHandle;
+      if (!fromHandle?.id) return;
+      const fromEnd = { node: fromHandle.nodeId, port: fromHandle.id };
+      const toHandle = state.toHandle;
+      if (toHandle?.id && !state.isValid) {
+        // The same sentence the engine's validation gives, told to the person at the moment of refusal.
+        const [from, to] =
+          fromHandle.type === 'source'
+            ? [fromEnd, { node: toHandle.nodeId, port: toHandle.id }]
+            : [{ node: toHandle.nodeId, port: toHandle.id }, fromEnd];
+        const refusal = store.catalogue.refuse(store.getState().doc, from, to);
+        if (refusal) store.notice('refusal', refusal.code, refusal.reason);
+        return;
+      }
+      if (!toHandle && !readOnly) {
+        const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+        if (!point) return;
+        const position = flow.screenToFlowPosition({ x: point.clientX, y: point.clientY });
+        props.onPaneDropConnection({
+          from: fromHandle.type === 'source' ? fromEnd : undefined,
+          to: fromHandle.type === 'target' ? fromEnd : undefined,
+          position,
+        });
+      }
+    },
+    [store, flow, props.onPaneDropConnection, readOnly],
+  );
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(NODE_DRAG_MIME) || e.dataTransfer.types.includes('Files')) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData(NODE_DRAG_MIME);
+      if (type) {
+        e.preventDefault();
+        if (!readOnly) store.addNode(type, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+        return;
+      }
+      const file = e.dataTransfer.files[0];
+      if (file) {
+        e.preventDefault();
+        props.onImportFile(file);
+      }
+    },
+    [store, flow, readOnly, props.onImportFile],
+  );
+
+  return (
+    <ReactFlow
+      nodes={nodes}
+      edges={edges}
+      nodeTypes={nodeTypes}
+      onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange}
+      onNodeDragStop={onNodeDragStop}
+      onConnect={onConnect}
+      onConnectEnd={onConnectEnd}
+      isValidConnection={isValidConnection}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      nodesDraggable={!readOnly}
+      nodesConnectable={!readOnly}
+      edgesReconnectable={false}
+      deleteKeyCode={null}
+      selectionKeyCode="Shift"
+      multiSelectionKeyCode={['Meta', 'Control']}
+      onlyRenderVisibleElements={doc.nodes.length > 300}
+      minZoom={0.05}
+      fitView
+      proOptions={{ hideAttribution: true }}
+    >
+      <Background gap={20} />
+      <Controls showInteractive={false} />
+      {props.showMinimap && <MiniMap pannable zoomable className="lf-minimap" />}
+    </ReactFlow>
+  );
+}

@@ -1,0 +1,192 @@
+import type { Issue } from '@loraflow/core';
+import { Handle, type NodeProps, Position } from '@xyflow/react';
+import { memo, useMemo } from 'react';
+import { kindColour, type ResolvedPort } from '../catalogue';
+import { findImages, type ImageRef, useBlobUrl } from '../images';
+import { sameArray, useEditorContext, useEditorState } from '../react/context';
+import type { ExplainEntry } from '../runtime-types';
+import type { NodeRunView } from '../store/editor-store';
+import { explainText } from './explain';
+
+const samePorts = (a: ResolvedPort[], b: ResolvedPort[]) =>
+  a.length === b.length &&
+  a.every(
+    (p, i) => p.name === b[i]?.name && p.typeLabel === b[i]?.typeLabel && p.type?.kind === b[i]?.type?.kind,
+  );
+
+const sameExplain = (a: ExplainEntry | undefined, b: ExplainEntry | undefined) =>
+  a === b ||
+  (a !== undefined && b !== undefined && a.willRun === b.willRun && explainText(a) === explainText(b));
+
+const sameIssues = (a: readonly Issue[] | undefined, b: readonly Issue[] | undefined) =>
+  sameArray(
+    a?.map((i) => i.message),
+    b?.map((i) => i.message),
+  );
+
+function statusLabel(run: NodeRunView | undefined): string | undefined {
+  if (!run || run.status === 'idle') return undefined;
+  return run.status;
+}
+
+function formatRemaining(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+/** Queue position and remaining time from a progress event's detail, in words. */
+export function progressDetail(detail: Record<string, unknown> | undefined): string | undefined {
+  if (!detail) return undefined;
+  const parts: string[] = [];
+  const queue = detail.queuePosition ?? detail.queue;
+  if (typeof queue === 'number' && queue > 0) parts.push(`#${queue} in queue`);
+  const remainingMs =
+    typeof detail.remainingMs === 'number'
+      ? detail.remainingMs
+      : typeof detail.remainingSeconds === 'number'
+        ? detail.remainingSeconds * 1000
+        : typeof detail.etaSeconds === 'number'
+          ? detail.etaSeconds * 1000
+          : undefined;
+  if (remainingMs !== undefined) parts.push(`${formatRemaining(remainingMs)} left`);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+function Thumb({ image, alt }: { image: ImageRef; alt: string }) {
+  const { runtime } = useEditorContext();
+  const src = useBlobUrl(runtime, image);
+  return src ? (
+    <img className="lf-thumb" src={src} alt={alt} />
+  ) : (
+    <span className="lf-thumb lf-thumb--loading" />
+  );
+}
+
+function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
+  return (
+    <div className={`lf-port lf-port--${side}`} data-port={port.name}>
+      <Handle
+        type={side === 'in' ? 'target' : 'source'}
+        position={side === 'in' ? Position.Left : Position.Right}
+        id={port.name}
+        className="lf-handle"
+        style={{ background: kindColour(port.type?.kind) }}
+        title={`${port.label}: ${port.typeLabel}`}
+      />
+      <span className="lf-port__label">
+        {port.label}
+        {side === 'in' && port.multiple ? ' []' : ''}
+        {side === 'in' && port.optional ? '?' : ''}
+      </span>
+      <span className="lf-port__type">{port.typeLabel}</span>
+    </div>
+  );
+}
+
+/**
+ * One node on the canvas. It reads only its own slice of the store, so editing one node's params
+ * re-renders that node alone.
+ */
+export const LoraNode = memo(function LoraNode({ id, selected }: NodeProps) {
+  const { store, onNodeRender } = useEditorContext();
+  onNodeRender?.(id);
+  const node = useEditorState((s) => s.nodesById.get(id));
+  const def = node ? store.catalogue.definition(node.type) : undefined;
+  const outputs = useEditorState((s) => (node ? store.catalogue.outputs(node, s.doc) : []), samePorts);
+  const inputs = useMemo(
+    () => (node ? store.catalogue.inputs(node, store.getState().doc) : []),
+    [node, store],
+  );
+  const issues = useEditorState((s) => s.issuesByNode.get(id), sameIssues);
+  const explain = useEditorState((s) => s.explain.get(id), sameExplain);
+  const run = useEditorState((s) => s.run.nodes[id]);
+  const images = useMemo(() => findImages(run?.outputs), [run?.outputs]);
+  if (!node) return null;
+  const title = def?.title ?? node.type;
+  const status = statusLabel(run);
+  const detail = progressDetail(run?.detail);
+  const invalid = issues !== undefined && issues.length > 0;
+  return (
+    <div
+      className="lf-node"
+      data-status={run?.status ?? 'idle'}
+      data-invalid={invalid || undefined}
+      data-selected={selected || undefined}
+      data-testid={`node-${id}`}
+      data-category={def?.category}
+    >
+      <div className="lf-node__header">
+        <span className="lf-node__title" title={node.type}>
+          {node.label ?? title}
+        </span>
+        {status && (
+          <span className="lf-badge lf-badge--status" data-status={run?.status}>
+            {status}
+          </span>
+        )}
+        {!status && explain && (
+          <span
+            className="lf-badge lf-badge--explain"
+            data-will-run={explain.willRun}
+            title={explainText(explain)}
+          >
+            {explain.willRun ? 'will run' : 'cached'}
+          </span>
+        )}
+      </div>
+      {node.label !== undefined && <div className="lf-node__subtitle">{title}</div>}
+      <div className="lf-node__ports">
+        <div className="lf-node__inputs">
+          {inputs.map((p) => (
+            <PortRow key={p.name} port={p} side="in" />
+          ))}
+        </div>
+        <div className="lf-node__outputs">
+          {outputs.map((p) => (
+            <PortRow key={p.name} port={p} side="out" />
+          ))}
+        </div>
+      </div>
+      {run?.status === 'running' && (
+        <div
+          className="lf-node__progress"
+          role="progressbar"
+          aria-valuenow={Math.round((run.fraction ?? 0) * 100)}
+          aria-valuemin={0}
+          aria-valuemax={100}
+        >
+          <div className="lf-node__bar" style={{ width: `${Math.round((run.fraction ?? 0) * 100)}%` }} />
+          <span className="lf-node__progress-text">
+            {Math.round((run.fraction ?? 0) * 100)}%{run.message ? ` · ${run.message}` : ''}
+            {detail ? ` · ${detail}` : ''}
+          </span>
+        </div>
+      )}
+      {run?.status === 'failed' && run.error && (
+        <div className="lf-node__error" role="alert">
+          {run.error.message}
+        </div>
+      )}
+      {run?.status === 'skipped' && run.because && (
+        <div className="lf-node__note">skipped: {run.because}</div>
+      )}
+      {invalid && (
+        <ul className="lf-node__issues">
+          {issues.slice(0, 3).map((issue) => (
+            <li key={`${issue.code}:${issue.path.join('.')}:${issue.message}`} title={issue.code}>
+              {issue.message}
+            </li>
+          ))}
+          {issues.length > 3 && <li>and {issues.length - 3} more</li>}
+        </ul>
+      )}
+      {images.length > 0 && (
+        <div className="lf-node__images">
+          {images.map((image, i) => (
+            <Thumb key={image.hash} image={image} alt={`${node.label ?? title} output ${i + 1}`} />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+});

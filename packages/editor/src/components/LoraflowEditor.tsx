@@ -1,0 +1,350 @@
+import { type GraphDocument, loadDocument, type NodePack, validateGraph } from '@loraflow/core';
+import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { z } from 'zod';
+import { createCatalogue } from '../catalogue';
+import { downloadDocument, parseDocumentText } from '../io';
+import { autoLayout } from '../layout';
+import { EditorContext, type EditorContextValue, useEditorContext, useEditorState } from '../react/context';
+import type { EditorRuntime } from '../runtime-types';
+import { createEditorStore, type EditorStore } from '../store/editor-store';
+import { Canvas, type PendingConnection } from './Canvas';
+import { Inspector } from './Inspector';
+import { Palette } from './Palette';
+import { NoticeBar, Toolbar } from './Toolbar';
+import type { WidgetRegistry } from './widgets';
+
+/** Props of `<LoraflowEditor>`. */
+export interface LoraflowEditorProps {
+  /** The node packs (their definitions drive the palette, the inspector and connection checks). */
+  packs: readonly NodePack[];
+  /** Controlled document: the editor shows it and reports edits through `onChange`. */
+  document?: GraphDocument;
+  /** Uncontrolled: the document to start from. */
+  defaultDocument?: GraphDocument;
+  /** Called with the new document after every edit, undo, redo and import. */
+  onChange?: (doc: GraphDocument) => void;
+  /** Where runs happen: `createRuntime(...)` in the page or `createRemoteRuntime(url)` on a server. */
+  runtime?: EditorRuntime;
+  theme?: 'light' | 'dark';
+  readOnly?: boolean;
+  /** Custom parameter widgets by `nodeType.param` or widget name. */
+  widgets?: WidgetRegistry;
+  showMinimap?: boolean;
+  className?: string;
+  /** Called each time a node component renders; for render-count tests and profiling only. */
+  unstable_onNodeRender?: (nodeId: string) => void;
+  /** Extra chrome rendered inside the editor's context (so it can use the hooks). */
+  children?: ReactNode;
+}
+
+const propsSchema = z.object({
+  packs: z.array(
+    z.object({ name: z.string(), nodes: z.array(z.object({ type: z.string().min(1) }).loose()) }).loose(),
+    'packs must be an array of node packs ({ name, nodes })',
+  ),
+  theme: z.enum(['light', 'dark']).optional(),
+  readOnly: z.boolean().optional(),
+});
+
+/** Reads a document prop, or explains why it cannot be shown. */
+function loadProp(doc: GraphDocument | undefined): { doc: GraphDocument | undefined; problem?: string } {
+  if (doc === undefined) return { doc: undefined };
+  const r = loadDocument(doc);
+  if (r.ok) return { doc: r.value };
+  const first = r.issues[0];
+  return {
+    doc: undefined,
+    problem: first ? `${first.path.join('.') || 'document'}: ${first.message}` : 'invalid',
+  };
+}
+
+type Shortcut = 'undo' | 'redo' | 'run' | 'selectAll' | 'copy' | 'paste' | 'duplicate' | 'delete' | 'palette';
+
+/** The action a key press means, or undefined. Editing shortcuts are off in read-only mode. */
+export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: boolean): Shortcut | undefined {
+  if (mod && key === 'c') return 'copy';
+  if (mod && key === 'a') return 'selectAll';
+  if (readOnly) return undefined;
+  if (mod && key === 'z') return shift ? 'redo' : 'undo';
+  if (mod && key === 'y') return 'redo';
+  if (mod && key === 'enter') return 'run';
+  if (mod && key === 'v') return 'paste';
+  if (mod && key === 'd') return 'duplicate';
+  if (mod && key === 'k') return 'palette';
+  if (!mod && (key === 'delete' || key === 'backspace')) return 'delete';
+  if (!mod && key === '/') return 'palette';
+  return undefined;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+}
+
+/**
+ * The loraflow editor: a canvas of nodes from the given packs, a palette, an inspector, undo/redo,
+ * live validation, and runs through a `Runtime`. Import `@loraflow/editor/style.css` once.
+ *
+ * @example
+ * import '@loraflow/editor/style.css';
+ * <LoraflowEditor packs={[loraPack]} defaultDocument={doc} runtime={runtime} onChange={save} theme="dark" />
+ */
+export function LoraflowEditor(props: LoraflowEditorProps) {
+  const checked = propsSchema.safeParse({ packs: props.packs, theme: props.theme, readOnly: props.readOnly });
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    return (
+      <div className="lf-root lf-root--error" data-theme={props.theme ?? 'light'} role="alert">
+        The editor cannot start:{' '}
+        {issue ? `${issue.path.join('.') || 'props'}: ${issue.message}` : 'invalid props'}.
+      </div>
+    );
+  }
+  return <EditorWithPacks {...props} />;
+}
+
+function EditorWithPacks(props: LoraflowEditorProps) {
+  const { packs } = props;
+  const catalogue = useMemo(() => {
+    try {
+      return { ok: true as const, value: createCatalogue(packs) };
+    } catch (error) {
+      return { ok: false as const, message: error instanceof Error ? error.message : String(error) };
+    }
+  }, [packs]);
+  if (!catalogue.ok) {
+    return (
+      <div className="lf-root lf-root--error" data-theme={props.theme ?? 'light'} role="alert">
+        The editor cannot start: {catalogue.message}
+      </div>
+    );
+  }
+  return <EditorShell {...props} catalogue={catalogue.value} />;
+}
+
+function EditorShell(props: LoraflowEditorProps & { catalogue: ReturnType<typeof createCatalogue> }) {
+  const { catalogue } = props;
+  const initial = useRef(loadProp(props.document ?? props.defaultDocument));
+  const [store] = useState<EditorStore>(() => {
+    const s = createEditorStore({
+      catalogue,
+      validate: (doc) => validateGraph(doc, catalogue.registry).issues,
+      ...(initial.current.doc ? { document: initial.current.doc } : {}),
+      ...(props.runtime ? { runtime: props.runtime } : {}),
+      readOnly: props.readOnly ?? false,
+    });
+    if (initial.current.problem)
+      s.notice('error', 'document.invalid', `The document cannot be shown: ${initial.current.problem}`);
+    return s;
+  });
+  useEffect(() => () => store.destroy(), [store]);
+  useEffect(() => store.setRuntime(props.runtime), [store, props.runtime]);
+  useEffect(() => store.setReadOnly(props.readOnly ?? false), [store, props.readOnly]);
+
+  // Controlled mode: a document from the host replaces ours unless it is the one we just reported.
+  const controlled = props.document;
+  useEffect(() => {
+    if (controlled === undefined || controlled === store.document) return;
+    const loaded = loadProp(controlled);
+    if (loaded.doc) store.replaceDocument(loaded.doc);
+    else store.notice('error', 'document.invalid', `The document cannot be shown: ${loaded.problem}`);
+  }, [controlled, store]);
+
+  const onChange = useRef(props.onChange);
+  onChange.current = props.onChange;
+  useEffect(() => store.onDocumentChange((doc) => onChange.current?.(doc)), [store]);
+
+  const context = useMemo<EditorContextValue>(
+    () => ({
+      store,
+      runtime: props.runtime,
+      widgets: props.widgets ?? {},
+      onNodeRender: props.unstable_onNodeRender,
+    }),
+    [store, props.runtime, props.widgets, props.unstable_onNodeRender],
+  );
+
+  return (
+    <EditorContext.Provider value={context}>
+      <ReactFlowProvider>
+        <EditorLayout
+          theme={props.theme ?? 'light'}
+          className={props.className}
+          showMinimap={props.showMinimap ?? true}
+        >
+          {props.children}
+        </EditorLayout>
+      </ReactFlowProvider>
+    </EditorContext.Provider>
+  );
+}
+
+/**
+ * Provides an editor store to hooks and components, for hosts that build their own chrome.
+ *
+ * @example
+ * <LoraflowProvider store={store}><MyToolbar /></LoraflowProvider>
+ */
+export function LoraflowProvider(props: {
+  store: EditorStore;
+  runtime?: EditorRuntime;
+  widgets?: WidgetRegistry;
+  children?: ReactNode;
+}) {
+  const value = useMemo<EditorContextValue>(
+    () => ({
+      store: props.store,
+      runtime: props.runtime,
+      widgets: props.widgets ?? {},
+      onNodeRender: undefined,
+    }),
+    [props.store, props.runtime, props.widgets],
+  );
+  return <EditorContext.Provider value={value}>{props.children}</EditorContext.Provider>;
+}
+
+function EditorLayout(props: {
+  theme: 'light' | 'dark';
+  className: string | undefined;
+  showMinimap: boolean;
+  children?: ReactNode;
+}) {
+  const { store } = useEditorContext();
+  const flow = useReactFlow();
+  const [palette, setPalette] = useState<{ pending: PendingConnection | undefined } | undefined>(undefined);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const readOnly = useEditorState((s) => s.readOnly);
+
+  const importFile = useCallback(
+    (file: File) => {
+      void file.text().then(
+        (text) => {
+          const r = parseDocumentText(text);
+          if (r.ok) {
+            store.replaceDocument(r.value, { undoable: true });
+            requestAnimationFrame(() => void flow.fitView());
+            store.notice('info', 'import.ok', `Imported "${r.value.name ?? file.name}".`);
+          } else {
+            const first = r.issues[0];
+            const where = first && first.path.length > 0 ? ` (at ${first.path.join('.')})` : '';
+            store.notice(
+              'error',
+              first?.code ?? 'import.invalid',
+              `${file.name} cannot be imported${where}: ${first?.message ?? 'invalid'}`,
+            );
+          }
+        },
+        () => store.notice('error', 'import.unreadable', `${file.name} could not be read.`),
+      );
+    },
+    [store, flow],
+  );
+
+  const layout = useCallback(() => {
+    const sizes = new Map<string, { width: number; height: number }>();
+    for (const n of flow.getNodes()) {
+      if (n.measured?.width && n.measured.height)
+        sizes.set(n.id, { width: n.measured.width, height: n.measured.height });
+    }
+    void autoLayout(store.document, sizes).then(
+      (moves) => {
+        store.moveNodes(moves);
+        requestAnimationFrame(() => void flow.fitView());
+      },
+      (error: unknown) =>
+        store.notice(
+          'error',
+          'layout.failed',
+          `Auto-layout failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    );
+  }, [store, flow]);
+
+  const addAt = useCallback(
+    (type: string, port: string | undefined) => {
+      const pending = palette?.pending;
+      const position =
+        pending?.position ??
+        flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
+      setPalette(undefined);
+      const id = store.addNode(type, position);
+      if (!id || !pending || !port) return;
+      if (pending.from) store.connect(pending.from, { node: id, port });
+      else if (pending.to) store.connect({ node: id, port }, pending.to);
+    },
+    [store, flow, palette],
+  );
+
+  const onKeyDown = useCallback(
+    (e: KeyboardEvent<HTMLDivElement>) => {
+      if (isTyping(e.target)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      const action = shortcut(key, mod, e.shiftKey, readOnly);
+      if (!action) {
+        if (key === 'escape') setPalette(undefined);
+        return;
+      }
+      e.preventDefault();
+      e.stopPropagation();
+      if (action === 'undo') store.undo();
+      else if (action === 'redo') store.redo();
+      else if (action === 'run') void store.run();
+      else if (action === 'selectAll') store.selectAll();
+      else if (action === 'copy') {
+        const text = store.copy();
+        if (text) void navigator.clipboard?.writeText(text).catch(() => undefined);
+      } else if (action === 'paste') store.paste();
+      else if (action === 'duplicate') store.duplicate();
+      else if (action === 'delete') store.deleteSelection();
+      else if (action === 'palette') setPalette({ pending: undefined });
+    },
+    [store, readOnly],
+  );
+
+  return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: the editor root takes keyboard shortcuts for the whole canvas
+    <div
+      className={`lf-root${props.className ? ` ${props.className}` : ''}`}
+      data-theme={props.theme}
+      onKeyDown={onKeyDown}
+      tabIndex={-1}
+    >
+      <Toolbar
+        onAdd={() => setPalette({ pending: undefined })}
+        onLayout={layout}
+        onImport={() => fileInput.current?.click()}
+        onExport={() => downloadDocument(store.document)}
+      />
+      <input
+        ref={fileInput}
+        type="file"
+        accept="application/json,.json"
+        className="lf-hidden"
+        aria-label="Import a graph file"
+        data-testid="import-input"
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          if (file) importFile(file);
+          e.currentTarget.value = '';
+        }}
+      />
+      <NoticeBar />
+      <div className="lf-body">
+        <div className="lf-canvas">
+          <Canvas
+            onPaneDropConnection={(pending) => setPalette({ pending })}
+            onImportFile={importFile}
+            showMinimap={props.showMinimap}
+          />
+          {palette && (
+            <Palette pending={palette.pending} onPick={addAt} onClose={() => setPalette(undefined)} />
+          )}
+        </div>
+        <Inspector />
+      </div>
+      {props.children}
+    </div>
+  );
+}

@@ -1,0 +1,124 @@
+import type { AnyNodeDefinition } from '@loraflow/core';
+import { Command } from 'cmdk';
+import { useMemo } from 'react';
+import { useEditorContext } from '../react/context';
+import { NODE_DRAG_MIME, type PendingConnection } from './Canvas';
+
+/** Which input or output of `def` a pending connection could attach to, if any. */
+export function compatiblePort(
+  def: AnyNodeDefinition,
+  pending: PendingConnection,
+  check: (defType: string, port: string, side: 'in' | 'out') => boolean,
+): string | undefined {
+  if (pending.from) return Object.keys(def.inputs ?? {}).find((p) => check(def.type, p, 'in'));
+  if (pending.to) return Object.keys(def.outputs ?? {}).find((p) => check(def.type, p, 'out'));
+  return undefined;
+}
+
+/**
+ * The node palette: search by name, category or port type; Enter adds, dragging drops on the canvas.
+ * Opened from a connection dropped on empty canvas, it lists only the nodes that can take it.
+ */
+export function Palette(props: {
+  pending: PendingConnection | undefined;
+  onPick(type: string, port: string | undefined): void;
+  onClose(): void;
+}) {
+  const { store } = useEditorContext();
+  const catalogue = store.catalogue;
+
+  const entries = useMemo(() => {
+    const pending = props.pending;
+    return catalogue.definitions
+      .map((def) => {
+        const inputs = Object.values(def.inputs ?? {}).map((s) =>
+          typeof s.type === 'function' ? undefined : catalogue.label(s.type),
+        );
+        const outputs = Object.values(def.outputs ?? {}).map((s) =>
+          typeof s.type === 'function' ? undefined : catalogue.label(s.type),
+        );
+        const keywords = [def.category ?? '', def.type, ...inputs, ...outputs].filter(
+          (k): k is string => typeof k === 'string' && k !== '',
+        );
+        let port: string | undefined;
+        if (pending) {
+          port = compatiblePort(def, pending, (defType, name, side) => {
+            // Try the connection on a scratch document holding the candidate node.
+            const probe = { id: '\u0000probe', type: defType };
+            const doc = store.getState().doc;
+            const scratch = { ...doc, nodes: [...doc.nodes, probe] };
+            const refusal =
+              side === 'in' && pending.from
+                ? catalogue.refuse(scratch, pending.from, { node: probe.id, port: name })
+                : pending.to
+                  ? catalogue.refuse(scratch, { node: probe.id, port: name }, pending.to)
+                  : { code: 'x', reason: 'x' };
+            return refusal === undefined;
+          });
+          if (port === undefined) return undefined;
+        }
+        return { def, keywords, port };
+      })
+      .filter((e): e is NonNullable<typeof e> => e !== undefined);
+  }, [catalogue, props.pending, store]);
+
+  const groups = useMemo(() => {
+    const byCategory = new Map<string, typeof entries>();
+    for (const e of entries) {
+      const key = e.def.category ?? 'Other';
+      const list = byCategory.get(key);
+      if (list) list.push(e);
+      else byCategory.set(key, [e]);
+    }
+    return [...byCategory.entries()];
+  }, [entries]);
+
+  return (
+    <div className="lf-palette" role="dialog" aria-label="Add a node">
+      <Command label="Add a node" loop>
+        <Command.Input
+          autoFocus
+          placeholder={
+            props.pending ? 'Nodes that can take this connection…' : 'Search nodes by name, category or type…'
+          }
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              props.onClose();
+            }
+          }}
+        />
+        <Command.List>
+          <Command.Empty>No node matches.</Command.Empty>
+          {groups.map(([category, list]) => (
+            <Command.Group key={category} heading={category}>
+              {list.map(({ def, keywords, port }) => (
+                <Command.Item
+                  key={def.type}
+                  value={`${def.title ?? def.type} ${def.type}`}
+                  keywords={keywords}
+                  onSelect={() => props.onPick(def.type, port)}
+                  data-node-type={def.type}
+                >
+                  {/* biome-ignore lint/a11y/noStaticElementInteractions: dragging is the mouse alternative to Enter on the item */}
+                  <span
+                    className="lf-palette__item"
+                    draggable
+                    onDragStart={(e) => {
+                      e.dataTransfer.setData(NODE_DRAG_MIME, def.type);
+                      e.dataTransfer.effectAllowed = 'copy';
+                    }}
+                  >
+                    <span className="lf-palette__title">{def.title ?? def.type}</span>
+                    <span className="lf-palette__meta">{def.type}</span>
+                    {def.description && <span className="lf-palette__description">{def.description}</span>}
+                  </span>
+                </Command.Item>
+              ))}
+            </Command.Group>
+          ))}
+        </Command.List>
+      </Command>
+    </div>
+  );
+}

@@ -1,0 +1,386 @@
+import type { ComponentType } from 'react';
+import { z } from 'zod';
+
+/** A JSON Schema fragment, as zod's `toJSONSchema` writes a params schema. */
+export type JsonSchema = {
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  default?: unknown;
+  description?: string;
+  title?: string;
+  format?: string;
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  /** A widget name set with zod's `.meta({ widget })`: 'slider', 'textarea', 'images', or a host's own. */
+  widget?: string;
+  [key: string]: unknown;
+};
+
+/** What every parameter widget receives. */
+export interface WidgetProps {
+  /** The parameter's name (also the form field's name). */
+  name: string;
+  /** The label to show. */
+  label: string;
+  /** The current value, or the schema default when unset. */
+  value: unknown;
+  /** The parameter's JSON Schema. */
+  schema: JsonSchema;
+  /** Sets the value; `undefined` removes the parameter. */
+  onChange(value: unknown): void;
+  /** Ends a typing or dragging burst, so the next edit is a new undo step. */
+  onCommit(): void;
+  disabled: boolean;
+  /** The id of the node (or edge) being edited. */
+  ownerId: string;
+  /** The DOM id the label points at. */
+  inputId: string;
+}
+
+/** A parameter widget: a React component taking `WidgetProps`. */
+export type Widget = ComponentType<WidgetProps>;
+
+/**
+ * Custom widgets by name. A name is matched against, in order: `nodeType.param`, the schema's
+ * `widget` meta, then the built-ins.
+ *
+ * @example
+ * const widgets: WidgetRegistry = { 'colour': ColourWidget, 'my.node.seed': SeedWidget };
+ */
+export type WidgetRegistry = Readonly<Record<string, Widget>>;
+
+const jsonSchemaCache = new WeakMap<object, JsonSchema>();
+
+/** The JSON Schema of a zod schema (input side, defaults included), computed once per schema. */
+export function schemaOf(schema: z.ZodType | undefined): JsonSchema {
+  if (!schema) return {};
+  const cached = jsonSchemaCache.get(schema);
+  if (cached) return cached;
+  let json: JsonSchema;
+  try {
+    json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  } catch {
+    json = {};
+  }
+  jsonSchemaCache.set(schema, json);
+  return json;
+}
+
+/** Removes a `null` alternative (an optional or nullable field) to find the schema that matters. */
+export function unwrap(schema: JsonSchema): JsonSchema {
+  const alts = schema.anyOf ?? schema.oneOf;
+  if (alts) {
+    const real = alts.filter((a) => a.type !== 'null');
+    if (real.length === 1) return { ...real[0], ...pick(schema) };
+  }
+  return schema;
+}
+
+function pick(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const key of ['default', 'description', 'title', 'widget'] as const) {
+    if (schema[key] !== undefined) Object.assign(out, { [key]: schema[key] });
+  }
+  return out;
+}
+
+function bounds(schema: JsonSchema): { min: number | undefined; max: number | undefined } {
+  return {
+    min: schema.minimum ?? schema.exclusiveMinimum,
+    max: schema.maximum ?? schema.exclusiveMaximum,
+  };
+}
+
+/** Which built-in widget a schema gets. */
+export function builtinWidgetName(name: string, schema: JsonSchema): string {
+  if (schema.widget) return schema.widget;
+  if (schema.enum) return 'select';
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  if (type === 'number' || type === 'integer') {
+    const { min, max } = bounds(schema);
+    return min !== undefined && max !== undefined ? 'slider' : 'number';
+  }
+  if (type === 'boolean') return 'checkbox';
+  if (type === 'string') {
+    if (/prompt|description|caption|text/i.test(name) || (schema.maxLength ?? 0) > 200) return 'textarea';
+    return 'text';
+  }
+  if (type === 'array' && schema.items) {
+    const itemType = schema.items.type;
+    if (itemType === 'string' && (/image|url/i.test(name) || schema.items.format === 'uri')) return 'images';
+    if (itemType === 'string') return 'lines';
+  }
+  return 'json';
+}
+
+const SliderWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => {
+  const { min = 0, max = 1 } = bounds(schema);
+  const integer = schema.type === 'integer';
+  const step = integer ? 1 : (max - min) / 100;
+  const current = typeof value === 'number' ? value : min;
+  const set = (raw: string) => {
+    const n = Number(raw);
+    if (raw.trim() !== '' && Number.isFinite(n)) onChange(n);
+  };
+  return (
+    <div className="lf-widget lf-widget--slider">
+      <input
+        id={inputId}
+        type="range"
+        name={name}
+        min={min}
+        max={max}
+        step={step}
+        value={current}
+        disabled={disabled}
+        onChange={(e) => set(e.currentTarget.value)}
+        onPointerUp={onCommit}
+        onKeyUp={onCommit}
+      />
+      <input
+        type="number"
+        aria-label={`${name} value`}
+        className="lf-widget__number"
+        min={min}
+        max={max}
+        step={step}
+        value={current}
+        disabled={disabled}
+        onChange={(e) => set(e.currentTarget.value)}
+        onBlur={onCommit}
+      />
+    </div>
+  );
+};
+
+const NumberWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => (
+  <input
+    id={inputId}
+    className="lf-widget lf-input"
+    type="number"
+    name={name}
+    step={schema.type === 'integer' ? 1 : 'any'}
+    value={typeof value === 'number' ? value : ''}
+    disabled={disabled}
+    onChange={(e) => {
+      const raw = e.currentTarget.value;
+      onChange(raw === '' ? undefined : Number(raw));
+    }}
+    onBlur={onCommit}
+  />
+);
+
+const SelectWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => (
+  <select
+    id={inputId}
+    className="lf-widget lf-input"
+    name={name}
+    value={value === undefined ? '' : String(value)}
+    disabled={disabled}
+    onChange={(e) => {
+      const picked = (schema.enum ?? []).find((v) => String(v) === e.currentTarget.value);
+      onChange(picked);
+      onCommit();
+    }}
+  >
+    {value === undefined && <option value="">—</option>}
+    {(schema.enum ?? []).map((v) => (
+      <option key={String(v)} value={String(v)}>
+        {String(v)}
+      </option>
+    ))}
+  </select>
+);
+
+const CheckboxWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId }) => (
+  <input
+    id={inputId}
+    className="lf-widget"
+    type="checkbox"
+    name={name}
+    checked={value === true}
+    disabled={disabled}
+    onChange={(e) => {
+      onChange(e.currentTarget.checked);
+      onCommit();
+    }}
+  />
+);
+
+const TextWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId }) => (
+  <input
+    id={inputId}
+    className="lf-widget lf-input"
+    type="text"
+    name={name}
+    value={typeof value === 'string' ? value : ''}
+    disabled={disabled}
+    onChange={(e) => onChange(e.currentTarget.value)}
+    onBlur={onCommit}
+  />
+);
+
+const TextareaWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId }) => (
+  <textarea
+    id={inputId}
+    className="lf-widget lf-input lf-textarea"
+    name={name}
+    rows={4}
+    value={typeof value === 'string' ? value : ''}
+    disabled={disabled}
+    onChange={(e) => onChange(e.currentTarget.value)}
+    onBlur={onCommit}
+  />
+);
+
+const LinesWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId }) => (
+  <textarea
+    id={inputId}
+    className="lf-widget lf-input lf-textarea"
+    name={name}
+    rows={3}
+    placeholder="one per line"
+    value={Array.isArray(value) ? value.join('\n') : ''}
+    disabled={disabled}
+    onChange={(e) =>
+      onChange(
+        e.currentTarget.value
+          .split('\n')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      )
+    }
+    onBlur={onCommit}
+  />
+);
+
+/** Images by URL: a list with previews, a field to add a URL, and a file picker that adds data URLs. */
+const ImagesWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId }) => {
+  const list = Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const add = (urls: string[]) => {
+    onChange([...list, ...urls]);
+    onCommit();
+  };
+  return (
+    <div className="lf-widget lf-widget--images">
+      <ul className="lf-images">
+        {list.map((url, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the same URL may be listed twice; position is its identity
+          <li key={`${i}:${url.slice(0, 64)}`} className="lf-images__item">
+            {/^(https?:|data:image\/|blob:)/.test(url) ? <img src={url} alt={`${name} ${i + 1}`} /> : null}
+            <span className="lf-images__url" title={url}>
+              {url.startsWith('data:') ? `image ${i + 1}` : url}
+            </span>
+            <button
+              type="button"
+              className="lf-button lf-button--small"
+              disabled={disabled}
+              aria-label={`Remove image ${i + 1}`}
+              onClick={() => {
+                onChange(list.filter((_, j) => j !== i));
+                onCommit();
+              }}
+            >
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      <input
+        id={inputId}
+        className="lf-input"
+        type="url"
+        placeholder="https://… then Enter"
+        disabled={disabled}
+        onKeyDown={(e) => {
+          if (e.key !== 'Enter') return;
+          const url = e.currentTarget.value.trim();
+          if (/^https?:\/\//.test(url)) {
+            add([url]);
+            e.currentTarget.value = '';
+          }
+        }}
+      />
+      <input
+        type="file"
+        accept="image/*"
+        multiple
+        aria-label={`Add ${name} from files`}
+        disabled={disabled}
+        onChange={(e) => {
+          const files = [...(e.currentTarget.files ?? [])];
+          void Promise.all(files.map(readAsDataUrl)).then(add);
+        }}
+      />
+    </div>
+  );
+};
+
+function readAsDataUrl(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+const JsonWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId }) => (
+  <textarea
+    id={inputId}
+    className="lf-widget lf-input lf-textarea lf-textarea--code"
+    name={name}
+    rows={3}
+    defaultValue={value === undefined ? '' : JSON.stringify(value, null, 2)}
+    disabled={disabled}
+    onBlur={(e) => {
+      const raw = e.currentTarget.value.trim();
+      if (raw === '') onChange(undefined);
+      else {
+        try {
+          onChange(JSON.parse(raw));
+        } catch {
+          // Invalid JSON stays in the box for the person to fix; nothing is written.
+          return;
+        }
+      }
+      onCommit();
+    }}
+  />
+);
+
+/** The built-in widgets by name. */
+export const BUILTIN_WIDGETS: WidgetRegistry = {
+  slider: SliderWidget,
+  number: NumberWidget,
+  select: SelectWidget,
+  checkbox: CheckboxWidget,
+  text: TextWidget,
+  textarea: TextareaWidget,
+  lines: LinesWidget,
+  images: ImagesWidget,
+  json: JsonWidget,
+};
+
+/** Finds the widget for a parameter: the host's by `nodeType.param`, then by name, then a built-in. */
+export function resolveWidget(
+  widgets: WidgetRegistry,
+  nodeType: string,
+  name: string,
+  schema: JsonSchema,
+): Widget {
+  const byParam = widgets[`${nodeType}.${name}`];
+  if (byParam) return byParam;
+  const widgetName = builtinWidgetName(name, schema);
+  return widgets[widgetName] ?? BUILTIN_WIDGETS[widgetName] ?? JsonWidget;
+}

@@ -1,0 +1,76 @@
+import { useEffect, useState } from 'react';
+import type { EditorRuntime } from './runtime-types';
+
+/** A content-addressed blob reference found in a node's outputs. */
+export interface ImageRef {
+  hash: string;
+  mime: string;
+}
+
+/** Every image blob reference (`{ $blob, mime: 'image/…' }`) inside a node's outputs, in order, without repeats. */
+export function findImages(value: unknown, limit = 8): ImageRef[] {
+  const found: ImageRef[] = [];
+  const seen = new Set<string>();
+  const visit = (v: unknown, depth: number) => {
+    if (found.length >= limit || depth > 6 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const item of v) visit(item, depth + 1);
+      return;
+    }
+    const record = v as Record<string, unknown>;
+    if (typeof record.$blob === 'string' && typeof record.mime === 'string') {
+      if (
+        /^[0-9a-f]{64}$/.test(record.$blob) &&
+        record.mime.startsWith('image/') &&
+        !seen.has(record.$blob)
+      ) {
+        seen.add(record.$blob);
+        found.push({ hash: record.$blob, mime: record.mime });
+      }
+      return;
+    }
+    for (const item of Object.values(record)) visit(item, depth + 1);
+  };
+  visit(value, 0);
+  return found;
+}
+
+// Object URLs are kept per runtime and hash: a re-render or a second node showing the same image reuses it.
+const urls = new WeakMap<EditorRuntime, Map<string, Promise<string | undefined>>>();
+
+/** The object URL of a blob from the runtime, loaded once. */
+export function blobUrl(runtime: EditorRuntime, ref: ImageRef): Promise<string | undefined> {
+  let byHash = urls.get(runtime);
+  if (!byHash) {
+    byHash = new Map();
+    urls.set(runtime, byHash);
+  }
+  let url = byHash.get(ref.hash);
+  if (!url) {
+    url = runtime.getBlob(ref.hash).then(
+      (bytes) => (bytes ? URL.createObjectURL(new Blob([bytes as BlobPart], { type: ref.mime })) : undefined),
+      () => undefined,
+    );
+    byHash.set(ref.hash, url);
+  }
+  return url;
+}
+
+/**
+ * The object URL of an image blob, or undefined while it loads or when the runtime has none.
+ *
+ * @example
+ * const src = useBlobUrl(runtime, { hash, mime: 'image/png' });
+ */
+export function useBlobUrl(runtime: EditorRuntime | undefined, ref: ImageRef): string | undefined {
+  const [url, setUrl] = useState<string | undefined>(undefined);
+  const { hash, mime } = ref;
+  useEffect(() => {
+    let live = true;
+    if (runtime) void blobUrl(runtime, { hash, mime }).then((u) => live && setUrl(u));
+    return () => {
+      live = false;
+    };
+  }, [runtime, hash, mime]);
+  return url;
+}

@@ -1,0 +1,46 @@
+import type { GraphDocument } from '@loraflow/core';
+
+/** One node's answer from `explain`: whether it will run and why. */
+export interface ExplainEntry {
+  nodeId: string;
+  willRun: boolean;
+  reason: unknown;
+}
+
+/** What a run would cost: per node and in totals per unit (credits, images, minutes). */
+export interface Estimate {
+  nodes?: ReadonlyArray<{ nodeId: string; willRun?: boolean; cost?: unknown }>;
+  totals?: Readonly<Record<string, number>>;
+  [field: string]: unknown;
+}
+
+/** A run event as the editor reads it (`@loraflow/core`'s RunEvent satisfies it). */
+export interface RunEventLike {
+  type: string;
+  runId?: string;
+  nodeId?: string;
+  [field: string]: unknown;
+}
+
+/** The part of a run handle the editor uses. */
+export interface RunHandleLike {
+  runId: string;
+  subscribe(listener: (event: RunEventLike) => void): () => void;
+  result: Promise<unknown>;
+  cancel(): void;
+}
+
+/**
+ * The part of `@loraflow/runtime`'s `Runtime` the editor calls. Both `createRuntime` (in the page)
+ * and `createRemoteRuntime` (on the host's server) satisfy it, so the component API is the same.
+ *
+ * @example
+ * <LoraflowEditor packs={[loraPack]} runtime={createRuntime({ registry, services, store })} />
+ */
+export interface EditorRuntime {
+  explain(doc: GraphDocument, o?: { targets?: string[] }): Promise<readonly ExplainEntry[]>;
+  estimate(doc: GraphDocument, o?: { targets?: string[] }): Promise<Estimate>;
+  run(doc: GraphDocument, o?: { targets?: string[]; signal?: AbortSignal }): Promise<RunHandleLike>;
+  cancel?(runId: string): Promise<void>;
+  getBlob(hash: string): Promise<Uint8Array | undefined>;
+}

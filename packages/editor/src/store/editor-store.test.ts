@@ -1,0 +1,270 @@
+import { type GraphDocument, validateGraph } from '@loraflow/core';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { pipelineDocument } from '../../fixtures/graphs';
+import { testPack } from '../../fixtures/test-pack';
+import { createCatalogue } from '../catalogue';
+import type { EditorRuntime, RunEventLike } from '../runtime-types';
+import { createEditorStore } from './editor-store';
+
+const catalogue = createCatalogue([testPack]);
+const validate = (doc: GraphDocument) => validateGraph(doc, catalogue.registry).issues;
+
+function setup(
+  options: { document?: GraphDocument; now?: () => number; readOnly?: boolean; runtime?: EditorRuntime } = {},
+) {
+  let n = 0;
+  return createEditorStore({
+    catalogue,
+    validate,
+    document: options.document ?? pipelineDocument,
+    newId: (p) => `${p}-new${++n}`,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.readOnly ? { readOnly: true } : {}),
+    ...(options.runtime ? { runtime: options.runtime } : {}),
+  });
+}
+
+describe('editing and undo', () => {
+  it('coalesces a burst of typing in one field into one undo step', () => {
+    let now = 0;
+    const store = setup({ now: () => now });
+    for (const text of ['a', 'a c', 'a ca', 'a cat']) {
+      now += 100;
+      store.setParam('prompt', 'text', text);
+    }
+    expect(store.document.nodes.find((n) => n.id === 'prompt')?.params?.text).toBe('a cat');
+    store.undo();
+    expect(store.document.nodes.find((n) => n.id === 'prompt')?.params?.text).toBe('a lighthouse at dusk');
+    expect(store.getState().canUndo).toBe(false);
+    store.redo();
+    expect(store.document.nodes.find((n) => n.id === 'prompt')?.params?.text).toBe('a cat');
+  });
+
+  it('starts a new undo step after a pause in typing or when the field is left', () => {
+    let now = 0;
+    const store = setup({ now: () => now });
+    store.setParam('prompt', 'text', 'one');
+    now += 5000;
+    store.setParam('prompt', 'text', 'two');
+    store.closeStep();
+    store.setParam('prompt', 'text', 'three');
+    store.undo();
+    expect(store.document.nodes.find((n) => n.id === 'prompt')?.params?.text).toBe('two');
+    store.undo();
+    expect(store.document.nodes.find((n) => n.id === 'prompt')?.params?.text).toBe('one');
+  });
+
+  it('undoes a whole drag at once and keeps validation untouched while dragging', () => {
+    const store = setup();
+    const issuesBefore = store.getState().issues;
+    for (let i = 1; i <= 10; i++) store.moveNodes([{ id: 'style', x: i * 10, y: 0 }], 'drag-1');
+    store.closeStep();
+    expect(store.document.nodes[0]?.position).toEqual({ x: 100, y: 0 });
+    expect(store.getState().issues).toBe(issuesBefore);
+    store.undo();
+    expect(store.document.nodes[0]?.position).toEqual({ x: 0, y: 0 });
+  });
+
+  it('refuses a connection with the sentence validation gives for the same edge', () => {
+    const store = setup();
+    store.setParam('style', 'family', 'flux.2-dev');
+    store.closeStep();
+    const refused = store.connect({ node: 'style', port: 'lora' }, { node: 'generate', port: 'lora' });
+    expect(refused.ok).toBe(false);
+    // The same edge written into a document: the engine's validation says the same thing.
+    const doc: GraphDocument = {
+      ...store.document,
+      edges: [
+        ...store.document.edges,
+        { id: 'x', from: { node: 'style', port: 'lora' }, to: { node: 'generate', port: 'lora' } },
+      ],
+    };
+    const issue = validate(doc).find((i) => i.edgeId === 'x' && i.code === 'type.incompatible');
+    expect(refused.ok === false && issue?.message.endsWith(refused.reason)).toBe(true);
+    expect(store.getState().notice).toMatchObject({ kind: 'refusal', code: 'type.incompatible' });
+    expect(store.getState().notice?.message).toContain('flux.2-dev LoRA cannot feed a flux.1 model');
+  });
+
+  it('refuses a connection that would make a cycle', () => {
+    const store = setup();
+    const r = store.connect({ node: 'blend', port: 'lora' }, { node: 'blend', port: 'loras' });
+    expect(r).toMatchObject({ ok: false, code: 'graph.cycle' });
+  });
+
+  it('replaces the old connection of a single input and gives new LoRA edges the default scale', () => {
+    const store = setup();
+    store.connect({ node: 'style', port: 'lora' }, { node: 'generate', port: 'lora' });
+    const into = store.document.edges.filter((e) => e.to.node === 'generate' && e.to.port === 'lora');
+    expect(into.map((e) => e.from.node)).toEqual(['style']);
+    const added = store.connect({ node: 'subject', port: 'lora' }, { node: 'blend', port: 'loras' });
+    expect(added.ok).toBe(false);
+    const third = store.addNode('test.lora', { x: 0, y: 400 })!;
+    const r = store.connect({ node: third, port: 'lora' }, { node: 'blend', port: 'loras' });
+    expect(r.ok).toBe(true);
+    expect(store.document.edges.find((e) => r.ok && e.id === r.edgeId)?.settings).toEqual({ scale: 0.8 });
+  });
+
+  it('pastes and duplicates with fresh ids, keeping the edges between the copies', () => {
+    const store = setup();
+    store.select(['style', 'blend'], []);
+    store.copy();
+    const pasted = store.paste();
+    expect(pasted).toEqual(['style-1', 'blend-1']);
+    const copyEdge = store.document.edges.find((e) => e.from.node === 'style-1');
+    expect(copyEdge).toMatchObject({ to: { node: 'blend-1', port: 'loras' }, settings: { scale: 0.6 } });
+    expect(new Set(store.document.edges.map((e) => e.id)).size).toBe(store.document.edges.length);
+    store.select(['prompt'], []);
+    expect(store.duplicate()).toEqual(['prompt-1']);
+    expect(store.getState().selectedNodes).toEqual(new Set(['prompt-1']));
+    store.undo();
+    store.undo();
+    expect(store.document).toEqual(pipelineDocument);
+  });
+
+  it('deletes nodes with their edges and brings them back on undo', () => {
+    const store = setup();
+    store.select(['blend'], []);
+    store.deleteSelection();
+    expect(store.document.nodes.some((n) => n.id === 'blend')).toBe(false);
+    expect(store.document.edges.some((e) => e.to.node === 'blend' || e.from.node === 'blend')).toBe(false);
+    store.undo();
+    expect(store.document).toEqual(pipelineDocument);
+  });
+
+  it('shows validation issues on the node they concern as the graph changes', () => {
+    const store = setup();
+    expect(store.getState().issues).toEqual([]);
+    store.setParam('generate', 'samples', 9);
+    const issues = store.getState().issuesByNode.get('generate') ?? [];
+    expect(issues.map((i) => i.path)).toContainEqual(['nodes', 4, 'params', 'samples']);
+    store.undo();
+    expect(store.getState().issuesByNode.has('generate')).toBe(false);
+  });
+
+  it('changes nothing in read-only mode', () => {
+    const store = setup({ readOnly: true });
+    store.setParam('prompt', 'text', 'x');
+    store.select(['prompt'], []);
+    store.deleteSelection();
+    expect(store.connect({ node: 'style', port: 'lora' }, { node: 'generate', port: 'lora' }).ok).toBe(false);
+    expect(store.document).toBe(pipelineDocument);
+  });
+
+  it('ignores pasted text that is not a loraflow clipboard, whatever it is', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const store = setup();
+        expect(store.paste(text)).toEqual([]);
+        expect(store.document).toBe(pipelineDocument);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('runs', () => {
+  function fakeRuntime() {
+    let emit: (e: RunEventLike) => void = () => undefined;
+    let finish: (r: unknown) => void = () => undefined;
+    const cancel = vi.fn();
+    const runtime: EditorRuntime = {
+      explain: async (doc) =>
+        doc.nodes.map((n) => ({
+          nodeId: n.id,
+          willRun: n.id !== 'prompt',
+          reason: { code: 'cache.miss', message: 'not run before' },
+        })),
+      estimate: async () => ({ totals: { credits: 3 } }),
+      run: async () => ({
+        runId: 'r1',
+        subscribe(listener) {
+          emit = listener;
+          return () => undefined;
+        },
+        result: new Promise((resolve) => {
+          finish = resolve;
+        }),
+        cancel,
+      }),
+      getBlob: async () => undefined,
+    };
+    return { runtime, emit: (e: RunEventLike) => emit(e), finish: (r: unknown) => finish(r), cancel };
+  }
+
+  it('shows queued, running with queue position, failed with its reason, skipped and finished states', async () => {
+    const fake = fakeRuntime();
+    const store = setup({ runtime: fake.runtime });
+    const running = store.run();
+    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    fake.emit({ type: 'node.queued', runId: 'r1', nodeId: 'style' });
+    expect(store.getState().run.nodes.style?.status).toBe('queued');
+    fake.emit({
+      type: 'node.progress',
+      runId: 'r1',
+      nodeId: 'style',
+      fraction: 0.25,
+      message: 'training',
+      detail: { queuePosition: 2, remainingMs: 60_000 },
+    });
+    expect(store.getState().run.nodes.style).toMatchObject({
+      status: 'running',
+      fraction: 0.25,
+      detail: { queuePosition: 2 },
+    });
+    fake.emit({
+      type: 'node.failed',
+      runId: 'r1',
+      nodeId: 'style',
+      error: { code: 'provider.error', message: 'training failed' },
+    });
+    fake.emit({ type: 'node.skipped', runId: 'r1', nodeId: 'blend', because: 'style' });
+    fake.emit({ type: 'node.succeeded', runId: 'r1', nodeId: 'prompt' });
+    fake.emit({ type: 'run.finished', runId: 'r1', status: 'failed' });
+    fake.finish({ nodes: { prompt: { status: 'succeeded', outputs: { text: 'hello' } } } });
+    await running;
+    const s = store.getState().run;
+    expect(s.status).toBe('failed');
+    expect(s.nodes.style).toMatchObject({ status: 'failed', error: { message: 'training failed' } });
+    expect(s.nodes.blend).toMatchObject({ status: 'skipped', because: 'style' });
+    expect(s.nodes.prompt).toMatchObject({ status: 'succeeded', outputs: { text: 'hello' } });
+  });
+
+  it('asks explain and estimate after an edit settles, once', async () => {
+    vi.useFakeTimers();
+    try {
+      const fake = fakeRuntime();
+      const explain = vi.spyOn(fake.runtime, 'explain');
+      const store = setup({ runtime: fake.runtime });
+      store.setParam('prompt', 'text', 'a');
+      store.setParam('prompt', 'text', 'ab');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(explain).toHaveBeenCalledTimes(1);
+      expect(store.getState().explain.get('prompt')?.willRun).toBe(false);
+      expect(store.getState().estimate?.totals).toEqual({ credits: 3 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('cancels the current run through its handle', async () => {
+    const fake = fakeRuntime();
+    const store = setup({ runtime: fake.runtime });
+    void store.run();
+    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    store.cancel();
+    expect(fake.cancel).toHaveBeenCalledTimes(1);
+    fake.emit({ type: 'run.finished', runId: 'r1', status: 'cancelled' });
+    expect(store.getState().run.status).toBe('cancelled');
+  });
+
+  it('refuses to run an invalid graph and says what to fix', async () => {
+    const fake = fakeRuntime();
+    const run = vi.spyOn(fake.runtime, 'run');
+    const store = setup({ runtime: fake.runtime });
+    store.setParam('generate', 'samples', 9);
+    await store.run();
+    expect(run).not.toHaveBeenCalled();
+    expect(store.getState().notice).toMatchObject({ code: 'run.invalid' });
+  });
+});

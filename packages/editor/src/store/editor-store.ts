@@ -1,0 +1,788 @@
+import type { GraphDocument, GraphEdge, GraphNode, Issue } from '@loraflow/core';
+import { produceWithPatches } from 'immer';
+import type { Catalogue } from '../catalogue';
+import type { EditorRuntime, Estimate, ExplainEntry, RunEventLike, RunHandleLike } from '../runtime-types';
+import { History } from './history';
+import { Subscribable } from './subscribable';
+
+/** What the editor shows for one node during and after a run. */
+export type NodeRunStatus =
+  | 'idle'
+  | 'queued'
+  | 'running'
+  | 'cached'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+
+/** One node's run state: its status, progress and (when done) outputs. */
+export interface NodeRunView {
+  status: NodeRunStatus;
+  fraction?: number;
+  message?: string;
+  detail?: Record<string, unknown>;
+  error?: { code: string; message: string };
+  because?: string;
+  outputs?: Record<string, unknown>;
+}
+
+/** The run as the editor shows it. */
+export interface RunView {
+  runId?: string;
+  status: 'idle' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  nodes: Readonly<Record<string, NodeRunView>>;
+  error?: string;
+}
+
+/** A message for the person: a refused connection, a failed import, a run that could not start. */
+export interface Notice {
+  kind: 'refusal' | 'error' | 'info';
+  code: string;
+  message: string;
+  seq: number;
+}
+
+/**
+ * The editor's whole state, an immutable snapshot replaced on every change.
+ */
+export interface EditorState {
+  doc: GraphDocument;
+  nodesById: ReadonlyMap<string, GraphNode>;
+  selectedNodes: ReadonlySet<string>;
+  selectedEdges: ReadonlySet<string>;
+  issues: readonly Issue[];
+  issuesByNode: ReadonlyMap<string, readonly Issue[]>;
+  issuesByEdge: ReadonlyMap<string, readonly Issue[]>;
+  explain: ReadonlyMap<string, ExplainEntry>;
+  estimate: Estimate | undefined;
+  run: RunView;
+  canUndo: boolean;
+  canRedo: boolean;
+  readOnly: boolean;
+  notice: Notice | undefined;
+}
+
+/** Options of `createEditorStore`. */
+export interface EditorStoreOptions {
+  catalogue: Catalogue;
+  document?: GraphDocument;
+  /** Validation of a whole document (core's `validateGraph` with the packs' registry). */
+  validate?: (doc: GraphDocument) => readonly Issue[];
+  runtime?: EditorRuntime;
+  readOnly?: boolean;
+  /** Milliseconds to wait after an edit before asking the runtime for explain and estimate. */
+  explainDelayMs?: number;
+  now?: () => number;
+  /** Makes fresh ids for added, pasted and duplicated nodes and edges. */
+  newId?: (prefix: string) => string;
+}
+
+const EMPTY_DOC: GraphDocument = { format: 'loraflow.graph', version: 1, nodes: [], edges: [] };
+const EMPTY_RUN: RunView = { status: 'idle', nodes: {} };
+
+type Recipe = (draft: GraphDocument) => void;
+
+function indexIssues(issues: readonly Issue[]) {
+  const byNode = new Map<string, Issue[]>();
+  const byEdge = new Map<string, Issue[]>();
+  for (const issue of issues) {
+    if (issue.edgeId !== undefined) {
+      const list = byEdge.get(issue.edgeId);
+      if (list) list.push(issue);
+      else byEdge.set(issue.edgeId, [issue]);
+    } else if (issue.nodeId !== undefined) {
+      const list = byNode.get(issue.nodeId);
+      if (list) list.push(issue);
+      else byNode.set(issue.nodeId, [issue]);
+    }
+  }
+  return { byNode, byEdge };
+}
+
+let idCounter = 0;
+function defaultNewId(prefix: string): string {
+  idCounter += 1;
+  const random = Math.random().toString(36).slice(2, 8);
+  return `${prefix}-${Date.now().toString(36)}${idCounter.toString(36)}${random}`;
+}
+
+/** What the clipboard holds: nodes and the edges between them. */
+interface Clip {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+/**
+ * The editor's state and every edit a person can make, outside React: a small observable store the
+ * components read with `useSyncExternalStore`, and hosts can drive from their own chrome.
+ *
+ * @example
+ * const store = createEditorStore({ catalogue: createCatalogue([loraPack]) });
+ * store.addNode('lora.compose', { x: 0, y: 0 });
+ * store.undo();
+ */
+export class EditorStore extends Subscribable {
+  private state: EditorState;
+  private readonly history: History<GraphDocument>;
+  readonly catalogue: Catalogue;
+  private validateDoc: ((doc: GraphDocument) => readonly Issue[]) | undefined;
+  private runtime: EditorRuntime | undefined;
+  private readonly newId: (prefix: string) => string;
+  private readonly explainDelayMs: number;
+  private explainTimer: ReturnType<typeof setTimeout> | undefined;
+  private explainSeq = 0;
+  private noticeSeq = 0;
+  private clip: Clip | undefined;
+  private pasteCount = 0;
+  private handle: RunHandleLike | undefined;
+  private unsubscribeRun: (() => void) | undefined;
+  private readonly docListeners = new Set<(doc: GraphDocument) => void>();
+
+  constructor(options: EditorStoreOptions) {
+    super();
+    this.catalogue = options.catalogue;
+    this.validateDoc = options.validate;
+    this.runtime = options.runtime;
+    this.newId = options.newId ?? defaultNewId;
+    this.explainDelayMs = options.explainDelayMs ?? 250;
+    this.history = new History<GraphDocument>(options.now ? { now: options.now } : {});
+    const doc = options.document ?? EMPTY_DOC;
+    this.state = {
+      doc,
+      nodesById: new Map(doc.nodes.map((n) => [n.id, n])),
+      selectedNodes: new Set(),
+      selectedEdges: new Set(),
+      issues: [],
+      issuesByNode: new Map(),
+      issuesByEdge: new Map(),
+      explain: new Map(),
+      estimate: undefined,
+      run: EMPTY_RUN,
+      canUndo: false,
+      canRedo: false,
+      readOnly: options.readOnly ?? false,
+      notice: undefined,
+    };
+    this.revalidate();
+  }
+
+  /** The current snapshot; a new object after every change. */
+  getState = (): EditorState => this.state;
+
+  /** The current document. */
+  get document(): GraphDocument {
+    return this.state.doc;
+  }
+
+  /** Calls `listener` with the new document after every change to it (edits, undo, import). */
+  onDocumentChange(listener: (doc: GraphDocument) => void): () => void {
+    this.docListeners.add(listener);
+    return () => {
+      this.docListeners.delete(listener);
+    };
+  }
+
+  private set(patch: Partial<EditorState>): void {
+    this.state = { ...this.state, ...patch };
+    this.notify();
+  }
+
+  private commitDoc(doc: GraphDocument, structural: boolean): void {
+    const patch: Partial<EditorState> = {
+      doc,
+      nodesById: new Map(doc.nodes.map((n) => [n.id, n])),
+      canUndo: this.history.canUndo,
+      canRedo: this.history.canRedo,
+    };
+    // Positions never change validity, so a drag does not revalidate 1,000 nodes per frame.
+    if (structural) Object.assign(patch, this.validation(doc));
+    const selectedNodes = [...this.state.selectedNodes].filter((id) => patch.nodesById?.has(id));
+    if (selectedNodes.length !== this.state.selectedNodes.size) patch.selectedNodes = new Set(selectedNodes);
+    const edgeIds = new Set(doc.edges.map((e) => e.id));
+    const selectedEdges = [...this.state.selectedEdges].filter((id) => edgeIds.has(id));
+    if (selectedEdges.length !== this.state.selectedEdges.size) patch.selectedEdges = new Set(selectedEdges);
+    this.set(patch);
+    for (const listener of this.docListeners) listener(doc);
+    if (structural) this.scheduleExplain();
+  }
+
+  private validation(doc: GraphDocument): Pick<EditorState, 'issues' | 'issuesByNode' | 'issuesByEdge'> {
+    let issues: readonly Issue[] = [];
+    if (this.validateDoc) {
+      try {
+        issues = this.validateDoc(doc);
+      } catch (error) {
+        issues = [
+          {
+            path: [],
+            code: 'editor.validation-failed',
+            message: `Validation failed: ${error instanceof Error ? error.message : String(error)}`,
+          },
+        ];
+      }
+    }
+    const { byNode, byEdge } = indexIssues(issues);
+    return { issues, issuesByNode: byNode, issuesByEdge: byEdge };
+  }
+
+  private revalidate(): void {
+    this.state = { ...this.state, ...this.validation(this.state.doc) };
+    this.scheduleExplain();
+  }
+
+  /** Replaces the validator (when the packs change) and validates again. */
+  setValidator(validate: ((doc: GraphDocument) => readonly Issue[]) | undefined): void {
+    this.validateDoc = validate;
+    this.revalidate();
+    this.notify();
+  }
+
+  /** Switches the runtime; explain and estimate are asked again. */
+  setRuntime(runtime: EditorRuntime | undefined): void {
+    if (this.runtime === runtime) return;
+    this.runtime = runtime;
+    this.scheduleExplain();
+  }
+
+  /** Turns read-only mode on or off. */
+  setReadOnly(readOnly: boolean): void {
+    if (this.state.readOnly !== readOnly) this.set({ readOnly });
+  }
+
+  /**
+   * Applies an edit as one undoable step (or part of the open one with the same `coalesceKey`).
+   * Returns false when nothing changed or the editor is read-only.
+   */
+  edit(recipe: Recipe, options: { coalesceKey?: string; structural?: boolean } = {}): boolean {
+    if (this.state.readOnly) return false;
+    const [next, patches, inverse] = produceWithPatches(this.state.doc, recipe);
+    if (patches.length === 0) return false;
+    this.history.record(patches, inverse, options.coalesceKey ? { coalesceKey: options.coalesceKey } : {});
+    this.commitDoc(next, options.structural ?? true);
+    return true;
+  }
+
+  /** Ends a coalescing step (a drag stopped, a field lost focus). */
+  closeStep(): void {
+    this.history.close();
+  }
+
+  undo(): void {
+    if (this.state.readOnly) return;
+    const doc = this.history.undo(this.state.doc);
+    if (doc) this.commitDoc(doc, true);
+  }
+
+  redo(): void {
+    if (this.state.readOnly) return;
+    const doc = this.history.redo(this.state.doc);
+    if (doc) this.commitDoc(doc, true);
+  }
+
+  /**
+   * Replaces the whole document (import, or a controlled host passing a new one). History is kept
+   * as one step when `undoable`, else cleared.
+   */
+  replaceDocument(doc: GraphDocument, options: { undoable?: boolean } = {}): void {
+    if (doc === this.state.doc) return;
+    if (options.undoable && !this.state.readOnly) {
+      this.edit((draft) => {
+        Object.assign(draft, { ...doc, name: doc.name, meta: doc.meta });
+        if (doc.name === undefined) delete draft.name;
+        if (doc.meta === undefined) delete draft.meta;
+      });
+      return;
+    }
+    this.history.clear();
+    this.commitDoc(doc, true);
+  }
+
+  /** Adds a node of `type` at `position` with its params' defaults; returns its id. */
+  addNode(
+    type: string,
+    position: { x: number; y: number },
+    params?: Record<string, unknown>,
+  ): string | undefined {
+    const def = this.catalogue.definition(type);
+    if (!def) {
+      this.notice('error', 'node.unknown-type', `No loaded pack defines the node type "${type}".`);
+      return undefined;
+    }
+    const base = type.split('.').pop() ?? 'node';
+    const id = this.uniqueId(base);
+    const defaults = params ?? defaultParams(def.params);
+    const ok = this.edit((draft) => {
+      const node: GraphNode = {
+        id,
+        type,
+        position: { x: Math.round(position.x), y: Math.round(position.y) },
+      };
+      if (Object.keys(defaults).length > 0) node.params = defaults;
+      draft.nodes.push(node);
+    });
+    if (!ok) return undefined;
+    this.select([id], []);
+    return id;
+  }
+
+  private uniqueId(base: string): string {
+    const taken = this.state.nodesById;
+    for (let i = 1; i < 10_000; i++) {
+      const id = `${base}-${i}`;
+      if (!taken.has(id)) return id;
+    }
+    return this.newId(base);
+  }
+
+  /**
+   * Connects an output to an input, or refuses with the engine's reason sentence (also shown as a
+   * notice). A single input that is already connected has its old connection replaced.
+   */
+  connect(
+    from: { node: string; port: string },
+    to: { node: string; port: string },
+  ): { ok: true; edgeId: string } | { ok: false; code: string; reason: string } {
+    if (this.state.readOnly)
+      return { ok: false, code: 'editor.read-only', reason: 'This editor is read-only.' };
+    const refusal = this.catalogue.refuse(this.state.doc, from, to);
+    if (refusal) {
+      this.notice('refusal', refusal.code, refusal.reason);
+      return { ok: false, ...refusal };
+    }
+    const target = this.state.nodesById.get(to.node);
+    const spec = target ? this.catalogue.definition(target.type)?.inputs?.[to.port] : undefined;
+    const existing = this.state.doc.edges.filter((e) => e.to.node === to.node && e.to.port === to.port);
+    if (existing.some((e) => e.from.node === from.node && e.from.port === from.port)) {
+      const reason = 'These two ports are already connected.';
+      this.notice('refusal', 'edge.duplicate', reason);
+      return { ok: false, code: 'edge.duplicate', reason };
+    }
+    if (spec?.multiple && spec.max !== undefined && existing.length >= spec.max) {
+      const reason = `The input "${spec.label ?? to.port}" takes at most ${spec.max} connections.`;
+      this.notice('refusal', 'input.too-many', reason);
+      return { ok: false, code: 'input.too-many', reason };
+    }
+    const edgeId = this.newId('e');
+    const settings = spec?.settings ? defaultParams(spec.settings) : {};
+    this.edit((draft) => {
+      if (!spec?.multiple) {
+        draft.edges = draft.edges.filter((e) => !(e.to.node === to.node && e.to.port === to.port));
+      }
+      const edge: GraphEdge = { id: edgeId, from: { ...from }, to: { ...to } };
+      if (Object.keys(settings).length > 0) edge.settings = settings;
+      draft.edges.push(edge);
+    });
+    return { ok: true, edgeId };
+  }
+
+  /** Sets one parameter; typing in one field coalesces into one undo step. */
+  setParam(nodeId: string, name: string, value: unknown): void {
+    this.edit(
+      (draft) => {
+        const node = draft.nodes.find((n) => n.id === nodeId);
+        if (!node) return;
+        node.params ??= {};
+        if (value === undefined) delete node.params[name];
+        else node.params[name] = value;
+      },
+      { coalesceKey: `param:${nodeId}:${name}` },
+    );
+  }
+
+  /** Sets a node's label (an empty label removes it). */
+  setLabel(nodeId: string, label: string): void {
+    this.edit(
+      (draft) => {
+        const node = draft.nodes.find((n) => n.id === nodeId);
+        if (!node) return;
+        if (label === '') delete node.label;
+        else node.label = label;
+      },
+      { coalesceKey: `label:${nodeId}` },
+    );
+  }
+
+  /** Sets one per-connection setting, e.g. a LoRA's scale in a composition. */
+  setEdgeSetting(edgeId: string, name: string, value: unknown): void {
+    this.edit(
+      (draft) => {
+        const edge = draft.edges.find((e) => e.id === edgeId);
+        if (!edge) return;
+        edge.settings ??= {};
+        edge.settings[name] = value;
+      },
+      { coalesceKey: `edge:${edgeId}:${name}` },
+    );
+  }
+
+  /** Moves an edge one place up or down among the edges reaching the same input (their order is the list's). */
+  moveEdge(edgeId: string, direction: -1 | 1): void {
+    this.edit((draft) => {
+      const index = draft.edges.findIndex((e) => e.id === edgeId);
+      const edge = draft.edges[index];
+      if (!edge) return;
+      const siblings = draft.edges
+        .map((e, i) => ({ e, i }))
+        .filter(({ e }) => e.to.node === edge.to.node && e.to.port === edge.to.port);
+      const at = siblings.findIndex(({ i }) => i === index);
+      const other = siblings[at + direction];
+      if (!other) return;
+      const a = draft.edges[index]!;
+      draft.edges[index] = draft.edges[other.i]!;
+      draft.edges[other.i] = a;
+    });
+  }
+
+  /** Moves nodes; a drag's moves share `dragKey` and become one undo step. */
+  moveNodes(moves: ReadonlyArray<{ id: string; x: number; y: number }>, dragKey?: string): void {
+    const byId = new Map(moves.map((m) => [m.id, m]));
+    this.edit(
+      (draft) => {
+        for (const node of draft.nodes) {
+          const m = byId.get(node.id);
+          if (m && (node.position?.x !== m.x || node.position?.y !== m.y)) node.position = { x: m.x, y: m.y };
+        }
+      },
+      { structural: false, ...(dragKey ? { coalesceKey: `move:${dragKey}` } : {}) },
+    );
+  }
+
+  /** Removes nodes (and their edges) and edges. */
+  remove(nodeIds: Iterable<string>, edgeIds: Iterable<string> = []): void {
+    const nodes = new Set(nodeIds);
+    const edges = new Set(edgeIds);
+    if (nodes.size === 0 && edges.size === 0) return;
+    this.edit((draft) => {
+      draft.nodes = draft.nodes.filter((n) => !nodes.has(n.id));
+      draft.edges = draft.edges.filter(
+        (e) => !edges.has(e.id) && !nodes.has(e.from.node) && !nodes.has(e.to.node),
+      );
+    });
+  }
+
+  /** Removes what is selected. */
+  deleteSelection(): void {
+    this.remove(this.state.selectedNodes, this.state.selectedEdges);
+  }
+
+  /** Selects exactly these nodes and edges. */
+  select(nodeIds: Iterable<string>, edgeIds: Iterable<string>): void {
+    const nodes = new Set(nodeIds);
+    const edges = new Set(edgeIds);
+    if (sameSet(nodes, this.state.selectedNodes) && sameSet(edges, this.state.selectedEdges)) return;
+    this.set({ selectedNodes: nodes, selectedEdges: edges });
+  }
+
+  /** Selects every node and edge. */
+  selectAll(): void {
+    this.select(
+      this.state.doc.nodes.map((n) => n.id),
+      this.state.doc.edges.map((e) => e.id),
+    );
+  }
+
+  /** Copies the selected nodes and the edges between them; returns the JSON a system clipboard can hold. */
+  copy(): string | undefined {
+    const ids = this.state.selectedNodes;
+    if (ids.size === 0) return undefined;
+    const nodes = this.state.doc.nodes.filter((n) => ids.has(n.id));
+    const edges = this.state.doc.edges.filter((e) => ids.has(e.from.node) && ids.has(e.to.node));
+    this.clip = structuredClone({ nodes, edges });
+    this.pasteCount = 0;
+    return JSON.stringify({ format: 'loraflow.clipboard', nodes, edges });
+  }
+
+  /** Pastes the clipboard (or `text` from the system clipboard) with fresh ids, offset from the originals. */
+  paste(text?: string): string[] {
+    let clip = this.clip;
+    if (text !== undefined) {
+      const parsed = parseClip(text);
+      if (parsed) clip = parsed;
+    }
+    if (!clip || clip.nodes.length === 0) return [];
+    this.pasteCount += 1;
+    return this.insertCopies(clip, 40 * this.pasteCount);
+  }
+
+  /** Duplicates the selected nodes (and the edges between them) with fresh ids. */
+  duplicate(): string[] {
+    const ids = this.state.selectedNodes;
+    if (ids.size === 0) return [];
+    const nodes = this.state.doc.nodes.filter((n) => ids.has(n.id));
+    const edges = this.state.doc.edges.filter((e) => ids.has(e.from.node) && ids.has(e.to.node));
+    return this.insertCopies(structuredClone({ nodes, edges }), 40);
+  }
+
+  private insertCopies(clip: Clip, offset: number): string[] {
+    if (this.state.readOnly) return [];
+    const idMap = new Map<string, string>();
+    const taken = new Set(this.state.nodesById.keys());
+    for (const node of clip.nodes) {
+      const base = node.id.replace(/-\d+$/, '') || 'node';
+      let i = 1;
+      while (taken.has(`${base}-${i}`)) i++;
+      const id = `${base}-${i}`;
+      taken.add(id);
+      idMap.set(node.id, id);
+    }
+    const nodes = clip.nodes.map((n) => ({
+      ...structuredClone(n),
+      id: idMap.get(n.id)!,
+      position: { x: (n.position?.x ?? 0) + offset, y: (n.position?.y ?? 0) + offset },
+    }));
+    const edges = clip.edges
+      .filter((e) => idMap.has(e.from.node) && idMap.has(e.to.node))
+      .map((e) => ({
+        ...structuredClone(e),
+        id: this.newId('e'),
+        from: { node: idMap.get(e.from.node)!, port: e.from.port },
+        to: { node: idMap.get(e.to.node)!, port: e.to.port },
+      }));
+    this.edit((draft) => {
+      draft.nodes.push(...nodes);
+      draft.edges.push(...edges);
+    });
+    const ids = nodes.map((n) => n.id);
+    this.select(ids, []);
+    return ids;
+  }
+
+  /** Shows a message to the person (a refused connection, a failed import). */
+  notice(kind: Notice['kind'], code: string, message: string): void {
+    this.noticeSeq += 1;
+    this.set({ notice: { kind, code, message, seq: this.noticeSeq } });
+  }
+
+  /** Hides the current message. */
+  dismissNotice(): void {
+    if (this.state.notice) this.set({ notice: undefined });
+  }
+
+  private scheduleExplain(): void {
+    if (this.explainTimer !== undefined) clearTimeout(this.explainTimer);
+    this.explainTimer = undefined;
+    if (!this.runtime) return;
+    this.explainTimer = setTimeout(() => {
+      this.explainTimer = undefined;
+      void this.refreshExplain();
+    }, this.explainDelayMs);
+  }
+
+  /** Asks the runtime what would run and what it would cost, now. Stale answers are dropped. */
+  async refreshExplain(): Promise<void> {
+    const runtime = this.runtime;
+    if (!runtime) return;
+    const seq = ++this.explainSeq;
+    const doc = this.state.doc;
+    // Explain and estimate of an invalid graph only repeat validation's complaints.
+    if (this.state.issues.length > 0) {
+      this.set({ explain: new Map(), estimate: undefined });
+      return;
+    }
+    try {
+      const [entries, estimate] = await Promise.all([runtime.explain(doc), runtime.estimate(doc)]);
+      if (seq !== this.explainSeq) return;
+      this.set({ explain: new Map(entries.map((e) => [e.nodeId, e])), estimate });
+    } catch {
+      if (seq !== this.explainSeq) return;
+      this.set({ explain: new Map(), estimate: undefined });
+    }
+  }
+
+  /** Runs the graph (or only what `targets` need); events update each node's state. */
+  async run(targets?: string[]): Promise<void> {
+    const runtime = this.runtime;
+    if (!runtime) {
+      this.notice('error', 'editor.no-runtime', 'There is no runtime to run this graph on.');
+      return;
+    }
+    if (this.state.run.status === 'running' || this.state.run.status === 'starting') {
+      this.notice('info', 'run.busy', 'A run is already going; cancel it first.');
+      return;
+    }
+    if (this.state.issues.length > 0) {
+      const first = this.state.issues[0]!;
+      this.notice(
+        'error',
+        'run.invalid',
+        `The graph has ${this.state.issues.length} problem(s) to fix first: ${first.message}`,
+      );
+      return;
+    }
+    this.set({ run: { status: 'starting', nodes: {} } });
+    try {
+      const handle = await runtime.run(this.state.doc, targets && targets.length > 0 ? { targets } : {});
+      this.handle = handle;
+      this.set({ run: { runId: handle.runId, status: 'running', nodes: {} } });
+      this.unsubscribeRun?.();
+      this.unsubscribeRun = handle.subscribe((event) => this.onRunEvent(handle.runId, event));
+      const result = await handle.result.then(
+        (r) => r,
+        () => undefined,
+      );
+      this.applyOutputs(handle.runId, result);
+      // A run that ends without a run.finished event (a remote connection lost) still ends here.
+      const after: RunView = this.state.run;
+      if (after.runId === handle.runId && after.status === 'running') {
+        this.set({
+          run: { ...this.state.run, status: 'failed', error: 'The run ended without reporting its result.' },
+        });
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.set({ run: { status: 'failed', nodes: {}, error: message } });
+      this.notice('error', 'run.failed-to-start', `The run could not start: ${message}`);
+    } finally {
+      this.unsubscribeRun?.();
+      this.unsubscribeRun = undefined;
+      this.handle = undefined;
+      this.scheduleExplain();
+    }
+  }
+
+  // Outputs arrive with the run's result, not in events: previews appear when the run ends.
+  private applyOutputs(runId: string, result: unknown): void {
+    if (this.state.run.runId !== runId || !isRecord(result) || !isRecord(result.nodes)) return;
+    const nodes = { ...this.state.run.nodes };
+    let changed = false;
+    for (const [id, outcome] of Object.entries(result.nodes)) {
+      if (!isRecord(outcome) || !isRecord(outcome.outputs)) continue;
+      const view = nodes[id];
+      if (view && (view.status === 'succeeded' || view.status === 'cached')) {
+        nodes[id] = { ...view, outputs: outcome.outputs };
+        changed = true;
+      }
+    }
+    if (changed) this.set({ run: { ...this.state.run, nodes } });
+  }
+
+  /** Cancels the current run. */
+  cancel(): void {
+    const handle = this.handle;
+    if (!handle) return;
+    handle.cancel();
+  }
+
+  /** Applies one run event to the node states (exposed for hosts that receive events themselves). */
+  onRunEvent(runId: string, event: RunEventLike): void {
+    if (this.state.run.runId !== runId) return;
+    const nodes = { ...this.state.run.nodes };
+    const id = typeof event.nodeId === 'string' ? event.nodeId : undefined;
+    const prev: NodeRunView = (id ? nodes[id] : undefined) ?? { status: 'idle' };
+    let status = this.state.run.status;
+    let error = this.state.run.error;
+    switch (event.type) {
+      case 'node.queued':
+        if (id) nodes[id] = { status: 'queued' };
+        break;
+      case 'node.started':
+        if (id) nodes[id] = { status: 'running', fraction: 0 };
+        break;
+      case 'node.progress':
+        if (id) {
+          const next: NodeRunView = { ...prev, status: 'running' };
+          if (typeof event.fraction === 'number') next.fraction = event.fraction;
+          if (typeof event.message === 'string') next.message = event.message;
+          if (isRecord(event.detail)) next.detail = event.detail;
+          nodes[id] = next;
+        }
+        break;
+      case 'node.cached':
+      case 'node.succeeded':
+        if (id) {
+          const next: NodeRunView = {
+            status: event.type === 'node.cached' ? 'cached' : 'succeeded',
+            fraction: 1,
+          };
+          if (isRecord(event.outputs)) next.outputs = event.outputs;
+          nodes[id] = next;
+        }
+        break;
+      case 'node.failed':
+        if (id) {
+          const e = isRecord(event.error) ? event.error : {};
+          nodes[id] = {
+            status: 'failed',
+            error: {
+              code: typeof e.code === 'string' ? e.code : 'node.failed',
+              message: typeof e.message === 'string' ? e.message : 'The node failed.',
+            },
+          };
+        }
+        break;
+      case 'node.skipped':
+        if (id) {
+          const next: NodeRunView = { status: 'skipped' };
+          if (typeof event.because === 'string') next.because = event.because;
+          else if (Array.isArray(event.because)) next.because = event.because.join(', ');
+          nodes[id] = next;
+        }
+        break;
+      case 'node.cancelled':
+        if (id) nodes[id] = { ...prev, status: 'cancelled' };
+        break;
+      case 'run.finished': {
+        const s = typeof event.status === 'string' ? event.status : undefined;
+        status = s === 'cancelled' ? 'cancelled' : s === 'failed' ? 'failed' : 'succeeded';
+        if (typeof event.error === 'string') error = event.error;
+        break;
+      }
+      default:
+        return;
+    }
+    const run: RunView = { status, nodes };
+    if (this.state.run.runId) run.runId = this.state.run.runId;
+    if (error !== undefined) run.error = error;
+    this.set({ run });
+  }
+
+  /** Stops timers and the run subscription (the component calls it on unmount). */
+  destroy(): void {
+    if (this.explainTimer !== undefined) clearTimeout(this.explainTimer);
+    this.explainTimer = undefined;
+    this.explainSeq += 1;
+    this.unsubscribeRun?.();
+    this.unsubscribeRun = undefined;
+  }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseClip(text: string): Clip | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isRecord(value) || value.format !== 'loraflow.clipboard') return undefined;
+    if (!Array.isArray(value.nodes) || !Array.isArray(value.edges)) return undefined;
+    return { nodes: value.nodes as GraphNode[], edges: value.edges as GraphEdge[] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The defaults a params schema gives to an empty object (what a fresh node starts with). */
+export function defaultParams(
+  schema: { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined,
+): Record<string, unknown> {
+  if (!schema) return {};
+  const parsed = schema.safeParse({});
+  return parsed.success && isRecord(parsed.data) ? parsed.data : {};
+}
+
+/**
+ * Creates the editor store.
+ *
+ * @example
+ * const store = createEditorStore({ catalogue: createCatalogue([loraPack]), document: doc });
+ */
+export function createEditorStore(options: EditorStoreOptions): EditorStore {
+  return new EditorStore(options);
+}
