@@ -1,3 +1,4 @@
+export * from './changes';
 export * from './document';
 export * from './engine';
 export * from './errors';
