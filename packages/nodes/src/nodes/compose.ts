@@ -70,6 +70,7 @@ export const loraCompose = defineNode({
         return loraType('scenario', family, compositionTypeFor(family));
       },
       label: 'Composition',
+      description: "Scenario LoRA of the inputs' family (its model type is the composition type)",
     },
   },
   cache: 'pure',

@@ -220,7 +220,7 @@ export const generateMultiLora = defineNode({
   title: 'Generate with LoRAs',
   category: 'Generate',
   description:
-    'Generates images with up to six LoRAs, each at its own strength, on ModelsLab or Scenario according to the LoRAs.',
+    'Generates images with up to six LoRAs, each at its own strength, on ModelsLab or Scenario according to the LoRAs. Cached when seeded; unseeded, it runs again every run.',
   params,
   inputs: {
     loras: { type: loraInputType(), multiple: true, max: 6, settings: generationStrength, label: 'LoRAs' },

@@ -81,13 +81,14 @@ export const loraSource = defineNode({
   title: 'LoRA',
   category: 'LoRA',
   description:
-    'A LoRA by id, or the newest trained LoRA of a type picked from the Scenario list; typed by base family and provider.',
+    'A LoRA by id, or the newest trained LoRA of a type picked from the Scenario list; typed by base family and provider. Cached by id; a pick lists again every run.',
   params,
   outputs: {
     lora: {
       type: ({ params: p }) =>
         loraType(p.provider, familyOf(p), p.provider === 'scenario' ? p.modelType : undefined),
       label: 'LoRA',
+      description: 'LoRA of the provider and of the family of its model type (ModelsLab: of `family`)',
     },
   },
   // A listing can change between runs; a model fetched by id cannot change what it is.

@@ -55,12 +55,14 @@ export const loraTrain = defineNode({
     set: {
       type: (p: z.output<typeof params>) => trainingSetType(isEditType(p.modelType)),
       label: 'Training set',
+      description: 'training set of images; of before/after pairs for `*-edit-lora` types',
     },
   },
   outputs: {
     training: {
       type: ({ params: p }) => trainingType('scenario', modelTypeInfo(p.modelType).family, p.modelType),
       label: 'Training',
+      description: 'Scenario training of the family of `modelType`',
     },
   },
   cache: 'pure',

@@ -104,7 +104,11 @@ export const trainingSet = defineNode({
     'Images from files, URLs, data URLs or existing assets — or before/after pairs with instructions for edit types — checked and stored.',
   params,
   outputs: {
-    set: { type: ({ params: p }) => trainingSetType(p.pairs.length > 0), label: 'Training set' },
+    set: {
+      type: ({ params: p }) => trainingSetType(p.pairs.length > 0),
+      label: 'Training set',
+      description: 'training set of images, or of before/after pairs when `pairs` is given',
+    },
   },
   cache: 'pure',
   async run(ctx) {

@@ -44,6 +44,7 @@ export const loraWait = defineNode({
         return loraType('scenario', str(t, 'family') ?? 'unknown', str(t, 'modelType'));
       },
       label: 'LoRA',
+      description: "Scenario LoRA of the training's family",
     },
     model: {
       type: ({ inputTypes }) => {
@@ -51,6 +52,7 @@ export const loraWait = defineNode({
         return modelType('scenario', str(t, 'family') ?? 'unknown', str(t, 'modelType'));
       },
       label: 'Model',
+      description: "Scenario model of the training's family (with status and image count)",
     },
   },
   // A finished training does not change: waiting again for the same training key is pointless.
