@@ -1,1 +1,27 @@
-export {};
+export {
+  BASE_MODELS,
+  type BaseModelSpec,
+  LORA_FAMILIES,
+  MODELSLAB_BASE_MODELS,
+  MODELSLAB_PUBLIC_LORAS,
+  type ModelsLabFamily,
+  PUBLIC_LORAS,
+  type PublicLoraSpec,
+} from './catalogue';
+export { type ClockMode, createClock, type EmulatorClock, MANUAL_CLOCK_START } from './clock';
+export type { Timings } from './context';
+export {
+  createEmulator,
+  DEFAULT_TIMINGS,
+  EMULATOR_CREDENTIALS,
+  type Emulator,
+  EmulatorConnectionReset,
+  type EmulatorOptions,
+  type EmulatorState,
+  isConnectionReset,
+} from './emulator';
+export { type FaultRule, type Faults, faultRuleSchema } from './faults';
+export { type ImageSpec, loraOpacity, renderIndexed, renderPng } from './image';
+export { TRAINING_STAGES } from './modelslab';
+export type { LogEntry, LogQuery, RequestLog } from './request-log';
+export { FAIL_TRAINING_MARKER } from './scenario/state';
