@@ -1,4 +1,18 @@
+export { buildCatalogue } from './catalogue';
 export type { BlobRef, CacheEntry, CacheStore, Journal, JournalRecord } from './contract';
+export { RUNTIME_CODES, RuntimeError } from './errors';
+export { createRuntime, type RuntimeOptions } from './runtime';
+export { initialRunState, reduceRunState } from './snapshot';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';
 export { createMemoryStore } from './store/memory';
 export type { NodeRecord, RunRecord, RunRecordStatus, RuntimeStore, StoreProblem } from './store/types';
+export type {
+  CatalogueNode,
+  CataloguePort,
+  ExplainEntry,
+  NodeCatalogue,
+  NodeEstimate,
+  RunEstimate,
+  Runtime,
+  RuntimeRunHandle,
+} from './types';

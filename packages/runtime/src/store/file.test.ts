@@ -131,9 +131,11 @@ describe('file store', () => {
       });
       // A random moment within the first ~80 ms of writing: entries, records and blobs are all mid-flight then.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 80)));
+      if (child.exitCode !== null)
+        throw new Error(`the writer stopped by itself (${child.exitCode}): ${stderr}`);
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
-      await exited;
+      expect(await exited).toBe(null);
     }
     const problems: StoreProblem[] = [];
     const store = createFileStore({ dir, onProblem: (p) => problems.push(p) });

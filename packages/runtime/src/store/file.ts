@@ -9,6 +9,7 @@ import {
   runEventSchema,
   runIdSchema,
   runRecordSchema,
+  valid,
 } from './schemas';
 import type { RunRecord, RuntimeStore, StoreProblem } from './types';
 
@@ -117,8 +118,9 @@ export function createFileStore(options: FileStoreOptions): RuntimeStore {
       });
       return undefined;
     }
+    // The parsed JSON is returned, not zod's copy: zod rebuilds records and would drop a `__proto__` key.
     const result = schema.safeParse(parsed);
-    if (!result.success || (check && !check(result.data as T))) {
+    if (!result.success || (check && !check(parsed as T))) {
       report({
         code: 'store.corrupt_record',
         message: `The file does not hold the record it should; it is ignored.`,
@@ -126,7 +128,7 @@ export function createFileStore(options: FileStoreOptions): RuntimeStore {
       });
       return undefined;
     }
-    return result.data as T;
+    return parsed as T;
   }
 
   const rel = (file: string) =>
@@ -166,7 +168,7 @@ export function createFileStore(options: FileStoreOptions): RuntimeStore {
     async put(key, entry) {
       if (entry.key !== key)
         throw new Error(`cache.put: the entry's key "${entry.key}" differs from "${key}".`);
-      await writeAtomic(entryFile(key), JSON.stringify(cacheEntrySchema.parse(entry)));
+      await writeAtomic(entryFile(key), JSON.stringify(valid(cacheEntrySchema, entry)));
     },
     async delete(key) {
       await rm(entryFile(key), { force: true });
@@ -202,7 +204,7 @@ export function createFileStore(options: FileStoreOptions): RuntimeStore {
       return readJson<JournalRecord>(journalFile(key), journalRecordSchema, (r) => r.key === key);
     },
     async putRecord(record) {
-      await writeAtomic(journalFile(record.key), JSON.stringify(journalRecordSchema.parse(record)));
+      await writeAtomic(journalFile(record.key), JSON.stringify(valid(journalRecordSchema, record)));
     },
     async listRecords(runId) {
       const records: JournalRecord[] = [];
@@ -213,7 +215,7 @@ export function createFileStore(options: FileStoreOptions): RuntimeStore {
       return records.sort((a, b) => a.at - b.at);
     },
     async putRun(record) {
-      await writeAtomic(runFile(record.runId), JSON.stringify(runRecordSchema.parse(record)));
+      await writeAtomic(runFile(record.runId), JSON.stringify(valid(runRecordSchema, record)));
     },
     async getRun(runId) {
       if (!runIdSchema.safeParse(runId).success) return undefined;

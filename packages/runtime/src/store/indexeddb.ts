@@ -1,7 +1,7 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
 import { sha256Hex } from './hash';
-import { cacheEntrySchema, journalRecordSchema, runEventSchema, runRecordSchema } from './schemas';
+import { cacheEntrySchema, journalRecordSchema, runEventSchema, runRecordSchema, valid } from './schemas';
 import type { RunRecord, RuntimeStore, StoreProblem } from './types';
 
 interface LoraflowDB extends DBSchema {
@@ -72,7 +72,7 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): Runti
       return (await (await db()).getKey('cache', key)) !== undefined;
     },
     async put(key, entry) {
-      await (await db()).put('cache', cacheEntrySchema.parse(entry) as CacheEntry, key);
+      await (await db()).put('cache', valid(cacheEntrySchema, entry), key);
     },
     async delete(key) {
       await (await db()).delete('cache', key);
@@ -106,7 +106,7 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): Runti
       );
     },
     async putRecord(record) {
-      await (await db()).put('journal', journalRecordSchema.parse(record) as JournalRecord);
+      await (await db()).put('journal', valid(journalRecordSchema, record));
     },
     async listRecords(runId) {
       const database = await db();
@@ -119,7 +119,7 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): Runti
         .sort((a, b) => a.at - b.at);
     },
     async putRun(record) {
-      await (await db()).put('runs', runRecordSchema.parse(record) as RunRecord);
+      await (await db()).put('runs', valid(runRecordSchema, record));
     },
     async getRun(runId) {
       return checked<RunRecord>(await (await db()).get('runs', runId), runRecordSchema, `runs/${runId}`);

@@ -26,10 +26,11 @@ export const journalRecordSchema = z.object({
 });
 
 const outcomeSchema = z.object({
-  status: z.enum(['queued', 'running', 'succeeded', 'cached', 'failed', 'skipped', 'cancelled']),
+  status: z.enum(['pending', 'queued', 'running', 'succeeded', 'cached', 'failed', 'skipped', 'cancelled']),
+  key: z.string(),
+  outputs: z.record(z.string(), json).optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
-  startedAt: z.number().optional(),
-  finishedAt: z.number().optional(),
+  because: z.string().optional(),
 });
 
 export const runRecordSchema = z.object({
@@ -41,7 +42,7 @@ export const runRecordSchema = z.object({
     edges: z.array(json),
   }),
   targets: z.array(z.string()).optional(),
-  status: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   createdAt: z.number(),
   updatedAt: z.number(),
   finishedAt: z.number().optional(),
@@ -65,3 +66,18 @@ export const runIdSchema = z
 
 /** A blob's name is its sha256 in hex. */
 export const blobHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a blob hash is 64 lowercase hex digits');
+
+/**
+ * Checks a value against a schema and returns the value itself (zod's copy would drop a `__proto__` key of a record),
+ * throwing one sentence naming the first problem when it does not fit.
+ */
+export function valid<T>(schema: z.ZodType, value: T): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new TypeError(
+      `The store was handed a malformed record (at ${issue?.path.join('.') || 'the top'}: ${issue?.message}).`,
+    );
+  }
+  return value;
+}

@@ -30,7 +30,7 @@ const run = (runId: string, createdAt: number): RunRecord => ({
   createdAt,
   updatedAt: createdAt,
   attempts: 1,
-  nodes: { a: { status: 'succeeded' } },
+  nodes: { a: { status: 'succeeded', key: 'k', outputs: { text: 'hi' } } },
   lastSeq: 0,
 });
 
@@ -52,6 +52,16 @@ describe.each(backends)('%s store', (_name, open) => {
     await store.put('k1', entry('k1'));
     await store.delete('k1');
     expect(await store.get('k1')).toBeUndefined();
+    await store.close();
+  });
+
+  it('keeps a `__proto__` key of an output as data', async () => {
+    const store = await open();
+    const outputs = JSON.parse('{"__proto__":{"polluted":true},"ok":1}');
+    await store.put('p', entry('p', outputs));
+    const read = await store.get('p');
+    expect(Object.keys(read?.outputs ?? {})).toEqual(['__proto__', 'ok']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     await store.close();
   });
 

@@ -1,14 +1,20 @@
-import type { CacheStore, GraphDocument, Journal, JournalRecord, RunEvent } from '../contract';
+import type { CacheStore, GraphDocument, Journal, JournalRecord, JsonValue, RunEvent } from '../contract';
 
-/** Where a run stands. `interrupted` is a run whose process stopped before it finished: `resume` picks it up. */
-export type RunRecordStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+/**
+ * Where a run stands. A record left `running` by a process that died stays so until `resume` (or `cancel`) takes
+ * it up: a store shared by several processes cannot tell a dead run from one running elsewhere.
+ */
+export type RunRecordStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** What happened to one node in a run, as the run record keeps it. */
 export interface NodeRecord {
-  status: 'queued' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+  status: 'pending' | 'queued' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+  /** The node's cache key ('' while it depends on a volatile upstream that has not run). */
+  key: string;
+  /** The node's outputs (JSON, with blob refs), once it succeeded or came from the cache. */
+  outputs?: Record<string, JsonValue>;
   error?: { code: string; message: string };
-  startedAt?: number;
-  finishedAt?: number;
+  because?: string;
 }
 
 /**

@@ -1,0 +1,54 @@
+import type { Issue } from '@loraflow/core';
+
+/**
+ * The stable codes a runtime answers with, locally and over HTTP; hosts may match on them.
+ *
+ * @example
+ * if (error instanceof RuntimeError && error.code === RUNTIME_CODES.runNotFound) showGone();
+ */
+export const RUNTIME_CODES = {
+  graphInvalid: 'graph.invalid',
+  graphSecret: 'graph.contains-secret',
+  runNotFound: 'run.not-found',
+  runActive: 'run.active',
+  blobNotFound: 'blob.not-found',
+  requestInvalid: 'request.invalid',
+  requestTooLarge: 'request.too-large',
+  routeNotFound: 'route.not-found',
+  internal: 'runtime.internal',
+  remoteUnreachable: 'remote.unreachable',
+  remoteProtocol: 'remote.protocol',
+} as const;
+
+const STATUS: Record<string, number> = {
+  [RUNTIME_CODES.graphInvalid]: 422,
+  [RUNTIME_CODES.graphSecret]: 422,
+  [RUNTIME_CODES.runNotFound]: 404,
+  [RUNTIME_CODES.runActive]: 409,
+  [RUNTIME_CODES.blobNotFound]: 404,
+  [RUNTIME_CODES.requestInvalid]: 400,
+  [RUNTIME_CODES.requestTooLarge]: 413,
+  [RUNTIME_CODES.routeNotFound]: 404,
+};
+
+/**
+ * What a runtime throws for an expected refusal (an invalid graph, an unknown run): a stable code, a sentence, and the
+ * issues when there are some. The remote client rebuilds the same error from the HTTP answer.
+ *
+ * @example
+ * try { await runtime.run(doc); } catch (e) { if (e instanceof RuntimeError) show(e.code, e.message, e.issues); }
+ */
+export class RuntimeError extends Error {
+  readonly code: string;
+  readonly issues: Issue[] | undefined;
+  constructor(code: string, message: string, issues?: Issue[]) {
+    super(message);
+    this.name = 'RuntimeError';
+    this.code = code;
+    this.issues = issues;
+  }
+  /** The HTTP status this error is answered with. */
+  get status(): number {
+    return STATUS[this.code] ?? 500;
+  }
+}

@@ -1,0 +1,238 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createRegistry, type RunEvent } from '@loraflow/core';
+import { describe, expect, it } from 'vitest';
+import { RuntimeError } from './errors';
+import { createRuntime } from './runtime';
+import { createFileStore } from './store/file';
+import { createMemoryStore } from './store/memory';
+import { createFakeService, graph, testPack } from './test/pack';
+import { tempDir } from './test/temp-dir';
+
+const registry = createRegistry(testPack);
+const trainGraph = graph(
+  [
+    { id: 'name', type: 'test.text', params: { text: 'cat' } },
+    { id: 'train', type: 'test.train', params: { steps: 5 } },
+    { id: 'label', type: 'test.text', params: { text: 'done' } },
+  ],
+  [['name.text', 'train.name']],
+);
+
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error('the condition never held');
+}
+
+describe('createRuntime over a file store', () => {
+  it('resumes a crashed run without redoing a completed side effect, reconciling one left without a result', async () => {
+    const dir = await tempDir();
+    const service = createFakeService();
+    service.hangAfterCreate(true);
+    const first = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
+    const handle = await first.run(trainGraph);
+    // The model exists at the provider, but the process "dies" before the journal records the result.
+    await until(() => service.calls.create === 1);
+    expect((await first.getRun(handle.runId))?.status).toBe('running');
+
+    service.hangAfterCreate(false);
+    const second = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
+    expect((await second.getRun(handle.runId))?.status).toBe('running');
+    const resumed = await second.resume(handle.runId);
+    expect(resumed.runId).toBe(handle.runId);
+    await until(() => service.calls.train === 1);
+    service.finishAll();
+    const result = await resumed.result;
+
+    expect(result.status).toBe('succeeded');
+    expect(result.nodes.train?.outputs).toEqual({ model: 'm1' });
+    expect(service.calls).toMatchObject({ create: 1, train: 1, find: 1 });
+    const record = await second.getRun(handle.runId);
+    expect(record).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(record?.nodes.train).toMatchObject({ status: 'succeeded', outputs: { model: 'm1' } });
+  });
+
+  it('re-attaches to a training that was already started instead of training again', async () => {
+    const dir = await tempDir();
+    const service = createFakeService();
+    const first = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
+    const handle = await first.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    // The first process is gone while the training runs; the job keeps going at the provider.
+    const second = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
+    const resumed = await second.resume(handle.runId);
+    await until(async () => (await second.getRun(handle.runId))?.nodes.train?.status === 'running');
+    service.finishAll();
+    const result = await resumed.result;
+    expect(result.status).toBe('succeeded');
+    expect(service.calls).toMatchObject({ create: 1, train: 1 });
+    expect(service.jobs.size).toBe(1);
+  });
+
+  it('reuses every finished node when a finished run is changed only downstream', async () => {
+    const dir = await tempDir();
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
+    const doc = graph(
+      [
+        { id: 'name', type: 'test.text', params: { text: 'cat' } },
+        { id: 'train', type: 'test.train', params: {} },
+        { id: 'prompt', type: 'test.text', params: { text: 'a photo' } },
+        { id: 'join', type: 'test.concat', params: {} },
+      ],
+      [
+        ['name.text', 'train.name'],
+        ['train.model', 'join.parts'],
+        ['prompt.text', 'join.parts'],
+      ],
+    );
+    const first = await runtime.run(doc);
+    await until(() => service.calls.train === 1);
+    service.finishAll();
+    expect((await first.result).nodes.join?.outputs).toEqual({ text: 'm1 a photo' });
+
+    const changed = structuredClone(doc);
+    changed.nodes[2]!.params = { text: 'a painting' };
+    const fresh = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
+    const explained = await fresh.explain(changed);
+    expect(explained.filter((e) => e.willRun).map((e) => e.nodeId)).toEqual(['prompt', 'join']);
+    const second = await (await fresh.run(changed)).result;
+    expect(second.nodes.train?.status).toBe('cached');
+    expect(second.nodes.join?.outputs).toEqual({ text: 'm1 a painting' });
+    expect(service.calls).toMatchObject({ create: 1, train: 1 });
+  });
+});
+
+describe('createRuntime', () => {
+  it('refuses an invalid graph with every issue, and stores no run for it', async () => {
+    const store = createMemoryStore();
+    const runtime = createRuntime({ registry, store });
+    const doc = graph([
+      { id: 'a', type: 'test.nope' },
+      { id: 'b', type: 'test.concat' },
+    ]);
+    const error = await runtime.run(doc).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect(error).toMatchObject({ code: 'graph.invalid', status: 422 });
+    expect((error as RuntimeError).issues?.map((i) => i.code)).toEqual(
+      expect.arrayContaining(['node.unknown-type', 'input.missing']),
+    );
+    expect(await store.listRuns()).toEqual([]);
+  });
+
+  it('refuses a target that is not a node, naming it', async () => {
+    const runtime = createRuntime({ registry });
+    await expect(runtime.run(trainGraph, { targets: ['ghost'] })).rejects.toMatchObject({
+      code: 'graph.invalid',
+      issues: [expect.objectContaining({ code: 'plan.unknown-target' })],
+    });
+  });
+
+  it('answers resume, cancel and events of an unknown run with run.not-found', async () => {
+    const runtime = createRuntime({ registry });
+    await expect(runtime.resume('nope')).rejects.toMatchObject({ code: 'run.not-found', status: 404 });
+    await expect(runtime.cancel('nope')).rejects.toMatchObject({ code: 'run.not-found' });
+    const iterate = async () => {
+      for await (const _ of runtime.events('nope')) break;
+    };
+    await expect(iterate()).rejects.toMatchObject({ code: 'run.not-found' });
+  });
+
+  it('refuses to resume a run that is still going in this runtime', async () => {
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, services: { fake: service } });
+    const handle = await runtime.run(trainGraph);
+    await expect(runtime.resume(handle.runId)).rejects.toMatchObject({ code: 'run.active', status: 409 });
+    await runtime.cancel(handle.runId);
+  });
+
+  it('estimates which nodes run and sums their costs per unit, counting nothing for cached nodes', async () => {
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, services: { fake: service } });
+    const before = await runtime.estimate(trainGraph);
+    expect(before.totals).toEqual({ credits: 10 });
+    expect(before.nodes.find((n) => n.nodeId === 'train')).toMatchObject({
+      willRun: true,
+      type: 'test.train',
+      cost: { amount: 10, unit: 'credits' },
+    });
+    const handle = await runtime.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    service.finishAll();
+    await handle.result;
+    const after = await runtime.estimate(trainGraph);
+    expect(after).toMatchObject({ totals: {}, willRun: 0, fromCache: 3 });
+  });
+
+  it('cancelling a run cancels the training at the provider and leaves none running', async () => {
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, services: { fake: service } });
+    const handle = await runtime.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    await runtime.cancel(handle.runId);
+    await until(() => service.calls.cancel === 1);
+    expect([...service.jobs.values()].map((j) => j.status)).toEqual(['cancelled']);
+    expect((await handle.result).status).toBe('cancelled');
+    expect((await runtime.getRun(handle.runId))?.status).toBe('cancelled');
+  });
+
+  it('cancels a run when the signal given to run aborts', async () => {
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, services: { fake: service } });
+    const controller = new AbortController();
+    const handle = await runtime.run(trainGraph, { signal: controller.signal });
+    await until(() => service.calls.train === 1);
+    controller.abort();
+    expect((await handle.result).status).toBe('cancelled');
+  });
+
+  it('numbers events across attempts, so a resumed run continues the sequence', async () => {
+    const runtime = createRuntime({ registry });
+    const doc = graph([{ id: 'a', type: 'test.text', params: { text: 'x' } }]);
+    const handle = await runtime.run(doc);
+    await handle.result;
+    const resumed = await runtime.resume(handle.runId);
+    expect((await resumed.result).nodes.a?.status).toBe('cached');
+    const seen: RunEvent[] = [];
+    for await (const event of runtime.events(handle.runId)) seen.push(event);
+    expect(seen.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1));
+    expect(seen.filter((e) => e.type === 'run.started')).toHaveLength(2);
+    expect(seen.at(-1)).toMatchObject({ type: 'run.finished', status: 'succeeded' });
+    expect(await runtime.getRun(handle.runId)).toMatchObject({ attempts: 2, lastSeq: seen.length });
+  });
+
+  it('keeps a canary secret out of every stored file, event, record and error, whatever a node does with it', async () => {
+    const canary = 'sk-canary-5f1d2e9a';
+    const dir = await tempDir();
+    const runtime = createRuntime({
+      registry,
+      store: createFileStore({ dir }),
+      secrets: [canary],
+      services: { secret: canary },
+    });
+    const seen: unknown[] = [];
+    for (const via of ['throw', 'output', 'blob', 'effect', 'log'] as const) {
+      const handle = await runtime.run(graph([{ id: 'leak', type: 'test.leak', params: { via } }]));
+      handle.subscribe((e) => seen.push(e));
+      const result = await handle.result;
+      seen.push(result);
+      if (via !== 'log') expect(result.nodes.leak?.status).toBe('failed');
+    }
+    // A secret typed into a graph is refused before anything runs, and the refusal does not repeat it.
+    const typed = graph([{ id: 'a', type: 'test.text', params: { text: canary } }]);
+    seen.push(await runtime.run(typed).catch((e: RuntimeError) => ({ code: e.code, message: e.message })));
+    seen.push(await runtime.listRuns());
+    const files = await readdir(dir, { recursive: true, withFileTypes: true });
+    const stored = await Promise.all(
+      files.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name), 'utf8')),
+    );
+    expect(stored.length).toBeGreaterThan(5);
+    expect(seen.length).toBeGreaterThan(20);
+    expect(JSON.stringify(seen)).not.toContain(canary);
+    for (const text of stored) expect(text).not.toContain(canary);
+    expect(JSON.stringify(seen)).toContain('[redacted]');
+  });
+});

@@ -1,0 +1,522 @@
+import {
+  type CacheStore,
+  canonicalJson,
+  containsSecret,
+  createEngine,
+  createRedactor,
+  type EngineOptions,
+  type GraphDocument,
+  GraphError,
+  type HashFn,
+  isJsonValue,
+  type JsonValue,
+  loadDocument,
+  type NodeRegistry,
+  type RunEvent,
+  type RunResult,
+  type RunState,
+} from '@loraflow/core';
+import { buildCatalogue } from './catalogue';
+import { RUNTIME_CODES, RuntimeError } from './errors';
+import { initialRunState, reduceRunState } from './snapshot';
+import { createMemoryStore } from './store/memory';
+import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
+import type { NodeEstimate, RunEstimate, Runtime, RuntimeRunHandle } from './types';
+
+/**
+ * Options of {@link createRuntime}.
+ *
+ * @example
+ * createRuntime({ registry, store, services: { scenario }, secrets: [apiKey], limits: { 'provider:scenario': 2 } });
+ */
+export interface RuntimeOptions {
+  registry: NodeRegistry;
+  /** Where the cache, journal and run history live; in memory by default. */
+  store?: RuntimeStore;
+  /** Services nodes reach through `ctx.services.get(name)` (provider clients, a fetch). */
+  services?: EngineOptions['services'];
+  concurrency?: number;
+  limits?: Record<string, number>;
+  /** Strings (4+ characters) that must never reach the store, an event or an error: API keys and the like. */
+  secrets?: readonly string[];
+  /** Applied to every log line, event message and error message, before the secrets are. */
+  redact?: (text: string) => string;
+  hash?: HashFn;
+  now?: () => number;
+  createRunId?: () => string;
+}
+
+interface ActiveRun {
+  runId: string;
+  record: RunRecord;
+  /** This attempt's events, renumbered to follow the run's earlier attempts. */
+  log: RunEvent[];
+  firstSeq: number;
+  listeners: Set<(e: RunEvent) => void>;
+  cancel(): void;
+  /** Settles once the attempt has finished and its record and events are stored. */
+  done: Promise<RunResult>;
+}
+
+const CHECKPOINT_MS = 2_000;
+
+/**
+ * A runtime: the engine over a durable store, with run history, resume after a crash, cancel, estimates and a node
+ * catalogue. Its interface is the one the HTTP handler serves and the remote client speaks.
+ *
+ * @example
+ * const runtime = createRuntime({ registry: createRegistry(loraPack), store: createFileStore({ dir: '.loraflow' }) });
+ * const handle = await runtime.run(doc);
+ * const result = await handle.result;
+ * // after a crash, in a new process over the same store:
+ * await (await runtime.resume(handle.runId)).result;
+ */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const store = options.store ?? createMemoryStore();
+  const secrets = (options.secrets ?? []).filter((s) => typeof s === 'string' && s.length >= 4);
+  const redactText = createRedactor({ ...(options.redact ? { redact: options.redact } : {}), secrets });
+  const now = options.now ?? Date.now;
+  const createRunId = options.createRunId ?? (() => `run_${crypto.randomUUID().replaceAll('-', '')}`);
+  const encoder = new TextEncoder();
+  const secretBytes = secrets.map((s) => encoder.encode(s));
+
+  const guardedCache: CacheStore = {
+    get: (key) => store.get(key),
+    has: (key) => store.has(key),
+    put: (key, entry) => store.put(key, entry),
+    delete: (key) => store.delete(key),
+    async putBlob(bytes, mime) {
+      // Outputs and journal records are checked by the engine; bytes are the one way left for a secret to land.
+      if (secretBytes.some((secret) => includesBytes(bytes, secret))) {
+        throw new RuntimeError(
+          RUNTIME_CODES.graphSecret,
+          'A node tried to store bytes that contain a secret; they were refused.',
+        );
+      }
+      return store.putBlob(bytes, mime);
+    },
+    getBlob: (hash) => store.getBlob(hash),
+  };
+
+  const engine = createEngine({
+    registry: options.registry,
+    cache: guardedCache,
+    journal: store,
+    secrets,
+    ...(options.redact ? { redact: options.redact } : {}),
+    ...(options.services !== undefined ? { services: options.services } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.hash !== undefined ? { hash: options.hash } : {}),
+    now,
+  });
+
+  const active = new Map<string, ActiveRun>();
+
+  function redactJson<T>(value: T): T {
+    if (secrets.length === 0 && !options.redact) return value;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return redactText(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v !== null && typeof v === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [k, inner] of Object.entries(v)) out[k] = walk(inner);
+        return out;
+      }
+      return v;
+    };
+    return walk(value) as T;
+  }
+
+  /** Loads and validates a document, refusing it as a RuntimeError carrying every issue. */
+  function admit(input: unknown, targets: string[] | undefined): GraphDocument {
+    const loaded = loadDocument(input);
+    if (!loaded.ok) throw invalid(loaded.issues);
+    const checked = engine.validate(loaded.value);
+    if (!checked.ok) throw invalid(checked.issues);
+    if (secrets.length > 0 && containsSecret(canonicalJson(loaded.value), secrets)) {
+      throw new RuntimeError(
+        RUNTIME_CODES.graphSecret,
+        'The graph contains a configured secret; secrets belong in the runtime configuration, never in a graph.',
+      );
+    }
+    try {
+      engine.plan(loaded.value, targets ? { targets } : {});
+    } catch (error) {
+      if (error instanceof GraphError) throw invalid(error.issues);
+      throw error;
+    }
+    return loaded.value;
+  }
+
+  function invalid(issues: GraphError['issues']): RuntimeError {
+    const first = issues[0];
+    return new RuntimeError(
+      RUNTIME_CODES.graphInvalid,
+      `The graph has ${issues.length} problem${issues.length === 1 ? '' : 's'}${first ? `; the first: ${first.message}` : ''}`,
+      redactJson(issues),
+    );
+  }
+
+  function start(record: RunRecord, lastSeq: number, signal: AbortSignal | undefined): ActiveRun {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    if (signal?.aborted) controller.abort(signal.reason);
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const handle = engine.run(record.doc, {
+      runId: record.runId,
+      signal: controller.signal,
+      ...(record.targets ? { targets: record.targets } : {}),
+    });
+    const run: ActiveRun = {
+      runId: record.runId,
+      record,
+      log: [],
+      firstSeq: lastSeq + 1,
+      listeners: new Set(),
+      cancel: () => handle.cancel(),
+      done: undefined as unknown as Promise<RunResult>,
+    };
+    let seq = lastSeq;
+    let pending: RunEvent[] = [];
+    let flushing: Promise<void> = Promise.resolve();
+    let lastCheckpoint = now();
+    const flush = () => {
+      const batch = pending;
+      pending = [];
+      if (batch.length > 0) flushing = flushing.then(() => store.appendEvents(record.runId, batch));
+      return flushing;
+    };
+    handle.subscribe((raw) => {
+      const event = redactJson({ ...raw, seq: ++seq, runId: record.runId }) as RunEvent;
+      run.log.push(event);
+      record.lastSeq = seq;
+      applyToRecord(record, event);
+      pending.push(event);
+      if (pending.length === 1) queueMicrotask(flush);
+      if (event.type !== 'run.finished' && now() - lastCheckpoint > CHECKPOINT_MS) {
+        lastCheckpoint = now();
+        const copy = structuredClone(record);
+        flushing = flushing.then(() => store.putRun(copy));
+      }
+      for (const listener of run.listeners) {
+        try {
+          listener(event);
+        } catch {
+          // A throwing subscriber must not break the run or the other subscribers.
+        }
+      }
+    });
+    run.done = handle.result.then(async (raw) => {
+      signal?.removeEventListener('abort', onAbort);
+      const result = redactJson(raw);
+      record.status = result.status;
+      record.finishedAt = result.finishedAt;
+      record.updatedAt = now();
+      for (const [nodeId, outcome] of Object.entries(result.nodes)) {
+        const node: NodeRecord = { status: outcome.status, key: outcome.key };
+        if (outcome.outputs && isJsonValue(outcome.outputs))
+          node.outputs = outcome.outputs as Record<string, JsonValue>;
+        if (outcome.error) node.error = outcome.error;
+        if (outcome.because !== undefined) node.because = outcome.because;
+        record.nodes[nodeId] = node;
+      }
+      try {
+        await flush();
+        await store.putRun(record);
+      } finally {
+        active.delete(record.runId);
+        run.listeners.clear();
+      }
+      return result;
+    });
+    active.set(record.runId, run);
+    return run;
+  }
+
+  function handleOf(run: ActiveRun): RuntimeRunHandle {
+    let state: RunState = initialRunState(run.runId, run.record.updatedAt);
+    let folded = 0;
+    return {
+      runId: run.runId,
+      result: run.done,
+      cancel: run.cancel,
+      subscribe(listener) {
+        for (const event of run.log) listener(event);
+        if (run.log.at(-1)?.type === 'run.finished') return () => {};
+        run.listeners.add(listener);
+        return () => {
+          run.listeners.delete(listener);
+        };
+      },
+      getSnapshot() {
+        while (folded < run.log.length) state = reduceRunState(state, run.log[folded++]!);
+        return state;
+      },
+    };
+  }
+
+  async function existing(runId: string): Promise<RunRecord> {
+    const record = typeof runId === 'string' ? await store.getRun(runId) : undefined;
+    if (!record)
+      throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${String(runId)}" in this store.`);
+    return record;
+  }
+
+  async function lastStoredSeq(record: RunRecord): Promise<number> {
+    // A crash can land between appending events and rewriting the record: the log is the truth.
+    const events = await store.getEvents(record.runId, { after: record.lastSeq });
+    return events.reduce((max, e) => Math.max(max, e.seq), record.lastSeq);
+  }
+
+  const runtime: Runtime = {
+    async catalogue() {
+      return buildCatalogue(options.registry);
+    },
+
+    async validate(doc) {
+      const loaded = loadDocument(doc);
+      if (!loaded.ok) return { ok: false, issues: redactJson(loaded.issues) };
+      const checked = engine.validate(loaded.value);
+      return { ok: checked.ok, issues: redactJson(checked.issues) };
+    },
+
+    async explain(doc, o = {}) {
+      const admitted = admit(doc, o.targets);
+      return redactJson(await engine.explain(admitted, o.targets ? { targets: o.targets } : {}));
+    },
+
+    async estimate(doc, o = {}) {
+      const admitted = admit(doc, o.targets);
+      const explained = await engine.explain(admitted, o.targets ? { targets: o.targets } : {});
+      const keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
+      const nodes: NodeEstimate[] = [];
+      const totals: Record<string, number> = {};
+      for (const entry of explained) {
+        const graphNode = admitted.nodes.find((n) => n.id === entry.nodeId)!;
+        const def = options.registry.get(graphNode.type)!;
+        const out: NodeEstimate = { ...entry, type: graphNode.type };
+        if (entry.willRun && def.estimate) {
+          try {
+            const params = def.params.parse(graphNode.params ?? {});
+            const inputs = await knownInputs(admitted, entry.nodeId, keyOf);
+            const cost = await def.estimate({ params, inputs });
+            if (cost) {
+              out.cost = cost;
+              totals[cost.unit] = (totals[cost.unit] ?? 0) + cost.amount;
+            }
+          } catch (error) {
+            const code = (error as { code?: unknown })?.code;
+            out.costError = {
+              code: typeof code === 'string' ? code : 'estimate.failed',
+              message: redactText(error instanceof Error ? error.message : String(error)),
+            };
+          }
+        }
+        nodes.push(out);
+      }
+      const estimate: RunEstimate = {
+        nodes,
+        totals,
+        willRun: nodes.filter((n) => n.willRun).length,
+        fromCache: nodes.filter((n) => !n.willRun).length,
+      };
+      return redactJson(estimate);
+    },
+
+    async run(doc, o = {}) {
+      const admitted = admit(doc, o.targets);
+      const at = now();
+      const record: RunRecord = {
+        runId: createRunId(),
+        doc: admitted,
+        status: 'running',
+        createdAt: at,
+        updatedAt: at,
+        attempts: 1,
+        nodes: {},
+        lastSeq: 0,
+      };
+      if (o.targets) record.targets = [...o.targets];
+      await store.putRun(record);
+      return handleOf(start(record, 0, o.signal));
+    },
+
+    async resume(runId, o = {}) {
+      if (active.has(runId)) {
+        throw new RuntimeError(
+          RUNTIME_CODES.runActive,
+          `The run "${runId}" is still going here; it cannot be resumed twice.`,
+        );
+      }
+      const record = await existing(runId);
+      admit(record.doc, record.targets);
+      const lastSeq = await lastStoredSeq(record);
+      const { finishedAt: _, error: __, ...rest } = record;
+      const next: RunRecord = {
+        ...rest,
+        status: 'running',
+        attempts: record.attempts + 1,
+        updatedAt: now(),
+        lastSeq,
+      };
+      await store.putRun(next);
+      return handleOf(start(next, lastSeq, o.signal));
+    },
+
+    async cancel(runId) {
+      const run = active.get(runId);
+      if (run) {
+        run.cancel();
+        await run.done;
+        return;
+      }
+      const record = await existing(runId);
+      if (record.status !== 'running') return;
+      // Nobody here runs it (its process died): mark it so it is not mistaken for a live run.
+      await store.putRun({ ...record, status: 'cancelled', finishedAt: now(), updatedAt: now() });
+    },
+
+    async getRun(runId) {
+      const run = active.get(runId);
+      if (run) return structuredClone(run.record);
+      return store.getRun(runId);
+    },
+
+    async listRuns(o = {}) {
+      const records = await store.listRuns(o.limit !== undefined ? { limit: o.limit } : {});
+      return records.map((r) => (active.has(r.runId) ? structuredClone(active.get(r.runId)!.record) : r));
+    },
+
+    events(runId, o = {}) {
+      return streamEvents(runId, o.after ?? 0, o.signal);
+    },
+
+    getBlob(hash) {
+      return store.getBlob(hash);
+    },
+  };
+
+  async function* streamEvents(
+    runId: string,
+    after: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<RunEvent> {
+    const run = active.get(runId);
+    if (!run) {
+      await existing(runId);
+      for (const event of await store.getEvents(runId, { after })) {
+        if (signal?.aborted) return;
+        yield event;
+      }
+      return;
+    }
+    let wake: (() => void) | undefined;
+    const onEvent = () => wake?.();
+    run.listeners.add(onEvent);
+    signal?.addEventListener('abort', onEvent);
+    try {
+      let last = after;
+      if (last < run.firstSeq - 1) {
+        // Earlier attempts were fully stored before this one started.
+        for (const event of await store.getEvents(runId, { after: last })) {
+          if (event.seq >= run.firstSeq) break;
+          if (signal?.aborted) return;
+          yield event;
+          last = event.seq;
+        }
+      }
+      let index = Math.max(0, last - run.firstSeq + 1);
+      for (;;) {
+        while (index < run.log.length) {
+          const event = run.log[index++]!;
+          if (signal?.aborted) return;
+          yield event;
+          if (event.type === 'run.finished') return;
+        }
+        if (signal?.aborted) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    } finally {
+      run.listeners.delete(onEvent);
+      signal?.removeEventListener('abort', onEvent);
+    }
+  }
+
+  async function knownInputs(
+    doc: GraphDocument,
+    nodeId: string,
+    keyOf: Map<string, string | undefined>,
+  ): Promise<Record<string, unknown>> {
+    const def = options.registry.get(doc.nodes.find((n) => n.id === nodeId)!.type)!;
+    const inputs: Record<string, unknown> = {};
+    // Only upstream outputs already in the cache are known before running; the rest stay absent.
+    for (const edge of doc.edges) {
+      if (edge.to.node !== nodeId) continue;
+      const key = keyOf.get(edge.from.node);
+      const entry = key ? await store.get(key) : undefined;
+      if (!entry || !(edge.from.port in entry.outputs)) continue;
+      const value = entry.outputs[edge.from.port];
+      if (def.inputs?.[edge.to.port]?.multiple) {
+        const list = (inputs[edge.to.port] as unknown[] | undefined) ?? [];
+        list.push({ value, settings: edge.settings ?? {} });
+        inputs[edge.to.port] = list;
+      } else inputs[edge.to.port] = value;
+    }
+    return inputs;
+  }
+
+  return runtime;
+}
+
+function applyToRecord(record: RunRecord, event: RunEvent): void {
+  record.updatedAt = event.at;
+  const set = (nodeId: string, patch: Partial<NodeRecord>) => {
+    record.nodes[nodeId] = { ...(record.nodes[nodeId] ?? { status: 'pending', key: '' }), ...patch };
+  };
+  switch (event.type) {
+    case 'run.started':
+      for (const id of event.nodeIds) record.nodes[id] = { status: 'pending', key: '' };
+      break;
+    case 'node.queued':
+      set(event.nodeId, { status: 'queued', key: event.key });
+      break;
+    case 'node.started':
+      set(event.nodeId, { status: 'running', key: event.key });
+      break;
+    case 'node.cached':
+      set(event.nodeId, { status: 'cached', key: event.key });
+      break;
+    case 'node.succeeded':
+      set(event.nodeId, { status: 'succeeded', key: event.key });
+      break;
+    case 'node.failed':
+      set(event.nodeId, { status: 'failed', error: event.error });
+      break;
+    case 'node.skipped':
+      set(event.nodeId, { status: 'skipped', because: event.because });
+      break;
+    case 'node.cancelled':
+      set(event.nodeId, { status: 'cancelled' });
+      break;
+    default:
+      break;
+  }
+}
+
+function includesBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
+  if (needle.length === 0 || needle.length > haystack.length) return false;
+  const first = needle[0];
+  outer: for (
+    let i = haystack.indexOf(first!);
+    i !== -1 && i <= haystack.length - needle.length;
+    i = haystack.indexOf(first!, i + 1)
+  ) {
+    for (let j = 1; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,115 @@
+import type {
+  Estimate,
+  ExplainEntry,
+  GraphDocument,
+  Issue,
+  JsonValue,
+  PortType,
+  RunEvent,
+  RunHandle,
+} from '@loraflow/core';
+import type { RunRecord } from './store/types';
+
+/** One node of `estimate`: `explain` plus the node's own cost estimate when it will run and has one. */
+export interface NodeEstimate extends ExplainEntry {
+  type: string;
+  cost?: Estimate;
+  /** The estimate hook failed: the node still runs, its cost is unknown. */
+  costError?: { code: string; message: string };
+}
+
+/**
+ * What running a graph would do: each node's plan and cost, and the costs summed per unit.
+ *
+ * @example
+ * const { totals } = await runtime.estimate(doc);
+ * console.log(totals.credits ?? 0, 'credits');
+ */
+export interface RunEstimate {
+  nodes: NodeEstimate[];
+  /** Sum of the costs of the nodes that will run, per unit (e.g. `{ credits: 120 }`). */
+  totals: Record<string, number>;
+  willRun: number;
+  fromCache: number;
+}
+
+/** A port in the catalogue. `type` is absent when it depends on params or connected types. */
+export interface CataloguePort {
+  name: string;
+  type?: PortType;
+  dynamicType?: true;
+  label?: string;
+  description?: string;
+  multiple?: boolean;
+  optional?: boolean;
+  max?: number;
+  /** JSON Schema of per-connection settings (e.g. a LoRA's scale). */
+  settings?: Record<string, unknown>;
+}
+
+/** A node type in the catalogue: what a palette, an inspector or a form generator needs, as JSON. */
+export interface CatalogueNode {
+  type: string;
+  version: number;
+  pack: string;
+  title?: string;
+  category?: string;
+  description?: string;
+  /** JSON Schema (draft 2020-12) of the params, as a form would fill them in. */
+  params: Record<string, unknown>;
+  inputs: CataloguePort[];
+  outputs: CataloguePort[];
+  cache: 'pure' | 'run' | 'never' | 'depends-on-params';
+  sideEffects: boolean;
+}
+
+/**
+ * Every node type a runtime can run, and the port type kinds they use.
+ *
+ * @example
+ * const { nodes } = await runtime.catalogue();
+ * const trainers = nodes.filter((n) => n.category === 'training');
+ */
+export interface NodeCatalogue {
+  nodes: CatalogueNode[];
+  types: Array<{ kind: string; description?: string }>;
+}
+
+/**
+ * A run in progress, local or remote. `subscribe` first replays this attempt's events so far, then streams the rest;
+ * the result holds each node's outcome once the run (attempt) has finished and been recorded.
+ *
+ * @example
+ * const handle = await runtime.run(doc);
+ * handle.subscribe((e) => e.type === 'node.progress' && bar(e.nodeId, e.fraction));
+ * const result = await handle.result;
+ */
+export type RuntimeRunHandle = RunHandle;
+
+/**
+ * The one interface the editor and the CLI program against: a local runtime (`createRuntime`) and a remote one
+ * (`createRemoteRuntime`, over the HTTP handler) answer it the same way.
+ *
+ * @example
+ * const runtime: Runtime = inBrowser ? createRemoteRuntime({ baseUrl: '/loraflow' }) : createRuntime({ registry });
+ * const { runId } = await runtime.run(doc);
+ */
+export interface Runtime {
+  catalogue(): Promise<NodeCatalogue>;
+  validate(doc: unknown): Promise<{ ok: boolean; issues: Issue[] }>;
+  explain(doc: GraphDocument, o?: { targets?: string[] }): Promise<ExplainEntry[]>;
+  estimate(doc: GraphDocument, o?: { targets?: string[] }): Promise<RunEstimate>;
+  run(doc: GraphDocument, o?: { targets?: string[]; signal?: AbortSignal }): Promise<RuntimeRunHandle>;
+  resume(runId: string, o?: { signal?: AbortSignal }): Promise<RuntimeRunHandle>;
+  cancel(runId: string): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(o?: { limit?: number }): Promise<RunRecord[]>;
+  /**
+   * A run's events with `seq > after`, across all its attempts: stored ones first, then live ones while the run is
+   * going; it ends after the current attempt's `run.finished` (or at once for a run that is not going).
+   */
+  events(runId: string, o?: { after?: number; signal?: AbortSignal }): AsyncIterable<RunEvent>;
+  getBlob(hash: string): Promise<Uint8Array | undefined>;
+}
+
+export type { ExplainEntry, JsonValue };
