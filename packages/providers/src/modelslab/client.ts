@@ -88,7 +88,8 @@ const fineTuneSchema = z
     classPrompt: z.string().min(1),
     baseModelType: z.enum(['normal', 'sdxl']).optional(),
     images: z.array(z.url({ protocol: /^https?$/ })).min(1),
-    trainingType: z.enum(['men', 'women', 'female', 'couple', 'null']),
+    // The spec's enum; "null" is the string (objects), as the spec types it.
+    trainingType: z.enum(['men', 'women', 'couple', 'null']),
     loraType: z.enum(['lora', 'lycoris']).optional(),
     maxTrainSteps: z.number().int().min(10).max(50),
     seed: z.number().int().min(0).optional(),
@@ -302,7 +303,7 @@ export class ModelsLabClient {
       class_prompt: i.classPrompt,
       base_model_type: i.baseModelType,
       images: i.images,
-      training_type: i.trainingType === 'null' ? null : i.trainingType,
+      training_type: i.trainingType,
       lora_type: i.loraType,
       max_train_steps: String(i.maxTrainSteps),
       seed: i.seed === undefined ? undefined : String(i.seed),
