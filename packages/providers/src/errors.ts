@@ -317,6 +317,7 @@ export function modelsLabBodyError(
   httpStatus: number,
   now = Date.now(),
   operation?: string,
+  headers?: Headers,
 ): ProviderError {
   const reason = (vendorReason(redactor.value(body)) ?? '').toLowerCase();
   let status = 400;
@@ -326,6 +327,5 @@ export function modelsLabBodyError(
   else if (/rate limit|too many|queued requests/.test(reason)) status = 429;
   else if (/not found|does not exist|no such/.test(reason)) status = 404;
   else if (/server error|internal|try again later|unavailable/.test(reason)) status = 500;
-  const err = createProviderError({ provider: 'modelslab', status, body, redactor, now, operation });
-  return err;
+  return createProviderError({ provider: 'modelslab', status, body, headers, redactor, now, operation });
 }

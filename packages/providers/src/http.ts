@@ -46,7 +46,7 @@ export interface HttpRequest {
   /** Read the body as bytes instead of JSON. */
   binary?: boolean;
   /** Looks inside a successful body for an error (ModelsLab's `status:"error"` on HTTP 200). */
-  bodyError?: (body: unknown, status: number) => ProviderError | undefined;
+  bodyError?: (body: unknown, status: number, headers: Headers) => ProviderError | undefined;
 }
 
 export interface HttpResponse {
@@ -163,12 +163,12 @@ export async function send(config: HttpConfig, req: HttpRequest): Promise<HttpRe
     try {
       const res = await attempt(config, req);
       if (res.status >= 200 && res.status < 300) {
-        const inBody = req.bodyError?.(res.body, res.status);
+        const inBody = req.bodyError?.(res.body, res.status, res.headers);
         if (!inBody) return res;
         err = inBody;
       } else {
         err =
-          req.bodyError?.(res.body, res.status) ??
+          req.bodyError?.(res.body, res.status, res.headers) ??
           createProviderError({
             provider: config.provider,
             status: res.status,

@@ -247,3 +247,55 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('ModelsLab route spellings', () => {
+  it('falls back to the body form of fetch when the path form is not served', async () => {
+    const s = await serve((r) =>
+      r.url.endsWith('/v6/images/fetch')
+        ? { status: 200, body: { status: 'success', id: 9, output: ['http://x/9.png'] } }
+        : { status: 404, body: '404 Not Found' },
+    );
+    const ml = new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: 'ml-key-1234' });
+    await expect(ml.fetch(9)).resolves.toMatchObject({ status: 'success', id: '9' });
+    expect(s.seen.map((r) => r.url)).toEqual(['/api/v6/images/fetch/9', '/api/v6/images/fetch']);
+    expect(JSON.parse(s.seen[1]?.body ?? '{}')).toEqual({ key: 'ml-key-1234', request_id: '9' });
+  });
+
+  it('does not fall back when the vendor itself says the id is unknown', async () => {
+    const s = await serve(() => ({ status: 404, body: { status: 'error', message: 'Request not found' } }));
+    const ml = new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: 'ml-key-1234' });
+    await expect(ml.fetch('9')).rejects.toMatchObject({ code: 'not_found', reason: 'Request not found' });
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('cancels through the docs spelling cancle_training when cancel_training is not served', async () => {
+    const s = await serve((r) =>
+      r.url.includes('cancle_training')
+        ? { status: 200, body: { status: 'success', messege: 'training cancelled' } }
+        : { status: 404, body: 'Not Found' },
+    );
+    const ml = new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: 'ml-key-1234' });
+    await expect(ml.cancelTraining('T1')).resolves.toEqual({ message: 'training cancelled' });
+    expect(s.seen.map((r) => r.url)).toEqual(['/api/v3/cancel_training/T1', '/api/v3/cancle_training/T1']);
+  });
+
+  it('reads a Retry-After header on a ModelsLab 429 with an error body', async () => {
+    const s = await serve((_r, n) =>
+      n === 1
+        ? {
+            status: 429,
+            body: { status: 'error', message: 'Too many requests' },
+            headers: { 'retry-after': '6' },
+          }
+        : { status: 200, body: { status: 'success', id: 1, output: [] } },
+    );
+    const sleeps: number[] = [];
+    const ml = new ModelsLabClient({
+      baseUrl: `${s.url}/api`,
+      apiKey: 'ml-key-1234',
+      retry: { sleep: async (ms) => void sleeps.push(ms) },
+    });
+    await ml.fetch('1');
+    expect(sleeps).toEqual([6000]);
+  });
+});

@@ -150,10 +150,11 @@ export class ModelsLabClient {
     };
   }
 
-  #bodyError = (operation: string) => (body: unknown, status: number) => {
+  #bodyError = (operation: string) => (body: unknown, status: number, headers: Headers) => {
     if (!body || typeof body !== 'object') return undefined;
     const s = (body as { status?: unknown }).status;
-    if (s === 'error') return modelsLabBodyError(body, this.#redactor, status, this.#http.now(), operation);
+    if (s === 'error')
+      return modelsLabBodyError(body, this.#redactor, status, this.#http.now(), operation, headers);
     if (s === 'failed') {
       const reason = vendorReason(this.#redactor.value(body));
       return new ProviderError({
