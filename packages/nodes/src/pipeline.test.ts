@@ -1,0 +1,176 @@
+import type { GraphDocument, GraphEdge, GraphNode } from '@loraflow/core';
+import { FAIL_TRAINING_MARKER } from '@loraflow/emulator/node';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Harness, pngDataUrl, startHarness } from './test/harness';
+import type { ImagesValue } from './values';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const edge = (
+  id: string,
+  from: string,
+  fromPort: string,
+  to: string,
+  toPort: string,
+  settings?: Record<string, unknown>,
+): GraphEdge => ({
+  id,
+  from: { node: from, port: fromPort },
+  to: { node: to, port: toPort },
+  ...(settings ? { settings } : {}),
+});
+
+function pipeline(o: { prompt?: string; seed?: number | undefined; trainName?: string } = {}): GraphDocument {
+  const gen: GraphNode = {
+    id: 'gen',
+    type: 'generate.multiLora',
+    params: { width: 512, height: 512, samples: 2, ...(o.seed !== undefined ? { seed: o.seed } : {}) },
+  };
+  return {
+    format: 'loraflow.graph',
+    version: 1,
+    name: 'train, compose, generate',
+    nodes: [
+      {
+        id: 'set',
+        type: 'training.set',
+        params: { images: [1, 2, 3].map((i) => ({ dataUrl: pngDataUrl(i), name: `cat-${i}.png` })) },
+      },
+      {
+        id: 'train',
+        type: 'lora.train',
+        params: { modelType: 'flux.1-lora', name: o.trainName ?? 'my cat', parameters: { nbEpochs: 2 } },
+      },
+      { id: 'wait', type: 'lora.wait', params: { timeoutMinutes: 120 } },
+      {
+        id: 'style',
+        type: 'lora.source',
+        params: { modelId: 'model_flux1-watercolor', modelType: 'flux.1-lora' },
+      },
+      { id: 'blend', type: 'lora.compose', params: { name: 'cat in watercolor' } },
+      { id: 'prompt', type: 'text.prompt', params: { text: o.prompt ?? 'a cat on a windowsill' } },
+      gen,
+      { id: 'show', type: 'image.preview', params: {} },
+    ],
+    edges: [
+      edge('e1', 'set', 'set', 'train', 'set'),
+      edge('e2', 'train', 'training', 'wait', 'training'),
+      edge('e3', 'wait', 'lora', 'blend', 'loras', { scale: 0.8 }),
+      edge('e4', 'style', 'lora', 'blend', 'loras', { scale: 0.5 }),
+      edge('e5', 'blend', 'lora', 'gen', 'loras', { strength: 1 }),
+      edge('e6', 'prompt', 'text', 'gen', 'prompt'),
+      edge('e7', 'gen', 'images', 'show', 'images'),
+    ],
+  };
+}
+
+const sideEffectCounts = (x: Harness) => ({
+  creates: x.count('scenario.models.create'),
+  uploads: x.count('scenario.models.trainingImages.add'),
+  trains: x.count('scenario.models.train'),
+});
+
+describe('the LoRA pipeline against the emulator over HTTP', () => {
+  it('trains, waits, composes and generates end to end, storing PNGs', async () => {
+    h = await startHarness();
+    const doc = pipeline({ seed: 42 });
+    expect(h.engine.validate(doc)).toEqual({ ok: true, issues: [] });
+    const { result, events } = await h.run(doc);
+    expect(result.status).toBe('succeeded');
+    const images = result.nodes.show?.outputs?.images as ImagesValue;
+    expect(images).toHaveLength(2);
+    for (const image of images) {
+      const bytes = await h.store.getBlob(image.blob.$blob);
+      expect([...(bytes ?? new Uint8Array()).subarray(0, 4)]).toEqual(PNG_SIGNATURE);
+      expect(image).toMatchObject({ provider: 'scenario', seed: 42 });
+    }
+    expect(sideEffectCounts(h)).toEqual({ creates: 2, uploads: 3, trains: 2 });
+    expect(h.count('scenario.generate.txt2img')).toBe(1);
+    const progress = events.filter((e) => e.type === 'node.progress' && e.nodeId === 'wait');
+    expect(progress.length).toBeGreaterThan(0);
+    const blend = result.nodes.blend?.outputs?.lora as { id: string; modelType: string; family: string };
+    expect(blend).toMatchObject({ modelType: 'flux.1-composition', family: 'flux.1', provider: 'scenario' });
+    const composition = await h.scenario.getModel(blend.id);
+    expect(composition.concepts?.map((c) => c.scale)).toEqual([0.8, 0.5]);
+  });
+
+  it('re-runs only the generation when only the prompt changes', async () => {
+    h = await startHarness();
+    expect((await h.run(pipeline({ seed: 7 }))).result.status).toBe('succeeded');
+    const before = sideEffectCounts(h);
+    const { result, events } = await h.run(pipeline({ seed: 7, prompt: 'a cat on a rooftop at night' }));
+    expect(result.status).toBe('succeeded');
+    expect(sideEffectCounts(h)).toEqual(before);
+    expect(h.count('scenario.generate.txt2img')).toBe(2);
+    const cached = events
+      .filter((e) => e.type === 'node.cached')
+      .map((e) => (e as { nodeId: string }).nodeId);
+    expect(cached).toEqual(expect.arrayContaining(['set', 'train', 'wait', 'style', 'blend']));
+    expect(cached).not.toContain('gen');
+  });
+
+  it('reuses a seeded generation but runs an unseeded one again', async () => {
+    h = await startHarness();
+    await h.run(pipeline({ seed: 3 }));
+    await h.run(pipeline({ seed: 3 }));
+    expect(h.count('scenario.generate.txt2img')).toBe(1);
+    await h.run(pipeline({ seed: undefined }));
+    await h.run(pipeline({ seed: undefined }));
+    expect(h.count('scenario.generate.txt2img')).toBe(3);
+  });
+
+  it('does not create, upload or train twice when a run resumes after a crash between intent and result', async () => {
+    h = await startHarness();
+    expect((await h.run(pipeline({ seed: 1 }))).result.status).toBe('succeeded');
+    const before = sideEffectCounts(h);
+    // A crash right after each remote call: intents recorded, results lost, cache entries lost.
+    const records = await h.store.listRecords();
+    for (const record of records) {
+      const { result: _lost, ...intentOnly } = record;
+      await h.store.putRecord({ ...intentOnly, state: 'intent' });
+    }
+    const plan = h.engine.plan(pipeline({ seed: 1 }));
+    for (const key of Object.values(plan.keys)) if (key) await h.store.delete(key);
+    const { result } = await h.run(pipeline({ seed: 1 }));
+    expect(result.status).toBe('succeeded');
+    expect(sideEffectCounts(h)).toEqual(before);
+  });
+
+  it('sends the cancel action when the run is cancelled during training, leaving no training running', async () => {
+    // Polls wait until the run is cancelled, as a long training would.
+    h = await startHarness({
+      sleep: (_ms, signal) =>
+        new Promise((_resolve, reject) =>
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        ),
+    });
+    const controller = new AbortController();
+    const { result } = await h.run(pipeline({ seed: 1 }), {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'node.progress' && e.nodeId === 'wait') controller.abort();
+      },
+    });
+    expect(result.status).toBe('cancelled');
+    // The engine settles a cancelled run at once; the node's cancel request is still on its way.
+    await vi.waitFor(() => expect(h?.count('scenario.models.train.action')).toBe(1));
+    const trainingId = h.server.emulator.log.entries({ route: 'scenario.models.train' })[0]?.modelId ?? '';
+    expect((await h.scenario.getModel(trainingId)).status).toBe('training-canceled');
+    expect(h.count('scenario.generate.txt2img')).toBe(0);
+  });
+
+  it("fails the wait node with the provider's reason when the training fails, and skips what depends on it", async () => {
+    h = await startHarness();
+    const { result } = await h.run(pipeline({ seed: 1, trainName: `please ${FAIL_TRAINING_MARKER}` }));
+    expect(result.status).toBe('failed');
+    expect(result.nodes.wait?.error?.code).toBe('training.failed');
+    expect(result.nodes.wait?.error?.message).toMatch(/^The training of model \S+ failed at Scenario: /);
+    expect(result.nodes.gen?.status).toBe('skipped');
+  });
+});
