@@ -353,6 +353,7 @@ export function createModelsLabRoutes(
       steps,
       n_samples: samples,
       full_url: 'no',
+      tomesd: 'yes',
       upscale: yes(input.upscale, false),
       multi_lingual: yes(input.multi_lingual, false),
       panorama: yes(input.panorama, false),
