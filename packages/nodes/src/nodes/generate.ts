@@ -13,7 +13,14 @@ import {
   waitForModelsLabResult,
 } from '@loraflow/providers';
 import { z } from 'zod';
-import { FAMILIES, familiesCompatible, familyLabel, listAnd, providerLabel } from '../families';
+import {
+  FAMILIES,
+  familiesCompatible,
+  familyLabel,
+  listAnd,
+  modelTypeInfo,
+  providerLabel,
+} from '../families';
 import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
 import { imagesType, loraInputType, textType } from '../types';
 import { type ImagesValue, type LoraValue, loraValueSchema, readInput } from '../values';
@@ -304,25 +311,56 @@ export const generateMultiLora = defineNode({
 type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'progress' | 'services' | 'log'>;
 type Item = { lora: LoraValue; strength: number };
 
+/** Base model of Scenario's custom route for FLUX.1 LoRAs, used when route A cannot honour a strength. */
+const FLUX1_CUSTOM_BASE = 'model_bfl-flux-1-dev';
+
+function customBody(p: Params, prompt: string, items: Item[]) {
+  return {
+    prompt,
+    loras: items.map((it) => it.lora.id),
+    lorasScale: items.map((it) => it.strength),
+    numOutputs: p.samples,
+    width: p.width,
+    height: p.height,
+    ...(p.steps !== undefined ? { numInferenceSteps: p.steps } : {}),
+    ...(p.guidance !== undefined ? { guidance: p.guidance } : {}),
+    ...(p.seed !== undefined ? { seed: p.seed } : {}),
+  };
+}
+
 function scenarioRequest(p: Params, prompt: string, items: Item[]) {
   const family = items[0]!.lora.family;
   const route = FAMILIES[family]?.scenarioRoute;
   if (route?.kind === 'custom') {
-    const body = {
-      prompt,
-      loras: items.map((it) => it.lora.id),
-      lorasScale: items.map((it) => it.strength),
-      numOutputs: p.samples,
-      width: p.width,
-      height: p.height,
-      ...(p.steps !== undefined ? { numInferenceSteps: p.steps } : {}),
-      ...(p.guidance !== undefined ? { guidance: p.guidance } : {}),
-      ...(p.seed !== undefined ? { seed: p.seed } : {}),
+    return {
+      route: 'custom' as const,
+      baseModelId: p.baseModelId ?? route.baseModelId,
+      body: customBody(p, prompt, items),
     };
-    return { route: 'custom' as const, baseModelId: p.baseModelId ?? route.baseModelId, body };
   }
-  // Route A: the first LoRA is the model, the others ride along as concepts with their scales.
-  const [first, ...rest] = items;
+  const isComposition = (it: Item) => modelTypeInfo(it.lora.modelType ?? '').kind === 'composition';
+  const compositions = items.filter(isComposition);
+  if (compositions.length > 1) {
+    throw new NodeRunError(
+      'generate.one-composition',
+      `Scenario generates with one composition at a time, and ${compositions.length} are connected; compose them into one.`,
+    );
+  }
+  // Route A: the model (a composition, or else the first LoRA) runs at full strength, the others ride along as concepts.
+  const [first, ...rest] = [...compositions, ...items.filter((it) => !isComposition(it))];
+  if (first!.strength !== 1) {
+    if (!isComposition(first!) && familiesCompatible(family, 'flux.1')) {
+      return {
+        route: 'custom' as const,
+        baseModelId: p.baseModelId ?? FLUX1_CUSTOM_BASE,
+        body: customBody(p, prompt, items),
+      };
+    }
+    throw new NodeRunError(
+      NODE_ERROR_CODES.strengthRange,
+      `On Scenario's txt2img route ${first!.lora.id} is the model itself and runs at full strength, so its strength must be 1 (it is ${first!.strength}); ${isComposition(first!) ? 'set the scales inside the composition instead' : 'connect a LoRA at strength 1 first'}.`,
+    );
+  }
   const body = {
     modelId: first!.lora.id,
     prompt,
