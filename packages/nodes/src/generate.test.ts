@@ -94,7 +94,7 @@ describe('multi-LoRA generation routes', () => {
     const { result } = await h.run(doc);
     expect(result.status).toBe('succeeded');
     expect(h.count('scenario.generate.custom')).toBe(1);
-    expect((result.nodes.show?.outputs?.images as ImagesValue).length).toBe(1);
+    expect(result.nodes.show?.outputs?.images as ImagesValue).toHaveLength(1);
   });
 
   it('moves a FLUX.1 LoRA below full strength to the custom route, which honours every scale', async () => {
