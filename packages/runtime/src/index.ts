@@ -1,6 +1,8 @@
 export { buildCatalogue } from './catalogue';
 export type { BlobRef, CacheEntry, CacheStore, Journal, JournalRecord } from './contract';
 export { RUNTIME_CODES, RuntimeError } from './errors';
+export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions } from './http/handler';
+export { createRemoteRuntime, type RemoteRuntimeOptions } from './remote';
 export { createRuntime, type RuntimeOptions } from './runtime';
 export { initialRunState, reduceRunState } from './snapshot';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';

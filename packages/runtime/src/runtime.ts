@@ -230,15 +230,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
       return result;
     });
+    // Marked handled here; whoever awaits the result still sees a rejection (a store that failed to write).
+    run.done.catch(() => {});
     active.set(record.runId, run);
     return run;
   }
 
   function handleOf(run: ActiveRun): RuntimeRunHandle {
-    let state: RunState = initialRunState(run.runId, run.record.updatedAt);
+    let state: RunState = initialRunState(run.runId, run.record.startedAt);
     let folded = 0;
     return {
       runId: run.runId,
+      after: run.firstSeq - 1,
       result: run.done,
       cancel: run.cancel,
       subscribe(listener) {
@@ -332,6 +335,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         doc: admitted,
         status: 'running',
         createdAt: at,
+        startedAt: at,
         updatedAt: at,
         attempts: 1,
         nodes: {},
@@ -353,11 +357,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       admit(record.doc, record.targets);
       const lastSeq = await lastStoredSeq(record);
       const { finishedAt: _, error: __, ...rest } = record;
+      const at = now();
       const next: RunRecord = {
         ...rest,
         status: 'running',
         attempts: record.attempts + 1,
-        updatedAt: now(),
+        startedAt: at,
+        updatedAt: at,
         lastSeq,
       };
       await store.putRun(next);

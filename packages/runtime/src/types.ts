@@ -84,7 +84,10 @@ export interface NodeCatalogue {
  * handle.subscribe((e) => e.type === 'node.progress' && bar(e.nodeId, e.fraction));
  * const result = await handle.result;
  */
-export type RuntimeRunHandle = RunHandle;
+export interface RuntimeRunHandle extends RunHandle {
+  /** The seq of the run's last event before this attempt: this attempt's events are those after it. */
+  readonly after: number;
+}
 
 /**
  * The one interface the editor and the CLI program against: a local runtime (`createRuntime`) and a remote one

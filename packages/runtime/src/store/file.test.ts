@@ -83,6 +83,7 @@ describe('file store', () => {
         doc: { format: 'loraflow.graph', version: 1, nodes: [], edges: [] },
         status: 'running',
         createdAt: 0,
+        startedAt: 0,
         updatedAt: 0,
         attempts: 1,
         nodes: {},

@@ -44,6 +44,7 @@ export const runRecordSchema = z.object({
   targets: z.array(z.string()).optional(),
   status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   createdAt: z.number(),
+  startedAt: z.number(),
   updatedAt: z.number(),
   finishedAt: z.number().optional(),
   attempts: z.number().int(),

@@ -28,6 +28,7 @@ const run = (runId: string, createdAt: number): RunRecord => ({
   doc: { format: 'loraflow.graph', version: 1, nodes: [], edges: [] },
   status: 'running',
   createdAt,
+  startedAt: createdAt,
   updatedAt: createdAt,
   attempts: 1,
   nodes: { a: { status: 'succeeded', key: 'k', outputs: { text: 'hi' } } },

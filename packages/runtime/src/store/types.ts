@@ -31,6 +31,8 @@ export interface RunRecord {
   targets?: string[];
   status: RunRecordStatus;
   createdAt: number;
+  /** When the current attempt started. */
+  startedAt: number;
   updatedAt: number;
   finishedAt?: number;
   /** How many times this run was started: 1, plus one per `resume`. */

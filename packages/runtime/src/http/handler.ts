@@ -1,0 +1,271 @@
+import type { RunEvent } from '@loraflow/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { RUNTIME_CODES, RuntimeError } from '../errors';
+import { blobHashSchema } from '../store/schemas';
+import type { Runtime } from '../types';
+import { sniffMime } from './sniff';
+
+/** Options of {@link createRuntimeHandler}. */
+export interface RuntimeHandlerOptions {
+  /** Largest request body accepted, in bytes (default 16 MiB: graphs may carry training images as data URLs). */
+  maxBodyBytes?: number;
+  /** How often an idle event stream sends a comment line, so proxies keep it open (default 15 s). */
+  heartbeatMs?: number;
+  /** Asked before every request; answer false to refuse it with 401 (the host's own session check). */
+  authorize?: (request: Request) => boolean | Promise<boolean>;
+}
+
+/** A `fetch`-shaped handler: mount it in any server that speaks `Request` and `Response`. */
+export type RuntimeHandler = (request: Request) => Promise<Response>;
+
+const graphBody = z.object({
+  graph: z.unknown().refine((v) => v !== undefined, 'a graph is required'),
+  targets: z.array(z.string().min(1)).max(10_000).optional(),
+});
+const validateBody = z.object({ graph: z.unknown() });
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() });
+const afterValue = z.coerce.number().int().min(0);
+
+function problem(code: string, message: string, issues?: unknown): { error: Record<string, unknown> } {
+  return { error: issues === undefined ? { code, message } : { code, message, issues } };
+}
+
+function zodIssues(error: z.ZodError) {
+  return error.issues.map((i) => ({
+    path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    code: RUNTIME_CODES.requestInvalid,
+    message: i.message,
+  }));
+}
+
+/**
+ * The runtime's HTTP API as a `Request → Response` handler (built on hono): create, list, read, cancel and resume
+ * runs; stream a run's events as server-sent events (each with `id: seq`, replayed from `Last-Event-ID` on
+ * reconnection, a heartbeat while idle, `event: end` when the run has finished); validate, explain and estimate
+ * graphs; the node catalogue; stored blobs. Errors are `{ error: { code, message, issues? } }` with a fitting status.
+ *
+ * @example
+ * import { serve } from '@hono/node-server';
+ * const handler = createRuntimeHandler(runtime, { authorize: (req) => sessionOk(req) });
+ * serve({ fetch: handler, port: 8787, hostname: '127.0.0.1' });
+ */
+export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOptions = {}): RuntimeHandler {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof RuntimeError) {
+      return c.json(problem(error.code, error.message, error.issues), error.status as ContentfulStatusCode);
+    }
+    // Unknown failures are not echoed: their text may hold anything; the code says where to look.
+    return c.json(problem(RUNTIME_CODES.internal, 'The runtime failed to answer this request.'), 500);
+  });
+  app.notFound((c) =>
+    c.json(
+      problem(
+        RUNTIME_CODES.routeNotFound,
+        `There is no ${c.req.method} ${new URL(c.req.url).pathname} here.`,
+      ),
+      404,
+    ),
+  );
+
+  if (options.authorize) {
+    const authorize = options.authorize;
+    app.use('*', async (c, next) => {
+      if (await authorize(c.req.raw)) return next();
+      return c.json(problem('request.unauthorized', 'This request is not allowed to use the runtime.'), 401);
+    });
+  }
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 16 * 1024 * 1024,
+      onError: (c) =>
+        c.json(
+          problem(
+            RUNTIME_CODES.requestTooLarge,
+            `The request body is larger than ${options.maxBodyBytes ?? 16 * 1024 * 1024} bytes.`,
+          ),
+          413,
+        ),
+    }),
+  );
+
+  async function body<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
+    let parsed: unknown;
+    try {
+      parsed = await request.json();
+    } catch {
+      throw new RuntimeError(RUNTIME_CODES.requestInvalid, 'The request body is not valid JSON.');
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      const issues = zodIssues(result.error);
+      throw new RuntimeError(
+        RUNTIME_CODES.requestInvalid,
+        `The request body is not what this route takes (at ${issues[0]?.path.join('.') || 'the top'}: ${issues[0]?.message}).`,
+        issues,
+      );
+    }
+    return result.data;
+  }
+
+  const runId = (value: string) => {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(value)) {
+      throw new RuntimeError(
+        RUNTIME_CODES.runNotFound,
+        'There is no run with that id: run ids are letters, digits, _ and -.',
+      );
+    }
+    return value;
+  };
+
+  app.post('/runs', async (c) => {
+    const { graph, targets } = await body(c.req.raw, graphBody);
+    const handle = await runtime.run(graph as never, targets ? { targets } : {});
+    // The run outlives this request; its outcome is recorded in the store, not answered here.
+    handle.result.catch(() => {});
+    return c.json({ runId: handle.runId, after: handle.after }, 201);
+  });
+
+  app.get('/runs', async (c) => {
+    const query = listQuery.safeParse(c.req.query());
+    if (!query.success) {
+      throw new RuntimeError(
+        RUNTIME_CODES.requestInvalid,
+        'limit must be a whole number from 1 to 1000.',
+        zodIssues(query.error),
+      );
+    }
+    return c.json({
+      runs: await runtime.listRuns(query.data.limit !== undefined ? { limit: query.data.limit } : {}),
+    });
+  });
+
+  app.get('/runs/:id', async (c) => {
+    const id = runId(c.req.param('id'));
+    const record = await runtime.getRun(id);
+    if (!record) throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${id}".`);
+    return c.json(record);
+  });
+
+  app.post('/runs/:id/cancel', async (c) => {
+    const id = runId(c.req.param('id'));
+    await runtime.cancel(id);
+    return c.json({ runId: id, status: (await runtime.getRun(id))?.status ?? 'cancelled' });
+  });
+
+  app.post('/runs/:id/resume', async (c) => {
+    const id = runId(c.req.param('id'));
+    const handle = await runtime.resume(id);
+    handle.result.catch(() => {});
+    return c.json({ runId: id, after: handle.after }, 202);
+  });
+
+  app.get('/runs/:id/events', async (c) => {
+    const id = runId(c.req.param('id'));
+    const raw = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
+    const after = afterValue.safeParse(raw);
+    if (!after.success) {
+      throw new RuntimeError(
+        RUNTIME_CODES.requestInvalid,
+        'Last-Event-ID (or after) must be a whole number, the seq of the last event seen.',
+      );
+    }
+    if (!(await runtime.getRun(id)))
+      throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${id}".`);
+    const controller = new AbortController();
+    const iterator = runtime
+      .events(id, { after: after.data, signal: controller.signal })
+      [Symbol.asyncIterator]();
+    const chunks = sse(iterator, heartbeatMs);
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(sink) {
+        try {
+          const next = await chunks.next();
+          if (next.done) sink.close();
+          else sink.enqueue(encoder.encode(next.value));
+        } catch {
+          // The event source failed (a store error): end the stream; the client reconnects from its last id.
+          sink.close();
+        }
+      },
+      async cancel() {
+        controller.abort();
+        await chunks.return(undefined);
+      },
+    });
+    return new Response(stream, {
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+      },
+    });
+  });
+
+  app.post('/validate', async (c) => {
+    const { graph } = await body(c.req.raw, validateBody);
+    return c.json(await runtime.validate(graph));
+  });
+
+  app.post('/explain', async (c) => {
+    const { graph, targets } = await body(c.req.raw, graphBody);
+    return c.json({ nodes: await runtime.explain(graph as never, targets ? { targets } : {}) });
+  });
+
+  app.post('/estimate', async (c) => {
+    const { graph, targets } = await body(c.req.raw, graphBody);
+    return c.json(await runtime.estimate(graph as never, targets ? { targets } : {}));
+  });
+
+  app.get('/nodes', async (c) => c.json(await runtime.catalogue()));
+
+  app.get('/blobs/:hash', async (c) => {
+    const hash = c.req.param('hash');
+    const bytes = blobHashSchema.safeParse(hash).success ? await runtime.getBlob(hash) : undefined;
+    if (!bytes) throw new RuntimeError(RUNTIME_CODES.blobNotFound, 'There is no stored blob with that hash.');
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: {
+        'content-type': sniffMime(bytes),
+        'content-length': String(bytes.byteLength),
+        // Content-addressed: the bytes behind a hash never change.
+        'cache-control': 'public, max-age=31536000, immutable',
+      },
+    });
+  });
+
+  return async (request) => app.fetch(request);
+}
+
+async function* sse(events: AsyncIterator<RunEvent>, heartbeatMs: number): AsyncGenerator<string> {
+  yield 'retry: 1000\n\n';
+  let next = events.next();
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const beat = new Promise<'beat'>((resolve) => {
+        timer = setTimeout(() => resolve('beat'), heartbeatMs);
+      });
+      const got = await Promise.race([next, beat]);
+      clearTimeout(timer);
+      if (got === 'beat') {
+        yield ': heartbeat\n\n';
+        continue;
+      }
+      if (got.done) {
+        yield 'event: end\ndata: {}\n\n';
+        return;
+      }
+      yield `id: ${got.value.seq}\ndata: ${JSON.stringify(got.value)}\n\n`;
+      next = events.next();
+    }
+  } finally {
+    await events.return?.();
+  }
+}

@@ -1,0 +1,338 @@
+import type { GraphDocument, Issue, NodeOutcome, RunEvent, RunResult, RunState } from '@loraflow/core';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { RUNTIME_CODES, RuntimeError } from './errors';
+import { initialRunState, reduceRunState } from './snapshot';
+import { runEventSchema, runRecordSchema } from './store/schemas';
+import type { RunRecord } from './store/types';
+import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime, RuntimeRunHandle } from './types';
+
+/** Options of {@link createRemoteRuntime}. */
+export interface RemoteRuntimeOptions {
+  /** Where the runtime's HTTP handler is mounted, e.g. `https://example.com/loraflow` or `/loraflow`. */
+  baseUrl: string;
+  /** The fetch to use (default the global one); tests and hosts with custom agents pass theirs. */
+  fetch?: typeof fetch;
+  /** Sent with every request, e.g. a session token for the host's `authorize` hook. */
+  headers?: Record<string, string>;
+  /** Wait before reconnecting a dropped event stream (default: what the server says, else 1 s). */
+  reconnectDelayMs?: number;
+  /** Consecutive failed reconnections before the event stream gives up (default 10). */
+  maxReconnects?: number;
+}
+
+/**
+ * A {@link Runtime} that drives a runtime on a server through its HTTP handler: the browser editor uses it so the
+ * provider keys stay on the server. Event streams are server-sent events, parsed with `eventsource-parser`, and a
+ * dropped stream reconnects with `Last-Event-ID` so no event is lost or seen twice.
+ *
+ * @example
+ * const runtime = createRemoteRuntime({ baseUrl: '/loraflow', headers: { authorization: `Bearer ${token}` } });
+ * const handle = await runtime.run(doc);
+ * handle.subscribe((e) => console.log(e.type));
+ * console.log((await handle.result).status);
+ */
+export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const doFetch =
+    options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const maxReconnects = options.maxReconnects ?? 10;
+
+  async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    if (signal) init.signal = signal;
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, init);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new RuntimeError(
+        RUNTIME_CODES.remoteUnreachable,
+        `Could not reach the runtime at ${base} (${error instanceof Error ? error.message : String(error)}).`,
+      );
+    }
+    if (!response.ok) throw await errorOf(response);
+    return response;
+  }
+
+  async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await send(method, path, body);
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new RuntimeError(
+        RUNTIME_CODES.remoteProtocol,
+        `The runtime answered ${method} ${path} with something that is not JSON.`,
+      );
+    }
+  }
+
+  async function getRun(runId: string): Promise<RunRecord | undefined> {
+    try {
+      const record = await json<unknown>('GET', `/runs/${encodeURIComponent(runId)}`);
+      if (!runRecordSchema.safeParse(record).success) {
+        throw new RuntimeError(
+          RUNTIME_CODES.remoteProtocol,
+          `The runtime answered a malformed record for run "${runId}".`,
+        );
+      }
+      return record as RunRecord;
+    } catch (error) {
+      if (error instanceof RuntimeError && error.code === RUNTIME_CODES.runNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  async function* events(
+    runId: string,
+    after: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<RunEvent> {
+    let last = after;
+    let failures = 0;
+    let delay = options.reconnectDelayMs ?? 1000;
+    for (;;) {
+      if (signal?.aborted) return;
+      const headers: Record<string, string> = {
+        accept: 'text/event-stream',
+        ...options.headers,
+        'last-event-id': String(last),
+      };
+      const init: RequestInit = { headers };
+      if (signal) init.signal = signal;
+      let response: Response | undefined;
+      try {
+        response = await doFetch(`${base}/runs/${encodeURIComponent(runId)}/events`, init);
+      } catch {
+        response = undefined;
+      }
+      if (signal?.aborted) return;
+      if (response && !response.ok) throw await errorOf(response);
+      let ended = false;
+      if (response?.body) {
+        const queue: EventSourceMessage[] = [];
+        const parser = createParser({
+          onEvent: (message) => queue.push(message),
+          onRetry: (ms) => {
+            if (options.reconnectDelayMs === undefined) delay = ms;
+          },
+        });
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        try {
+          while (!ended) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            parser.feed(value);
+            while (queue.length > 0 && !ended) {
+              const message = queue.shift()!;
+              if (message.event === 'end') {
+                ended = true;
+                break;
+              }
+              const event = parseEvent(message.data, runId);
+              if (event.seq <= last) continue;
+              last = event.seq;
+              failures = 0;
+              yield event;
+            }
+          }
+        } catch (error) {
+          if (error instanceof RuntimeError) throw error;
+          // A dropped connection: reconnect below from the last event seen.
+        } finally {
+          reader.cancel().catch(() => {});
+        }
+      }
+      if (ended || signal?.aborted) return;
+      if (++failures > maxReconnects) {
+        throw new RuntimeError(
+          RUNTIME_CODES.remoteUnreachable,
+          `The event stream of run "${runId}" dropped ${failures} times in a row; giving up.`,
+        );
+      }
+      await sleep(delay, signal);
+    }
+  }
+
+  function handle(runId: string, after: number, signal: AbortSignal | undefined): RuntimeRunHandle {
+    const log: RunEvent[] = [];
+    const listeners = new Set<(e: RunEvent) => void>();
+    let state: RunState = initialRunState(runId, Date.now());
+    let finished = false;
+    const stop = new AbortController();
+    const cancel = () => {
+      send('POST', `/runs/${encodeURIComponent(runId)}/cancel`).catch(() => {});
+    };
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
+    const result = (async (): Promise<RunResult> => {
+      try {
+        for await (const event of events(runId, after, stop.signal)) {
+          log.push(event);
+          state = reduceRunState(state, event);
+          for (const listener of listeners) {
+            try {
+              listener(event);
+            } catch {
+              // A throwing subscriber must not break the stream or the other subscribers.
+            }
+          }
+          if (event.type === 'run.finished') break;
+        }
+      } finally {
+        finished = true;
+        listeners.clear();
+        signal?.removeEventListener('abort', cancel);
+      }
+      // The record is written just after the last event; a few short tries cover that gap.
+      for (let attempt = 0; ; attempt++) {
+        const record = await getRun(runId);
+        if (!record)
+          throw new RuntimeError(RUNTIME_CODES.runNotFound, `The run "${runId}" is gone from the runtime.`);
+        if (record.status !== 'running') return resultOf(record);
+        if (attempt >= 20) {
+          throw new RuntimeError(
+            RUNTIME_CODES.remoteProtocol,
+            `The run "${runId}" finished but its record still says running.`,
+          );
+        }
+        await sleep(25, undefined);
+      }
+    })();
+    result.catch(() => {});
+    return {
+      runId,
+      after,
+      result,
+      cancel,
+      subscribe(listener) {
+        for (const event of log) listener(event);
+        if (finished) return () => {};
+        listeners.add(listener);
+        return () => {
+          listeners.delete(listener);
+        };
+      },
+      getSnapshot: () => state,
+    };
+  }
+
+  return {
+    catalogue: () => json<NodeCatalogue>('GET', '/nodes'),
+    validate: (doc) => json<{ ok: boolean; issues: Issue[] }>('POST', '/validate', { graph: doc }),
+    async explain(doc, o = {}) {
+      return (await json<{ nodes: ExplainEntry[] }>('POST', '/explain', graphBody(doc, o.targets))).nodes;
+    },
+    estimate: (doc, o = {}) => json<RunEstimate>('POST', '/estimate', graphBody(doc, o.targets)),
+    async run(doc, o = {}) {
+      const { runId, after } = await json<{ runId: string; after: number }>(
+        'POST',
+        '/runs',
+        graphBody(doc, o.targets),
+      );
+      return handle(runId, after, o.signal);
+    },
+    async resume(runId, o = {}) {
+      const answer = await json<{ runId: string; after: number }>(
+        'POST',
+        `/runs/${encodeURIComponent(runId)}/resume`,
+      );
+      return handle(answer.runId, answer.after, o.signal);
+    },
+    async cancel(runId) {
+      await send('POST', `/runs/${encodeURIComponent(runId)}/cancel`);
+    },
+    getRun,
+    async listRuns(o = {}) {
+      const query = o.limit !== undefined ? `?limit=${o.limit}` : '';
+      return (await json<{ runs: RunRecord[] }>('GET', `/runs${query}`)).runs;
+    },
+    events(runId, o = {}) {
+      return events(runId, o.after ?? 0, o.signal);
+    },
+    async getBlob(hash) {
+      try {
+        const response = await send('GET', `/blobs/${encodeURIComponent(hash)}`);
+        return new Uint8Array(await response.arrayBuffer());
+      } catch (error) {
+        if (error instanceof RuntimeError && error.code === RUNTIME_CODES.blobNotFound) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+function graphBody(doc: GraphDocument, targets: string[] | undefined) {
+  return targets ? { graph: doc, targets } : { graph: doc };
+}
+
+function parseEvent(data: string, runId: string): RunEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    value = undefined;
+  }
+  const parsed = runEventSchema.safeParse(value);
+  if (!parsed.success || parsed.data.runId !== runId) {
+    throw new RuntimeError(
+      RUNTIME_CODES.remoteProtocol,
+      `The event stream of run "${runId}" carried a malformed event.`,
+    );
+  }
+  return value as RunEvent;
+}
+
+async function errorOf(response: Response): Promise<RuntimeError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const error = (body as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | undefined)
+    ?.error;
+  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+    return new RuntimeError(
+      error.code,
+      error.message,
+      Array.isArray(error.issues) ? (error.issues as Issue[]) : undefined,
+    );
+  }
+  return new RuntimeError(
+    RUNTIME_CODES.remoteProtocol,
+    `The runtime answered HTTP ${response.status} without an error body.`,
+  );
+}
+
+function resultOf(record: RunRecord): RunResult {
+  const nodes: Record<string, NodeOutcome> = {};
+  for (const [id, node] of Object.entries(record.nodes)) {
+    const outcome: NodeOutcome = { status: node.status as NodeOutcome['status'], key: node.key };
+    if (node.outputs) outcome.outputs = node.outputs;
+    if (node.error) outcome.error = node.error;
+    if (node.because !== undefined) outcome.because = node.because;
+    nodes[id] = outcome;
+  }
+  return {
+    runId: record.runId,
+    status: record.status as RunResult['status'],
+    nodes,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt ?? record.updatedAt,
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
