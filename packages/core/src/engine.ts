@@ -14,11 +14,26 @@ import type {
 import { canonicalJson, type HashFn, sha256Hex } from './hash';
 import { ISSUE_CODES, type Issue } from './issues';
 import { deepFreeze, isJsonValue, type JsonValue } from './json';
-import { KeyHasher, type KeyInput, keyPreimage } from './keys';
-import type { AnyNodeDefinition, CachePolicy, InputItem, NodeContext, NodeRegistry } from './node';
+import { compileKeyTemplate, KeyHasher, type KeyTemplate } from './keys';
+import type {
+  AnyNodeDefinition,
+  CachePolicy,
+  EffectSpec,
+  InputItem,
+  NodeContext,
+  NodeLogger,
+  NodeRegistry,
+} from './node';
 import { containsSecret, createRedactor } from './redact';
 import { CancelledError, createAbortController, type HostAbortSignal } from './signal';
-import { type CacheEntry, type CacheStore, createMemoryStore, type Journal, type MemoryStore } from './store';
+import {
+  type BlobRef,
+  type CacheEntry,
+  type CacheStore,
+  createMemoryStore,
+  type Journal,
+  type MemoryStore,
+} from './store';
 import { type Analysis, analyseGraph } from './validate';
 
 /**
@@ -142,6 +157,9 @@ interface Step {
   wires: Array<{ port: string; from: number; fromPort: string; settings: unknown }>;
   /** True when some upstream node is volatile, so the key waits for its output. */
   late: boolean;
+  template: KeyTemplate | undefined;
+  /** The node ids the wires come from (for explain's "which input changed"). */
+  fromIds: string[];
 }
 
 interface InternalPlan {
@@ -151,10 +169,10 @@ interface InternalPlan {
 
 interface LastSeen {
   key: string;
-  type: string;
-  version: number;
-  params: unknown;
-  inputs: Array<{ from: string; identity: string }>;
+  /** The step as it was planned then (type, params, wires). */
+  step: Step;
+  /** That run's identity per step index. */
+  identities: string[];
 }
 
 /**
@@ -243,6 +261,8 @@ export function createEngine(options: EngineOptions): Engine {
         dependents: [],
         wires: [],
         late: false,
+        template: undefined,
+        fromIds: [],
       };
       for (const dep of a.deps) {
         const d = indexOf.get(dep)!;
@@ -258,6 +278,7 @@ export function createEngine(options: EngineOptions): Engine {
             fromPort: edge.from.port,
             settings: settingsOf(analysis, edge),
           });
+          step.fromIds.push(edge.from.node);
         }
       }
       indexOf.set(id, step.index);
@@ -272,13 +293,10 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** The key of a step given the identities of its upstream steps. */
   function keyOf(step: Step, identity: (index: number) => string, salt: string | null): string {
-    const inputs: KeyInput[] = step.wires.map((w) => ({
-      port: w.port,
-      from: identity(w.from),
-      fromPort: w.fromPort,
-      settings: w.settings,
-    }));
-    return hasher.digest(keyPreimage(step.def.type, step.def.version, step.paramsCanonical, inputs, salt));
+    if (!step.template) {
+      step.template = compileKeyTemplate(step.def.type, step.def.version, step.paramsCanonical, step.wires);
+    }
+    return hasher.digest(step.template.render(identity, salt));
   }
 
   function staticKeys(plan: InternalPlan): Array<string | undefined> {
@@ -316,14 +334,9 @@ export function createEngine(options: EngineOptions): Engine {
     return true;
   }
 
-  function remember(step: Step, key: string, identity: (index: number) => string, steps: Step[]): void {
-    lastSeen.set(step.nodeId, {
-      key,
-      type: step.def.type,
-      version: step.def.version,
-      params: step.params,
-      inputs: step.wires.map((w) => ({ from: steps[w.from]!.nodeId, identity: identity(w.from) })),
-    });
+  function remember(step: Step, key: string, identities: string[]): void {
+    // keeps references only (the run's identity table), so remembering costs one small object per node
+    lastSeen.set(step.nodeId, { key, step, identities });
   }
 
   const engine: Engine = {
@@ -414,13 +427,14 @@ export function createEngine(options: EngineOptions): Engine {
     }
     const last = lastSeen.get(step.nodeId);
     if (!last) return { code: 'cache.miss', message: `"${step.nodeId}" has no cached result yet.` };
-    if (last.type !== step.def.type || last.version !== step.def.version) {
+    const was = last.step.def;
+    if (was.type !== step.def.type || was.version !== step.def.version) {
       return {
         code: 'node.version-changed',
-        message: `"${step.nodeId}" is now ${step.def.type} version ${step.def.version} (was ${last.type} version ${last.version}).`,
+        message: `"${step.nodeId}" is now ${step.def.type} version ${step.def.version} (was ${was.type} version ${was.version}).`,
       };
     }
-    const changed = changedParams(last.params, step.params);
+    const changed = changedParams(last.step.params, step.params);
     if (changed.length > 0) {
       return {
         code: 'params.changed',
@@ -430,10 +444,11 @@ export function createEngine(options: EngineOptions): Engine {
     }
     const now = step.wires.map((w) => ({ from: steps[w.from]!.nodeId, identity: keys[w.from]! }));
     const upstream = new Set<string>();
-    const before = new Map(last.inputs.map((i) => [i.from, i.identity]));
+    const lastFrom = last.step.fromIds;
+    const before = new Map(lastFrom.map((from, w) => [from, last.identities[last.step.wires[w]!.from]]));
     for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
-    if (upstream.size > 0 || now.length !== last.inputs.length) {
-      for (const old of last.inputs) if (!now.some((n) => n.from === old.from)) upstream.add(old.from);
+    if (upstream.size > 0 || now.length !== lastFrom.length) {
+      for (const old of lastFrom) if (!now.some((n) => n.from === old)) upstream.add(old);
       const list = [...upstream];
       return {
         code: 'inputs.changed',
@@ -551,89 +566,139 @@ export function createEngine(options: EngineOptions): Engine {
 
     function start(i: number): void {
       const step = steps[i]!;
+      const key = keys[i]!;
       running++;
       for (const r of step.resources) held.set(r, (held.get(r) ?? 0) + 1);
       status[i] = 'running';
-      process(i).then(
-        () => release(i),
+      // The memory store answers synchronously: a hit settles inside the pump loop, with no
+      // promise per node and no recursion, which is what keeps warm re-runs cheap.
+      if (peek && step.policy !== 'never' && !step.def.sideEffects) {
+        let entry: CacheEntry | undefined;
+        try {
+          entry = peek(key);
+        } catch {
+          entry = undefined;
+        }
+        if (entry && (step.policy === 'pure' || entry.runId === runId)) {
+          hit(i, entry);
+          unhold(i);
+        } else runNode(i);
+        return;
+      }
+      reusable(step, key, runId).then(
+        (entry) => {
+          if (status[i] !== 'running') return release(i);
+          if (!entry) return runNode(i);
+          hit(i, entry);
+          release(i);
+        },
         (error) => {
-          // process() reports its own failures; this only guards against a bug there
-          if (status[i] === 'running')
-            fail(i, { code: 'engine.internal', message: redact(errorMessage(error)) });
+          fail(i, { code: 'cache.read-failed', message: redact(errorMessage(error)) });
           release(i);
         },
       );
     }
 
-    function release(i: number): void {
+    function unhold(i: number): void {
       running--;
       for (const r of steps[i]!.resources) held.set(r, held.get(r)! - 1);
+    }
+
+    function release(i: number): void {
+      unhold(i);
       pump();
       maybeFinish();
     }
 
-    async function process(i: number): Promise<void> {
+    function hit(i: number, entry: CacheEntry): void {
       const step = steps[i]!;
       const key = keys[i]!;
-      const hit = await reusable(step, key, runId);
-      if (status[i] !== 'running') return;
-      if (hit) {
-        outputs[i] = hit.outputs;
-        identities[i] = step.policy === 'pure' ? key : outputIdentity(hit.outputs);
-        remember(step, key, identity, steps);
-        settle(i, 'cached');
-        emit({ type: 'node.cached', nodeId: step.nodeId, key });
-        ready(i);
-        return;
-      }
-      emit({ type: 'node.started', nodeId: step.nodeId, key });
+      outputs[i] = entry.outputs;
+      identities[i] = step.policy === 'pure' ? key : outputIdentity(entry.outputs);
+      remember(step, key, identities);
+      settle(i, 'cached');
+      if (listeners.size > 0) emit({ type: 'node.cached', nodeId: step.nodeId, key });
+      ready(i);
+    }
+
+    function runNode(i: number): void {
+      const step = steps[i]!;
+      const key = keys[i]!;
+      if (listeners.size > 0) emit({ type: 'node.started', nodeId: step.nodeId, key });
+      else snapshot = undefined;
       const began = now();
       const effects: string[] = [];
-      let produced: Record<string, unknown>;
+      let pending: Promise<unknown>;
       try {
-        const ctx = context(i, key, effects);
-        produced = await step.def.run(ctx as NodeContext);
-        if (status[i] !== 'running') return;
-        produced = checkOutputs(step, produced);
+        pending = Promise.resolve(step.def.run(new Context(i, key, effects) as unknown as NodeContext));
       } catch (error) {
-        if (status[i] !== 'running') return;
-        if (controller.signal.aborted) return;
-        fail(i, toNodeError(error));
-        return;
+        pending = Promise.reject(error);
       }
-      const frozen = deepFreeze(produced);
+      pending.then(
+        (produced) => afterRun(i, produced, effects, began),
+        (error) => {
+          if (status[i] === 'running' && !controller.signal.aborted) fail(i, toNodeError(error));
+          release(i);
+        },
+      );
+    }
+
+    function afterRun(i: number, produced: unknown, effects: string[], began: number): void {
+      if (status[i] !== 'running') return release(i);
+      const step = steps[i]!;
+      const key = keys[i]!;
+      let frozen: Record<string, unknown>;
+      try {
+        frozen = deepFreeze(checkOutputs(step, produced));
+      } catch (error) {
+        fail(i, toNodeError(error));
+        return release(i);
+      }
       outputs[i] = frozen;
       identities[i] = step.policy === 'pure' ? key : outputIdentity(frozen);
-      if (step.policy !== 'never') {
-        const entry: CacheEntry = {
-          key,
-          nodeType: step.def.type,
-          typeVersion: step.def.version,
-          outputs: frozen as Record<string, JsonValue>,
-          createdAt: now(),
-          runId,
-          provenance: {
-            nodeId: step.nodeId,
-            params: step.params as JsonValue,
-            inputKeys: step.wires.map((w) => identities[w.from]!),
-          },
-        };
-        if (effects.length > 0) entry.effects = effects;
-        try {
-          await cache.put(key, entry);
-        } catch (error) {
+      if (step.policy === 'never') return succeed(i, began);
+      const inputKeys: string[] = new Array(step.wires.length);
+      for (let w = 0; w < step.wires.length; w++) inputKeys[w] = identities[step.wires[w]!.from]!;
+      const entry: CacheEntry = {
+        key,
+        nodeType: step.def.type,
+        typeVersion: step.def.version,
+        outputs: frozen as Record<string, JsonValue>,
+        createdAt: now(),
+        runId,
+        provenance: { nodeId: step.nodeId, params: step.params as JsonValue, inputKeys },
+      };
+      if (effects.length > 0) entry.effects = effects;
+      let put: Promise<void>;
+      try {
+        put = cache.put(key, deepFreeze(entry));
+      } catch (error) {
+        put = Promise.reject(error);
+      }
+      // success is reported once the result is stored, so "succeeded" always means "cached"
+      put.then(
+        () => succeed(i, began),
+        (error) => {
           log(
             step.nodeId,
             'warn',
             `The result of "${step.nodeId}" could not be cached: ${errorMessage(error)}`,
           );
-        }
-        if (status[i] !== 'running') return;
-      }
-      remember(step, key, identity, steps);
+          succeed(i, began);
+        },
+      );
+    }
+
+    function succeed(i: number, began: number): void {
+      if (status[i] !== 'running') return release(i);
+      const step = steps[i]!;
+      remember(step, keys[i]!, identities);
       settle(i, 'succeeded');
-      emit({ type: 'node.succeeded', nodeId: step.nodeId, key, ms: now() - began });
+      if (listeners.size > 0) {
+        emit({ type: 'node.succeeded', nodeId: step.nodeId, key: keys[i]!, ms: now() - began });
+      }
       ready(i);
+      release(i);
     }
 
     function checkOutputs(step: Step, produced: unknown): Record<string, unknown> {
@@ -670,61 +735,103 @@ export function createEngine(options: EngineOptions): Engine {
       return hasher.digest(`["loraflow.output/1",${canonicalJson(value)}]`);
     }
 
-    function context(i: number, key: string, effects: string[]): NodeContext<unknown, Record<string, never>> {
-      const step = steps[i]!;
-      const inputs: Record<string, unknown> = {};
-      for (const port of Object.keys(step.def.inputs ?? {})) {
-        if (step.def.inputs![port]!.multiple) inputs[port] = [];
+    // One class per run: its methods live on the prototype, so a node's context costs one object.
+    class Context {
+      readonly nodeId: string;
+      readonly runId = runId;
+      readonly key: string;
+      readonly params: unknown;
+      readonly inputs: Record<string, unknown>;
+      readonly signal = controller.signal;
+      readonly log: NodeLogger;
+      readonly services: { get<T>(name: string): T; has(name: string): boolean };
+      readonly blobs = blobs;
+      private readonly i: number;
+      private readonly effects: string[];
+
+      constructor(i: number, key: string, effects: string[]) {
+        const step = steps[i]!;
+        this.i = i;
+        this.key = key;
+        this.effects = effects;
+        this.nodeId = step.nodeId;
+        this.params = step.params;
+        this.inputs = gatherInputs(step);
+        this.log = new Logger(step.nodeId);
+        this.services = new Services(step.nodeId);
       }
+
+      progress(fraction: number, message?: string, detail?: Record<string, number>): void {
+        if (status[this.i] !== 'running') return;
+        const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+        const p: NonNullable<NodeRunState['progress']> = { fraction: f };
+        if (message !== undefined) p.message = redact(message);
+        if (detail !== undefined) p.detail = { ...detail };
+        progress[this.i] = p;
+        emit({ type: 'node.progress', nodeId: this.nodeId, ...p });
+      }
+
+      effect<T extends JsonValue>(name: string, spec: EffectSpec<T>): Promise<T> {
+        return effect(this.i, this.key, this.effects, name, spec);
+      }
+    }
+
+    class Logger implements NodeLogger {
+      constructor(private readonly nodeId: string) {}
+      debug(m: string, d?: Record<string, unknown>) {
+        log(this.nodeId, 'debug', m, d);
+      }
+      info(m: string, d?: Record<string, unknown>) {
+        log(this.nodeId, 'info', m, d);
+      }
+      warn(m: string, d?: Record<string, unknown>) {
+        log(this.nodeId, 'warn', m, d);
+      }
+      error(m: string, d?: Record<string, unknown>) {
+        log(this.nodeId, 'error', m, d);
+      }
+    }
+
+    class Services {
+      constructor(private readonly nodeId: string) {}
+      has(name: string): boolean {
+        return services.has(name);
+      }
+      get<T>(name: string): T {
+        if (!services.has(name)) {
+          throw new NodeRunError(
+            'service.missing',
+            `"${this.nodeId}" needs the service "${name}", which this engine was not given (createEngine({ services })).`,
+          );
+        }
+        return services.get(name) as T;
+      }
+    }
+
+    const blobs = {
+      put: (bytes: Uint8Array, mime: string) => cache.putBlob(bytes, mime),
+      get: (ref: BlobRef) => cache.getBlob(ref.$blob),
+    };
+
+    function gatherInputs(step: Step): Record<string, unknown> {
+      const inputs: Record<string, unknown> = {};
+      const specs = step.def.inputs;
+      if (specs) for (const port in specs) if (specs[port]!.multiple) inputs[port] = [];
       for (const w of step.wires) {
         const value = outputs[w.from]![w.fromPort];
         const list = inputs[w.port];
         if (Array.isArray(list)) {
-          list.push({ value, settings: (w.settings ?? {}) as Record<string, unknown> } satisfies InputItem);
+          list.push({
+            value,
+            settings: (w.settings ?? EMPTY) as Record<string, unknown>,
+          } satisfies InputItem);
         } else inputs[w.port] = value;
       }
-      for (const value of Object.values(inputs)) if (Array.isArray(value)) Object.freeze(value);
-      const nodeId = step.nodeId;
-      return {
-        nodeId,
-        runId,
-        key,
-        params: step.params,
-        inputs: inputs as NodeContext<unknown, Record<string, never>>['inputs'],
-        signal: controller.signal,
-        progress(fraction, message, detail) {
-          if (status[i] !== 'running') return;
-          const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
-          const p: NonNullable<NodeRunState['progress']> = { fraction: f };
-          if (message !== undefined) p.message = redact(message);
-          if (detail !== undefined) p.detail = { ...detail };
-          progress[i] = p;
-          emit({ type: 'node.progress', nodeId, ...p });
-        },
-        log: {
-          debug: (m, d) => log(nodeId, 'debug', m, d),
-          info: (m, d) => log(nodeId, 'info', m, d),
-          warn: (m, d) => log(nodeId, 'warn', m, d),
-          error: (m, d) => log(nodeId, 'error', m, d),
-        },
-        services: {
-          has: (name) => services.has(name),
-          get<T>(name: string): T {
-            if (!services.has(name)) {
-              throw new NodeRunError(
-                'service.missing',
-                `"${nodeId}" needs the service "${name}", which this engine was not given (createEngine({ services })).`,
-              );
-            }
-            return services.get(name) as T;
-          },
-        },
-        blobs: {
-          put: (bytes, mime) => cache.putBlob(bytes, mime),
-          get: (ref) => cache.getBlob(ref.$blob),
-        },
-        effect: (name, spec) => effect(i, key, effects, name, spec),
-      };
+      for (const port in inputs) {
+        const value = inputs[port];
+        if (Array.isArray(value)) Object.freeze(value);
+      }
+      return inputs;
     }
 
     async function effect<T extends JsonValue>(
@@ -937,6 +1044,8 @@ export function createEngine(options: EngineOptions): Engine {
 
   return engine;
 }
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

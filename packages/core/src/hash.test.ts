@@ -1,7 +1,8 @@
+import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from './hash';
-import { KEY_SCHEME, type KeyInput, keyPreimage } from './keys';
+import { compileKeyTemplate, KEY_SCHEME, type KeyInput, keyPreimage } from './keys';
 
 describe('sha256Hex', () => {
   it('matches the FIPS 180-2 test vectors', () => {
@@ -35,6 +36,25 @@ describe('canonicalJson', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => canonicalJson(cyclic)).toThrow(TypeError);
+  });
+
+  it('agrees with the canonicalize package (its oracle) on any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.string({ unit: 'grapheme' }),
+        (n, s) => {
+          expect(canonicalJson({ [s]: n, n: [s] })).toBe(canonicalize({ [s]: n, n: [s] }));
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('gives the same text whatever the key insertion order', () => {
@@ -102,5 +122,34 @@ describe('keyPreimage', () => {
     const a: KeyInput = { port: 'terms', from: 'a', fromPort: 'v', settings: undefined };
     const b: KeyInput = { port: 'terms', from: 'b', fromPort: 'v', settings: undefined };
     expect(keyPreimage('x', 1, '{}', [a, b], null)).not.toBe(keyPreimage('x', 1, '{}', [b, a], null));
+  });
+});
+
+describe('compileKeyTemplate', () => {
+  it('renders exactly the preimage keyPreimage builds', () => {
+    const wire = fc.record({
+      port: fc.string(),
+      from: fc.nat(3),
+      fromPort: fc.string(),
+      settings: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.array(wire, { maxLength: 6 }),
+        fc.array(fc.string(), { minLength: 4, maxLength: 4 }),
+        fc.option(fc.string(), { nil: null }),
+        (type, wires, ids, salt) => {
+          const tpl = compileKeyTemplate(type, 2, '{"a":1}', wires);
+          const inputs = wires.map((w) => ({
+            port: w.port,
+            from: ids[w.from]!,
+            fromPort: w.fromPort,
+            settings: w.settings,
+          }));
+          expect(tpl.render((i) => ids[i]!, salt)).toBe(keyPreimage(type, 2, '{"a":1}', inputs, salt));
+        },
+      ),
+    );
   });
 });

@@ -1,6 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import canonicalizeLib from 'canonicalize';
 
 /**
  * A hash function: SHA-256 of a string's UTF-8 bytes as 64 lowercase hex characters. Hosts may
@@ -29,18 +28,69 @@ export function hashBytes(hash: HashFn, data: Uint8Array): string {
 }
 
 /**
- * RFC 8785 (JSON Canonicalization Scheme) text of a JSON value: sorted keys, ECMAScript number
- * form, no whitespace. Throws a TypeError for values JSON cannot carry (NaN, Infinity, cycles).
+ * RFC 8785 (JSON Canonicalization Scheme) text of a JSON value: keys sorted by UTF-16 code units,
+ * ECMAScript number form, no whitespace. Throws a TypeError for values JSON cannot carry (NaN,
+ * Infinity, bigint, functions, cycles). Hand-written because it is on the cache-key hot path; the
+ * `canonicalize` package is its test oracle (see docs/decisions/0003-engine.md for the numbers).
  *
  * @example
  * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
-  try {
-    const text = canonicalizeLib(value);
-    if (text === undefined) throw new TypeError('the value has no JSON form');
-    return text;
-  } catch (error) {
-    throw new TypeError(`Cannot canonicalise this value as JSON: ${(error as Error).message}.`);
+  return write(value, []);
+}
+
+function write(value: unknown, path: object[]): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value))
+        throw new TypeError(`Cannot canonicalise ${value}: JSON has no such number.`);
+      // ECMAScript's Number-to-String is the form RFC 8785 prescribes (and -0 prints as 0)
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (path.includes(value)) throw new TypeError('Cannot canonicalise a value that contains itself.');
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+        path.push(value);
+        const out = write((value as { toJSON(): unknown }).toJSON(), path);
+        path.pop();
+        return out;
+      }
+      path.push(value);
+      let out: string;
+      if (Array.isArray(value)) {
+        out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i];
+          if (i > 0) out += ',';
+          out +=
+            item === undefined || typeof item === 'function' || typeof item === 'symbol'
+              ? 'null'
+              : write(item, path);
+        }
+        out += ']';
+      } else {
+        // the default sort compares UTF-16 code units, which is the order RFC 8785 requires
+        const keys = Object.keys(value).sort();
+        out = '{';
+        let first = true;
+        for (const key of keys) {
+          const item = (value as Record<string, unknown>)[key];
+          if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+          if (!first) out += ',';
+          first = false;
+          out += `${JSON.stringify(key)}:${write(item, path)}`;
+        }
+        out += '}';
+      }
+      path.pop();
+      return out;
+    }
+    default:
+      throw new TypeError(`Cannot canonicalise a ${typeof value}: JSON has no such value.`);
   }
 }

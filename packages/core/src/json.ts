@@ -72,3 +72,20 @@ export function cloneJson<T>(value: T): T {
   for (const key in value) out[key] = cloneJson((value as Record<string, unknown>)[key]);
   return out as T;
 }
+
+/**
+ * True when a value and everything reachable from it is frozen (so it can be shared without a copy).
+ *
+ * @example
+ * isDeepFrozen(deepFreeze({ a: [1] })); // true
+ */
+export function isDeepFrozen(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (!Object.isFrozen(value)) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isDeepFrozen(item)) return false;
+  } else {
+    for (const key in value) if (!isDeepFrozen((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}

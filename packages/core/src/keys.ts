@@ -86,3 +86,68 @@ export class KeyHasher {
     return key;
   }
 }
+
+/** A key preimage with everything but the upstream identities and the salt already rendered. */
+export interface KeyTemplate {
+  render(identity: (from: number) => string, salt: string | null): string;
+}
+
+/**
+ * Pre-renders the parts of a node's key preimage that do not depend on upstream results, so a run
+ * only splices in identities. `render` returns exactly what `keyPreimage` returns (a test checks).
+ *
+ * @example
+ * const tpl = compileKeyTemplate('math.add', 1, '{}', [{ port: 'a', from: 0, fromPort: 'out', settings: undefined }]);
+ * tpl.render((i) => keys[i], null);
+ */
+export function compileKeyTemplate(
+  type: string,
+  version: number,
+  paramsCanonical: string,
+  wires: ReadonlyArray<{ port: string; from: number; fromPort: string; settings: unknown }>,
+): KeyTemplate {
+  const prefix = `[${JSON.stringify(KEY_SCHEME)},${JSON.stringify(type)},${canonicalJson(version)},${paramsCanonical},[`;
+  let groups: Array<{ head: string; items: Array<{ from: number; tail: string }> }>;
+  if (wires.length === 0) groups = [];
+  else if (wires.length === 1) {
+    // the common single-input case skips the grouping and sorting below
+    const w = wires[0]!;
+    const settings = w.settings === undefined ? 'null' : canonicalJson(w.settings);
+    groups = [
+      {
+        head: `[${JSON.stringify(w.port)},[`,
+        items: [{ from: w.from, tail: `,${JSON.stringify(w.fromPort)},${settings}]` }],
+      },
+    ];
+  } else {
+    const byPort = new Map<string, Array<{ from: number; tail: string }>>();
+    for (const w of wires) {
+      const settings = w.settings === undefined ? 'null' : canonicalJson(w.settings);
+      const item = { from: w.from, tail: `,${JSON.stringify(w.fromPort)},${settings}]` };
+      const list = byPort.get(w.port);
+      if (list) list.push(item);
+      else byPort.set(w.port, [item]);
+    }
+    groups = [...byPort.keys()].sort(compareCodeUnits).map((port) => ({
+      head: `[${JSON.stringify(port)},[`,
+      items: byPort.get(port)!,
+    }));
+  }
+  return {
+    render(identity, salt) {
+      let out = prefix;
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g]!;
+        if (g > 0) out += ',';
+        out += group.head;
+        for (let k = 0; k < group.items.length; k++) {
+          const item = group.items[k]!;
+          if (k > 0) out += ',';
+          out += `[${JSON.stringify(identity(item.from))}${item.tail}`;
+        }
+        out += ']]';
+      }
+      return `${out}],${salt === null ? 'null' : JSON.stringify(salt)}]`;
+    },
+  };
+}

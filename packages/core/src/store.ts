@@ -1,5 +1,5 @@
 import { type HashFn, hashBytes, sha256Hex } from './hash';
-import { cloneJson, deepFreeze, type JsonValue } from './json';
+import { cloneJson, deepFreeze, isDeepFrozen, type JsonValue } from './json';
 
 /**
  * A reference to binary content stored beside JSON, addressed by its SHA-256.
@@ -109,7 +109,8 @@ export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore 
     get: async (key) => entries.get(key),
     has: async (key) => entries.has(key),
     async put(key, entry) {
-      entries.set(key, deepFreeze(cloneJson(entry)));
+      // a deeply frozen entry cannot change under us, so it is kept as is; anything else is copied
+      entries.set(key, isDeepFrozen(entry) ? entry : deepFreeze(cloneJson(entry)));
     },
     async delete(key) {
       entries.delete(key);

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
+import { GraphEdgeSchema, GraphNodeSchema } from './document';
 import { doc, edge, node, sampleDoc, testRegistry } from './test-fixtures';
-import { validateGraph } from './validate';
+import { looksLikeEdge, looksLikeNode, validateGraph } from './validate';
 
 const registry = testRegistry();
 const codes = (d: unknown) => validateGraph(d, registry).issues.map((i) => i.code);
@@ -286,6 +287,37 @@ describe('validateGraph', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('shape fast path', () => {
+  it('accepts only what the zod schemas accept', () => {
+    const end = fc.oneof(fc.record({ node: fc.string(), port: fc.string() }), fc.jsonValue());
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.record(
+            {
+              id: fc.oneof(fc.string(), fc.jsonValue()),
+              type: fc.oneof(fc.string(), fc.jsonValue()),
+              params: fc.jsonValue(),
+              position: fc.oneof(fc.record({ x: fc.double(), y: fc.double() }), fc.jsonValue()),
+              label: fc.jsonValue(),
+              from: end,
+              to: end,
+              settings: fc.jsonValue(),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+        (value) => {
+          if (looksLikeNode(value)) expect(GraphNodeSchema.safeParse(value).success).toBe(true);
+          if (looksLikeEdge(value)) expect(GraphEdgeSchema.safeParse(value).success).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

@@ -176,8 +176,8 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   const edgeIndex = new Map<GraphEdge, number>();
   for (let i = 0; i < (rawEdges?.length ?? 0); i++) {
     const raw = rawEdges![i];
-    const parsed = knownEdges.has(raw as object) ? undefined : GraphEdgeSchema.safeParse(raw);
-    if (parsed?.success && Object.isFrozen(raw)) knownEdges.add(raw as object);
+    const parsed =
+      knownEdges.has(raw as object) || looksLikeEdge(raw) ? undefined : GraphEdgeSchema.safeParse(raw);
     if (parsed && !parsed.success) {
       for (const zi of parsed.error.issues) {
         issues.push({
@@ -202,10 +202,8 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     const from = nodes.get(edge.from.node);
     const to = nodes.get(edge.to.node);
     let ok = true;
-    for (const [end, target] of [
-      ['from', from],
-      ['to', to],
-    ] as const) {
+    for (const end of ENDS) {
+      const target = end === 'from' ? from : to;
       if (!target) {
         ok = false;
         issues.push({
@@ -407,8 +405,8 @@ function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
     paramsOk: false,
     paramIssues: [],
   };
-  const parsed = GraphNodeSchema.safeParse(raw);
-  if (!parsed.success) {
+  const parsed = looksLikeNode(raw) ? undefined : GraphNodeSchema.safeParse(raw);
+  if (parsed && !parsed.success) {
     check.shape = parsed.error.issues.map((zi) => ({ path: toIssuePath(zi.path), message: zi.message }));
     return check;
   }
@@ -429,10 +427,39 @@ function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
   return check;
 }
 
+// Plain checks that accept exactly what the zod schemas accept in the common case, so zod (and its
+// messages) is only consulted for a suspect element; validating 10k nodes stays within budget.
+function isRecord(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+function isId(v: unknown): boolean {
+  return typeof v === 'string' && v.length >= 1 && v.length <= 200;
+}
+function isEnd(v: unknown): boolean {
+  return isRecord(v) && isId(v.node) && typeof v.port === 'string' && v.port.length >= 1;
+}
+export function looksLikeNode(v: unknown): boolean {
+  if (!isRecord(v) || !isId(v.id) || typeof v.type !== 'string' || v.type.length === 0) return false;
+  if (v.params !== undefined && !isRecord(v.params)) return false;
+  if (v.label !== undefined && typeof v.label !== 'string') return false;
+  const p = v.position;
+  return p === undefined || (isRecord(p) && Number.isFinite(p.x) && Number.isFinite(p.y));
+}
+export function looksLikeEdge(v: unknown): boolean {
+  if (!isRecord(v) || !isId(v.id) || !isEnd(v.from) || !isEnd(v.to)) return false;
+  const ok = v.settings === undefined || isRecord(v.settings);
+  if (ok && Object.isFrozen(v)) knownEdges.add(v);
+  return ok;
+}
+
 /** An input's declared type for the given (parsed) params. */
 export function resolveInputType(spec: InputSpec, params: unknown): PortType {
   return typeof spec.type === 'function' ? spec.type(params) : spec.type;
 }
+
+const ENDS = ['from', 'to'] as const;
 
 function link(from: AnalysedNode, to: AnalysedNode): void {
   // deps stay distinct: a node wired twice to the same upstream waits for it once

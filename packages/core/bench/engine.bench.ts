@@ -1,0 +1,272 @@
+// Engine benchmark: prints one JSON object per line (workload, nodes, phase, medianMs, ...).
+// Run with `corepack pnpm --filter @loraflow/core bench`. Not a test: numbers depend on the machine.
+import { z } from 'zod';
+import {
+  applyChanges,
+  createEngine,
+  createMemoryStore,
+  createRegistry,
+  defineNode,
+  definePack,
+  type GraphDocument,
+  type GraphEdge,
+  type GraphNode,
+  type HashFn,
+  sha256Hex,
+  t,
+} from '../src/index';
+
+// The core compiles without Node types, so Node's modules are reached through the runtime.
+interface NodeProcess {
+  getBuiltinModule?(name: string): unknown;
+  stdout: { write(s: string): void };
+  argv: string[];
+  version: string;
+}
+const proc = (globalThis as unknown as { process: NodeProcess }).process;
+const crypto = proc.getBuiltinModule?.('node:crypto') as
+  | {
+      hash?(alg: string, data: string, enc: string): string;
+      createHash(alg: string): { update(s: string): { digest(e: string): string } };
+    }
+  | undefined;
+const v8 = proc.getBuiltinModule?.('node:v8') as
+  | { getHeapStatistics(): { used_heap_size: number } }
+  | undefined;
+const perf = (globalThis as unknown as { performance: { now(): number } }).performance;
+const gc = (globalThis as unknown as { gc?: () => void }).gc;
+
+function nodeHash(): HashFn {
+  if (crypto?.hash) {
+    const h = crypto.hash;
+    return Object.assign((s: string) => h('sha256', s, 'hex'), { label: 'node:crypto hash()' });
+  }
+  if (crypto) {
+    const c = crypto;
+    return Object.assign((s: string) => c.createHash('sha256').update(s).digest('hex'), {
+      label: 'node:crypto createHash()',
+    });
+  }
+  return sha256Hex;
+}
+
+const useNoble = proc.argv.includes('--noble');
+const hash = useNoble ? sha256Hex : nodeHash();
+const CONCURRENCY = 64;
+
+const benchNode = defineNode({
+  type: 'bench.node',
+  version: 1,
+  params: z.object({ v: z.number() }),
+  inputs: { in: { type: t.number(), multiple: true, optional: true } },
+  outputs: { out: { type: t.number() } },
+  async run(ctx) {
+    let out = ctx.params.v;
+    for (const item of ctx.inputs.in) out += item.value as number;
+    return { out: out % 1000 };
+  },
+});
+const registry = createRegistry(definePack({ name: 'bench', nodes: [benchNode] }));
+
+type Workload = 'chain' | 'layered';
+const WIDTH = 100;
+
+function build(workload: Workload, n: number): GraphDocument {
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  for (let i = 0; i < n; i++) nodes.push({ id: `n${i}`, type: 'bench.node', params: { v: i % 7 } });
+  if (workload === 'chain') {
+    for (let i = 1; i < n; i++)
+      edges.push({
+        id: `e${i}`,
+        from: { node: `n${i - 1}`, port: 'out' },
+        to: { node: `n${i}`, port: 'in' },
+      });
+  } else {
+    for (let i = WIDTH; i < n; i++) {
+      const layerStart = i - (i % WIDTH) - WIDTH;
+      const j = i % WIDTH;
+      for (const k of [j, (j + 1) % WIDTH]) {
+        edges.push({
+          id: `e${i}-${k}`,
+          from: { node: `n${layerStart + k}`, port: 'out' },
+          to: { node: `n${i}`, port: 'in' },
+        });
+      }
+    }
+  }
+  return { format: 'loraflow.graph', version: 1, nodes, edges };
+}
+
+/** The middle layer's first node, and how many nodes lie downstream of it (itself included). */
+function middle(workload: Workload, n: number): { index: number; downstream: number } {
+  if (workload === 'chain') {
+    const index = Math.floor(n / 2);
+    return { index, downstream: n - index };
+  }
+  const layers = n / WIDTH;
+  const layer = Math.floor(layers / 2);
+  const index = layer * WIDTH;
+  // in layer L+d, node j depends on nodes j and j+1 of layer L+d-1, so the reach grows by one per layer
+  let downstream = 0;
+  for (let d = 0; layer + d < layers; d++) downstream += Math.min(WIDTH, d + 1);
+  return { index, downstream };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+let phasePeak = 0;
+function sampleHeap(): void {
+  const used = v8?.getHeapStatistics().used_heap_size ?? 0;
+  if (used > phasePeak) phasePeak = used;
+}
+function resetHeap(): void {
+  gc?.();
+  phasePeak = 0;
+}
+
+function print(line: Record<string, unknown>): void {
+  proc.stdout.write(
+    `${JSON.stringify({ ...line, heapPeakMB: Math.round(phasePeak / 1e5) / 10, hash: hash.label, concurrency: CONCURRENCY, node: proc.version, gcExposed: gc !== undefined })}\n`,
+  );
+}
+
+async function runPhases(workload: Workload, n: number): Promise<void> {
+  const reps = n >= 100_000 ? 3 : n >= 10_000 ? 7 : 15;
+  const doc = build(workload, n);
+  const cold: number[] = [];
+  const warm: number[] = [];
+  const change: number[] = [];
+  let executed = 0;
+  const mid = middle(workload, n);
+  resetHeap();
+  let engine = createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
+  for (let r = 0; r < reps; r++) {
+    engine = createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
+    gc?.();
+    const t0 = perf.now();
+    const result = await engine.run(doc).result;
+    cold.push(perf.now() - t0);
+    sampleHeap();
+    if (result.status !== 'succeeded') throw new Error(`bench run ${result.status}`);
+  }
+  print({
+    workload,
+    nodes: n,
+    phase: 'cold',
+    medianMs: round(median(cold)),
+    perNodeUs: round((median(cold) * 1000) / n),
+    runs: reps,
+  });
+
+  resetHeap();
+  for (let r = 0; r < reps; r++) {
+    const t0 = perf.now();
+    const result = await engine.run(doc).result;
+    warm.push(perf.now() - t0);
+    sampleHeap();
+    if (Object.values(result.nodes).some((o) => o.status !== 'cached'))
+      throw new Error('warm run re-executed a node');
+  }
+  print({
+    workload,
+    nodes: n,
+    phase: 'warm',
+    medianMs: round(median(warm)),
+    perNodeUs: round((median(warm) * 1000) / n),
+    runs: reps,
+  });
+
+  resetHeap();
+  for (let r = 0; r < reps; r++) {
+    doc.nodes[mid.index] = { ...doc.nodes[mid.index]!, params: { v: 100 + r } };
+    const t0 = perf.now();
+    const result = await engine.run(doc).result;
+    change.push(perf.now() - t0);
+    sampleHeap();
+    executed = Object.values(result.nodes).filter((o) => o.status === 'succeeded').length;
+    if (executed !== mid.downstream)
+      throw new Error(`one change re-ran ${executed} nodes, expected ${mid.downstream}`);
+  }
+  print({
+    workload,
+    nodes: n,
+    phase: 'one-change',
+    medianMs: round(median(change)),
+    executed,
+    downstream: mid.downstream,
+    runs: reps,
+  });
+
+  resetHeap();
+  const vp: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const fresh = createEngine({ registry, hash, concurrency: CONCURRENCY });
+    const t0 = perf.now();
+    const v = fresh.validate(doc);
+    fresh.plan(doc);
+    vp.push(perf.now() - t0);
+    sampleHeap();
+    if (!v.ok) throw new Error('bench graph does not validate');
+  }
+  print({ workload, nodes: n, phase: 'validate-plan', medianMs: round(median(vp)), runs: reps });
+}
+
+async function editRevalidate(workload: Workload, n: number): Promise<void> {
+  resetHeap();
+  const engine = createEngine({
+    registry,
+    hash,
+    cache: createMemoryStore({ hash }),
+    concurrency: CONCURRENCY,
+  });
+  const start = applyChanges(build(workload, n), []);
+  if (!start.ok) throw new Error('could not freeze the bench graph');
+  let doc = start.value.doc;
+  await engine.run(doc).result;
+  const mid = middle(workload, n);
+  const id = `n${mid.index}`;
+  const times: number[] = [];
+  const editTimes: number[] = [];
+  // warm the code paths once, as an editor session would be
+  for (let r = 0; r < 50; r++) {
+    const t0 = perf.now();
+    const edit = applyChanges(doc, [{ type: 'params.set', id, params: { v: 1000 + r } }]);
+    const t1 = perf.now();
+    if (!edit.ok) throw new Error('edit failed');
+    doc = edit.value.doc;
+    const v = engine.validate(doc);
+    const explained = await engine.explain(doc);
+    const t2 = perf.now();
+    sampleHeap();
+    if (!v.ok) throw new Error('edited graph does not validate');
+    if (explained.filter((e) => e.willRun).length !== mid.downstream)
+      throw new Error('explain disagrees with the change');
+    if (r >= 10) {
+      editTimes.push(t1 - t0);
+      times.push(t2 - t1);
+    }
+  }
+  print({
+    workload,
+    nodes: n,
+    phase: 'edit-revalidate',
+    medianMs: round(median(times)),
+    applyChangesMs: round(median(editTimes)),
+    runs: times.length,
+  });
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+const sizes = proc.argv.includes('--quick') ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+for (const workload of ['chain', 'layered'] as const) {
+  for (const n of sizes) await runPhases(workload, n);
+  await editRevalidate(workload, 1_000);
+}
