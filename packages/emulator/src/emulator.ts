@@ -283,7 +283,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     app.route('/modelslab/api', createModelsLabRoutes(core, modelslab, { keys: () => modelslabKeys }));
     app.get('/files/*', (c) => {
       c.env.info.route = 'files.get';
-      const path = decodeURIComponent(new URL(c.req.url).pathname.slice('/files/'.length));
+      let path: string;
+      try {
+        path = decodeURIComponent(new URL(c.req.url).pathname.slice('/files/'.length));
+      } catch {
+        return new Response('Not Found', { status: 404 });
+      }
       const file = files.get(path);
       const t = clock.now();
       if (!file || file.availableAt > t) return new Response('Not Found', { status: 404 });
@@ -305,6 +310,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         },
       });
     });
+    app.onError(() => json({ message: 'Internal server error' }, 500));
     app.notFound((c) => {
       c.env.info.route = 'unmatched';
       return json({ message: 'Not Found' }, 404);

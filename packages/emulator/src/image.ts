@@ -84,7 +84,8 @@ export function renderIndexed(spec: ImageSpec): { width: number; height: number;
     const cy = random() * gh;
     const r = (0.08 + random() * 0.18) * Math.min(gw, gh);
     const colour = colourFrom(Math.floor(random() * 0xffffffff));
-    paint(grid, gw, gh, 0.85, colour, (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r);
+    const box = { x0: cx - r, x1: cx + r + 1, y0: cy - r, y1: cy + r + 1 };
+    paint(grid, gw, gh, box, 0.85, colour, (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r);
   }
 
   for (const lora of spec.loras ?? []) {
@@ -95,7 +96,8 @@ export function renderIndexed(spec: ImageSpec): { width: number; height: number;
     const cy = centre * gh;
     const period = 4 + ((h >>> 20) % 6);
     // A horizontal band with diagonal stripes: visible, and specific to this LoRA's id.
-    paint(grid, gw, gh, loraOpacity(lora.strength), colour, (x, y) => {
+    const box = { x0: 0, x1: gw, y0: cy - half, y1: cy + half + 1 };
+    paint(grid, gw, gh, box, loraOpacity(lora.strength), colour, (x, y) => {
       if (Math.abs(y - cy) > half) return false;
       return Math.floor((x + y) / period) % 3 !== 0;
     });
@@ -122,20 +124,30 @@ for (let r = 0; r < LEVELS[0]; r++) {
 const BAYER = [0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5].map((v) => (v + 0.5) / 16);
 
 function indexed(grid: Float32Array, gw: number, scale: number, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height);
-  const steps = [LEVELS[0] - 1, LEVELS[1] - 1, LEVELS[2] - 1];
-  const s0 = steps[0] as number;
-  const s1 = steps[1] as number;
-  const s2 = steps[2] as number;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+  const gh = grid.length / 3 / gw;
+  const s0 = LEVELS[0] - 1;
+  const s1 = LEVELS[1] - 1;
+  const s2 = LEVELS[2] - 1;
+  // Dither once per grid cell, then scale up by copying: the per-pixel work is a memory copy.
+  const cells = new Uint8Array(gw * gh);
+  for (let y = 0; y < gh; y++) {
+    for (let x = 0; x < gw; x++) {
       const threshold = BAYER[((y & 3) << 2) | (x & 3)] as number;
-      const src = (Math.floor(y / scale) * gw + Math.floor(x / scale)) * 3;
-      const r = Math.floor(((grid[src] as number) * s0) / 255 + threshold);
-      const g = Math.floor(((grid[src + 1] as number) * s1) / 255 + threshold);
-      const b = Math.floor(((grid[src + 2] as number) * s2) / 255 + threshold);
-      out[y * width + x] = (Math.min(r, s0) * LEVELS[1] + Math.min(g, s1)) * LEVELS[2] + Math.min(b, s2);
+      const src = (y * gw + x) * 3;
+      const r = Math.min(s0, Math.floor(((grid[src] as number) * s0) / 255 + threshold));
+      const g = Math.min(s1, Math.floor(((grid[src + 1] as number) * s1) / 255 + threshold));
+      const b = Math.min(s2, Math.floor(((grid[src + 2] as number) * s2) / 255 + threshold));
+      cells[y * gw + x] = (r * LEVELS[1] + g) * LEVELS[2] + b;
     }
+  }
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    if (y % scale !== 0) {
+      out.copyWithin(y * width, (y - 1) * width, y * width);
+      continue;
+    }
+    const row = Math.floor(y / scale) * gw;
+    for (let x = 0; x < width; x++) out[y * width + x] = cells[row + Math.floor(x / scale)] as number;
   }
   return out;
 }
@@ -144,13 +156,16 @@ function paint(
   grid: Float32Array,
   gw: number,
   gh: number,
+  box: { x0: number; x1: number; y0: number; y1: number },
   alpha: number,
   colour: Rgb,
   inside: (x: number, y: number) => boolean,
 ): void {
   if (alpha <= 0) return;
-  for (let y = 0; y < gh; y++) {
-    for (let x = 0; x < gw; x++) {
+  const y1 = Math.min(gh, Math.ceil(box.y1));
+  const x1 = Math.min(gw, Math.ceil(box.x1));
+  for (let y = Math.max(0, Math.floor(box.y0)); y < y1; y++) {
+    for (let x = Math.max(0, Math.floor(box.x0)); x < x1; x++) {
       if (!inside(x, y)) continue;
       const i = (y * gw + x) * 3;
       for (let k = 0; k < 3; k++) {
