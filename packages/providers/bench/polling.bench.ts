@@ -50,7 +50,7 @@ async function main() {
     const before = polls.count();
     const done = await waitForModel({ client: scenario, modelId: model.id, sleep, now: () => clock.now() });
     const detectedAt = clock.now();
-    const endedAtIso = (done.trainingStats as { endedAt?: string } | undefined)?.endedAt;
+    const endedAtIso = done.trainingStats?.endedAt;
     const endedAt = endedAtIso ? Date.parse(endedAtIso) : trainAt + TRAINING_MS;
     const duration = endedAt - trainAt;
     lines.push({

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../emulator-harness';
-import { AuthenticationError, NotFoundError, RateLimitError, ServerError, ValidationError } from '../errors';
+import {
+  AuthenticationError,
+  NotFoundError,
+  PermissionError,
+  RateLimitError,
+  ServerError,
+  ValidationError,
+} from '../errors';
 import { waitForJob, waitForModel } from '../polling';
 import { isPng, TINY_PNG_DATA_URL } from '../test-assets';
 
@@ -139,6 +146,17 @@ describe('ScenarioClient against the emulator', () => {
     const nf = await c.getModel('model_doesnotexist').catch((x: unknown) => x);
     expect(nf).toBeInstanceOf(NotFoundError);
     expect((nf as NotFoundError).reason).toContain('not found');
+  });
+
+  it("scopes models by projectId and refuses to train another project's model with PermissionError", async () => {
+    const mine = h.scenario({ projectId: 'proj_alpha' });
+    const created = await mine.createModel({ name: 'alpha only', type: 'flux.1-lora' });
+    await expect(mine.getModel(created.id)).resolves.toMatchObject({ name: 'alpha only' });
+    await expect(h.scenario().getModel(created.id)).rejects.toBeInstanceOf(NotFoundError);
+    const publicLora = (await mine.listPublicModels({ type: 'flux.1-lora' })).items[0];
+    const e = await mine.trainModel(publicLora?.id as string).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PermissionError);
+    expect(e).toMatchObject({ status: 403, code: 'permission', retryable: false });
   });
 
   it('refuses wrong credentials with AuthenticationError', async () => {

@@ -60,6 +60,14 @@ export const modelSchema = z.looseObject({
   trainingImages: z.array(trainingImageSchema).optional(),
   trainingImagePairs: z.array(trainingImagePairSchema).optional(),
   trainingProgress: trainingProgressSchema.optional(),
+  trainingStats: z
+    .looseObject({
+      queueDuration: z.number().optional(),
+      trainDuration: z.number().optional(),
+      startedAt: z.string().optional(),
+      endedAt: z.string().optional(),
+    })
+    .optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
   ownerId: z.string().optional(),
   createdAt: z.string().optional(),
