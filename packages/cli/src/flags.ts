@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { CLI_CODES, CliError } from './errors';
+
+const dir = z.string().min(1, 'a folder is required').max(4096);
+const nodeId = z.string().min(1).max(200);
+const port = z.coerce
+  .number({ error: 'a port is a number' })
+  .int('a port is an integer')
+  .min(0, 'a port is 0 (any free port) or more')
+  .max(65535, 'a port is at most 65535');
+
+/** Flags of `loraflow run`. */
+export const runFlagsSchema = z
+  .object({
+    out: dir.optional(),
+    store: dir.optional(),
+    resume: z
+      .string()
+      .regex(/^[\w-]{1,200}$/, 'a run id is letters, digits, "_" and "-" (as printed when the run started)')
+      .optional(),
+    target: z.array(nodeId).max(1000).default([]),
+    json: z.boolean().default(false),
+    maxPoll: z.coerce.number().int().min(10).max(600_000).optional(),
+  })
+  .strict();
+
+/** Flags of `loraflow estimate`. */
+export const estimateFlagsSchema = z
+  .object({
+    store: dir.optional(),
+    target: z.array(nodeId).max(1000).default([]),
+    json: z.boolean().default(false),
+  })
+  .strict();
+
+/** Flags of `loraflow validate`. */
+export const validateFlagsSchema = z.object({ json: z.boolean().default(false) }).strict();
+
+/** Flags of `loraflow schema`. */
+export const schemaFlagsSchema = z.object({ out: z.string().min(1).max(4096).optional() }).strict();
+
+/** Flags of `loraflow serve`. */
+export const serveFlagsSchema = z
+  .object({
+    port: port.default(8787),
+    host: z.string().min(1).max(255).default('127.0.0.1'),
+    store: dir.optional(),
+  })
+  .strict();
+
+/** Flags of `loraflow emulator`. */
+export const emulatorFlagsSchema = z
+  .object({
+    port: port.default(8790),
+    speed: z.coerce
+      .number({ error: 'the speed is a number' })
+      .positive('the speed is above 0')
+      .max(1_000_000, 'the speed is at most 1000000')
+      .default(1),
+    seed: z.coerce.number().int().optional(),
+  })
+  .strict();
+
+const kebab = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * Checks a command's flags with its zod schema; the first problem is refused with the flag's name, `flag.invalid`
+ * and the schema's sentence.
+ *
+ * @example
+ * const flags = parseFlags(runFlagsSchema, { maxPoll: '50' }); // { maxPoll: 50, target: [], json: false }
+ */
+export function parseFlags<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const flag = typeof issue.path[0] === 'string' ? kebab(issue.path[0]) : 'flags';
+  const message =
+    issue.code === 'unrecognized_keys' ? `unknown flag ${issue.keys.map(kebab).join(', ')}` : issue.message;
+  throw new CliError(CLI_CODES.flagInvalid, [flag], `${message.charAt(0).toUpperCase()}${message.slice(1)}.`);
+}

@@ -1,0 +1,104 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { FilesService } from '@loraflow/nodes';
+import { CLI_CODES, CliError } from './errors';
+
+/** Graphs larger than this are refused before parsing: training images belong in files, not in a 64 MiB graph. */
+export const MAX_GRAPH_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a graph file as JSON, refusing a missing, unreadable, oversized or malformed file with the file name, a
+ * stable code and a sentence (the line and column of a JSON syntax error).
+ *
+ * @example
+ * const doc = await readGraphFile('examples/train-from-images.json');
+ */
+export async function readGraphFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile())
+      throw new CliError(CLI_CODES.fileUnreadable, [file], 'This is a directory, not a graph file.');
+    if (info.size > MAX_GRAPH_BYTES) {
+      throw new CliError(
+        CLI_CODES.fileTooLarge,
+        [file],
+        `The graph file is larger than ${MAX_GRAPH_BYTES} bytes.`,
+      );
+    }
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new CliError(CLI_CODES.fileNotFound, [file], 'There is no such graph file.');
+    }
+    throw new CliError(
+      CLI_CODES.fileUnreadable,
+      [file],
+      `The graph file cannot be read (${code ?? 'unknown error'}).`,
+    );
+  }
+  return parseGraphText(text, file);
+}
+
+/**
+ * Parses a graph's JSON text; a syntax error answers with the line and column where it was found.
+ *
+ * @example
+ * parseGraphText('{"format":', 'g.json'); // throws CliError file.not-json at g.json
+ */
+export function parseGraphText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    const at = /position (\d+)/.exec(detail);
+    let where = '';
+    if (at) {
+      const before = text.slice(0, Number(at[1]));
+      const line = before.split('\n').length;
+      const column = before.length - before.lastIndexOf('\n');
+      where = ` (line ${line}, column ${column})`;
+    }
+    throw new CliError(CLI_CODES.fileNotJson, [file], `The graph file is not valid JSON${where}.`);
+  }
+}
+
+/**
+ * The pack's `files` service for the command: training images are read relative to the graph file's folder; saved
+ * images are written under the output folder and never outside it.
+ *
+ * @example
+ * const files = createFilesService({ baseDir: 'examples', outDir: 'out' });
+ * await files.read('images/fox-1.png');
+ */
+export function createFilesService(o: {
+  baseDir: string;
+  outDir: string;
+}): FilesService & { written: string[] } {
+  const written: string[] = [];
+  return {
+    written,
+    async read(path, options) {
+      const full = isAbsolute(path) ? path : resolve(o.baseDir, path);
+      return new Uint8Array(await readFile(full, options?.signal ? { signal: options.signal } : {}));
+    },
+    async write(path, bytes) {
+      const full = resolve(o.outDir, path);
+      const inside = relative(resolve(o.outDir), full);
+      // A prefix is checked by the node, but the files service is the last line against writing outside --out.
+      if (inside.startsWith('..') || isAbsolute(inside)) {
+        throw new CliError(
+          CLI_CODES.outUnwritable,
+          [path],
+          'Images are only written inside the output folder.',
+        );
+      }
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(full, bytes);
+      written.push(full);
+      return full;
+    },
+  };
+}

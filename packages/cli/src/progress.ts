@@ -1,0 +1,237 @@
+import type { RunEvent } from '@loraflow/core';
+import { createLogUpdate } from 'log-update';
+import pc from 'picocolors';
+import type { OutStream } from './io';
+
+/** How `run` shows progress: redrawn lines on a terminal, one plain line per change otherwise, or NDJSON events. */
+export type ProgressMode = 'tty' | 'plain' | 'json';
+
+/** Receives a run's events and shows them; `close` leaves the final state on screen. */
+export interface ProgressView {
+  onEvent(event: RunEvent): void;
+  /** Writes a line outside the live area (e.g. an extra JSON record in `json` mode). */
+  emit(record: Record<string, unknown>): void;
+  close(): void;
+}
+
+interface NodeLine {
+  id: string;
+  type: string;
+  status: string;
+  fraction?: number;
+  message?: string;
+  detail?: Record<string, number>;
+  ms?: number;
+  error?: string;
+}
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+const symbols = (c: Colors): Record<string, string> => ({
+  pending: c.dim('·'),
+  queued: c.dim('○'),
+  running: c.cyan('◐'),
+  cached: c.green('↺'),
+  succeeded: c.green('✔'),
+  failed: c.red('✖'),
+  skipped: c.yellow('↷'),
+  cancelled: c.yellow('■'),
+});
+
+/**
+ * Human words for a remaining time in ms: `45 s`, `7 min`, `1 h 5 min`.
+ *
+ * @example
+ * formatDuration(420_000); // '7 min'
+ */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/**
+ * One node's progress as a short phrase: percentage, queue position, remaining time and the node's message.
+ *
+ * @example
+ * describeProgress({ fraction: 0.42, detail: { position: 3, remainingTimeMs: 420_000 } }); // '42% · queue 3 · 7 min left'
+ */
+export function describeProgress(p: {
+  fraction?: number;
+  message?: string;
+  detail?: Record<string, number>;
+}): string {
+  const parts: string[] = [];
+  if (p.fraction !== undefined) parts.push(`${Math.round(p.fraction * 100)}%`);
+  const position = p.detail?.position;
+  if (position !== undefined && position > 0) parts.push(`queue ${position}`);
+  const remaining = p.detail?.remainingTimeMs;
+  if (remaining !== undefined) parts.push(`${formatDuration(remaining)} left`);
+  if (p.message) parts.push(p.message);
+  return parts.join(' · ');
+}
+
+function applyEvent(
+  lines: Map<string, NodeLine>,
+  types: Map<string, string>,
+  event: RunEvent,
+): NodeLine | undefined {
+  if (event.type === 'run.started') {
+    for (const id of event.nodeIds) lines.set(id, { id, type: types.get(id) ?? '', status: 'pending' });
+    return undefined;
+  }
+  if (!('nodeId' in event)) return undefined;
+  const line = lines.get(event.nodeId) ?? {
+    id: event.nodeId,
+    type: types.get(event.nodeId) ?? '',
+    status: 'pending',
+  };
+  lines.set(event.nodeId, line);
+  switch (event.type) {
+    case 'node.queued':
+      line.status = 'queued';
+      break;
+    case 'node.started':
+      line.status = 'running';
+      break;
+    case 'node.progress':
+      line.fraction = event.fraction;
+      if (event.message !== undefined) line.message = event.message;
+      if (event.detail !== undefined) line.detail = event.detail;
+      break;
+    case 'node.cached':
+      line.status = 'cached';
+      break;
+    case 'node.succeeded':
+      line.status = 'succeeded';
+      line.ms = event.ms;
+      break;
+    case 'node.failed':
+      line.status = 'failed';
+      line.error = `${event.error.code}: ${event.error.message}`;
+      break;
+    case 'node.skipped':
+      line.status = 'skipped';
+      line.error = event.because;
+      break;
+    case 'node.cancelled':
+      line.status = 'cancelled';
+      break;
+    default:
+      return undefined;
+  }
+  return line;
+}
+
+function lineText(line: NodeLine, width: number, idWidth: number, c: Colors): string {
+  let tail = line.status;
+  if (line.status === 'running') tail = describeProgress(line) || 'running';
+  else if (line.status === 'succeeded' && line.ms !== undefined) tail = `done in ${formatDuration(line.ms)}`;
+  else if (line.status === 'cached') tail = 'from cache';
+  else if (line.error) tail = `${line.status} — ${line.error}`;
+  const text = `${symbols(c)[line.status] ?? ' '} ${line.id.padEnd(idWidth)} ${c.dim(line.type.padEnd(idWidth === 0 ? 0 : 18))} ${tail}`;
+  // Redrawn lines must not wrap, or log-update erases the wrong rows.
+  return text.length > width + 20 ? `${text.slice(0, width + 19)}…` : text;
+}
+
+/**
+ * Creates the progress view of `run` for a mode, writing to `out`.
+ *
+ * @example
+ * const view = createProgressView(process.stdout.isTTY ? 'tty' : 'plain', process.stdout, doc);
+ * handle.subscribe(view.onEvent);
+ */
+export function createProgressView(
+  mode: ProgressMode,
+  out: OutStream,
+  nodes: ReadonlyArray<{ id: string; type: string }>,
+): ProgressView {
+  const types = new Map(nodes.map((n) => [n.id, n.type]));
+  const lines = new Map<string, NodeLine>();
+  const idWidth = Math.min(24, Math.max(4, ...nodes.map((n) => n.id.length)));
+
+  if (mode === 'json') {
+    return {
+      onEvent: (event) => out.write(`${JSON.stringify(event)}\n`),
+      emit: (record) => out.write(`${JSON.stringify(record)}\n`),
+      close: () => {},
+    };
+  }
+
+  if (mode === 'plain') {
+    // Piped output is read by people and by grep: no colour codes.
+    const plainColors = pc.createColors(false);
+    const lastProgress = new Map<string, string>();
+    return {
+      onEvent(event) {
+        if (event.type === 'run.started') {
+          applyEvent(lines, types, event);
+          out.write(`run ${event.runId} started: ${event.nodeIds.length} nodes\n`);
+          return;
+        }
+        if (event.type === 'run.finished') {
+          const counts = Object.entries(event.counts)
+            .filter(([, n]) => n > 0)
+            .map(([s, n]) => `${n} ${s}`)
+            .join(', ');
+          out.write(`run ${event.runId} ${event.status}${counts ? ` (${counts})` : ''}\n`);
+          return;
+        }
+        const line = applyEvent(lines, types, event);
+        if (!line || event.type === 'node.queued') return;
+        if (event.type === 'node.progress') {
+          // One line per visible change: the percentage step, the queue position or the stage.
+          const phrase = describeProgress({
+            fraction: Math.floor(event.fraction * 10) / 10,
+            ...(event.message !== undefined ? { message: event.message } : {}),
+            ...(event.detail?.position !== undefined ? { detail: { position: event.detail.position } } : {}),
+          });
+          if (lastProgress.get(line.id) === phrase) return;
+          lastProgress.set(line.id, phrase);
+          out.write(`${line.id} ${describeProgress(line)}\n`);
+          return;
+        }
+        out.write(`${lineText(line, 200, 0, plainColors)}\n`);
+      },
+      emit: () => {},
+      close: () => {},
+    };
+  }
+
+  const stream = out as unknown as NodeJS.WriteStream;
+  const update = createLogUpdate(stream, { defaultWidth: 100 });
+  let runLine = '';
+  const draw = () => {
+    const width = out.columns ?? 100;
+    update(
+      [runLine, ...[...lines.values()].map((l) => lineText(l, width, idWidth, pc))]
+        .filter(Boolean)
+        .join('\n'),
+    );
+  };
+  // Progress events can come by the hundred: redraw at most ten times a second.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const schedule = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      draw();
+    }, 100);
+  };
+  return {
+    onEvent(event) {
+      if (event.type === 'run.started') runLine = pc.bold(`run ${event.runId}`);
+      if (event.type === 'run.finished') runLine = pc.bold(`run ${event.runId} ${event.status}`);
+      applyEvent(lines, types, event);
+      schedule();
+    },
+    emit: () => {},
+    close() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      draw();
+      update.done();
+    },
+  };
+}
