@@ -587,8 +587,14 @@ export function createEngine(options: EngineOptions): Engine {
       }
       reusable(step, key, runId).then(
         (entry) => {
-          if (status[i] !== 'running') return release(i);
-          if (!entry) return runNode(i);
+          if (status[i] !== 'running') {
+            release(i);
+            return;
+          }
+          if (!entry) {
+            runNode(i);
+            return;
+          }
           hit(i, entry);
           release(i);
         },
@@ -644,7 +650,10 @@ export function createEngine(options: EngineOptions): Engine {
     }
 
     function afterRun(i: number, produced: unknown, effects: string[], began: number): void {
-      if (status[i] !== 'running') return release(i);
+      if (status[i] !== 'running') {
+        release(i);
+        return;
+      }
       const step = steps[i]!;
       const key = keys[i]!;
       let frozen: Record<string, unknown>;
@@ -652,11 +661,15 @@ export function createEngine(options: EngineOptions): Engine {
         frozen = deepFreeze(checkOutputs(step, produced));
       } catch (error) {
         fail(i, toNodeError(error));
-        return release(i);
+        release(i);
+        return;
       }
       outputs[i] = frozen;
       identities[i] = step.policy === 'pure' ? key : outputIdentity(frozen);
-      if (step.policy === 'never') return succeed(i, began);
+      if (step.policy === 'never') {
+        succeed(i, began);
+        return;
+      }
       const inputKeys: string[] = new Array(step.wires.length);
       for (let w = 0; w < step.wires.length; w++) inputKeys[w] = identities[step.wires[w]!.from]!;
       const entry: CacheEntry = {
@@ -690,7 +703,10 @@ export function createEngine(options: EngineOptions): Engine {
     }
 
     function succeed(i: number, began: number): void {
-      if (status[i] !== 'running') return release(i);
+      if (status[i] !== 'running') {
+        release(i);
+        return;
+      }
       const step = steps[i]!;
       remember(step, keys[i]!, identities);
       settle(i, 'succeeded');
