@@ -22,7 +22,13 @@ export interface ModelInput {
   required?: { always: boolean };
 }
 
-/** A base model the emulator can generate with. */
+/**
+ * A base model the emulator can generate with.
+ *
+ * @example
+ * const flux2 = BASE_MODELS.find((m) => m.id === 'model_bfl-flux-2-dev');
+ * flux2?.loraTypes; // ['flux.2-dev-lora', 'flux.2-dev-edit-lora']
+ */
 export interface BaseModelSpec {
   id: string;
   name: string;
@@ -45,7 +51,12 @@ export interface BaseModelSpec {
   shortDescription: string;
 }
 
-/** A public LoRA in the seeded catalogue. */
+/**
+ * A public LoRA in the seeded catalogue.
+ *
+ * @example
+ * const zimage = PUBLIC_LORAS.filter((l) => l.type === 'zimage-lora');
+ */
 export interface PublicLoraSpec {
   id: string;
   name: string;
@@ -58,7 +69,7 @@ export interface PublicLoraSpec {
 const FLUX1_LORA_TYPES = ['flux.1-lora', 'flux.1-composition'];
 
 /**
- * The base models. Prices for `model_bfl-flux-1-dev` (9 + 1.75) and `model_bfl-flux-2-dev` (16 + 1.75)
+ * The base models (`GET /models/{id}` shows the custom ones with `inputs[]`). Prices for `model_bfl-flux-1-dev` (9 + 1.75) and `model_bfl-flux-2-dev` (16 + 1.75)
  * are the captured dry-run prices; the others are plausible figures chosen for the emulator.
  */
 export const BASE_MODELS: readonly BaseModelSpec[] = [
@@ -174,7 +185,12 @@ export const BASE_MODELS: readonly BaseModelSpec[] = [
   },
 ];
 
-/** For each LoRA type: the base models it is compliant with and the composition type that may contain it. */
+/**
+ * For each LoRA type: the base models it is compliant with and the composition type that may contain it.
+ *
+ * @example
+ * LORA_FAMILIES['flux.1-lora']?.compositionType; // 'flux.1-composition'
+ */
 export const LORA_FAMILIES: Readonly<Record<string, { baseModelIds: string[]; compositionType?: string }>> = {
   'flux.1-lora': {
     baseModelIds: ['flux.1-dev', 'flux.1-schnell', 'model_bfl-flux-1-dev'],
@@ -216,7 +232,12 @@ const lora = (
   shortDescription,
 });
 
-/** The public LoRAs every emulator starts with, two or more per family. */
+/**
+ * The public LoRAs every emulator starts with, two or more per family.
+ *
+ * @example
+ * PUBLIC_LORAS.map((l) => l.id); // ['model_flux1-watercolor', ...]
+ */
 export const PUBLIC_LORAS: readonly PublicLoraSpec[] = [
   lora(
     'model_flux1-watercolor',
@@ -304,10 +325,20 @@ export const PUBLIC_LORAS: readonly PublicLoraSpec[] = [
   lora('model_zimage-turbo-vapor', 'Vaporwave', 'zimage-turbo-lora', ['style', 'retro'], 'Pastel vaporwave.'),
 ];
 
-/** ModelsLab's families: SD 1.5 (`normal`), SDXL and Flux; a LoRA only runs on a base model of its family. */
+/**
+ * ModelsLab's families: SD 1.5 (`normal`), SDXL and Flux; a LoRA only runs on a base model of its family.
+ *
+ * @example
+ * const family: ModelsLabFamily = MODELSLAB_BASE_MODELS.sdxl ?? 'sdxl';
+ */
 export type ModelsLabFamily = 'sd15' | 'sdxl' | 'flux';
 
-/** ModelsLab base model ids (`model_id`) with their family. */
+/**
+ * ModelsLab base model ids (`model_id`) with their family.
+ *
+ * @example
+ * MODELSLAB_BASE_MODELS.flux; // 'flux'
+ */
 export const MODELSLAB_BASE_MODELS: Readonly<Record<string, ModelsLabFamily>> = {
   'f222-diffusion': 'sd15',
   'realistic-vision-v51': 'sd15',
@@ -318,7 +349,12 @@ export const MODELSLAB_BASE_MODELS: Readonly<Record<string, ModelsLabFamily>> = 
   flux: 'flux',
 };
 
-/** ModelsLab public LoRA ids (`lora_model`) with their family; the first four appear in the vendor's examples. */
+/**
+ * ModelsLab public LoRA ids (`lora_model`) with their family; the first four appear in the vendor's examples.
+ *
+ * @example
+ * MODELSLAB_PUBLIC_LORAS.more_details; // 'sd15'
+ */
 export const MODELSLAB_PUBLIC_LORAS: Readonly<Record<string, ModelsLabFamily>> = {
   more_details: 'sd15',
   'ganyu-lora': 'sd15',

@@ -1,4 +1,9 @@
-/** How the emulator's time runs: wall time, a manual clock for tests, or wall time sped up for demos. */
+/**
+ * How the emulator's time runs: wall time, a manual clock for tests, or wall time sped up for demos.
+ *
+ * @example
+ * const mode: ClockMode = { speed: 60 };
+ */
 export type ClockMode = 'real' | 'manual' | { speed: number };
 
 /**
@@ -24,7 +29,12 @@ export interface EmulatorClock {
   describe(): { mode: 'real' | 'manual' | 'scaled'; speed: number; now: number };
 }
 
-/** Manual clocks start here so that timestamps in tests and stories are reproducible. */
+/**
+ * Manual clocks start here (2026-01-01T12:00:00Z) so that timestamps in tests and stories are reproducible.
+ *
+ * @example
+ * createClock('manual').now() === MANUAL_CLOCK_START; // true
+ */
 export const MANUAL_CLOCK_START = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 /**

@@ -2,7 +2,12 @@ import type { EmulatorClock } from './clock';
 import type { FileStore } from './files';
 import type { LogEntry } from './request-log';
 
-/** Timings of the emulated services, in emulated milliseconds. */
+/**
+ * Timings of the emulated services, in emulated milliseconds.
+ *
+ * @example
+ * createEmulator({ timings: { modelslabEtaMs: 0 } }); // ModelsLab answers `success` at once
+ */
 export interface Timings {
   /** A Scenario LoRA training, from `PUT /train` to `trained` (default 15 minutes). */
   trainingMs: number;

@@ -30,7 +30,12 @@ export const EMULATOR_CREDENTIALS = Object.freeze({
   modelslab: Object.freeze({ key: 'emulator-modelslab-key' }),
 });
 
-/** Default timings: a 15-minute training, a 13-second ModelsLab eta (the vendor's example). */
+/**
+ * Default timings: a 15-minute training, a 13-second ModelsLab eta (the vendor's example).
+ *
+ * @example
+ * createEmulator({ trainingMs: DEFAULT_TIMINGS.trainingMs / 15 }); // one-minute trainings
+ */
 export const DEFAULT_TIMINGS: Readonly<Timings> = Object.freeze({
   trainingMs: 15 * 60_000,
   compositionMs: 5_000,
@@ -98,7 +103,12 @@ const optionsSchema = z
   })
   .strict();
 
-/** Options of {@link createEmulator}. */
+/**
+ * Options of {@link createEmulator}.
+ *
+ * @example
+ * const options: EmulatorOptions = { clock: 'manual', seed: 7, faults: [{ route: '**', rate: 0.1, kind: '5xx' }] };
+ */
 export interface EmulatorOptions {
   /** `real` (default), `manual` (tests advance it) or `{ speed }` (e.g. 60× for demos). */
   clock?: ClockMode;
@@ -115,7 +125,12 @@ export interface EmulatorOptions {
   faults?: FaultRule[];
 }
 
-/** Counts of what an emulator holds, for the control API and tests. */
+/**
+ * Counts of what an emulator holds, for the control API and tests.
+ *
+ * @example
+ * emulator.state().counts.models; // private models created so far
+ */
 export interface EmulatorState {
   clock: ReturnType<EmulatorClock['describe']>;
   timings: Timings;
@@ -170,7 +185,12 @@ export class EmulatorConnectionReset extends TypeError {
   }
 }
 
-/** Whether an error is an injected connection reset. */
+/**
+ * Whether an error is an injected connection reset.
+ *
+ * @example
+ * await emulator.fetch(req).catch((e) => isConnectionReset(e)); // true under a `reset` fault
+ */
 export const isConnectionReset = (error: unknown): error is EmulatorConnectionReset =>
   error instanceof EmulatorConnectionReset;
 

@@ -2,8 +2,11 @@ import { z } from 'zod';
 import { createRandom, hashString, type Random } from './random';
 
 /**
- * One fault rule. `route` matches `"METHOD /path"` (or just the path) as a glob — `*` stays inside one
+ * The zod schema of a fault rule (also used by the control API). `route` matches `"METHOD /path"` (or just the path) as a glob — `*` stays inside one
  * path segment, `**` crosses segments — or as a regular expression written `/.../`.
+ *
+ * @example
+ * faultRuleSchema.safeParse({ route: '**', rate: 2, kind: '429' }).success; // false: rate is 0..1
  */
 export const faultRuleSchema = z
   .object({
@@ -23,7 +26,12 @@ export const faultRuleSchema = z
   })
   .strict();
 
-/** A fault rule as accepted by `emulator.faults.set` and `POST /_emulator/faults`. */
+/**
+ * A fault rule as accepted by `emulator.faults.set` and `POST /_emulator/faults`.
+ *
+ * @example
+ * const rule: FaultRule = { route: 'POST /scenario/v1/models', rate: 1, kind: 'reset', phase: 'after', times: 1 };
+ */
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
 /**

@@ -1,7 +1,12 @@
 import { encode } from 'fast-png';
 import { createRandom, hashString } from './random';
 
-/** What a picture is a function of: the same inputs always give the same PNG bytes. */
+/**
+ * What a picture is a function of: the same inputs always give the same PNG bytes.
+ *
+ * @example
+ * const spec: ImageSpec = { prompt: 'a fox', seed: 1, width: 512, height: 512, loras: [{ id: 'model_x', strength: 0.8 }] };
+ */
 export interface ImageSpec {
   prompt: string;
   seed: number;

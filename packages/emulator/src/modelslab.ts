@@ -8,7 +8,12 @@ import { json, readJson } from './vendor-errors';
 
 type C = Context<Env>;
 
-/** The v3 training stages in order (`messege` of `fine_tune_status`); `model_ready` is terminal. */
+/**
+ * The v3 training stages in order (`messege` of `fine_tune_status`); `model_ready` is terminal.
+ *
+ * @example
+ * TRAINING_STAGES.at(-1); // 'model_ready'
+ */
 export const TRAINING_STAGES = [
   'deploying_gpu',
   'training_started',

@@ -2,7 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createEmulator, type Emulator, type EmulatorOptions, isConnectionReset } from './emulator';
 
-/** Options of {@link startEmulator}: the emulator's own, plus where to listen. */
+/**
+ * Options of {@link startEmulator}: the emulator's own, plus where to listen.
+ *
+ * @example
+ * const options: StartEmulatorOptions = { port: 0, clock: { speed: 60 } };
+ */
 export interface StartEmulatorOptions extends EmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -12,7 +17,13 @@ export interface StartEmulatorOptions extends EmulatorOptions {
   emulator?: Emulator;
 }
 
-/** A served emulator. */
+/**
+ * A served emulator.
+ *
+ * @example
+ * const running: RunningEmulator = await startEmulator();
+ * await running.close();
+ */
 export interface RunningEmulator {
   /** `http://127.0.0.1:<port>`; Scenario is under `${url}/scenario/v1`, ModelsLab under `${url}/modelslab/api`. */
   url: string;

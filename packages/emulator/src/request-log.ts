@@ -1,4 +1,9 @@
-/** One request the emulator answered (or refused through a fault). Never holds credentials or bodies. */
+/**
+ * One request the emulator answered (or refused through a fault). Never holds credentials or bodies.
+ *
+ * @example
+ * const resets = emulator.log.entries().filter((e: LogEntry) => e.status === 0);
+ */
 export interface LogEntry {
   seq: number;
   /** Emulated epoch ms when the request arrived. */
@@ -17,7 +22,12 @@ export interface LogEntry {
   fault?: string;
 }
 
-/** Filters for reading the log. */
+/**
+ * Filters for reading the log; `route` also matches children (`scenario.models.train` includes `.dryRun`).
+ *
+ * @example
+ * emulator.log.entries({ provider: 'modelslab', route: 'modelslab.fetch' });
+ */
 export interface LogQuery {
   provider?: string;
   route?: string;

@@ -14,7 +14,12 @@ import { hashString } from '../random';
 export const DEFAULT_PROJECT_ID = 'proj_emulator';
 const PUBLIC_OWNER = 'team_scenario-public';
 
-/** The marker that makes a training fail half-way, in a model's name or tags. */
+/**
+ * The marker that makes a training fail half-way, in a Scenario model's name or tags (or a ModelsLab prompt).
+ *
+ * @example
+ * await client.createModel({ name: `demo ${FAIL_TRAINING_MARKER}`, type: 'flux.1-lora' });
+ */
 export const FAIL_TRAINING_MARKER = 'fail-training';
 
 export type ModelStatus = 'new' | 'training' | 'trained' | 'failed' | 'training-canceled';
