@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { FilesService } from '@loraflow/nodes';
+import { type ParseError, parse as parseTolerant, printParseErrorCode } from 'jsonc-parser';
 import { CLI_CODES, CliError } from './errors';
 
 /** Graphs larger than this are refused before parsing: training images belong in files, not in a 64 MiB graph. */
@@ -11,18 +12,18 @@ export const MAX_GRAPH_BYTES = 64 * 1024 * 1024;
  * stable code and a sentence (the line and column of a JSON syntax error).
  *
  * @example
- * const doc = await readGraphFile('examples/train-from-images.json');
+ * const doc = await readGraphFile(resolve(cwd, 'examples/train-from-images.json'), 'examples/train-from-images.json');
  */
-export async function readGraphFile(file: string): Promise<unknown> {
+export async function readGraphFile(file: string, shownAs: string = file): Promise<unknown> {
   let text: string;
   try {
     const info = await stat(file);
     if (!info.isFile())
-      throw new CliError(CLI_CODES.fileUnreadable, [file], 'This is a directory, not a graph file.');
+      throw new CliError(CLI_CODES.fileUnreadable, [shownAs], 'This is a directory, not a graph file.');
     if (info.size > MAX_GRAPH_BYTES) {
       throw new CliError(
         CLI_CODES.fileTooLarge,
-        [file],
+        [shownAs],
         `The graph file is larger than ${MAX_GRAPH_BYTES} bytes.`,
       );
     }
@@ -31,15 +32,15 @@ export async function readGraphFile(file: string): Promise<unknown> {
     if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new CliError(CLI_CODES.fileNotFound, [file], 'There is no such graph file.');
+      throw new CliError(CLI_CODES.fileNotFound, [shownAs], 'There is no such graph file.');
     }
     throw new CliError(
       CLI_CODES.fileUnreadable,
-      [file],
+      [shownAs],
       `The graph file cannot be read (${code ?? 'unknown error'}).`,
     );
   }
-  return parseGraphText(text, file);
+  return parseGraphText(text, shownAs);
 }
 
 /**
@@ -49,17 +50,20 @@ export async function readGraphFile(file: string): Promise<unknown> {
  * parseGraphText('{"format":', 'g.json'); // throws CliError file.not-json at g.json
  */
 export function parseGraphText(text: string, file: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    const at = /position (\d+)/.exec(detail);
+    return JSON.parse(body);
+  } catch {
+    // JSON.parse does not say where on every Node version; jsonc-parser does, strictly (no comments).
+    const errors: ParseError[] = [];
+    parseTolerant(body, errors, { disallowComments: true, allowTrailingComma: false });
+    const first = errors[0];
     let where = '';
-    if (at) {
-      const before = text.slice(0, Number(at[1]));
+    if (first) {
+      const before = body.slice(0, first.offset);
       const line = before.split('\n').length;
-      const column = before.length - before.lastIndexOf('\n');
-      where = ` (line ${line}, column ${column})`;
+      const column = first.offset - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${column} (${printParseErrorCode(first.error)})`;
     }
     throw new CliError(CLI_CODES.fileNotJson, [file], `The graph file is not valid JSON${where}.`);
   }

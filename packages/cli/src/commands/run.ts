@@ -34,7 +34,7 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
   }
   const graphFile = graph !== undefined ? resolve(io.cwd, graph) : undefined;
   const doc =
-    graphFile !== undefined && flags.resume === undefined ? await readGraphFile(graphFile) : undefined;
+    graphFile !== undefined && flags.resume === undefined ? await readGraphFile(graphFile, graph) : undefined;
   const outDir = resolve(io.cwd, flags.out ?? '.');
   const cli = await openRuntime(io, {
     store: flags.store,

@@ -33,10 +33,11 @@ export async function validateCommand(io: CliIo, graphs: string[], rawFlags: unk
   for (const graph of graphs) {
     let issues: Array<{ code: string; path: (string | number)[]; message: string; nodeId?: string }>;
     try {
-      const checked = await runtime.validate(await readGraphFile(resolve(io.cwd, graph)));
+      const checked = await runtime.validate(await readGraphFile(resolve(io.cwd, graph), graph));
       issues = checked.issues;
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
+      // The file is named on the line above each file's problems (and as `file` in JSON).
       issues = [{ code: error.code, path: [], message: error.message }];
     }
     failed ||= issues.length > 0;
@@ -62,7 +63,7 @@ export async function validateCommand(io: CliIo, graphs: string[], rawFlags: unk
 export async function estimateCommand(io: CliIo, graph: string, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(estimateFlagsSchema, rawFlags);
   const file = resolve(io.cwd, graph);
-  const doc = await readGraphFile(file);
+  const doc = await readGraphFile(file, graph);
   const cli = await openRuntime(io, { store: flags.store, baseDir: dirname(file), outDir: io.cwd });
   try {
     let estimate: Awaited<ReturnType<typeof cli.runtime.estimate>>;
