@@ -1,7 +1,7 @@
 import type { GraphDocument, GraphEdge, GraphNode } from '@loraflow/core';
 import { FAIL_TRAINING_MARKER } from '@loraflow/emulator/node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Harness, pngDataUrl, startHarness } from './test/harness';
+import { type Harness, memoryFiles, pngDataUrl, startHarness } from './test/harness';
 import type { ImagesValue } from './values';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
@@ -172,5 +172,65 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     expect(result.nodes.wait?.error?.code).toBe('training.failed');
     expect(result.nodes.wait?.error?.message).toMatch(/^The training of model \S+ failed at Scenario: /);
     expect(result.nodes.gen?.status).toBe('skipped');
+  });
+
+  it('keeps a canary secret out of the journal, the cache, the events and the errors', async () => {
+    const canary = 'canary-secret-7f3a9c2e';
+    h = await startHarness({ scenarioSecret: canary });
+    const { result, events } = await h.run(pipeline({ seed: 5 }));
+    expect(result.status).toBe('succeeded');
+    const records = await h.store.listRecords();
+    const entries = await Promise.all(
+      Object.values(h.engine.plan(pipeline({ seed: 5 })).keys).map((k) => (k ? h!.store.get(k) : undefined)),
+    );
+    const everything = JSON.stringify({ records, entries, events, result });
+    expect(records.length).toBeGreaterThan(5);
+    expect(everything).not.toContain(canary);
+    expect(everything).not.toContain(btoa(`api_emulator:${canary}`));
+  });
+});
+
+describe('image output nodes', () => {
+  it('saves generated images through the host files service', async () => {
+    const files = memoryFiles();
+    h = await startHarness({ files });
+    const doc: GraphDocument = {
+      format: 'loraflow.graph',
+      version: 1,
+      nodes: [
+        {
+          id: 'l',
+          type: 'lora.source',
+          params: { modelId: 'model_zimage-golden-hour', modelType: 'zimage-lora' },
+        },
+        {
+          id: 'gen',
+          type: 'generate.multiLora',
+          params: { prompt: 'a harbour', width: 512, height: 512, samples: 2, seed: 2 },
+        },
+        { id: 'save', type: 'image.save', params: { prefix: 'harbour' } },
+      ],
+      edges: [
+        edge('a', 'l', 'lora', 'gen', 'loras', { strength: 0.7 }),
+        edge('b', 'gen', 'images', 'save', 'images'),
+      ],
+    };
+    const { result } = await h.run(doc);
+    expect(result.status).toBe('succeeded');
+    expect([...files.written.keys()]).toEqual(['harbour-1.png', 'harbour-2.png']);
+    expect([...(files.written.get('harbour-1.png') ?? new Uint8Array()).subarray(0, 4)]).toEqual(
+      PNG_SIGNATURE,
+    );
+  });
+
+  it('refuses a save prefix that could leave the folder', async () => {
+    h = await startHarness();
+    const doc: GraphDocument = {
+      format: 'loraflow.graph',
+      version: 1,
+      nodes: [{ id: 'save', type: 'image.save', params: { prefix: '../etc' } }],
+      edges: [],
+    };
+    expect(h.engine.validate(doc).issues.map((i) => i.path.join('.'))).toContain('nodes.0.params.prefix');
   });
 });

@@ -53,7 +53,7 @@ export interface Harness {
     result: Awaited<ReturnType<Engine['run']>['result']>;
     events: RunEvent[];
   }>;
-  /** How many requests of a route the emulator answered with a 2xx. */
+  /** How many requests of exactly this route (not its sub-routes) the emulator answered with a 2xx. */
   count(route: string): number;
   close(): Promise<void>;
 }
@@ -63,14 +63,24 @@ export interface Harness {
  * pack. Polling sleeps advance the emulator's clock instead of waiting, so a 15-minute training
  * takes no wall time; pass `sleep` to steer waiting differently.
  */
-export async function startHarness(o: { sleep?: Sleep; files?: FilesService } = {}): Promise<Harness> {
-  const server = await startEmulator({ clock: 'manual', port: 0 });
+export async function startHarness(
+  o: { sleep?: Sleep; files?: FilesService; scenarioSecret?: string } = {},
+): Promise<Harness> {
+  const secret = o.scenarioSecret ?? EMULATOR_CREDENTIALS.scenario.secret;
+  const server = await startEmulator({
+    clock: 'manual',
+    port: 0,
+    credentials: {
+      scenario: [{ key: EMULATOR_CREDENTIALS.scenario.key, secret }],
+      modelslab: [EMULATOR_CREDENTIALS.modelslab.key],
+    },
+  });
   const clock = server.emulator.clock;
   const retry = { maxRetries: 2 } as const;
   const scenario = new ScenarioClient({
     baseUrl: `${server.url}/scenario/v1`,
     apiKey: EMULATOR_CREDENTIALS.scenario.key,
-    apiSecret: EMULATOR_CREDENTIALS.scenario.secret,
+    apiSecret: secret,
     retry,
   });
   const modelslab = new ModelsLabClient({
@@ -95,7 +105,7 @@ export async function startHarness(o: { sleep?: Sleep; files?: FilesService } = 
     cache: store,
     journal: store,
     services,
-    secrets: [EMULATOR_CREDENTIALS.scenario.secret, EMULATOR_CREDENTIALS.modelslab.key],
+    secrets: [secret, EMULATOR_CREDENTIALS.modelslab.key],
   });
   return {
     server,
@@ -112,7 +122,9 @@ export async function startHarness(o: { sleep?: Sleep; files?: FilesService } = 
       return { result: await handle.result, events };
     },
     count: (route) =>
-      server.emulator.log.entries({ route }).filter((e) => e.status >= 200 && e.status < 300).length,
+      server.emulator.log
+        .entries({ route })
+        .filter((e) => e.route === route && e.status >= 200 && e.status < 300).length,
     close: () => server.close(),
   };
 }
