@@ -1,6 +1,11 @@
 import { AbortedError, type ProviderName } from './errors';
 
-/** Waits `ms` milliseconds, rejecting with the signal's abort as soon as it fires. */
+/**
+ * Waits `ms` milliseconds, rejecting with the signal's abort as soon as it fires.
+ *
+ * @example
+ * const sleep: Sleep = async (ms) => emulator.clock.advance(ms);
+ */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**

@@ -1,16 +1,31 @@
 import type { Redactor } from './redact';
 
-/** The vendor an error or request belongs to. */
+/**
+ * The vendor an error or request belongs to.
+ *
+ * @example
+ * const who: ProviderName = error.provider; // 'scenario' | 'modelslab'
+ */
 export type ProviderName = 'scenario' | 'modelslab';
 
-/** One problem found while validating a request or a response: a JSON path, a stable code and a sentence. */
+/**
+ * One problem found while validating a request or a response: a JSON path, a stable code and a sentence.
+ *
+ * @example
+ * for (const i of error.issues) console.log(i.path.join('.'), i.code, i.message);
+ */
 export interface ProviderIssue {
   path: (string | number)[];
   code: string;
   message: string;
 }
 
-/** Fields every provider error carries; built by {@link createProviderError} or the client itself. */
+/**
+ * Fields every provider error carries; built by {@link createProviderError} or the client itself.
+ *
+ * @example
+ * new ProviderError({ provider: 'scenario', code: 'conflict', retryable: false, message: 'Model is busy.' });
+ */
 export interface ProviderErrorInit {
   provider: ProviderName;
   message: string;
@@ -212,7 +227,12 @@ export function parseRetryAfter(
   return undefined;
 }
 
-/** What the factory needs to classify an HTTP answer. */
+/**
+ * What the factory needs to classify an HTTP answer.
+ *
+ * @example
+ * createProviderError({ provider: 'modelslab', status: 429, body, headers: res.headers, redactor });
+ */
 export interface ErrorFactoryInput {
   provider: ProviderName;
   status: number;

@@ -15,13 +15,21 @@ import {
 import type { Redactor } from './redact';
 import { backoffDelay, type RetryPolicy } from './retry';
 
-/** The WHATWG fetch signature every client is built on (a browser's, undici's, or an in-process handler). */
+/**
+ * The WHATWG fetch signature every client is built on (a browser's, undici's, or an in-process handler).
+ *
+ * @example
+ * const viaEmulator: FetchLike = (input, init) => emulator.fetch(new Request(input, init));
+ */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /**
  * `read`: idempotent (GET, polls) — retried on any retryable error.
  * `create`: may create something remotely — retried only when the server surely did nothing
  * (429, or a connection that was refused before the request was sent).
+ *
+ * @example
+ * const kind: RequestKind = 'create'; // sent once; the journal decides about a second time
  */
 export type RequestKind = 'read' | 'create';
 

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import type { FetchLike } from './http';
 import { type RetryOptions, retryOptionsSchema } from './retry';
 
-/** Options every public method takes. */
+/**
+ * Options every public method takes.
+ *
+ * @example
+ * await client.getModel(id, { signal: AbortSignal.timeout(10_000), timeoutMs: 5_000 });
+ */
 export interface CallOptions {
   /** Cancels the call (and its retries); the call rejects with `AbortedError`. */
   signal?: AbortSignal | undefined;
@@ -20,7 +25,12 @@ export const callOptionsSchema = z
 
 const fetchSchema = z.custom<FetchLike>((v) => typeof v === 'function', 'expected a fetch function');
 
-/** Options shared by both clients. */
+/**
+ * Options shared by both clients.
+ *
+ * @example
+ * const common: CommonClientOptions = { baseUrl: `${url}/scenario/v1`, retry: { maxRetries: 5 } };
+ */
 export interface CommonClientOptions {
   /** Overrides the vendor's base URL (e.g. the emulator's `${url}/scenario/v1`). */
   baseUrl?: string;

@@ -5,7 +5,12 @@ import type { ModelsLabSuccess, ModelsLabTrainingStatus } from './modelslab/sche
 import type { ScenarioClient } from './scenario/client';
 import { type Job, type Model, modelPhase, TERMINAL_JOB_STATUSES } from './scenario/schemas';
 
-/** Options every waiting helper takes. */
+/**
+ * Options every waiting helper takes.
+ *
+ * @example
+ * await waitForJob({ client, jobId, timeoutMs: 120_000, signal, onProgress: (p) => bar.set(p.progress ?? 0) });
+ */
 export interface WaitOptions<P> {
   /** Give up after this long (ms); the helper throws a `TimeoutError` with code `wait_timeout`. */
   timeoutMs?: number;
@@ -111,7 +116,12 @@ const SETTLE_MS = 1000;
 // ModelsLab's eta is in whole seconds and fetches are cheap: a shorter margin keeps detection prompt.
 const ML_SETTLE_MS = 250;
 
-/** What {@link waitForModel} reports after each read. */
+/**
+ * What {@link waitForModel} reports after each read.
+ *
+ * @example
+ * onProgress: (p: ModelProgress) => console.log(p.stage, p.position, p.remainingTimeMs)
+ */
 export interface ModelProgress {
   status: string;
   stage: string | undefined;
@@ -179,7 +189,12 @@ export async function waitForModel(
   }
 }
 
-/** What {@link waitForJob} reports after each read. */
+/**
+ * What {@link waitForJob} reports after each read.
+ *
+ * @example
+ * onProgress: (p: JobProgress) => console.log(p.status, p.progress)
+ */
 export interface JobProgress {
   status: string | undefined;
   progress: number | undefined;
@@ -227,7 +242,12 @@ export async function waitForJob(
   }
 }
 
-/** What {@link waitForModelsLabResult} reports after each fetch. */
+/**
+ * What {@link waitForModelsLabResult} reports after each fetch.
+ *
+ * @example
+ * onProgress: (p: ModelsLabProgress) => console.log(p.status, p.etaMs)
+ */
 export interface ModelsLabProgress {
   status: 'processing' | 'success';
   id: string;

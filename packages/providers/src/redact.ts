@@ -1,4 +1,9 @@
-/** Replaces every occurrence of a secret (and its common encodings) in text and JSON values. */
+/**
+ * Replaces every occurrence of a secret (and its common encodings) in text and JSON values.
+ *
+ * @example
+ * const safe = createRedactor([apiKey]).text(`failed with key ${apiKey}`); // '... [redacted]'
+ */
 export interface Redactor {
   /** Returns `text` with every known secret replaced by `[redacted]`. */
   text(text: string): string;

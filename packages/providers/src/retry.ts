@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { defaultSleep, type Sleep } from './clock';
 
-/** How a client retries reads and polls (and creates, only when it is safe). */
+/**
+ * How a client retries reads and polls (and creates, only when it is safe).
+ *
+ * @example
+ * new ScenarioClient({ apiKey, apiSecret, retry: { maxRetries: 5, baseDelayMs: 250 } });
+ */
 export interface RetryOptions {
   /** Retries after the first attempt (default 3; 0 disables retries). */
   maxRetries?: number;
@@ -17,7 +22,12 @@ export interface RetryOptions {
   random?: () => number;
 }
 
-/** Retry options with every default filled in. */
+/**
+ * Retry options with every default filled in.
+ *
+ * @example
+ * const policy: RetryPolicy = resolveRetryPolicy({ maxRetries: 1 });
+ */
 export type RetryPolicy = Required<RetryOptions>;
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');

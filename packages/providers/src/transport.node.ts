@@ -1,7 +1,12 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { FetchLike } from './http';
 
-/** Pool settings for the Node transport. */
+/**
+ * Pool settings for the Node transport.
+ *
+ * @example
+ * createNodeFetch({ connections: 4, keepAliveTimeoutMs: 30_000 });
+ */
 export interface NodeTransportOptions {
   /** Sockets per origin (default 8): bounds how hard one process can hit a vendor. */
   connections?: number;

@@ -27,10 +27,20 @@ import {
   v3ResponseSchema,
 } from './schemas';
 
-/** The public ModelsLab API root (v6 and v3 paths hang below it). */
+/**
+ * The public ModelsLab API root (v6 and v3 paths hang below it).
+ *
+ * @example
+ * new ModelsLabClient({ apiKey, baseUrl: MODELSLAB_BASE_URL });
+ */
 export const MODELSLAB_BASE_URL = 'https://modelslab.com/api';
 
-/** Options of {@link ModelsLabClient}. */
+/**
+ * Options of {@link ModelsLabClient}.
+ *
+ * @example
+ * const options: ModelsLabClientOptions = { apiKey: process.env.MODELSLAB_API_KEY!, timeoutMs: 30_000 };
+ */
 export interface ModelsLabClientOptions extends CommonClientOptions {
   /** The API key, sent as `key` in every JSON body. */
   apiKey: string;
@@ -79,7 +89,12 @@ const text2imgSchema = z
     trackId: z.string().optional(),
   })
   .strict();
-/** Arguments of {@link ModelsLabClient.text2img}; LoRAs are `{ model, strength }` pairs. */
+/**
+ * Arguments of {@link ModelsLabClient.text2img}; LoRAs are `{ model, strength }` pairs.
+ *
+ * @example
+ * const input: ModelsLabText2ImgInput = { modelId: 'sdxl', prompt: 'a fox', loras: [{ model: 'add-detail-xl', strength: 0.6 }] };
+ */
 export type ModelsLabText2ImgInput = z.input<typeof text2imgSchema>;
 
 const fineTuneSchema = z
@@ -97,7 +112,12 @@ const fineTuneSchema = z
     webhook: z.url().nullable().optional(),
   })
   .strict();
-/** Arguments of {@link ModelsLabClient.loraFineTune} (v3 LoRA training). */
+/**
+ * Arguments of {@link ModelsLabClient.loraFineTune} (v3 LoRA training).
+ *
+ * @example
+ * const input: ModelsLabFineTuneInput = { instancePrompt: 'photo of sks dog', classPrompt: 'photo of a dog', images: urls, trainingType: 'null', maxTrainSteps: 20 };
+ */
 export type ModelsLabFineTuneInput = z.input<typeof fineTuneSchema>;
 
 const cropSchema = z

@@ -22,7 +22,12 @@ export const imageResponseSchema = z.looseObject({
   nsfw_content_detected: z.boolean().optional(),
 });
 
-/** A finished generation: the image URLs. */
+/**
+ * A finished generation: the image URLs.
+ *
+ * @example
+ * const done: ModelsLabSuccess = await waitForModelsLabResult({ client, id }); done.output[0];
+ */
 export interface ModelsLabSuccess {
   status: 'success';
   id: string | undefined;
@@ -31,7 +36,12 @@ export interface ModelsLabSuccess {
   meta: Record<string, unknown> | undefined;
 }
 
-/** A queued generation: poll {@link ModelsLabClient.fetch} with `id` after `etaMs`. */
+/**
+ * A queued generation: poll {@link ModelsLabClient.fetch} with `id` after `etaMs`.
+ *
+ * @example
+ * if (r.status === 'processing') await waitForModelsLabResult({ client, id: r.id, etaMs: r.etaMs });
+ */
 export interface ModelsLabProcessing {
   status: 'processing';
   id: string;
@@ -41,7 +51,12 @@ export interface ModelsLabProcessing {
   message: string | undefined;
 }
 
-/** What text2img and fetch return once errors are thrown. */
+/**
+ * What text2img and fetch return once errors are thrown.
+ *
+ * @example
+ * const r: ModelsLabImageResult = await ml.text2img(input); if (r.status === 'success') show(r.output);
+ */
 export type ModelsLabImageResult = ModelsLabSuccess | ModelsLabProcessing;
 
 /** v3 answers spell `message` as `messege`; both are read. */
@@ -56,7 +71,12 @@ export const v3ResponseSchema = z.looseObject({
   model_training_status: z.string().optional(),
 });
 
-/** The v3 training stages, in order; `model_ready` is the terminal success. */
+/**
+ * The v3 training stages, in order; `model_ready` is the terminal success.
+ *
+ * @example
+ * const fraction = (status.stageIndex + 1) / TRAINING_STAGES.length;
+ */
 export const TRAINING_STAGES = [
   'deploying_gpu',
   'training_started',
@@ -68,7 +88,12 @@ export const TRAINING_STAGES = [
   'model_ready',
 ] as const;
 
-/** A training's state as `fine_tune_status` reports it. */
+/**
+ * A training's state as `fine_tune_status` reports it.
+ *
+ * @example
+ * const s: ModelsLabTrainingStatus = await ml.fineTuneStatus(id); if (s.done) use(id);
+ */
 export interface ModelsLabTrainingStatus {
   /** The stage (`deploying_gpu` … `model_ready`), or whatever unknown stage the vendor sent. */
   stage: string;

@@ -36,10 +36,20 @@ import {
   trainingImageEnvelope,
 } from './schemas';
 
-/** The public Scenario API. */
+/**
+ * The public Scenario API.
+ *
+ * @example
+ * new ScenarioClient({ apiKey, apiSecret, baseUrl: SCENARIO_BASE_URL });
+ */
 export const SCENARIO_BASE_URL = 'https://api.cloud.scenario.com/v1';
 
-/** Options of {@link ScenarioClient}. */
+/**
+ * Options of {@link ScenarioClient}.
+ *
+ * @example
+ * const o: ScenarioClientOptions = { apiKey: process.env.SCENARIO_API_KEY!, apiSecret: process.env.SCENARIO_API_SECRET!, projectId: 'proj_x' };
+ */
 export interface ScenarioClientOptions extends CommonClientOptions {
   /** API key (the Basic-auth user, `api_…`). */
   apiKey: string;
@@ -73,7 +83,12 @@ const listModelsSchema = z
     paginationToken: z.string().optional(),
   })
   .strict();
-/** Filters of {@link ScenarioClient.listModels}. */
+/**
+ * Filters of {@link ScenarioClient.listModels}.
+ *
+ * @example
+ * const q: ListModelsQuery = { type: 'flux.1-lora', status: 'trained', pageSize: 100 };
+ */
 export type ListModelsQuery = z.input<typeof listModelsSchema>;
 
 const listPublicSchema = z
@@ -88,7 +103,12 @@ const listPublicSchema = z
     paginationToken: z.string().optional(),
   })
   .strict();
-/** Filters of {@link ScenarioClient.listPublicModels}. */
+/**
+ * Filters of {@link ScenarioClient.listPublicModels}.
+ *
+ * @example
+ * const q: ListPublicModelsQuery = { types: ['flux.1-lora'], sortBy: 'createdAt', sortDirection: 'desc' };
+ */
 export type ListPublicModelsQuery = z.input<typeof listPublicSchema>;
 
 const conceptInput = z
@@ -109,7 +129,12 @@ const createModelSchema = z
     message: 'a composition needs at least one concept',
     path: ['concepts'],
   });
-/** Body of {@link ScenarioClient.createModel}. */
+/**
+ * Body of {@link ScenarioClient.createModel}.
+ *
+ * @example
+ * const input: CreateModelInput = { type: 'flux.1-composition', concepts: [{ modelId: 'model_a', scale: 0.8 }] };
+ */
 export type CreateModelInput = z.input<typeof createModelSchema>;
 
 const preset = z.enum(['default', 'style', 'subject']).optional();
@@ -133,7 +158,12 @@ function trainingImageFormSchema(input: unknown) {
   if (input && typeof input === 'object' && 'assetId' in input) return assetSchema;
   return uploadSchema;
 }
-/** One upload (data URL), one existing asset, or up to 10 assets. */
+/**
+ * One upload (data URL), one existing asset, or up to 10 assets.
+ *
+ * @example
+ * const input: TrainingImageInput = { name: 'cat.png', data: 'data:image/png;base64,...' };
+ */
 export type TrainingImageInput = z.input<typeof trainingImageInputSchema>;
 
 const pairsSchema = z.array(
@@ -147,7 +177,12 @@ const trainSchema = z
     trainingImagesCount: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
-/** Arguments of {@link ScenarioClient.trainModel}. */
+/**
+ * Arguments of {@link ScenarioClient.trainModel}.
+ *
+ * @example
+ * const input: TrainModelInput = { parameters: { nbEpochs: 10, rank: 16 } };
+ */
 export type TrainModelInput = z.input<typeof trainSchema>;
 
 const listJobsSchema = z
@@ -159,7 +194,12 @@ const listJobsSchema = z
     paginationToken: z.string().optional(),
   })
   .strict();
-/** Filters of {@link ScenarioClient.listJobs}. */
+/**
+ * Filters of {@link ScenarioClient.listJobs}.
+ *
+ * @example
+ * const q: ListJobsQuery = { status: 'in-progress', pageSize: 50 };
+ */
 export type ListJobsQuery = z.input<typeof listJobsSchema>;
 
 const txt2imgSchema = z
@@ -186,7 +226,12 @@ const txt2imgSchema = z
     intermediateImages: z.boolean().optional(),
   })
   .strict();
-/** Body of {@link ScenarioClient.generateTxt2img} (route A). */
+/**
+ * Body of {@link ScenarioClient.generateTxt2img} (route A).
+ *
+ * @example
+ * const input: Txt2imgInput = { modelId: 'model_comp', prompt: 'a castle', numSamples: 1, seed: 42 };
+ */
 export type Txt2imgInput = z.input<typeof txt2imgSchema>;
 
 // Route B bodies are model-specific (the base model's `inputs[]`): known fields are checked, others pass.
@@ -203,10 +248,20 @@ const customSchema = z.looseObject({
   guidance: z.number().min(0).max(10).optional(),
   seed: z.number().int().min(0).max(2147483647).optional(),
 });
-/** Body of {@link ScenarioClient.generateCustom} (route B). */
+/**
+ * Body of {@link ScenarioClient.generateCustom} (route B).
+ *
+ * @example
+ * const input: CustomGenerateInput = { prompt: 'a fox', loras: ['model_a', 'model_b'], lorasScale: [0.8, 0.4] };
+ */
 export type CustomGenerateInput = z.input<typeof customSchema>;
 
-/** A started training: the model (now `training`) and its job. */
+/**
+ * A started training: the model (now `training`) and its job.
+ *
+ * @example
+ * const { job }: TrainResult = await scenario.trainModel(modelId);
+ */
 export interface TrainResult {
   kind: 'started';
   model: Model | undefined;
@@ -214,20 +269,35 @@ export interface TrainResult {
   creativeUnitsCost: number | undefined;
 }
 
-/** A submitted generation: poll `job` with `waitForJob`, then read `job.metadata.assetIds`. */
+/**
+ * A submitted generation: poll `job` with `waitForJob`, then read `job.metadata.assetIds`.
+ *
+ * @example
+ * const { job }: GenerateResult = await scenario.generateCustom('model_bfl-flux-2-dev', input);
+ */
 export interface GenerateResult {
   kind: 'submitted';
   job: Job;
   creativeUnitsCost: number | undefined;
 }
 
-/** One page of a list. */
+/**
+ * One page of a list.
+ *
+ * @example
+ * const page: Page<Model> = await scenario.listModels({ pageSize: 10 });
+ */
 export interface Page<T> {
   items: T[];
   nextPaginationToken: string | undefined;
 }
 
-/** Downloaded bytes and their type. */
+/**
+ * Downloaded bytes and their type.
+ *
+ * @example
+ * const { bytes, mimeType }: Download = await scenario.downloadAsset(assetId);
+ */
 export interface Download {
   bytes: Uint8Array;
   mimeType: string | undefined;

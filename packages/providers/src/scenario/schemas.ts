@@ -11,6 +11,12 @@ export const trainingProgressSchema = z.looseObject({
   remainingTimeMs: z.number().optional(),
   startedAt: z.number().optional(),
 });
+/**
+ * Training progress of a model: stage, queue position, progress 0..1, remaining time.
+ *
+ * @example
+ * const tp: TrainingProgress | undefined = model.trainingProgress; tp?.remainingTimeMs;
+ */
 export type TrainingProgress = z.infer<typeof trainingProgressSchema>;
 
 export const conceptSchema = z.looseObject({
@@ -18,6 +24,12 @@ export const conceptSchema = z.looseObject({
   scale: z.number().optional(),
   modelEpoch: z.string().optional(),
 });
+/**
+ * A LoRA used inside a composition or a generation, with its scale (-2..2).
+ *
+ * @example
+ * const c: Concept = { modelId: 'model_a', scale: 0.8 };
+ */
 export type Concept = z.infer<typeof conceptSchema>;
 
 export const trainingImageSchema = z.looseObject({
@@ -28,6 +40,12 @@ export const trainingImageSchema = z.looseObject({
   description: z.string().optional(),
   automaticCaptioning: z.string().optional(),
 });
+/**
+ * A training image of a model (its id is an asset id).
+ *
+ * @example
+ * const img: TrainingImage = await scenario.addTrainingImage(modelId, { assetId });
+ */
 export type TrainingImage = z.infer<typeof trainingImageSchema>;
 
 export const trainingImagePairSchema = z.looseObject({
@@ -35,6 +53,12 @@ export const trainingImagePairSchema = z.looseObject({
   targetId: z.string().optional(),
   instruction: z.string().optional(),
 });
+/**
+ * A source → target pair with its instruction, for edit LoRAs.
+ *
+ * @example
+ * const pair: TrainingImagePair = { sourceId: 'asset_a', targetId: 'asset_b', instruction: 'make it night' };
+ */
 export type TrainingImagePair = z.infer<typeof trainingImagePairSchema>;
 
 /**
@@ -73,6 +97,12 @@ export const modelSchema = z.looseObject({
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
 });
+/**
+ * A Scenario model as parsed (unknown fields kept).
+ *
+ * @example
+ * const model: Model = await scenario.getModel('model_abc'); modelPhase(model.status);
+ */
 export type Model = z.infer<typeof modelSchema>;
 
 /**
@@ -102,6 +132,12 @@ export const jobSchema = z
     path: ['jobId'],
   })
   .transform((j) => ({ ...j, jobId: (j.jobId ?? j.id) as string, jobType: j.jobType ?? j.type }));
+/**
+ * A Scenario job as parsed; `jobId` is always set (from `jobId` or `id`).
+ *
+ * @example
+ * const job: Job = await scenario.getJob('job_abc'); job.metadata?.assetIds;
+ */
 export type Job = z.infer<typeof jobSchema>;
 
 export const assetSchema = z.looseObject({
@@ -117,6 +153,12 @@ export const assetSchema = z.looseObject({
   metadata: z.record(z.string(), z.unknown()).optional(),
   createdAt: z.string().optional(),
 });
+/**
+ * A Scenario asset: a signed `url`, its type and size.
+ *
+ * @example
+ * const asset: Asset = await scenario.getAsset('asset_abc'); asset.url;
+ */
 export type Asset = z.infer<typeof assetSchema>;
 
 /** The body of an HTTP 269 dry run: what the call would cost, in creative units. */
@@ -125,6 +167,12 @@ export const costSchema = z.looseObject({
   creativeUnitsDiscount: z.number().optional(),
   costDetails: z.record(z.string(), z.number()).optional(),
 });
+/**
+ * What a dry run would cost (from HTTP 269).
+ *
+ * @example
+ * const cost: CostEstimate = await scenario.trainModel(id, { dryRun: true }); cost.creativeUnitsCost;
+ */
 export type CostEstimate = z.infer<typeof costSchema> & { kind: 'cost' };
 
 const nextToken = z
@@ -160,7 +208,12 @@ export const generateEnvelope = z.looseObject({
   creativeUnitsDiscount: z.number().optional(),
 });
 
-/** Where a model status stands, whatever spelling the vendor used. */
+/**
+ * Where a model status stands, whatever spelling the vendor used.
+ *
+ * @example
+ * const phase: ModelPhase = modelPhase(model.status);
+ */
 export type ModelPhase = 'trained' | 'failed' | 'canceled' | 'training' | 'not-trained';
 
 /**
@@ -184,5 +237,10 @@ export function modelPhase(status: string): ModelPhase {
   }
 }
 
-/** Job statuses after which nothing changes (what the vendor's own `job.wait()` stops on). */
+/**
+ * Job statuses after which nothing changes (what the vendor's own `job.wait()` stops on).
+ *
+ * @example
+ * if (TERMINAL_JOB_STATUSES.has(job.status ?? '')) stopPolling();
+ */
 export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(['success', 'failure', 'canceled']);
