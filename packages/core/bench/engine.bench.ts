@@ -19,6 +19,7 @@ import {
 // The core compiles without Node types, so Node's modules are reached through the runtime.
 interface NodeProcess {
   getBuiltinModule?(name: string): unknown;
+  cpuUsage(): { user: number; system: number };
   stdout: { write(s: string): void };
   argv: string[];
   version: string;
@@ -113,6 +114,12 @@ function middle(workload: Workload, n: number): { index: number; downstream: num
   return { index, downstream };
 }
 
+// CPU time of this process: on a shared, loaded machine it says more than wall time does.
+function cpuNow(): number {
+  const u = proc.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -141,6 +148,10 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
   const cold: number[] = [];
   const warm: number[] = [];
   const change: number[] = [];
+  const coldCpu: number[] = [];
+  const warmCpu: number[] = [];
+  const changeCpu: number[] = [];
+  const vpCpu: number[] = [];
   let executed = 0;
   const mid = middle(workload, n);
   resetHeap();
@@ -148,9 +159,11 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
   for (let r = 0; r < reps; r++) {
     engine = createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
     gc?.();
+    const c0 = cpuNow();
     const t0 = perf.now();
     const result = await engine.run(doc).result;
     cold.push(perf.now() - t0);
+    coldCpu.push(cpuNow() - c0);
     sampleHeap();
     if (result.status !== 'succeeded') throw new Error(`bench run ${result.status}`);
   }
@@ -159,15 +172,18 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
     nodes: n,
     phase: 'cold',
     medianMs: round(median(cold)),
+    cpuMedianMs: round(median(coldCpu)),
     perNodeUs: round((median(cold) * 1000) / n),
     runs: reps,
   });
 
   resetHeap();
   for (let r = 0; r < reps; r++) {
+    const c0 = cpuNow();
     const t0 = perf.now();
     const result = await engine.run(doc).result;
     warm.push(perf.now() - t0);
+    warmCpu.push(cpuNow() - c0);
     sampleHeap();
     if (Object.values(result.nodes).some((o) => o.status !== 'cached'))
       throw new Error('warm run re-executed a node');
@@ -177,6 +193,7 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
     nodes: n,
     phase: 'warm',
     medianMs: round(median(warm)),
+    cpuMedianMs: round(median(warmCpu)),
     perNodeUs: round((median(warm) * 1000) / n),
     runs: reps,
   });
@@ -184,9 +201,11 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
   resetHeap();
   for (let r = 0; r < reps; r++) {
     doc.nodes[mid.index] = { ...doc.nodes[mid.index]!, params: { v: 100 + r } };
+    const c0 = cpuNow();
     const t0 = perf.now();
     const result = await engine.run(doc).result;
     change.push(perf.now() - t0);
+    changeCpu.push(cpuNow() - c0);
     sampleHeap();
     executed = Object.values(result.nodes).filter((o) => o.status === 'succeeded').length;
     if (executed !== mid.downstream)
@@ -197,6 +216,7 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
     nodes: n,
     phase: 'one-change',
     medianMs: round(median(change)),
+    cpuMedianMs: round(median(changeCpu)),
     executed,
     downstream: mid.downstream,
     runs: reps,
@@ -206,14 +226,23 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
   const vp: number[] = [];
   for (let r = 0; r < reps; r++) {
     const fresh = createEngine({ registry, hash, concurrency: CONCURRENCY });
+    const c0 = cpuNow();
     const t0 = perf.now();
     const v = fresh.validate(doc);
     fresh.plan(doc);
     vp.push(perf.now() - t0);
+    vpCpu.push(cpuNow() - c0);
     sampleHeap();
     if (!v.ok) throw new Error('bench graph does not validate');
   }
-  print({ workload, nodes: n, phase: 'validate-plan', medianMs: round(median(vp)), runs: reps });
+  print({
+    workload,
+    nodes: n,
+    phase: 'validate-plan',
+    medianMs: round(median(vp)),
+    cpuMedianMs: round(median(vpCpu)),
+    runs: reps,
+  });
 }
 
 async function editRevalidate(workload: Workload, n: number): Promise<void> {
@@ -232,6 +261,7 @@ async function editRevalidate(workload: Workload, n: number): Promise<void> {
   const id = `n${mid.index}`;
   const times: number[] = [];
   const editTimes: number[] = [];
+  const cpuTimes: number[] = [];
   // warm the code paths once, as an editor session would be
   for (let r = 0; r < 50; r++) {
     const t0 = perf.now();
@@ -239,9 +269,11 @@ async function editRevalidate(workload: Workload, n: number): Promise<void> {
     const t1 = perf.now();
     if (!edit.ok) throw new Error('edit failed');
     doc = edit.value.doc;
+    const c1 = cpuNow();
     const v = engine.validate(doc);
     const explained = await engine.explain(doc);
     const t2 = perf.now();
+    const c2 = cpuNow();
     sampleHeap();
     if (!v.ok) throw new Error('edited graph does not validate');
     if (explained.filter((e) => e.willRun).length !== mid.downstream)
@@ -249,6 +281,7 @@ async function editRevalidate(workload: Workload, n: number): Promise<void> {
     if (r >= 10) {
       editTimes.push(t1 - t0);
       times.push(t2 - t1);
+      cpuTimes.push(c2 - c1);
     }
   }
   print({
@@ -256,6 +289,7 @@ async function editRevalidate(workload: Workload, n: number): Promise<void> {
     nodes: n,
     phase: 'edit-revalidate',
     medianMs: round(median(times)),
+    cpuMedianMs: round(median(cpuTimes)),
     applyChangesMs: round(median(editTimes)),
     runs: times.length,
   });

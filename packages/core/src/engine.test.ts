@@ -5,6 +5,8 @@ import { createEngine, type EngineOptions } from './engine';
 import { GraphError, NodeRunError } from './errors';
 import type { RunEvent } from './events';
 import { examplePack } from './example-pack';
+import { canonicalJson, sha256Hex } from './hash';
+import { keyPreimage } from './keys';
 import { createRegistry, defineNode, definePack } from './node';
 import { createMemoryStore } from './store';
 import { doc, edge, node, sampleDoc } from './test-fixtures';
@@ -365,6 +367,28 @@ describe('caching', () => {
     const swapped = engine.plan(d).keys.sum;
     expect(new Set([before, heavier, swapped]).size).toBe(3);
     expect(engine.plan(sampleDoc()).keys.sum).toBe(before);
+  });
+
+  it("computes each key as SHA-256 of the documented preimage over its inputs' keys", () => {
+    const engine = createEngine({ registry: createRegistry(examplePack) });
+    const { keys } = engine.plan(sampleDoc());
+    const a = sha256Hex(keyPreimage('example.number', 1, canonicalJson({ value: 2 }), [], null));
+    expect(keys.a).toBe(a);
+    // the same digest Python's hashlib gives for that preimage: keys are stable across engines and machines
+    expect(keys.a).toBe('1aa499f802019f2b8e778001b89dcb4e9a3e99ebc341d4841fc7fb36ceed6585');
+    const sum = sha256Hex(
+      keyPreimage(
+        'example.add',
+        1,
+        canonicalJson({ offset: 0 }),
+        [
+          { port: 'terms', from: keys.a!, fromPort: 'value', settings: { weight: 1 } },
+          { port: 'terms', from: keys.b!, fromPort: 'value', settings: { weight: 2 } },
+        ],
+        null,
+      ),
+    );
+    expect(keys.sum).toBe(sum);
   });
 
   it('gives the same keys with the default hash and an injected one', () => {

@@ -210,8 +210,21 @@ export function createEngine(options: EngineOptions): Engine {
   // What each node looked like when it last ran or was reused, so explain can say what changed.
   const lastSeen = new Map<string, LastSeen>();
 
-  function prepare(doc: GraphDocument, targets: string[] | undefined, verb: string): InternalPlan {
+  // A frozen document cannot change, so its analysis is kept for the next call (validate, then explain).
+  const analyses = new WeakMap<object, Analysis>();
+  function analyse(doc: unknown): Analysis {
+    const frozen = doc !== null && typeof doc === 'object' && Object.isFrozen(doc);
+    if (frozen) {
+      const known = analyses.get(doc as object);
+      if (known) return known;
+    }
     const analysis = analyseGraph(doc, registry);
+    if (frozen) analyses.set(doc as object, analysis);
+    return analysis;
+  }
+
+  function prepare(doc: GraphDocument, targets: string[] | undefined, verb: string): InternalPlan {
+    const analysis = analyse(doc);
     if (analysis.issues.length > 0) throw new GraphError(analysis.issues, verb);
     return buildPlan(analysis, targets, verb);
   }
@@ -345,7 +358,7 @@ export function createEngine(options: EngineOptions): Engine {
     journal,
     hash,
     validate: (doc) => {
-      const { issues } = analyseGraph(doc, registry);
+      const { issues } = analyse(doc);
       return { ok: issues.length === 0, issues };
     },
 
