@@ -218,7 +218,23 @@ function serverError(provider: LogEntry['provider'], status: number): Response {
   return json({ reason: 'Internal server error' }, status);
 }
 
-function slowBody(response: Response, totalMs: number): Response {
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** Settles like fetch under an AbortSignal: an abort rejects at once with the signal's reason. */
+function abortable<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function slowBody(response: Response, totalMs: number, signal: AbortSignal): Response {
   const source = response.body;
   if (!source) return response;
   const headers = new Headers(response.headers);
@@ -226,6 +242,10 @@ function slowBody(response: Response, totalMs: number): Response {
   const reader = source.getReader();
   const pieces = 8;
   const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // A real fetch errors the body stream when its signal aborts mid-download.
+      signal.addEventListener('abort', () => controller.error(abortReason(signal)), { once: true });
+    },
     async pull(controller) {
       const { done, value } = await reader.read();
       if (done) {
@@ -236,6 +256,7 @@ function slowBody(response: Response, totalMs: number): Response {
       const size = Math.max(1, Math.ceil(value.length / pieces));
       for (let offset = 0; offset < value.length; offset += size) {
         await sleep(totalMs / pieces);
+        if (signal.aborted) return;
         controller.enqueue(value.subarray(offset, offset + size));
       }
     },
@@ -338,63 +359,72 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
   build();
 
+  async function handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    if (path === '/_emulator' || path.startsWith('/_emulator/')) return control.fetch(req);
+    const provider = providerOf(path);
+    const at = clock.now();
+    const info: RequestInfo = { route: routeNameFor(req.method, path) };
+    const record = (status: number, fault?: string) => {
+      const entry: Omit<LogEntry, 'seq'> = {
+        at,
+        method: req.method,
+        path,
+        provider,
+        route: info.route,
+        status,
+      };
+      if (info.modelId !== undefined) entry.modelId = info.modelId;
+      if (info.jobId !== undefined) entry.jobId = info.jobId;
+      if (fault !== undefined) entry.fault = fault;
+      log.append(entry);
+    };
+    const fault = faults.pick(req.method, path);
+    const phase = fault?.phase ?? 'before';
+    if (fault?.kind === 'latency') await sleep(fault.ms ?? 1000);
+    if (
+      fault &&
+      phase === 'before' &&
+      (fault.kind === 'reset' || fault.kind === '429' || fault.kind === '5xx')
+    ) {
+      if (fault.kind === 'reset') {
+        record(0, 'reset');
+        throw new EmulatorConnectionReset();
+      }
+      const res =
+        fault.kind === '429'
+          ? rateLimited(provider, fault.retryAfterS ?? 1)
+          : serverError(provider, fault.status ?? 500);
+      record(res.status, fault.kind);
+      return res;
+    }
+    let res = await app.fetch(req, { info });
+    if (fault && phase === 'after' && (fault.kind === 'reset' || fault.kind === '5xx')) {
+      // The route has already changed state: the client sees a failure for something that happened.
+      if (fault.kind === 'reset') {
+        record(0, 'reset');
+        throw new EmulatorConnectionReset();
+      }
+      res = serverError(provider, fault.status ?? 500);
+    }
+    if (fault?.kind === 'slow-body') res = slowBody(res, fault.ms ?? 2000, req.signal);
+    record(res.status, fault?.kind);
+    return res;
+  }
+
   const emulator: Emulator = {
     clock,
     log,
     faults,
-    async fetch(input, init) {
-      const req = input instanceof Request && init === undefined ? input : new Request(input, init);
-      const url = new URL(req.url);
-      const path = url.pathname;
-      if (path === '/_emulator' || path.startsWith('/_emulator/')) return control.fetch(req);
-      const provider = providerOf(path);
-      const at = clock.now();
-      const info: RequestInfo = { route: routeNameFor(req.method, path) };
-      const record = (status: number, fault?: string) => {
-        const entry: Omit<LogEntry, 'seq'> = {
-          at,
-          method: req.method,
-          path,
-          provider,
-          route: info.route,
-          status,
-        };
-        if (info.modelId !== undefined) entry.modelId = info.modelId;
-        if (info.jobId !== undefined) entry.jobId = info.jobId;
-        if (fault !== undefined) entry.fault = fault;
-        log.append(entry);
-      };
-      const fault = faults.pick(req.method, path);
-      const phase = fault?.phase ?? 'before';
-      if (fault?.kind === 'latency') await sleep(fault.ms ?? 1000);
-      if (
-        fault &&
-        phase === 'before' &&
-        (fault.kind === 'reset' || fault.kind === '429' || fault.kind === '5xx')
-      ) {
-        if (fault.kind === 'reset') {
-          record(0, 'reset');
-          throw new EmulatorConnectionReset();
-        }
-        const res =
-          fault.kind === '429'
-            ? rateLimited(provider, fault.retryAfterS ?? 1)
-            : serverError(provider, fault.status ?? 500);
-        record(res.status, fault.kind);
-        return res;
+    fetch(input, init) {
+      let req: Request;
+      try {
+        req = input instanceof Request && init === undefined ? input : new Request(input, init);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      let res = await app.fetch(req, { info });
-      if (fault && phase === 'after' && (fault.kind === 'reset' || fault.kind === '5xx')) {
-        // The route has already changed state: the client sees a failure for something that happened.
-        if (fault.kind === 'reset') {
-          record(0, 'reset');
-          throw new EmulatorConnectionReset();
-        }
-        res = serverError(provider, fault.status ?? 500);
-      }
-      if (fault?.kind === 'slow-body') res = slowBody(res, fault.ms ?? 2000);
-      record(res.status, fault?.kind);
-      return res;
+      return abortable(req.signal, () => handle(req));
     },
     reset() {
       files.clear();

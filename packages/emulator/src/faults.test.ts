@@ -122,6 +122,43 @@ describe('fault injection', () => {
     expect(JSON.parse(text as string).model.id).toBe('model_bfl-flux-2-dev');
   });
 
+  it('rejects at once when the request signal aborts during latency, like fetch', async () => {
+    vi.useFakeTimers();
+    const emulator = manualEmulator({ faults: [{ route: '**', rate: 1, kind: 'latency', ms: 60_000 }] });
+    const controller = new AbortController();
+    const pending = emulator.fetch(`${ORIGIN}/scenario/v1/models`, {
+      headers: { authorization: SCENARIO_AUTH },
+      signal: controller.signal,
+    });
+    const outcome = pending.then(
+      () => 'resolved',
+      (error: unknown) => (error as Error).name,
+    );
+    await vi.advanceTimersByTimeAsync(1_000);
+    controller.abort();
+    expect(await outcome).toBe('AbortError');
+    const already = emulator.fetch(`${ORIGIN}/scenario/v1/models`, { signal: AbortSignal.abort() });
+    await expect(already).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('errors a slow body when the signal aborts mid-download', async () => {
+    vi.useFakeTimers();
+    const emulator = manualEmulator({ faults: [{ route: '**', rate: 1, kind: 'slow-body', ms: 8_000 }] });
+    const controller = new AbortController();
+    const res = await emulator.fetch(`${ORIGIN}/scenario/v1/models/model_bfl-flux-2-dev`, {
+      headers: { authorization: SCENARIO_AUTH },
+      signal: controller.signal,
+    });
+    const reading = res.text().then(
+      () => 'read',
+      (error: unknown) => (error as Error).name,
+    );
+    await vi.advanceTimersByTimeAsync(2_000);
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(await reading).toBe('AbortError');
+  });
+
   it('fails after the route ran with phase "after": the training started though the client saw a 503', async () => {
     const emulator = manualEmulator();
     const created = await scenario(emulator, 'POST', '/models', { type: 'flux.1-lora' });

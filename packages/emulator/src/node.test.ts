@@ -78,6 +78,18 @@ describe('startEmulator', () => {
     expect(res.headers.get('retry-after')).toBe('7');
   });
 
+  it('survives a client that aborts while a latency fault holds its request', async () => {
+    const { url } = await start({
+      faults: [{ route: 'GET /scenario/v1/models', rate: 1, kind: 'latency', ms: 50, times: 1 }],
+    });
+    const controller = new AbortController();
+    const pending = fetch(`${url}/scenario/v1/models`, { headers: auth, signal: controller.signal });
+    setTimeout(() => controller.abort(), 5);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await fetch(`${url}/scenario/v1/models`, { headers: auth })).status).toBe(200);
+  });
+
   it('stops listening on close', async () => {
     const server = await startEmulator({ clock: 'manual' });
     await server.close();

@@ -55,6 +55,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       try {
         return await emulator.fetch(request);
       } catch (error) {
+        // The client went away (its fetch aborted): nobody will read an answer.
+        if (request.signal.aborted) return new Response(null, { status: 499 });
         if (isConnectionReset(error)) {
           // A real reset: the socket is destroyed without a response, as a crashed upstream would.
           env.incoming.socket.destroy();
