@@ -136,4 +136,25 @@ describe('ModelsLabClient against the emulator', () => {
     });
     expect(count(/\/v6\/images\/text2img$/) - before).toBe(1);
   });
+
+  it('trains to model_ready through seeded random faults on every status poll', async () => {
+    const ml = h.modelslab({ retry: { maxRetries: 6, sleep: h.sleep, random: () => 0.5 } });
+    const link = await ml.base64Crop({ image: TINY_PNG_DATA_URL });
+    const { trainingId } = await ml.loraFineTune({
+      instancePrompt: 'photo of sks cup',
+      classPrompt: 'photo of a cup',
+      images: [link, link],
+      trainingType: 'null',
+      maxTrainSteps: 10,
+    });
+    h.emulator.faults.set([
+      { route: 'POST /modelslab/api/v3/fine_tune_status/*', rate: 0.3, kind: '5xx' },
+      { route: 'POST /modelslab/api/v3/fine_tune_status/*', rate: 0.2, kind: 'reset' },
+      { route: 'POST /modelslab/api/v3/fine_tune_status/*', rate: 0.2, kind: '429', retryAfterS: 2 },
+    ]);
+    const s = await waitForModelsLabTraining({ client: ml, trainingId, sleep: h.sleep, now: h.now });
+    expect(s.stage).toBe('model_ready');
+    expect(h.emulator.log.entries({ method: 'POST' }).some((e) => e.fault !== undefined)).toBe(true);
+    expect(count(/\/v3\/lora_fine_tune$/)).toBe(1);
+  });
 });

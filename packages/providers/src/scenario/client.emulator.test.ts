@@ -246,4 +246,21 @@ describe('ScenarioClient under injected faults', () => {
     expect(e).toBeInstanceOf(RateLimitError);
     expect((e as RateLimitError).retryAfterMs).toBe(5000);
   });
+
+  it('finishes a whole training flow through seeded random 429s, 5xx and resets on every read', async () => {
+    const c = h.scenario({ retry: { maxRetries: 6, sleep: h.sleep, random: () => 0.5 } });
+    const m = await c.createModel({ name: 'chaos', type: 'flux.1-lora' });
+    await c.addTrainingImage(m.id, { name: 'a.png', data: TINY_PNG_DATA_URL });
+    await c.trainModel(m.id);
+    h.emulator.faults.set([
+      { route: 'GET /scenario/v1/**', rate: 0.25, kind: '5xx', status: 503 },
+      { route: 'GET /scenario/v1/**', rate: 0.2, kind: 'reset' },
+      { route: 'GET /scenario/v1/**', rate: 0.2, kind: '429', retryAfterS: 1 },
+    ]);
+    const done = await waitForModel({ client: c, modelId: m.id, sleep: h.sleep, now: h.now });
+    expect(done.status).toBe('trained');
+    const faults = h.emulator.log.entries({ method: 'GET' }).filter((e) => e.fault !== undefined);
+    expect(faults.length).toBeGreaterThan(0);
+    expect(routeCount('PUT', /\/train$/)).toBe(1);
+  });
 });
