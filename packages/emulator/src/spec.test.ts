@@ -159,10 +159,14 @@ describe('Scenario responses match the Swagger 2025-11-04 response schemas', () 
     expectScenario('/models/{modelId}/training-images/pairs', 'put', 200, pairs.body);
     const dry = await scenario(emulator, 'PUT', `/models/${id}/train?dryRun=true`, {});
     expectScenario('/generate/txt2img', 'post', 269, dry.body);
-    const trained = await scenario(emulator, 'PUT', `/models/${id}/train`, { parameters: { nbEpochs: 10 } });
+    const trained = await scenario(emulator, 'PUT', `/models/${id}/train`, {
+      parameters: { nbEpochs: 3, samplePrompts: ['a fox'] },
+    });
     expectScenario('/models/{modelId}/train', 'put', 200, trained.body);
+    let elapsed = 0;
     for (const minutes of [0, 1, 2, 5, 14]) {
-      emulator.clock.advance(minutes === 0 ? 0 : 60_000);
+      emulator.clock.advance((minutes - elapsed) * 60_000);
+      elapsed = minutes;
       expectScenario(
         '/models/{modelId}',
         'get',
@@ -176,6 +180,7 @@ describe('Scenario responses match the Swagger 2025-11-04 response schemas', () 
         (await scenario(emulator, 'GET', `/jobs/${trained.body.job.jobId}`)).body,
       );
     }
+    expect((await scenario(emulator, 'GET', `/models/${id}`)).body.model.epochs.length).toBeGreaterThan(0);
     const action = await scenario(emulator, 'POST', `/models/${id}/train/action`, { action: 'cancel' });
     expectScenario('/models/{modelId}/train/action', 'post', 200, action.body);
     expectScenario(

@@ -248,6 +248,34 @@ describe('Scenario training', () => {
     ]);
   });
 
+  it('produces per-epoch sample images that converge as the LoRA trains, and drops unreached ones on cancel', async () => {
+    const emulator = manualEmulator();
+    const id = await loraWithImages(emulator);
+    await scenario(emulator, 'PUT', `/models/${id}/train`, {
+      parameters: { nbEpochs: 4, samplePrompts: ['a red fox', 'a blue bird'] },
+    });
+    emulator.clock.advance(15 * MIN);
+    const model = (await scenario(emulator, 'GET', `/models/${id}`)).body.model;
+    expect(model.epochs).toHaveLength(4);
+    expect(model.epochs.every((e: { assets: unknown[] }) => e.assets.length === 2)).toBe(true);
+    expect(model.thumbnail.assetId).toBe(model.epochs[3].assets[0].assetId);
+    const first = new Uint8Array(await (await emulator.fetch(model.epochs[0].assets[0].url)).arrayBuffer());
+    const last = new Uint8Array(await (await emulator.fetch(model.epochs[3].assets[0].url)).arrayBuffer());
+    expect(first).not.toEqual(last);
+
+    const other = await loraWithImages(emulator, 'flux.1-lora', 1, 'other');
+    await scenario(emulator, 'PUT', `/models/${other}/train`, {
+      parameters: { nbEpochs: 4, samplePrompts: ['x'] },
+    });
+    emulator.clock.advance(9 * MIN);
+    await scenario(emulator, 'POST', `/models/${other}/train/action`, { action: 'cancel' });
+    emulator.clock.advance(10 * MIN);
+    const canceled = (await scenario(emulator, 'GET', `/models/${other}`)).body.model;
+    expect(canceled.epochs.length).toBeGreaterThan(0);
+    expect(canceled.epochs.length).toBeLessThan(4);
+    expect(emulator.state().counts.assets).toBe(3 + 8 + 1 + canceled.epochs.length);
+  });
+
   it('finishes a 15-minute training at once after advance(15 min) on a manual clock', async () => {
     const emulator = manualEmulator();
     const id = await loraWithImages(emulator);

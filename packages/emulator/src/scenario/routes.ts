@@ -7,6 +7,7 @@ import {
   assetView,
   conceptTypeFor,
   DEFAULT_PROJECT_ID,
+  dropUnreachedEpochs,
   endJob,
   generatedAssets,
   isTerminal,
@@ -17,6 +18,7 @@ import {
   type ModelRecord,
   modelStatus,
   modelView,
+  planEpochs,
   putAsset,
   type ScenarioState,
   seedFor,
@@ -566,6 +568,19 @@ export function createScenarioRoutes(
     };
     model.run = run;
     if (params) model.parameters = params;
+    // Sample images per epoch exist only for Flux LoRAs trained with sample prompts, as documented.
+    if (
+      !composition &&
+      model.type.startsWith('flux') &&
+      params?.samplePrompts &&
+      params.samplePrompts.length > 0
+    ) {
+      planEpochs(core, state, model, run, {
+        count: Math.min(params.nbEpochs ?? 10, 100),
+        prompts: params.samplePrompts,
+        owner: owner(c),
+      });
+    }
     const job: JobRecord = {
       id: jobId,
       jobType: model.type.startsWith('sd-') ? 'model-training' : 'flux-model-training',
@@ -938,6 +953,7 @@ export function createScenarioRoutes(
 export function cancelTraining(state: ScenarioState, model: ModelRecord, t: number): void {
   if (!model.run) return;
   model.run.canceledAt = t;
+  dropUnreachedEpochs(state, model.run, t);
   const job = state.jobs.get(model.run.jobId);
   if (job && !isTerminal(jobStatus(job, t))) endJob(job, 'canceled', t, 'Training canceled by the user');
 }
@@ -946,6 +962,7 @@ export function cancelTraining(state: ScenarioState, model: ModelRecord, t: numb
 export function failTraining(state: ScenarioState, model: ModelRecord, t: number, why: string): void {
   if (!model.run) return;
   model.run.failsAt = t;
+  dropUnreachedEpochs(state, model.run, t);
   const job = state.jobs.get(model.run.jobId);
   if (job) endJob(job, 'failure', t, why);
 }

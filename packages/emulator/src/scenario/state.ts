@@ -57,6 +57,8 @@ export interface TrainingRun {
   position: number;
   failsAt?: number;
   canceledAt?: number;
+  /** Flux LoRA epochs with their sample images (one per sample prompt), each reached at `at`. */
+  epochs?: Array<{ hash: string; at: number; assetIds: string[] }>;
 }
 
 export interface ModelRecord {
@@ -199,6 +201,69 @@ function modelUpdatedAt(model: ModelRecord, now: number): number {
   if (run.failsAt !== undefined) moments.push(run.failsAt);
   if (run.canceledAt !== undefined) moments.push(run.canceledAt);
   return Math.max(...moments.filter((m) => m <= now));
+}
+
+/** The epochs a run has completed by `now` (none after the moment it was canceled or failed). */
+export function reachedEpochs(run: TrainingRun, now: number): NonNullable<TrainingRun['epochs']> {
+  const stop = Math.min(
+    now,
+    run.canceledAt ?? Number.POSITIVE_INFINITY,
+    run.failsAt ?? Number.POSITIVE_INFINITY,
+  );
+  return (run.epochs ?? []).filter((e) => e.at <= stop);
+}
+
+/**
+ * Plans a Flux LoRA's epochs: each one ends at an even share of the running stage and renders one
+ * sample per prompt with the LoRA at the epoch's share of full strength, so samples visibly converge.
+ */
+export function planEpochs(
+  core: Core,
+  state: ScenarioState,
+  model: ModelRecord,
+  run: TrainingRun,
+  o: { count: number; prompts: string[]; owner: { ownerId: string; authorId: string } },
+): void {
+  const epochs: NonNullable<TrainingRun['epochs']> = [];
+  for (let i = 0; i < o.count; i++) {
+    const at = run.runningAt + Math.round(((i + 1) / o.count) * (run.endsAt - run.runningAt));
+    if (run.failsAt !== undefined && at > run.failsAt) break;
+    const strength = (i + 1) / o.count;
+    const assetIds = o.prompts.map((prompt, p) => {
+      const id = core.id('asset');
+      putAsset(core, state, {
+        id,
+        ...o.owner,
+        createdAt: at,
+        availableAt: at,
+        source: 'inference-txt',
+        metadataType: 'inference-txt2img',
+        width: 256,
+        height: 256,
+        modelId: model.id,
+        seed: String(p),
+        mimeType: 'image/png',
+        bytes: () =>
+          renderPng({ prompt, seed: p, width: 256, height: 256, loras: [{ id: model.id, strength }] }),
+      });
+      return id;
+    });
+    epochs.push({
+      hash: hashString(`${model.id}:${i}`, core.seed).toString(16).padStart(8, '0'),
+      at,
+      assetIds,
+    });
+  }
+  run.epochs = epochs;
+}
+
+/** Forgets the sample images of epochs a stopped run never reached. */
+export function dropUnreachedEpochs(state: ScenarioState, run: TrainingRun, stop: number): void {
+  if (!run.epochs) return;
+  for (const epoch of run.epochs.filter((e) => e.at > stop)) {
+    for (const id of epoch.assetIds) state.assets.delete(id);
+  }
+  run.epochs = run.epochs.filter((e) => e.at <= stop);
 }
 
 /** Scenario's `trainingProgress` for a run at `now`. */
@@ -347,6 +412,15 @@ export function modelView(
   if (model.pairs.length > 0) out.trainingImagePairs = model.pairs;
   if (model.run) {
     out.trainingProgress = trainingProgress(model.run, now);
+    const reached = reachedEpochs(model.run, now);
+    if (reached.length > 0) {
+      out.epochs = reached.map((e) => ({
+        epoch: e.hash,
+        assets: e.assetIds.map((assetId) => ({ assetId, url: core.files.url(assetPath(assetId), now) })),
+      }));
+      const last = reached.at(-1)?.assetIds[0];
+      if (last) out.thumbnail = { assetId: last, url: core.files.url(assetPath(last), now) };
+    }
     if (status === 'trained') {
       out.trainingStats = {
         queueDuration: Math.round((model.run.runningAt - model.run.startedAt) / 1000),
