@@ -72,6 +72,8 @@ export async function startHarness(): Promise<Harness> {
         '--disable-sync',
       ],
     });
+    // tsx (esbuild keepNames) wraps named functions in __name(); functions sent to the page need it too.
+    await browser.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
     const b = browser;
     const s = server;
     return {
@@ -85,6 +87,18 @@ export async function startHarness(): Promise<Harness> {
         await page.waitForFunction(() => (window as { __ready?: boolean }).__ready === true, undefined, {
           timeout: 60_000,
         });
+        // fitView runs once nodes are measured, after the first frame: wait until the viewport holds still.
+        await page.waitForFunction(
+          () => {
+            const w = window as { __lastTransform?: string; __stableFrames?: number };
+            const t = document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
+            w.__stableFrames = t !== '' && t === w.__lastTransform ? (w.__stableFrames ?? 0) + 1 : 0;
+            w.__lastTransform = t;
+            return w.__stableFrames >= 5;
+          },
+          undefined,
+          { polling: 50, timeout: 60_000 },
+        );
         if (errors.length > 0) throw new Error(`the page failed: ${errors.join('; ')}`);
         return page;
       },

@@ -110,6 +110,8 @@ export function createCatalogue(packs: readonly NodePack[]): Catalogue {
     visiting: Set<string>,
   ): Record<string, PortType | undefined> => {
     index(doc);
+    // The document's own node, never a caller's stale copy: the memo is keyed by id.
+    node = byId.get(node.id) ?? node;
     const cached = memo.get(node.id);
     if (cached) return cached;
     const def = byType.get(node.type);

@@ -92,7 +92,10 @@ export const LoraNode = memo(function LoraNode({ id, selected }: NodeProps) {
   onNodeRender?.(id);
   const node = useEditorState((s) => s.nodesById.get(id));
   const def = node ? store.catalogue.definition(node.type) : undefined;
-  const outputs = useEditorState((s) => (node ? store.catalogue.outputs(node, s.doc) : []), samePorts);
+  const outputs = useEditorState((s) => {
+    const current = s.nodesById.get(id);
+    return current ? store.catalogue.outputs(current, s.doc) : [];
+  }, samePorts);
   const inputs = useMemo(
     () => (node ? store.catalogue.inputs(node, store.getState().doc) : []),
     [node, store],

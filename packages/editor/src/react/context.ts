@@ -47,17 +47,18 @@ export function useEditorState<T>(
   equal: (a: T, b: T) => boolean = Object.is,
 ): T {
   const store = useEditorStore();
-  const last = useRef<{ state: EditorState; value: T } | null>(null);
+  const last = useRef<{ state: EditorState; selector: unknown; value: T } | null>(null);
+  // Cached per state and selector: a selector closing over props (a node id) must be asked again when they change.
   const getSnapshot = () => {
     const state = store.getState();
     const prev = last.current;
-    if (prev && prev.state === state) return prev.value;
+    if (prev && prev.state === state && prev.selector === selector) return prev.value;
     const value = selector(state);
     if (prev && equal(prev.value, value)) {
-      last.current = { state, value: prev.value };
+      last.current = { state, selector, value: prev.value };
       return prev.value;
     }
-    last.current = { state, value };
+    last.current = { state, selector, value };
     return value;
   };
   return useSyncExternalStore(store.subscribe, getSnapshot, getSnapshot);

@@ -621,7 +621,7 @@ export class EditorStore extends Subscribable {
         (r) => r,
         () => undefined,
       );
-      this.applyOutputs(handle.runId, result);
+      this.applyResult(handle.runId, result);
       // A run that ends without a run.finished event (a remote connection lost) still ends here.
       const after: RunView = this.state.run;
       if (after.runId === handle.runId && after.status === 'running') {
@@ -641,20 +641,31 @@ export class EditorStore extends Subscribable {
     }
   }
 
-  // Outputs arrive with the run's result, not in events: previews appear when the run ends.
-  private applyOutputs(runId: string, result: unknown): void {
-    if (this.state.run.runId !== runId || !isRecord(result) || !isRecord(result.nodes)) return;
+  // Outputs arrive with the run's result, not in events; the result also settles any event a fast run
+  // emitted before the editor subscribed, and the run's final status.
+  private applyResult(runId: string, result: unknown): void {
+    if (this.state.run.runId !== runId || !isRecord(result)) return;
     const nodes = { ...this.state.run.nodes };
-    let changed = false;
-    for (const [id, outcome] of Object.entries(result.nodes)) {
-      if (!isRecord(outcome) || !isRecord(outcome.outputs)) continue;
-      const view = nodes[id];
-      if (view && (view.status === 'succeeded' || view.status === 'cached')) {
-        nodes[id] = { ...view, outputs: outcome.outputs };
-        changed = true;
+    if (isRecord(result.nodes)) {
+      for (const [id, outcome] of Object.entries(result.nodes)) {
+        if (!isRecord(outcome) || typeof outcome.status !== 'string') continue;
+        const status = outcome.status as NodeRunStatus;
+        const view: NodeRunView = { ...(nodes[id] ?? {}), status };
+        if (status === 'succeeded' || status === 'cached') {
+          view.fraction = 1;
+          if (isRecord(outcome.outputs)) view.outputs = outcome.outputs;
+        }
+        if (isRecord(outcome.error) && typeof outcome.error.message === 'string') {
+          view.error = { code: String(outcome.error.code ?? 'node.failed'), message: outcome.error.message };
+        }
+        if (typeof outcome.because === 'string') view.because = outcome.because;
+        nodes[id] = view;
       }
     }
-    if (changed) this.set({ run: { ...this.state.run, nodes } });
+    const s = result.status;
+    const status: RunView['status'] =
+      s === 'cancelled' || s === 'failed' || s === 'succeeded' ? s : this.state.run.status;
+    this.set({ run: { ...this.state.run, status, nodes } });
   }
 
   /** Cancels the current run. */

@@ -1,0 +1,167 @@
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import react from '@vitejs/plugin-react';
+import { build, defaultClientConditions, type Rollup } from 'vite';
+import type { Page } from '../e2e/harness';
+
+/** First render, pan and drag timings of one page, measured inside it. */
+export interface PageTimings {
+  firstRenderMs: number;
+  panFrameMsMedian: number;
+  dragFrameMsMedian: number;
+}
+
+/**
+ * Measures an already loaded page: first render is navigation start to the first frame where every
+ * node is measured and visible; a "frame" is the main-thread time to process one pointer move
+ * (event handlers, React render, style and layout), dispatched 60 times in a row.
+ */
+export async function measurePage(page: Page): Promise<PageTimings> {
+  return page.evaluate(async () => {
+    const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
+    // React schedules continuous-event renders as a macrotask; this one runs after it.
+    const flushTask = () =>
+      new Promise<void>((r) => {
+        const c = new MessageChannel();
+        c.port1.onmessage = () => r();
+        c.port2.postMessage(0);
+      });
+    const w = window as unknown as { __firstRender?: number };
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s[Math.floor(s.length / 2)] ?? Number.NaN;
+    };
+    const mouse = (target: EventTarget, type: string, x: number, y: number) =>
+      target.dispatchEvent(
+        new MouseEvent(type, {
+          bubbles: true,
+          cancelable: true,
+          view: window,
+          clientX: x,
+          clientY: y,
+          button: 0,
+          buttons: type === 'mouseup' ? 0 : 1,
+        }),
+      );
+    const moves = async (target: Element, x0: number, y0: number): Promise<number[]> => {
+      const times: number[] = [];
+      mouse(target, 'mousedown', x0, y0);
+      await frame();
+      for (let i = 1; i <= 60; i++) {
+        const t0 = performance.now();
+        mouse(window, 'mousemove', x0 + i * 3, y0 + (i % 2));
+        await flushTask();
+        void document.body.getBoundingClientRect();
+        times.push(performance.now() - t0);
+        await frame();
+      }
+      mouse(window, 'mouseup', x0 + 180, y0);
+      await frame();
+      return times;
+    };
+
+    const pane = document.querySelector('.react-flow__pane');
+    const flowEl = document.querySelector('.react-flow');
+    if (!pane || !flowEl) throw new Error('no React Flow pane on the page');
+    const rect = flowEl.getBoundingClientRect();
+    const panTimes = await moves(pane, rect.left + 3, rect.top + rect.height / 2);
+
+    const cx = rect.left + rect.width / 2;
+    const cy = rect.top + rect.height / 2;
+    let nodeEl = document.elementFromPoint(cx, cy)?.closest('.react-flow__node');
+    if (!nodeEl) {
+      // The centre may fall between nodes; take the node closest to it.
+      let best = Number.POSITIVE_INFINITY;
+      for (const el of document.querySelectorAll('.react-flow__node')) {
+        const r = el.getBoundingClientRect();
+        const d = Math.hypot(r.left + r.width / 2 - cx, r.top + r.height / 2 - cy);
+        if (d < best) {
+          best = d;
+          nodeEl = el;
+        }
+      }
+    }
+    if (!nodeEl) throw new Error('no node to drag');
+    const nr = nodeEl.getBoundingClientRect();
+    const dragTimes = await moves(
+      nodeEl,
+      nr.left + Math.min(20, nr.width / 3),
+      nr.top + Math.min(6, nr.height / 3),
+    );
+    return {
+      firstRenderMs: w.__firstRender ?? Number.NaN,
+      panFrameMsMedian: median(panTimes),
+      dragFrameMsMedian: median(dragTimes),
+    };
+  });
+}
+
+/** Installs, before navigation, a per-frame check that records when every node is first measured and visible. */
+export async function installFirstRenderProbe(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __firstRender?: number };
+    const check = () => {
+      const nodes = document.querySelectorAll<HTMLElement>('.react-flow__node');
+      let ready = nodes.length > 0;
+      for (const n of nodes) {
+        if (n.style.visibility === 'hidden') {
+          ready = false;
+          break;
+        }
+      }
+      if (ready) w.__firstRender = performance.now();
+      else requestAnimationFrame(check);
+    };
+    // Started once the document exists: a frame callback registered earlier belongs to the blank page.
+    document.addEventListener('DOMContentLoaded', () => requestAnimationFrame(check));
+  });
+}
+
+/** Waits for the probe's answer: milliseconds from navigation start to the first complete frame. */
+export async function waitForFirstRender(page: Page, timeoutMs = 120_000): Promise<number> {
+  await page.waitForFunction(
+    () => (window as unknown as { __firstRender?: number }).__firstRender !== undefined,
+    undefined,
+    {
+      timeout: timeoutMs,
+    },
+  );
+  return page.evaluate(() => (window as unknown as { __firstRender: number }).__firstRender);
+}
+
+/** The editor's library bundle, gzipped, with react, react-dom and @xyflow/react left out. */
+export async function bundleSize(): Promise<{
+  entryGzipBytes: number;
+  lazyGzipBytes: number;
+  cssGzipBytes: number;
+}> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const external = (id: string) => /^(react|react-dom|@xyflow\/react)(\/|$)/.test(id);
+  const out = (await build({
+    root,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [react()],
+    resolve: { conditions: ['source', ...defaultClientConditions] },
+    build: {
+      write: false,
+      minify: true,
+      reportCompressedSize: false,
+      lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'index' },
+      rollupOptions: { external },
+    },
+  })) as Rollup.RollupOutput | Rollup.RollupOutput[];
+  const outputs = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
+  let entryGzipBytes = 0;
+  let lazyGzipBytes = 0;
+  let cssGzipBytes = 0;
+  for (const file of outputs) {
+    const code = file.type === 'chunk' ? file.code : file.source;
+    const size = gzipSync(typeof code === 'string' ? Buffer.from(code) : Buffer.from(code)).length;
+    if (file.type === 'chunk') {
+      if (file.isEntry) entryGzipBytes += size;
+      else lazyGzipBytes += size;
+    } else if (file.fileName.endsWith('.css')) cssGzipBytes += size;
+  }
+  return { entryGzipBytes, lazyGzipBytes, cssGzipBytes };
+}

@@ -1,0 +1,61 @@
+import { startHarness } from '../e2e/harness';
+import { bundleSize, installFirstRenderProbe, measurePage, waitForFirstRender } from './measure';
+
+// loraflow vs a bare @xyflow/react page with the same nodes and edges, in one Chromium, interleaved.
+// One JSON object per line on stdout.
+const sizes = (process.env.LORAFLOW_BENCH_SIZES ?? '100,1000,2000').split(',').map(Number);
+const rounds = Number(process.env.LORAFLOW_BENCH_ROUNDS ?? '3');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const round = (x: number) => Math.round(x * 100) / 100;
+
+const h = await startHarness();
+try {
+  for (const nodes of sizes) {
+    const results: Record<'loraflow' | 'bare', { first: number[]; pan: number[]; drag: number[] }> = {
+      loraflow: { first: [], pan: [], drag: [] },
+      bare: { first: [], pan: [], drag: [] },
+    };
+    for (let r = 0; r < rounds; r++) {
+      for (const pageName of ['bare', 'loraflow'] as const) {
+        const page = await h.browser.newPage();
+        const path =
+          pageName === 'bare' ? `/bare.html?n=${nodes}` : `/editor.html?fixture=grid&n=${nodes}&runtime=none`;
+        await installFirstRenderProbe(page);
+        await page.goto(h.url + path);
+        const first = await waitForFirstRender(page);
+        await page.waitForTimeout(300);
+        const t = await measurePage(page);
+        results[pageName].first.push(first);
+        results[pageName].pan.push(t.panFrameMsMedian);
+        results[pageName].drag.push(t.dragFrameMsMedian);
+        await page.close();
+      }
+    }
+    const line = (page: 'loraflow' | 'bare') => ({
+      page,
+      nodes,
+      firstRenderMs: round(median(results[page].first)),
+      panFrameMsMedian: round(median(results[page].pan)),
+      dragFrameMsMedian: round(median(results[page].drag)),
+      rounds,
+    });
+    const l = line('loraflow');
+    const b = line('bare');
+    process.stdout.write(`${JSON.stringify(b)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        ...l,
+        firstRenderRatio: round(l.firstRenderMs / b.firstRenderMs),
+        panRatio: round(l.panFrameMsMedian / b.panFrameMsMedian),
+        dragRatio: round(l.dragFrameMsMedian / b.dragFrameMsMedian),
+      })}\n`,
+    );
+  }
+  const bundle = await bundleSize();
+  process.stdout.write(
+    `${JSON.stringify({ page: 'bundle', ...bundle, limitGzipBytes: 80 * 1024, withinLimit: bundle.entryGzipBytes <= 80 * 1024 })}\n`,
+  );
+} finally {
+  await h.close();
+}
