@@ -270,6 +270,18 @@ describe('engine.run', () => {
     expect(Object.isFrozen(last.nodes)).toBe(true);
   });
 
+  it('keeps the snapshot current even when nobody subscribes', async () => {
+    const probe = probes();
+    const handle = engineWith(probe).run(doc([p('fast'), p('slow', { wait: true })]));
+    const first = handle.getSnapshot();
+    await until(() => handle.getSnapshot().nodes.fast?.status === 'succeeded');
+    expect(first.nodes.fast?.status).not.toBe('succeeded');
+    expect(handle.getSnapshot().nodes.slow?.status).toBe('running');
+    probe.gate('slow').open();
+    await handle.result;
+    expect(handle.getSnapshot().nodes.slow?.status).toBe('succeeded');
+  });
+
   it('gives services, progress, redacting logs and blobs to nodes', async () => {
     const probe = probes();
     const engine = engineWith(probe, { services: { greeter: { hello: () => 'hi' } } });

@@ -260,8 +260,26 @@ export function createEngine(options: EngineOptions): Engine {
       if (!needed.has(id)) continue;
       const a = nodes.get(id)!;
       const def = a.def!;
-      const policy = typeof def.cache === 'function' ? def.cache(a.params) : (def.cache ?? 'pure');
-      const resources = typeof def.resources === 'function' ? def.resources(a.params) : (def.resources ?? []);
+      let policy: CachePolicy;
+      let resources: string[];
+      try {
+        policy = typeof def.cache === 'function' ? def.cache(a.params) : (def.cache ?? 'pure');
+        resources = typeof def.resources === 'function' ? def.resources(a.params) : (def.resources ?? []);
+        if (policy !== 'pure' && policy !== 'run' && policy !== 'never')
+          throw new Error(`unknown cache policy "${String(policy)}"`);
+      } catch (error) {
+        throw new GraphError(
+          [
+            {
+              path: ['nodes', a.index],
+              code: 'node.definition',
+              message: `The definition of "${def.type}" failed for node "${id}": ${errorMessage(error)}.`,
+              nodeId: id,
+            },
+          ],
+          verb,
+        );
+      }
       const step: Step = {
         index: steps.length,
         nodeId: id,
@@ -943,6 +961,8 @@ export function createEngine(options: EngineOptions): Engine {
     function settle(i: number, s: NodeStatus): void {
       status[i] = s;
       settled++;
+      // events are skipped when nobody listens, so the snapshot is invalidated here as well
+      snapshot = undefined;
     }
 
     function ready(i: number): void {
