@@ -56,6 +56,8 @@ interface ActiveRun {
   cancel(): void;
   /** Settles once the attempt has finished and its record and events are stored. */
   done: Promise<RunResult>;
+  /** Settles once the attempt's first record is stored. */
+  stored: Promise<void>;
 }
 
 const CHECKPOINT_MS = 2_000;
@@ -129,24 +131,26 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   }
 
   /** Loads and validates a document, refusing it as a RuntimeError carrying every issue. */
-  function admit(input: unknown, targets: string[] | undefined): GraphDocument {
+  function admit(input: unknown): GraphDocument {
     const loaded = loadDocument(input);
     if (!loaded.ok) throw invalid(loaded.issues);
-    const checked = engine.validate(loaded.value);
-    if (!checked.ok) throw invalid(checked.issues);
     if (secrets.length > 0 && containsSecret(canonicalJson(loaded.value), secrets)) {
       throw new RuntimeError(
         RUNTIME_CODES.graphSecret,
         'The graph contains a configured secret; secrets belong in the runtime configuration, never in a graph.',
       );
     }
+    return loaded.value;
+  }
+
+  /** Calls the engine, which checks the graph's meaning itself (once: analysing a big graph is not free). */
+  async function checked<T>(call: () => T | Promise<T>): Promise<T> {
     try {
-      engine.plan(loaded.value, targets ? { targets } : {});
+      return await call();
     } catch (error) {
       if (error instanceof GraphError) throw invalid(error.issues);
       throw error;
     }
-    return loaded.value;
   }
 
   function invalid(issues: GraphError['issues']): RuntimeError {
@@ -163,11 +167,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const onAbort = () => controller.abort(signal?.reason);
     if (signal?.aborted) controller.abort(signal.reason);
     else signal?.addEventListener('abort', onAbort, { once: true });
-    const handle = engine.run(record.doc, {
-      runId: record.runId,
-      signal: controller.signal,
-      ...(record.targets ? { targets: record.targets } : {}),
-    });
+    let handle: ReturnType<typeof engine.run>;
+    try {
+      handle = engine.run(record.doc, {
+        runId: record.runId,
+        signal: controller.signal,
+        ...(record.targets ? { targets: record.targets } : {}),
+      });
+    } catch (error) {
+      signal?.removeEventListener('abort', onAbort);
+      if (error instanceof GraphError) throw invalid(error.issues);
+      throw error;
+    }
+    // The record goes first in the write chain, so no later write of this run can overtake it.
+    const stored = store.putRun(structuredClone(record));
     const run: ActiveRun = {
       runId: record.runId,
       record,
@@ -176,10 +189,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       listeners: new Set(),
       cancel: () => handle.cancel(),
       done: undefined as unknown as Promise<RunResult>,
+      stored,
     };
     let seq = lastSeq;
     let pending: RunEvent[] = [];
-    let flushing: Promise<void> = Promise.resolve();
+    let flushing: Promise<void> = stored.catch(() => {});
     let lastCheckpoint = now();
     const flush = () => {
       const batch = pending;
@@ -259,6 +273,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     };
   }
 
+  /** Waits for the attempt's first record; a store that cannot take it stops the run rather than run unrecorded. */
+  async function started(run: ActiveRun): Promise<ActiveRun> {
+    try {
+      await run.stored;
+    } catch (error) {
+      run.cancel();
+      throw error;
+    }
+    return run;
+  }
+
   async function existing(runId: string): Promise<RunRecord> {
     const record = typeof runId === 'string' ? await store.getRun(runId) : undefined;
     if (!record)
@@ -285,13 +310,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async explain(doc, o = {}) {
-      const admitted = admit(doc, o.targets);
-      return redactJson(await engine.explain(admitted, o.targets ? { targets: o.targets } : {}));
+      const admitted = admit(doc);
+      return redactJson(
+        await checked(() => engine.explain(admitted, o.targets ? { targets: o.targets } : {})),
+      );
     },
 
     async estimate(doc, o = {}) {
-      const admitted = admit(doc, o.targets);
-      const explained = await engine.explain(admitted, o.targets ? { targets: o.targets } : {});
+      const admitted = admit(doc);
+      const explained = await checked(() =>
+        engine.explain(admitted, o.targets ? { targets: o.targets } : {}),
+      );
       const keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
       const nodes: NodeEstimate[] = [];
       const totals: Record<string, number> = {};
@@ -328,7 +357,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async run(doc, o = {}) {
-      const admitted = admit(doc, o.targets);
+      const admitted = admit(doc);
       const at = now();
       const record: RunRecord = {
         runId: createRunId(),
@@ -342,8 +371,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         lastSeq: 0,
       };
       if (o.targets) record.targets = [...o.targets];
-      await store.putRun(record);
-      return handleOf(start(record, 0, o.signal));
+      return handleOf(await started(start(record, 0, o.signal)));
     },
 
     async resume(runId, o = {}) {
@@ -354,7 +382,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         );
       }
       const record = await existing(runId);
-      admit(record.doc, record.targets);
+      admit(record.doc);
       const lastSeq = await lastStoredSeq(record);
       const { finishedAt: _, error: __, ...rest } = record;
       const at = now();
@@ -366,8 +394,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         updatedAt: at,
         lastSeq,
       };
-      await store.putRun(next);
-      return handleOf(start(next, lastSeq, o.signal));
+      return handleOf(await started(start(next, lastSeq, o.signal)));
     },
 
     async cancel(runId) {

@@ -1,0 +1,117 @@
+// File-store and warm re-run figures as JSON lines: `corepack pnpm --filter @loraflow/runtime bench`.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRegistry, examplePack, type GraphDocument } from '@loraflow/core';
+import { createRuntime } from '../src/index';
+import { createFileStore } from '../src/node';
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+async function time<T>(fn: () => Promise<T>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+function chain(size: number): GraphDocument {
+  const nodes: GraphDocument['nodes'] = [];
+  const edges: GraphDocument['edges'] = [];
+  const half = size / 2;
+  for (let i = 0; i < half; i++) {
+    nodes.push({ id: `n${i}`, type: 'example.number', params: { value: i } });
+    nodes.push({ id: `a${i}`, type: 'example.add', params: {} });
+    edges.push({
+      id: `en${i}`,
+      from: { node: `n${i}`, port: 'value' },
+      to: { node: `a${i}`, port: 'terms' },
+    });
+    if (i > 0)
+      edges.push({
+        id: `ea${i}`,
+        from: { node: `a${i - 1}`, port: 'sum' },
+        to: { node: `a${i}`, port: 'terms' },
+      });
+  }
+  return { format: 'loraflow.graph', version: 1, nodes, edges };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'loraflow-bench-'));
+try {
+  const store = createFileStore({ dir });
+  const small = (i: number) => ({
+    key: `k${i}`,
+    nodeType: 'bench',
+    typeVersion: 1,
+    outputs: { text: `value ${i}`, n: i },
+    createdAt: Date.now(),
+  });
+  const puts: number[] = [];
+  for (let i = 0; i < 200; i++) puts.push(await time(() => store.put(`k${i}`, small(i))));
+  const gets: number[] = [];
+  for (let i = 0; i < 200; i++) gets.push(await time(() => store.get(`k${i}`)));
+  emit({
+    bench: 'file-store.put.small-entry',
+    n: puts.length,
+    median_ms: round(median(puts)),
+    durable: true,
+  });
+  emit({ bench: 'file-store.get.small-entry', n: gets.length, median_ms: round(median(gets)) });
+
+  const blobs = Array.from({ length: 20 }, () => new Uint8Array(randomBytes(1024 * 1024)));
+  const refs: string[] = [];
+  const blobPuts: number[] = [];
+  for (const bytes of blobs) {
+    blobPuts.push(
+      await time(async () => refs.push((await store.putBlob(bytes, 'application/octet-stream')).$blob)),
+    );
+  }
+  const blobGets: number[] = [];
+  for (const hash of refs) blobGets.push(await time(() => store.getBlob(hash)));
+  emit({
+    bench: 'file-store.putBlob.1MiB',
+    n: blobPuts.length,
+    median_ms: round(median(blobPuts)),
+    durable: true,
+  });
+  emit({
+    bench: 'file-store.getBlob.1MiB',
+    n: blobGets.length,
+    median_ms: round(median(blobGets)),
+    verified: true,
+  });
+
+  const registry = createRegistry(examplePack);
+  const doc = chain(1000);
+  const graphDir = join(dir, 'graph');
+  const cold = createRuntime({ registry, store: createFileStore({ dir: graphDir }) });
+  const coldMs = await time(async () => (await cold.run(doc)).result);
+  emit({ bench: 'runtime.cold-run.1000-nodes.file-store', nodes: doc.nodes.length, ms: round(coldMs) });
+  const warmRuns: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    // A new runtime each time: nothing in memory, every hit read from disk.
+    const warm = createRuntime({ registry, store: createFileStore({ dir: graphDir }) });
+    warmRuns.push(
+      await time(async () => {
+        const result = await (await warm.run(doc)).result;
+        if (Object.values(result.nodes).some((n) => n.status !== 'cached'))
+          throw new Error('a warm node ran');
+      }),
+    );
+  }
+  emit({
+    bench: 'runtime.warm-rerun.1000-nodes.file-store',
+    nodes: doc.nodes.length,
+    n: warmRuns.length,
+    median_ms: round(median(warmRuns)),
+  });
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
