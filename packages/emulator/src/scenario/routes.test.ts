@@ -286,6 +286,26 @@ describe('Scenario training', () => {
     expect((await scenario(emulator, 'GET', `/models/${id}`)).body.model.status).toBe('trained');
   });
 
+  it('lists models newest first, in creation order when created at the same moment', async () => {
+    const emulator = manualEmulator();
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++)
+      ids.push((await scenario(emulator, 'POST', '/models', { name: `m${i}` })).body.model.id);
+    emulator.clock.advance(1_000);
+    ids.push((await scenario(emulator, 'POST', '/models', { name: 'later' })).body.model.id);
+    const listed = (await scenario(emulator, 'GET', '/models')).body.models.map((m: { id: string }) => m.id);
+    expect(listed).toEqual([...ids].reverse());
+  });
+
+  it('finishes a zero-length training at once with finite progress numbers', async () => {
+    const emulator = manualEmulator({ trainingMs: 0 });
+    const id = await loraWithImages(emulator, 'flux.1-lora', 1);
+    const started = await scenario(emulator, 'PUT', `/models/${id}/train`, {});
+    expect(started.body.model.status).toBe('trained');
+    expect(started.body.model.trainingProgress).toMatchObject({ progress: 1, remainingTimeMs: 0 });
+    expect(started.body.job.progress).toBe(1);
+  });
+
   it('uses a configured training duration', async () => {
     const emulator = manualEmulator({ trainingMs: 60_000 });
     const id = await loraWithImages(emulator);

@@ -300,11 +300,13 @@ export function createScenarioRoutes(
     const types = c.req.query('types')?.split(',').filter(Boolean);
     const tags = c.req.query('tags')?.split(',').filter(Boolean);
     const status = c.req.query('status');
-    const all = [...state.models.values()].filter((m) =>
-      scope === 'public' ? m.privacy === 'public' : m.privacy === 'private' && m.ownerId === ownerId,
-    );
-    // Newest first, then by id, so that pages are stable.
-    all.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+    const all = [...state.models.values()]
+      .reverse()
+      .filter((m) =>
+        scope === 'public' ? m.privacy === 'public' : m.privacy === 'private' && m.ownerId === ownerId,
+      );
+    // Newest first; the stable sort keeps reverse creation order among equal timestamps.
+    all.sort((a, b) => b.createdAt - a.createdAt);
     const filtered = all.filter(
       (m) =>
         (type === undefined || m.type === type) &&
@@ -642,6 +644,7 @@ export function createScenarioRoutes(
     const type = c.req.query('type');
     const types = c.req.query('types')?.split(',').filter(Boolean);
     const jobs = [...state.jobs.values()]
+      .reverse()
       .filter(
         (j) =>
           j.ownerId === ownerId &&
@@ -649,7 +652,7 @@ export function createScenarioRoutes(
           (type === undefined || j.jobType === type) &&
           (types === undefined || types.includes(j.jobType)),
       )
-      .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+      .sort((a, b) => b.createdAt - a.createdAt);
     const result = page(c, jobs, 10, 200);
     const out: Record<string, unknown> = { jobs: result.items.map((j) => jobView(state, j, t)) };
     if (result.next) out.nextPaginationToken = result.next;

@@ -289,7 +289,8 @@ export function trainingProgress(run: TrainingRun, now: number): Record<string, 
   if (t < run.runningAt) {
     return { stage: 'starting-train', updatedAt: run.startingAt, position: 0, progress: 0, remainingTimeMs };
   }
-  const progress = Math.min(1, (t - run.runningAt) / (run.endsAt - run.runningAt));
+  const span = run.endsAt - run.runningAt;
+  const progress = span <= 0 ? 1 : Math.min(1, (t - run.runningAt) / span);
   return {
     stage: 'running-train',
     updatedAt: t,
