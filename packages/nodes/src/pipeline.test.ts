@@ -174,6 +174,33 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     expect(result.nodes.gen?.status).toBe('skipped');
   });
 
+  it('finishes with no duplicate creates or trains while the emulator injects 20 % faults', async () => {
+    h = await startHarness();
+    h.server.emulator.faults.set([
+      // The worst moments: the provider acted, the client never heard.
+      { route: 'POST /scenario/v1/models', rate: 1, kind: 'reset', phase: 'after', times: 1 },
+      { route: 'POST /scenario/v1/models/*/training-images', rate: 1, kind: '5xx', phase: 'after', times: 1 },
+      { route: 'PUT /scenario/v1/models/*/train', rate: 1, kind: 'reset', phase: 'after', times: 1 },
+      { route: '/scenario/**', rate: 0.07, kind: '429', retryAfterS: 1 },
+      { route: '/scenario/**', rate: 0.07, kind: '5xx', phase: 'after' },
+      { route: '/scenario/**', rate: 0.06, kind: 'reset', phase: 'after' },
+    ]);
+    const { result } = await h.run(pipeline({ seed: 9 }));
+    expect(result.status).toBe('succeeded');
+    const log = h.server.emulator.log;
+    expect(log.entries().filter((e) => e.fault !== undefined).length).toBeGreaterThanOrEqual(3);
+    // Every request that reached a create or train route is in the log, faulted or not: one per model.
+    expect(
+      log.entries({ route: 'scenario.models.create' }).filter((e) => e.route === 'scenario.models.create'),
+    ).toHaveLength(2);
+    expect(
+      log.entries({ route: 'scenario.models.train' }).filter((e) => e.route === 'scenario.models.train'),
+    ).toHaveLength(2);
+    expect((await h.scenario.listModels({})).items).toHaveLength(2);
+    const trained = result.nodes.wait?.outputs?.lora as { id: string };
+    expect((await h.scenario.getModel(trained.id)).trainingImages).toHaveLength(3);
+  });
+
   it('keeps a canary secret out of the journal, the cache, the events and the errors', async () => {
     const canary = 'canary-secret-7f3a9c2e';
     h = await startHarness({ scenarioSecret: canary });

@@ -1,8 +1,10 @@
 import { type NodeContext, NodeRunError } from '@loraflow/core';
 import {
+  defaultSleep,
   type Model,
   type ModelProgress,
   modelPhase,
+  ProviderError,
   type ScenarioClient,
   waitForModel,
 } from '@loraflow/providers';
@@ -115,4 +117,48 @@ async function failureReason(
     // the reason is a courtesy; the failure itself is already known
     return undefined;
   }
+}
+
+/**
+ * Performs a remote create at most once in effect, through flaky networks: when the attempt
+ * fails in a way that leaves it unknown whether the provider acted (a reset, a 5xx), `find`
+ * looks for what it would have created before trying again. Errors that are not retryable, and
+ * cancellation, go straight through.
+ *
+ * @example
+ * const model = await createOnce(ctx, { attempt: () => scenario.createModel(body), find: () => findModelByTag(scenario, type, tag) });
+ */
+export async function createOnce<T>(
+  ctx: Pick<NodeContext, 'services' | 'signal'>,
+  o: { attempt: () => Promise<T>; find: () => Promise<T | undefined>; tries?: number },
+): Promise<T> {
+  const tries = o.tries ?? 5;
+  const sleep = polling(ctx).sleep ?? defaultSleep;
+  for (let i = 0; ; i++) {
+    try {
+      return await o.attempt();
+    } catch (error) {
+      if (!(error instanceof ProviderError) || !error.retryable || error.code === 'aborted') throw error;
+      if (i + 1 >= tries || signalOf(ctx).aborted) throw error;
+      const found = await o.find();
+      if (found !== undefined) return found;
+      await sleep(error.retryAfterMs ?? Math.min(30_000, 1000 * 2 ** i), signalOf(ctx));
+    }
+  }
+}
+
+/**
+ * `{ jobId: null }` when a model's training has started (or ended) already, else `undefined`:
+ * how a repeated or resumed train call learns it must not train again.
+ *
+ * @example
+ * const started = await startedAlready(scenario, 'model_abc');
+ */
+export async function startedAlready(
+  scenario: ScenarioClient,
+  modelId: string,
+  signal?: AbortSignal,
+): Promise<{ jobId: string | null } | undefined> {
+  const model = await scenario.getModel(modelId, signal ? { signal } : {});
+  return modelPhase(model.status) === 'not-trained' ? undefined : { jobId: null };
 }

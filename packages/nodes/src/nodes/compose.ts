@@ -7,7 +7,7 @@ import {
   familyLabel,
   listAnd,
 } from '../families';
-import { findModelByTag, waitForTrained } from '../scenario-ops';
+import { createOnce, findModelByTag, startedAlready, waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
 import { loraInputType, loraType } from '../types';
 import { type LoraValue, loraValueSchema, readInput } from '../values';
@@ -132,30 +132,36 @@ export const loraCompose = defineNode({
     }
     const tag = remoteTag(ctx.key);
     const concepts = items.map((it) => ({ modelId: it.lora.id, scale: it.scale }));
+    const findCreated = async () => {
+      const found = await findModelByTag(scenario, type, tag, signal);
+      return found ? { modelId: found.id } : undefined;
+    };
     const created = await ctx.effect<{ modelId: string }>('create', {
       intent: { type, name: ctx.params.name, tag, concepts } as JsonValue,
-      perform: async () => {
-        const model = await scenario.createModel(
-          { name: `${ctx.params.name} ${tag}`, shortDescription: `loraflow ${tag}`, type, concepts },
-          { signal },
-        );
-        return { modelId: model.id };
-      },
-      reconcile: async () => {
-        const found = await findModelByTag(scenario, type, tag, signal);
-        return found ? { modelId: found.id } : undefined;
-      },
+      perform: () =>
+        createOnce(ctx, {
+          attempt: async () => {
+            const model = await scenario.createModel(
+              { name: `${ctx.params.name} ${tag}`, shortDescription: `loraflow ${tag}`, type, concepts },
+              { signal },
+            );
+            return { modelId: model.id };
+          },
+          find: findCreated,
+        }),
+      reconcile: findCreated,
     });
     const started = await ctx.effect<{ jobId: string | null }>('finalise', {
       intent: { modelId: created.modelId },
-      perform: async () => {
-        const r = await scenario.trainModel(created.modelId, { parameters: {} }, { signal });
-        return { jobId: r.job.jobId };
-      },
-      reconcile: async () => {
-        const model = await scenario.getModel(created.modelId, { signal });
-        return model.status === 'new' || model.status === 'draft' ? undefined : { jobId: null };
-      },
+      perform: () =>
+        createOnce(ctx, {
+          attempt: async () => {
+            const r = await scenario.trainModel(created.modelId, { parameters: {} }, { signal });
+            return { jobId: r.job.jobId as string | null };
+          },
+          find: () => startedAlready(scenario, created.modelId, signal),
+        }),
+      reconcile: () => startedAlready(scenario, created.modelId, signal),
     });
     ctx.progress(0, 'finalising the composition');
     const model = await waitForTrained(ctx, scenario, {

@@ -21,6 +21,7 @@ import {
   modelTypeInfo,
   providerLabel,
 } from '../families';
+import { createOnce } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
 import { imagesType, loraInputType, textType } from '../types';
 import { type ImagesValue, type LoraValue, loraValueSchema, readInput } from '../values';
@@ -391,13 +392,18 @@ async function runScenario(
   }
   const submitted = await ctx.effect<{ jobId: string }>('submit', {
     intent: { route: plan.route, body: plan.body } as unknown as JsonValue,
-    perform: async () => {
-      const r =
-        plan.route === 'txt2img'
-          ? await scenario.generateTxt2img(plan.body, {}, { signal })
-          : await scenario.generateCustom(plan.baseModelId, plan.body, {}, { signal });
-      return { jobId: r.job.jobId };
-    },
+    // A generation has no tag to find it by: after an ambiguous failure it is submitted again (images, not models).
+    perform: () =>
+      createOnce(ctx, {
+        attempt: async () => {
+          const r =
+            plan.route === 'txt2img'
+              ? await scenario.generateTxt2img(plan.body, {}, { signal })
+              : await scenario.generateCustom(plan.baseModelId, plan.body, {}, { signal });
+          return { jobId: r.job.jobId };
+        },
+        find: async () => undefined,
+      }),
   });
   ctx.progress(0.05, 'generation submitted');
   const job = await waitForJob({

@@ -3,7 +3,7 @@ import type { ScenarioClient } from '@loraflow/providers';
 import { z } from 'zod';
 import { familyLabel, isEditType, modelTypeInfo, TRAINING_TYPES } from '../families';
 import { toDataUrl } from '../image-check';
-import { findModelByTag } from '../scenario-ops';
+import { createOnce, findModelByTag, startedAlready } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
 import { checkTrainingParameters } from '../training-params';
 import { trainingSetType, trainingType } from '../types';
@@ -32,7 +32,7 @@ const params = z
     }
   });
 
-type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal'>;
+type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'services'>;
 
 /**
  * `lora.train`: creates a Scenario model of a training type, uploads the training set, and
@@ -94,19 +94,24 @@ export const loraTrain = defineNode({
       );
     }
     const tag = remoteTag(ctx.key);
+    const findCreated = async () => {
+      const found = await findModelByTag(scenario, p.modelType, tag, signal);
+      return found ? { modelId: found.id } : undefined;
+    };
     const created = await ctx.effect<{ modelId: string }>('create', {
       intent: { type: p.modelType, name: p.name, tag },
-      perform: async () => {
-        const model = await scenario.createModel(
-          { name: `${p.name} ${tag}`, shortDescription: `loraflow ${tag}`, type: p.modelType },
-          { signal },
-        );
-        return { modelId: model.id };
-      },
-      reconcile: async () => {
-        const found = await findModelByTag(scenario, p.modelType, tag, signal);
-        return found ? { modelId: found.id } : undefined;
-      },
+      perform: () =>
+        createOnce(ctx, {
+          attempt: async () => {
+            const model = await scenario.createModel(
+              { name: `${p.name} ${tag}`, shortDescription: `loraflow ${tag}`, type: p.modelType },
+              { signal },
+            );
+            return { modelId: model.id };
+          },
+          find: findCreated,
+        }),
+      reconcile: findCreated,
     });
     const modelId = created.modelId;
     const uploads = edit ? set.pairList.flatMap((pair) => [pair.source, pair.target]) : set.images;
@@ -124,23 +129,28 @@ export const loraTrain = defineNode({
       // Replacing all pairs is idempotent, so a repeat after a crash is harmless.
       await ctx.effect<{ count: number }>('pairs', {
         intent: { modelId, count: pairs.length },
-        perform: async () => {
-          await scenario.replaceTrainingImagePairs(modelId, pairs, { signal });
-          return { count: pairs.length };
-        },
+        perform: () =>
+          createOnce(ctx, {
+            attempt: async () => {
+              await scenario.replaceTrainingImagePairs(modelId, pairs, { signal });
+              return { count: pairs.length };
+            },
+            find: async () => undefined,
+          }),
       });
     }
     ctx.progress(uploads.length / (uploads.length + 1), 'starting the training');
     const started = await ctx.effect<{ jobId: string | null }>('train', {
       intent: { modelId, parameters: p.parameters as Record<string, never> },
-      perform: async () => {
-        const r = await scenario.trainModel(modelId, { parameters: p.parameters }, { signal });
-        return { jobId: r.job.jobId };
-      },
-      reconcile: async () => {
-        const model = await scenario.getModel(modelId, { signal });
-        return model.status === 'new' || model.status === 'draft' ? undefined : { jobId: null };
-      },
+      perform: () =>
+        createOnce(ctx, {
+          attempt: async () => {
+            const r = await scenario.trainModel(modelId, { parameters: p.parameters }, { signal });
+            return { jobId: r.job.jobId as string | null };
+          },
+          find: () => startedAlready(scenario, modelId, signal),
+        }),
+      reconcile: () => startedAlready(scenario, modelId, signal),
     });
     if (signal.aborted) {
       await scenario.cancelTraining(modelId).catch(() => undefined);
@@ -169,36 +179,38 @@ async function upload(
   const signal = signalOf(ctx);
   // A numbered name lets a resumed run recognise an upload that reached Scenario before a crash.
   const name = `${String(index + 1).padStart(2, '0')}-${image.name}`.slice(0, 200);
+  const uploadOnce = async (): Promise<{ assetId: string }> => {
+    if (image.assetId) {
+      const t = await scenario.addTrainingImage(modelId, { assetId: image.assetId }, { signal });
+      return { assetId: t.id };
+    }
+    if (!image.blob)
+      throw new NodeRunError('input.invalid', `Training image ${name} has neither bytes nor an asset id.`);
+    const bytes = await ctx.blobs.get(image.blob);
+    if (!bytes) {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.imageUnreadable,
+        `Training image ${name} is missing from the store; run the training set node again.`,
+      );
+    }
+    const t = await scenario.addTrainingImage(
+      modelId,
+      { name, data: toDataUrl(bytes, image.blob.mime) },
+      { signal },
+    );
+    return { assetId: t.id };
+  };
+  const findUploaded = async (): Promise<{ assetId: string } | undefined> => {
+    const model = await scenario.getModel(modelId, { signal });
+    const found = model.trainingImages?.find(
+      (t) => t.name === name || (image.assetId !== undefined && t.id === image.assetId),
+    );
+    return found ? { assetId: found.id } : undefined;
+  };
   const result = await ctx.effect<{ assetId: string }>(`upload-${index}`, {
     intent: { modelId, name, source: image.assetId ?? image.blob?.$blob ?? null },
-    perform: async () => {
-      if (image.assetId) {
-        const t = await scenario.addTrainingImage(modelId, { assetId: image.assetId }, { signal });
-        return { assetId: t.id };
-      }
-      if (!image.blob)
-        throw new NodeRunError('input.invalid', `Training image ${name} has neither bytes nor an asset id.`);
-      const bytes = await ctx.blobs.get(image.blob);
-      if (!bytes) {
-        throw new NodeRunError(
-          NODE_ERROR_CODES.imageUnreadable,
-          `Training image ${name} is missing from the store; run the training set node again.`,
-        );
-      }
-      const t = await scenario.addTrainingImage(
-        modelId,
-        { name, data: toDataUrl(bytes, image.blob.mime) },
-        { signal },
-      );
-      return { assetId: t.id };
-    },
-    reconcile: async () => {
-      const model = await scenario.getModel(modelId, { signal });
-      const found = model.trainingImages?.find(
-        (t) => t.name === name || (image.assetId !== undefined && t.id === image.assetId),
-      );
-      return found ? { assetId: found.id } : undefined;
-    },
+    perform: () => createOnce(ctx, { attempt: uploadOnce, find: findUploaded }),
+    reconcile: findUploaded,
   });
   return result.assetId;
 }

@@ -76,7 +76,13 @@ export async function startHarness(
     },
   });
   const clock = server.emulator.clock;
-  const retry = { maxRetries: 2 } as const;
+  // Client retries wait on the emulator's clock too, so faults cost no wall time.
+  const retry = {
+    maxRetries: 6,
+    sleep: async (ms: number) => {
+      clock.advance(ms);
+    },
+  };
   const scenario = new ScenarioClient({
     baseUrl: `${server.url}/scenario/v1`,
     apiKey: EMULATOR_CREDENTIALS.scenario.key,
