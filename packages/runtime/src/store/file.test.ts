@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CacheEntry } from '../contract';
 import { tempDir } from '../test/temp-dir';
@@ -56,6 +57,37 @@ describe('file store', () => {
     await writeFile(fileOf('a'), new Uint8Array(64));
     expect(await store.get('a')).toBeUndefined();
     expect(problems.map((p) => p.code)).toEqual(['store.corrupt_record', 'store.corrupt_record']);
+  });
+
+  it('never throws on reading whatever bytes or JSON a record or event file holds', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir, onProblem: () => {} });
+    await store.put('k', entry('k'));
+    await store.putRecord({ key: 'j', state: 'intent', intent: null, at: 0, runId: 'r' });
+    await store.appendEvents('r', [{ seq: 1, runId: 'r', at: 1, type: 'node.cancelled', nodeId: 'n' }]);
+    const fileOf = (kind: string, key: string) =>
+      join(dir, kind, sha256(key).slice(0, 2), `${sha256(key)}.json`);
+    const content = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v))),
+      fc
+        .record({ key: fc.constantFrom('k', 'j', 'x'), outputs: fc.jsonValue() })
+        .map((v) => new TextEncoder().encode(JSON.stringify(v))),
+    );
+    await fc.assert(
+      fc.asyncProperty(content, async (bytes) => {
+        await writeFile(fileOf('cache', 'k'), bytes);
+        await writeFile(fileOf('journal', 'j'), bytes);
+        await writeFile(join(dir, 'events', 'r.ndjson'), bytes);
+        const got = await store.get('k');
+        if (got !== undefined) expect(got.key).toBe('k');
+        const record = await store.getRecord('j');
+        if (record !== undefined) expect(record.key).toBe('j');
+        for (const event of await store.getEvents('r')) expect(event.runId).toBe('r');
+        await store.listRecords();
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('reads a blob whose bytes no longer match their hash as absent', async () => {

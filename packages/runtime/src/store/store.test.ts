@@ -1,12 +1,13 @@
 import 'fake-indexeddb/auto';
 import fc from 'fast-check';
+import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import type { CacheEntry, JournalRecord, RunEvent } from '../contract';
 import { tempDir } from '../test/temp-dir';
 import { createFileStore } from './file';
 import { createIndexedDbStore } from './indexeddb';
 import { createMemoryStore } from './memory';
-import type { RunRecord, RuntimeStore } from './types';
+import type { RunRecord, RuntimeStore, StoreProblem } from './types';
 
 let dbCount = 0;
 const backends: Array<[string, () => Promise<RuntimeStore>]> = [
@@ -158,5 +159,23 @@ describe.each(backends)('%s store', (_name, open) => {
       read.outputs.list.push(3);
     expect((await store.get('k'))?.outputs).toEqual({ list: [1, 2] });
     await store.close();
+  });
+});
+
+describe('indexeddb store', () => {
+  it('reads a record that is not what it should be as absent, and reports it', async () => {
+    const problems: StoreProblem[] = [];
+    const name = `test-corrupt-${++dbCount}`;
+    const store = createIndexedDbStore({ name, onProblem: (p) => problems.push(p) });
+    await store.put('k', entry('k'));
+    await store.close();
+    // Another writer (an older version of the app, say) left a malformed value under the key.
+    const raw = await openDB(name, 1);
+    await raw.put('cache', { key: 'k', outputs: 'not a record' }, 'k');
+    raw.close();
+    const again = createIndexedDbStore({ name, onProblem: (p) => problems.push(p) });
+    expect(await again.get('k')).toBeUndefined();
+    expect(problems).toEqual([expect.objectContaining({ code: 'store.corrupt_record', where: 'cache/k' })]);
+    await again.close();
   });
 });
