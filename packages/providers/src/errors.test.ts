@@ -134,3 +134,15 @@ describe('createProviderError', () => {
     );
   });
 });
+
+describe('error names', () => {
+  it('names the class in name, toString and the first line of the stack', () => {
+    const e = createProviderError({ provider: 'scenario', status: 401, body: {}, redactor });
+    expect(e.name).toBe('AuthenticationError');
+    expect(String(e)).toMatch(/^AuthenticationError: Scenario answered 401/);
+    expect(e.stack?.split('\n')[0]).toMatch(/^AuthenticationError: /);
+    expect(new ProviderError({ provider: 'modelslab', code: 'x', retryable: false, message: 'm' }).name).toBe(
+      'ProviderError',
+    );
+  });
+});

@@ -49,7 +49,10 @@ export interface ProviderErrorInit {
  * catch (e) { if (e instanceof ProviderError && e.retryable) scheduleRetry(e.retryAfterMs); }
  */
 export class ProviderError extends Error {
-  override name = 'ProviderError';
+  static {
+    // On the prototype, so the stack's first line already names the class.
+    ProviderError.prototype.name = 'ProviderError';
+  }
   /** Which vendor answered (or was being called). */
   readonly provider: ProviderName;
   /** HTTP status, when there was a response. */
@@ -103,77 +106,99 @@ export class ProviderError extends Error {
  * @example if (e instanceof AuthenticationError) askForNewCredentials();
  */
 export class AuthenticationError extends ProviderError {
-  override name = 'AuthenticationError';
+  static {
+    AuthenticationError.prototype.name = 'AuthenticationError';
+  }
 }
 /**
  * 403: the credentials are valid but may not touch this resource or project.
  * @example if (e instanceof PermissionError) showProjectHint();
  */
 export class PermissionError extends ProviderError {
-  override name = 'PermissionError';
+  static {
+    PermissionError.prototype.name = 'PermissionError';
+  }
 }
 /**
  * 404: the model, job, asset or request id does not exist (for these credentials).
  * @example if (e instanceof NotFoundError) forgetCachedModel();
  */
 export class NotFoundError extends ProviderError {
-  override name = 'NotFoundError';
+  static {
+    NotFoundError.prototype.name = 'NotFoundError';
+  }
 }
 /**
  * 400/422 from the vendor, or a request this client refused to send; `reason` and `issues` say why.
  * @example if (e instanceof ValidationError) console.log(e.reason, e.issues);
  */
 export class ValidationError extends ProviderError {
-  override name = 'ValidationError';
+  static {
+    ValidationError.prototype.name = 'ValidationError';
+  }
 }
 /**
  * 402: the account has no credits (ModelsLab) or a plan limit was hit.
  * @example if (e instanceof InsufficientCreditsError) linkToBilling();
  */
 export class InsufficientCreditsError extends ProviderError {
-  override name = 'InsufficientCreditsError';
+  static {
+    InsufficientCreditsError.prototype.name = 'InsufficientCreditsError';
+  }
 }
 /**
  * 429: too many requests or too many queued jobs; `retryAfterMs` comes from `Retry-After` or `retry_after`.
  * @example if (e instanceof RateLimitError) await sleep(e.retryAfterMs ?? 1000);
  */
 export class RateLimitError extends ProviderError {
-  override name = 'RateLimitError';
+  static {
+    RateLimitError.prototype.name = 'RateLimitError';
+  }
 }
 /**
  * 5xx: the vendor failed; the request may or may not have taken effect.
  * @example if (e instanceof ServerError && e.retryable) retryLater();
  */
 export class ServerError extends ProviderError {
-  override name = 'ServerError';
+  static {
+    ServerError.prototype.name = 'ServerError';
+  }
 }
 /**
  * The connection failed (refused, reset, DNS); `requestSent` says whether the request may have arrived.
  * @example if (e instanceof ConnectionError && !e.requestSent) sendAgain();
  */
 export class ConnectionError extends ProviderError {
-  override name = 'ConnectionError';
+  static {
+    ConnectionError.prototype.name = 'ConnectionError';
+  }
 }
 /**
  * A request or a wait exceeded its time limit (`code` is `timeout` or `wait_timeout`).
  * @example if (e instanceof TimeoutError) increaseTimeout();
  */
 export class TimeoutError extends ProviderError {
-  override name = 'TimeoutError';
+  static {
+    TimeoutError.prototype.name = 'TimeoutError';
+  }
 }
 /**
  * The caller's AbortSignal fired; never retried.
  * @example controller.abort(); // the pending call rejects with AbortedError
  */
 export class AbortedError extends ProviderError {
-  override name = 'AbortedError';
+  static {
+    AbortedError.prototype.name = 'AbortedError';
+  }
 }
 /**
  * The vendor answered with a body this client cannot understand; `issues` carry zod's paths and codes.
  * @example if (e instanceof ProviderResponseError) report(e.issues);
  */
 export class ProviderResponseError extends ProviderError {
-  override name = 'ProviderResponseError';
+  static {
+    ProviderResponseError.prototype.name = 'ProviderResponseError';
+  }
 }
 
 const LABEL: Record<ProviderName, string> = { scenario: 'Scenario', modelslab: 'ModelsLab' };
