@@ -102,6 +102,33 @@ const flag = (name: string) =>
     })
     .transform((v) => v === true || v === 'yes' || v === 'true' || v === 'YES');
 
+/** A number field with the vendor's range message (`width must be between 256 and 1024`). */
+const ranged = (name: string, min: number, max: number, integer = true) =>
+  numeric(name).refine((v) => (!integer || Number.isInteger(v)) && v >= min && v <= max, {
+    message: `${name} must be between ${min} and ${max}`,
+  });
+const size = (name: string) =>
+  ranged(name, 256, 1024).refine((v) => v % 8 === 0, { message: `${name} must be divisible by 8` });
+
+const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
+/** `lora_strength`: one number, or comma-separated numbers as the vendor's examples send, each 0.1..1. */
+const strengths = z
+  .union([z.number(), z.string(), z.null()])
+  .transform((v) =>
+    v === null || v === ''
+      ? []
+      : String(v)
+          .split(',')
+          .map((s) => s.trim()),
+  )
+  .refine((list) => list.every((s) => NUMBER_TEXT.test(s)), {
+    message: 'lora_strength must be a number or comma-separated numbers',
+  })
+  .transform((list) => list.map(Number))
+  .refine((list) => list.every((n) => n >= 0.1 && n <= 1), {
+    message: 'lora_strength must be between 0.1 and 1',
+  });
+
 const text2imgSchema = z
   .object({
     key: z.string().optional(),
@@ -110,16 +137,16 @@ const text2imgSchema = z
       .string({ error: (i) => (i.input === undefined ? 'prompt is required' : 'prompt must be a string') })
       .min(1, 'prompt is required'),
     negative_prompt: z.string().nullish(),
-    width: numeric('width').optional(),
-    height: numeric('height').optional(),
-    samples: numeric('samples').optional(),
-    num_inference_steps: numeric('num_inference_steps').optional(),
-    guidance_scale: numeric('guidance_scale').optional(),
+    width: size('width').optional(),
+    height: size('height').optional(),
+    samples: ranged('samples', 1, 4).optional(),
+    num_inference_steps: ranged('num_inference_steps', 1, 50).optional(),
+    guidance_scale: ranged('guidance_scale', 1, 20, false).optional(),
     seed: z.union([numeric('seed'), z.null()]).optional(),
     scheduler: z.string().optional(),
-    clip_skip: numeric('clip_skip').optional(),
+    clip_skip: ranged('clip_skip', 1, 8).optional(),
     lora_model: z.union([z.string(), z.null()]).optional(),
-    lora_strength: z.union([z.number(), z.string(), z.null()]).optional(),
+    lora_strength: strengths.optional(),
     safety_checker: flag('safety_checker').optional(),
     enhance_prompt: flag('enhance_prompt').optional(),
     multi_lingual: flag('multi_lingual').optional(),
@@ -151,7 +178,7 @@ const trainingSchema = z
       error: 'training_type must be one of men, women, couple, null',
     }),
     lora_type: z.enum(['lora', 'lycoris'], { error: 'lora_type must be "lora" or "lycoris"' }).optional(),
-    max_train_steps: numeric('max_train_steps'),
+    max_train_steps: ranged('max_train_steps', 10, 50),
     seed: numeric('seed').optional(),
     negative_prompt: z.string().nullish(),
     wandb_key: z.string().nullish(),
@@ -271,37 +298,15 @@ export function createModelsLabRoutes(
     if (family === undefined) fail(`Model not found: ${input.model_id}`);
     const width = input.width ?? 512;
     const height = input.height ?? 512;
-    for (const [name, v] of [
-      ['width', width],
-      ['height', height],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 256 || v > 1024) fail(`${name} must be between 256 and 1024`);
-      if (v % 8 !== 0) fail(`${name} must be divisible by 8`);
-    }
     const samples = input.samples ?? 1;
-    if (!Number.isInteger(samples) || samples < 1 || samples > 4) fail('samples must be between 1 and 4');
     const steps = input.num_inference_steps ?? 31;
-    if (!Number.isInteger(steps) || steps < 1 || steps > 50)
-      fail('num_inference_steps must be between 1 and 50');
     const guidance = input.guidance_scale ?? 7.5;
-    if (guidance < 1 || guidance > 20) fail('guidance_scale must be between 1 and 20');
     const clipSkip = input.clip_skip ?? 2;
-    if (!Number.isInteger(clipSkip) || clipSkip < 1 || clipSkip > 8)
-      fail('clip_skip must be between 1 and 8');
     const loraIds = (input.lora_model ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const rawStrengths =
-      input.lora_strength === undefined || input.lora_strength === null || input.lora_strength === ''
-        ? []
-        : String(input.lora_strength)
-            .split(',')
-            .map((s) => s.trim());
-    const strengths = rawStrengths.map((s) => (/^-?\d+(\.\d+)?$/.test(s) ? Number(s) : Number.NaN));
-    if (strengths.some((s) => Number.isNaN(s)))
-      fail('lora_strength must be a number or comma-separated numbers');
-    if (strengths.some((s) => s < 0.1 || s > 1)) fail('lora_strength must be between 0.1 and 1');
+    const strengths = input.lora_strength ?? [];
     if (loraIds.length === 0 && strengths.length > 0) fail('lora_strength was given without lora_model');
     if (strengths.length > 1 && strengths.length !== loraIds.length) {
       fail('lora_strength must have one value per lora_model, or a single value for all');
@@ -407,9 +412,6 @@ export function createModelsLabRoutes(
     const body = await authed(c, 'v3');
     const input = check(trainingSchema, body, 'v3');
     const steps = input.max_train_steps;
-    if (!Number.isInteger(steps) || steps < 10 || steps > 50) {
-      throw new VendorError(v3Error('max_train_steps must be between 10 and 50'), 'steps');
-    }
     const t = now();
     const id = core.id('', 10);
     const duration = core.timings.modelslabTrainingMs;
