@@ -553,11 +553,12 @@ export class ScenarioClient {
   }
 
   /**
-   * Asks Scenario to cancel a training (`train/action {action:"cancel"}`); the model ends `training-canceled`.
-   * @example await scenario.cancelTraining('model_abc');
+   * Sends a training action (`POST /models/{id}/train/action`); `cancel` is the only one the API has.
+   * @example await scenario.trainAction('model_abc', 'cancel');
    */
-  async cancelTraining(modelId: string, call?: CallOptions): Promise<Model> {
+  async trainAction(modelId: string, action: 'cancel', call?: CallOptions): Promise<Model> {
     const op = 'POST /models/{modelId}/train/action';
+    const act = parseRequest(z.literal('cancel'), action, 'scenario', op, this.#redactor);
     const mid = parseRequest(id, modelId, 'scenario', op, this.#redactor);
     const res = await this.#call(
       'POST',
@@ -566,10 +567,18 @@ export class ScenarioClient {
       'read',
       call,
       {
-        json: { action: 'cancel' },
+        json: { action: act },
       },
     );
     return this.#parse(modelEnvelope, res.body, op).model;
+  }
+
+  /**
+   * Asks Scenario to cancel a training; the model ends `training-canceled`. Same as `trainAction(id, 'cancel')`.
+   * @example await scenario.cancelTraining('model_abc');
+   */
+  async cancelTraining(modelId: string, call?: CallOptions): Promise<Model> {
+    return this.trainAction(modelId, 'cancel', call);
   }
 
   /**
