@@ -406,7 +406,9 @@ export function createEngine(options: EngineOptions): Engine {
       const entries: ExplainEntry[] = [];
       for (const step of plan.steps) {
         const key = keys[step.index];
-        const reason = await explainStep(step, key, keys, plan.steps);
+        // with a synchronous store and no side effects there is nothing to wait for (the editor's per-keystroke path)
+        const quick = peek && !step.def.sideEffects ? explainSync(step, key, keys, plan.steps) : undefined;
+        const reason = quick ?? (await explainStep(step, key, keys, plan.steps));
         entries.push({ nodeId: step.nodeId, willRun: reason.code !== 'cache.hit', key, reason });
       }
       return entries;
@@ -424,6 +426,46 @@ export function createEngine(options: EngineOptions): Engine {
     keys: Array<string | undefined>,
     steps: Step[],
   ): Promise<ExplainReason> {
+    const early = volatileReason(step, key, steps);
+    if (early) return early;
+    let entry: CacheEntry | undefined;
+    try {
+      entry = peek ? peek(key!) : await cache.get(key!);
+    } catch {
+      entry = undefined;
+    }
+    if (entry) {
+      if (step.def.sideEffects && !(await effectsDone(key!, entry))) {
+        return {
+          code: 'effect.incomplete',
+          message: `"${step.nodeId}" has a cached result but its recorded side effect did not complete, so it runs again.`,
+        };
+      }
+      return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
+    }
+    return missReason(step, keys, steps);
+  }
+
+  /** explain for one node when its cache entry can be read synchronously and it has no effects. */
+  function explainSync(
+    step: Step,
+    key: string | undefined,
+    keys: Array<string | undefined>,
+    steps: Step[],
+  ): ExplainReason {
+    const early = volatileReason(step, key, steps);
+    if (early) return early;
+    let entry: CacheEntry | undefined;
+    try {
+      entry = peek!(key!);
+    } catch {
+      entry = undefined;
+    }
+    if (entry) return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
+    return missReason(step, keys, steps);
+  }
+
+  function volatileReason(step: Step, key: string | undefined, steps: Step[]): ExplainReason | undefined {
     if (step.policy === 'never') {
       return { code: 'policy.never', message: `"${step.nodeId}" is never cached, so it always runs.` };
     }
@@ -441,21 +483,11 @@ export function createEngine(options: EngineOptions): Engine {
         inputs: volatile.map((d) => d.nodeId),
       };
     }
-    let entry: CacheEntry | undefined;
-    try {
-      entry = peek ? peek(key) : await cache.get(key);
-    } catch {
-      entry = undefined;
-    }
-    if (entry) {
-      if (step.def.sideEffects && !(await effectsDone(key, entry))) {
-        return {
-          code: 'effect.incomplete',
-          message: `"${step.nodeId}" has a cached result but its recorded side effect did not complete, so it runs again.`,
-        };
-      }
-      return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
-    }
+    return undefined;
+  }
+
+  /** Why a node without a usable cache entry runs: what changed since this engine last saw it. */
+  function missReason(step: Step, keys: Array<string | undefined>, steps: Step[]): ExplainReason {
     const last = lastSeen.get(step.nodeId);
     if (!last) return { code: 'cache.miss', message: `"${step.nodeId}" has no cached result yet.` };
     const was = last.step.def;
