@@ -215,6 +215,33 @@ describe('waitForJob', () => {
     expect(job).toMatchObject({ jobId: 'job_1', status: 'success', metadata: { assetIds: ['asset_1'] } });
     expect(clock.sleeps).toEqual([1000, 1500, 2250, 3375]);
   });
+
+  it('cancels the job remotely when aborted with cancelOnAbort', async () => {
+    const clock = virtualClock();
+    const ac = new AbortController();
+    const { fetch, calls } = fakeFetch((url) =>
+      url.pathname.endsWith('/action')
+        ? { body: { job: { jobId: 'job_1', status: 'in-progress' } } }
+        : { body: { job: { jobId: 'job_1', status: 'in-progress', progress: 0.1 } } },
+    );
+    const client = new ScenarioClient({
+      apiKey: 'k',
+      apiSecret: 's',
+      baseUrl: 'http://emu/v1',
+      fetch,
+      retry: noRetry,
+    });
+    const wait = waitForJob({
+      client,
+      jobId: 'job_1',
+      ...clock,
+      signal: ac.signal,
+      cancelOnAbort: true,
+      onProgress: () => ac.abort(),
+    });
+    await expect(wait).rejects.toBeInstanceOf(AbortedError);
+    expect(calls).toEqual(['/v1/jobs/job_1', '/v1/jobs/job_1/action']);
+  });
 });
 
 describe('waitForModelsLabResult', () => {

@@ -37,6 +37,7 @@ describe('ScenarioClient against the emulator', () => {
     const types = new Set(all.map((m) => m.type));
     expect(types.has('flux.1-lora')).toBe(true);
     expect(types.has('sd-xl-lora')).toBe(true);
+    expect(types.has('flux.2-dev-lora')).toBe(true);
   });
 
   it('iterates every page of the private model list', async () => {

@@ -309,6 +309,20 @@ function base64(text: string): string {
   return btoa(binary);
 }
 
+/** Follows `nextPaginationToken` until the last page. */
+async function* pages<T>(fetchPage: (token: string | undefined) => Promise<Page<T>>): AsyncGenerator<T> {
+  const seen = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await fetchPage(token);
+    yield* page.items;
+    token = page.nextPaginationToken;
+    // A token seen twice would loop forever; the vendor's tokens are opaque, so guard here.
+    if (token && seen.has(token)) break;
+    if (token) seen.add(token);
+  } while (token);
+}
+
 function csv(list: string[] | undefined): string | undefined {
   return list && list.length > 0 ? list.join(',') : undefined;
 }
@@ -406,16 +420,20 @@ export class ScenarioClient {
     query: Omit<ListModelsQuery, 'paginationToken'> = {},
     call?: CallOptions,
   ): AsyncGenerator<Model> {
-    const seen = new Set<string>();
-    let token: string | undefined;
-    do {
-      const page = await this.listModels(token ? { ...query, paginationToken: token } : query, call);
-      yield* page.items;
-      token = page.nextPaginationToken;
-      // A token seen twice would loop forever; the vendor's tokens are opaque, so guard here.
-      if (token && seen.has(token)) break;
-      if (token) seen.add(token);
-    } while (token);
+    yield* pages((token) => this.listModels(token ? { ...query, paginationToken: token } : query, call));
+  }
+
+  /**
+   * Iterates the whole public catalogue across pages.
+   * @example for await (const lora of scenario.iteratePublicModels({ types: ['flux.1-lora'] })) pick(lora);
+   */
+  async *iteratePublicModels(
+    query: Omit<ListPublicModelsQuery, 'paginationToken'> = {},
+    call?: CallOptions,
+  ): AsyncGenerator<Model> {
+    yield* pages((token) =>
+      this.listPublicModels(token ? { ...query, paginationToken: token } : query, call),
+    );
   }
 
   /**
