@@ -276,6 +276,21 @@ describe('Scenario training', () => {
     expect(emulator.state().counts.assets).toBe(3 + 8 + 1 + canceled.epochs.length);
   });
 
+  it('counts the queue position down to 0 while queued-for-train', async () => {
+    const emulator = manualEmulator();
+    const id = await loraWithImages(emulator);
+    await scenario(emulator, 'PUT', `/models/${id}/train`, {});
+    const positions: number[] = [];
+    for (let t = 0; t < 150; t++) {
+      const p = (await scenario(emulator, 'GET', `/models/${id}`)).body.model.trainingProgress;
+      if (p.stage === 'queued-for-train') positions.push(p.position);
+      emulator.clock.advance(1_000);
+    }
+    expect(positions[0]).toBeGreaterThan(0);
+    expect(positions.at(-1)).toBe(0);
+    expect([...positions].sort((a, b) => b - a)).toEqual(positions);
+  });
+
   it('finishes a 15-minute training at once after advance(15 min) on a manual clock', async () => {
     const emulator = manualEmulator();
     const id = await loraWithImages(emulator);

@@ -565,7 +565,8 @@ export function createScenarioRoutes(
       startingAt: t + Math.round(duration * 0.12),
       runningAt: t + Math.round(duration * 0.17),
       endsAt: t + duration,
-      position: composition ? 0 : seedFor(core, jobId) % 4,
+      // Between one and three jobs ahead, as seeded; compositions skip the queue.
+      position: composition ? 0 : 1 + (seedFor(core, jobId) % 3),
       ...(wantsFailure(model) ? { failsAt: t + Math.round(duration * 0.55) } : {}),
     };
     model.run = run;
