@@ -61,7 +61,19 @@ describe('lora.source', () => {
     const none = await h.run(one({ mode: 'pick', modelType: 'sd-1_5-lora', nameContains: 'tower' }));
     expect(none.result.nodes.src?.error).toEqual({
       code: 'lora.not-found',
-      message: 'No trained sd-1_5-lora model whose name contains "tower" was found on Scenario.',
+      message:
+        'No trained sd-1_5-lora model whose name contains "tower" was found among the project\'s models.',
+    });
+  });
+
+  it("picks from Scenario's public models", async () => {
+    h = await startHarness();
+    const { result } = await h.run(
+      one({ mode: 'pick', from: 'public', modelType: 'qwen-image-lora', nameContains: 'blue' }),
+    );
+    expect(result.nodes.src?.outputs?.lora).toMatchObject({
+      id: 'model_qwen-blueprint',
+      family: 'qwen-image',
     });
   });
 

@@ -1,5 +1,5 @@
 import { defineNode, NodeRunError } from '@loraflow/core';
-import { modelPhase } from '@loraflow/providers';
+import { type Model, modelPhase, type ScenarioClient } from '@loraflow/providers';
 import { z } from 'zod';
 import { familiesCompatible, familyLabel, LORA_TYPES, MODELSLAB_FAMILIES, modelTypeInfo } from '../families';
 import { NODE_ERROR_CODES, need, signalOf } from '../services';
@@ -34,6 +34,10 @@ const params = z
       .max(200)
       .optional()
       .describe('Mode `pick`: only models whose name contains this text.'),
+    from: z
+      .enum(['project', 'public'])
+      .default('project')
+      .describe("Mode `pick`: the project's own models, or Scenario's public ones."),
   })
   .superRefine((p, c) => {
     if (p.provider === 'scenario' && !p.modelType) {
@@ -125,15 +129,20 @@ export const loraSource = defineNode({
       model = await scenario.getModel(p.modelId ?? '', { signal });
     } else {
       const needle = p.nameContains?.toLowerCase();
-      for await (const m of scenario.iterateModels({ type: declared, status: 'trained' }, { signal })) {
+      const candidates =
+        p.from === 'public'
+          ? publicModels(scenario, declared, signal)
+          : scenario.iterateModels({ type: declared, status: 'trained' }, { signal });
+      for await (const m of candidates) {
         if (m.type !== undefined && m.type !== declared) continue;
+        if (modelPhase(m.status) !== 'trained') continue;
         if (needle && !(m.name ?? '').toLowerCase().includes(needle)) continue;
         if (!model || (m.createdAt ?? '') > (model.createdAt ?? '')) model = m;
       }
       if (!model) {
         throw new NodeRunError(
           NODE_ERROR_CODES.loraNotFound,
-          `No trained ${declared} model${p.nameContains ? ` whose name contains "${p.nameContains}"` : ''} was found on Scenario.`,
+          `No trained ${declared} model${p.nameContains ? ` whose name contains "${p.nameContains}"` : ''} was found among ${p.from === 'public' ? "Scenario's public models" : "the project's models"}.`,
         );
       }
     }
@@ -155,3 +164,20 @@ export const loraSource = defineNode({
     return { lora };
   },
 });
+
+// The public list has its own endpoint; it pages like the private one.
+async function* publicModels(
+  scenario: ScenarioClient,
+  type: string,
+  signal: AbortSignal,
+): AsyncGenerator<Model> {
+  let paginationToken: string | undefined;
+  do {
+    const page = await scenario.listPublicModels(
+      { type, pageSize: 100, ...(paginationToken ? { paginationToken } : {}) },
+      { signal },
+    );
+    yield* page.items;
+    paginationToken = page.nextPaginationToken;
+  } while (paginationToken);
+}
