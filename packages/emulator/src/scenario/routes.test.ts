@@ -478,6 +478,11 @@ describe('Scenario generation', () => {
     expect(lora.body).toEqual({ reason: 'Custom models only are supported for this endpoint' });
     const unknown = await scenario(emulator, 'POST', path, { prompt: 'x', loras: ['model_missing'] });
     expect(unknown.status).toBe(404);
+    const reference = await scenario(emulator, 'POST', path, {
+      prompt: 'x',
+      referenceImages: ['asset_missing'],
+    });
+    expect(reference).toMatchObject({ status: 404, body: { reason: 'Asset asset_missing not found' } });
   });
 
   it('answers a generation dry run with 269 and the captured flux prices', async () => {

@@ -902,6 +902,12 @@ export function createScenarioRoutes(
     }
     const loraIds = input.loras ?? [];
     const models = resolveLoras(c, [...(input.modelId ? [input.modelId] : []), ...loraIds], base.loraTypes);
+    for (const assetId of input.referenceImages ?? []) {
+      const asset = state.assets.get(assetId);
+      if (!asset || asset.ownerId !== owner(c).ownerId || asset.availableAt > now()) {
+        throw new ReasonError(404, `Asset ${assetId} not found`);
+      }
+    }
     const cost =
       Math.round((base.price.generation * (input.numOutputs ?? 1) + base.price.qualityGate) * 100) / 100;
     if (isDryRun(c)) {
