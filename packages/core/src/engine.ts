@@ -377,7 +377,8 @@ export function createEngine(options: EngineOptions): Engine {
     hash,
     validate: (doc) => {
       const { issues } = analyse(doc);
-      return { ok: issues.length === 0, issues };
+      // a copy: the analysis of a frozen document is kept, and a caller may sort or trim what it gets
+      return { ok: issues.length === 0, issues: [...issues] };
     },
 
     plan(doc, o = {}) {
