@@ -1,0 +1,128 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { emulatorEnv, killStragglers, spawnCli, workspace } from './test/spawn-cli';
+
+// Real processes over real HTTP: each test starts an emulator server, spawns `loraflow` against it through the
+// SCENARIO_/MODELSLAB_ variables, and judges by the emulator's request log and state.
+
+const FAST = { speed: 1000 } as const;
+const POLL = ['--max-poll', '20'];
+
+let servers: RunningEmulator[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  killStragglers();
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function emulator(options: Parameters<typeof startEmulator>[0] = {}): Promise<RunningEmulator> {
+  const server = await startEmulator({ port: 0, clock: FAST, ...options });
+  servers.push(server);
+  return server;
+}
+
+async function dir(): Promise<string> {
+  const d = await workspace();
+  dirs.push(d);
+  return d;
+}
+
+/** Requests of exactly this route that reached it and succeeded. */
+const hits = (server: RunningEmulator, route: string) =>
+  server.emulator.log
+    .entries({ route })
+    .filter((e) => e.route === route && e.status >= 200 && e.status < 300);
+
+const sideEffects = (server: RunningEmulator) => ({
+  creates: hits(server, 'scenario.models.create').length,
+  uploads: hits(server, 'scenario.models.trainingImages.add').length,
+  trains: hits(server, 'scenario.models.train').length,
+});
+
+async function withPrompt(cwd: string, file: string, prompt: string): Promise<string> {
+  const doc = JSON.parse(await readFile(join(cwd, 'compose-train-generate.json'), 'utf8')) as {
+    nodes: Array<{ id: string; params: Record<string, unknown> }>;
+  };
+  doc.nodes.find((n) => n.id === 'prompt')!.params.text = prompt;
+  await writeFile(join(cwd, file), JSON.stringify(doc));
+  return file;
+}
+
+describe('loraflow run against an emulator server: cache and resume', () => {
+  it('re-runs only the generation when only the prompt changes after a finished pipeline', async () => {
+    const server = await emulator();
+    const cwd = await dir();
+    const env = emulatorEnv(server);
+    const first = spawnCli(['run', 'compose-train-generate.json', '--out', 'out1', ...POLL], { cwd, env });
+    expect((await first.exited).code, first.stderr()).toBe(0);
+    const before = sideEffects(server);
+    expect(before).toEqual({ creates: 2, uploads: 5, trains: 2 });
+    expect(hits(server, 'scenario.generate.txt2img')).toHaveLength(1);
+
+    const file = await withPrompt(cwd, 'night.json', 'a paper lantern drifting over a frozen lake');
+    const second = spawnCli(['run', file, '--out', 'out2', '--json', ...POLL], { cwd, env });
+    expect((await second.exited).code, second.stderr()).toBe(0);
+    expect(sideEffects(server)).toEqual(before);
+    expect(hits(server, 'scenario.generate.txt2img')).toHaveLength(2);
+    const report = JSON.parse(await readFile(join(cwd, 'out2/report.json'), 'utf8')) as {
+      nodes: Record<string, { cached: boolean }>;
+    };
+    const ran = Object.entries(report.nodes)
+      .filter(([, n]) => !n.cached)
+      .map(([id]) => id)
+      .sort();
+    expect(ran).toEqual(['prompt', 'render']);
+    const events = second.records();
+    expect(events.filter((e) => e.type === 'node.started').map((e) => e.nodeId)).toEqual(
+      expect.arrayContaining(['prompt', 'render']),
+    );
+  }, 60_000);
+
+  it('finishes a run killed with SIGKILL during training on --resume, with one create and one train and the same images', async () => {
+    const server = await emulator({ clock: 'manual' });
+    const cwd = await dir();
+    const env = emulatorEnv(server);
+    const args = ['run', 'train-from-images.json', '--store', 'store', ...POLL];
+    const first = spawnCli([...args, '--json'], { cwd, env });
+    // The training has started and the wait node is polling it; the frozen clock keeps it training.
+    await vi.waitFor(
+      () => {
+        const train = hits(server, 'scenario.models.train')[0];
+        expect(train).toBeDefined();
+        expect(
+          server.emulator.log.entries({ route: 'scenario.models.get', sinceSeq: train!.seq }).length,
+        ).toBeGreaterThan(0);
+      },
+      { timeout: 30_000, interval: 20 },
+    );
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    const runId = first.records()[0]?.runId as string;
+    expect(runId).toMatch(/^run_/);
+
+    server.emulator.clock.setSpeed(FAST.speed);
+    const resumed = spawnCli([...args, '--resume', runId, '--out', 'out'], { cwd, env });
+    expect((await resumed.exited).code, resumed.stderr()).toBe(0);
+    expect(sideEffects(server)).toEqual({ creates: 1, uploads: 5, trains: 1 });
+
+    // The same graph, uninterrupted, on a fresh emulator with the same seed and a fresh store.
+    const clean = await emulator();
+    const cleanDir = await dir();
+    const straight = spawnCli(
+      ['run', 'train-from-images.json', '--store', 'store', '--out', 'out', ...POLL],
+      {
+        cwd: cleanDir,
+        env: emulatorEnv(clean),
+      },
+    );
+    expect((await straight.exited).code, straight.stderr()).toBe(0);
+    const a = await readFile(join(cwd, 'out/try-1.png'));
+    const b = await readFile(join(cleanDir, 'out/try-1.png'));
+    expect(a.subarray(0, 4).toString('latin1')).toBe('\x89PNG');
+    expect(a.equals(b)).toBe(true);
+  }, 60_000);
+});
