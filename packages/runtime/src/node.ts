@@ -4,4 +4,4 @@
  * @example
  * import { createFileStore } from '@loraflow/runtime/node';
  */
-export { createFileStore, type FileStoreOptions } from './store/file';
+export { createFileStore, type FileStore, type FileStoreOptions } from './store/file';

@@ -60,7 +60,10 @@ describe('createRuntime over a file store', () => {
     const service = createFakeService();
     const first = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
     const handle = await first.run(trainGraph);
-    await until(() => service.calls.train === 1);
+    const store = createFileStore({ dir });
+    await until(async () =>
+      (await store.listRecords()).some((r) => r.key.endsWith('/train') && r.state === 'done'),
+    );
     // The first process is gone while the training runs; the job keeps going at the provider.
     const second = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
     const resumed = await second.resume(handle.runId);
@@ -107,6 +110,75 @@ describe('createRuntime over a file store', () => {
 });
 
 describe('createRuntime', () => {
+  it('checkpoints the run record while it runs, so a crash leaves the progress on disk', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    let clock = 0;
+    // Each reading of the clock moves it a second on, so the 2 s checkpoint interval passes within a few events.
+    const runtime = createRuntime({
+      registry,
+      store,
+      services: { fake: service },
+      now: () => (clock += 1000),
+    });
+    const handle = await runtime.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    await until(async () => (await store.getRun(handle.runId))?.nodes.name?.status === 'succeeded');
+    const stored = await store.getRun(handle.runId);
+    expect(stored).toMatchObject({ status: 'running', nodes: { name: { status: 'succeeded' } } });
+    expect(stored?.lastSeq).toBeGreaterThan(1);
+    await runtime.cancel(handle.runId);
+  });
+
+  it('marks a run left running by a dead process as cancelled when asked to cancel it', async () => {
+    const store = createMemoryStore();
+    const first = createRuntime({ registry, store, services: { fake: createFakeService() } });
+    const handle = await first.run(trainGraph);
+    const second = createRuntime({ registry, store });
+    await second.cancel(handle.runId);
+    expect(await store.getRun(handle.runId)).toMatchObject({
+      status: 'cancelled',
+      finishedAt: expect.any(Number),
+    });
+    await first.cancel(handle.runId);
+  });
+
+  it('hands a node’s estimate hook the upstream outputs already in the cache', async () => {
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, services: { fake: service } });
+    const doc = graph(
+      [
+        { id: 'a', type: 'test.text', params: { text: 'four' } },
+        { id: 'b', type: 'test.text', params: { text: 'sixteen' } },
+        { id: 'priced', type: 'test.priced', params: { perCharacter: 2 } },
+      ],
+      [
+        ['a.text', 'priced.parts'],
+        ['b.text', 'priced.parts'],
+      ],
+    );
+    expect((await runtime.estimate(doc)).totals).toEqual({ credits: 0 });
+    await (await runtime.run(doc, { targets: ['a', 'b'] })).result;
+    const estimate = await runtime.estimate(doc);
+    expect(estimate.nodes.find((n) => n.nodeId === 'priced')?.cost).toEqual({ amount: 22, unit: 'credits' });
+    expect(estimate).toMatchObject({ willRun: 1, fromCache: 2 });
+  });
+
+  it('reports an estimate hook that throws as costError on that node and goes on', async () => {
+    const runtime = createRuntime({ registry });
+    const doc = graph([
+      { id: 'p', type: 'test.priced', params: { perCharacter: -1 } },
+      { id: 'q', type: 'test.priced', params: { perCharacter: 1 } },
+    ]);
+    const estimate = await runtime.estimate(doc);
+    expect(estimate.nodes[0]?.costError).toEqual({
+      code: 'estimate.refused',
+      message: 'A negative price cannot be estimated.',
+    });
+    expect(estimate.nodes[1]?.cost).toEqual({ amount: 0, unit: 'credits' });
+    expect(estimate.totals).toEqual({ credits: 0 });
+  });
+
   it('refuses an invalid graph with every issue, and stores no run for it', async () => {
     const store = createMemoryStore();
     const runtime = createRuntime({ registry, store });

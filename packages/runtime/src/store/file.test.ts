@@ -191,5 +191,11 @@ describe('file store', () => {
     }
     expect(problems).toEqual([]);
     expect(whole).toBeGreaterThan(0);
+    // What the kills left mid-write is swept once it is old enough, and nothing else is.
+    const temps = (await allFiles(dir)).filter((f) => f.endsWith('.tmp'));
+    const kept = (await allFiles(dir)).length - temps.length;
+    expect(await store.sweep({ olderThanMs: 60_000 })).toBe(0);
+    expect(await store.sweep({ olderThanMs: -1 })).toBe(temps.length);
+    expect(await allFiles(dir)).toHaveLength(kept);
   }, 90_000);
 });

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { type Dirent, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
@@ -31,6 +31,16 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** The file store: a {@link RuntimeStore} plus housekeeping only files need. */
+export interface FileStore extends RuntimeStore {
+  /**
+   * Removes temporary files that writers killed mid-write left behind (they are never read). Only files older than
+   * `olderThanMs` (default one hour) go, so a write in flight in another process is never pulled from under it.
+   * Answers how many were removed.
+   */
+  sweep(o?: { olderThanMs?: number }): Promise<number>;
+}
+
 /**
  * A {@link RuntimeStore} on the file system, for Node. Every entry, journal record and run record is one file written
  * atomically (temporary file, fsync, rename, fsync of the directory), so a process killed at any moment leaves each
@@ -42,7 +52,7 @@ function isMissing(error: unknown): boolean {
  * const store = createFileStore({ dir: '.loraflow', onProblem: (p) => report(p.message) });
  * const runtime = createRuntime({ registry, store });
  */
-export function createFileStore(options: FileStoreOptions): RuntimeStore {
+export function createFileStore(options: FileStoreOptions): FileStore {
   const root = options.dir;
   const durable = options.durable ?? true;
   const report = options.onProblem ?? (() => {});
@@ -271,6 +281,27 @@ export function createFileStore(options: FileStoreOptions): RuntimeStore {
         if (result.data.seq > after) events.push(result.data as RunEvent);
       }
       return events;
+    },
+    async sweep(o = {}) {
+      const cutoff = Date.now() - (o.olderThanMs ?? 3_600_000);
+      let removed = 0;
+      let found: Dirent[];
+      try {
+        found = await readdir(root, { recursive: true, withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error)) return 0;
+        throw error;
+      }
+      for (const d of found) {
+        if (!d.isFile() || !d.name.endsWith('.tmp')) continue;
+        const file = join(d.parentPath, d.name);
+        const info = await stat(file).catch(() => undefined);
+        if (info && info.mtimeMs < cutoff) {
+          await rm(file, { force: true });
+          removed++;
+        }
+      }
+      return removed;
     },
     async close() {},
   };

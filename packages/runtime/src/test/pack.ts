@@ -191,8 +191,27 @@ const leak = defineNode({
   },
 });
 
+/** Prices its run by the characters of its (known) inputs: proves `estimate` sees cached upstream outputs. */
+const priced = defineNode({
+  type: 'test.priced',
+  version: 1,
+  params: z.object({ perCharacter: z.number() }),
+  inputs: { parts: { type: t.string(), multiple: true, optional: true } },
+  outputs: { text: { type: t.string() } },
+  async estimate({ params, inputs }) {
+    if (params.perCharacter < 0)
+      throw new NodeRunError('estimate.refused', 'A negative price cannot be estimated.');
+    const parts = (inputs.parts as Array<{ value: unknown }> | undefined) ?? [];
+    const characters = parts.reduce((sum, p) => sum + String(p.value).length, 0);
+    return { amount: characters * params.perCharacter, unit: 'credits' };
+  },
+  async run(ctx) {
+    return { text: ctx.inputs.parts.map((p) => String(p.value)).join('') };
+  },
+});
+
 /** Test nodes: text, concat (with per-connection settings), a failing node, a blob writer and a side-effect trainer. */
-export const testPack = definePack({ name: 'test', nodes: [text, concat, fail, bytes, train, leak] });
+export const testPack = definePack({ name: 'test', nodes: [text, concat, fail, bytes, train, leak, priced] });
 
 /** A document from a compact list of nodes and `from.port->to.port` edges. */
 export function graph(
