@@ -102,7 +102,7 @@ describe('control API', () => {
 
   it('resets state, log and faults but keeps the catalogue and the clock', async () => {
     const emulator = manualEmulator();
-    await loraWithImages(emulator, 'flux.1-lora', 1);
+    const before = await loraWithImages(emulator, 'flux.1-lora', 1);
     emulator.faults.set([{ route: '/files/**', rate: 1, kind: '429' }]);
     emulator.clock.advance(5_000);
     const now = emulator.clock.now();
@@ -115,5 +115,7 @@ describe('control API', () => {
     expect((await control(emulator, 'GET', '/log')).body.entries).toEqual([]);
     expect((await scenario(emulator, 'GET', '/models/model_flux1-watercolor')).status).toBe(200);
     expect((await control(emulator, 'GET', '/nothing')).body.error.code).toBe('unknown_control_route');
+    const again = await loraWithImages(emulator, 'flux.1-lora', 1);
+    expect(again).not.toBe(before);
   });
 });

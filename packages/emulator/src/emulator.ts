@@ -294,7 +294,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
   const scenarioKeys = options.credentials?.scenario ?? [{ ...EMULATOR_CREDENTIALS.scenario }];
   const modelslabKeys = options.credentials?.modelslab ?? [EMULATOR_CREDENTIALS.modelslab.key];
-  let random = createRandom(seed);
+  const random = createRandom(seed);
   const files = createFileStore(() => publicUrl, seed);
   const core: Core = {
     clock,
@@ -313,12 +313,15 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   let scenario: ScenarioState;
   let modelslab: ModelsLabState;
+  let carriedRequestId: number | undefined;
   let app: Hono<Env>;
 
   const build = () => {
-    random = createRandom(seed);
+    // Ids keep counting across resets: a vendor never hands out the same id twice, and a client's
+    // journal from before a reset must not match a new resource by accident.
     scenario = createScenarioState(core);
     modelslab = createModelsLabState(seed);
+    if (carriedRequestId !== undefined) modelslab.nextId = carriedRequestId;
     app = new Hono<Env>();
     app.route('/scenario/v1', createScenarioRoutes(core, scenario, { credentials: () => scenarioKeys }));
     app.route('/modelslab/api', createModelsLabRoutes(core, modelslab, { keys: () => modelslabKeys }));
@@ -427,6 +430,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return abortable(req.signal, () => handle(req));
     },
     reset() {
+      carriedRequestId = modelslab.nextId;
       files.clear();
       log.clear();
       faults.clear();
