@@ -159,7 +159,7 @@ export interface Emulator {
   clock: EmulatorClock;
   log: RequestLog;
   faults: Faults;
-  /** Forgets every model, job, asset, request, log entry and fault; keeps the clock and catalogue. */
+  /** Forgets every model, job, asset, request, log entry and fault; keeps the clock, catalogue and id counters. */
   reset(): void;
   /** Current counts and settings. */
   state(): EmulatorState;
