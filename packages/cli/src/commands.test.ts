@@ -1,0 +1,148 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GraphDocument } from '@loraflow/core';
+import { createRemoteRuntime } from '@loraflow/runtime';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from './cli';
+import { EMULATOR_NOTICE } from './setup';
+import { testIo } from './test/collect';
+import { examplesDir } from './test/spawn-cli';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'loraflow-commands-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const PNG = [0x89, 0x50, 0x4e, 0x47];
+
+describe('loraflow run on the built-in emulator', () => {
+  it('says it uses the emulator, writes the PNGs and a report, and exits 0', async () => {
+    const io = testIo({ cwd: examplesDir });
+    const out = join(tmp, 'run-out');
+    const code = await runCli(['run', 'modelslab-multi-lora.json', '--out', out], io);
+    expect(code, io.stderr.text()).toBe(0);
+    expect(io.stderr.lines()[0]).toBe(EMULATOR_NOTICE);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
+      status: string;
+      provider: string;
+      images: string[];
+      nodes: Record<string, { status: string; cached: boolean; ms?: number }>;
+    };
+    expect(report).toMatchObject({ status: 'succeeded', provider: 'emulator' });
+    expect(report.images).toEqual(['portrait-1.png', 'portrait-2.png']);
+    expect(report.nodes.portrait).toMatchObject({ status: 'succeeded', cached: false });
+    expect(report.nodes.portrait?.ms).toBeGreaterThanOrEqual(0);
+    for (const name of report.images)
+      expect([...(await readFile(join(out, name))).subarray(0, 4)]).toEqual(PNG);
+    // Not a TTY: plain lines, one per change, ending with the run's outcome.
+    expect(io.stdout.lines().at(-1)).toMatch(/^run run_\w+ succeeded \(4 succeeded\)$/);
+    expect(io.stdout.text()).not.toContain('\u001b[');
+  });
+
+  it('runs only what --target needs', async () => {
+    const io = testIo({ cwd: examplesDir });
+    const code = await runCli(['run', 'compose-train-generate.json', '--target', 'train', '--json'], io);
+    expect(code, io.stderr.text()).toBe(0);
+    const events = io.stdout.lines().map((l) => JSON.parse(l) as { type: string; nodeIds?: string[] });
+    expect(events[0]?.nodeIds?.sort()).toEqual(['photos', 'train']);
+  });
+
+  it('refuses an unknown --target with the graph problem and exit 1', async () => {
+    const io = testIo({ cwd: examplesDir });
+    expect(await runCli(['run', 'train-from-images.json', '--target', 'nope'], io)).toBe(1);
+    expect(io.stderr.text()).toContain('plan.unknown-target');
+  });
+
+  it('refuses --resume on the built-in emulator, which forgets its models with the process', async () => {
+    const io = testIo({ cwd: examplesDir });
+    expect(await runCli(['run', '--resume', 'run_abc'], io)).toBe(2);
+    expect(io.stderr.text()).toContain('loraflow: resume.needs-provider at --resume: ');
+  });
+});
+
+describe('loraflow estimate', () => {
+  it('lists every node as will-run on an empty store, with totals', async () => {
+    const io = testIo({ cwd: examplesDir });
+    expect(await runCli(['estimate', 'train-from-images.json', '--json'], io)).toBe(0);
+    const estimate = JSON.parse(io.stdout.text()) as {
+      nodes: Array<{ nodeId: string; willRun: boolean }>;
+      willRun: number;
+      fromCache: number;
+    };
+    expect(estimate.nodes.map((n) => n.nodeId)).toEqual(['photos', 'train', 'wait', 'try']);
+    expect(estimate).toMatchObject({ willRun: 4, fromCache: 0 });
+  });
+});
+
+describe('loraflow serve', () => {
+  it('serves the runtime HTTP API that a remote runtime drives to a finished run', async () => {
+    let stop = () => {};
+    const io = {
+      ...testIo({ cwd: examplesDir }),
+      untilStopped: () =>
+        new Promise<void>((resolve) => {
+          stop = resolve;
+        }),
+    };
+    const served = runCli(['serve', '--port', '0'], io);
+    const url = await vi.waitFor(
+      () => {
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());
+        if (!match) throw new Error('not listening yet');
+        return match[1]!;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    try {
+      const remote = createRemoteRuntime({ baseUrl: url });
+      const catalogue = await remote.catalogue();
+      expect(catalogue.nodes.map((n) => n.type)).toContain('lora.train');
+      const doc = JSON.parse(
+        await readFile(join(examplesDir, 'modelslab-multi-lora.json'), 'utf8'),
+      ) as GraphDocument;
+      const handle = await remote.run(doc);
+      const result = await handle.result;
+      expect(result.status).toBe('succeeded');
+      const images = result.nodes.portrait?.outputs?.images as Array<{ blob: { $blob: string } }>;
+      const bytes = await remote.getBlob(images[0]!.blob.$blob);
+      expect([...(bytes ?? new Uint8Array()).subarray(0, 4)]).toEqual(PNG);
+    } finally {
+      stop();
+    }
+    expect(await served).toBe(0);
+    expect(io.stderr.lines()).toEqual([EMULATOR_NOTICE]);
+  });
+});
+
+describe('loraflow emulator', () => {
+  it('serves the emulator on a loopback port until stopped', async () => {
+    let stop = () => {};
+    const io = {
+      ...testIo({ cwd: tmp }),
+      untilStopped: () =>
+        new Promise<void>((resolve) => {
+          stop = resolve;
+        }),
+    };
+    const served = runCli(['emulator', '--port', '0', '--speed', '60'], io);
+    const url = await vi.waitFor(
+      () => {
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());
+        if (!match) throw new Error('not listening yet');
+        return match[1]!;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    try {
+      const state = (await (await fetch(`${url}/_emulator/state`)).json()) as { clock: unknown };
+      expect(JSON.stringify(state.clock)).toContain('60');
+    } finally {
+      stop();
+    }
+    expect(await served).toBe(0);
+  });
+});
