@@ -13,7 +13,12 @@ import { type Issue, type Result, toIssuePath } from './issues';
 const id = z.string().min(1);
 const record = z.record(z.string(), z.unknown());
 
-/** zod schema of one graph edit. */
+/**
+ * zod schema of one graph edit.
+ *
+ * @example
+ * GraphChangeSchema.safeParse({ type: 'node.remove', id: 'a' }).success; // true
+ */
 export const GraphChangeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('node.add'), node: GraphNodeSchema, index: z.number().int().min(0).optional() }),
   z.object({ type: z.literal('node.remove'), id }),
@@ -49,7 +54,12 @@ export const GraphChangeSchema = z.discriminatedUnion('type', [
  */
 export type GraphChange = z.infer<typeof GraphChangeSchema>;
 
-/** The new document plus immer patches; `inversePatches` undo the edit (see `applyDocumentPatches`). */
+/**
+ * The new document plus immer patches; `inversePatches` undo the edit (see `applyDocumentPatches`).
+ *
+ * @example
+ * const { doc, inversePatches } = (applyChanges(doc0, changes) as { ok: true; value: AppliedChanges }).value;
+ */
 export interface AppliedChanges {
   doc: GraphDocument;
   patches: Patch[];

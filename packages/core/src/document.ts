@@ -1,15 +1,30 @@
 import { z } from 'zod';
 import { ISSUE_CODES, type Issue, type Result, toIssuePath } from './issues';
 
-/** The `format` tag every graph document carries. */
+/**
+ * The `format` tag every graph document carries.
+ *
+ * @example
+ * if (json.format !== GRAPH_FORMAT) throw new Error('not a loraflow graph');
+ */
 export const GRAPH_FORMAT = 'loraflow.graph';
-/** The document version this core writes and runs. Older versions are migrated on load. */
+/**
+ * The document version this core writes and runs. Older versions are migrated on load.
+ *
+ * @example
+ * const empty = { format: GRAPH_FORMAT, version: GRAPH_VERSION, nodes: [], edges: [] };
+ */
 export const GRAPH_VERSION = 1;
 
 const idSchema = z.string().min(1, 'an id cannot be empty').max(200, 'an id is at most 200 characters');
 const jsonRecord = z.record(z.string(), z.unknown());
 
-/** zod schema of one node in a graph document. */
+/**
+ * zod schema of one node in a graph document.
+ *
+ * @example
+ * GraphNodeSchema.safeParse({ id: 'a', type: 'example.number', params: { value: 1 } }).success; // true
+ */
 export const GraphNodeSchema = z.object({
   id: idSchema,
   type: z.string().min(1, 'a node type cannot be empty'),
@@ -18,7 +33,12 @@ export const GraphNodeSchema = z.object({
   label: z.string().optional(),
 });
 
-/** zod schema of one edge; the edges reaching one input, in document order, are that input's ordered list. */
+/**
+ * zod schema of one edge; the edges reaching one input, in document order, are that input's ordered list.
+ *
+ * @example
+ * GraphEdgeSchema.parse({ id: 'e1', from: { node: 'a', port: 'value' }, to: { node: 'b', port: 'terms' } });
+ */
 export const GraphEdgeSchema = z.object({
   id: idSchema,
   from: z.object({ node: idSchema, port: z.string().min(1) }),
@@ -41,7 +61,12 @@ export const GraphDocumentSchema = z.object({
   edges: z.array(GraphEdgeSchema),
 });
 
-/** One node: an instance of a node type with its params and editor position. */
+/**
+ * One node: an instance of a node type with its params and editor position.
+ *
+ * @example
+ * const node: GraphNode = { id: 'a', type: 'example.number', params: { value: 2 }, position: { x: 0, y: 0 } };
+ */
 export interface GraphNode {
   id: string;
   type: string;
@@ -50,7 +75,12 @@ export interface GraphNode {
   label?: string;
 }
 
-/** One connection from an output port to an input port, with per-connection settings (e.g. `{ scale: 0.8 }`). */
+/**
+ * One connection from an output port to an input port, with per-connection settings (e.g. `{ scale: 0.8 }`).
+ *
+ * @example
+ * const edge: GraphEdge = { id: 'e1', from: { node: 'a', port: 'lora' }, to: { node: 'mix', port: 'loras' }, settings: { scale: 0.8 } };
+ */
 export interface GraphEdge {
   id: string;
   from: { node: string; port: string };
@@ -96,7 +126,12 @@ export interface Migration {
   migrate(doc: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** The migrations this core ships. Version 1 is the first published format, so there are none yet. */
+/**
+ * The migrations this core ships. Version 1 is the first published format, so there are none yet.
+ *
+ * @example
+ * loadDocument(json, { migrations: [...MIGRATIONS, myStep] });
+ */
 export const MIGRATIONS: readonly Migration[] = [];
 
 /**
@@ -174,7 +209,12 @@ export function loadDocument(
   return { ok: true, value: parsed.data as GraphDocument };
 }
 
-/** A readable sentence for a zod issue at a path. */
+/**
+ * A readable sentence for a zod issue at a path.
+ *
+ * @example
+ * describeZodIssue(['nodes', 0, 'id'], 'Too small'); // '"nodes.0.id": Too small.'
+ */
 export function describeZodIssue(path: readonly PropertyKey[], message: string): string {
   const where = path.length === 0 ? 'The value' : `"${path.map(String).join('.')}"`;
   return `${where}: ${message.replace(/\.$/, '')}.`;

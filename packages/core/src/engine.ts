@@ -67,7 +67,12 @@ export interface EngineOptions {
   createRunId?: () => string;
 }
 
-/** One node in a plan. */
+/**
+ * One node in a plan.
+ *
+ * @example
+ * for (const step of engine.plan(doc).steps) console.log(step.nodeId, step.policy, step.key);
+ */
 export interface PlanStep {
   nodeId: string;
   type: string;
@@ -92,7 +97,12 @@ export interface Plan {
   keys: Record<string, string | undefined>;
 }
 
-/** Why a node will run or not, in `explain`. */
+/**
+ * Why a node will run or not, in `explain`.
+ *
+ * @example
+ * if (entry.reason.code === 'params.changed') highlight(entry.nodeId, entry.reason.params);
+ */
 export interface ExplainReason {
   code:
     | 'cache.hit'
@@ -109,7 +119,12 @@ export interface ExplainReason {
   inputs?: string[];
 }
 
-/** One node in `explain`. */
+/**
+ * One node in `explain`.
+ *
+ * @example
+ * const willRun = (await engine.explain(doc)).filter((e: ExplainEntry) => e.willRun);
+ */
 export interface ExplainEntry {
   nodeId: string;
   willRun: boolean;
@@ -117,7 +132,12 @@ export interface ExplainEntry {
   reason: ExplainReason;
 }
 
-/** Options of `engine.run`. */
+/**
+ * Options of `engine.run`.
+ *
+ * @example
+ * engine.run(doc, { targets: ['preview'], signal: controller.signal });
+ */
 export interface RunOptions {
   targets?: string[];
   signal?: HostAbortSignal;

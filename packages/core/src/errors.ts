@@ -20,7 +20,12 @@ export class GraphError extends Error {
   }
 }
 
-/** An error a node throws with a stable code; the engine reports `{ code, message }`. */
+/**
+ * An error a node throws with a stable code; the engine reports `{ code, message }`.
+ *
+ * @example
+ * throw new NodeRunError('provider.quota', 'The provider refused: monthly quota reached.');
+ */
 export class NodeRunError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {

@@ -1,4 +1,9 @@
-/** A node or run failure as data: a stable code and a redacted sentence. */
+/**
+ * A node or run failure as data: a stable code and a redacted sentence.
+ *
+ * @example
+ * const error: NodeError = { code: 'node.failed', message: 'The provider said no.' };
+ */
 export interface NodeError {
   code: string;
   message: string;
@@ -34,10 +39,20 @@ export type RunEvent = EventBase &
     | { type: 'node.cancelled'; nodeId: string }
   );
 
-/** The type of one run event. */
+/**
+ * The type of one run event.
+ *
+ * @example
+ * const terminal: RunEventType[] = ['node.succeeded', 'node.cached', 'node.failed'];
+ */
 export type RunEventType = RunEvent['type'];
 
-/** Where a node stands in a run. */
+/**
+ * Where a node stands in a run.
+ *
+ * @example
+ * const done = (s: NodeStatus) => s === 'succeeded' || s === 'cached';
+ */
 export type NodeStatus =
   | 'pending'
   | 'queued'
@@ -48,10 +63,20 @@ export type NodeStatus =
   | 'skipped'
   | 'cancelled';
 
-/** Where a run stands: `failed` when any node failed, `cancelled` when it was cancelled. */
+/**
+ * Where a run stands: `failed` when any node failed, `cancelled` when it was cancelled.
+ *
+ * @example
+ * if (state.status === 'running') showSpinner();
+ */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-/** One node's state in a run snapshot. */
+/**
+ * One node's state in a run snapshot.
+ *
+ * @example
+ * const fraction = handle.getSnapshot().nodes.train?.progress?.fraction ?? 0;
+ */
 export interface NodeRunState {
   status: NodeStatus;
   key: string;
@@ -75,7 +100,12 @@ export interface RunState {
   nodes: Readonly<Record<string, Readonly<NodeRunState>>>;
 }
 
-/** One node's outcome in a finished run. Outputs are frozen. */
+/**
+ * One node's outcome in a finished run. Outputs are frozen.
+ *
+ * @example
+ * const images = result.nodes.generate?.outputs?.images;
+ */
 export interface NodeOutcome {
   status: 'cached' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
   key: string;

@@ -21,7 +21,12 @@ export const sha256Hex: HashFn = Object.assign((text: string) => bytesToHex(sha2
   label: '@noble/hashes sha256',
 });
 
-/** SHA-256 of bytes with a given HashFn: its `bytes` variant when it has one. */
+/**
+ * SHA-256 of bytes with a given HashFn: its `bytes` variant when it has one.
+ *
+ * @example
+ * hashBytes(sha256Hex, new Uint8Array([97, 98, 99])); // sha256 of 'abc'
+ */
 export function hashBytes(hash: HashFn, data: Uint8Array): string {
   if (hash.bytes) return hash.bytes(data);
   return bytesToHex(sha256(data));

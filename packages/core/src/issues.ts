@@ -51,7 +51,12 @@ export const ISSUE_CODES = {
   unknownTarget: 'plan.unknown-target',
 } as const;
 
-/** Converts a zod issue path (which may hold symbols) into an Issue path. */
+/**
+ * Converts a zod issue path (which may hold symbols) into an Issue path.
+ *
+ * @example
+ * toIssuePath(['nodes', 0, Symbol.for('x')]); // ['nodes', 0, 'Symbol(x)']
+ */
 export function toIssuePath(path: readonly PropertyKey[]): (string | number)[] {
   return path.map((p) => (typeof p === 'number' ? p : String(p)));
 }

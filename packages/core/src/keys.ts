@@ -1,9 +1,19 @@
 import { canonicalJson, type HashFn } from './hash';
 
-/** The tag at the head of every key preimage; bump it when the preimage layout changes. */
+/**
+ * The tag at the head of every key preimage; bump it when the preimage layout changes.
+ *
+ * @example
+ * keyPreimage(...).startsWith(`["${KEY_SCHEME}"`); // true
+ */
 export const KEY_SCHEME = 'loraflow.key/1';
 
-/** One connection as it enters a key: the upstream identity, its output port, the connection's settings. */
+/**
+ * One connection as it enters a key: the upstream identity, its output port, the connection's settings.
+ *
+ * @example
+ * const input: KeyInput = { port: 'loras', from: upstreamKey, fromPort: 'lora', settings: { scale: 0.5 } };
+ */
 export interface KeyInput {
   port: string;
   from: string;
@@ -43,7 +53,12 @@ export function keyPreimage(
   return `[${JSON.stringify(KEY_SCHEME)},${JSON.stringify(type)},${canonicalJson(version)},${paramsCanonical},[${ports}],${salt === null ? 'null' : JSON.stringify(salt)}]`;
 }
 
-/** Sorts strings by UTF-16 code units, as RFC 8785 orders object keys. */
+/**
+ * Sorts strings by UTF-16 code units, as RFC 8785 orders object keys.
+ *
+ * @example
+ * ['b', 'a', 'B'].sort(compareCodeUnits); // ['B', 'a', 'b']
+ */
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -51,6 +66,10 @@ export function compareCodeUnits(a: string, b: string): number {
 /**
  * Turns preimages into keys, remembering recent answers (the editor re-derives the same keys on
  * every keystroke) and canonical params of frozen objects (a frozen object cannot change under us).
+ *
+ * @example
+ * const hasher = new KeyHasher(sha256Hex);
+ * hasher.digest(keyPreimage('t', 1, hasher.params({}), [], null));
  */
 export class KeyHasher {
   readonly hash: HashFn;
@@ -87,7 +106,12 @@ export class KeyHasher {
   }
 }
 
-/** A key preimage with everything but the upstream identities and the salt already rendered. */
+/**
+ * A key preimage with everything but the upstream identities and the salt already rendered.
+ *
+ * @example
+ * const preimage = template.render((i) => keys[i]!, null);
+ */
 export interface KeyTemplate {
   render(identity: (from: number) => string, salt: string | null): string;
 }

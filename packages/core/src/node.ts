@@ -8,7 +8,12 @@ import { createTypeRegistry } from './types';
 // Method-extraction keeps callbacks bivariant, so a definition with specific params fits a registry of any.
 type Bivariant<A, R> = { fn(arg: A): R }['fn'];
 
-/** How a node's result may be reused: always (`pure`), only within the same run (`run`), or not at all (`never`). */
+/**
+ * How a node's result may be reused: always (`pure`), only within the same run (`run`), or not at all (`never`).
+ *
+ * @example
+ * cache: (p: { seed?: number }): CachePolicy => (p.seed === undefined ? 'run' : 'pure')
+ */
 export type CachePolicy = 'pure' | 'run' | 'never';
 
 /**
@@ -28,20 +33,35 @@ export interface InputSpec<P = unknown> {
   description?: string;
 }
 
-/** An output port; its type may depend on params and on the types connected to the inputs. */
+/**
+ * An output port; its type may depend on params and on the types connected to the inputs.
+ *
+ * @example
+ * const out: OutputSpec<{ family: string }> = { type: ({ params }) => ({ kind: 'lora', params: { family: params.family } }) };
+ */
 export interface OutputSpec<P = unknown> {
   type: PortType | Bivariant<{ params: P; inputTypes: Record<string, PortType[]> }, PortType>;
   label?: string;
   description?: string;
 }
 
-/** One connection's value on a `multiple` input. */
+/**
+ * One connection's value on a `multiple` input.
+ *
+ * @example
+ * for (const { value, settings } of ctx.inputs.loras as InputItem[]) use(value, settings.scale);
+ */
 export interface InputItem {
   value: unknown;
   settings: Record<string, unknown>;
 }
 
-/** What `run` receives for its inputs: a value per single input, a list of items per multiple input. */
+/**
+ * What `run` receives for its inputs: a value per single input, a list of items per multiple input.
+ *
+ * @example
+ * type V = InputValues<{ a: { type: PortType }; list: { type: PortType; multiple: true } }>; // { a: unknown; list: InputItem[] }
+ */
 export type InputValues<I> = {
   [K in keyof I]: I[K] extends { multiple: true }
     ? InputItem[]
@@ -50,7 +70,12 @@ export type InputValues<I> = {
       : unknown;
 };
 
-/** A logger for node code; every line is redacted before anyone sees it. */
+/**
+ * A logger for node code; every line is redacted before anyone sees it.
+ *
+ * @example
+ * ctx.log.info('uploading', { files: 12 });
+ */
 export interface NodeLogger {
   debug(message: string, data?: Record<string, unknown>): void;
   info(message: string, data?: Record<string, unknown>): void;
@@ -58,7 +83,12 @@ export interface NodeLogger {
   error(message: string, data?: Record<string, unknown>): void;
 }
 
-/** A side effect recorded in the journal: `intent` before `perform`, the result after. */
+/**
+ * A side effect recorded in the journal: `intent` before `perform`, the result after.
+ *
+ * @example
+ * await ctx.effect('create', { intent: { name }, perform: () => api.create(name), reconcile: () => api.find(name) });
+ */
 export interface EffectSpec<T extends JsonValue> {
   intent: JsonValue;
   perform(): Promise<T>;
@@ -89,14 +119,24 @@ export interface NodeContext<P = unknown, I = Record<string, InputSpec>> {
   effect<T extends JsonValue>(name: string, spec: EffectSpec<T>): Promise<T>;
 }
 
-/** A cost estimate for a node that will run. */
+/**
+ * A cost estimate for a node that will run.
+ *
+ * @example
+ * async estimate({ params }) { return { amount: params.samples * 0.01, unit: 'USD' }; }
+ */
 export interface Estimate {
   amount: number;
   unit: string;
   detail?: Record<string, number>;
 }
 
-/** A rule problem a definition's `validate` reports beyond its params schema. */
+/**
+ * A rule problem a definition's `validate` reports beyond its params schema.
+ *
+ * @example
+ * validate: ({ inputTypes }) => inputTypes.loras?.length ? [] : [{ code: 'compose.empty', message: 'add at least one LoRA.' }]
+ */
 export interface RuleProblem {
   code: string;
   message: string;
@@ -135,7 +175,12 @@ export interface NodeDefinition<
   run: Bivariant<NodeContext<z.output<S>, I>, Promise<{ [K in keyof O]: unknown }>>;
 }
 
-/** A node definition of any params and ports, as registries hold them. */
+/**
+ * A node definition of any params and ports, as registries hold them.
+ *
+ * @example
+ * const defs: AnyNodeDefinition[] = registry.nodes();
+ */
 export type AnyNodeDefinition = NodeDefinition<
   z.ZodType,
   Record<string, InputSpec>,
@@ -170,12 +215,23 @@ export interface NodePack {
   types?: readonly TypeDefinition[];
 }
 
-/** Declares a pack; an identity function that exists for type inference. */
+/**
+ * Declares a pack; an identity function that exists for type inference.
+ *
+ * @example
+ * export const mathPack = definePack({ name: 'math', nodes: [add], types: [matrixType] });
+ */
 export function definePack<T extends NodePack>(pack: T): T {
   return pack;
 }
 
-/** Node types and port types, looked up by name. */
+/**
+ * Node types and port types, looked up by name.
+ *
+ * @example
+ * const registry: NodeRegistry = createRegistry(examplePack);
+ * registry.get('example.add')?.title; // 'Add'
+ */
 export interface NodeRegistry {
   register(pack: NodePack): void;
   get(type: string): AnyNodeDefinition | undefined;

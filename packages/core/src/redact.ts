@@ -30,7 +30,12 @@ export function createRedactor(options: {
   };
 }
 
-/** True when any configured secret occurs in the text. */
+/**
+ * True when any configured secret occurs in the text.
+ *
+ * @example
+ * containsSecret('token sk-123456', ['sk-123456']); // true
+ */
 export function containsSecret(text: string, secrets: readonly string[]): boolean {
   for (const s of secrets) if (s.length >= 4 && text.includes(s)) return true;
   return false;

@@ -1,4 +1,9 @@
-/** The part of an AbortSignal the core relies on (the core compiles without DOM or Node types). */
+/**
+ * The part of an AbortSignal the core relies on (the core compiles without DOM or Node types).
+ *
+ * @example
+ * function wait(signal: AbortSignalLike) { signal.addEventListener('abort', stop, { once: true }); }
+ */
 export interface AbortSignalLike {
   readonly aborted: boolean;
   readonly reason: unknown;
@@ -6,7 +11,13 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
-/** The part of an AbortController the core relies on. */
+/**
+ * The part of an AbortController the core relies on.
+ *
+ * @example
+ * const c: AbortControllerLike = createAbortController();
+ * c.abort(new CancelledError());
+ */
 export interface AbortControllerLike {
   readonly signal: AbortSignalLike;
   abort(reason?: unknown): void;
@@ -23,12 +34,23 @@ export type HostAbortSignal = typeof globalThis extends { AbortSignal: { prototy
   ? S
   : AbortSignalLike;
 
-/** The host's AbortController type when the program has one, else `AbortControllerLike`. */
+/**
+ * The host's AbortController type when the program has one, else `AbortControllerLike`.
+ *
+ * @example
+ * const controller: HostAbortController = createAbortController();
+ */
 export type HostAbortController = typeof globalThis extends { AbortController: { prototype: infer C } }
   ? C
   : AbortControllerLike;
 
-/** A new AbortController from the host (every engine the core targets has one). */
+/**
+ * A new AbortController from the host (every engine the core targets has one).
+ *
+ * @example
+ * const controller = createAbortController();
+ * run(controller.signal);
+ */
 export function createAbortController(): HostAbortController {
   const ctor = (globalThis as unknown as { AbortController?: new () => HostAbortController }).AbortController;
   if (!ctor)

@@ -13,7 +13,12 @@ export interface BlobRef {
   size: number;
 }
 
-/** True when a JSON value is a BlobRef. */
+/**
+ * True when a JSON value is a BlobRef.
+ *
+ * @example
+ * isBlobRef({ $blob: 'ab12', mime: 'image/png', size: 3 }); // true
+ */
 export function isBlobRef(value: unknown): value is BlobRef {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
@@ -83,7 +88,13 @@ export interface Journal {
   listRecords?(runId?: string): Promise<JournalRecord[]>;
 }
 
-/** The in-memory store: a CacheStore and a Journal in one object, plus a size for tests and hosts. */
+/**
+ * The in-memory store: a CacheStore and a Journal in one object, plus a size for tests and hosts.
+ *
+ * @example
+ * const store: MemoryStore = createMemoryStore();
+ * store.size.entries; // 0
+ */
 export interface MemoryStore extends CacheStore, Journal {
   listRecords(runId?: string): Promise<JournalRecord[]>;
   readonly size: { entries: number; blobs: number; records: number };

@@ -38,7 +38,12 @@ export function defineType<T extends TypeDefinition>(definition: T): T {
   return definition;
 }
 
-/** Where kinds are looked up. */
+/**
+ * Where kinds are looked up.
+ *
+ * @example
+ * registry.types.get('lora')?.label?.({ kind: 'lora' }, registry.types);
+ */
 export interface TypeRegistry {
   get(kind: string): TypeDefinition | undefined;
   register(definition: TypeDefinition): void;
@@ -121,7 +126,13 @@ export function typeLabel(type: PortType, types: TypeRegistry): string {
   return `${type.kind}${params}`;
 }
 
-/** The answer of `canConnect`. */
+/**
+ * The answer of `canConnect`.
+ *
+ * @example
+ * const r: ConnectResult = canConnect(from, to, types);
+ * if (!r.ok) showTooltip(r.reason);
+ */
 export type ConnectResult = { ok: true } | { ok: false; code: string; reason: string };
 
 /**
@@ -181,7 +192,12 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** Reads a PortType out of a JSON param (as `list` keeps its item type), or undefined. */
+/**
+ * Reads a PortType out of a JSON param (as `list` keeps its item type), or undefined.
+ *
+ * @example
+ * asPortType({ kind: 'number' }); // { kind: 'number' }
+ */
 export function asPortType(value: unknown): PortType | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const kind = (value as { kind?: unknown }).kind;

@@ -440,6 +440,7 @@ function isId(v: unknown): boolean {
 function isEnd(v: unknown): boolean {
   return isRecord(v) && isId(v.node) && typeof v.port === 'string' && v.port.length >= 1;
 }
+/** True when a value certainly passes `GraphNodeSchema` (internal fast path; false means "ask zod"). */
 export function looksLikeNode(v: unknown): boolean {
   if (!isRecord(v) || !isId(v.id) || typeof v.type !== 'string' || v.type.length === 0) return false;
   if (v.params !== undefined && !isRecord(v.params)) return false;
@@ -447,6 +448,7 @@ export function looksLikeNode(v: unknown): boolean {
   const p = v.position;
   return p === undefined || (isRecord(p) && Number.isFinite(p.x) && Number.isFinite(p.y));
 }
+/** True when a value certainly passes `GraphEdgeSchema` (internal fast path; false means "ask zod"). */
 export function looksLikeEdge(v: unknown): boolean {
   if (!isRecord(v) || !isId(v.id) || !isEnd(v.from) || !isEnd(v.to)) return false;
   const ok = v.settings === undefined || isRecord(v.settings);
