@@ -4,12 +4,27 @@
  * the editor, the engine's validation and the nodes all decide with the same rules.
  */
 
-/** The providers a LoRA can live on; a model of one cannot be used by the other. */
+/**
+ * The providers a LoRA can live on; a model of one cannot be used by the other.
+ *
+ * @example
+ * PROVIDERS.includes('scenario'); // true
+ */
 export const PROVIDERS = ['scenario', 'modelslab'] as const;
-/** A provider a LoRA or model belongs to. */
+/**
+ * A provider a LoRA or model belongs to.
+ *
+ * @example
+ * const p: Provider = 'modelslab';
+ */
 export type Provider = (typeof PROVIDERS)[number];
 
-/** Facts about one base-model family. */
+/**
+ * Facts about one base-model family.
+ *
+ * @example
+ * const info: FamilyInfo | undefined = FAMILIES['zimage-turbo']; // info.group === 'zimage'
+ */
 export interface FamilyInfo {
   /** Stable id, e.g. `flux.1`. */
   id: string;
@@ -161,10 +176,20 @@ export const FAMILIES: Readonly<Record<string, FamilyInfo>> = Object.fromEntries
   ].map((f) => [f.id, f]),
 );
 
-/** What role a Scenario model type plays. */
+/**
+ * What role a Scenario model type plays.
+ *
+ * @example
+ * modelTypeInfo('flux.1-composition').kind; // 'composition'
+ */
 export type ModelKind = 'lora' | 'edit-lora' | 'composition' | 'base' | 'other';
 
-/** What loraflow knows about one Scenario model type. */
+/**
+ * What loraflow knows about one Scenario model type.
+ *
+ * @example
+ * const info: ModelTypeInfo = modelTypeInfo('sd-xl-lora'); // { family: 'sd-xl', kind: 'lora', trainer: 'sd' }
+ */
 export interface ModelTypeInfo {
   type: string;
   family: string;
@@ -245,7 +270,12 @@ export const TRAINING_TYPES = KNOWN_TYPES.filter((t) => t.trainer !== undefined)
   ...string[],
 ];
 
-/** Scenario LoRA types, the ones `lora.source` can list and generation can take. */
+/**
+ * Scenario LoRA types, the ones `lora.source` can list and generation can take.
+ *
+ * @example
+ * LORA_TYPES.includes('qwen-image-lora'); // true
+ */
 export const LORA_TYPES: readonly string[] = TRAINING_TYPES;
 
 /**
@@ -277,7 +307,12 @@ export function familyOfModelType(type: string): string {
   return modelTypeInfo(type).family;
 }
 
-/** True when the type is trained from before/after pairs (`*-edit-lora`). */
+/**
+ * True when the type is trained from before/after pairs (`*-edit-lora`).
+ *
+ * @example
+ * isEditType('qwen-image-edit-2509-lora'); // true
+ */
 export function isEditType(type: string): boolean {
   return modelTypeInfo(type).kind === 'edit-lora';
 }
@@ -292,7 +327,12 @@ export function familyLabel(id: string): string {
   return FAMILIES[id]?.label ?? id;
 }
 
-/** A provider's label for sentences. */
+/**
+ * A provider's label for sentences.
+ *
+ * @example
+ * providerLabel('modelslab'); // 'ModelsLab'
+ */
 export function providerLabel(provider: string): string {
   if (provider === 'scenario') return 'Scenario';
   if (provider === 'modelslab') return 'ModelsLab';
@@ -328,12 +368,22 @@ export function compositionTypeFor(familyId: string): string | undefined {
   return FAMILIES[familyId]?.composition;
 }
 
-/** The families Scenario can compose, in display order. */
+/**
+ * The families Scenario can compose, in display order.
+ *
+ * @example
+ * COMPOSABLE_FAMILIES; // ['flux.1', 'sd-xl', 'sd-1_5']
+ */
 export const COMPOSABLE_FAMILIES: readonly string[] = Object.values(FAMILIES)
   .filter((f) => f.composition !== undefined)
   .map((f) => f.id);
 
-/** The families ModelsLab serves LoRAs for (its text2img `model_id`s), in display order. */
+/**
+ * The families ModelsLab serves LoRAs for (its text2img `model_id`s), in display order.
+ *
+ * @example
+ * MODELSLAB_FAMILIES; // ['flux.1', 'sd-xl', 'sd-1_5']
+ */
 export const MODELSLAB_FAMILIES: readonly string[] = Object.values(FAMILIES)
   .filter((f) => f.modelslabBaseModel !== undefined)
   .map((f) => f.id);
@@ -348,7 +398,12 @@ export function listOr(items: readonly string[]): string {
   return joinList(items, 'or');
 }
 
-/** Like {@link listOr} with "and". */
+/**
+ * Like {@link listOr} with "and".
+ *
+ * @example
+ * listAnd(['FLUX.1', 'SDXL', 'SD 1.5']); // 'FLUX.1, SDXL and SD 1.5'
+ */
 export function listAnd(items: readonly string[]): string {
   return joinList(items, 'and');
 }

@@ -1,13 +1,23 @@
 import { decode } from 'fast-png';
 
-/** A readable image's format and size. */
+/**
+ * A readable image's format and size.
+ *
+ * @example
+ * const info: ImageInfo = { mime: 'image/png', width: 512, height: 512 };
+ */
 export interface ImageInfo {
   mime: 'image/png' | 'image/jpeg' | 'image/webp';
   width: number;
   height: number;
 }
 
-/** The answer of {@link inspectImage}: the image's facts, or why it cannot be used. */
+/**
+ * The answer of {@link inspectImage}: the image's facts, or why it cannot be used.
+ *
+ * @example
+ * const check: ImageCheck = inspectImage(bytes); if (check.ok) check.info.width;
+ */
 export type ImageCheck = { ok: true; info: ImageInfo } | { ok: false; reason: string };
 
 const MAX_SIDE = 16_384;

@@ -92,8 +92,13 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     }
     expect(sideEffectCounts(h)).toEqual({ creates: 2, uploads: 3, trains: 2 });
     expect(h.count('scenario.generate.txt2img')).toBe(1);
-    const progress = events.filter((e) => e.type === 'node.progress' && e.nodeId === 'wait');
-    expect(progress.length).toBeGreaterThan(0);
+    const progress = events.flatMap((e) => (e.type === 'node.progress' && e.nodeId === 'wait' ? [e] : []));
+    expect(progress.length).toBeGreaterThan(1);
+    expect(
+      progress.some(
+        (e) => e.detail?.remainingTimeMs !== undefined && /running-train, \d+%, about/.test(e.message ?? ''),
+      ),
+    ).toBe(true);
     const blend = result.nodes.blend?.outputs?.lora as { id: string; modelType: string; family: string };
     expect(blend).toMatchObject({ modelType: 'flux.1-composition', family: 'flux.1', provider: 'scenario' });
     const composition = await h.scenario.getModel(blend.id);
@@ -172,6 +177,19 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     expect(result.nodes.wait?.error?.code).toBe('training.failed');
     expect(result.nodes.wait?.error?.message).toMatch(/^The training of model \S+ failed at Scenario: /);
     expect(result.nodes.gen?.status).toBe('skipped');
+  });
+
+  it('gives up waiting after the timeout without restarting the training', async () => {
+    h = await startHarness();
+    const doc = pipeline({ seed: 1 });
+    const wait = doc.nodes.find((n) => n.id === 'wait')!;
+    wait.params = { timeoutMinutes: 1 };
+    const { result } = await h.run(doc);
+    expect(result.nodes.wait?.error?.code).toBe('training.timeout');
+    expect(result.nodes.wait?.error?.message).toMatch(
+      /^Model \S+ was still training after 1 min; run again to keep waiting/,
+    );
+    expect(h.count('scenario.models.train.action')).toBe(0);
   });
 
   it('finishes with no duplicate creates or trains while the emulator injects 20 % faults', async () => {

@@ -8,13 +8,23 @@ import {
   providerLabel,
 } from './families';
 
-/** The shape of a port type (core's `PortType`), restated so these rules stay pure data. */
+/**
+ * The shape of a port type (core's `PortType`), restated so these rules stay pure data.
+ *
+ * @example
+ * const t: PortTypeLike = { kind: 'lora', params: { provider: 'scenario', family: 'flux.1' } };
+ */
 export interface PortTypeLike {
   kind: string;
   params?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** The port kinds of the LoRA pack. */
+/**
+ * The port kinds of the LoRA pack.
+ *
+ * @example
+ * KINDS.trainingSet; // 'training-set'
+ */
 export const KINDS = {
   lora: 'lora',
   model: 'model',

@@ -55,7 +55,12 @@ export interface LoraServices {
   polling: PollingService;
 }
 
-/** The service names, with what a person is told when one is missing. */
+/**
+ * The service names, with what a person is told when one is missing.
+ *
+ * @example
+ * SERVICE_DOCS.files; // what to pass as the files service
+ */
 export const SERVICE_DOCS: Readonly<Record<keyof LoraServices, string>> = {
   scenario:
     'a Scenario client (new ScenarioClient({ apiKey, apiSecret })); the runtime and the CLI configure it from SCENARIO_API_KEY and SCENARIO_API_SECRET, or use the emulator',
@@ -67,7 +72,12 @@ export const SERVICE_DOCS: Readonly<Record<keyof LoraServices, string>> = {
   polling: 'polling settings',
 };
 
-/** The stable codes the pack's nodes fail with, beside the providers' own codes. */
+/**
+ * The stable codes the pack's nodes fail with, beside the providers' own codes.
+ *
+ * @example
+ * if (result.nodes.gen?.error?.code === NODE_ERROR_CODES.strengthRange) showStrengthHelp();
+ */
 export const NODE_ERROR_CODES = {
   serviceMissing: 'service.missing',
   loraNotFound: 'lora.not-found',

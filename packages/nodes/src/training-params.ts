@@ -71,7 +71,12 @@ const musubiParams = z
   .partial()
   .strict();
 
-/** One problem with training parameters, with its path inside `parameters`. */
+/**
+ * One problem with training parameters, with its path inside `parameters`.
+ *
+ * @example
+ * const p: ParameterProblem = { path: ['rank'], message: 'Too big: expected number to be <=64' };
+ */
 export interface ParameterProblem {
   path: (string | number)[];
   message: string;

@@ -17,10 +17,20 @@ export const loraValueSchema = z.object({
   modelType: z.string().optional(),
   name: z.string().optional(),
 });
-/** The value on a `lora` wire. */
+/**
+ * The value on a `lora` wire.
+ *
+ * @example
+ * const l: LoraValue = { provider: 'modelslab', id: 'add-detail-xl', family: 'sd-xl' };
+ */
 export type LoraValue = z.infer<typeof loraValueSchema>;
 
-/** One image of a training set: stored bytes (uploaded at training) or an existing Scenario asset. */
+/**
+ * One image of a training set: stored bytes (uploaded at training) or an existing Scenario asset.
+ *
+ * @example
+ * trainingImageValueSchema.parse({ name: 'a.png', assetId: 'asset_a' });
+ */
 export const trainingImageValueSchema = z.object({
   name: z.string(),
   blob: blobRef.optional(),
@@ -28,7 +38,12 @@ export const trainingImageValueSchema = z.object({
   width: z.number().optional(),
   height: z.number().optional(),
 });
-/** One image of a training set. */
+/**
+ * One image of a training set.
+ *
+ * @example
+ * const i: TrainingImageValue = { name: 'a.png', assetId: 'asset_a' };
+ */
 export type TrainingImageValue = z.infer<typeof trainingImageValueSchema>;
 
 /**
@@ -44,7 +59,12 @@ export const trainingSetValueSchema = z.object({
     z.object({ source: trainingImageValueSchema, target: trainingImageValueSchema, instruction: z.string() }),
   ),
 });
-/** The value on a `training-set` wire. */
+/**
+ * The value on a `training-set` wire.
+ *
+ * @example
+ * const s: TrainingSetValue = { pairs: false, images: [], pairList: [] };
+ */
 export type TrainingSetValue = z.infer<typeof trainingSetValueSchema>;
 
 /**
@@ -61,7 +81,12 @@ export const trainingValueSchema = z.object({
   name: z.string().optional(),
   jobId: z.string().optional(),
 });
-/** The value on a `training` wire. */
+/**
+ * The value on a `training` wire.
+ *
+ * @example
+ * const t: TrainingValue = { provider: 'scenario', modelId: 'model_a', modelType: 'flux.1-lora', family: 'flux.1' };
+ */
 export type TrainingValue = z.infer<typeof trainingValueSchema>;
 
 /**
@@ -80,7 +105,12 @@ export const imagesValueSchema = z.array(
     height: z.number().optional(),
   }),
 );
-/** The value on an `images` wire. */
+/**
+ * The value on an `images` wire.
+ *
+ * @example
+ * const images: ImagesValue = [];
+ */
 export type ImagesValue = z.infer<typeof imagesValueSchema>;
 
 /**

@@ -13,7 +13,12 @@ import { loraInputType, loraType } from '../types';
 import { type LoraValue, loraValueSchema, readInput } from '../values';
 import { type EstimateArgs, scenarioEstimate, trainingDryRun } from './estimate';
 
-/** Scale of one LoRA in a composition: Scenario's `concepts[].scale` range (see decision 0007). */
+/**
+ * Scale of one LoRA in a composition: Scenario's `concepts[].scale` range (see decision 0007).
+ *
+ * @example
+ * compositionScale.parse({}); // { scale: 1 }
+ */
 export const compositionScale = z.object({
   scale: z
     .number()

@@ -4,6 +4,9 @@ import type { CostEstimate, ScenarioClient } from '@loraflow/providers';
 /**
  * What an `estimate` hook receives. `services` is what the host configured; when the engine
  * does not pass it (or has no Scenario client) the hook answers `undefined`: cost unknown.
+ *
+ * @example
+ * await loraTrain.estimate?.({ params, inputs, services } as EstimateArgs);
  */
 export interface EstimateArgs {
   params: unknown;
@@ -11,7 +14,12 @@ export interface EstimateArgs {
   services?: { get<T>(name: string): T; has(name: string): boolean };
 }
 
-/** A provider's dry-run answer as a core estimate, in creative units. */
+/**
+ * A provider's dry-run answer as a core estimate, in creative units.
+ *
+ * @example
+ * costToEstimate({ kind: 'cost', creativeUnitsCost: 17.75 }); // { amount: 17.75, unit: 'creative-units' }
+ */
 export function costToEstimate(cost: CostEstimate): Estimate {
   const out: Estimate = { amount: cost.creativeUnitsCost, unit: 'creative-units' };
   if (cost.costDetails) out.detail = { ...cost.costDetails };

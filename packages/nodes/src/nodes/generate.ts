@@ -27,7 +27,12 @@ import { imagesType, loraInputType, textType } from '../types';
 import { type ImagesValue, type LoraValue, loraValueSchema, readInput } from '../values';
 import { type EstimateArgs, scenarioEstimate } from './estimate';
 
-/** Strength of one LoRA at this generation: Scenario's `lorasScale` range; ModelsLab takes 0.1..1 (checked at run). */
+/**
+ * Strength of one LoRA at this generation: Scenario's `lorasScale` range; ModelsLab takes 0.1..1 (checked at run).
+ *
+ * @example
+ * generationStrength.parse({ strength: 0.8 }); // { strength: 0.8 }
+ */
 export const generationStrength = z.object({
   strength: z
     .number()
@@ -38,7 +43,12 @@ export const generationStrength = z.object({
     .describe('Strength of this LoRA (Scenario 0..2, ModelsLab 0.1..1).'),
 });
 
-/** Limits per route, from PROVIDERS.md §1.6 (Scenario) and §2.2 (ModelsLab). */
+/**
+ * Limits per route, from PROVIDERS.md §1.6 (Scenario) and §2.2 (ModelsLab).
+ *
+ * @example
+ * GENERATION_LIMITS.modelslab.size; // [256, 1024]
+ */
 export const GENERATION_LIMITS = {
   modelslab: {
     size: [256, 1024],

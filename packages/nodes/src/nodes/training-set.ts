@@ -5,9 +5,19 @@ import { NODE_ERROR_CODES, need, signalOf } from '../services';
 import { trainingSetType } from '../types';
 import type { TrainingImageValue, TrainingSetValue } from '../values';
 
-/** Scenario's documented maximum of training images per model. */
+/**
+ * Scenario's documented maximum of training images per model.
+ *
+ * @example
+ * images.length <= MAX_TRAINING_IMAGES;
+ */
 export const MAX_TRAINING_IMAGES = 50;
-/** Edit training types need at least this many before/after pairs. */
+/**
+ * Edit training types need at least this many before/after pairs.
+ *
+ * @example
+ * pairs.length >= MIN_PAIRS;
+ */
 export const MIN_PAIRS = 2;
 
 const name = z
@@ -17,7 +27,12 @@ const name = z
   .max(200)
   .optional()
   .describe('A name for the image (defaults to the source).');
-/** Where one image comes from: a file (through the host's `files` service), a URL, a data URL or a Scenario asset. */
+/**
+ * Where one image comes from: a file (through the host's `files` service), a URL, a data URL or a Scenario asset.
+ *
+ * @example
+ * imageSource.parse({ file: 'examples/images/lantern-1.png' });
+ */
 export const imageSource = z.union([
   z.object({ file: z.string().min(1).max(1000), name }).strict(),
   z.object({ url: z.url({ protocol: /^https?$/ }), name }).strict(),
