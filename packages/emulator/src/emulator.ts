@@ -472,7 +472,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return failModelsLab(modelslab, id, t);
     },
     setPublicUrl(url) {
-      publicUrl = z.url().parse(url).replace(/\/+$/, '');
+      if (!z.url().safeParse(url).success)
+        throw new TypeError(`The public URL must be an absolute URL, got ${url}.`);
+      publicUrl = url.replace(/\/+$/, '');
     },
   };
   const control = createControlRoutes(emulator);

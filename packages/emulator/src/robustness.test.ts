@@ -154,5 +154,9 @@ describe('every entry point', () => {
     expect(() => createEmulator({ clock: { speed: -1 } })).toThrow('Invalid emulator options at clock');
     expect(() => createEmulator({ publicUrl: 'not a url' })).toThrow('Invalid emulator options at publicUrl');
     expect(() => createEmulator({ timings: { trainingMs: -5 } })).toThrow('timings.trainingMs');
+    expect(() => createEmulator().setPublicUrl('nope')).toThrow('The public URL must be an absolute URL');
+    expect(() => createEmulator().setTimings({ generationMs: -1 })).toThrow(
+      'Invalid timings at generationMs',
+    );
   });
 });
