@@ -334,6 +334,15 @@ describe('engine.run', () => {
     }
   });
 
+  it('refuses wrong options with one sentence naming the option', () => {
+    const registry = createRegistry(examplePack);
+    expect(() => createEngine({ registry, concurrency: 0 })).toThrow('createEngine: "concurrency": ');
+    expect(() => createEngine({ registry, limits: { 'provider:x': -1 } })).toThrow(/"limits.provider:x"/);
+    expect(() => createEngine({ registry: {} as never })).toThrow(/createRegistry/);
+    const engine = createEngine({ registry });
+    expect(() => engine.run(sampleDoc(), { targets: 'sum' as never })).toThrow(/engine.run: "targets"/);
+  });
+
   it('runs only the ancestors of the requested targets', async () => {
     const engine = createEngine({ registry: createRegistry(examplePack) });
     const result = await engine.run(sampleDoc(), { targets: ['sum'] }).result;

@@ -1,4 +1,5 @@
-import type { GraphDocument, GraphEdge } from './document';
+import { z } from 'zod';
+import { describeZodIssue, type GraphDocument, type GraphEdge } from './document';
 import { GraphError, NodeRunError } from './errors';
 import type {
   NodeError,
@@ -206,6 +207,7 @@ interface LastSeen {
  * const { status, nodes } = await handle.result;
  */
 export function createEngine(options: EngineOptions): Engine {
+  checkOptions(EngineOptionsSchema, options, 'createEngine');
   const registry = options.registry;
   const cache: CacheStore = options.cache ?? createMemoryStore(options.hash ? { hash: options.hash } : {});
   const journal: Journal =
@@ -436,6 +438,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     run(doc, o = {}) {
+      checkOptions(RunOptionsSchema, o, 'engine.run');
       const plan = prepare(doc, o.targets, 'run');
       return execute(plan, o);
     },
@@ -1148,6 +1151,36 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
+const EngineOptionsSchema = z.object({
+  registry: z.custom<NodeRegistry>(
+    (v) => v !== null && typeof v === 'object' && typeof (v as NodeRegistry).get === 'function',
+    'expected a registry from createRegistry()',
+  ),
+  concurrency: z.number().int().min(1).optional(),
+  limits: z.record(z.string(), z.number().int().min(1)).optional(),
+  secrets: z.array(z.string()).optional(),
+  hash: fn.optional(),
+  redact: fn.optional(),
+  now: fn.optional(),
+  createRunId: fn.optional(),
+});
+const RunOptionsSchema = z.object({
+  targets: z.array(z.string()).optional(),
+  runId: z.string().min(1).optional(),
+  signal: z
+    .custom((v) => v !== null && typeof v === 'object' && 'aborted' in v, 'expected an AbortSignal')
+    .optional(),
+});
+
+// Misuse throws one sentence naming the option, the way GraphError names the graph's problems.
+function checkOptions(schema: z.ZodType, value: unknown, where: string): void {
+  const r = schema.safeParse(value);
+  if (r.success) return;
+  const first = r.error.issues[0]!;
+  throw new TypeError(`${where}: ${describeZodIssue(first.path, first.message)}`);
+}
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
