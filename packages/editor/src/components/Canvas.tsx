@@ -119,7 +119,8 @@ export function Canvas(props: {
           className: invalid ? 'lf-edge lf-edge--invalid' : 'lf-edge',
         };
         const scale = source.settings?.scale;
-        if (typeof scale === 'number') flowEdge.label = `× ${scale}`;
+        // Labels cost a text measurement per edge: the scale is shown on the selected wire only.
+        if (typeof scale === 'number' && selected) flowEdge.label = `× ${scale}`;
         if (invalid) flowEdge.label = `⚠ ${flowEdge.label ?? ''}`.trim();
         entry = { source, selected, invalid, flow: flowEdge };
       }

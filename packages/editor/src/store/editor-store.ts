@@ -48,6 +48,8 @@ export interface Notice {
  */
 export interface EditorState {
   doc: GraphDocument;
+  /** The document as of the last edit that can change types or validity (a drag does not): port types read it. */
+  typesDoc: GraphDocument;
   nodesById: ReadonlyMap<string, GraphNode>;
   selectedNodes: ReadonlySet<string>;
   selectedEdges: ReadonlySet<string>;
@@ -150,6 +152,7 @@ export class EditorStore extends Subscribable {
     const doc = options.document ?? EMPTY_DOC;
     this.state = {
       doc,
+      typesDoc: doc,
       nodesById: new Map(doc.nodes.map((n) => [n.id, n])),
       selectedNodes: new Set(),
       selectedEdges: new Set(),
@@ -196,7 +199,7 @@ export class EditorStore extends Subscribable {
       canRedo: this.history.canRedo,
     };
     // Positions never change validity, so a drag does not revalidate 1,000 nodes per frame.
-    if (structural) Object.assign(patch, this.validation(doc));
+    if (structural) Object.assign(patch, this.validation(doc), { typesDoc: doc });
     const selectedNodes = [...this.state.selectedNodes].filter((id) => patch.nodesById?.has(id));
     if (selectedNodes.length !== this.state.selectedNodes.size) patch.selectedNodes = new Set(selectedNodes);
     const edgeIds = new Set(doc.edges.map((e) => e.id));
