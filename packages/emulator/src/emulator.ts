@@ -213,9 +213,19 @@ function rateLimited(provider: LogEntry['provider'], seconds: number): Response 
   return json({ message: 'Too Many Requests' }, 429, { 'retry-after': String(seconds) });
 }
 
-function serverError(provider: LogEntry['provider'], status: number): Response {
-  if (provider === 'modelslab') return json({ status: 'error', message: 'Internal server error' }, status);
-  return json({ reason: 'Internal server error' }, status);
+function serverError(provider: LogEntry['provider'], status: number, retryAfterS?: number): Response {
+  const text = status === 503 ? 'Service unavailable' : 'Internal server error';
+  if (provider === 'modelslab') {
+    return json(
+      { status: 'error', message: text, ...(retryAfterS !== undefined ? { retry_after: retryAfterS } : {}) },
+      status,
+    );
+  }
+  return json(
+    { reason: text },
+    status,
+    retryAfterS !== undefined ? { 'retry-after': String(retryAfterS) } : {},
+  );
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -398,7 +408,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       const res =
         fault.kind === '429'
           ? rateLimited(provider, fault.retryAfterS ?? 1)
-          : serverError(provider, fault.status ?? 500);
+          : serverError(provider, fault.status ?? 500, fault.retryAfterS);
       record(res.status, fault.kind);
       return res;
     }
@@ -409,7 +419,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         record(0, 'reset');
         throw new EmulatorConnectionReset();
       }
-      res = serverError(provider, fault.status ?? 500);
+      res = serverError(provider, fault.status ?? 500, fault.retryAfterS);
     }
     if (fault?.kind === 'slow-body') res = slowBody(res, fault.ms ?? 2000, req.signal);
     record(res.status, fault?.kind);

@@ -69,6 +69,17 @@ describe('fault injection', () => {
     expect(m.body).toMatchObject({ status: 'error', retry_after: 3 });
   });
 
+  it('adds a retry hint to a 503 when retryAfterS is given', async () => {
+    const emulator = manualEmulator({
+      faults: [{ route: '**', rate: 1, kind: '5xx', status: 503, retryAfterS: 4 }],
+    });
+    const s = await scenario(emulator, 'GET', '/models');
+    expect(s).toMatchObject({ status: 503, body: { reason: 'Service unavailable' } });
+    expect(s.headers.get('retry-after')).toBe('4');
+    const m = await modelslab(emulator, '/v6/images/fetch/1', { key: ML_KEY });
+    expect(m).toMatchObject({ status: 503, body: { status: 'error', retry_after: 4 } });
+  });
+
   it('rejects like fetch on a reset, before the route ran by default', async () => {
     const emulator = manualEmulator({
       faults: [{ route: 'POST /scenario/v1/models', rate: 1, kind: 'reset' }],

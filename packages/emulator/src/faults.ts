@@ -15,7 +15,7 @@ export const faultRuleSchema = z
     kind: z.enum(['latency', '429', '5xx', 'reset', 'slow-body']),
     /** latency: delay before answering; slow-body: time spread over the body's chunks. */
     ms: z.number().int().min(0).max(120_000).optional(),
-    /** 429: seconds to ask the client to wait (header for Scenario, `retry_after` body field for ModelsLab). */
+    /** 429 (and 5xx when given): seconds to wait — Scenario `Retry-After` header, ModelsLab `retry_after` field. */
     retryAfterS: z.number().int().min(0).max(3600).optional(),
     /** 5xx: which status (default 500). */
     status: z.number().int().min(500).max(599).optional(),
