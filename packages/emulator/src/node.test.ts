@@ -32,6 +32,14 @@ describe('startEmulator', () => {
     });
     const body = (await ml.json()) as { fetch_result: string };
     expect(body.fetch_result.startsWith(`${url}/modelslab/api/v6/images/fetch/`)).toBe(true);
+    // Scenario's non-standard dry-run status survives the Node adaptor and an HTTP client.
+    const dry = await fetch(`${url}/scenario/v1/generate/custom/model_bfl-flux-2-dev?dryRun=true`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'x' }),
+    });
+    expect(dry.status).toBe(269);
+    expect(await dry.json()).toMatchObject({ creativeUnitsCost: 17.75 });
   });
 
   it('destroys the socket on an injected reset, so fetch fails like a network error', async () => {
