@@ -7,7 +7,7 @@ import {
 } from '@loraflow/core';
 import { z } from 'zod';
 import { FAMILIES, SCENARIO_MODEL_TYPES, TRAINING_TYPES } from './families';
-import { SERVICE_DOCS } from './services';
+import { NODE_ERROR_CODES, SERVICE_DOCS } from './services';
 
 type Schema = {
   type?: string | string[];
@@ -126,6 +126,15 @@ export function renderPackDocs(pack: NodePack): string {
     'Any other type is accepted as an open string of the `unknown` family, which connects nowhere a family is required.',
     '',
     `Training types (${TRAINING_TYPES.length}): ${TRAINING_TYPES.map((t) => `\`${t}\``).join(', ')}.`,
+    '',
+    '## Error codes',
+    '',
+    'A node of this pack fails with one of these codes (or a provider error code such as `rate_limited`,',
+    '`not_found`, `wait_timeout`), always with a sentence that says what to do:',
+    '',
+    Object.values(NODE_ERROR_CODES)
+      .map((c) => `\`${c}\``)
+      .join(', '),
     '',
     '## Nodes',
     '',

@@ -1,6 +1,7 @@
 import { NodeRunError } from '@loraflow/core';
 import { z } from 'zod';
 import { PROVIDERS } from './families';
+import { NODE_ERROR_CODES } from './services';
 
 const blobRef = z.object({ $blob: z.string(), mime: z.string(), size: z.number() });
 
@@ -126,7 +127,7 @@ export function readInput<T>(schema: z.ZodType<T>, value: unknown, port: string)
   const first = parsed.error.issues[0];
   const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
   throw new NodeRunError(
-    'input.invalid',
+    NODE_ERROR_CODES.inputInvalid,
     `The value on input "${port}" is not what this node expects${where}: ${first?.message ?? 'wrong shape'}.`,
   );
 }

@@ -116,7 +116,10 @@ export const loraCompose = defineNode({
       scale: compositionScale.parse(item.settings ?? {}).scale,
     }));
     if (items.length === 0) {
-      throw new NodeRunError('input.missing', 'A composition needs at least one LoRA on its "loras" input.');
+      throw new NodeRunError(
+        NODE_ERROR_CODES.inputMissing,
+        'A composition needs at least one LoRA on its "loras" input.',
+      );
     }
     const family = items[0]!.lora.family;
     const type = compositionTypeFor(family);

@@ -170,7 +170,7 @@ function routeOf(
   const route = FAMILIES[family]?.scenarioRoute;
   if (!route) {
     return {
-      code: 'generate.no-route',
+      code: NODE_ERROR_CODES.noRoute,
       message: `Scenario has no LoRA generation route for ${familyLabel(family)} LoRAs.`,
       path: ['inputs', 'loras'],
     };
@@ -199,21 +199,21 @@ function limitProblems(p: Params, route: RouteName): RuleProblem[] {
   }
   if (p.samples > l.samples) {
     out.push({
-      code: 'generate.samples-out-of-range',
+      code: NODE_ERROR_CODES.samplesRange,
       message: `${where} makes at most ${l.samples} images per call.`,
       path: ['params', 'samples'],
     });
   }
   if (p.steps !== undefined && (p.steps < l.steps[0] || p.steps > l.steps[1])) {
     out.push({
-      code: 'generate.steps-out-of-range',
+      code: NODE_ERROR_CODES.stepsRange,
       message: `${where} takes ${l.steps[0]}..${l.steps[1]} steps, not ${p.steps}.`,
       path: ['params', 'steps'],
     });
   }
   if (p.guidance !== undefined && (p.guidance < l.guidance[0] || p.guidance > l.guidance[1])) {
     out.push({
-      code: 'generate.guidance-out-of-range',
+      code: NODE_ERROR_CODES.guidanceRange,
       message: `${where} takes guidance ${l.guidance[0]}..${l.guidance[1]}, not ${p.guidance}.`,
       path: ['params', 'guidance'],
     });
@@ -300,7 +300,10 @@ export const generateMultiLora = defineNode({
       items.map((it) => ({ kind: 'lora', params: { provider: it.lora.provider, family: it.lora.family } })),
     );
     if (!r)
-      throw new NodeRunError('input.missing', 'A generation needs at least one LoRA on its "loras" input.');
+      throw new NodeRunError(
+        NODE_ERROR_CODES.inputMissing,
+        'A generation needs at least one LoRA on its "loras" input.',
+      );
     if ('code' in r) throw new NodeRunError(r.code, r.message);
     const problems = limitProblems(p, r.route);
     if (problems[0]) throw new NodeRunError(problems[0].code, problems[0].message);
@@ -353,7 +356,7 @@ function scenarioRequest(p: Params, prompt: string, items: Item[]) {
   const compositions = items.filter(isComposition);
   if (compositions.length > 1) {
     throw new NodeRunError(
-      'generate.one-composition',
+      NODE_ERROR_CODES.oneComposition,
       `Scenario generates with one composition at a time, and ${compositions.length} are connected; compose them into one.`,
     );
   }

@@ -75,7 +75,7 @@ export const imageSave = defineNode({
       const bytes = await ctx.blobs.get(image.blob);
       if (!bytes)
         throw new NodeRunError(
-          'blob.missing',
+          NODE_ERROR_CODES.blobMissing,
           `Image ${i + 1} is missing from the store; run its generator again.`,
         );
       const path = `${ctx.params.prefix}-${i + 1}.${EXTENSIONS[image.blob.mime] ?? 'bin'}`;

@@ -102,11 +102,13 @@ export const loraSource = defineNode({
     if (p.provider !== 'scenario' || !p.modelType) return [];
     const info = modelTypeInfo(p.modelType);
     if (info.unknown)
-      return [{ code: 'lora.unknown-type', message: info.unknown, path: ['params', 'modelType'] }];
+      return [
+        { code: NODE_ERROR_CODES.loraUnknownType, message: info.unknown, path: ['params', 'modelType'] },
+      ];
     if (info.kind === 'base' || info.kind === 'other') {
       return [
         {
-          code: 'lora.not-a-lora',
+          code: NODE_ERROR_CODES.loraNotALora,
           message: `"${p.modelType}" is a base model type, not a LoRA; pick a LoRA or composition type such as ${LORA_TYPES[0]}.`,
           path: ['params', 'modelType'],
         },

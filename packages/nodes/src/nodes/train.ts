@@ -185,7 +185,10 @@ async function upload(
       return { assetId: t.id };
     }
     if (!image.blob)
-      throw new NodeRunError('input.invalid', `Training image ${name} has neither bytes nor an asset id.`);
+      throw new NodeRunError(
+        NODE_ERROR_CODES.inputInvalid,
+        `Training image ${name} has neither bytes nor an asset id.`,
+      );
     const bytes = await ctx.blobs.get(image.blob);
     if (!bytes) {
       throw new NodeRunError(
