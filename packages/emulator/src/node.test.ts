@@ -99,6 +99,44 @@ describe('startEmulator', () => {
     expect((await fetch(`${url}/scenario/v1/models`, { headers: auth })).status).toBe(200);
   });
 
+  it('is steered from outside the process through the control API over HTTP', async () => {
+    const { url } = await start();
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}/_emulator${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const created = await fetch(`${url}/scenario/v1/models`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        type: 'flux.1-composition',
+        concepts: [{ modelId: 'model_flux1-watercolor', scale: 0.5 }],
+      }),
+    });
+    const { model } = (await created.json()) as { model: { id: string } };
+    await fetch(`${url}/scenario/v1/models/${model.id}/train`, { method: 'PUT', headers: auth, body: '{}' });
+    expect((await post('/clock/advance', { ms: 5_000 })).status).toBe(200);
+    const got = (await (await fetch(`${url}/scenario/v1/models/${model.id}`, { headers: auth })).json()) as {
+      model: { status: string };
+    };
+    expect(got.model.status).toBe('trained');
+    await post('/faults', { route: 'GET /scenario/**', rate: 1, kind: '5xx', times: 1 });
+    expect((await fetch(`${url}/scenario/v1/models`, { headers: auth })).status).toBe(500);
+    const log = (await (await fetch(`${url}/_emulator/log?route=scenario.models`)).json()) as {
+      entries: Array<{ route: string; status: number }>;
+    };
+    expect(log.entries.map((e) => [e.route, e.status])).toEqual([
+      ['scenario.models.create', 200],
+      ['scenario.models.train', 200],
+      ['scenario.models.get', 200],
+      ['scenario.models.list', 500],
+    ]);
+    const state = (await (await post('/reset', {})).json()) as { state: { counts: { models: number } } };
+    expect(state.state.counts.models).toBe(0);
+  });
+
   it('stops listening on close', async () => {
     const server = await startEmulator({ clock: 'manual' });
     await server.close();
