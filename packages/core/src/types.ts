@@ -126,6 +126,9 @@ export function typeLabel(type: PortType, types: TypeRegistry): string {
   return `${type.kind}${params}`;
 }
 
+// One shared answer: validation asks once per edge, so a fresh object each time is garbage.
+const CONNECTS: { ok: true } = Object.freeze({ ok: true as const });
+
 /**
  * The answer of `canConnect`.
  *
@@ -154,7 +157,7 @@ export function canConnect(from: PortType, to: PortType, types: TypeRegistry): C
       reason: `The port type "${unknown}" is not registered.`,
     };
   }
-  if (from.kind === 'any') return { ok: true };
+  if (from.kind === 'any') return CONNECTS;
   if (toDef.accepts) {
     let answer: true | string;
     try {
@@ -162,14 +165,14 @@ export function canConnect(from: PortType, to: PortType, types: TypeRegistry): C
     } catch (error) {
       answer = `the type check failed (${error instanceof Error ? error.message : String(error)})`;
     }
-    if (answer === true) return { ok: true };
+    if (answer === true) return CONNECTS;
     return {
       ok: false,
       code: ISSUE_CODES.typeIncompatible,
       reason: `A ${typeLabel(from, types)} output cannot connect to a ${typeLabel(to, types)} input: ${answer.replace(/\.$/, '')}.`,
     };
   }
-  if (from.kind === to.kind && sameParams(from.params, to.params)) return { ok: true };
+  if (from.kind === to.kind && sameParams(from.params, to.params)) return CONNECTS;
   return {
     ok: false,
     code: ISSUE_CODES.typeMismatch,
