@@ -34,6 +34,14 @@ export function createFakeService() {
       const model = models.get(name);
       return model ? { id: model.id } : undefined;
     },
+    async findJob(modelId: string): Promise<{ jobId: string } | undefined> {
+      calls.find++;
+      const job = [...jobs.values()].find((j) => j.modelId === modelId);
+      return job ? { jobId: job.id } : undefined;
+    },
+    async status(jobId: string): Promise<'running' | 'done' | 'cancelled' | undefined> {
+      return jobs.get(jobId)?.status;
+    },
     async train(modelId: string): Promise<{ jobId: string }> {
       calls.train++;
       const job = { id: `j${jobs.size + 1}`, modelId, status: 'running' as const };
@@ -73,6 +81,12 @@ export function createFakeService() {
 }
 
 export type FakeService = ReturnType<typeof createFakeService>;
+
+/** What the train node needs from a provider: the fake service in process, or its HTTP client across processes. */
+export type TrainingService = Pick<
+  FakeService,
+  'create' | 'findByName' | 'train' | 'findJob' | 'cancelJob' | 'waitFor'
+>;
 
 const text = defineNode({
   type: 'test.text',
@@ -140,7 +154,7 @@ const train = defineNode({
     return { amount: params.steps * 2, unit: 'credits' };
   },
   async run(ctx) {
-    const service = ctx.services.get<FakeService>('fake');
+    const service = ctx.services.get<TrainingService>('fake');
     const name = `lf-${String(ctx.inputs.name)}-${ctx.key.slice(0, 12)}`;
     const model = await ctx.effect('create', {
       intent: { name },
@@ -150,6 +164,7 @@ const train = defineNode({
     const { jobId } = await ctx.effect('train', {
       intent: { modelId: model.id },
       perform: () => service.train(model.id),
+      reconcile: async (intent) => service.findJob((intent as { modelId: string }).modelId),
     });
     ctx.progress(0.1, 'training');
     try {
