@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli';
 import { readProviderEnv } from './env';
 import { CLI_CODES, CliError, formatPath } from './errors';
+import { emulatorFlagsSchema, parseFlags, runFlagsSchema } from './flags';
 import { parseGraphText } from './graph-file';
 import { testIo } from './test/collect';
 
@@ -213,6 +214,33 @@ describe('input parsing properties', () => {
             expect((error as CliError).code).toBe(CLI_CODES.envInvalid);
             for (const v of Object.values(env))
               if (v && v.trim().length > 3) expect((error as Error).message).not.toContain(v.trim());
+          }
+        },
+      ),
+    );
+  });
+
+  it('accepts or refuses any flag values with flag.invalid naming a known flag, never anything else', () => {
+    const text = fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String));
+    fc.assert(
+      fc.property(
+        fc.record({ port: text, speed: text, seed: fc.option(text, { nil: undefined }) }),
+        fc.record({
+          maxPoll: fc.option(text, { nil: undefined }),
+          resume: fc.option(text, { nil: undefined }),
+        }),
+        (emulator, run) => {
+          for (const [schema, raw, flags] of [
+            [emulatorFlagsSchema, emulator, ['--port', '--speed', '--seed']],
+            [runFlagsSchema, run, ['--max-poll', '--resume']],
+          ] as const) {
+            try {
+              parseFlags(schema, raw);
+            } catch (error) {
+              expect(error).toBeInstanceOf(CliError);
+              expect((error as CliError).code).toBe(CLI_CODES.flagInvalid);
+              expect(flags).toContain((error as CliError).path[0]);
+            }
           }
         },
       ),

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GraphDocument } from '@loraflow/core';
@@ -41,6 +41,16 @@ describe('loraflow run on the built-in emulator', () => {
     // Not a TTY: plain lines, one per change, ending with the run's outcome.
     expect(io.stdout.lines().at(-1)).toMatch(/^run run_\w+ succeeded \(4 succeeded\)$/);
     expect(io.stdout.text()).not.toContain('\u001b[');
+  });
+
+  it('says the outputs could not be written, with exit 1, when --out is a file', async () => {
+    const blocked = join(tmp, 'a-file');
+    await writeFile(blocked, 'not a folder');
+    const io = testIo({ cwd: examplesDir });
+    expect(await runCli(['run', 'modelslab-multi-lora.json', '--out', blocked], io)).toBe(1);
+    expect(io.stderr.lines().at(-1)).toMatch(
+      /^loraflow: out\.unwritable at --out: The outputs cannot be written/,
+    );
   });
 
   it('runs only what --target needs', async () => {

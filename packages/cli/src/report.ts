@@ -108,31 +108,31 @@ export async function writeOutputs(
 ): Promise<void> {
   try {
     await mkdir(outDir, { recursive: true });
+    for (const [id, outcome] of Object.entries(result.nodes)) {
+      const parsed = imagesValueSchema.safeParse(outcome.outputs?.images);
+      if (!parsed.success || parsed.data.length === 0) continue;
+      const names: string[] = [];
+      for (const [i, image] of parsed.data.entries()) {
+        const bytes = await getBlob(image.blob.$blob);
+        if (!bytes) continue;
+        // Node ids may hold any character; a file name may not.
+        const name = `${id.replace(/[^\w.-]/g, '_')}-${i + 1}.${EXTENSIONS[image.blob.mime] ?? 'bin'}`;
+        await writeAtomic(join(outDir, name), bytes);
+        names.push(name);
+      }
+      const node = report.nodes[id];
+      if (node && names.length > 0) node.images = names;
+      report.images.push(...names);
+    }
+    await writeAtomic(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   } catch (error) {
     throw new CliError(
       CLI_CODES.outUnwritable,
       ['--out'],
-      `The output folder cannot be created (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,
+      `The outputs cannot be written to the output folder (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}); the run itself is in the store.`,
       1,
     );
   }
-  for (const [id, outcome] of Object.entries(result.nodes)) {
-    const parsed = imagesValueSchema.safeParse(outcome.outputs?.images);
-    if (!parsed.success || parsed.data.length === 0) continue;
-    const names: string[] = [];
-    for (const [i, image] of parsed.data.entries()) {
-      const bytes = await getBlob(image.blob.$blob);
-      if (!bytes) continue;
-      // Node ids may hold any character; a file name may not.
-      const name = `${id.replace(/[^\w.-]/g, '_')}-${i + 1}.${EXTENSIONS[image.blob.mime] ?? 'bin'}`;
-      await writeAtomic(join(outDir, name), bytes);
-      names.push(name);
-    }
-    const node = report.nodes[id];
-    if (node && names.length > 0) node.images = names;
-    report.images.push(...names);
-  }
-  await writeAtomic(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
