@@ -106,6 +106,10 @@ describe('data URLs', () => {
       }),
     );
     expect(parseDataUrl('https://example.com/a.png')).toEqual({ ok: false, reason: 'it is not a data: URL' });
+    expect(parseDataUrl('data:image/png;base64,/=')).toEqual({
+      ok: false,
+      reason: 'its base64 payload is not valid base64',
+    });
     expect(parseDataUrl('data:image/png;base64,@@@')).toEqual({
       ok: false,
       reason: 'its base64 payload is not valid base64',

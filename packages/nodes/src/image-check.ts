@@ -142,7 +142,13 @@ export function parseDataUrl(
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) {
     return { ok: false, reason: 'its base64 payload is not valid base64' };
   }
-  const binary = atob(clean.padEnd(Math.ceil(clean.length / 4) * 4, '='));
+  let binary: string;
+  try {
+    binary = atob(clean.padEnd(Math.ceil(clean.length / 4) * 4, '='));
+  } catch {
+    // atob is the judge of padding corner cases (e.g. "/=") the pattern above lets through
+    return { ok: false, reason: 'its base64 payload is not valid base64' };
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return { ok: true, mime, bytes };
