@@ -199,6 +199,19 @@ describe('createRuntime', () => {
     await runtime.cancel(handle.runId);
   });
 
+  it('ends an event stream at once for a reader who has already seen the run finish', async () => {
+    const runtime = createRuntime({ registry });
+    const handle = await runtime.run(graph([{ id: 'a', type: 'test.text', params: { text: 'x' } }]));
+    let first: Promise<IteratorResult<RunEvent>> | undefined;
+    // Started from inside the run.finished listener, while the run is still the runtime's live one.
+    handle.subscribe((e) => {
+      if (e.type === 'run.finished')
+        first = runtime.events(handle.runId, { after: e.seq })[Symbol.asyncIterator]().next();
+    });
+    await handle.result;
+    expect(await first).toEqual({ done: true, value: undefined });
+  });
+
   it('marks a run left running by a dead process as cancelled when asked to cancel it', async () => {
     const store = createMemoryStore();
     const first = createRuntime({ registry, store, services: { fake: createFakeService() } });

@@ -467,7 +467,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           yield event;
           if (event.type === 'run.finished') return;
         }
-        if (signal?.aborted) return;
+        // A reader that has already seen this attempt's end must not wait for events that will never come.
+        if (signal?.aborted || run.log.at(-1)?.type === 'run.finished') return;
         await new Promise<void>((resolve) => {
           wake = resolve;
         });
