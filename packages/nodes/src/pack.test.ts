@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createEngine, createRegistry } from '@loraflow/core';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { loraPack } from './pack';
 
 const root = new URL('../../../', import.meta.url);
@@ -33,6 +34,17 @@ describe('the pack', () => {
       expect(def.description?.endsWith('.'), def.type).toBe(true);
     }
     expect(new Set(loraPack.nodes.map((d) => d.type)).size).toBe(loraPack.nodes.length);
+  });
+
+  it('publishes every params and settings schema as JSON Schema (the catalogue and `loraflow schema` need it)', () => {
+    for (const def of loraPack.nodes) {
+      const schema = z.toJSONSchema(def.params, { io: 'input' }) as { type?: string };
+      expect(schema.type, def.type).toBe('object');
+      for (const spec of Object.values(def.inputs ?? {}) as Array<{ settings?: z.ZodType }>) {
+        if (spec.settings)
+          expect(z.toJSONSchema(spec.settings, { io: 'input' })).toMatchObject({ type: 'object' });
+      }
+    }
   });
 
   it('validates every example graph of the repository', () => {
