@@ -3,6 +3,7 @@ export interface OutStream {
   write(text: string): unknown;
   isTTY?: boolean;
   columns?: number;
+  rows?: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { RunEvent } from '@loraflow/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProgressView, describeProgress, formatDuration } from './progress';
@@ -56,8 +57,8 @@ describe('progress of a run', () => {
       'run run_1 started: 2 nodes',
       '↺ train lora.train from cache',
       '◐ wait lora.wait running',
-      'wait 0% · queue 3 · 14 min left · queued',
-      'wait 42% · 7 min left · training',
+      'wait 0% · queue 3 · 14 min left',
+      'wait 42% · 7 min left',
       '✔ wait lora.wait done in 15 min',
       'run run_1 succeeded (1 cached, 1 succeeded)',
     ]);
@@ -78,10 +79,30 @@ describe('progress of a run', () => {
     expect(out.text()).toBe('');
     vi.advanceTimersByTime(100);
     const frame = out.text();
-    expect(frame).toContain('42% · 7 min left · training');
+    expect(frame).toContain('42% · 7 min left');
     expect(frame).toContain('from cache');
     for (const e of training.slice(6)) view.onEvent(e);
     view.close();
     expect(out.text().slice(frame.length)).toContain('run run_1 succeeded');
+  });
+
+  it('cuts a long line to the terminal width so redrawing never wraps', () => {
+    const out = Object.assign(collector(true), { columns: 60 });
+    const view = createProgressView('tty', out, nodes);
+    view.onEvent(ev({ type: 'run.started', nodeIds: ['train', 'wait'] }));
+    view.onEvent(
+      ev({
+        type: 'node.failed',
+        nodeId: 'train',
+        error: { code: 'training.failed', message: 'x'.repeat(300) },
+      }),
+    );
+    view.close();
+    const visible = stripVTControlCharacters(out.text())
+      .split('\n')
+      .filter((l) => l.includes('train'));
+    expect(visible.length).toBeGreaterThan(0);
+    for (const line of visible) expect(line.length).toBeLessThanOrEqual(60);
+    expect(visible.join('')).toContain('…');
   });
 });

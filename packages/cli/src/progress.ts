@@ -53,7 +53,7 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * One node's progress as a short phrase: percentage, queue position, remaining time and the node's message.
+ * One node's progress as a short phrase: percentage, queue position and remaining time, else the node's message.
  *
  * @example
  * describeProgress({ fraction: 0.42, detail: { position: 3, remainingTimeMs: 420_000 } }); // '42% · queue 3 · 7 min left'
@@ -69,7 +69,8 @@ export function describeProgress(p: {
   if (position !== undefined && position > 0) parts.push(`queue ${position}`);
   const remaining = p.detail?.remainingTimeMs;
   if (remaining !== undefined) parts.push(`${formatDuration(remaining)} left`);
-  if (p.message) parts.push(p.message);
+  // A provider's own message repeats the queue and remaining time (and more loosely): shown only without them.
+  if (p.message && position === undefined && remaining === undefined) parts.push(p.message);
   return parts.join(' · ');
 }
 
@@ -131,9 +132,12 @@ function lineText(line: NodeLine, width: number, idWidth: number, c: Colors): st
   else if (line.status === 'succeeded' && line.ms !== undefined) tail = `done in ${formatDuration(line.ms)}`;
   else if (line.status === 'cached') tail = 'from cache';
   else if (line.error) tail = `${line.status} — ${line.error}`;
-  const text = `${symbols(c)[line.status] ?? ' '} ${line.id.padEnd(idWidth)} ${c.dim(line.type.padEnd(idWidth === 0 ? 0 : 18))} ${tail}`;
-  // Redrawn lines must not wrap, or log-update erases the wrong rows.
-  return text.length > width + 20 ? `${text.slice(0, width + 19)}…` : text;
+  const typeWidth = idWidth === 0 ? 0 : 18;
+  const prefix = 2 + Math.max(idWidth, line.id.length) + 1 + Math.max(typeWidth, line.type.length) + 1;
+  // Redrawn lines must not wrap, or log-update erases the wrong rows: cut the tail to the visible width.
+  const room = Math.max(8, width - prefix - 1);
+  if (tail.length > room) tail = `${tail.slice(0, room - 1)}…`;
+  return `${symbols(c)[line.status] ?? ' '} ${line.id.padEnd(idWidth)} ${c.dim(line.type.padEnd(typeWidth))} ${tail}`;
 }
 
 /**
@@ -193,7 +197,7 @@ export function createProgressView(
           out.write(`${line.id} ${describeProgress(line)}\n`);
           return;
         }
-        out.write(`${lineText(line, 200, 0, plainColors)}\n`);
+        out.write(`${lineText(line, 10_000, 0, plainColors)}\n`);
       },
       emit: () => {},
       close: () => {},

@@ -89,7 +89,9 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
       io.stderr.write(
         `loraflow: run ${handle.runId} ${flags.resume ? 'resumed' : 'started'} — resume it after a crash with --resume ${handle.runId}\n`,
       );
-      const mode: ProgressMode = flags.json ? 'json' : io.stdout.isTTY ? 'tty' : 'plain';
+      // A terminal of no size (a pty without a window) cannot hold redrawn lines: plain lines then.
+      const sized = (io.stdout.columns ?? 0) > 0 && (io.stdout.rows ?? 0) > 0;
+      const mode: ProgressMode = flags.json ? 'json' : io.stdout.isTTY && sized ? 'tty' : 'plain';
       const view = createProgressView(mode, io.stdout, runDoc.nodes);
       const events: RunEvent[] = [];
       const unsubscribe = handle.subscribe((event) => {
