@@ -38,12 +38,17 @@ export interface EmulatorClock {
 export const MANUAL_CLOCK_START = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 /**
- * Creates a clock. `wallNow` is injectable so the scaled mode can be tested without waiting.
+ * Creates a clock. `wallNow` is injectable so the scaled mode can be tested without waiting;
+ * `onChange` hears every advance or change of speed (the emulator pumps due webhooks on it).
  *
  * @example
  * const demo = createClock({ speed: 60 }); // a 15-minute training takes 15 wall seconds
  */
-export function createClock(mode: ClockMode = 'real', wallNow: () => number = Date.now): EmulatorClock {
+export function createClock(
+  mode: ClockMode = 'real',
+  wallNow: () => number = Date.now,
+  onChange: () => void = () => {},
+): EmulatorClock {
   // Emulated time = base + (wall - wallBase) * speed; speed 0 means manual.
   let speed = mode === 'manual' ? 0 : mode === 'real' ? 1 : mode.speed;
   let wallBase = wallNow();
@@ -65,6 +70,7 @@ export function createClock(mode: ClockMode = 'real', wallNow: () => number = Da
         throw new RangeError(`Clock advance must be a finite number of milliseconds ≥ 0, got ${String(ms)}.`);
       }
       base += ms;
+      onChange();
     },
     setSpeed(next) {
       if (!(next > 0) || !Number.isFinite(next)) {
@@ -73,11 +79,13 @@ export function createClock(mode: ClockMode = 'real', wallNow: () => number = Da
       rebase();
       speed = next;
       label = next === 1 ? 'real' : 'scaled';
+      onChange();
     },
     setManual() {
       rebase();
       speed = 0;
       label = 'manual';
+      onChange();
     },
     describe: () => ({ mode: label, speed, now: now() }),
   };

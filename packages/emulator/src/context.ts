@@ -1,6 +1,7 @@
 import type { EmulatorClock } from './clock';
 import type { FileStore } from './files';
 import type { LogEntry } from './request-log';
+import type { WebhookDispatcher } from './webhooks';
 
 /**
  * Timings of the emulated services, in emulated milliseconds.
@@ -33,6 +34,8 @@ export type Env = { Bindings: { info: RequestInfo } };
 export interface Core {
   clock: EmulatorClock;
   files: FileStore;
+  /** ModelsLab webhooks (loopback receivers only). */
+  webhooks: WebhookDispatcher;
   timings: Timings;
   seed: number;
   publicUrl(): string;

@@ -17,6 +17,7 @@ import { routeNameFor } from './routes-table';
 import { createScenarioRoutes, failTraining as failScenarioTraining } from './scenario/routes';
 import { createScenarioState, modelStatus as modelStatusAt, type ScenarioState } from './scenario/state';
 import { json } from './vendor-errors';
+import { createWebhookDispatcher, type Webhooks } from './webhooks';
 
 /**
  * The credentials an emulator accepts when none are configured. They are fake and only open the emulator.
@@ -159,6 +160,8 @@ export interface Emulator {
   clock: EmulatorClock;
   log: RequestLog;
   faults: Faults;
+  /** ModelsLab webhook calls (to loopback receivers only). */
+  webhooks: Webhooks;
   /** Forgets every model, job, asset, request, log entry and fault; keeps the clock, catalogue and id counters. */
   reset(): void;
   /** Current counts and settings. */
@@ -295,7 +298,24 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     );
   }
   const seed = options.seed ?? 1;
-  const clock = createClock(options.clock ?? 'real');
+  // Webhooks fire when emulated time reaches them: on a clock change, on a request, or on a wall
+  // timer while the clock runs. The timer is unref'd so it never holds a Node process open.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const next = webhooks.nextAt();
+    const { speed, now } = clock.describe();
+    if (next === undefined || speed <= 0) return;
+    timer = setTimeout(tick, Math.max(0, (next - now) / speed));
+    (timer as { unref?: () => void }).unref?.();
+  };
+  function tick() {
+    webhooks.pump();
+    arm();
+  }
+  const clock = createClock(options.clock ?? 'real', Date.now, () => tick());
+  const webhooks = createWebhookDispatcher({ now: () => clock.now() });
   let publicUrl = (options.publicUrl ?? 'http://emulator.invalid').replace(/\/+$/, '');
   const timings: Timings = {
     ...DEFAULT_TIMINGS,
@@ -309,6 +329,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const core: Core = {
     clock,
     files,
+    webhooks,
     timings,
     seed,
     publicUrl: () => publicUrl,
@@ -375,6 +396,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   async function handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
+    tick();
     if (path === '/_emulator' || path.startsWith('/_emulator/')) return control.fetch(req);
     const provider = providerOf(path);
     const at = clock.now();
@@ -413,6 +435,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return res;
     }
     let res = await app.fetch(req, { info });
+    // The route may have scheduled webhooks, some due at once (an eta of 0).
+    tick();
     if (fault && phase === 'after' && (fault.kind === 'reset' || fault.kind === '5xx')) {
       // The route has already changed state: the client sees a failure for something that happened.
       if (fault.kind === 'reset') {
@@ -430,6 +454,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     clock,
     log,
     faults,
+    webhooks,
     fetch(input, init) {
       let req: Request;
       try {
@@ -441,6 +466,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     reset() {
       carriedRequestId = modelslab.nextId;
+      webhooks.clear();
+      arm();
       files.clear();
       log.clear();
       faults.clear();

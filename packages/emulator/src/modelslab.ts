@@ -381,6 +381,14 @@ export function createModelsLabRoutes(
     const record: GenerationRecord = { id, key: input.key as string, createdAt: t, readyAt, meta, files };
     state.generations.set(id, record);
     c.env.info.modelId = String(id);
+    if (input.webhook) {
+      // The vendor posts the finished result, with the caller's track_id, to the webhook.
+      const trackId = input.track_id ?? null;
+      core.webhooks.schedule(input.webhook, readyAt, () => ({
+        ...generationView(record, readyAt),
+        track_id: trackId,
+      }));
+    }
     return json(generationView(record, t));
   });
 
@@ -428,6 +436,18 @@ export function createModelsLabRoutes(
     }
     state.trainings.set(id, record);
     c.env.info.modelId = id;
+    if (input.webhook) {
+      const hook = input.webhook;
+      TRAINING_STAGES.forEach((stage, i) => {
+        const at = t + Math.round((STAGE_STARTS[i] as number) * duration);
+        // A stage the training never reaches (canceled, failed, deleted) is never announced.
+        core.webhooks.schedule(hook, at, () => {
+          const outcome = trainingOutcome(record, at);
+          if (record.deleted || outcome.error !== undefined || outcome.stage !== stage) return undefined;
+          return { status: 'success', training_status: stage, logs: outcome.log, model_id: record.id };
+        });
+      });
+    }
     return json({
       status: 'success',
       messege: 'deploying_gpu',
