@@ -129,6 +129,8 @@ function acceptsProviderModel(to: PortTypeLike, from: PortTypeLike): true | stri
  * ); // 'Scenario composes only FLUX.1 LoRAs, all of one family'
  */
 export function portAccepts(to: PortTypeLike, from: PortTypeLike): true | string {
+  // Core's built-in `string` carries the same value as `text`, so other packs' strings can be prompts.
+  if (to.kind === KINDS.text && from.kind === 'string') return true;
   if (to.kind !== from.kind) {
     return `${portTypeLabel(from)} and ${portTypeLabel(to)} are different kinds of value`;
   }

@@ -99,6 +99,13 @@ describe('training port types', () => {
     expect(reason(trainingType('scenario', 'zimage', 'zimage-lora'), trainingType(undefined))).toBe('ok');
   });
 
+  it("takes core's built-in strings as text", () => {
+    expect(reason({ kind: 'string' }, textType())).toBe('ok');
+    expect(reason({ kind: 'number' }, textType())).toBe(
+      'type.incompatible: A Number output cannot connect to a text input: number and text are different kinds of value.',
+    );
+  });
+
   it('connects images to images', () => {
     expect(reason(imagesType(), imagesType())).toBe('ok');
   });
