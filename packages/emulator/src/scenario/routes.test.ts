@@ -524,6 +524,38 @@ describe('Scenario generation', () => {
     expect(missingModel.body.reason).toBe('"modelId" must be a string');
   });
 
+  it('lists jobs newest first with type and status filters and page tokens', async () => {
+    const emulator = manualEmulator();
+    const id = await loraWithImages(emulator, 'flux.1-lora', 1);
+    await scenario(emulator, 'PUT', `/models/${id}/train`, {});
+    emulator.clock.advance(1_000);
+    const gens: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await scenario(emulator, 'POST', '/generate/custom/model_zimage', {
+        prompt: `p${i}`,
+        width: 128,
+        height: 128,
+      });
+      gens.push(res.body.job.jobId);
+    }
+    const custom = await scenario(emulator, 'GET', '/jobs?type=custom&pageSize=2');
+    expect(custom.body.jobs.map((j: { jobId: string }) => j.jobId)).toEqual([gens[2], gens[1]]);
+    const rest = await scenario(
+      emulator,
+      'GET',
+      `/jobs?type=custom&paginationToken=${custom.body.nextPaginationToken}`,
+    );
+    expect(rest.body.jobs.map((j: { jobId: string }) => j.jobId)).toEqual([gens[0]]);
+    expect(rest.body.nextPaginationToken).toBeUndefined();
+    const training = await scenario(
+      emulator,
+      'GET',
+      '/jobs?types=flux-model-training,model-training&status=queued',
+    );
+    expect(training.body.jobs).toHaveLength(1);
+    expect((await scenario(emulator, 'GET', '/jobs?pageSize=201')).status).toBe(400);
+  });
+
   it('cancels a running generation job through /jobs/{id}/action', async () => {
     const emulator = manualEmulator();
     const res = await scenario(emulator, 'POST', '/generate/custom/model_zimage', {
