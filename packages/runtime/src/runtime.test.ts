@@ -212,6 +212,29 @@ describe('createRuntime', () => {
     expect(await first).toEqual({ done: true, value: undefined });
   });
 
+  it('finishes a run whose event log cannot be written, recording it, and rejects its result with the store error', async () => {
+    const store = createMemoryStore();
+    const failing = { ...store, appendEvents: async () => Promise.reject(new Error('disk full')) };
+    const runtime = createRuntime({ registry, store: failing });
+    const handle = await runtime.run(graph([{ id: 'a', type: 'test.text', params: { text: 'x' } }]));
+    await expect(handle.result).rejects.toThrow('disk full');
+    expect(await store.getRun(handle.runId)).toMatchObject({
+      status: 'succeeded',
+      nodes: { a: { outputs: { text: 'x' } } },
+    });
+  });
+
+  it('refuses to start a run whose record the store cannot take', async () => {
+    const store = createMemoryStore();
+    const runtime = createRuntime({
+      registry,
+      store: { ...store, putRun: async () => Promise.reject(new Error('read-only')) },
+    });
+    await expect(runtime.run(graph([{ id: 'a', type: 'test.text', params: { text: 'x' } }]))).rejects.toThrow(
+      'read-only',
+    );
+  });
+
   it('marks a run left running by a dead process as cancelled when asked to cancel it', async () => {
     const store = createMemoryStore();
     const first = createRuntime({ registry, store, services: { fake: createFakeService() } });

@@ -193,12 +193,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     };
     let seq = lastSeq;
     let pending: RunEvent[] = [];
+    // A failed write must not stop the writes after it; the first failure is kept and surfaces in the result.
+    let writeError: unknown;
+    const keep = (error: unknown) => {
+      writeError ??= error;
+    };
     let flushing: Promise<void> = stored.catch(() => {});
     let lastCheckpoint = now();
     const flush = () => {
       const batch = pending;
       pending = [];
-      if (batch.length > 0) flushing = flushing.then(() => store.appendEvents(record.runId, batch));
+      if (batch.length > 0)
+        flushing = flushing.then(() => store.appendEvents(record.runId, batch)).catch(keep);
       return flushing;
     };
     handle.subscribe((raw) => {
@@ -211,7 +217,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (event.type !== 'run.finished' && now() - lastCheckpoint > CHECKPOINT_MS) {
         lastCheckpoint = now();
         const copy = structuredClone(record);
-        flushing = flushing.then(() => store.putRun(copy));
+        flushing = flushing.then(() => store.putRun(copy)).catch(keep);
       }
       for (const listener of run.listeners) {
         try {
@@ -242,6 +248,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         active.delete(record.runId);
         run.listeners.clear();
       }
+      if (writeError !== undefined) throw writeError;
       return result;
     });
     // Marked handled here; whoever awaits the result still sees a rejection (a store that failed to write).
