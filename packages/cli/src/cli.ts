@@ -13,7 +13,12 @@ import type { CliIo } from './io';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** The version `loraflow --version` prints. */
+/**
+ * The version `loraflow --version` prints.
+ *
+ * @example
+ * io.stdout.write(`loraflow ${CLI_VERSION}\n`);
+ */
 export const CLI_VERSION = '0.1.0';
 
 function program(io: CliIo, setCode: (code: number) => void): Command {

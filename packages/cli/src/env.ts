@@ -3,7 +3,12 @@ import { ModelsLabClient, ScenarioClient, type Sleep } from '@loraflow/providers
 import { z } from 'zod';
 import { CLI_CODES, CliError } from './errors';
 
-/** The environment variables the command reads; nothing else in the environment is looked at. */
+/**
+ * The environment variables the command reads; nothing else in the environment is looked at.
+ *
+ * @example
+ * const configured = ENV_NAMES.filter((name) => process.env[name]);
+ */
 export const ENV_NAMES = [
   'SCENARIO_API_KEY',
   'SCENARIO_API_SECRET',
@@ -40,7 +45,12 @@ const envSchema = z
     }
   });
 
-/** Provider settings read from the environment. */
+/**
+ * Provider settings read from the environment.
+ *
+ * @example
+ * const env: ProviderEnv = readProviderEnv(process.env);
+ */
 export type ProviderEnv = z.output<typeof envSchema>;
 
 /**
@@ -65,7 +75,12 @@ export function readProviderEnv(env: Readonly<Record<string, string | undefined>
   throw new CliError(CLI_CODES.envInvalid, [name], message);
 }
 
-/** What the command runs against: the two clients, how to poll, the secrets to redact, and how to let go. */
+/**
+ * What the command runs against: the two clients, how to poll, the secrets to redact, and how to let go.
+ *
+ * @example
+ * const { scenario, secrets, close } = await openProviders(readProviderEnv(process.env));
+ */
 export interface Providers {
   scenario: ScenarioClient;
   modelslab: ModelsLabClient;
@@ -77,7 +92,12 @@ export interface Providers {
   close(): Promise<void>;
 }
 
-/** Emulated time runs this much faster than real time in the built-in emulator: a 15-minute training takes 1.5 s. */
+/**
+ * Emulated time runs this much faster than real time in the built-in emulator: a 15-minute training takes 1.5 s.
+ *
+ * @example
+ * const realMs = emulatedMs / EMBEDDED_EMULATOR_SPEED;
+ */
 export const EMBEDDED_EMULATOR_SPEED = 600;
 
 /** Retries for the CLI's clients: a long pipeline meets more transient faults than one call does. */

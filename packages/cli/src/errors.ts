@@ -13,14 +13,18 @@ export const CLI_CODES = {
   fileUnreadable: 'file.unreadable',
   fileNotJson: 'file.not-json',
   fileTooLarge: 'file.too-large',
-  graphInvalid: 'graph.invalid',
   resumeNeedsProvider: 'resume.needs-provider',
   outUnwritable: 'out.unwritable',
   portInUse: 'port.in-use',
   internal: 'cli.internal',
 } as const;
 
-/** Process exit codes: 0 done, 1 the graph or the run failed, 2 the command line was wrong, 130 interrupted. */
+/**
+ * Process exit codes: 0 done, 1 the graph or the run failed, 2 the command line was wrong, 130 interrupted.
+ *
+ * @example
+ * process.exitCode = result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /**

@@ -9,7 +9,12 @@ const port = z.coerce
   .min(0, 'a port is 0 (any free port) or more')
   .max(65535, 'a port is at most 65535');
 
-/** Flags of `loraflow run`. */
+/**
+ * Flags of `loraflow run`.
+ *
+ * @example
+ * parseFlags(runFlagsSchema, { out: 'out', target: ['render'] });
+ */
 export const runFlagsSchema = z
   .object({
     out: dir.optional(),
@@ -24,7 +29,12 @@ export const runFlagsSchema = z
   })
   .strict();
 
-/** Flags of `loraflow estimate`. */
+/**
+ * Flags of `loraflow estimate`.
+ *
+ * @example
+ * parseFlags(estimateFlagsSchema, { json: true });
+ */
 export const estimateFlagsSchema = z
   .object({
     store: dir.optional(),
@@ -33,13 +43,28 @@ export const estimateFlagsSchema = z
   })
   .strict();
 
-/** Flags of `loraflow validate`. */
+/**
+ * Flags of `loraflow validate`.
+ *
+ * @example
+ * parseFlags(validateFlagsSchema, {});
+ */
 export const validateFlagsSchema = z.object({ json: z.boolean().default(false) }).strict();
 
-/** Flags of `loraflow schema`. */
+/**
+ * Flags of `loraflow schema`.
+ *
+ * @example
+ * parseFlags(schemaFlagsSchema, { out: 'schema.json' });
+ */
 export const schemaFlagsSchema = z.object({ out: z.string().min(1).max(4096).optional() }).strict();
 
-/** Flags of `loraflow serve`. */
+/**
+ * Flags of `loraflow serve`.
+ *
+ * @example
+ * parseFlags(serveFlagsSchema, { port: '0' }); // { port: 0, host: '127.0.0.1' }
+ */
 export const serveFlagsSchema = z
   .object({
     port: port.default(8787),
@@ -48,7 +73,12 @@ export const serveFlagsSchema = z
   })
   .strict();
 
-/** Flags of `loraflow emulator`. */
+/**
+ * Flags of `loraflow emulator`.
+ *
+ * @example
+ * parseFlags(emulatorFlagsSchema, { port: '8790', speed: '60' });
+ */
 export const emulatorFlagsSchema = z
   .object({
     port: port.default(8790),

@@ -4,7 +4,12 @@ import type { FilesService } from '@loraflow/nodes';
 import { type ParseError, parse as parseTolerant, printParseErrorCode } from 'jsonc-parser';
 import { CLI_CODES, CliError } from './errors';
 
-/** Graphs larger than this are refused before parsing: training images belong in files, not in a 64 MiB graph. */
+/**
+ * Graphs larger than this are refused before parsing: training images belong in files, not in a 64 MiB graph.
+ *
+ * @example
+ * if (size > MAX_GRAPH_BYTES) refuse();
+ */
 export const MAX_GRAPH_BYTES = 64 * 1024 * 1024;
 
 /**

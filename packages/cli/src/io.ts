@@ -1,4 +1,9 @@
-/** A stream the command writes to: `process.stdout`, or a collector in tests. */
+/**
+ * A stream the command writes to: `process.stdout`, or a collector in tests.
+ *
+ * @example
+ * const out: OutStream = { write: (s) => chunks.push(s), isTTY: false };
+ */
 export interface OutStream {
   write(text: string): unknown;
   isTTY?: boolean;

@@ -3,10 +3,21 @@ import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import type { OutStream } from './io';
 
-/** How `run` shows progress: redrawn lines on a terminal, one plain line per change otherwise, or NDJSON events. */
+/**
+ * How `run` shows progress: redrawn lines on a terminal, one plain line per change otherwise, or NDJSON events.
+ *
+ * @example
+ * const mode: ProgressMode = json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain';
+ */
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
-/** Receives a run's events and shows them; `close` leaves the final state on screen. */
+/**
+ * Receives a run's events and shows them; `close` leaves the final state on screen.
+ *
+ * @example
+ * const view: ProgressView = createProgressView('plain', process.stdout, doc.nodes);
+ * handle.subscribe(view.onEvent);
+ */
 export interface ProgressView {
   onEvent(event: RunEvent): void;
   /** Writes a line outside the live area (e.g. an extra JSON record in `json` mode). */

@@ -4,7 +4,12 @@ import type { Estimate, GraphDocument, RunEvent, RunResult } from '@loraflow/cor
 import { imagesValueSchema } from '@loraflow/nodes';
 import { CLI_CODES, CliError } from './errors';
 
-/** One node in `report.json`. */
+/**
+ * One node in `report.json`.
+ *
+ * @example
+ * const trainCached = report.nodes.train?.cached === true;
+ */
 export interface NodeReport {
   type: string;
   status: string;

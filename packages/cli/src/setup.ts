@@ -7,10 +7,20 @@ import { openProviders, type Providers, readProviderEnv } from './env';
 import { createFilesService } from './graph-file';
 import type { CliIo } from './io';
 
-/** The message printed on stderr whenever the built-in emulator stands in for the providers. */
+/**
+ * The message printed on stderr whenever the built-in emulator stands in for the providers.
+ *
+ * @example
+ * if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
+ */
 export const EMULATOR_NOTICE = 'loraflow: no provider keys set — using the built-in emulator';
 
-/** A runtime with the LoRA pack, its providers and its store, ready for one command. */
+/**
+ * A runtime with the LoRA pack, its providers and its store, ready for one command.
+ *
+ * @example
+ * const { runtime, close }: CliRuntime = await openRuntime(io, { baseDir: '.', outDir: 'out' });
+ */
 export interface CliRuntime {
   runtime: Runtime;
   providers: Providers;

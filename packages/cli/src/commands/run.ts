@@ -147,7 +147,12 @@ async function estimateCosts(
   return costs;
 }
 
-/** Prints every issue of a refused graph, one per line (or as JSON), and answers exit code 1. */
+/**
+ * Prints every issue of a refused graph, one per line (or as JSON), and answers exit code 1.
+ *
+ * @example
+ * if (error instanceof RuntimeError && error.issues) return reportIssues(io, error, 'g.json', false);
+ */
 export function reportIssues(
   io: CliIo,
   error: RuntimeError,

@@ -176,6 +176,11 @@ async function listen(
  */
 export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(serveFlagsSchema, rawFlags);
+  if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1') {
+    io.stderr.write(
+      `loraflow: serving on ${flags.host}: the runtime API has no authentication of its own; anyone who reaches it spends your provider credits\n`,
+    );
+  }
   const cli = await openRuntime(io, { store: flags.store, baseDir: io.cwd, outDir: io.cwd });
   try {
     const handler = createRuntimeHandler(cli.runtime);
