@@ -95,6 +95,39 @@ describe('every entry point', () => {
     );
   });
 
+  it('parses any pagination token, page size and Authorization header without a 5xx', async () => {
+    const emulator = manualEmulator();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((v) => btoa(JSON.stringify(v))),
+        ),
+        fc.oneof(fc.string({ maxLength: 5 }), fc.integer().map(String)),
+        fc.oneof(
+          fc.string(),
+          fc.string().map((v) => `Basic ${v}`),
+          fc.constant(SCENARIO_AUTH),
+        ),
+        async (token, size, authorization) => {
+          const query = `paginationToken=${encodeURIComponent(token)}&pageSize=${encodeURIComponent(size)}`;
+          let res: Response;
+          try {
+            res = await emulator.fetch(`${ORIGIN}/scenario/v1/models/public?${query}`, {
+              headers: { authorization },
+            });
+          } catch (error) {
+            // Only header values fetch itself refuses (control characters) may throw, before the emulator runs.
+            expect(error).toBeInstanceOf(TypeError);
+            return;
+          }
+          expect([200, 400, 401]).toContain(res.status);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('never echoes a credential into a response, the log or the state', async () => {
     const canaryKey = 'api_CANARY_KEY_7f3a';
     const canarySecret = 'CANARY-SECRET-9b1c';
