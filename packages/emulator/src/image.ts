@@ -19,7 +19,7 @@ export interface ImageSpec {
 }
 
 // Pixel work is capped: the scene is drawn on a grid of at most this many cells per side and scaled up.
-const MAX_GRID = 256;
+const MAX_GRID = 128;
 
 type Rgb = [number, number, number];
 
