@@ -7,6 +7,7 @@ export { imagePreview, imageSave } from './nodes/image';
 export { loraSource } from './nodes/source';
 export { textPrompt } from './nodes/text';
 export { loraTrain } from './nodes/train';
+export { loraTrainModelsLab, MODELSLAB_TRAINING_FAMILIES } from './nodes/train-modelslab';
 export { imageSource, MAX_TRAINING_IMAGES, MIN_PAIRS, trainingSet } from './nodes/training-set';
 export { loraWait } from './nodes/wait';
 export { loraPack } from './pack';

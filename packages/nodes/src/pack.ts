@@ -5,6 +5,7 @@ import { imagePreview, imageSave } from './nodes/image';
 import { loraSource } from './nodes/source';
 import { textPrompt } from './nodes/text';
 import { loraTrain } from './nodes/train';
+import { loraTrainModelsLab } from './nodes/train-modelslab';
 import { trainingSet } from './nodes/training-set';
 import { loraWait } from './nodes/wait';
 import { loraTypes } from './types';
@@ -25,6 +26,7 @@ export const loraPack = definePack({
     loraCompose,
     trainingSet,
     loraTrain,
+    loraTrainModelsLab,
     loraWait,
     generateMultiLora,
     imagePreview,

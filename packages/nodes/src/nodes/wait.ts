@@ -1,10 +1,14 @@
-import { defineNode, type PortType } from '@loraflow/core';
+import { defineNode, type NodeContext, NodeRunError, type PortType } from '@loraflow/core';
+import { ProviderError, TRAINING_STAGES, waitForModelsLabTraining } from '@loraflow/providers';
 import { z } from 'zod';
-import { isEditType } from '../families';
+import { isEditType, type Provider } from '../families';
 import { waitForTrained } from '../scenario-ops';
-import { need } from '../services';
+import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
 import { loraType, modelType, trainingType } from '../types';
-import { type LoraValue, readInput, trainingValueSchema } from '../values';
+import { type LoraValue, readInput, type TrainingValue, trainingValueSchema } from '../values';
+
+const providerOf = (t: PortType | undefined): Provider =>
+  str(t, 'provider') === 'modelslab' ? 'modelslab' : 'scenario';
 
 const str = (t: PortType | undefined, key: string): string | undefined => {
   const v = t?.params?.[key];
@@ -41,7 +45,7 @@ export const loraWait = defineNode({
     lora: {
       type: ({ inputTypes }) => {
         const t = inputTypes.training?.[0];
-        return loraType('scenario', str(t, 'family') ?? 'unknown', str(t, 'modelType'));
+        return loraType(providerOf(t), str(t, 'family') ?? 'unknown', str(t, 'modelType'));
       },
       label: 'LoRA',
       description: "Scenario LoRA of the training's family",
@@ -49,7 +53,7 @@ export const loraWait = defineNode({
     model: {
       type: ({ inputTypes }) => {
         const t = inputTypes.training?.[0];
-        return modelType('scenario', str(t, 'family') ?? 'unknown', str(t, 'modelType'));
+        return modelType(providerOf(t), str(t, 'family') ?? 'unknown', str(t, 'modelType'));
       },
       label: 'Model',
       description: "Scenario model of the training's family (with status and image count)",
@@ -57,9 +61,9 @@ export const loraWait = defineNode({
   },
   // A finished training does not change: waiting again for the same training key is pointless.
   cache: 'pure',
-  resources: ['provider:scenario'],
   async run(ctx) {
     const training = readInput(trainingValueSchema, ctx.inputs.training, 'training');
+    if (training.provider === 'modelslab') return waitModelsLab(ctx, training);
     const scenario = need(ctx, 'scenario');
     const model = await waitForTrained(ctx, scenario, {
       modelId: training.modelId,
@@ -85,3 +89,52 @@ export const loraWait = defineNode({
     };
   },
 });
+
+async function waitModelsLab(
+  ctx: Pick<NodeContext, 'services' | 'signal' | 'progress'> & { params: { timeoutMinutes: number } },
+  training: TrainingValue,
+): Promise<{ lora: LoraValue; model: Record<string, unknown> }> {
+  const modelslab = need(ctx, 'modelslab');
+  const signal = signalOf(ctx);
+  const timeoutMs = ctx.params.timeoutMinutes * 60_000;
+  try {
+    await waitForModelsLabTraining({
+      ...pollOptions(polling(ctx)),
+      client: modelslab,
+      trainingId: training.modelId,
+      timeoutMs,
+      signal,
+      onProgress: (s) =>
+        ctx.progress(Math.max(0, s.stageIndex + 1) / TRAINING_STAGES.length, s.stage, {
+          stage: s.stageIndex,
+        }),
+    });
+  } catch (error) {
+    if (signal.aborted) {
+      await modelslab.cancelTraining(training.modelId).catch(() => undefined);
+      throw error;
+    }
+    if (!(error instanceof ProviderError)) throw error;
+    if (error.code === 'wait_timeout') {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.trainingTimeout,
+        `ModelsLab training ${training.modelId} was still running after ${ctx.params.timeoutMinutes} min; run again to keep waiting (the training is not restarted).`,
+      );
+    }
+    const reason = error.reason ?? error.message;
+    if (error.retryable) throw error;
+    const cancelled = /cancel/i.test(reason);
+    throw new NodeRunError(
+      cancelled ? NODE_ERROR_CODES.trainingCancelled : NODE_ERROR_CODES.trainingFailed,
+      `The training ${training.modelId} ${cancelled ? 'was cancelled' : 'failed'} at ModelsLab: ${reason.replace(/\.$/, '')}.`,
+    );
+  }
+  const lora: LoraValue = {
+    provider: 'modelslab',
+    id: training.modelId,
+    family: training.family,
+    modelType: training.modelType,
+  };
+  if (training.name) lora.name = training.name;
+  return { lora, model: { ...lora, status: 'model_ready' } };
+}

@@ -1,0 +1,145 @@
+import { defineNode, NodeRunError } from '@loraflow/core';
+import { z } from 'zod';
+import { familyLabel } from '../families';
+import { toDataUrl } from '../image-check';
+import { NODE_ERROR_CODES, need, signalOf } from '../services';
+import { trainingSetType, trainingType } from '../types';
+import { readInput, type TrainingValue, trainingSetValueSchema } from '../values';
+
+/** ModelsLab's v3 trainer takes these base families (`base_model_type` normal / sdxl). */
+export const MODELSLAB_TRAINING_FAMILIES = ['sd-1_5', 'sd-xl'] as const;
+
+const params = z.object({
+  family: z
+    .enum(MODELSLAB_TRAINING_FAMILIES)
+    .default('sd-xl')
+    .describe('Base family: SD 1.5 (`normal`) or SDXL.'),
+  instancePrompt: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .describe('The prompt with the identifier to learn, e.g. "photo of lnt0 lantern".'),
+  classPrompt: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .describe('The class it belongs to, e.g. "photo of a lantern".'),
+  subject: z
+    .enum(['men', 'women', 'couple', 'null'])
+    .default('null')
+    .describe('ModelsLab `training_type`: people (men, women, couple) or objects and styles (null).'),
+  loraType: z.enum(['lora', 'lycoris']).default('lora').describe('Adapter kind.'),
+  maxTrainSteps: z
+    .number()
+    .int()
+    .min(10)
+    .max(50)
+    .optional()
+    .describe('Training steps (10..50; default about twice the image count).'),
+  seed: z.number().int().min(0).max(2_147_483_647).optional().describe('Seed for reproducible training.'),
+});
+
+/**
+ * `lora.trainModelsLab`: trains an SD 1.5 or SDXL LoRA on ModelsLab (v3 `lora_fine_tune`).
+ * The training images are uploaded with ModelsLab's `base64_crop` (the trainer takes public
+ * URLs). Wire its output to `lora.wait`; the trained id is then usable as a ModelsLab LoRA.
+ *
+ * @example
+ * { "id": "train", "type": "lora.trainModelsLab", "params": { "family": "sd-xl", "instancePrompt": "photo of lnt0 lantern", "classPrompt": "photo of a lantern" } }
+ */
+export const loraTrainModelsLab = defineNode({
+  type: 'lora.trainModelsLab',
+  version: 1,
+  title: 'Train LoRA on ModelsLab',
+  category: 'Training',
+  description:
+    'Trains an SD 1.5 or SDXL LoRA on ModelsLab from a training set of images; cancelling the run cancels the training.',
+  params,
+  inputs: { set: { type: trainingSetType(false), label: 'Training set' } },
+  outputs: {
+    training: {
+      type: ({ params: p }) => trainingType('modelslab', p.family, `${p.family}-lora`),
+      label: 'Training',
+      description: 'ModelsLab training of `family`',
+    },
+  },
+  cache: 'pure',
+  sideEffects: true,
+  resources: ['provider:modelslab'],
+  async run(ctx) {
+    const modelslab = need(ctx, 'modelslab');
+    const signal = signalOf(ctx);
+    const p = ctx.params;
+    const set = readInput(trainingSetValueSchema, ctx.inputs.set, 'set');
+    if (set.pairs || set.images.length === 0) {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.setEmpty,
+        'ModelsLab trains on images, and the training set has none.',
+      );
+    }
+    const urls: string[] = [];
+    for (const [i, image] of set.images.entries()) {
+      ctx.progress(i / (set.images.length + 1), `uploading image ${i + 1} of ${set.images.length}`);
+      if (!image.blob) {
+        throw new NodeRunError(
+          NODE_ERROR_CODES.inputInvalid,
+          `Training image ${image.name} is a Scenario asset; ModelsLab needs the image itself (a file, URL or data URL).`,
+        );
+      }
+      const blob = image.blob;
+      // Uploading the same bytes twice only leaves a spare copy, so an upload needs no reconcile.
+      const { url } = await ctx.effect<{ url: string }>(`upload-${i}`, {
+        intent: { image: blob.$blob },
+        perform: async () => {
+          const bytes = await ctx.blobs.get(blob);
+          if (!bytes) {
+            throw new NodeRunError(
+              NODE_ERROR_CODES.blobMissing,
+              `Training image ${image.name} is missing from the store; run the training set node again.`,
+            );
+          }
+          return {
+            url: await modelslab.base64Crop({ image: toDataUrl(bytes, blob.mime), crop: false }, { signal }),
+          };
+        },
+      });
+      urls.push(url);
+    }
+    const steps = p.maxTrainSteps ?? Math.min(50, Math.max(10, set.images.length * 2));
+    // ModelsLab lists trainings by id only, so nothing can be matched after a crash: the journal's intent is the guard.
+    const started = await ctx.effect<{ trainingId: string }>('train', {
+      intent: { family: p.family, images: urls.length, steps },
+      perform: async () => {
+        const r = await modelslab.loraFineTune(
+          {
+            instancePrompt: p.instancePrompt,
+            classPrompt: p.classPrompt,
+            baseModelType: p.family === 'sd-1_5' ? 'normal' : 'sdxl',
+            images: urls,
+            trainingType: p.subject,
+            loraType: p.loraType,
+            maxTrainSteps: steps,
+            ...(p.seed !== undefined ? { seed: p.seed } : {}),
+          },
+          { signal },
+        );
+        return { trainingId: r.trainingId };
+      },
+    });
+    if (signal.aborted) {
+      await modelslab.cancelTraining(started.trainingId).catch(() => undefined);
+      throw signal.reason;
+    }
+    const training: TrainingValue = {
+      provider: 'modelslab',
+      modelId: started.trainingId,
+      modelType: `${p.family}-lora`,
+      family: p.family,
+      name: p.instancePrompt,
+    };
+    ctx.progress(1, `training started on ModelsLab ${familyLabel(p.family)}`);
+    return { training };
+  },
+});
