@@ -114,6 +114,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
 
   const active = new Map<string, ActiveRun>();
+  let lastCreatedAt = 0;
 
   function redactJson<T>(value: T): T {
     if (secrets.length === 0 && !options.redact) return value;
@@ -365,7 +366,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
     async run(doc, o = {}) {
       const admitted = admit(doc);
-      const at = now();
+      // Strictly increasing, so the history's newest-first order holds for runs started in the same millisecond.
+      const at = Math.max(now(), lastCreatedAt + 1);
+      lastCreatedAt = at;
       const record: RunRecord = {
         runId: createRunId(),
         doc: admitted,
