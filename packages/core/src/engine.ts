@@ -307,7 +307,8 @@ export function createEngine(options: EngineOptions): Engine {
         nodeId: id,
         def,
         params: a.params,
-        paramsCanonical: hasher.params(a.params),
+        // cached on the node's check, which is itself remembered for frozen nodes
+        paramsCanonical: (a.check.paramsCanonical ??= canonicalJson(a.params)),
         policy,
         resources,
         deps: [],

@@ -65,33 +65,20 @@ export function compareCodeUnits(a: string, b: string): number {
 
 /**
  * Turns preimages into keys, remembering recent answers (the editor re-derives the same keys on
- * every keystroke) and canonical params of frozen objects (a frozen object cannot change under us).
+ * every keystroke).
  *
  * @example
  * const hasher = new KeyHasher(sha256Hex);
- * hasher.digest(keyPreimage('t', 1, hasher.params({}), [], null));
+ * hasher.digest(keyPreimage('t', 1, '{}', [], null));
  */
 export class KeyHasher {
   readonly hash: HashFn;
   private readonly digests = new Map<string, string>();
-  private readonly frozenParams = new WeakMap<object, string>();
   private readonly limit: number;
 
   constructor(hash: HashFn, limit = 200_000) {
     this.hash = hash;
     this.limit = limit;
-  }
-
-  /** Canonical JSON of params, memoised for frozen objects. */
-  params(params: unknown): string {
-    if (params !== null && typeof params === 'object' && Object.isFrozen(params)) {
-      const known = this.frozenParams.get(params);
-      if (known !== undefined) return known;
-      const text = canonicalJson(params);
-      this.frozenParams.set(params, text);
-      return text;
-    }
-    return canonicalJson(params);
   }
 
   /** The key of a preimage. */

@@ -20,6 +20,8 @@ export interface AnalysedNode {
   /** Parsed params (defaults applied) when they pass the schema. */
   params: unknown;
   paramsOk: boolean;
+  /** The check behind this node; remembered for frozen nodes, so derived facts can be cached on it. */
+  check: { paramsCanonical?: string };
   /** Per input port, the edges reaching it in document order. */
   inputs: Map<string, GraphEdge[]>;
   /** Upstream node ids (distinct). */
@@ -147,6 +149,7 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       def,
       params: check.params,
       paramsOk: check.paramsOk,
+      check,
       inputs: new Map(),
       deps: [],
       dependents: [],
@@ -373,6 +376,7 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
 }
 
 interface NodeCheck {
+  paramsCanonical?: string;
   shape: { path: (string | number)[]; message: string }[] | null;
   type: string;
   def: AnyNodeDefinition | undefined;
