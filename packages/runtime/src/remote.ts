@@ -6,7 +6,12 @@ import { runEventSchema, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime, RuntimeRunHandle } from './types';
 
-/** Options of {@link createRemoteRuntime}. */
+/**
+ * Options of {@link createRemoteRuntime}.
+ *
+ * @example
+ * const options: RemoteRuntimeOptions = { baseUrl: '/loraflow', headers: { authorization: `Bearer ${token}` } };
+ */
 export interface RemoteRuntimeOptions {
   /** Where the runtime's HTTP handler is mounted, e.g. `https://example.com/loraflow` or `/loraflow`. */
   baseUrl: string;

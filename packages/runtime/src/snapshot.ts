@@ -47,7 +47,12 @@ export function reduceRunState(state: RunState, event: RunEvent): RunState {
   }
 }
 
-/** The state of a run before its first event. */
+/**
+ * The state of a run before its first event.
+ *
+ * @example
+ * const state = initialRunState('run_1', Date.now()); // { status: 'running', nodes: {} }
+ */
 export function initialRunState(runId: string, at: number): RunState {
   return { runId, status: 'running', startedAt: at, nodes: {} };
 }

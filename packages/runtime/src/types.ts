@@ -10,7 +10,13 @@ import type {
 } from '@loraflow/core';
 import type { RunRecord } from './store/types';
 
-/** One node of `estimate`: `explain` plus the node's own cost estimate when it will run and has one. */
+/**
+ * One node of `estimate`: `explain` plus the node's own cost estimate when it will run and has one.
+ *
+ * @example
+ * const train = (await runtime.estimate(doc)).nodes.find((n) => n.type === 'lora.train');
+ * if (train?.cost) show(train.cost.amount, train.cost.unit);
+ */
 export interface NodeEstimate extends ExplainEntry {
   type: string;
   cost?: Estimate;
@@ -33,7 +39,12 @@ export interface RunEstimate {
   fromCache: number;
 }
 
-/** A port in the catalogue. `type` is absent when it depends on params or connected types. */
+/**
+ * A port in the catalogue. `type` is absent when it depends on params or connected types.
+ *
+ * @example
+ * const port: CataloguePort = { name: 'loras', type: { kind: 'lora' }, multiple: true, max: 5 };
+ */
 export interface CataloguePort {
   name: string;
   type?: PortType;
@@ -47,7 +58,12 @@ export interface CataloguePort {
   settings?: Record<string, unknown>;
 }
 
-/** A node type in the catalogue: what a palette, an inspector or a form generator needs, as JSON. */
+/**
+ * A node type in the catalogue: what a palette, an inspector or a form generator needs, as JSON.
+ *
+ * @example
+ * const form = renderJsonSchemaForm(node.params); // any JSON Schema form library
+ */
 export interface CatalogueNode {
   type: string;
   version: number;

@@ -8,7 +8,12 @@ import { blobHashSchema } from '../store/schemas';
 import type { Runtime } from '../types';
 import { sniffMime } from './sniff';
 
-/** Options of {@link createRuntimeHandler}. */
+/**
+ * Options of {@link createRuntimeHandler}.
+ *
+ * @example
+ * createRuntimeHandler(runtime, { maxBodyBytes: 4 * 1024 * 1024, heartbeatMs: 10_000, authorize: isSignedIn });
+ */
 export interface RuntimeHandlerOptions {
   /** Largest request body accepted, in bytes (default 16 MiB: graphs may carry training images as data URLs). */
   maxBodyBytes?: number;
@@ -18,7 +23,12 @@ export interface RuntimeHandlerOptions {
   authorize?: (request: Request) => boolean | Promise<boolean>;
 }
 
-/** A `fetch`-shaped handler: mount it in any server that speaks `Request` and `Response`. */
+/**
+ * A `fetch`-shaped handler: mount it in any server that speaks `Request` and `Response`.
+ *
+ * @example
+ * app.mount('/loraflow', createRuntimeHandler(runtime)); // inside a hono app
+ */
 export type RuntimeHandler = (request: Request) => Promise<Response>;
 
 const graphBody = z.object({

@@ -14,7 +14,12 @@ import {
 } from './schemas';
 import type { RunRecord, RuntimeStore, StoreProblem } from './types';
 
-/** Options of {@link createFileStore}. */
+/**
+ * Options of {@link createFileStore}.
+ *
+ * @example
+ * createFileStore({ dir: '.loraflow', onProblem: (p) => warn(`${p.code} at ${p.where}`) });
+ */
 export interface FileStoreOptions {
   /** The directory the store lives in; created when missing. */
   dir: string;
@@ -31,7 +36,13 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** The file store: a {@link RuntimeStore} plus housekeeping only files need. */
+/**
+ * The file store: a {@link RuntimeStore} plus housekeeping only files need.
+ *
+ * @example
+ * const store = createFileStore({ dir: '.loraflow' });
+ * await store.sweep(); // temp files older than an hour, left by killed writers
+ */
 export interface FileStore extends RuntimeStore {
   /**
    * Removes temporary files that writers killed mid-write left behind (they are never read). Only files older than

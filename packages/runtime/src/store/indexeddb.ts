@@ -12,7 +12,12 @@ interface LoraflowDB extends DBSchema {
   events: { key: [string, number]; value: RunEvent; indexes: { runId: string } };
 }
 
-/** Options of {@link createIndexedDbStore}. */
+/**
+ * Options of {@link createIndexedDbStore}.
+ *
+ * @example
+ * createIndexedDbStore({ name: 'my-app-loraflow', onProblem: (p) => warn(p.message) });
+ */
 export interface IndexedDbStoreOptions {
   /** The database name (default `loraflow`). */
   name?: string;

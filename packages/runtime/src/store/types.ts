@@ -3,10 +3,18 @@ import type { CacheStore, GraphDocument, Journal, JournalRecord, JsonValue, RunE
 /**
  * Where a run stands. A record left `running` by a process that died stays so until `resume` (or `cancel`) takes
  * it up: a store shared by several processes cannot tell a dead run from one running elsewhere.
+ *
+ * @example
+ * const unfinished = (await runtime.listRuns()).filter((r) => r.status === 'running');
  */
 export type RunRecordStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-/** What happened to one node in a run, as the run record keeps it. */
+/**
+ * What happened to one node in a run, as the run record keeps it.
+ *
+ * @example
+ * const images = record.nodes.generate?.outputs?.images; // blob refs, fetched with runtime.getBlob
+ */
 export interface NodeRecord {
   status: 'pending' | 'queued' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
   /** The node's cache key ('' while it depends on a volatile upstream that has not run). */
@@ -42,7 +50,12 @@ export interface RunRecord {
   error?: { code: string; message: string };
 }
 
-/** A problem a store found in what it had kept (a torn or corrupt file): it is treated as absent and reported here. */
+/**
+ * A problem a store found in what it had kept (a torn or corrupt file): it is treated as absent and reported here.
+ *
+ * @example
+ * const problem: StoreProblem = { code: 'store.corrupt_record', message: 'The file is not whole JSON…', where: 'cache/ab/ab12….json' };
+ */
 export interface StoreProblem {
   code: 'store.corrupt_record' | 'store.corrupt_blob' | 'store.corrupt_event';
   message: string;
