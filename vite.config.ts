@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // One vitest run for the workspace: each package (and stories/) is a project with its own config.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'stories/vitest.config.ts'],
     // 2 cores on CI: two workers keep suites parallel without starving loopback servers.
     maxWorkers: 2,
   },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build, defaultClientConditions, type PreviewServer, preview } from 'vite';
+import { build, defaultClientConditions, type InlineConfig, type PreviewServer, preview } from 'vite';
 
 /** What a browser test or the benchmark needs: the pages' base URL, one Chromium, and a way to stop both. */
 export interface Harness {
@@ -14,7 +14,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-const pagesRoot = fileURLToPath(new URL('./pages', import.meta.url));
+const editorPages = fileURLToPath(new URL('./pages', import.meta.url));
+
+/** Which pages to build: a folder and the HTML files in it (the editor's bench/test pages by default). */
+export interface HarnessOptions {
+  root?: string;
+  pages?: string[];
+  /** Served as-is at the site root (e.g. example images the pages fetch). */
+  publicDir?: string;
+}
 
 /** Debian's chromium; CI installs it through scripts/ensure-chromium.sh. */
 const executablePath = process.env.LORAFLOW_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,24 +36,27 @@ const executablePath = process.env.LORAFLOW_CHROMIUM ?? '/usr/bin/chromium';
  * const page = await h.open('/editor.html?fixture=pipeline');
  * await h.close();
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const pagesRoot = options.root ?? editorPages;
+  const pages = options.pages ?? ['bare.html', 'editor.html'];
   const outDir = await mkdtemp(join(tmpdir(), 'loraflow-editor-pages-'));
   const profile = await mkdtemp(join(tmpdir(), 'loraflow-chromium-'));
   let server: PreviewServer | undefined;
   let browser: BrowserContext | undefined;
   try {
-    const config = {
+    const config: InlineConfig = {
       root: pagesRoot,
       configFile: false as const,
       logLevel: 'silent' as const,
       plugins: [react()],
+      publicDir: options.publicDir ?? (false as const),
       resolve: { conditions: ['source', ...defaultClientConditions] },
       build: {
         outDir,
         emptyOutDir: true,
         reportCompressedSize: false,
         rollupOptions: {
-          input: { bare: join(pagesRoot, 'bare.html'), editor: join(pagesRoot, 'editor.html') },
+          input: Object.fromEntries(pages.map((p) => [p.replace(/\.html$/, ''), join(pagesRoot, p)])),
         },
       },
       preview: { host: '127.0.0.1', port: 0, strictPort: false },

@@ -11,7 +11,9 @@ export interface ExplainEntry {
 export interface Estimate {
   nodes?: ReadonlyArray<{ nodeId: string; willRun?: boolean; cost?: unknown }>;
   totals?: Readonly<Record<string, number>>;
-  [field: string]: unknown;
+  /** How many nodes will run and how many come from the cache, when the runtime counts them. */
+  willRun?: number;
+  fromCache?: number;
 }
 
 /** A run event as the editor reads it (`@loraflow/core`'s RunEvent satisfies it). */

@@ -614,12 +614,28 @@ export class EditorStore extends Subscribable {
       return;
     }
     this.set({ run: { status: 'starting', nodes: {} } });
+    let handle: RunHandleLike;
     try {
-      const handle = await runtime.run(this.state.doc, targets && targets.length > 0 ? { targets } : {});
-      this.handle = handle;
-      this.set({ run: { runId: handle.runId, status: 'running', nodes: {} } });
-      this.unsubscribeRun?.();
-      this.unsubscribeRun = handle.subscribe((event) => this.onRunEvent(handle.runId, event));
+      handle = await runtime.run(this.state.doc, targets && targets.length > 0 ? { targets } : {});
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.set({ run: { status: 'failed', nodes: {}, error: message } });
+      this.notice('error', 'run.failed-to-start', `The run could not start: ${message}`);
+      return;
+    }
+    await this.attachRun(handle);
+  }
+
+  /**
+   * Shows a run the host started itself (a resumed run, one from another tab): its events update each
+   * node's state until it ends. Resolves when the run does.
+   */
+  async attachRun(handle: RunHandleLike): Promise<void> {
+    this.unsubscribeRun?.();
+    this.handle = handle;
+    this.set({ run: { runId: handle.runId, status: 'running', nodes: {} } });
+    this.unsubscribeRun = handle.subscribe((event) => this.onRunEvent(handle.runId, event));
+    try {
       const result = await handle.result.then(
         (r) => r,
         () => undefined,
@@ -629,17 +645,15 @@ export class EditorStore extends Subscribable {
       const after: RunView = this.state.run;
       if (after.runId === handle.runId && after.status === 'running') {
         this.set({
-          run: { ...this.state.run, status: 'failed', error: 'The run ended without reporting its result.' },
+          run: { ...after, status: 'failed', error: 'The run ended without reporting its result.' },
         });
       }
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.set({ run: { status: 'failed', nodes: {}, error: message } });
-      this.notice('error', 'run.failed-to-start', `The run could not start: ${message}`);
     } finally {
-      this.unsubscribeRun?.();
-      this.unsubscribeRun = undefined;
-      this.handle = undefined;
+      if (this.handle === handle) {
+        this.unsubscribeRun?.();
+        this.unsubscribeRun = undefined;
+        this.handle = undefined;
+      }
       this.scheduleExplain();
     }
   }

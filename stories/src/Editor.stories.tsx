@@ -1,0 +1,200 @@
+import type { GraphDocument } from '@loraflow/core';
+import { LoraflowEditor, type LoraflowEditorProps, useEditorStore } from '@loraflow/editor';
+import { loraPack } from '@loraflow/nodes';
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { useEffect, useMemo } from 'react';
+import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { createEmulatorRuntime } from './emulator-runtime';
+import { bigGraph, everyNodeType, examples, failingTraining, invalidGraph } from './fixtures';
+import { type FrozenState, frozenRuntime } from './scripted-runtime';
+
+const packs = [loraPack];
+
+/** The editor on the real LoRA pack and, when `emulated`, the real runtime over the in-browser emulator. */
+function EmulatedEditor(
+  props: Omit<LoraflowEditorProps, 'packs' | 'runtime'> & { emulated?: boolean; speed?: number },
+) {
+  const { emulated, speed, ...rest } = props;
+  const runtime = useMemo(
+    () => (emulated ? createEmulatorRuntime({ speed: speed ?? 600 }).runtime : undefined),
+    [emulated, speed],
+  );
+  return (
+    <div style={{ height: '100vh' }}>
+      <LoraflowEditor
+        {...(rest as Omit<LoraflowEditorProps, 'packs'>)}
+        packs={packs}
+        {...(runtime ? { runtime } : {})}
+      />
+    </div>
+  );
+}
+
+function Freeze({
+  state,
+  doc,
+  runtime,
+}: {
+  state: FrozenState;
+  doc: GraphDocument;
+  runtime: ReturnType<typeof frozenRuntime>;
+}) {
+  const store = useEditorStore();
+  useEffect(() => {
+    void store.attachRun(runtime.start(doc));
+  }, [store, runtime, doc]);
+  return <span data-frozen={state} hidden />;
+}
+
+/** Every node type of the pack, frozen in one run state. */
+function FrozenEditor({ state, theme }: { state: FrozenState; theme?: 'light' | 'dark' }) {
+  const runtime = useMemo(() => frozenRuntime(state), [state]);
+  return (
+    <div style={{ height: '100vh' }}>
+      <LoraflowEditor
+        packs={packs}
+        defaultDocument={everyNodeType}
+        runtime={runtime}
+        theme={theme ?? 'light'}
+      >
+        <Freeze state={state} doc={everyNodeType} runtime={runtime} />
+      </LoraflowEditor>
+    </div>
+  );
+}
+
+const meta = {
+  title: 'Editor',
+  component: EmulatedEditor,
+} satisfies Meta<typeof EmulatedEditor>;
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+const node = (canvas: HTMLElement, id: string) =>
+  canvas.querySelector<HTMLElement>(`[data-testid="node-${id}"]`);
+
+/** An empty canvas: press / (or + Node) to search the palette. */
+export const Empty: Story = {
+  args: {},
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await userEvent.click(await canvas.findByRole('button', { name: '+ Node' }));
+    await userEvent.type(await canvas.findByPlaceholderText(/Search nodes/), 'compose');
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(1));
+    await waitFor(() => expect(canvas.getByRole('heading', { name: 'Compose LoRAs' })).toBeTruthy());
+  },
+};
+
+/** Train a LoRA on five images, compose it with two public ones, generate — all on the in-browser emulator. */
+export const ComposeTrainGenerate: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate, emulated: true },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByTestId('estimate').textContent).toMatch(/8 nodes to run/), {
+      timeout: 15_000,
+    });
+    await userEvent.click(canvas.getByRole('button', { name: /^Run$/ }));
+    await waitFor(() => expect(node(canvasElement, 'wait')?.dataset.status).toBe('running'), {
+      timeout: 20_000,
+    });
+    await waitFor(() => expect(canvas.getByTestId('run-status').dataset.status).toBe('succeeded'), {
+      timeout: 60_000,
+    });
+    await waitFor(
+      () => expect(node(canvasElement, 'render')?.querySelectorAll('img.lf-thumb').length).toBe(2),
+      { timeout: 10_000 },
+    );
+  },
+};
+
+/** The emulator fails the training on cue: the wait fails with the reason, everything downstream is skipped. */
+export const TrainingFailsOnCue: Story = {
+  args: { defaultDocument: failingTraining, emulated: true },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByTestId('estimate')).toBeTruthy(), { timeout: 15_000 });
+    await userEvent.click(canvas.getByRole('button', { name: /^Run$/ }));
+    await waitFor(() => expect(canvas.getByTestId('run-status').dataset.status).toBe('failed'), {
+      timeout: 60_000,
+    });
+    const failed = [...canvasElement.querySelectorAll<HTMLElement>('.lf-node[data-status="failed"]')];
+    await expect(failed.length).toBeGreaterThan(0);
+    await expect(node(canvasElement, 'render')?.dataset.status).toBe('skipped');
+  },
+};
+
+/** A run cancelled while the training is going: the training is cancelled at the provider. */
+export const TrainingCancelled: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate, emulated: true, speed: 60 },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByTestId('estimate')).toBeTruthy(), { timeout: 15_000 });
+    await userEvent.click(canvas.getByRole('button', { name: /^Run$/ }));
+    await waitFor(() => expect(node(canvasElement, 'wait')?.dataset.status).toBe('running'), {
+      timeout: 30_000,
+    });
+    await userEvent.click(canvas.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(canvas.getByTestId('run-status').dataset.status).toBe('cancelled'), {
+      timeout: 30_000,
+    });
+  },
+};
+
+/** Several LoRAs at their own strengths in one ModelsLab generation. */
+export const ModelsLabMultiLora: Story = {
+  args: { defaultDocument: examples.modelslabMultiLora, emulated: true },
+};
+
+/** A training set from images, trained and waited for. */
+export const TrainFromImages: Story = { args: { defaultDocument: examples.trainFromImages, emulated: true } };
+
+/** Validation problems shown on the nodes and edges they concern. */
+export const Invalid: Story = {
+  args: { defaultDocument: invalidGraph },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByTestId('issue-count').textContent).toMatch(/problem/));
+    await expect(node(canvasElement, 'render')?.dataset.invalid).toBe('true');
+  },
+};
+
+export const Dark: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate, theme: 'dark', emulated: true },
+};
+
+/** Read-only: no palette, no edits; export still works. */
+export const ReadOnly: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate, readOnly: true },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await expect(canvas.queryByRole('button', { name: '+ Node' })).toBeNull();
+    await expect(canvas.getByRole('button', { name: 'Export' })).toBeTruthy();
+  },
+};
+
+/** 1,000 nodes. */
+export const ThousandNodes: Story = { args: { defaultDocument: bigGraph(500) } };
+
+export const EveryNodeIdle: Story = { args: { defaultDocument: everyNodeType, emulated: true } };
+export const EveryNodeQueued: Story = { render: () => <FrozenEditor state="queued" /> };
+export const EveryNodeRunning: Story = {
+  render: () => <FrozenEditor state="running" />,
+  play: async ({ canvasElement }) => {
+    await waitFor(() =>
+      expect(node(canvasElement, 'wait')?.textContent).toMatch(/42%.*#2 in queue.*12 min 34 s left/),
+    );
+  },
+};
+export const EveryNodeCached: Story = { render: () => <FrozenEditor state="cached" /> };
+export const EveryNodeSucceeded: Story = {
+  render: () => <FrozenEditor state="succeeded" />,
+  play: async ({ canvasElement }) => {
+    await waitFor(() =>
+      expect(node(canvasElement, 'render')?.querySelectorAll('img.lf-thumb').length).toBe(2),
+    );
+  },
+};
+export const EveryNodeFailed: Story = { render: () => <FrozenEditor state="failed" /> };
+export const EveryNodeSkipped: Story = { render: () => <FrozenEditor state="skipped" /> };
+export const EveryNodeRunningDark: Story = { render: () => <FrozenEditor state="running" theme="dark" /> };
