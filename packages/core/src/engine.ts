@@ -302,13 +302,15 @@ export function createEngine(options: EngineOptions): Engine {
           verb,
         );
       }
+      // cached on the node's check, which is itself remembered for frozen nodes
+      if (a.check.paramsCanonical === undefined) a.check.paramsCanonical = canonicalJson(a.params);
+      const paramsCanonical = a.check.paramsCanonical;
       const step: Step = {
         index: steps.length,
         nodeId: id,
         def,
         params: a.params,
-        // cached on the node's check, which is itself remembered for frozen nodes
-        paramsCanonical: (a.check.paramsCanonical ??= canonicalJson(a.params)),
+        paramsCanonical,
         policy,
         resources,
         deps: [],
