@@ -179,6 +179,26 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     expect(result.nodes.gen?.status).toBe('skipped');
   });
 
+  it('fails the wait node as cancelled when the training is cancelled at Scenario by someone else', async () => {
+    let cancelled = false;
+    h = await startHarness({
+      sleep: async (ms) => {
+        const x = h!;
+        const training = x.server.emulator.log
+          .entries({ route: 'scenario.models.train' })
+          .find((e) => e.route === 'scenario.models.train');
+        if (!cancelled && training?.modelId) {
+          cancelled = true;
+          await x.scenario.cancelTraining(training.modelId);
+        }
+        x.server.emulator.clock.advance(ms);
+      },
+    });
+    const { result } = await h.run(pipeline({ seed: 1 }));
+    expect(result.nodes.wait?.error?.code).toBe('training.cancelled');
+    expect(result.nodes.wait?.error?.message).toMatch(/^The training of model \S+ was cancelled at Scenario/);
+  });
+
   it('gives up waiting after the timeout without restarting the training', async () => {
     h = await startHarness();
     const doc = pipeline({ seed: 1 });
