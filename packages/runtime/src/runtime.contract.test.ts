@@ -202,6 +202,10 @@ describe.each([
     expect(await runtime.getRun('missing')).toBeUndefined();
     await expect(runtime.resume('missing')).rejects.toMatchObject({ code: 'run.not-found' });
     await expect(runtime.cancel('missing')).rejects.toMatchObject({ code: 'run.not-found' });
+    const follow = async () => {
+      for await (const _ of runtime.events('missing')) break;
+    };
+    await expect(follow()).rejects.toMatchObject({ code: 'run.not-found' });
   });
 
   it('gives back the bytes a node stored, and nothing for an unknown hash', async () => {

@@ -271,6 +271,36 @@ describe('remote runtime', () => {
     expect(seen.at(-1)?.type).toBe('run.finished');
   });
 
+  it('turns whatever an event stream carries into events or a remote.protocol error, nothing else', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.string(),
+            fc.jsonValue().map((v) => JSON.stringify(v)),
+          ),
+          { maxLength: 4 },
+        ),
+        async (datas) => {
+          const body = `${datas.map((d, i) => `id: ${i + 1}\ndata: ${d.replaceAll('\n', ' ').replaceAll('\r', ' ')}\n\n`).join('')}event: end\ndata: {}\n\n`;
+          const fake: typeof fetch = async () =>
+            new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+          const client = createRemoteRuntime({
+            baseUrl: 'http://runtime.test',
+            fetch: fake,
+            reconnectDelayMs: 1,
+          });
+          try {
+            for await (const event of client.events('r1')) expect(event.runId).toBe('r1');
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'remote.protocol' });
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('says the runtime is unreachable, without repeating its headers', async () => {
     const client = createRemoteRuntime({
       baseUrl: 'http://127.0.0.1:9',
