@@ -269,17 +269,21 @@ export function createEngine(options: EngineOptions): Engine {
     } else {
       targets = order.filter((id) => nodes.get(id)!.dependents.length === 0);
     }
-    // Keep the ancestors of the targets, in topological order.
-    const needed = new Set<string>(targets);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const id = order[i]!;
-      if (!needed.has(id)) continue;
-      for (const dep of nodes.get(id)!.deps) needed.add(dep);
+    // Keep the ancestors of the targets, in topological order. With no targets every node is an
+    // ancestor of some sink (the graph is acyclic), so the walk is skipped.
+    let needed: Set<string> | undefined;
+    if (requested) {
+      needed = new Set<string>(targets);
+      for (let i = order.length - 1; i >= 0; i--) {
+        const id = order[i]!;
+        if (!needed.has(id)) continue;
+        for (const dep of nodes.get(id)!.deps) needed.add(dep);
+      }
     }
     const indexOf = new Map<string, number>();
     const steps: Step[] = [];
     for (const id of order) {
-      if (!needed.has(id)) continue;
+      if (needed && !needed.has(id)) continue;
       const a = nodes.get(id)!;
       const def = a.def!;
       let policy: CachePolicy;
