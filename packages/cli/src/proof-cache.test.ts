@@ -107,6 +107,8 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     server.emulator.clock.setSpeed(FAST.speed);
     const resumed = spawnCli([...args, '--resume', runId, '--out', 'out'], { cwd, env });
     expect((await resumed.exited).code, resumed.stderr()).toBe(0);
+    expect(resumed.stderr()).toContain(`run ${runId} resumed`);
+    expect(resumed.stderr()).not.toContain('differs from the graph');
     expect(sideEffects(server)).toEqual({ creates: 1, uploads: 5, trains: 1 });
 
     // The same graph, uninterrupted, on a fresh emulator with the same seed and a fresh store.

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { Estimate, GraphDocument, RunEvent } from '@loraflow/core';
+import { canonicalJson, type Estimate, type GraphDocument, type RunEvent } from '@loraflow/core';
 import { type Runtime, RuntimeError, type RuntimeRunHandle } from '@loraflow/runtime';
 import { CLI_CODES, CliError, EXIT, formatProblem } from '../errors';
 import { parseFlags, runFlagsSchema } from '../flags';
@@ -33,8 +33,7 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
     );
   }
   const graphFile = graph !== undefined ? resolve(io.cwd, graph) : undefined;
-  const doc =
-    graphFile !== undefined && flags.resume === undefined ? await readGraphFile(graphFile, graph) : undefined;
+  const doc = graphFile !== undefined ? await readGraphFile(graphFile, graph) : undefined;
   const outDir = resolve(io.cwd, flags.out ?? '.');
   const cli = await openRuntime(io, {
     store: flags.store,
@@ -74,6 +73,11 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
             );
           }
           runDoc = record.doc;
+          if (doc !== undefined && canonicalJson(doc) !== canonicalJson(record.doc)) {
+            io.stderr.write(
+              `loraflow: ${graph} differs from the graph this run started with; the run resumes its own graph (start a new run to apply the edits)\n`,
+            );
+          }
         } else {
           runDoc = doc as GraphDocument;
         }
