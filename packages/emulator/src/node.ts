@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { createEmulator, type Emulator, type EmulatorOptions, isConnectionReset } from './emulator';
+import {
+  createEmulator,
+  EMULATOR_CREDENTIALS,
+  type Emulator,
+  type EmulatorOptions,
+  isConnectionReset,
+} from './emulator';
+import { createRequestRecorder, isRecorded, readRecordedRequests, replayRequests } from './persist';
 
 /**
  * Options of {@link startEmulator}: the emulator's own, plus where to listen.
@@ -15,6 +22,12 @@ export interface StartEmulatorOptions extends EmulatorOptions {
   host?: '127.0.0.1';
   /** Serve an emulator created beforehand instead of a new one (its publicUrl is set to the bound origin). */
   emulator?: Emulator;
+  /**
+   * Keep the emulator's state across restarts: every state-changing request is appended to this
+   * file (without credentials) and replayed at start, so models trained in an earlier process are
+   * still there. Not combinable with `faults` or `emulator`.
+   */
+  persistFile?: string;
 }
 
 /**
@@ -28,7 +41,7 @@ export interface RunningEmulator {
   /** `http://127.0.0.1:<port>`; Scenario is under `${url}/scenario/v1`, ModelsLab under `${url}/modelslab/api`. */
   url: string;
   emulator: Emulator;
-  /** Stops listening and closes open connections. */
+  /** Stops listening and closes open connections; calling it again returns the same promise. */
   close(): Promise<void>;
 }
 
@@ -42,18 +55,61 @@ export interface RunningEmulator {
  * await close();
  */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
-  const { port = 0, host = '127.0.0.1', emulator: given, ...rest } = options;
+  const { port = 0, host = '127.0.0.1', emulator: given, persistFile, ...rest } = options;
   if (host !== '127.0.0.1')
     throw new TypeError(`The emulator only listens on 127.0.0.1, not ${String(host)}.`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError(`The emulator port must be an integer from 0 to 65535, got ${String(port)}.`);
   }
-  const emulator = given ?? createEmulator(rest);
+  if (persistFile !== undefined && (given || rest.faults?.length)) {
+    throw new TypeError(
+      'persistFile cannot be combined with `emulator` or `faults`: a replay must see what the first run saw.',
+    );
+  }
+  const emulator = given ?? (persistFile ? await restore(persistFile, rest) : createEmulator(rest));
+  const recorder = persistFile ? createRequestRecorder(persistFile) : undefined;
+  // Ids are drawn in the order writes are processed; one write at a time keeps that order the file's.
+  let writes: Promise<unknown> = Promise.resolve();
+  const handle = async (request: Request): Promise<Response> => {
+    const { pathname, search } = new URL(request.url);
+    if (recorder && request.method === 'POST' && pathname === '/_emulator/reset') recorder.truncate();
+    if (!recorder || !isRecorded(request.method, pathname)) return emulator.fetch(request);
+    const body = await request.text();
+    const turn = writes.then(async () => {
+      const { speed } = emulator.clock.describe();
+      // Frozen emulated time while a write runs: the replay will process it at exactly `at`.
+      if (speed > 0) emulator.clock.setManual();
+      try {
+        const contentType = request.headers.get('content-type');
+        recorder.append({
+          at: emulator.clock.now(),
+          method: request.method,
+          path: `${pathname}${search}`,
+          ...(contentType ? { contentType } : {}),
+          ...(body !== '' ? { body } : {}),
+        });
+        const response = await emulator.fetch(
+          new Request(request.url, {
+            method: request.method,
+            headers: request.headers,
+            body,
+            signal: request.signal,
+          }),
+        );
+        // Read the answer while time is frozen, so a lazily built body sees the same clock.
+        return new Response(await response.arrayBuffer(), response);
+      } finally {
+        if (speed > 0) emulator.clock.setSpeed(speed);
+      }
+    });
+    writes = turn.catch(() => undefined);
+    return turn;
+  };
   const server = createAdaptorServer({
     hostname: host,
     fetch: async (request, env) => {
       try {
-        return await emulator.fetch(request);
+        return await handle(request);
       } catch (error) {
         // The client went away (its fetch aborted): nobody will read an answer.
         if (request.signal.aborted) return new Response(null, { status: 499 });
@@ -74,19 +130,45 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     });
   });
   const address = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
   const url = `http://${host}:${address.port}`;
   emulator.setPublicUrl(url);
   return {
     url,
     emulator,
+    // Idempotent: a test's cleanup and the code under test may both close.
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         const http = server as import('node:http').Server;
         http.close((error) => (error ? reject(error) : resolve()));
         // Keep-alive sockets would hold close() open until they time out.
         http.closeAllConnections?.();
-      }),
+      })),
   };
 }
 
+/** Rebuilds an emulator from its persistence file, then lets its clock run as asked. */
+async function restore(file: string, options: EmulatorOptions): Promise<Emulator> {
+  const { requests } = readRecordedRequests(file);
+  if (requests.length === 0) return createEmulator(options);
+  const emulator = createEmulator({ ...options, clock: 'manual' });
+  const scenario = options.credentials?.scenario?.[0] ?? EMULATOR_CREDENTIALS.scenario;
+  const modelslab = options.credentials?.modelslab?.[0] ?? EMULATOR_CREDENTIALS.modelslab.key;
+  await replayRequests(emulator, requests, { scenario, modelslab });
+  // The request log describes this process's traffic, not the replay.
+  emulator.log.clear();
+  const mode = options.clock ?? 'real';
+  if (mode === 'real') emulator.clock.setSpeed(1);
+  else if (mode !== 'manual') emulator.clock.setSpeed(mode.speed);
+  return emulator;
+}
+
 export * from './index';
+export {
+  createRequestRecorder,
+  isRecorded,
+  type LoadedRequests,
+  type RecordedRequest,
+  readRecordedRequests,
+  replayRequests,
+} from './persist';
