@@ -235,6 +235,34 @@ describe('createRuntime', () => {
     );
   });
 
+  it('passes per-resource limits to the engine: one provider node at a time when the limit is 1', async () => {
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, services: { fake: service }, limits: { 'provider:fake': 1 } });
+    const doc = graph(
+      [
+        { id: 'cat', type: 'test.text', params: { text: 'cat' } },
+        { id: 'dog', type: 'test.text', params: { text: 'dog' } },
+        { id: 'trainCat', type: 'test.train', params: {} },
+        { id: 'trainDog', type: 'test.train', params: {} },
+      ],
+      [
+        ['cat.text', 'trainCat.name'],
+        ['dog.text', 'trainDog.name'],
+      ],
+    );
+    const handle = await runtime.run(doc);
+    await until(() => service.calls.train === 1);
+    // Whatever else could run has: both text nodes are done, and the second trainer still waits for the slot.
+    await until(
+      () => Object.values(handle.getSnapshot().nodes).filter((n) => n.status === 'succeeded').length === 2,
+    );
+    expect(service.calls.create).toBe(1);
+    service.finishAll();
+    await until(() => service.calls.train === 2);
+    service.finishAll();
+    expect((await handle.result).status).toBe('succeeded');
+  });
+
   it('marks a run left running by a dead process as cancelled when asked to cancel it', async () => {
     const store = createMemoryStore();
     const first = createRuntime({ registry, store, services: { fake: createFakeService() } });
