@@ -53,6 +53,16 @@ describe('loraflow run on the built-in emulator', () => {
     );
   });
 
+  it('says the store cannot be used, naming --store, when it is a file', async () => {
+    const blocked = join(tmp, 'store-file');
+    await writeFile(blocked, 'not a folder');
+    const io = { ...testIo({ cwd: examplesDir }) };
+    expect(await runCli(['run', 'train-from-images.json', '--store', blocked], io)).toBe(1);
+    expect(io.stderr.lines().at(-1)).toMatch(
+      /^loraflow: store\.unusable at --store: The store .+ \(ENOTDIR\)/,
+    );
+  });
+
   it('runs only what --target needs', async () => {
     const io = testIo({ cwd: examplesDir });
     const code = await runCli(['run', 'compose-train-generate.json', '--target', 'train', '--json'], io);

@@ -15,6 +15,7 @@ export const CLI_CODES = {
   fileTooLarge: 'file.too-large',
   resumeNeedsProvider: 'resume.needs-provider',
   outUnwritable: 'out.unwritable',
+  storeUnusable: 'store.unusable',
   portInUse: 'port.in-use',
   internal: 'cli.internal',
 } as const;

@@ -88,6 +88,17 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
             : await cli.runtime.run(runDoc, { ...targets, signal: controller.signal });
       } catch (error) {
         if (error instanceof RuntimeError && error.issues) return reportIssues(io, error, graph, flags.json);
+        const errno = (error as NodeJS.ErrnoException).syscall
+          ? (error as NodeJS.ErrnoException).code
+          : undefined;
+        if (errno !== undefined) {
+          throw new CliError(
+            CLI_CODES.storeUnusable,
+            ['--store'],
+            `The store ${cli.storeDir ?? ''} cannot be read or written (${errno}); point --store at a folder you can write.`,
+            EXIT.failed,
+          );
+        }
         throw error;
       }
       io.stderr.write(
