@@ -1,3 +1,4 @@
+import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { GraphDocument } from './document';
@@ -341,6 +342,26 @@ describe('engine.run', () => {
     expect(() => createEngine({ registry: {} as never })).toThrow(/createRegistry/);
     const engine = createEngine({ registry });
     expect(() => engine.run(sampleDoc(), { targets: 'sum' as never })).toThrow(/engine.run: "targets"/);
+  });
+
+  it('reuses what it learnt about a frozen document, and notices packs registered later', async () => {
+    const registry = createRegistry();
+    const engine = createEngine({ registry });
+    const frozen = produce(sampleDoc(), () => {});
+    expect(engine.validate(frozen).issues.map((i) => i.code)).toContain('node.unknown-type');
+    registry.register(examplePack);
+    expect(engine.validate(frozen)).toEqual({ ok: true, issues: [] });
+    const keys = engine.plan(frozen).keys;
+    expect((await engine.run(frozen).result).nodes.text?.outputs).toEqual({ text: 'sum=8' });
+    const again = await engine.run(frozen).result;
+    expect(Object.values(again.nodes).every((o) => o.status === 'cached')).toBe(true);
+    expect(again.nodes.sum?.key).toBe(keys.sum);
+    const edited = produce(frozen, (d) => {
+      d.nodes[0]!.params = { value: 10 };
+    });
+    const after = await engine.run(edited).result;
+    expect(after.nodes.text?.outputs).toEqual({ text: 'sum=16' });
+    expect(after.nodes.b?.status).toBe('cached');
   });
 
   it('runs only the ancestors of the requested targets', async () => {

@@ -186,6 +186,8 @@ interface Step {
 interface InternalPlan {
   steps: Step[];
   targets: string[];
+  /** Keys of the pure steps, once computed (they depend on the plan alone). */
+  keys?: Array<string | undefined>;
 }
 
 interface LastSeen {
@@ -233,22 +235,38 @@ export function createEngine(options: EngineOptions): Engine {
   const lastSeen = new Map<string, LastSeen>();
 
   // A frozen document cannot change, so its analysis is kept for the next call (validate, then explain).
-  const analyses = new WeakMap<object, Analysis>();
+  const analyses = new WeakMap<object, { stamp: string; analysis: Analysis }>();
   function analyse(doc: unknown): Analysis {
     const frozen = doc !== null && typeof doc === 'object' && Object.isFrozen(doc);
+    // packs only ever add to a registry, so the counts tell whether a kept analysis is out of date
+    const stamp = frozen ? `${registry.nodes().length}:${registry.types.kinds().length}` : '';
     if (frozen) {
       const known = analyses.get(doc as object);
-      if (known) return known;
+      if (known && known.stamp === stamp) return known.analysis;
     }
     const analysis = analyseGraph(doc, registry);
-    if (frozen) analyses.set(doc as object, analysis);
+    if (frozen) analyses.set(doc as object, { stamp, analysis });
     return analysis;
   }
 
+  // Plans of frozen documents are kept too (steps are never changed by a run), keyed by their targets.
+  const plans = new WeakMap<Analysis, Map<string, InternalPlan>>();
   function prepare(doc: GraphDocument, targets: string[] | undefined, verb: string): InternalPlan {
     const analysis = analyse(doc);
     if (analysis.issues.length > 0) throw new GraphError(analysis.issues, verb);
-    return buildPlan(analysis, targets, verb);
+    if (!Object.isFrozen(doc)) return buildPlan(analysis, targets, verb);
+    let byTargets = plans.get(analysis);
+    if (!byTargets) {
+      byTargets = new Map();
+      plans.set(analysis, byTargets);
+    }
+    const id = targets ? JSON.stringify(targets) : '';
+    let plan = byTargets.get(id);
+    if (!plan) {
+      plan = buildPlan(analysis, targets, verb);
+      byTargets.set(id, plan);
+    }
+    return plan;
   }
 
   function buildPlan(analysis: Analysis, requested: string[] | undefined, verb: string): InternalPlan {
@@ -360,11 +378,13 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   function staticKeys(plan: InternalPlan): Array<string | undefined> {
+    if (plan.keys) return plan.keys;
     const keys: Array<string | undefined> = new Array(plan.steps.length);
     for (const step of plan.steps) {
       if (step.late || step.policy !== 'pure') keys[step.index] = undefined;
       else keys[step.index] = keyOf(step, (i) => keys[i]!, null);
     }
+    plan.keys = keys;
     return keys;
   }
 
@@ -561,6 +581,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   function execute(plan: InternalPlan, o: RunOptions): RunHandle {
     const steps = plan.steps;
+    const planKeys = plan.keys;
     const n = steps.length;
     const runId = o.runId ?? createRunId();
     const controller = createAbortController();
@@ -611,7 +632,8 @@ export function createEngine(options: EngineOptions): Engine {
       const salt = step.policy === 'pure' ? null : runId;
       let key: string;
       try {
-        key = keyOf(step, identity, salt);
+        // a kept plan already knows the keys of its pure steps
+        key = planKeys?.[i] ?? keyOf(step, identity, salt);
       } catch (error) {
         fail(i, {
           code: 'node.key',
