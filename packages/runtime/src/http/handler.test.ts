@@ -162,6 +162,14 @@ describe('runtime HTTP handler', () => {
     expect(invalid.error.issues[0]).toMatchObject({ path: ['nodes', 0, 'type'], code: 'node.unknown-type' });
   });
 
+  it('serves its routes under a base path when asked to', async () => {
+    const { url } = await setup({ basePath: '/loraflow' });
+    expect((await fetch(`${url}/loraflow/nodes`)).status).toBe(200);
+    expect((await fetch(`${url}/nodes`)).status).toBe(404);
+    const client = createRemoteRuntime({ baseUrl: `${url}/loraflow/` });
+    expect((await client.catalogue()).nodes.length).toBeGreaterThan(0);
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     const { post } = await setup({ maxBodyBytes: 1024 });
     const response = await post('/validate', { graph: { padding: 'x'.repeat(4096) } });

@@ -21,6 +21,8 @@ export interface RuntimeHandlerOptions {
   heartbeatMs?: number;
   /** Asked before every request; answer false to refuse it with 401 (the host's own session check). */
   authorize?: (request: Request) => boolean | Promise<boolean>;
+  /** The path the routes live under when the host's router passes full paths through (e.g. `/loraflow`). */
+  basePath?: string;
 }
 
 /**
@@ -64,7 +66,7 @@ function zodIssues(error: z.ZodError) {
  */
 export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOptions = {}): RuntimeHandler {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const app = new Hono();
+  const app = options.basePath ? new Hono().basePath(options.basePath) : new Hono();
 
   app.onError((error, c) => {
     if (error instanceof RuntimeError) {
