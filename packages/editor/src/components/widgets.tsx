@@ -119,6 +119,7 @@ export function builtinWidgetName(name: string, schema: JsonSchema): string {
     const itemType = schema.items.type;
     if (itemType === 'string' && (/image|url/i.test(name) || schema.items.format === 'uri')) return 'images';
     if (itemType === 'string') return 'lines';
+    if (isImageSourceSchema(schema.items)) return 'images';
   }
   return 'json';
 }
@@ -126,7 +127,7 @@ export function builtinWidgetName(name: string, schema: JsonSchema): string {
 const SliderWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => {
   const { min = 0, max = 1 } = bounds(schema);
   const integer = schema.type === 'integer';
-  const step = integer ? 1 : (max - min) / 100;
+  const step = typeof schema.multipleOf === 'number' ? schema.multipleOf : integer ? 1 : (max - min) / 100;
   const current = typeof value === 'number' ? value : min;
   const set = (raw: string) => {
     const n = Number(raw);
@@ -264,37 +265,69 @@ const LinesWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputI
   />
 );
 
-/** Images by URL: a list with previews, a field to add a URL, and a file picker that adds data URLs. */
-const ImagesWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId }) => {
-  const list = Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-  const add = (urls: string[]) => {
-    onChange([...list, ...urls]);
+/** Whether array items are image sources as objects (`{ url }`, `{ dataUrl }`, `{ file }`), e.g. a training set. */
+export function isImageSourceSchema(items: JsonSchema): boolean {
+  const alts = items.anyOf ?? items.oneOf ?? [items];
+  return alts.some(
+    (a) => a.type === 'object' && (a.properties?.url !== undefined || a.properties?.dataUrl !== undefined),
+  );
+}
+
+/** What an image list item shows: a preview URL when it has one, and a name. */
+function describeImage(item: unknown, i: number): { src: string | undefined; text: string } {
+  if (typeof item === 'string')
+    return { src: item, text: item.startsWith('data:') ? `image ${i + 1}` : item };
+  if (item !== null && typeof item === 'object') {
+    const o = item as Record<string, unknown>;
+    const name = typeof o.name === 'string' ? o.name : undefined;
+    if (typeof o.url === 'string') return { src: o.url, text: name ?? o.url };
+    if (typeof o.dataUrl === 'string') return { src: o.dataUrl, text: name ?? `image ${i + 1}` };
+    if (typeof o.file === 'string') return { src: undefined, text: name ?? o.file };
+    if (typeof o.assetId === 'string') return { src: undefined, text: name ?? o.assetId };
+  }
+  return { src: undefined, text: `item ${i + 1}` };
+}
+
+/**
+ * Images: previews, a field to add a URL, and a file picker that adds data URLs. Works on lists of URL
+ * strings and on lists of image sources (`{ url }`, `{ dataUrl, name }`, `{ file }`) like a training set's.
+ */
+const ImagesWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => {
+  const list: unknown[] = Array.isArray(value) ? value : [];
+  const objects = schema.items !== undefined && isImageSourceSchema(schema.items);
+  const add = (items: unknown[]) => {
+    onChange([...list, ...items]);
     onCommit();
   };
   return (
     <div className="lf-widget lf-widget--images">
       <ul className="lf-images">
-        {list.map((url, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: the same URL may be listed twice; position is its identity
-          <li key={`${i}:${url.slice(0, 64)}`} className="lf-images__item">
-            {/^(https?:|data:image\/|blob:)/.test(url) ? <img src={url} alt={`${name} ${i + 1}`} /> : null}
-            <span className="lf-images__url" title={url}>
-              {url.startsWith('data:') ? `image ${i + 1}` : url}
-            </span>
-            <button
-              type="button"
-              className="lf-button lf-button--small"
-              disabled={disabled}
-              aria-label={`Remove image ${i + 1}`}
-              onClick={() => {
-                onChange(list.filter((_, j) => j !== i));
-                onCommit();
-              }}
-            >
-              ×
-            </button>
-          </li>
-        ))}
+        {list.map((item, i) => {
+          const { src, text } = describeImage(item, i);
+          return (
+            // biome-ignore lint/suspicious/noArrayIndexKey: the same image may be listed twice; position is its identity
+            <li key={`${i}:${text.slice(0, 64)}`} className="lf-images__item">
+              {src && /^(https?:|data:image\/|blob:)/.test(src) ? (
+                <img src={src} alt={`${name} ${i + 1}`} />
+              ) : null}
+              <span className="lf-images__url" title={text}>
+                {text}
+              </span>
+              <button
+                type="button"
+                className="lf-button lf-button--small"
+                disabled={disabled}
+                aria-label={`Remove image ${i + 1}`}
+                onClick={() => {
+                  onChange(list.filter((_, j) => j !== i));
+                  onCommit();
+                }}
+              >
+                ×
+              </button>
+            </li>
+          );
+        })}
       </ul>
       <input
         id={inputId}
@@ -306,7 +339,7 @@ const ImagesWidget: Widget = ({ name, value, onChange, onCommit, disabled, input
           if (e.key !== 'Enter') return;
           const url = e.currentTarget.value.trim();
           if (/^https?:\/\//.test(url)) {
-            add([url]);
+            add([objects ? { url } : url]);
             e.currentTarget.value = '';
           }
         }}
@@ -319,7 +352,13 @@ const ImagesWidget: Widget = ({ name, value, onChange, onCommit, disabled, input
         disabled={disabled}
         onChange={(e) => {
           const files = [...(e.currentTarget.files ?? [])];
-          void Promise.all(files.map(readAsDataUrl)).then(add);
+          void Promise.all(files.map(readAsDataUrl)).then((urls) =>
+            add(
+              urls.map((dataUrl, i) =>
+                objects ? { dataUrl, name: files[i]?.name ?? `image ${i + 1}` } : dataUrl,
+              ),
+            ),
+          );
         }}
       />
     </div>
