@@ -63,6 +63,16 @@ describe('loraflow run on the built-in emulator', () => {
     );
   });
 
+  it('fails the first node that needs a provider whose key is not set, naming the variable', async () => {
+    const io = testIo({ cwd: examplesDir, env: { MODELSLAB_API_KEY: 'ml-key-only' } });
+    const store = join(tmp, 'one-provider');
+    expect(await runCli(['run', 'train-from-images.json', '--store', store], io)).toBe(1);
+    expect(io.stderr.text()).not.toContain(EMULATOR_NOTICE);
+    expect(io.stderr.lines()).toContain(
+      "loraflow: train: env.invalid: SCENARIO_API_KEY is not set; this graph's provider needs it (the other provider's key alone is not enough).",
+    );
+  });
+
   it('runs only what --target needs', async () => {
     const io = testIo({ cwd: examplesDir });
     const code = await runCli(['run', 'compose-train-generate.json', '--target', 'train', '--json'], io);
