@@ -15,9 +15,12 @@ const widgetFor = (type: string, param: string) => {
   return builtinWidgetName(param, unwrap(schema));
 };
 
+const Mine = () => null;
+
 describe('inspector widgets from the LoRA pack schemas', () => {
   it('gives a composition LoRA scale a slider over its range', () => {
-    const settings = def('lora.compose').inputs?.loras?.settings;
+    const inputs = def('lora.compose').inputs as Record<string, { settings?: z.ZodType }> | undefined;
+    const settings = inputs?.loras?.settings;
     const scale = schemaOf(settings).properties?.scale;
     expect(scale && builtinWidgetName('scale', unwrap(scale))).toBe('slider');
     expect(scale && unwrap(scale)).toMatchObject({ minimum: -2, maximum: 2, default: 1 });
@@ -30,7 +33,6 @@ describe('inspector widgets from the LoRA pack schemas', () => {
   });
 
   it("prefers a host's widget for one node param, then the schema's widget meta, then the built-in", () => {
-    const Mine = () => null;
     const schema = unwrap(
       schemaOf(z.object({ seed: z.number().meta({ widget: 'seed' }) })).properties!.seed!,
     );
