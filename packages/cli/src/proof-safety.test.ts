@@ -69,6 +69,8 @@ describe('loraflow run against an emulator server: faults, cancel and secrets', 
     const log = server.emulator.log.entries();
     const faulted = log.filter((e) => e.fault !== undefined).length;
     expect(faulted / log.length).toBeGreaterThan(0.1);
+    expect(log.some((e) => e.route === 'scenario.models.create' && e.status === 0)).toBe(true);
+    expect(log.some((e) => e.route === 'scenario.models.train' && e.status === 502)).toBe(true);
     // Created models: exactly the trained LoRA and the composition.
     expect(server.emulator.state().counts.models - before).toBe(2);
     // Train calls that reached the route (2xx, or 502 after the fact): one per model.
