@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -88,6 +88,25 @@ describe('file store', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('reads a record nested too deep to check, or a directory in its place, as absent', async () => {
+    const dir = await tempDir();
+    const problems: StoreProblem[] = [];
+    const store = createFileStore({ dir, onProblem: (p) => problems.push(p) });
+    await store.put('deep', entry('deep'));
+    await store.put('dir', entry('dir'));
+    const fileOf = (key: string) => join(dir, 'cache', sha256(key).slice(0, 2), `${sha256(key)}.json`);
+    const nested = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    await writeFile(
+      fileOf('deep'),
+      `{"key":"deep","nodeType":"n","typeVersion":1,"createdAt":1,"outputs":${nested}}`,
+    );
+    await rm(fileOf('dir'));
+    await mkdir(fileOf('dir'));
+    expect(await store.get('deep')).toBeUndefined();
+    expect(await store.get('dir')).toBeUndefined();
+    expect(problems.map((p) => p.code)).toEqual(['store.corrupt_record']);
   });
 
   it('reads a blob whose bytes no longer match their hash as absent', async () => {

@@ -33,7 +33,8 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
+  // A directory where a record should be is no record either (EISDIR); permission errors still throw.
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }
 
 /**
@@ -143,8 +144,14 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       return undefined;
     }
     // The parsed JSON is returned, not zod's copy: zod rebuilds records and would drop a `__proto__` key.
-    const result = schema.safeParse(parsed);
-    if (!result.success || (check && !check(parsed as T))) {
+    let fits: boolean;
+    try {
+      fits = schema.safeParse(parsed).success && (!check || check(parsed as T));
+    } catch {
+      // JSON nested deep enough to exhaust the stack while checking is not a record this store wrote.
+      fits = false;
+    }
+    if (!fits) {
       report({
         code: 'store.corrupt_record',
         message: `The file does not hold the record it should; it is ignored.`,
