@@ -328,6 +328,22 @@ describe('createRuntime', () => {
     expect(await store.listRuns()).toEqual([]);
   });
 
+  it('throws one sentence naming a misused option', () => {
+    expect(() => createRuntime({} as never)).toThrow(/^createRuntime: registry is not what it should be/);
+    expect(() => createRuntime({ registry, concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => createRuntime({ registry, limits: { 'provider:x': -1 } })).toThrow(/limits\.provider:x/);
+  });
+
+  it('refuses targets that are not a list of node ids', async () => {
+    const runtime = createRuntime({ registry });
+    await expect(runtime.run(trainGraph, { targets: 'train' as never })).rejects.toMatchObject({
+      code: 'request.invalid',
+    });
+    await expect(runtime.explain(trainGraph, { targets: [''] })).rejects.toMatchObject({
+      code: 'request.invalid',
+    });
+  });
+
   it('refuses a target that is not a node, naming it', async () => {
     const runtime = createRuntime({ registry });
     await expect(runtime.run(trainGraph, { targets: ['ghost'] })).rejects.toMatchObject({

@@ -16,6 +16,7 @@ import {
   type RunResult,
   type RunState,
 } from '@loraflow/core';
+import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { initialRunState, reduceRunState } from './snapshot';
@@ -74,6 +75,7 @@ const CHECKPOINT_MS = 2_000;
  * await (await runtime.resume(handle.runId)).result;
  */
 export function createRuntime(options: RuntimeOptions): Runtime {
+  checkOptions(options);
   const store = options.store ?? createMemoryStore();
   const secrets = (options.secrets ?? []).filter((s) => typeof s === 'string' && s.length >= 4);
   const redactText = createRedactor({ ...(options.redact ? { redact: options.redact } : {}), secrets });
@@ -318,6 +320,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async explain(doc, o = {}) {
+      checkTargets(o.targets);
       const admitted = admit(doc);
       return redactJson(
         await checked(() => engine.explain(admitted, o.targets ? { targets: o.targets } : {})),
@@ -325,6 +328,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async estimate(doc, o = {}) {
+      checkTargets(o.targets);
       const admitted = admit(doc);
       const explained = await checked(() =>
         engine.explain(admitted, o.targets ? { targets: o.targets } : {}),
@@ -365,6 +369,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async run(doc, o = {}) {
+      checkTargets(o.targets);
       const admitted = admit(doc);
       // Strictly increasing, so the history's newest-first order holds for runs started in the same millisecond.
       const at = Math.max(now(), lastCreatedAt + 1);
@@ -514,6 +519,43 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   }
 
   return runtime;
+}
+
+const optionsSchema = z.looseObject({
+  registry: z.looseObject({ get: z.function(), nodes: z.function(), packs: z.function() }),
+  store: z
+    .looseObject({ putRun: z.function(), getRun: z.function(), getRecord: z.function(), put: z.function() })
+    .optional(),
+  concurrency: z.number().int().min(1).optional(),
+  limits: z.record(z.string(), z.number().int().min(1)).optional(),
+  secrets: z.array(z.string()).optional(),
+});
+
+/** Misuse throws one sentence naming the option, before anything is created. */
+function checkOptions(options: unknown): void {
+  const result = optionsSchema.safeParse(options);
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  const at = issue.path.join('.') || 'options';
+  throw new TypeError(`createRuntime: ${at} is not what it should be (${issue.message}).`);
+}
+
+function checkTargets(targets: unknown): void {
+  if (targets === undefined) return;
+  const result = z.array(z.string().min(1)).safeParse(targets);
+  if (!result.success) {
+    throw new RuntimeError(
+      RUNTIME_CODES.requestInvalid,
+      'targets must be a list of node ids (non-empty strings).',
+      [
+        {
+          path: ['targets'],
+          code: RUNTIME_CODES.requestInvalid,
+          message: 'targets must be a list of node ids.',
+        },
+      ],
+    );
+  }
 }
 
 function applyToRecord(record: RunRecord, event: RunEvent): void {
