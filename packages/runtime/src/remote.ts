@@ -37,6 +37,9 @@ export interface RemoteRuntimeOptions {
  * console.log((await handle.result).status);
  */
 export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
+  if (typeof options?.baseUrl !== 'string' || !/^(https?:\/\/[^/]|\/)/.test(options.baseUrl)) {
+    throw new TypeError('createRemoteRuntime: baseUrl must be an http(s) URL or a path starting with "/".');
+  }
   const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch =
     options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));

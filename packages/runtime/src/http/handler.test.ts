@@ -309,6 +309,12 @@ describe('remote runtime', () => {
     );
   });
 
+  it('throws one sentence for a base URL it cannot use', () => {
+    expect(() => createRemoteRuntime({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be an http\(s\) URL/);
+    expect(() => createRemoteRuntime({ baseUrl: 'runtime' })).toThrow(/baseUrl/);
+    expect(() => createRemoteRuntime({ baseUrl: '/loraflow' })).not.toThrow();
+  });
+
   it('says the runtime is unreachable, without repeating its headers', async () => {
     const client = createRemoteRuntime({
       baseUrl: 'http://127.0.0.1:9',

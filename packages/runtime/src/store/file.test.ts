@@ -154,6 +154,10 @@ describe('file store', () => {
     expect(problems).toEqual([expect.objectContaining({ code: 'store.corrupt_event' })]);
   });
 
+  it('throws one sentence when it is given no directory', () => {
+    expect(() => createFileStore({ dir: '' })).toThrow(/^createFileStore: dir must be/);
+  });
+
   it('leaves no temporary file behind after writing', async () => {
     const dir = await tempDir();
     const store = createFileStore({ dir });

@@ -65,6 +65,9 @@ export interface FileStore extends RuntimeStore {
  * const runtime = createRuntime({ registry, store });
  */
 export function createFileStore(options: FileStoreOptions): FileStore {
+  if (typeof options?.dir !== 'string' || options.dir.trim() === '') {
+    throw new TypeError('createFileStore: dir must be the path of the directory the store lives in.');
+  }
   const root = options.dir;
   const durable = options.durable ?? true;
   const report = options.onProblem ?? (() => {});
