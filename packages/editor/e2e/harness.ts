@@ -22,6 +22,8 @@ export interface HarnessOptions {
   pages?: string[];
   /** Served as-is at the site root (e.g. example images the pages fetch). */
   publicDir?: string;
+  /** Keep names readable (for profiling). */
+  minify?: boolean;
 }
 
 /** Debian's chromium; CI installs it through scripts/ensure-chromium.sh. */
@@ -54,6 +56,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       build: {
         outDir,
         emptyOutDir: true,
+        minify: options.minify ?? true,
         reportCompressedSize: false,
         rollupOptions: {
           input: Object.fromEntries(pages.map((p) => [p.replace(/\.html$/, ''), join(pagesRoot, p)])),

@@ -278,7 +278,6 @@ export function Canvas(props: {
       deleteKeyCode={null}
       selectionKeyCode="Shift"
       multiSelectionKeyCode={['Meta', 'Control']}
-      onlyRenderVisibleElements={doc.nodes.length > 300}
       minZoom={0.05}
       fitView
       proOptions={{ hideAttribution: true }}

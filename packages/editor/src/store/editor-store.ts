@@ -379,11 +379,16 @@ export class EditorStore extends Subscribable {
     return { ok: true, edgeId };
   }
 
+  // Searching the plain array, not the draft, keeps immer from drafting every node before the one wanted.
+  private nodeIndex(id: string): number {
+    return this.state.doc.nodes.findIndex((n) => n.id === id);
+  }
+
   /** Sets one parameter; typing in one field coalesces into one undo step. */
   setParam(nodeId: string, name: string, value: unknown): void {
     this.edit(
       (draft) => {
-        const node = draft.nodes.find((n) => n.id === nodeId);
+        const node = draft.nodes[this.nodeIndex(nodeId)];
         if (!node) return;
         node.params ??= {};
         if (value === undefined) delete node.params[name];
@@ -397,7 +402,7 @@ export class EditorStore extends Subscribable {
   setLabel(nodeId: string, label: string): void {
     this.edit(
       (draft) => {
-        const node = draft.nodes.find((n) => n.id === nodeId);
+        const node = draft.nodes[this.nodeIndex(nodeId)];
         if (!node) return;
         if (label === '') delete node.label;
         else node.label = label;
@@ -410,7 +415,7 @@ export class EditorStore extends Subscribable {
   setEdgeSetting(edgeId: string, name: string, value: unknown): void {
     this.edit(
       (draft) => {
-        const edge = draft.edges.find((e) => e.id === edgeId);
+        const edge = draft.edges[this.state.doc.edges.findIndex((e) => e.id === edgeId)];
         if (!edge) return;
         edge.settings ??= {};
         edge.settings[name] = value;
@@ -439,12 +444,19 @@ export class EditorStore extends Subscribable {
 
   /** Moves nodes; a drag's moves share `dragKey` and become one undo step. */
   moveNodes(moves: ReadonlyArray<{ id: string; x: number; y: number }>, dragKey?: string): void {
-    const byId = new Map(moves.map((m) => [m.id, m]));
+    // Index on the plain array: touching only the moved nodes keeps immer from drafting all 1,000 per frame.
+    const wanted = new Set(moves.map((m) => m.id));
+    const indexOf = new Map<string, number>();
+    this.state.doc.nodes.forEach((n, i) => {
+      if (wanted.has(n.id)) indexOf.set(n.id, i);
+    });
     this.edit(
       (draft) => {
-        for (const node of draft.nodes) {
-          const m = byId.get(node.id);
-          if (m && (node.position?.x !== m.x || node.position?.y !== m.y)) node.position = { x: m.x, y: m.y };
+        for (const m of moves) {
+          const i = indexOf.get(m.id);
+          const node = i === undefined ? undefined : draft.nodes[i];
+          if (node && (node.position?.x !== m.x || node.position?.y !== m.y))
+            node.position = { x: m.x, y: m.y };
         }
       },
       { structural: false, ...(dragKey ? { coalesceKey: `move:${dragKey}` } : {}) },
