@@ -12,7 +12,12 @@ import {
   typeLabel,
 } from '@loraflow/core';
 
-/** One port of a node instance with its resolved type. */
+/**
+ * One port of a node instance with its resolved type.
+ *
+ * @example
+ * const [port] = catalogue.outputs(node, doc); port?.typeLabel; // 'flux.1 LoRA'
+ */
 export interface ResolvedPort {
   name: string;
   label: string;
@@ -45,7 +50,12 @@ export interface Catalogue {
   label(type: PortType | undefined): string;
 }
 
-/** A colour per port type kind, stable across reloads, so a wire's colour tells its type. */
+/**
+ * A colour per port type kind, stable across reloads, so a wire's colour tells its type.
+ *
+ * @example
+ * <span style={{ background: kindColour('lora') }} />
+ */
 export function kindColour(kind: string | undefined): string {
   if (kind === undefined) return 'var(--lf-port-any)';
   let h = 0;

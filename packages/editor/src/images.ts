@@ -1,13 +1,23 @@
 import { useEffect, useState } from 'react';
 import type { EditorRuntime } from './runtime-types';
 
-/** A content-addressed blob reference found in a node's outputs. */
+/**
+ * A content-addressed blob reference found in a node's outputs.
+ *
+ * @example
+ * const ref: ImageRef = { hash: entry.$blob, mime: entry.mime };
+ */
 export interface ImageRef {
   hash: string;
   mime: string;
 }
 
-/** Every image blob reference (`{ $blob, mime: 'image/…' }`) inside a node's outputs, in order, without repeats. */
+/**
+ * Every image blob reference (`{ $blob, mime: 'image/…' }`) inside a node's outputs, in order, without repeats.
+ *
+ * @example
+ * findImages({ images: [{ $blob: 'ab…', mime: 'image/png', size: 1 }] }); // [{ hash: 'ab…', mime: 'image/png' }]
+ */
 export function findImages(value: unknown, limit = 8): ImageRef[] {
   const found: ImageRef[] = [];
   const seen = new Set<string>();

@@ -1,13 +1,23 @@
 import type { GraphDocument } from '@loraflow/core';
 
-/** One node's answer from `explain`: whether it will run and why. */
+/**
+ * One node's answer from `explain`: whether it will run and why.
+ *
+ * @example
+ * const entries: readonly ExplainEntry[] = await runtime.explain(doc);
+ */
 export interface ExplainEntry {
   nodeId: string;
   willRun: boolean;
   reason: unknown;
 }
 
-/** What a run would cost: per node and in totals per unit (credits, images, minutes). */
+/**
+ * What a run would cost: per node and in totals per unit (credits, images, minutes).
+ *
+ * @example
+ * const { totals } = await runtime.estimate(doc); // { credits: 12 }
+ */
 export interface Estimate {
   nodes?: ReadonlyArray<{ nodeId: string; willRun?: boolean; cost?: unknown }>;
   totals?: Readonly<Record<string, number>>;
@@ -16,7 +26,12 @@ export interface Estimate {
   fromCache?: number;
 }
 
-/** A run event as the editor reads it (`@loraflow/core`'s RunEvent satisfies it). */
+/**
+ * A run event as the editor reads it (`@loraflow/core`'s RunEvent satisfies it).
+ *
+ * @example
+ * store.onRunEvent(runId, { type: 'node.progress', nodeId: 'train', fraction: 0.4 });
+ */
 export interface RunEventLike {
   type: string;
   runId?: string;
@@ -24,7 +39,12 @@ export interface RunEventLike {
   [field: string]: unknown;
 }
 
-/** The part of a run handle the editor uses. */
+/**
+ * The part of a run handle the editor uses.
+ *
+ * @example
+ * await store.attachRun(await runtime.resume(runId));
+ */
 export interface RunHandleLike {
   runId: string;
   subscribe(listener: (event: RunEventLike) => void): () => void;

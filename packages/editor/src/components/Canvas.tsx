@@ -17,7 +17,12 @@ import { useEditorContext, useEditorState } from '../react/context';
 import { LoraNode } from './LoraNode';
 
 const nodeTypes = { loraflow: LoraNode };
-/** The MIME type the palette puts on a dragged node type. */
+/**
+ * The MIME type the palette puts on a dragged node type.
+ *
+ * @example
+ * event.dataTransfer.setData(NODE_DRAG_MIME, 'lora.compose'); // a host's own palette
+ */
 export const NODE_DRAG_MIME = 'application/x-loraflow-node-type';
 
 interface CachedNode {

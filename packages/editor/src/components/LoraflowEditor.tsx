@@ -14,7 +14,12 @@ import { Palette } from './Palette';
 import { NoticeBar, Toolbar } from './Toolbar';
 import type { WidgetRegistry } from './widgets';
 
-/** Props of `<LoraflowEditor>`. */
+/**
+ * Props of `<LoraflowEditor>`.
+ *
+ * @example
+ * const props: LoraflowEditorProps = { packs: [loraPack], defaultDocument: doc, theme: 'dark' };
+ */
 export interface LoraflowEditorProps {
   /** The node packs (their definitions drive the palette, the inspector and connection checks). */
   packs: readonly NodePack[];

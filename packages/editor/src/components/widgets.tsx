@@ -1,7 +1,12 @@
 import type { ComponentType } from 'react';
 import { z } from 'zod';
 
-/** A JSON Schema fragment, as zod's `toJSONSchema` writes a params schema. */
+/**
+ * A JSON Schema fragment, as zod's `toJSONSchema` writes a params schema.
+ *
+ * @example
+ * const schema: JsonSchema = { type: 'number', minimum: 0, maximum: 1, widget: 'slider' };
+ */
 export type JsonSchema = {
   type?: string | string[];
   enum?: unknown[];
@@ -26,7 +31,14 @@ export type JsonSchema = {
   [key: string]: unknown;
 };
 
-/** What every parameter widget receives. */
+/**
+ * What every parameter widget receives.
+ *
+ * @example
+ * const Seed = ({ value, onChange, onCommit }: WidgetProps) => (
+ *   <input type="number" value={Number(value)} onChange={(e) => onChange(Number(e.currentTarget.value))} onBlur={onCommit} />
+ * );
+ */
 export interface WidgetProps {
   /** The parameter's name (also the form field's name). */
   name: string;
@@ -47,7 +59,12 @@ export interface WidgetProps {
   inputId: string;
 }
 
-/** A parameter widget: a React component taking `WidgetProps`. */
+/**
+ * A parameter widget: a React component taking `WidgetProps`.
+ *
+ * @example
+ * const Colour: Widget = ({ value, onChange }) => <input type="color" value={String(value)} onChange={(e) => onChange(e.currentTarget.value)} />;
+ */
 export type Widget = ComponentType<WidgetProps>;
 
 /**
@@ -398,7 +415,12 @@ const JsonWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId
   />
 );
 
-/** The built-in widgets by name. */
+/**
+ * The built-in widgets by name.
+ *
+ * @example
+ * <LoraflowEditor packs={packs} widgets={{ 'my.node.strength': BUILTIN_WIDGETS.slider }} />
+ */
 export const BUILTIN_WIDGETS: WidgetRegistry = {
   slider: SliderWidget,
   number: NumberWidget,

@@ -5,7 +5,12 @@ import type { EditorRuntime, Estimate, ExplainEntry, RunEventLike, RunHandleLike
 import { History } from './history';
 import { Subscribable } from './subscribable';
 
-/** What the editor shows for one node during and after a run. */
+/**
+ * What the editor shows for one node during and after a run.
+ *
+ * @example
+ * const busy = (s: NodeRunStatus) => s === 'queued' || s === 'running';
+ */
 export type NodeRunStatus =
   | 'idle'
   | 'queued'
@@ -16,7 +21,12 @@ export type NodeRunStatus =
   | 'skipped'
   | 'cancelled';
 
-/** One node's run state: its status, progress and (when done) outputs. */
+/**
+ * One node's run state: its status, progress and (when done) outputs.
+ *
+ * @example
+ * const view = useEditorState((s) => s.run.nodes.train); view?.detail?.queuePosition;
+ */
 export interface NodeRunView {
   status: NodeRunStatus;
   fraction?: number;
@@ -27,7 +37,12 @@ export interface NodeRunView {
   outputs?: Record<string, unknown>;
 }
 
-/** The run as the editor shows it. */
+/**
+ * The run as the editor shows it.
+ *
+ * @example
+ * const run: RunView = useRunState(); run.status === 'running';
+ */
 export interface RunView {
   runId?: string;
   status: 'idle' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -35,7 +50,12 @@ export interface RunView {
   error?: string;
 }
 
-/** A message for the person: a refused connection, a failed import, a run that could not start. */
+/**
+ * A message for the person: a refused connection, a failed import, a run that could not start.
+ *
+ * @example
+ * const notice = useEditorState((s) => s.notice); notice?.code === 'type.incompatible';
+ */
 export interface Notice {
   kind: 'refusal' | 'error' | 'info';
   code: string;
@@ -45,6 +65,9 @@ export interface Notice {
 
 /**
  * The editor's whole state, an immutable snapshot replaced on every change.
+ *
+ * @example
+ * const issues = useEditorState((s: EditorState) => s.issues);
  */
 export interface EditorState {
   doc: GraphDocument;
@@ -65,7 +88,12 @@ export interface EditorState {
   notice: Notice | undefined;
 }
 
-/** Options of `createEditorStore`. */
+/**
+ * Options of `createEditorStore`.
+ *
+ * @example
+ * createEditorStore({ catalogue, document: doc, runtime, readOnly: true });
+ */
 export interface EditorStoreOptions {
   catalogue: Catalogue;
   document?: GraphDocument;
@@ -808,7 +836,12 @@ function parseClip(text: string): Clip | undefined {
   }
 }
 
-/** The defaults a params schema gives to an empty object (what a fresh node starts with). */
+/**
+ * The defaults a params schema gives to an empty object (what a fresh node starts with).
+ *
+ * @example
+ * defaultParams(z.object({ scale: z.number().default(0.8) })); // { scale: 0.8 }
+ */
 export function defaultParams(
   schema: { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined,
 ): Record<string, unknown> {
