@@ -41,7 +41,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('-o, --out <dir>', 'write the images (<node>-<i>.png) and report.json here')
     .option(
       '--store <dir>',
-      'the cache, journal and run history (default .loraflow/; in memory with the built-in emulator)',
+      'the cache, journal and run history (default .loraflow/; its emulator/ folder with the built-in emulator)',
     )
     .option('--resume <runId>', 'resume a run that was interrupted (its graph is in the store)')
     .option('-t, --target <node>', 'run only what this node needs (repeatable)', collect, [])

@@ -23,7 +23,10 @@ describe('loraflow run on the built-in emulator', () => {
   it('says it uses the emulator, writes the PNGs and a report, and exits 0', async () => {
     const io = testIo({ cwd: examplesDir });
     const out = join(tmp, 'run-out');
-    const code = await runCli(['run', 'modelslab-multi-lora.json', '--out', out], io);
+    const code = await runCli(
+      ['run', 'modelslab-multi-lora.json', '--out', out, '--store', join(tmp, 's-run')],
+      io,
+    );
     expect(code, io.stderr.text()).toBe(0);
     expect(io.stderr.lines()[0]).toBe(EMULATOR_NOTICE);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
@@ -47,7 +50,9 @@ describe('loraflow run on the built-in emulator', () => {
     const blocked = join(tmp, 'a-file');
     await writeFile(blocked, 'not a folder');
     const io = testIo({ cwd: examplesDir });
-    expect(await runCli(['run', 'modelslab-multi-lora.json', '--out', blocked], io)).toBe(1);
+    expect(
+      await runCli(['run', 'modelslab-multi-lora.json', '--out', blocked, '--store', join(tmp, 's-out')], io),
+    ).toBe(1);
     expect(io.stderr.lines().at(-1)).toMatch(
       /^loraflow: out\.unwritable at --out: The outputs cannot be written/,
     );
@@ -75,7 +80,10 @@ describe('loraflow run on the built-in emulator', () => {
 
   it('runs only what --target needs', async () => {
     const io = testIo({ cwd: examplesDir });
-    const code = await runCli(['run', 'compose-train-generate.json', '--target', 'train', '--json'], io);
+    const code = await runCli(
+      ['run', 'compose-train-generate.json', '--target', 'train', '--json', '--store', join(tmp, 's-target')],
+      io,
+    );
     expect(code, io.stderr.text()).toBe(0);
     const events = io.stdout.lines().map((l) => JSON.parse(l) as { type: string; nodeIds?: string[] });
     expect(events[0]?.nodeIds?.sort()).toEqual(['photos', 'train']);
@@ -83,21 +91,44 @@ describe('loraflow run on the built-in emulator', () => {
 
   it('refuses an unknown --target with the graph problem and exit 1', async () => {
     const io = testIo({ cwd: examplesDir });
-    expect(await runCli(['run', 'train-from-images.json', '--target', 'nope'], io)).toBe(1);
+    expect(
+      await runCli(['run', 'train-from-images.json', '--target', 'nope', '--store', join(tmp, 's-nope')], io),
+    ).toBe(1);
     expect(io.stderr.text()).toContain('plan.unknown-target');
   });
 
-  it('refuses --resume on the built-in emulator, which forgets its models with the process', async () => {
-    const io = testIo({ cwd: examplesDir });
-    expect(await runCli(['run', '--resume', 'run_abc'], io)).toBe(2);
-    expect(io.stderr.text()).toContain('loraflow: resume.needs-provider at --resume: ');
+  it('keeps the built-in emulator and its cache in the store: a second run trains nothing', async () => {
+    const store = join(tmp, 's-twice');
+    const args = ['run', 'train-from-images.json', '--json', '--store', store];
+    const first = testIo({ cwd: examplesDir });
+    expect(await runCli(args, first), first.stderr.text()).toBe(0);
+    const second = testIo({ cwd: examplesDir });
+    expect(await runCli(args, second), second.stderr.text()).toBe(0);
+    const events = second.stdout.lines().map((l) => JSON.parse(l) as { type: string; nodeId?: string });
+    const started = events.filter((e) => e.type === 'node.started').map((e) => e.nodeId);
+    const cached = events.filter((e) => e.type === 'node.cached').map((e) => e.nodeId);
+    expect(started).toEqual([]);
+    expect(cached.sort()).toEqual(['photos', 'train', 'try', 'wait']);
+  });
+
+  it('resumes a run on the built-in emulator, whose models outlive the process', async () => {
+    const store = join(tmp, 's-resume');
+    const first = testIo({ cwd: examplesDir });
+    expect(await runCli(['run', 'train-from-images.json', '--json', '--store', store], first)).toBe(0);
+    const runId = (first.stdout.lines().map((l) => JSON.parse(l) as { runId?: string })[0]?.runId ??
+      '') as string;
+    expect(runId).toMatch(/^run_/);
+    const again = testIo({ cwd: examplesDir });
+    expect(await runCli(['run', '--resume', runId, '--store', store], again), again.stderr.text()).toBe(0);
   });
 });
 
 describe('loraflow estimate', () => {
   it('lists every node as will-run on an empty store, with totals', async () => {
     const io = testIo({ cwd: examplesDir });
-    expect(await runCli(['estimate', 'train-from-images.json', '--json'], io)).toBe(0);
+    expect(
+      await runCli(['estimate', 'train-from-images.json', '--json', '--store', join(tmp, 's-estimate')], io),
+    ).toBe(0);
     const estimate = JSON.parse(io.stdout.text()) as {
       nodes: Array<{ nodeId: string; willRun: boolean }>;
       willRun: number;
@@ -118,7 +149,7 @@ describe('loraflow serve', () => {
           stop = resolve;
         }),
     };
-    const served = runCli(['serve', '--port', '0'], io);
+    const served = runCli(['serve', '--port', '0', '--store', join(tmp, 's-serve')], io);
     const url = await vi.waitFor(
       () => {
         const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());

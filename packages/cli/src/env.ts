@@ -105,16 +105,24 @@ const RETRY = { maxRetries: 6, baseDelayMs: 200, maxDelayMs: 5_000 } as const;
 
 /**
  * Builds the provider clients: real ones from the environment's keys (optionally at other base URLs), or — when no
- * key is set — the built-in emulator on a loopback port with a fast clock.
+ * key is set — the built-in emulator on a loopback port with a fast clock, its state kept in `emulatorStateFile`.
  *
  * @example
  * const providers = await openProviders(readProviderEnv(process.env), { maxPollMs: 250 });
  * try { ... } finally { await providers.close(); }
  */
-export async function openProviders(env: ProviderEnv, o: { maxPollMs?: number } = {}): Promise<Providers> {
+export async function openProviders(
+  env: ProviderEnv,
+  o: { maxPollMs?: number; emulatorStateFile?: string } = {},
+): Promise<Providers> {
   const hasKeys = Boolean(env.SCENARIO_API_KEY || env.MODELSLAB_API_KEY);
   if (!hasKeys) {
-    const server = await startEmulator({ clock: { speed: EMBEDDED_EMULATOR_SPEED }, port: 0 });
+    // With a state file the emulator's models outlive the process, so a persistent cache stays valid.
+    const server = await startEmulator({
+      clock: { speed: EMBEDDED_EMULATOR_SPEED },
+      port: 0,
+      ...(o.emulatorStateFile !== undefined ? { persistFile: o.emulatorStateFile } : {}),
+    });
     const clock = server.emulator.clock;
     const scenario = new ScenarioClient({
       baseUrl: `${server.url}/scenario/v1`,

@@ -13,7 +13,6 @@ export const CLI_CODES = {
   fileUnreadable: 'file.unreadable',
   fileNotJson: 'file.not-json',
   fileTooLarge: 'file.too-large',
-  resumeNeedsProvider: 'resume.needs-provider',
   outUnwritable: 'out.unwritable',
   storeUnusable: 'store.unusable',
   portInUse: 'port.in-use',

@@ -127,4 +127,33 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     expect(a.subarray(0, 4).toString('latin1')).toBe('\x89PNG');
     expect(a.equals(b)).toBe(true);
   }, 60_000);
+
+  it('resumes on the built-in emulator after SIGKILL during training: its persisted writes hold one create and one train', async () => {
+    const cwd = await dir();
+    const args = ['run', 'train-from-images.json', '--store', 'store'];
+    // No provider keys: the CLI starts its own emulator, keeping its state under store/emulator/.
+    const first = spawnCli([...args, '--json'], { cwd, env: {} });
+    await vi.waitFor(
+      () => {
+        const waiting = first.records().some((e) => e.type === 'node.progress' && e.nodeId === 'wait');
+        expect(waiting).toBe(true);
+      },
+      { timeout: 30_000, interval: 5 },
+    );
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    const runId = first.records()[0]?.runId as string;
+
+    const resumed = spawnCli([...args, '--resume', runId, '--out', 'out'], { cwd, env: {} });
+    expect((await resumed.exited).code, resumed.stderr()).toBe(0);
+    const writes = (await readFile(join(cwd, 'store/emulator/provider-state.ndjson'), 'utf8'))
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { method: string; path: string });
+    const creates = writes.filter((w) => w.method === 'POST' && /^\/scenario\/v1\/models(\?|$)/.test(w.path));
+    const trains = writes.filter((w) => w.method === 'PUT' && /\/train(\?|$)/.test(w.path));
+    expect({ creates: creates.length, trains: trains.length }).toEqual({ creates: 1, trains: 1 });
+    const png = await readFile(join(cwd, 'out/try-1.png'));
+    expect(png.subarray(0, 4).toString('latin1')).toBe('\x89PNG');
+  }, 60_000);
 });

@@ -1,9 +1,11 @@
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createRegistry } from '@loraflow/core';
 import { loraPack } from '@loraflow/nodes';
-import { createMemoryStore, createRuntime, type Runtime, type RuntimeStore } from '@loraflow/runtime';
+import { createRuntime, type Runtime, type RuntimeStore } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { openProviders, type Providers, readProviderEnv } from './env';
+import { CLI_CODES, CliError, EXIT } from './errors';
 import { createFilesService } from './graph-file';
 import type { CliIo } from './io';
 
@@ -25,15 +27,15 @@ export interface CliRuntime {
   runtime: Runtime;
   providers: Providers;
   store: RuntimeStore;
-  /** Where the store lives, or undefined for the in-memory one. */
-  storeDir: string | undefined;
+  /** Where the store lives (`<store>/emulator` with the built-in emulator). */
+  storeDir: string;
   close(): Promise<void>;
 }
 
 /**
  * Opens what a command runs on: provider clients from the environment (or the built-in emulator, announced on
- * stderr), the store (`--store`, else `.loraflow/` in the cwd; in memory with the built-in emulator, whose models
- * vanish when the process ends) and a runtime over both.
+ * stderr), the store (`--store`, else `.loraflow/` in the cwd; its `emulator/` folder with the built-in emulator,
+ * whose own state is kept there too so its models outlive the process) and a runtime over both.
  *
  * @example
  * const { runtime, close } = await openRuntime(io, { baseDir: 'examples', outDir: 'out' });
@@ -43,15 +45,27 @@ export async function openRuntime(
   o: { store?: string | undefined; baseDir: string; outDir: string; maxPollMs?: number | undefined },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
-  const providers = await openProviders(env, o.maxPollMs !== undefined ? { maxPollMs: o.maxPollMs } : {});
+  const root = resolve(io.cwd, o.store ?? '.loraflow');
+  const builtIn = !env.SCENARIO_API_KEY && !env.MODELSLAB_API_KEY;
+  // The built-in emulator's models live in their own namespace: a cache entry naming an emulated
+  // model must never be served to a run against the real providers, nor the other way round.
+  const storeDir = builtIn ? join(root, 'emulator') : root;
+  try {
+    await mkdir(storeDir, { recursive: true });
+  } catch (error) {
+    throw new CliError(
+      CLI_CODES.storeUnusable,
+      ['--store'],
+      `The store ${storeDir} cannot be read or written (${(error as NodeJS.ErrnoException).code ?? 'error'}); point --store at a folder you can write.`,
+      EXIT.failed,
+    );
+  }
+  const providers = await openProviders(env, {
+    ...(o.maxPollMs !== undefined ? { maxPollMs: o.maxPollMs } : {}),
+    ...(builtIn ? { emulatorStateFile: join(storeDir, 'provider-state.ndjson') } : {}),
+  });
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
-  const storeDir =
-    o.store !== undefined
-      ? resolve(io.cwd, o.store)
-      : providers.emulator
-        ? undefined
-        : resolve(io.cwd, '.loraflow');
-  const store = storeDir ? createFileStore({ dir: storeDir }) : createMemoryStore();
+  const store = createFileStore({ dir: storeDir });
   const files = createFilesService({ baseDir: o.baseDir, outDir: o.outDir });
   const runtime = createRuntime({
     registry: createRegistry(loraPack),

@@ -42,13 +42,6 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
     maxPollMs: flags.maxPoll,
   });
   try {
-    if (flags.resume !== undefined && cli.providers.emulator) {
-      throw new CliError(
-        CLI_CODES.resumeNeedsProvider,
-        ['--resume'],
-        'The built-in emulator forgets its models when the process ends, so there is nothing to resume against; set provider keys, or start `loraflow emulator` and point SCENARIO_BASE_URL/MODELSLAB_BASE_URL at it.',
-      );
-    }
     const controller = new AbortController();
     const release = io.onInterrupt?.(() => {
       io.stderr.write(
@@ -68,7 +61,7 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
             throw new CliError(
               'run.not-found',
               ['--resume'],
-              `There is no run "${flags.resume}" in the store ${cli.storeDir ?? '(in memory)'}.`,
+              `There is no run "${flags.resume}" in the store ${cli.storeDir}.`,
               EXIT.failed,
             );
           }
@@ -95,7 +88,7 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
           throw new CliError(
             CLI_CODES.storeUnusable,
             ['--store'],
-            `The store ${cli.storeDir ?? ''} cannot be read or written (${errno}); point --store at a folder you can write.`,
+            `The store ${cli.storeDir} cannot be read or written (${errno}); point --store at a folder you can write.`,
             EXIT.failed,
           );
         }
