@@ -344,6 +344,7 @@ async function editRevalidate(workload: Workload, n: number): Promise<void> {
     workload,
     nodes: n,
     phase: 'edit-revalidate',
+    doc: 'frozen',
     medianMs: round(median(times)),
     cpuMedianMs: round(median(cpuTimes)),
     applyChangesMs: round(median(editTimes)),
