@@ -1,13 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import type { GraphDocument } from '@loraflow/core';
+import { createRegistry } from '@loraflow/core';
+import { createRuntime, createRuntimeHandler } from '@loraflow/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineDocument } from '../fixtures/graphs';
+import { testPack } from '../fixtures/test-pack';
 import { type Harness, type Page, startHarness } from './harness';
 
 // What a person does, in headless Chromium, on the production build of the editor and its test pack.
 let h: Harness;
+let serverRuns = 0;
 beforeAll(async () => {
-  h = await startHarness();
+  // A runtime on the "host's server", reached by the page through createRemoteRuntime.
+  const server = createRuntime({ registry: createRegistry(testPack) });
+  const handler = createRuntimeHandler(server);
+  h = await startHarness({
+    handlers: {
+      '/api/loraflow': (request) => {
+        if (request.method === 'POST' && new URL(request.url).pathname === '/runs') serverRuns += 1;
+        return handler(request);
+      },
+    },
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -234,6 +248,26 @@ describe('the editor in Chromium', () => {
       .toBe('succeeded');
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.locator('.lf-root img[src="x"], .lf-root script').count()).toBe(0);
+    await page.close();
+  });
+
+  it('runs on a runtime on the server through the remote client, with the same component', async () => {
+    const page = await h.open('/editor.html?fixture=pipeline&runtime=remote');
+    await expect
+      .poll(() => page.getByTestId('estimate').textContent(), { timeout: 15_000 })
+      .toContain('5 nodes to run');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('succeeded');
+    expect(serverRuns).toBe(1);
+    for (const id of ['style', 'subject', 'blend', 'prompt', 'generate']) {
+      expect(await node(page, id).getAttribute('data-status')).toBe('succeeded');
+    }
+    // Image previews come from the server's store through runtime.getBlob.
+    await expect
+      .poll(() => node(page, 'generate').locator('img.lf-thumb').count(), { timeout: 10_000 })
+      .toBe(2);
     await page.close();
   });
 });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
 import react from '@vitejs/plugin-react';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build, defaultClientConditions, type InlineConfig, type PreviewServer, preview } from 'vite';
@@ -24,6 +25,8 @@ export interface HarnessOptions {
   publicDir?: string;
   /** Keep names readable (for profiling). */
   minify?: boolean;
+  /** Fetch-style handlers mounted on the preview server by path prefix (e.g. a runtime's HTTP API). */
+  handlers?: Record<string, (request: Request) => Promise<Response>>;
 }
 
 /** Debian's chromium; CI installs it through scripts/ensure-chromium.sh. */
@@ -50,7 +53,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       root: pagesRoot,
       configFile: false as const,
       logLevel: 'silent' as const,
-      plugins: [react()],
+      plugins: [
+        react(),
+        {
+          name: 'loraflow-test-handlers',
+          configurePreviewServer(server) {
+            for (const [prefix, handler] of Object.entries(options.handlers ?? {})) {
+              server.middlewares.use(prefix, getRequestListener(handler));
+            }
+          },
+        },
+      ],
       publicDir: options.publicDir ?? (false as const),
       resolve: { conditions: ['source', ...defaultClientConditions] },
       build: {

@@ -1,5 +1,6 @@
 import '../../src/style.css';
 import type { GraphDocument } from '@loraflow/core';
+import { createRemoteRuntime } from '@loraflow/runtime';
 import { useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { gridDocument, pipelineDocument } from '../../fixtures/graphs';
@@ -17,7 +18,13 @@ const doc: GraphDocument | undefined =
       ? pipelineDocument
       : undefined;
 const packs = [testPack];
-const runtime = q.get('runtime') === 'none' ? undefined : createPageRuntime(packs);
+// runtime=remote: the same component against a runtime on the server, through the remote client.
+const runtime =
+  q.get('runtime') === 'none'
+    ? undefined
+    : q.get('runtime') === 'remote'
+      ? createRemoteRuntime({ baseUrl: '/api/loraflow' })
+      : createPageRuntime(packs);
 
 interface Probe {
   __ready?: boolean;
