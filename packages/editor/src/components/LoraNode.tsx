@@ -53,16 +53,19 @@ function formatRemaining(ms: number): string {
 export function progressDetail(detail: Record<string, unknown> | undefined): string | undefined {
   if (!detail) return undefined;
   const parts: string[] = [];
-  const queue = detail.queuePosition ?? detail.queue;
+  // The LoRA pack reports Scenario's `position` and `remainingTimeMs`; other packs may use these other names.
+  const queue = detail.position ?? detail.queuePosition ?? detail.queue;
   if (typeof queue === 'number' && queue > 0) parts.push(`#${queue} in queue`);
   const remainingMs =
-    typeof detail.remainingMs === 'number'
-      ? detail.remainingMs
-      : typeof detail.remainingSeconds === 'number'
-        ? detail.remainingSeconds * 1000
-        : typeof detail.etaSeconds === 'number'
-          ? detail.etaSeconds * 1000
-          : undefined;
+    typeof detail.remainingTimeMs === 'number'
+      ? detail.remainingTimeMs
+      : typeof detail.remainingMs === 'number'
+        ? detail.remainingMs
+        : typeof detail.remainingSeconds === 'number'
+          ? detail.remainingSeconds * 1000
+          : typeof detail.etaSeconds === 'number'
+            ? detail.etaSeconds * 1000
+            : undefined;
   if (remainingMs !== undefined) parts.push(`${formatRemaining(remainingMs)} left`);
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
