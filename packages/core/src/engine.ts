@@ -35,7 +35,7 @@ import {
   type Journal,
   type MemoryStore,
 } from './store';
-import { type Analysis, analyseGraph } from './validate';
+import { type Analysis, analyseGraph, checkNode, pushParamIssues } from './validate';
 
 /**
  * Options of `createEngine`. Everything from outside (clock, hashing, storage, providers) is passed in.
@@ -244,9 +244,102 @@ export function createEngine(options: EngineOptions): Engine {
       const known = analyses.get(doc as object);
       if (known && known.stamp === stamp) return known.analysis;
     }
-    const analysis = analyseGraph(doc, registry);
-    if (frozen) analyses.set(doc as object, { stamp, analysis });
+    const analysis = (frozen && incremental(doc as GraphDocument, stamp)) || analyseGraph(doc, registry);
+    if (frozen) {
+      analyses.set(doc as object, { stamp, analysis });
+      previous = { doc: doc as GraphDocument, analysis, stamp };
+    }
     return analysis;
+  }
+
+  // The editor's keystroke: the same edges array and the same nodes, a few replaced by nodes with the
+  // same id and type (params, position or label edited). Only those are re-checked; everything
+  // structural (ports, types, order) is carried over. Anything else falls back to a full analysis.
+  let previous: { doc: GraphDocument; analysis: Analysis; stamp: string } | undefined;
+  function incremental(doc: GraphDocument, stamp: string): Analysis | undefined {
+    const prev = previous;
+    if (!prev || prev.stamp !== stamp || prev.analysis.issues.length > 0) return undefined;
+    const before = prev.doc;
+    if (
+      doc.edges !== before.edges ||
+      doc.format !== before.format ||
+      doc.version !== before.version ||
+      doc.name !== before.name ||
+      doc.meta !== before.meta ||
+      !Array.isArray(doc.nodes) ||
+      doc.nodes.length !== before.nodes.length
+    ) {
+      return undefined;
+    }
+    const changed: number[] = [];
+    for (let i = 0; i < doc.nodes.length; i++) {
+      const now = doc.nodes[i];
+      const was = before.nodes[i]!;
+      if (now === was) continue;
+      if (now === null || typeof now !== 'object' || now.id !== was.id || now.type !== was.type)
+        return undefined;
+      changed.push(i);
+      // past a handful of changes a full pass costs about the same and is simpler to trust
+      if (changed.length > 8) return undefined;
+    }
+    const nodes = new Map(prev.analysis.nodes);
+    const issues: Issue[] = [];
+    for (const i of changed) {
+      const raw = doc.nodes[i]!;
+      const old = nodes.get(raw.id)!;
+      const def = old.def;
+      // types or rules that depend on params could change what other nodes see
+      if (!def || def.validate || hasDynamicTypes(def)) return undefined;
+      const check = checkNode(raw, registry);
+      if (check.shape || check.def !== def) return undefined;
+      pushParamIssues(issues, raw, i, check);
+      nodes.set(raw.id, { ...old, node: raw, params: check.params, paramsOk: check.paramsOk, check });
+    }
+    const analysis: Analysis = {
+      issues,
+      nodes,
+      order: prev.analysis.order,
+      hasCycle: prev.analysis.hasCycle,
+      settings: prev.analysis.settings,
+    };
+    derived.set(analysis, { from: prev.analysis, changed: changed.map((i) => doc.nodes[i]!.id) });
+    return analysis;
+  }
+  const derived = new WeakMap<Analysis, { from: Analysis; changed: string[] }>();
+
+  /** The previous plan with the steps of edited nodes replaced, or undefined when that is not safe. */
+  function patchPlan(analysis: Analysis, id: string): InternalPlan | undefined {
+    const origin = derived.get(analysis);
+    const base = origin && plans.get(origin.from)?.get(id);
+    if (!origin || !base) return undefined;
+    const steps = base.steps.slice();
+    const at = new Map(steps.map((step) => [step.nodeId, step.index]));
+    for (const nodeId of origin.changed) {
+      const index = at.get(nodeId);
+      if (index === undefined) continue;
+      const old = steps[index]!;
+      const a = analysis.nodes.get(nodeId)!;
+      const def = old.def;
+      let policy: CachePolicy;
+      let resources: string[];
+      try {
+        policy = typeof def.cache === 'function' ? def.cache(a.params) : (def.cache ?? 'pure');
+        resources = typeof def.resources === 'function' ? def.resources(a.params) : (def.resources ?? []);
+      } catch {
+        return undefined;
+      }
+      // a policy change moves the volatile frontier, which the full build handles
+      if (policy !== old.policy) return undefined;
+      if (a.check.paramsCanonical === undefined) a.check.paramsCanonical = canonicalJson(a.params);
+      steps[index] = {
+        ...old,
+        params: a.params,
+        paramsCanonical: a.check.paramsCanonical,
+        resources,
+        template: undefined,
+      };
+    }
+    return { steps, targets: base.targets };
   }
 
   // Plans of frozen documents are kept too (steps are never changed by a run), keyed by their targets.
@@ -263,7 +356,7 @@ export function createEngine(options: EngineOptions): Engine {
     const id = targets ? JSON.stringify(targets) : '';
     let plan = byTargets.get(id);
     if (!plan) {
-      plan = buildPlan(analysis, targets, verb);
+      plan = patchPlan(analysis, id) ?? buildPlan(analysis, targets, verb);
       byTargets.set(id, plan);
     }
     return plan;
@@ -1212,6 +1305,12 @@ function checkOptions(schema: z.ZodType, value: unknown, where: string): void {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function hasDynamicTypes(def: AnyNodeDefinition): boolean {
+  for (const port in def.inputs ?? {}) if (typeof def.inputs![port]!.type === 'function') return true;
+  for (const port in def.outputs) if (typeof def.outputs[port]!.type === 'function') return true;
+  return false;
+}
 
 function countStatuses(status: NodeStatus[]): Record<NodeStatus, number> {
   const counts: Record<NodeStatus, number> = {

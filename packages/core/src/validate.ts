@@ -164,14 +164,7 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       });
       continue;
     }
-    for (const zi of check.paramIssues) {
-      issues.push({
-        path: ['nodes', i, 'params', ...zi.path],
-        code: ISSUE_CODES.invalidParams,
-        message: `Node "${node.id}": ${zi.path.length > 0 ? `parameter "${zi.path.join('.')}"` : 'its parameters'}: ${zi.message}.`,
-        nodeId: node.id,
-      });
-    }
+    pushParamIssues(issues, node, i, check);
   }
 
   // Edges: shape, duplicates, dangling ends, unknown ports, connection counts.
@@ -375,7 +368,20 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   return result;
 }
 
-interface NodeCheck {
+/** Adds the issues of a node's params that failed their schema. */
+export function pushParamIssues(issues: Issue[], node: GraphNode, index: number, check: NodeCheck): void {
+  for (const zi of check.paramIssues) {
+    issues.push({
+      path: ['nodes', index, 'params', ...zi.path],
+      code: ISSUE_CODES.invalidParams,
+      message: `Node "${node.id}": ${zi.path.length > 0 ? `parameter "${zi.path.join('.')}"` : 'its parameters'}: ${zi.message}.`,
+      nodeId: node.id,
+    });
+  }
+}
+
+/** What is known about one node on its own (shape, definition, params); remembered for frozen nodes. */
+export interface NodeCheck {
   paramsCanonical?: string;
   shape: { path: (string | number)[]; message: string }[] | null;
   type: string;
@@ -389,7 +395,8 @@ interface NodeCheck {
 const nodeChecks = new WeakMap<NodeRegistry, WeakMap<object, NodeCheck>>();
 const knownEdges = new WeakSet<object>();
 
-function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
+/** Checks one node on its own; the answer is remembered when the node is frozen. */
+export function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
   const frozen = raw !== null && typeof raw === 'object' && Object.isFrozen(raw);
   let memo: WeakMap<object, NodeCheck> | undefined;
   if (frozen) {
