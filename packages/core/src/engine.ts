@@ -339,7 +339,23 @@ export function createEngine(options: EngineOptions): Engine {
         template: undefined,
       };
     }
-    return { steps, targets: base.targets };
+    const plan: InternalPlan = { steps, targets: base.targets };
+    if (base.keys) {
+      // only the edited steps and what lies downstream of them get new keys
+      const keys = base.keys.slice();
+      const dirty = new Uint8Array(steps.length);
+      for (const nodeId of origin.changed) {
+        const index = at.get(nodeId);
+        if (index !== undefined) dirty[index] = 1;
+      }
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i]!;
+        if (!dirty[i]) for (const d of step.deps) if (dirty[d]) dirty[i] = 1;
+        if (dirty[i] && !step.late && step.policy === 'pure') keys[i] = keyOf(step, (j) => keys[j]!, null);
+      }
+      plan.keys = keys;
+    }
+    return plan;
   }
 
   // Plans of frozen documents are kept too (steps are never changed by a run), keyed by their targets.
