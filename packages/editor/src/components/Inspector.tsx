@@ -1,9 +1,18 @@
-import type { GraphEdge, Issue } from '@loraflow/core';
+import type { GraphEdge, GraphNode, Issue } from '@loraflow/core';
 import { useMemo } from 'react';
 import { useEditorContext, useEditorState } from '../react/context';
 import { explainText } from './explain';
 import { progressDetail } from './LoraNode';
 import { type JsonSchema, resolveWidget, schemaOf, unwrap } from './widgets';
+
+const sameButPosition = (a: GraphNode | undefined, b: GraphNode | undefined) =>
+  a === b ||
+  (a !== undefined &&
+    b !== undefined &&
+    a.id === b.id &&
+    a.type === b.type &&
+    a.label === b.label &&
+    a.params === b.params);
 
 function Field(props: {
   ownerId: string;
@@ -122,7 +131,8 @@ export function Inspector() {
   const selectedEdges = useEditorState((s) => s.selectedEdges);
   const readOnly = useEditorState((s) => s.readOnly);
   const nodeId = selected.size === 1 ? [...selected][0] : undefined;
-  const node = useEditorState((s) => (nodeId ? s.nodesById.get(nodeId) : undefined));
+  // A drag changes only the position, which the form does not show: it must not re-render the form per frame.
+  const node = useEditorState((s) => (nodeId ? s.nodesById.get(nodeId) : undefined), sameButPosition);
   const edges = useEditorState((s) => s.doc.edges);
   const issues = useEditorState((s) => (nodeId ? s.issuesByNode.get(nodeId) : undefined));
   const explain = useEditorState((s) => (nodeId ? s.explain.get(nodeId) : undefined));

@@ -89,7 +89,6 @@ function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
         id={port.name}
         className="lf-handle"
         style={{ background: kindColour(port.type?.kind) }}
-        title={`${port.label}: ${port.typeLabel}`}
       />
       <span className="lf-port__label">
         {port.label}
