@@ -104,7 +104,15 @@ function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
  * One node on the canvas. It reads only its own slice of the store, so editing one node's params
  * re-renders that node alone.
  */
-export const LoraNode = memo(function LoraNode({ id, selected }: NodeProps) {
+export const LoraNode = memo(LoraNodeView, sameNodeProps);
+
+// What the node draws depends on its id and selection only (the rest comes from the store): a move or a
+// measurement, which changes React Flow's other props, must not re-render it.
+function sameNodeProps(a: NodeProps, b: NodeProps): boolean {
+  return a.id === b.id && a.selected === b.selected;
+}
+
+function LoraNodeView({ id, selected }: NodeProps) {
   const { store, onNodeRender } = useEditorContext();
   onNodeRender?.(id);
   // One subscription per node (not one per field): 1,000 nodes mean 1,000 listeners, not 5,000.
@@ -213,4 +221,4 @@ export const LoraNode = memo(function LoraNode({ id, selected }: NodeProps) {
       )}
     </div>
   );
-});
+}
