@@ -977,18 +977,15 @@ export function createEngine(options: EngineOptions): Engine {
     }
 
     // One class per run: its methods live on the prototype, so a node's context costs one object.
+    // `declare` fields and prototype getters: class fields with initialisers are defined one by one
+    // on every instance, which showed up as the top cost of a node's context in profiles.
     class Context {
-      readonly nodeId: string;
-      readonly runId = runId;
-      readonly key: string;
-      readonly params: unknown;
-      readonly inputs: Record<string, unknown>;
-      readonly signal = controller.signal;
-      readonly log: NodeLogger;
-      readonly services: { get<T>(name: string): T; has(name: string): boolean };
-      readonly blobs = blobs;
-      private readonly i: number;
-      private readonly effects: string[];
+      declare readonly nodeId: string;
+      declare readonly key: string;
+      declare readonly params: unknown;
+      declare readonly inputs: Record<string, unknown>;
+      declare private readonly i: number;
+      declare private readonly effects: string[];
 
       constructor(i: number, key: string, effects: string[]) {
         const step = steps[i]!;
@@ -998,8 +995,26 @@ export function createEngine(options: EngineOptions): Engine {
         this.nodeId = step.nodeId;
         this.params = step.params;
         this.inputs = gatherInputs(step);
-        this.log = new Logger(step.nodeId);
-        this.services = new Services(step.nodeId);
+      }
+
+      get runId(): string {
+        return runId;
+      }
+
+      get signal() {
+        return controller.signal;
+      }
+
+      get blobs() {
+        return blobs;
+      }
+
+      get log(): NodeLogger {
+        return new Logger(this.nodeId);
+      }
+
+      get services(): { get<T>(name: string): T; has(name: string): boolean } {
+        return new Services(this.nodeId);
       }
 
       progress(fraction: number, message?: string, detail?: Record<string, number>): void {
@@ -1018,7 +1033,10 @@ export function createEngine(options: EngineOptions): Engine {
     }
 
     class Logger implements NodeLogger {
-      constructor(private readonly nodeId: string) {}
+      declare private readonly nodeId: string;
+      constructor(nodeId: string) {
+        this.nodeId = nodeId;
+      }
       debug(m: string, d?: Record<string, unknown>) {
         log(this.nodeId, 'debug', m, d);
       }
@@ -1034,7 +1052,10 @@ export function createEngine(options: EngineOptions): Engine {
     }
 
     class Services {
-      constructor(private readonly nodeId: string) {}
+      declare private readonly nodeId: string;
+      constructor(nodeId: string) {
+        this.nodeId = nodeId;
+      }
       has(name: string): boolean {
         return services.has(name);
       }
