@@ -1,6 +1,6 @@
 import type { GraphNode, Issue } from '@loraflow/core';
 import { Handle, type NodeProps, Position } from '@xyflow/react';
-import { memo, useMemo } from 'react';
+import { memo, useMemo, useRef } from 'react';
 import { kindColour, type ResolvedPort } from '../catalogue';
 import { findImages, type ImageRef, useBlobUrl } from '../images';
 import { sameArray, useEditorContext, useEditorState } from '../react/context';
@@ -115,16 +115,34 @@ function sameNodeProps(a: NodeProps, b: NodeProps): boolean {
 function LoraNodeView({ id, selected }: NodeProps) {
   const { store, onNodeRender } = useEditorContext();
   onNodeRender?.(id);
-  // One subscription per node (not one per field): 1,000 nodes mean 1,000 listeners, not 5,000.
+  // One subscription per node (not one per field): 1,000 nodes mean 1,000 listeners, not 5,000. When none of
+  // the slices changed (every other node during a drag), the previous view is returned without allocating.
+  const last = useRef<{ typesDoc: unknown; view: NodeView } | null>(null);
   const view = useEditorState((s): NodeView => {
     const current = s.nodesById.get(id);
-    return {
+    const issues = s.issuesByNode.get(id);
+    const explain = s.explain.get(id);
+    const run = s.run.nodes[id];
+    const prev = last.current;
+    if (
+      prev &&
+      prev.typesDoc === s.typesDoc &&
+      prev.view.node === current &&
+      prev.view.issues === issues &&
+      prev.view.explain === explain &&
+      prev.view.run === run
+    ) {
+      return prev.view;
+    }
+    const next: NodeView = {
       node: current,
       outputs: current ? store.catalogue.outputs(current, s.typesDoc) : [],
-      issues: s.issuesByNode.get(id),
-      explain: s.explain.get(id),
-      run: s.run.nodes[id],
+      issues,
+      explain,
+      run,
     };
+    last.current = { typesDoc: s.typesDoc, view: next };
+    return next;
   }, sameView);
   const { node, outputs, issues, explain, run } = view;
   const def = node ? store.catalogue.definition(node.type) : undefined;
