@@ -650,6 +650,19 @@ export function createEngine(options: EngineOptions): Engine {
   function missReason(step: Step, keys: Array<string | undefined>, steps: Step[]): ExplainReason {
     const last = lastSeen.get(step.nodeId);
     if (!last) return { code: 'cache.miss', message: `"${step.nodeId}" has no cached result yet.` };
+    if (last.step === step) {
+      // the same step (a kept or patched plan): only upstream identities can differ, wire by wire
+      const list: string[] = [];
+      for (const w of step.wires) {
+        const from = steps[w.from]!.nodeId;
+        if (last.identities[w.from] !== keys[w.from] && !list.includes(from)) list.push(from);
+      }
+      if (list.length > 0) return inputsChanged(step.nodeId, list);
+      return {
+        code: 'cache.miss',
+        message: `"${step.nodeId}" has no cached result for its current key (the entry is gone).`,
+      };
+    }
     const was = last.step.def;
     if (was.type !== step.def.type || was.version !== step.def.version) {
       return {
@@ -672,15 +685,7 @@ export function createEngine(options: EngineOptions): Engine {
     for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
     if (upstream.size > 0 || now.length !== lastFrom.length) {
       for (const old of lastFrom) if (!now.some((n) => n.from === old)) upstream.add(old);
-      const list = [...upstream];
-      return {
-        code: 'inputs.changed',
-        message:
-          list.length > 0
-            ? `"${step.nodeId}" runs because its input from ${list.map((n) => `"${n}"`).join(', ')} changed.`
-            : `"${step.nodeId}" runs because its connections changed.`,
-        inputs: list,
-      };
+      return inputsChanged(step.nodeId, [...upstream]);
     }
     return {
       code: 'cache.miss',
@@ -1342,6 +1347,17 @@ function checkOptions(schema: z.ZodType, value: unknown, where: string): void {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function inputsChanged(nodeId: string, list: string[]): ExplainReason {
+  return {
+    code: 'inputs.changed',
+    message:
+      list.length > 0
+        ? `"${nodeId}" runs because its input from ${list.map((n) => `"${n}"`).join(', ')} changed.`
+        : `"${nodeId}" runs because its connections changed.`,
+    inputs: list,
+  };
+}
 
 function hasDynamicTypes(def: AnyNodeDefinition): boolean {
   for (const port in def.inputs ?? {}) if (typeof def.inputs![port]!.type === 'function') return true;
