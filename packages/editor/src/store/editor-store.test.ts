@@ -151,6 +151,25 @@ describe('editing and undo', () => {
     expect(store.document).toBe(pipelineDocument);
   });
 
+  it('replaces the document from a host: as one undoable step on import, clearing history when controlled', () => {
+    const store = setup();
+    const changed: GraphDocument[] = [];
+    store.onDocumentChange((d) => changed.push(d));
+    const other: GraphDocument = {
+      ...pipelineDocument,
+      name: 'other',
+      nodes: pipelineDocument.nodes.slice(0, 1),
+      edges: [],
+    };
+    store.replaceDocument(other, { undoable: true });
+    expect(store.document).toEqual(other);
+    store.undo();
+    expect(store.document).toEqual(pipelineDocument);
+    store.replaceDocument(other);
+    expect(store.getState().canUndo).toBe(false);
+    expect(changed.map((d) => d.name)).toEqual(['other', 'blend-and-generate', 'other']);
+  });
+
   it('ignores pasted text that is not a loraflow clipboard, whatever it is', () => {
     fc.assert(
       fc.property(fc.string(), (text) => {
