@@ -364,6 +364,21 @@ describe('engine.run', () => {
     expect(after.nodes.b?.status).toBe('cached');
   });
 
+  it('does not trust a document that is frozen only on the surface', () => {
+    const engine = createEngine({ registry: createRegistry(examplePack) });
+    const d = sampleDoc();
+    Object.freeze(d);
+    Object.freeze(d.nodes);
+    Object.freeze(d.nodes[0]);
+    const before = engine.plan(d).keys.a;
+    d.nodes[0]!.params!.value = 40;
+    expect(engine.validate(d).ok).toBe(true);
+    expect(engine.plan(d).keys.a).not.toBe(before);
+    d.nodes[0]!.params!.value = 'forty';
+    expect(engine.validate(d).issues.map((i) => i.code)).toEqual(['params.invalid']);
+    expect(engine.validate(null).issues[0]?.code).toBe('document.invalid');
+  });
+
   it('runs only the ancestors of the requested targets', async () => {
     const engine = createEngine({ registry: createRegistry(examplePack) });
     const result = await engine.run(sampleDoc(), { targets: ['sum'] }).result;

@@ -14,7 +14,7 @@ import type {
 } from './events';
 import { canonicalJson, type HashFn, sha256Hex } from './hash';
 import { ISSUE_CODES, type Issue } from './issues';
-import { deepFreeze, isJsonValue, type JsonValue } from './json';
+import { deepFreeze, isDeepFrozen, isJsonValue, type JsonValue } from './json';
 import { compileKeyTemplate, KeyHasher, type KeyTemplate } from './keys';
 import type {
   AnyNodeDefinition,
@@ -236,8 +236,11 @@ export function createEngine(options: EngineOptions): Engine {
 
   // A frozen document cannot change, so its analysis is kept for the next call (validate, then explain).
   const analyses = new WeakMap<object, { stamp: string; analysis: Analysis }>();
+  const frozenDocs = new WeakSet<object>();
   function analyse(doc: unknown): Analysis {
-    const frozen = doc !== null && typeof doc === 'object' && Object.isFrozen(doc);
+    // deeply: a shallowly frozen document could still change underneath a remembered analysis
+    const frozen = doc !== null && typeof doc === 'object' && isDeepFrozen(doc);
+    if (frozen) frozenDocs.add(doc as object);
     // packs only ever add to a registry, so the counts tell whether a kept analysis is out of date
     const stamp = frozen ? `${registry.nodes().length}:${registry.types.kinds().length}` : '';
     if (frozen) {
@@ -363,7 +366,7 @@ export function createEngine(options: EngineOptions): Engine {
   function prepare(doc: GraphDocument, targets: string[] | undefined, verb: string): InternalPlan {
     const analysis = analyse(doc);
     if (analysis.issues.length > 0) throw new GraphError(analysis.issues, verb);
-    if (!Object.isFrozen(doc)) return buildPlan(analysis, targets, verb);
+    if (!frozenDocs.has(doc)) return buildPlan(analysis, targets, verb);
     let byTargets = plans.get(analysis);
     if (!byTargets) {
       byTargets = new Map();

@@ -8,7 +8,7 @@ import {
   GraphNodeSchema,
 } from './document';
 import { ISSUE_CODES, type Issue, toIssuePath } from './issues';
-import { deepFreeze } from './json';
+import { deepFreeze, isDeepFrozen } from './json';
 import type { AnyNodeDefinition, InputSpec, NodeRegistry } from './node';
 import { canConnect, type PortType } from './types';
 
@@ -397,7 +397,7 @@ const knownEdges = new WeakSet<object>();
 
 /** Checks one node on its own; the answer is remembered when the node is frozen. */
 export function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
-  const frozen = raw !== null && typeof raw === 'object' && Object.isFrozen(raw);
+  const frozen = raw !== null && typeof raw === 'object' && isDeepFrozen(raw);
   let memo: WeakMap<object, NodeCheck> | undefined;
   if (frozen) {
     memo = nodeChecks.get(registry);
@@ -463,7 +463,7 @@ export function looksLikeNode(v: unknown): boolean {
 export function looksLikeEdge(v: unknown): boolean {
   if (!isRecord(v) || !isId(v.id) || !isEnd(v.from) || !isEnd(v.to)) return false;
   const ok = v.settings === undefined || isRecord(v.settings);
-  if (ok && Object.isFrozen(v)) knownEdges.add(v);
+  if (ok && isDeepFrozen(v)) knownEdges.add(v);
   return ok;
 }
 
