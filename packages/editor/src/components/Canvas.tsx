@@ -1,6 +1,5 @@
 import type { GraphEdge, GraphNode } from '@loraflow/core';
 import {
-  Background,
   type Connection,
   Controls,
   type Edge,
@@ -14,6 +13,7 @@ import {
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useMemo, useRef, useState } from 'react';
 import { useEditorContext, useEditorState } from '../react/context';
+import { GridBackground } from './GridBackground';
 import { LoraNode } from './LoraNode';
 
 const nodeTypes = { loraflow: LoraNode };
@@ -287,7 +287,7 @@ export function Canvas(props: {
       fitView
       proOptions={{ hideAttribution: true }}
     >
-      <Background gap={20} />
+      <GridBackground />
       <Controls showInteractive={false} />
       {props.showMinimap && <MiniMap pannable zoomable className="lf-minimap" />}
     </ReactFlow>
