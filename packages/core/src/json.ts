@@ -81,11 +81,29 @@ export function cloneJson<T>(value: T): T {
  */
 export function isDeepFrozen(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return true;
+  if (knownDeepFrozen.has(value)) return true;
   if (!Object.isFrozen(value)) return false;
+  let nested = false;
   if (Array.isArray(value)) {
-    for (const item of value) if (!isDeepFrozen(item)) return false;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === 'object') {
+        nested = true;
+        if (!isDeepFrozen(item)) return false;
+      }
+    }
   } else {
-    for (const key in value) if (!isDeepFrozen((value as Record<string, unknown>)[key])) return false;
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== null && typeof item === 'object') {
+        nested = true;
+        if (!isDeepFrozen(item)) return false;
+      }
+    }
   }
+  // deep frozenness is permanent, so containers are remembered; leaves are cheaper to re-check
+  if (nested) knownDeepFrozen.add(value);
   return true;
 }
+
+const knownDeepFrozen = new WeakSet<object>();
