@@ -1,5 +1,5 @@
 import { produce } from 'immer';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { GraphDocument } from './document';
 import { createEngine, type EngineOptions } from './engine';
@@ -229,6 +229,76 @@ describe('engine.run', () => {
     expect(events.filter((e) => e.type === 'node.cancelled')).toHaveLength(2);
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
     expect(probe.calls).toEqual(['slow']);
+  });
+
+  describe('after a cancel', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    /** A node that, when aborted, runs an async cleanup the test releases (a provider's cancel call). */
+    function cleanupPack(log: string[], release: Promise<void>, honour: boolean) {
+      const stopper = defineNode({
+        type: 'probe.stopper',
+        version: 1,
+        params: z.object({}),
+        outputs: { out: { type: t.any() } },
+        async run(ctx) {
+          log.push('started');
+          if (!honour) return new Promise<never>(() => {});
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+          log.push('asked to stop');
+          await release;
+          log.push('cleaned up');
+          throw ctx.signal.reason;
+        },
+      });
+      return createRegistry(definePack({ name: 'stop', nodes: [stopper] }));
+    }
+
+    it('waits for a running node to finish its cleanup before the run finishes', async () => {
+      const log: string[] = [];
+      let open!: () => void;
+      const release = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const engine = createEngine({ registry: cleanupPack(log, release, true) });
+      const handle = engine.run(doc([node('train', 'probe.stopper', {})]));
+      await until(() => log.includes('started'));
+      handle.cancel();
+      let finished = false;
+      void handle.result.then(() => {
+        finished = true;
+      });
+      await until(() => log.includes('asked to stop'));
+      for (let i = 0; i < 50; i++) await Promise.resolve();
+      expect(finished).toBe(false);
+      expect(handle.getSnapshot().nodes.train?.status).toBe('cancelled');
+      open();
+      const result = await handle.result;
+      expect(log).toEqual(['started', 'asked to stop', 'cleaned up']);
+      expect(result.status).toBe('cancelled');
+    });
+
+    it('finishes after cancelGraceMs when a node ignores the signal', async () => {
+      vi.useFakeTimers();
+      const log: string[] = [];
+      const engine = createEngine({
+        registry: cleanupPack(log, Promise.resolve(), false),
+        cancelGraceMs: 5_000,
+      });
+      const handle = engine.run(doc([node('stuck', 'probe.stopper', {})]));
+      await until(() => log.includes('started'));
+      handle.cancel();
+      let finished = false;
+      void handle.result.then(() => {
+        finished = true;
+      });
+      await vi.advanceTimersByTimeAsync(4_999);
+      expect(finished).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(finished).toBe(true);
+      expect((await handle.result).nodes.stuck?.status).toBe('cancelled');
+    });
   });
 
   it('cancels through an AbortSignal the caller owns', async () => {

@@ -66,6 +66,11 @@ export interface EngineOptions {
   now?: () => number;
   /** Makes run ids. */
   createRunId?: () => string;
+  /**
+   * After a cancel, how long the run waits for running nodes to settle (their cleanup may be a
+   * provider's cancel call) before it finishes anyway. Default 10 000 ms.
+   */
+  cancelGraceMs?: number;
 }
 
 /**
@@ -222,6 +227,7 @@ export function createEngine(options: EngineOptions): Engine {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   const redact = createRedactor({ ...(options.redact ? { redact: options.redact } : {}), secrets });
   const now = options.now ?? Date.now;
+  const cancelGraceMs = options.cancelGraceMs ?? 10_000;
   const services =
     options.services instanceof Map ? options.services : new Map(Object.entries(options.services ?? {}));
   let runCounter = 0;
@@ -716,6 +722,7 @@ export function createEngine(options: EngineOptions): Engine {
     const blocked: number[] = [];
     const held = new Map<string, number>();
     let running = 0;
+    let graceTimer: unknown;
     let settled = 0;
     let seq = 0;
     let runStatus: RunStatus = 'running';
@@ -1222,7 +1229,9 @@ export function createEngine(options: EngineOptions): Engine {
     function maybeFinish(): void {
       if (finishedAt !== undefined) return;
       if (runStatus === 'running' && settled < n) return;
-      if (runStatus === 'cancelled' && running > 0 && settled < n) return;
+      // a cancelled run finishes when its running nodes have settled, or when the grace runs out
+      if (runStatus === 'cancelled' && running > 0) return;
+      if (graceTimer !== undefined) timers.clearTimeout(graceTimer);
       finish(runStatus === 'cancelled' ? 'cancelled' : status.includes('failed') ? 'failed' : 'succeeded');
     }
 
@@ -1261,8 +1270,16 @@ export function createEngine(options: EngineOptions): Engine {
           emit({ type: 'node.cancelled', nodeId: steps[i]!.nodeId });
         }
       }
-      // running nodes got the signal; the run does not wait for code that ignores it
-      finish('cancelled');
+      // Running nodes got the signal; their cleanup (asking a provider to stop a training) gets a
+      // bounded time, so a host that exits on the result does not cut it off, nor wait forever on
+      // code that ignores the signal.
+      if (running === 0) {
+        finish('cancelled');
+        return;
+      }
+      graceTimer = timers.setTimeout(() => {
+        if (finishedAt === undefined) finish('cancelled');
+      }, cancelGraceMs);
     }
 
     const handle: RunHandle = {
@@ -1319,6 +1336,12 @@ export function createEngine(options: EngineOptions): Engine {
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
+// Every JavaScript host has timers, though ES2022 does not declare them; the core's lib is ES2022 only.
+const timers = globalThis as unknown as {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+};
+
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
 const EngineOptionsSchema = z.object({
   registry: z.custom<NodeRegistry>(
@@ -1332,6 +1355,7 @@ const EngineOptionsSchema = z.object({
   redact: fn.optional(),
   now: fn.optional(),
   createRunId: fn.optional(),
+  cancelGraceMs: z.number().int().min(0).optional(),
 });
 const RunOptionsSchema = z.object({
   targets: z.array(z.string()).optional(),

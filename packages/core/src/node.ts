@@ -168,8 +168,13 @@ export interface NodeDefinition<
   sideEffects?: boolean;
   resources?: string[] | Bivariant<z.output<S>, string[]>;
   validate?: Bivariant<{ params: z.output<S>; inputTypes: Record<string, PortType[]> }, RuleProblem[]>;
+  /** Cost of running this node; `services` are the host's, so a hook can ask a provider for a dry run. */
   estimate?: Bivariant<
-    { params: z.output<S>; inputs: Record<string, unknown> },
+    {
+      params: z.output<S>;
+      inputs: Record<string, unknown>;
+      services: { get<T>(name: string): T; has(name: string): boolean };
+    },
     Promise<Estimate | undefined>
   >;
   run: Bivariant<NodeContext<z.output<S>, I>, Promise<{ [K in keyof O]: unknown }>>;

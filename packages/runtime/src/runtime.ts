@@ -329,6 +329,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
     async estimate(doc, o = {}) {
       checkTargets(o.targets);
+      // Estimate hooks ask providers for dry runs through the same services the nodes use.
+      const configured =
+        options.services instanceof Map ? options.services : new Map(Object.entries(options.services ?? {}));
+      const estimateServices = {
+        has: (name: string) => configured.has(name),
+        get: <T>(name: string): T => {
+          if (!configured.has(name))
+            throw new RuntimeError(
+              'service.missing',
+              `The estimate needs the service "${name}", which this runtime was not given.`,
+            );
+          return configured.get(name) as T;
+        },
+      };
       const admitted = admit(doc);
       const explained = await checked(() =>
         engine.explain(admitted, o.targets ? { targets: o.targets } : {}),
@@ -344,7 +358,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           try {
             const params = def.params.parse(graphNode.params ?? {});
             const inputs = await knownInputs(admitted, entry.nodeId, keyOf);
-            const cost = await def.estimate({ params, inputs });
+            const cost = await def.estimate({ params, inputs, services: estimateServices });
             if (cost) {
               out.cost = cost;
               totals[cost.unit] = (totals[cost.unit] ?? 0) + cost.amount;
