@@ -140,7 +140,10 @@ export interface Estimate {
 export interface RuleProblem {
   code: string;
   message: string;
+  /** Relative to the node, or to the edge named by `connection`. */
   path?: (string | number)[];
+  /** The connection the problem is about: the `index`-th edge into input `port` (its issue then points at that edge). */
+  connection?: { port: string; index: number };
 }
 
 /**
@@ -167,7 +170,15 @@ export interface NodeDefinition<
   cache?: CachePolicy | Bivariant<z.output<S>, CachePolicy>;
   sideEffects?: boolean;
   resources?: string[] | Bivariant<z.output<S>, string[]>;
-  validate?: Bivariant<{ params: z.output<S>; inputTypes: Record<string, PortType[]> }, RuleProblem[]>;
+  /** Rules across params and connections, checked before anything runs; `inputSettings` are each connection's settings, parallel to `inputTypes`. */
+  validate?: Bivariant<
+    {
+      params: z.output<S>;
+      inputTypes: Record<string, PortType[]>;
+      inputSettings: Record<string, Array<Record<string, unknown>>>;
+    },
+    RuleProblem[]
+  >;
   /** Cost of running this node; `services` are the host's, so a hook can ask a provider for a dry run. */
   estimate?: Bivariant<
     {

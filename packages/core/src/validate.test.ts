@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { GraphEdgeSchema, GraphNodeSchema } from './document';
+import { createRegistry, defineNode, definePack } from './node';
 import { doc, edge, node, sampleDoc, testRegistry } from './test-fixtures';
+import { t } from './types';
 import { looksLikeEdge, looksLikeNode, validateGraph } from './validate';
 
 const registry = testRegistry();
@@ -319,5 +322,58 @@ describe('shape fast path', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('node rules', () => {
+  const source = defineNode({
+    type: 'rule.source',
+    version: 1,
+    params: z.object({}),
+    outputs: { out: { type: t.number() } },
+    async run() {
+      return { out: 1 };
+    },
+  });
+  const mixer = defineNode({
+    type: 'rule.mixer',
+    version: 1,
+    params: z.object({}),
+    inputs: { parts: { type: t.number(), multiple: true, settings: z.object({ weight: z.number() }) } },
+    outputs: { out: { type: t.number() } },
+    validate: ({ inputSettings }) =>
+      (inputSettings.parts ?? []).flatMap((s, index) =>
+        (s.weight as number) > 1
+          ? [
+              {
+                code: 'mixer.too-heavy',
+                message: `part ${index + 1} weighs more than 1.`,
+                path: ['settings', 'weight'],
+                connection: { port: 'parts', index },
+              },
+            ]
+          : [],
+      ),
+    async run() {
+      return { out: 1 };
+    },
+  });
+  const registry = createRegistry(definePack({ name: 'rules', nodes: [source, mixer] }));
+
+  it("see each connection's settings, and a problem of one connection points at its edge", () => {
+    const d = doc(
+      [node('a', 'rule.source'), node('b', 'rule.source'), node('m', 'rule.mixer')],
+      [edge('e1', 'a.out', 'm.parts', { weight: 0.5 }), edge('e2', 'b.out', 'm.parts', { weight: 3 })],
+    );
+    const result = validateGraph(d, registry);
+    expect(result.issues).toEqual([
+      {
+        path: ['edges', 1, 'settings', 'weight'],
+        code: 'mixer.too-heavy',
+        message: 'Node "m": part 2 weighs more than 1.',
+        nodeId: 'm',
+        edgeId: 'e2',
+      },
+    ]);
   });
 });

@@ -325,15 +325,21 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       continue;
     }
     const inputTypes: Record<string, PortType[]> = {};
+    const inputSettings: Record<string, Array<Record<string, unknown>>> = {};
+    const inputEdges: Record<string, GraphEdge[]> = {};
     const inputs = entry.def.inputs ?? {};
     for (const port of Object.keys(inputs)) {
       const spec = inputs[port]!;
       const toType = resolveInputType(spec, entry.params);
       const connected: PortType[] = [];
+      const settings: Array<Record<string, unknown>> = [];
+      const wires: GraphEdge[] = [];
       for (const edge of entry.inputs.get(port) ?? []) {
         const fromType = outputTypes.get(edge.from.node)?.[edge.from.port];
         if (!fromType) continue;
         connected.push(fromType);
+        settings.push(isPlainRecord(edge.settings) ? edge.settings : {});
+        wires.push(edge);
         const verdict = canConnect(fromType, toType, registry.types);
         if (!verdict.ok) {
           issues.push({
@@ -346,6 +352,8 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
         }
       }
       inputTypes[port] = connected;
+      inputSettings[port] = settings;
+      inputEdges[port] = wires;
     }
     const outs: Record<string, PortType> = {};
     for (const port of Object.keys(entry.def.outputs)) {
@@ -355,12 +363,19 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     }
     outputTypes.set(id, outs);
     if (entry.def.validate) {
-      for (const problem of entry.def.validate({ params: entry.params, inputTypes })) {
+      for (const problem of entry.def.validate({ params: entry.params, inputTypes, inputSettings })) {
+        // a problem of one connection (a LoRA's strength) points at that edge, where the editor shows it
+        const edge = problem.connection
+          ? inputEdges[problem.connection.port]?.[problem.connection.index]
+          : undefined;
         issues.push({
-          path: ['nodes', entry.index, ...(problem.path ?? [])],
+          path: edge
+            ? ['edges', edgeIndex.get(edge)!, ...(problem.path ?? [])]
+            : ['nodes', entry.index, ...(problem.path ?? [])],
           code: problem.code || ISSUE_CODES.nodeRule,
           message: `Node "${entry.node.id}": ${problem.message}`,
           nodeId: entry.node.id,
+          ...(edge ? { edgeId: edge.id } : {}),
         });
       }
     }
@@ -605,3 +620,6 @@ function cyclePath(component: string[], nodes: Map<string, AnalysedNode>): strin
   }
   return component;
 }
+
+const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);

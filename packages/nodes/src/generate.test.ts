@@ -75,14 +75,27 @@ describe('multi-LoRA generation routes', () => {
     expect(h.count('scenario.generate.txt2img') + h.count('scenario.generate.custom')).toBe(0);
   });
 
-  it('refuses a ModelsLab strength outside 0.1..1 before calling ModelsLab', async () => {
+  it("refuses a ModelsLab strength outside 0.1..1 when the graph is validated, on that LoRA's edge", async () => {
     h = await startHarness();
-    const { result } = await h.run(generation([modelslabLora('add-detail-xl', 'sd-xl', 1.5)]));
-    expect(result.nodes.gen?.error).toEqual({
-      code: 'generate.strength-out-of-range',
-      message: 'LoRA 1 (add-detail-xl) has strength 1.5; ModelsLab takes 0.1..1.',
-    });
+    const doc = generation([
+      modelslabLora('add-detail-xl', 'sd-xl', 0.5),
+      modelslabLora('pixel-art-xl', 'sd-xl', 1.5),
+    ]);
+    const edgeIndex = doc.edges.findIndex((e) => e.from.node === 'l1' && e.to.node === 'gen');
+    expect(issues(h, doc)).toEqual([
+      {
+        code: 'generate.strength-out-of-range',
+        path: ['edges', edgeIndex, 'settings', 'strength'],
+        message: 'Node "gen": LoRA 2 has strength 1.5; ModelsLab takes 0.1..1.',
+      },
+    ]);
     expect(h.count('modelslab.text2img')).toBe(0);
+  });
+
+  it('refuses, before any training, a Scenario composition at a strength other than 1 on the txt2img route', async () => {
+    h = await startHarness();
+    const doc = generation([scenarioLora('model_flux1-watercolor', 'flux.1-composition', 0.6)]);
+    expect(issues(h, doc).map((i) => i.code)).toEqual(['generate.strength-out-of-range']);
   });
 
   it('routes FLUX.2 LoRAs to generate/custom with one scale per LoRA', async () => {

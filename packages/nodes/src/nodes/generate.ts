@@ -248,7 +248,7 @@ export const generateMultiLora = defineNode({
   cache: (p) => (p.seed === undefined ? 'run' : 'pure'),
   sideEffects: true,
   resources: () => ['provider:scenario', 'provider:modelslab'],
-  validate({ params: p, inputTypes }) {
+  validate({ params: p, inputTypes, inputSettings }) {
     const problems: RuleProblem[] = [];
     if (p.prompt.trim() === '' && (inputTypes.prompt ?? []).length === 0) {
       problems.push({
@@ -259,7 +259,10 @@ export const generateMultiLora = defineNode({
     }
     const r = routeOf(inputTypes.loras ?? []);
     if (r && 'code' in r) problems.push(r);
-    else if (r) problems.push(...limitProblems(p, r.route));
+    else if (r) {
+      problems.push(...limitProblems(p, r.route));
+      problems.push(...strengthProblems(r.route, inputTypes.loras ?? [], inputSettings.loras ?? []));
+    }
     return problems;
   },
   estimate: (args: EstimateArgs) =>
@@ -323,6 +326,47 @@ export const generateMultiLora = defineNode({
 });
 
 type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'progress' | 'services' | 'log'>;
+/**
+ * Strength rules a run would refuse, caught before anything is trained or paid for: ModelsLab's
+ * 0.1..1, and a Scenario composition, which runs as the model itself at full strength.
+ */
+function strengthProblems(
+  route: RouteName,
+  types: readonly PortType[],
+  settings: ReadonlyArray<Record<string, unknown>>,
+): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  for (const [index, s] of settings.entries()) {
+    const parsed = generationStrength.safeParse(s);
+    if (!parsed.success) continue; // the settings schema reports it, with its own path
+    const strength = parsed.data.strength;
+    const connection = { port: 'loras', index };
+    if (route === 'modelslab') {
+      const [lo, hi] = GENERATION_LIMITS.modelslab.strength;
+      if (strength < lo || strength > hi) {
+        problems.push({
+          code: NODE_ERROR_CODES.strengthRange,
+          message: `LoRA ${index + 1} has strength ${strength}; ModelsLab takes ${lo}..${hi}.`,
+          path: ['settings', 'strength'],
+          connection,
+        });
+      }
+    } else if (
+      FAMILIES[str(types[index]!, 'family') ?? '']?.scenarioRoute?.kind !== 'custom' &&
+      modelTypeInfo(str(types[index]!, 'modelType') ?? '').kind === 'composition' &&
+      strength !== 1
+    ) {
+      problems.push({
+        code: NODE_ERROR_CODES.strengthRange,
+        message: `On Scenario's txt2img route a composition is the model itself and runs at full strength, so its strength must be 1 (it is ${strength}); set the scales inside the composition instead.`,
+        path: ['settings', 'strength'],
+        connection,
+      });
+    }
+  }
+  return problems;
+}
+
 type Item = { lora: LoraValue; strength: number };
 
 /** Base model of Scenario's custom route for FLUX.1 LoRAs, used when route A cannot honour a strength. */
