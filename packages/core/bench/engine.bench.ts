@@ -357,7 +357,10 @@ function round(x: number): number {
 }
 
 const sizes = proc.argv.includes('--quick') ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+// `--only layered:10000` (repeatable) runs just those workloads; the edit phase runs with size 1000
+const only = proc.argv.flatMap((a, i) => (proc.argv[i - 1] === '--only' ? [a] : []));
+const wanted = (workload: Workload, n: number) => only.length === 0 || only.includes(`${workload}:${n}`);
 for (const workload of ['chain', 'layered'] as const) {
-  for (const n of sizes) await runPhases(workload, n);
-  await editRevalidate(workload, 1_000);
+  for (const n of sizes) if (wanted(workload, n)) await runPhases(workload, n);
+  if (wanted(workload, 1_000)) await editRevalidate(workload, 1_000);
 }

@@ -221,7 +221,8 @@ export function createEngine(options: EngineOptions): Engine {
     options.journal ??
     (isJournal(cache) ? cache : createMemoryStore(options.hash ? { hash: options.hash } : {}));
   const hash = options.hash ?? sha256Hex;
-  const hasher = new KeyHasher(hash);
+  // the memo pays off only for the slow portable hash; an injected one (node:crypto) is as fast as a lookup
+  const hasher = new KeyHasher(hash, hash === sha256Hex ? undefined : 0);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
   const limits = options.limits ?? {};
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);

@@ -65,7 +65,7 @@ export function compareCodeUnits(a: string, b: string): number {
 
 /**
  * Turns preimages into keys, remembering recent answers (the editor re-derives the same keys on
- * every keystroke).
+ * every keystroke). A limit of 0 remembers nothing.
  *
  * @example
  * const hasher = new KeyHasher(sha256Hex);
@@ -83,6 +83,8 @@ export class KeyHasher {
 
   /** The key of a preimage. */
   digest(preimage: string): string {
+    // a limit of 0 turns the memo off (for a fast hash, looking a preimage up costs about as much as hashing it)
+    if (this.limit === 0) return this.hash(preimage);
     const known = this.digests.get(preimage);
     if (known !== undefined) return known;
     const key = this.hash(preimage);
@@ -118,47 +120,57 @@ export function compileKeyTemplate(
   wires: ReadonlyArray<{ port: string; from: number; fromPort: string; settings: unknown }>,
 ): KeyTemplate {
   const prefix = `[${JSON.stringify(KEY_SCHEME)},${JSON.stringify(type)},${canonicalJson(version)},${paramsCanonical},[`;
-  let groups: Array<{ head: string; items: Array<{ from: number; tail: string }> }>;
-  if (wires.length === 0) groups = [];
-  else if (wires.length === 1) {
-    // the common single-input case skips the grouping and sorting below
-    const w = wires[0]!;
-    const settings = w.settings === undefined ? 'null' : canonicalJson(w.settings);
-    groups = [
-      {
-        head: `[${JSON.stringify(w.port)},[`,
-        items: [{ from: w.from, tail: `,${JSON.stringify(w.fromPort)},${settings}]` }],
-      },
-    ];
-  } else {
-    const byPort = new Map<string, Array<{ from: number; tail: string }>>();
-    for (const w of wires) {
-      const settings = w.settings === undefined ? 'null' : canonicalJson(w.settings);
-      const item = { from: w.from, tail: `,${JSON.stringify(w.fromPort)},${settings}]` };
-      const list = byPort.get(w.port);
-      if (list) list.push(item);
-      else byPort.set(w.port, [item]);
-    }
-    groups = [...byPort.keys()].sort(compareCodeUnits).map((port) => ({
-      head: `[${JSON.stringify(port)},[`,
-      items: byPort.get(port)!,
-    }));
-  }
-  return {
-    render(identity, salt) {
-      let out = prefix;
-      for (let g = 0; g < groups.length; g++) {
-        const group = groups[g]!;
-        if (g > 0) out += ',';
-        out += group.head;
-        for (let k = 0; k < group.items.length; k++) {
-          const item = group.items[k]!;
-          if (k > 0) out += ',';
-          out += `[${JSON.stringify(identity(item.from))}${item.tail}`;
-        }
-        out += ']]';
+  // flat form: preimage = parts[0] + identity(froms[0]) + parts[1] + ... + identity(froms[k-1]) + parts[k] + salt + ']'
+  const parts: string[] = [];
+  const froms: number[] = [];
+  if (wires.length === 0) parts.push(`${prefix}],`);
+  else {
+    let samePort = true;
+    for (let w = 1; w < wires.length; w++) if (wires[w]!.port !== wires[0]!.port) samePort = false;
+    let groups: Array<{ port: string; items: Array<{ from: number; fromPort: string; settings: unknown }> }>;
+    // the common single-port case (one input, or several on one port) skips the grouping and sorting
+    if (samePort) groups = [{ port: wires[0]!.port, items: wires as Array<(typeof wires)[number]> }];
+    else {
+      const byPort = new Map<string, Array<(typeof wires)[number]>>();
+      for (const w of wires) {
+        const list = byPort.get(w.port);
+        if (list) list.push(w);
+        else byPort.set(w.port, [w]);
       }
-      return `${out}],${salt === null ? 'null' : JSON.stringify(salt)}]`;
-    },
-  };
+      groups = [...byPort.keys()].sort(compareCodeUnits).map((port) => ({ port, items: byPort.get(port)! }));
+    }
+    let text = prefix;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
+      if (g > 0) text += ',';
+      text += `[${JSON.stringify(group.port)},[`;
+      for (let k = 0; k < group.items.length; k++) {
+        const w = group.items[k]!;
+        if (k > 0) text += ',';
+        parts.push(`${text}[`);
+        froms.push(w.from);
+        const settings = w.settings === undefined ? 'null' : canonicalJson(w.settings);
+        text = `,${JSON.stringify(w.fromPort)},${settings}]`;
+      }
+      text += ']]';
+    }
+    parts.push(`${text}],`);
+  }
+  return new FlatKeyTemplate(parts, froms);
+}
+
+// a class rather than a closure: one small object per node, its method shared on the prototype
+class FlatKeyTemplate implements KeyTemplate {
+  declare private readonly parts: string[];
+  declare private readonly froms: number[];
+  constructor(parts: string[], froms: number[]) {
+    this.parts = parts;
+    this.froms = froms;
+  }
+  render(identity: (from: number) => string, salt: string | null): string {
+    const { parts, froms } = this;
+    let out = parts[0]!;
+    for (let k = 0; k < froms.length; k++) out += JSON.stringify(identity(froms[k]!)) + parts[k + 1]!;
+    return `${out}${salt === null ? 'null' : JSON.stringify(salt)}]`;
+  }
 }

@@ -16,6 +16,8 @@ import { canConnect, type PortType } from './types';
 export interface AnalysedNode {
   node: GraphNode;
   index: number;
+  /** Position in the analysis' node map (dense, unlike `index`), for array-based passes. */
+  slot: number;
   def: AnyNodeDefinition | undefined;
   /** Parsed params (defaults applied) when they pass the schema. */
   params: unknown;
@@ -146,6 +148,7 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     const entry: AnalysedNode = {
       node,
       index: i,
+      slot: nodes.size,
       def,
       params: check.params,
       paramsOk: check.paramsOk,
@@ -169,7 +172,21 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
 
   // Edges: shape, duplicates, dangling ends, unknown ports, connection counts.
   const edgeIds = new Set<string>();
-  const edgeIndex = new Map<GraphEdge, number>();
+  // only issue paths need an edge's index, so the map is built on the first issue that asks
+  // (an edge object listed twice is a duplicate id the second time, so its first index is the one)
+  let edgeIndexMap: Map<GraphEdge, number> | undefined;
+  const edgeIndex = {
+    get(edge: GraphEdge): number | undefined {
+      if (!edgeIndexMap) {
+        edgeIndexMap = new Map();
+        for (let i = 0; i < rawEdges!.length; i++) {
+          const raw = rawEdges![i] as GraphEdge;
+          if (!edgeIndexMap.has(raw)) edgeIndexMap.set(raw, i);
+        }
+      }
+      return edgeIndexMap.get(edge);
+    },
+  };
   for (let i = 0; i < (rawEdges?.length ?? 0); i++) {
     const raw = rawEdges![i];
     const parsed =
@@ -198,10 +215,9 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     const from = nodes.get(edge.from.node);
     const to = nodes.get(edge.to.node);
     let ok = true;
-    for (const end of ENDS) {
-      const target = end === 'from' ? from : to;
-      if (!target) {
-        ok = false;
+    if (!from || !to) {
+      for (const end of ENDS) {
+        if (end === 'from' ? from : to) continue;
         issues.push({
           path: ['edges', i, end, 'node'],
           code: ISSUE_CODES.danglingEdge,
@@ -209,8 +225,8 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
           edgeId: edge.id,
         });
       }
+      continue;
     }
-    if (!from || !to) continue;
     if (from.def && !Object.hasOwn(from.def.outputs, edge.from.port)) {
       ok = false;
       issues.push({
@@ -236,7 +252,6 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       if (from.def === undefined || to.def === undefined) link(from, to);
       continue;
     }
-    edgeIndex.set(edge, i);
     let list = to.inputs.get(edge.to.port);
     if (!list) {
       list = [];
@@ -317,53 +332,68 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   }
 
   // Types, in topological order so output types can depend on the input types.
-  const outputTypes = new Map<string, Record<string, PortType> | undefined>();
+  const outputTypes: Array<Record<string, PortType> | undefined> = new Array(nodes.size);
+  // per definition, within this analysis: port names, and the output types when they are fixed
+  const shapes = new Map<AnyNodeDefinition, DefShape>();
   for (const id of order) {
     const entry = nodes.get(id)!;
-    if (!entry.def || !entry.paramsOk) {
-      outputTypes.set(id, undefined);
-      continue;
+    const def = entry.def;
+    if (!def || !entry.paramsOk) continue;
+    let shape = shapes.get(def);
+    if (!shape) {
+      shape = defShape(def);
+      shapes.set(def, shape);
     }
+    // fixed output types and no rules: the connections only need checking, nothing is collected
+    const collect = shape.fixedOutputs === undefined || def.validate !== undefined;
     const inputTypes: Record<string, PortType[]> = {};
     const inputSettings: Record<string, Array<Record<string, unknown>>> = {};
     const inputEdges: Record<string, GraphEdge[]> = {};
-    const inputs = entry.def.inputs ?? {};
-    for (const port of Object.keys(inputs)) {
+    const inputs = def.inputs ?? {};
+    for (const port of shape.inputPorts) {
       const spec = inputs[port]!;
       const toType = resolveInputType(spec, entry.params);
       const connected: PortType[] = [];
       const settings: Array<Record<string, unknown>> = [];
       const wires: GraphEdge[] = [];
-      for (const edge of entry.inputs.get(port) ?? []) {
-        const fromType = outputTypes.get(edge.from.node)?.[edge.from.port];
-        if (!fromType) continue;
-        connected.push(fromType);
-        settings.push(isPlainRecord(edge.settings) ? edge.settings : {});
-        wires.push(edge);
-        const verdict = canConnect(fromType, toType, registry.types);
-        if (!verdict.ok) {
-          issues.push({
-            path: ['edges', edgeIndex.get(edge)!],
-            code: verdict.code,
-            message: `Edge "${edge.id}" (${edge.from.node}.${edge.from.port} → ${edge.to.node}.${edge.to.port}): ${verdict.reason}`,
-            edgeId: edge.id,
-            nodeId: entry.node.id,
-          });
+      const edges = entry.inputs.get(port);
+      if (edges) {
+        for (const edge of edges) {
+          const fromType = outputTypes[nodes.get(edge.from.node)!.slot]?.[edge.from.port];
+          if (!fromType) continue;
+          if (collect) {
+            connected.push(fromType);
+            settings.push(isPlainRecord(edge.settings) ? edge.settings : {});
+            wires.push(edge);
+          }
+          const verdict = canConnect(fromType, toType, registry.types);
+          if (!verdict.ok) {
+            issues.push({
+              path: ['edges', edgeIndex.get(edge)!],
+              code: verdict.code,
+              message: `Edge "${edge.id}" (${edge.from.node}.${edge.from.port} → ${edge.to.node}.${edge.to.port}): ${verdict.reason}`,
+              edgeId: edge.id,
+              nodeId: entry.node.id,
+            });
+          }
         }
       }
       inputTypes[port] = connected;
       inputSettings[port] = settings;
       inputEdges[port] = wires;
     }
-    const outs: Record<string, PortType> = {};
-    for (const port of Object.keys(entry.def.outputs)) {
-      const spec = entry.def.outputs[port]!;
-      outs[port] =
-        typeof spec.type === 'function' ? spec.type({ params: entry.params, inputTypes }) : spec.type;
+    if (shape.fixedOutputs) outputTypes[entry.slot] = shape.fixedOutputs;
+    else {
+      const outs: Record<string, PortType> = {};
+      for (const port of shape.outputPorts) {
+        const spec = def.outputs[port]!;
+        outs[port] =
+          typeof spec.type === 'function' ? spec.type({ params: entry.params, inputTypes }) : spec.type;
+      }
+      outputTypes[entry.slot] = outs;
     }
-    outputTypes.set(id, outs);
-    if (entry.def.validate) {
-      for (const problem of entry.def.validate({ params: entry.params, inputTypes, inputSettings })) {
+    if (def.validate) {
+      for (const problem of def.validate({ params: entry.params, inputTypes, inputSettings })) {
         // a problem of one connection (a LoRA's strength) points at that edge, where the editor shows it
         const edge = problem.connection
           ? inputEdges[problem.connection.port]?.[problem.connection.index]
@@ -381,6 +411,27 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     }
   }
   return result;
+}
+
+interface DefShape {
+  inputPorts: string[];
+  outputPorts: string[];
+  /** The output types when none depends on params or inputs (shared by every node of the definition). */
+  fixedOutputs: Record<string, PortType> | undefined;
+}
+
+function defShape(def: AnyNodeDefinition): DefShape {
+  const outputPorts = Object.keys(def.outputs);
+  let fixedOutputs: Record<string, PortType> | undefined = {};
+  for (const port of outputPorts) {
+    const type = def.outputs[port]!.type;
+    if (typeof type === 'function') {
+      fixedOutputs = undefined;
+      break;
+    }
+    fixedOutputs[port] = type;
+  }
+  return { inputPorts: Object.keys(def.inputs ?? {}), outputPorts, fixedOutputs };
 }
 
 /** Adds the issues of a node's params that failed their schema. */
@@ -524,15 +575,17 @@ function safeParse(
 
 /** Kahn's algorithm; nodes left over are in or behind cycles, which are then listed one per strongly connected component. */
 function topoSort(nodes: Map<string, AnalysedNode>): { order: string[]; cycles: string[][] } {
-  const indegree = new Map<string, number>();
-  for (const [id, n] of nodes) indegree.set(id, n.deps.length);
+  // indegrees by slot (dense, in map order), so the pass does one map lookup per edge
+  const indegree = new Int32Array(nodes.size);
   const order: string[] = [];
-  for (const [id, deg] of indegree) if (deg === 0) order.push(id);
+  for (const entry of nodes.values()) {
+    indegree[entry.slot] = entry.deps.length;
+    if (entry.deps.length === 0) order.push(entry.node.id);
+  }
   for (let head = 0; head < order.length; head++) {
     for (const next of nodes.get(order[head]!)!.dependents) {
-      const deg = indegree.get(next)! - 1;
-      indegree.set(next, deg);
-      if (deg === 0) order.push(next);
+      const slot = nodes.get(next)!.slot;
+      if (--indegree[slot]! === 0) order.push(next);
     }
   }
   if (order.length === nodes.size) return { order, cycles: [] };
