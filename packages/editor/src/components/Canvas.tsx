@@ -9,12 +9,18 @@ import {
   type Node,
   type NodeChange,
   ReactFlow,
+  type ReactFlowState,
   useReactFlow,
+  useStore,
+  useUpdateNodeInternals,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useMemo, useRef, useState } from 'react';
+import { type DragEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useEditorContext, useEditorState } from '../react/context';
 import { GridBackground } from './GridBackground';
 import { LoraNode } from './LoraNode';
+import { COMPACT_BELOW_ZOOM, CompactContext, estimateViewport } from './lod';
+
+const MIN_ZOOM = 0.05;
 
 const nodeTypes = { loraflow: LoraNode };
 /**
@@ -46,12 +52,32 @@ export interface PendingConnection {
   position: { x: number; y: number };
 }
 
-/** The React Flow canvas bound to the editor store. */
-export function Canvas(props: {
+interface CanvasProps {
   onPaneDropConnection(pending: PendingConnection): void;
   onImportFile(file: File): void;
   showMinimap: boolean;
-}) {
+}
+
+/**
+ * The React Flow canvas bound to the editor store. Its size is read (before paint) first, so the starting
+ * viewport, and with it the level of detail, comes from the document instead of a zoom-1 render then a fit.
+ */
+export function Canvas(props: CanvasProps) {
+  const { store } = useEditorContext();
+  const probe = useRef<HTMLDivElement>(null);
+  const [viewport, setViewport] = useState<{ x: number; y: number; zoom: number } | null>(null);
+  useLayoutEffect(() => {
+    if (viewport || !probe.current) return;
+    const { width, height } = probe.current.getBoundingClientRect();
+    setViewport(
+      estimateViewport(store.getState().doc, { width, height }, MIN_ZOOM) ?? { x: 0, y: 0, zoom: 1 },
+    );
+  }, [viewport, store]);
+  if (!viewport) return <div ref={probe} className="lf-canvas__probe" />;
+  return <Flow {...props} defaultViewport={viewport} />;
+}
+
+function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zoom: number } }) {
   const { store } = useEditorContext();
   const doc = useEditorState((s) => s.doc);
   const selectedNodes = useEditorState((s) => s.selectedNodes);
@@ -59,6 +85,21 @@ export function Canvas(props: {
   const issuesByEdge = useEditorState((s) => s.issuesByEdge);
   const readOnly = useEditorState((s) => s.readOnly);
   const flow = useReactFlow();
+  const startZoom = props.defaultViewport.zoom;
+  // Until React Flow's pan-zoom starts (an effect after the first commit), its transform is zoom 1, not ours.
+  const zoomedOut = useCallback(
+    (s: ReactFlowState) => (s.panZoom ? s.transform[2] : startZoom) < COMPACT_BELOW_ZOOM,
+    [startZoom],
+  );
+  const compact = useStore(zoomedOut);
+  const updateNodeInternals = useUpdateNodeInternals();
+  const compactBefore = useRef(compact);
+  useEffect(() => {
+    if (compactBefore.current === compact) return;
+    compactBefore.current = compact;
+    // The handles moved inside every node: React Flow must measure them again for the wires to meet them.
+    updateNodeInternals(store.getState().doc.nodes.map((n) => n.id));
+  }, [compact, store, updateNodeInternals]);
   // React Flow measures nodes and tells us through 'dimensions' changes; kept here so node objects can be reused.
   const measured = useRef(new Map<string, { width: number; height: number }>());
   const [measuredVersion, setMeasuredVersion] = useState(0);
@@ -265,31 +306,34 @@ export function Canvas(props: {
   );
 
   return (
-    <ReactFlow
-      nodes={nodes}
-      edges={edges}
-      nodeTypes={nodeTypes}
-      onNodesChange={onNodesChange}
-      onEdgesChange={onEdgesChange}
-      onNodeDragStop={onNodeDragStop}
-      onConnect={onConnect}
-      onConnectEnd={onConnectEnd}
-      isValidConnection={isValidConnection}
-      onDragOver={onDragOver}
-      onDrop={onDrop}
-      nodesDraggable={!readOnly}
-      nodesConnectable={!readOnly}
-      edgesReconnectable={false}
-      deleteKeyCode={null}
-      selectionKeyCode="Shift"
-      multiSelectionKeyCode={['Meta', 'Control']}
-      minZoom={0.05}
-      fitView
-      proOptions={{ hideAttribution: true }}
-    >
-      <GridBackground />
-      <Controls showInteractive={false} />
-      {props.showMinimap && <MiniMap pannable zoomable className="lf-minimap" />}
-    </ReactFlow>
+    <CompactContext.Provider value={compact}>
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStop={onNodeDragStop}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onDragOver={onDragOver}
+        onDrop={onDrop}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        edgesReconnectable={false}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control']}
+        minZoom={MIN_ZOOM}
+        defaultViewport={props.defaultViewport}
+        fitView
+        proOptions={{ hideAttribution: true }}
+      >
+        <GridBackground />
+        <Controls showInteractive={false} />
+        {props.showMinimap && <MiniMap pannable zoomable className="lf-minimap" />}
+      </ReactFlow>
+    </CompactContext.Provider>
   );
 }

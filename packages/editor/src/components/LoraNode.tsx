@@ -1,12 +1,13 @@
 import type { GraphNode, Issue } from '@loraflow/core';
 import { Handle, type NodeProps, Position } from '@xyflow/react';
-import { memo, useMemo, useRef } from 'react';
+import { memo, useContext, useMemo, useRef } from 'react';
 import { kindColour, type ResolvedPort } from '../catalogue';
 import { findImages, type ImageRef, useBlobUrl } from '../images';
 import { sameArray, useEditorContext, useEditorState } from '../react/context';
 import type { ExplainEntry } from '../runtime-types';
 import type { NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
+import { CompactContext } from './lod';
 
 const samePorts = (a: ResolvedPort[], b: ResolvedPort[]) =>
   a.length === b.length &&
@@ -100,6 +101,20 @@ function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
   );
 }
 
+// Compact level of detail: a bare handle per port, spread down the side so wires still fan out.
+function BareHandles({ ports, side }: { ports: ResolvedPort[]; side: 'in' | 'out' }) {
+  return ports.map((port, i) => (
+    <Handle
+      key={port.name}
+      type={side === 'in' ? 'target' : 'source'}
+      position={side === 'in' ? Position.Left : Position.Right}
+      id={port.name}
+      className="lf-handle"
+      style={{ background: kindColour(port.type?.kind), top: `${((i + 1) * 100) / (ports.length + 1)}%` }}
+    />
+  ));
+}
+
 /**
  * One node on the canvas. It reads only its own slice of the store, so editing one node's params
  * re-renders that node alone.
@@ -145,6 +160,8 @@ function LoraNodeView({ id, selected }: NodeProps) {
     return next;
   }, sameView);
   const { node, outputs, issues, explain, run } = view;
+  // Zoomed out, only the title and bare handles; a selected node keeps every detail.
+  const compact = useContext(CompactContext) && !selected;
   const def = node ? store.catalogue.definition(node.type) : undefined;
   const inputs = useMemo(
     () => (node ? store.catalogue.inputs(node, store.getState().doc) : []),
@@ -158,45 +175,57 @@ function LoraNodeView({ id, selected }: NodeProps) {
   const invalid = issues !== undefined && issues.length > 0;
   return (
     <div
-      className="lf-node"
+      className={compact ? 'lf-node lf-node--compact' : 'lf-node'}
       data-status={run?.status ?? 'idle'}
       data-invalid={invalid || undefined}
       data-selected={selected || undefined}
       data-testid={`node-${id}`}
       data-category={def?.category}
     >
-      <div className="lf-node__header">
-        <span className="lf-node__title" title={node.type}>
-          {node.label ?? title}
-        </span>
-        {status && (
-          <span className="lf-badge lf-badge--status" data-status={run?.status}>
-            {status}
+      {/* Zoomed out, the title is bare text: no header, badges, subtitle or port labels. */}
+      {compact ? (
+        (node.label ?? title)
+      ) : (
+        <div className="lf-node__header">
+          <span className="lf-node__title" title={node.type}>
+            {node.label ?? title}
           </span>
-        )}
-        {!status && explain && (
-          <span
-            className="lf-badge lf-badge--explain"
-            data-will-run={explain.willRun}
-            title={explainText(explain)}
-          >
-            {explain.willRun ? 'will run' : 'cached'}
-          </span>
-        )}
-      </div>
-      {node.label !== undefined && <div className="lf-node__subtitle">{title}</div>}
-      <div className="lf-node__ports">
-        <div className="lf-node__inputs">
-          {inputs.map((p) => (
-            <PortRow key={p.name} port={p} side="in" />
-          ))}
+          {status && (
+            <span className="lf-badge lf-badge--status" data-status={run?.status}>
+              {status}
+            </span>
+          )}
+          {!status && explain && (
+            <span
+              className="lf-badge lf-badge--explain"
+              data-will-run={explain.willRun}
+              title={explainText(explain)}
+            >
+              {explain.willRun ? 'will run' : 'cached'}
+            </span>
+          )}
         </div>
-        <div className="lf-node__outputs">
-          {outputs.map((p) => (
-            <PortRow key={p.name} port={p} side="out" />
-          ))}
+      )}
+      {!compact && node.label !== undefined && <div className="lf-node__subtitle">{title}</div>}
+      {compact ? (
+        <>
+          <BareHandles ports={inputs} side="in" />
+          <BareHandles ports={outputs} side="out" />
+        </>
+      ) : (
+        <div className="lf-node__ports">
+          <div className="lf-node__inputs">
+            {inputs.map((p) => (
+              <PortRow key={p.name} port={p} side="in" />
+            ))}
+          </div>
+          <div className="lf-node__outputs">
+            {outputs.map((p) => (
+              <PortRow key={p.name} port={p} side="out" />
+            ))}
+          </div>
         </div>
-      </div>
+      )}
       {run?.status === 'running' && (
         <div
           className="lf-node__progress"
