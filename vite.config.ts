@@ -6,5 +6,7 @@ export default defineConfig({
     projects: ['packages/*/vitest.config.ts', 'stories/vitest.config.ts'],
     // 2 cores on CI: two workers keep suites parallel without starving loopback servers.
     maxWorkers: 2,
+    // vitest's summary, then one plain 'Tests: N passed, N failed' line that any CI can read.
+    reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });
