@@ -1,41 +1,13 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { emulatorEnv, filesUnder, killStragglers, spawnCli, workspace } from './test/spawn-cli';
+import { describe, expect, it, vi } from 'vitest';
+import { hits, POLL, proofEnvironment } from './test/proof-env';
+import { emulatorEnv, filesUnder, spawnCli } from './test/spawn-cli';
 
 // Real processes over real HTTP: each test starts an emulator server, spawns `loraflow` against it through the
 // SCENARIO_/MODELSLAB_ variables, and judges by the emulator's request log and state.
 
-const FAST = { speed: 1000 } as const;
-const POLL = ['--max-poll', '20'];
-
-let servers: RunningEmulator[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  killStragglers();
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function emulator(options: Parameters<typeof startEmulator>[0] = {}): Promise<RunningEmulator> {
-  const server = await startEmulator({ port: 0, clock: FAST, ...options });
-  servers.push(server);
-  return server;
-}
-
-async function dir(): Promise<string> {
-  const d = await workspace();
-  dirs.push(d);
-  return d;
-}
-
-/** Requests of exactly this route that reached it and succeeded. */
-const hits = (server: RunningEmulator, route: string) =>
-  server.emulator.log
-    .entries({ route })
-    .filter((e) => e.route === route && e.status >= 200 && e.status < 300);
+const { emulator, dir } = proofEnvironment();
 
 describe('loraflow run against an emulator server: faults, cancel and secrets', () => {
   it('finishes the pipeline through 20 % injected faults (429, 5xx, resets) with no duplicate create or train', async () => {
