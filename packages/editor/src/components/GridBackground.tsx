@@ -2,6 +2,7 @@ import { useStoreApi } from '@xyflow/react';
 import { useEffect, useRef } from 'react';
 
 const GAP = 20;
+const MIN_PITCH = 10;
 
 /**
  * The canvas's dot grid, drawn with CSS and moved by writing two style properties when the viewport
@@ -17,7 +18,9 @@ export function GridBackground() {
       if (!el || transform === last) return;
       last = transform;
       const [x, y, zoom] = transform;
-      const size = GAP * zoom;
+      // Zoomed out, every second (fourth, ...) dot: a 2 px dot pitch is a grey wash that costs a paint per tile.
+      let size = GAP * zoom;
+      while (size < MIN_PITCH) size *= 2;
       el.style.backgroundSize = `${size}px ${size}px`;
       el.style.backgroundPosition = `${x % size}px ${y % size}px`;
     };
