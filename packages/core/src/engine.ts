@@ -193,6 +193,8 @@ interface InternalPlan {
   targets: string[];
   /** Keys of the pure steps, once computed (they depend on the plan alone). */
   keys?: Array<string | undefined>;
+  /** Keys of pure steps with pure upstreams that a run computed (they depend on the plan alone). */
+  runKeys?: Array<string | undefined>;
 }
 
 interface LastSeen {
@@ -417,7 +419,8 @@ export function createEngine(options: EngineOptions): Engine {
         for (const dep of nodes.get(id)!.deps) needed.add(dep);
       }
     }
-    const indexOf = new Map<string, number>();
+    // step index by analysis slot (dense), instead of a map by id
+    const indexOf = new Int32Array(nodes.size);
     const steps: Step[] = [];
     for (const id of order) {
       if (needed && !needed.has(id)) continue;
@@ -462,7 +465,7 @@ export function createEngine(options: EngineOptions): Engine {
         fromIds: [],
       };
       for (const dep of a.deps) {
-        const d = indexOf.get(dep)!;
+        const d = indexOf[nodes.get(dep)!.slot]!;
         step.deps.push(d);
         steps[d]!.dependents.push(step.index);
         if (steps[d]!.policy !== 'pure' || steps[d]!.late) step.late = true;
@@ -471,14 +474,14 @@ export function createEngine(options: EngineOptions): Engine {
         for (const edge of edges) {
           step.wires.push({
             port,
-            from: indexOf.get(edge.from.node)!,
+            from: indexOf[nodes.get(edge.from.node)!.slot]!,
             fromPort: edge.from.port,
             settings: settingsOf(analysis, edge),
           });
           step.fromIds.push(edge.from.node);
         }
       }
-      indexOf.set(id, step.index);
+      indexOf[a.slot] = step.index;
       steps.push(step);
     }
     return { steps, targets };
@@ -706,6 +709,9 @@ export function createEngine(options: EngineOptions): Engine {
   function execute(plan: InternalPlan, o: RunOptions): RunHandle {
     const steps = plan.steps;
     const planKeys = plan.keys;
+    // a kept plan (frozen document) is run again as is: pure keys computed here serve the next run
+    if (!planKeys && !plan.runKeys) plan.runKeys = new Array(steps.length);
+    const runKeys = planKeys ? undefined : plan.runKeys;
     const n = steps.length;
     const runId = o.runId ?? createRunId();
     const controller = createAbortController();
@@ -758,7 +764,7 @@ export function createEngine(options: EngineOptions): Engine {
       let key: string;
       try {
         // a kept plan already knows the keys of its pure steps
-        key = planKeys?.[i] ?? keyOf(step, identity, salt);
+        key = planKeys?.[i] ?? runKeys?.[i] ?? keyOf(step, identity, salt);
       } catch (error) {
         fail(i, {
           code: 'node.key',
@@ -767,6 +773,7 @@ export function createEngine(options: EngineOptions): Engine {
         return;
       }
       keys[i] = key;
+      if (runKeys && salt === null && !step.late) runKeys[i] = key;
       emit({ type: 'node.queued', nodeId: step.nodeId, key });
       queue.push(i);
     }
@@ -874,15 +881,15 @@ export function createEngine(options: EngineOptions): Engine {
       if (listeners.size > 0) emit({ type: 'node.started', nodeId: step.nodeId, key });
       else snapshot = undefined;
       const began = now();
-      const effects: string[] = [];
+      const ctx = new Context(i, key);
       let pending: Promise<unknown>;
       try {
-        pending = Promise.resolve(step.def.run(new Context(i, key, effects) as unknown as NodeContext));
+        pending = Promise.resolve(step.def.run(ctx as unknown as NodeContext));
       } catch (error) {
         pending = Promise.reject(error);
       }
       pending.then(
-        (produced) => afterRun(i, produced, effects, began),
+        (produced) => afterRun(i, produced, ctx.effectNames(), began),
         (error) => {
           if (status[i] === 'running' && !controller.signal.aborted) fail(i, toNodeError(error));
           release(i);
@@ -890,7 +897,7 @@ export function createEngine(options: EngineOptions): Engine {
       );
     }
 
-    function afterRun(i: number, produced: unknown, effects: string[], began: number): void {
+    function afterRun(i: number, produced: unknown, effects: string[] | undefined, began: number): void {
       if (status[i] !== 'running') {
         release(i);
         return;
@@ -922,7 +929,7 @@ export function createEngine(options: EngineOptions): Engine {
         runId,
         provenance: { nodeId: step.nodeId, params: step.params as JsonValue, inputKeys },
       };
-      if (effects.length > 0) entry.effects = effects;
+      if (effects !== undefined && effects.length > 0) entry.effects = effects;
       let put: Promise<void>;
       try {
         put = cache.put(key, deepFreeze(entry));
@@ -1001,13 +1008,14 @@ export function createEngine(options: EngineOptions): Engine {
       declare readonly params: unknown;
       declare readonly inputs: Record<string, unknown>;
       declare private readonly i: number;
-      declare private readonly effects: string[];
+      // created by the first effect: most nodes have none
+      declare private effects: string[] | undefined;
 
-      constructor(i: number, key: string, effects: string[]) {
+      constructor(i: number, key: string) {
         const step = steps[i]!;
         this.i = i;
         this.key = key;
-        this.effects = effects;
+        this.effects = undefined;
         this.nodeId = step.nodeId;
         this.params = step.params;
         this.inputs = gatherInputs(step);
@@ -1033,6 +1041,11 @@ export function createEngine(options: EngineOptions): Engine {
         return new Services(this.nodeId);
       }
 
+      /** The effect names used so far (internal; not part of NodeContext). */
+      effectNames(): string[] | undefined {
+        return this.effects;
+      }
+
       progress(fraction: number, message?: string, detail?: Record<string, number>): void {
         if (status[this.i] !== 'running') return;
         const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
@@ -1044,6 +1057,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
 
       effect<T extends JsonValue>(name: string, spec: EffectSpec<T>): Promise<T> {
+        if (this.effects === undefined) this.effects = [];
         return effect(this.i, this.key, this.effects, name, spec);
       }
     }

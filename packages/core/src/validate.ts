@@ -457,6 +457,9 @@ export interface NodeCheck {
   paramIssues: { path: (string | number)[]; message: string }[];
 }
 
+// shared by every check whose params passed (it is only ever read)
+const NO_ISSUES: NodeCheck['paramIssues'] = Object.freeze([]) as unknown as NodeCheck['paramIssues'];
+
 // Frozen nodes and edges cannot change, so their checks are remembered (the editor re-validates on every keystroke).
 const nodeChecks = new WeakMap<NodeRegistry, WeakMap<object, NodeCheck>>();
 const knownEdges = new WeakSet<object>();
@@ -480,7 +483,7 @@ export function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
     def: undefined,
     params: undefined,
     paramsOk: false,
-    paramIssues: [],
+    paramIssues: NO_ISSUES,
   };
   const parsed = looksLikeNode(raw) ? undefined : GraphNodeSchema.safeParse(raw);
   if (parsed && !parsed.success) {
