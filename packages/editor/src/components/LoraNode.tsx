@@ -3,7 +3,7 @@ import { Handle, type NodeProps, Position } from '@xyflow/react';
 import { memo, useContext, useMemo, useRef } from 'react';
 import { kindColour, type ResolvedPort } from '../catalogue';
 import { findImages, type ImageRef, useBlobUrl } from '../images';
-import { sameArray, useEditorContext, useEditorState } from '../react/context';
+import { sameArray, useEditorContext, useNodeState } from '../react/context';
 import type { ExplainEntry } from '../runtime-types';
 import type { NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
@@ -133,32 +133,36 @@ function LoraNodeView({ id, selected }: NodeProps) {
   // One subscription per node (not one per field): 1,000 nodes mean 1,000 listeners, not 5,000. When none of
   // the slices changed (every other node during a drag), the previous view is returned without allocating.
   const last = useRef<{ typesDoc: unknown; view: NodeView } | null>(null);
-  const view = useEditorState((s): NodeView => {
-    const current = s.nodesById.get(id);
-    const issues = s.issuesByNode.get(id);
-    const explain = s.explain.get(id);
-    const run = s.run.nodes[id];
-    const prev = last.current;
-    if (
-      prev &&
-      prev.typesDoc === s.typesDoc &&
-      prev.view.node === current &&
-      prev.view.issues === issues &&
-      prev.view.explain === explain &&
-      prev.view.run === run
-    ) {
-      return prev.view;
-    }
-    const next: NodeView = {
-      node: current,
-      outputs: current ? store.catalogue.outputs(current, s.typesDoc) : [],
-      issues,
-      explain,
-      run,
-    };
-    last.current = { typesDoc: s.typesDoc, view: next };
-    return next;
-  }, sameView);
+  const view = useNodeState(
+    id,
+    (s): NodeView => {
+      const current = s.nodesById.get(id);
+      const issues = s.issuesByNode.get(id);
+      const explain = s.explain.get(id);
+      const run = s.run.nodes[id];
+      const prev = last.current;
+      if (
+        prev &&
+        prev.typesDoc === s.typesDoc &&
+        prev.view.node === current &&
+        prev.view.issues === issues &&
+        prev.view.explain === explain &&
+        prev.view.run === run
+      ) {
+        return prev.view;
+      }
+      const next: NodeView = {
+        node: current,
+        outputs: current ? store.catalogue.outputs(current, s.typesDoc) : [],
+        issues,
+        explain,
+        run,
+      };
+      last.current = { typesDoc: s.typesDoc, view: next };
+      return next;
+    },
+    sameView,
+  );
   const { node, outputs, issues, explain, run } = view;
   // Zoomed out, only the title and bare handles; a selected node keeps every detail.
   const compact = useContext(CompactContext) && !selected;

@@ -1,4 +1,4 @@
-import { createContext, useContext, useRef, useSyncExternalStore } from 'react';
+import { createContext, useCallback, useContext, useRef, useSyncExternalStore } from 'react';
 import type { WidgetRegistry } from '../components/widgets';
 import type { EditorRuntime } from '../runtime-types';
 import type { EditorState, EditorStore } from '../store/editor-store';
@@ -46,6 +46,25 @@ export function useEditorState<T>(
   selector: (state: EditorState) => T,
   equal: (a: T, b: T) => boolean = Object.is,
 ): T {
+  return useSelected(selector, equal, undefined);
+}
+
+/** Like `useEditorState`, but told only of changes that may concern node `id` (a drag tells the moved nodes). */
+export function useNodeState<T>(
+  id: string,
+  selector: (state: EditorState) => T,
+  equal: (a: T, b: T) => boolean,
+): T {
+  const store = useEditorStore();
+  const subscribe = useCallback((listener: () => void) => store.subscribeNode(id, listener), [store, id]);
+  return useSelected(selector, equal, subscribe);
+}
+
+function useSelected<T>(
+  selector: (state: EditorState) => T,
+  equal: (a: T, b: T) => boolean,
+  subscribe: ((listener: () => void) => () => void) | undefined,
+): T {
   const store = useEditorStore();
   const last = useRef<{ state: EditorState; selector: unknown; value: T } | null>(null);
   // Cached per state and selector: a selector closing over props (a node id) must be asked again when they change.
@@ -61,7 +80,7 @@ export function useEditorState<T>(
     last.current = { state, selector, value };
     return value;
   };
-  return useSyncExternalStore(store.subscribe, getSnapshot, getSnapshot);
+  return useSyncExternalStore(subscribe ?? store.subscribe, getSnapshot, getSnapshot);
 }
 
 /**

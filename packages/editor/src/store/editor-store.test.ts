@@ -25,6 +25,23 @@ function setup(
   });
 }
 
+describe('node subscriptions', () => {
+  it('tells only the moved nodes of a drag, and every node of any other change', () => {
+    const store = setup();
+    const style = vi.fn();
+    const blend = vi.fn();
+    const offStyle = store.subscribeNode('style', style);
+    store.subscribeNode('blend', blend);
+    store.moveNodes([{ id: 'style', x: 40, y: 0 }], 'drag-1');
+    expect([style.mock.calls.length, blend.mock.calls.length]).toEqual([1, 0]);
+    store.setParam('blend', 'name', 'mix');
+    expect([style.mock.calls.length, blend.mock.calls.length]).toEqual([2, 1]);
+    offStyle();
+    store.undo();
+    expect([style.mock.calls.length, blend.mock.calls.length]).toEqual([2, 2]);
+  });
+});
+
 describe('editing and undo', () => {
   it('coalesces a burst of typing in one field into one undo step', () => {
     let now = 0;

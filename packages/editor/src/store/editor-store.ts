@@ -168,6 +168,9 @@ export class EditorStore extends Subscribable {
   private handle: RunHandleLike | undefined;
   private unsubscribeRun: (() => void) | undefined;
   private readonly docListeners = new Set<(doc: GraphDocument) => void>();
+  private readonly nodeListeners = new Map<string, Set<() => void>>();
+  // The nodes the change being committed touches (a drag's moved nodes); undefined means any node may have changed.
+  private touchedNodes: ReadonlySet<string> | undefined;
 
   constructor(options: EditorStoreOptions) {
     super();
@@ -206,6 +209,26 @@ export class EditorStore extends Subscribable {
     return this.state.doc;
   }
 
+  /**
+   * Calls `listener` after changes that may concern node `id`: a drag tells only the moved nodes, so 1,000
+   * nodes on the canvas do not each check their slice on every pointer move.
+   *
+   * @example
+   * const off = store.subscribeNode('n1', () => render());
+   */
+  subscribeNode(id: string, listener: () => void): () => void {
+    let set = this.nodeListeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.nodeListeners.set(id, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.nodeListeners.get(id) === set) this.nodeListeners.delete(id);
+    };
+  }
+
   /** Calls `listener` with the new document after every change to it (edits, undo, import). */
   onDocumentChange(listener: (doc: GraphDocument) => void): () => void {
     this.docListeners.add(listener);
@@ -217,6 +240,15 @@ export class EditorStore extends Subscribable {
   private set(patch: Partial<EditorState>): void {
     this.state = { ...this.state, ...patch };
     this.notify();
+    const touched = this.touchedNodes;
+    if (touched) {
+      for (const id of touched) {
+        const set = this.nodeListeners.get(id);
+        if (set) for (const listener of [...set]) listener();
+      }
+    } else {
+      for (const set of [...this.nodeListeners.values()]) for (const listener of [...set]) listener();
+    }
   }
 
   private commitDoc(doc: GraphDocument, structural: boolean): void {
@@ -478,6 +510,19 @@ export class EditorStore extends Subscribable {
     this.state.doc.nodes.forEach((n, i) => {
       if (wanted.has(n.id)) indexOf.set(n.id, i);
     });
+    this.touchedNodes = wanted;
+    try {
+      this.moveDraft(moves, indexOf, dragKey);
+    } finally {
+      this.touchedNodes = undefined;
+    }
+  }
+
+  private moveDraft(
+    moves: ReadonlyArray<{ id: string; x: number; y: number }>,
+    indexOf: ReadonlyMap<string, number>,
+    dragKey: string | undefined,
+  ): void {
     this.edit(
       (draft) => {
         for (const m of moves) {
