@@ -179,13 +179,14 @@ interface Step {
   resources: string[];
   deps: number[];
   dependents: number[];
-  /** Connections in key order: port, upstream step, its port, settings. */
-  wires: Array<{ port: string; from: number; fromPort: string; settings: unknown }>;
+  /**
+   * Connections in key order: port, upstream step, its port, settings, and the upstream node id
+   * (for explain's "which input changed", once the step's plan is gone).
+   */
+  wires: Array<{ port: string; from: number; fromPort: string; settings: unknown; fromId: string }>;
   /** True when some upstream node is volatile, so the key waits for its output. */
   late: boolean;
   template: KeyTemplate | undefined;
-  /** The node ids the wires come from (for explain's "which input changed"). */
-  fromIds: string[];
 }
 
 interface InternalPlan {
@@ -462,7 +463,6 @@ export function createEngine(options: EngineOptions): Engine {
         wires: [],
         late: false,
         template: undefined,
-        fromIds: [],
       };
       for (const dep of a.deps) {
         const d = indexOf[nodes.get(dep)!.slot]!;
@@ -477,8 +477,8 @@ export function createEngine(options: EngineOptions): Engine {
             from: indexOf[nodes.get(edge.from.node)!.slot]!,
             fromPort: edge.from.port,
             settings: settingsOf(analysis, edge),
+            fromId: edge.from.node,
           });
-          step.fromIds.push(edge.from.node);
         }
       }
       indexOf[a.slot] = step.index;
@@ -693,8 +693,8 @@ export function createEngine(options: EngineOptions): Engine {
     }
     const now = step.wires.map((w) => ({ from: steps[w.from]!.nodeId, identity: keys[w.from]! }));
     const upstream = new Set<string>();
-    const lastFrom = last.step.fromIds;
-    const before = new Map(lastFrom.map((from, w) => [from, last.identities[last.step.wires[w]!.from]]));
+    const lastFrom = last.step.wires.map((w) => w.fromId);
+    const before = new Map(last.step.wires.map((w) => [w.fromId, last.identities[w.from]]));
     for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
     if (upstream.size > 0 || now.length !== lastFrom.length) {
       for (const old of lastFrom) if (!now.some((n) => n.from === old)) upstream.add(old);
