@@ -15,7 +15,7 @@ import type {
 import { canonicalJson, type HashFn, sha256Hex } from './hash';
 import { ISSUE_CODES, type Issue } from './issues';
 import { deepFreeze, isDeepFrozen, isJsonValue, type JsonValue } from './json';
-import { compileKeyTemplate, KeyHasher, type KeyTemplate } from './keys';
+import { compileKeyTemplate, KeyHasher, type KeyTemplate, renderKeyPreimage } from './keys';
 import type {
   AnyNodeDefinition,
   CachePolicy,
@@ -493,6 +493,13 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** The key of a step given the identities of its upstream steps. */
   function keyOf(step: Step, identity: (index: number) => string, salt: string | null): string {
+    // a pure key is computed once per plan (kept in plan.keys or runKeys): no template to keep
+    if (!step.template && salt === null && !step.late) {
+      const { type, version } = step.def;
+      return hasher.digest(
+        renderKeyPreimage(type, version, step.paramsCanonical, step.wires, identity, null),
+      );
+    }
     if (!step.template) {
       step.template = compileKeyTemplate(step.def.type, step.def.version, step.paramsCanonical, step.wires);
     }

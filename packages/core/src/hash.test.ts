@@ -2,7 +2,7 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from './hash';
-import { compileKeyTemplate, KEY_SCHEME, type KeyInput, keyPreimage } from './keys';
+import { compileKeyTemplate, KEY_SCHEME, type KeyInput, keyPreimage, renderKeyPreimage } from './keys';
 
 describe('sha256Hex', () => {
   it('matches the FIPS 180-2 test vectors', () => {
@@ -125,8 +125,8 @@ describe('keyPreimage', () => {
   });
 });
 
-describe('compileKeyTemplate', () => {
-  it('renders exactly the preimage keyPreimage builds', () => {
+describe('compileKeyTemplate and renderKeyPreimage', () => {
+  it('render exactly the preimage keyPreimage builds', () => {
     const wire = fc.record({
       port: fc.string(),
       from: fc.nat(3),
@@ -148,6 +148,9 @@ describe('compileKeyTemplate', () => {
             settings: w.settings,
           }));
           expect(tpl.render((i) => ids[i]!, salt)).toBe(keyPreimage(type, 2, '{"a":1}', inputs, salt));
+          expect(renderKeyPreimage(type, 2, '{"a":1}', wires, (i) => ids[i]!, salt)).toBe(
+            keyPreimage(type, 2, '{"a":1}', inputs, salt),
+          );
         },
       ),
     );

@@ -106,6 +106,54 @@ export interface KeyTemplate {
 }
 
 /**
+ * A node's key preimage rendered in one pass, for a key computed once (no template kept). Equal to
+ * `keyPreimage` with `identity(from)` as each upstream key (a test checks).
+ *
+ * @example
+ * renderKeyPreimage('math.add', 1, '{}', [{ port: 'a', from: 0, fromPort: 'out', settings: undefined }], (i) => keys[i], null);
+ */
+export function renderKeyPreimage(
+  type: string,
+  version: number,
+  paramsCanonical: string,
+  wires: ReadonlyArray<{ port: string; from: number; fromPort: string; settings: unknown }>,
+  identity: (from: number) => string,
+  salt: string | null,
+): string {
+  const port = wires.length > 0 ? wires[0]!.port : '';
+  for (let w = 1; w < wires.length; w++) {
+    // several ports need grouping and sorting: the template does that
+    if (wires[w]!.port !== port)
+      return compileKeyTemplate(type, version, paramsCanonical, wires).render(identity, salt);
+  }
+  let out = `${prefixOf(type, version)}${paramsCanonical},[`;
+  if (wires.length > 0) {
+    out += `[${JSON.stringify(port)},[`;
+    for (let k = 0; k < wires.length; k++) {
+      const w = wires[k]!;
+      if (k > 0) out += ',';
+      const settings = w.settings === undefined ? 'null' : canonicalJson(w.settings);
+      out += `[${JSON.stringify(identity(w.from))},${JSON.stringify(w.fromPort)},${settings}]`;
+    }
+    out += ']]';
+  }
+  return `${out}],${salt === null ? 'null' : JSON.stringify(salt)}]`;
+}
+
+// the preimage's head for a node type and version (the same for every node of that type)
+let lastPrefix = { type: '', version: Number.NaN, text: '' };
+function prefixOf(type: string, version: number): string {
+  if (lastPrefix.type !== type || lastPrefix.version !== version) {
+    lastPrefix = {
+      type,
+      version,
+      text: `[${JSON.stringify(KEY_SCHEME)},${JSON.stringify(type)},${canonicalJson(version)},`,
+    };
+  }
+  return lastPrefix.text;
+}
+
+/**
  * Pre-renders the parts of a node's key preimage that do not depend on upstream results, so a run
  * only splices in identities. `render` returns exactly what `keyPreimage` returns (a test checks).
  *
@@ -119,7 +167,7 @@ export function compileKeyTemplate(
   paramsCanonical: string,
   wires: ReadonlyArray<{ port: string; from: number; fromPort: string; settings: unknown }>,
 ): KeyTemplate {
-  const prefix = `[${JSON.stringify(KEY_SCHEME)},${JSON.stringify(type)},${canonicalJson(version)},${paramsCanonical},[`;
+  const prefix = `${prefixOf(type, version)}${paramsCanonical},[`;
   // flat form: preimage = parts[0] + identity(froms[0]) + parts[1] + ... + identity(froms[k-1]) + parts[k] + salt + ']'
   const parts: string[] = [];
   const froms: number[] = [];
