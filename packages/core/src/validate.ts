@@ -277,13 +277,24 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     }
   }
 
+  // per definition, within this analysis: port names, and the output types when they are fixed
+  const shapes = new Map<AnyNodeDefinition, DefShape>();
+  const shapeOf = (def: AnyNodeDefinition): DefShape => {
+    let shape = shapes.get(def);
+    if (!shape) {
+      shape = defShape(def);
+      shapes.set(def, shape);
+    }
+    return shape;
+  };
+
   // Connection counts and required inputs.
   for (const entry of nodes.values()) {
     if (!entry.def) continue;
     const inputs = entry.def.inputs ?? {};
-    for (const port of Object.keys(inputs)) {
+    for (const port of shapeOf(entry.def).inputPorts) {
       const spec = inputs[port]!;
-      const edges = entry.inputs.get(port) ?? [];
+      const edges = entry.inputs.get(port) ?? NO_EDGES;
       if (edges.length === 0 && !spec.optional) {
         issues.push({
           path: ['nodes', entry.index],
@@ -333,19 +344,16 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
 
   // Types, in topological order so output types can depend on the input types.
   const outputTypes: Array<Record<string, PortType> | undefined> = new Array(nodes.size);
-  // per definition, within this analysis: port names, and the output types when they are fixed
-  const shapes = new Map<AnyNodeDefinition, DefShape>();
   for (const id of order) {
     const entry = nodes.get(id)!;
     const def = entry.def;
     if (!def || !entry.paramsOk) continue;
-    let shape = shapes.get(def);
-    if (!shape) {
-      shape = defShape(def);
-      shapes.set(def, shape);
-    }
+    const shape = shapeOf(def);
+    // outputs are looked at only here, as before, for nodes whose params passed
+    if (!shape.outputs) shape.outputs = outputShape(def);
+    const { outputPorts, fixedOutputs } = shape.outputs;
     // fixed output types and no rules: the connections only need checking, nothing is collected
-    const collect = shape.fixedOutputs === undefined || def.validate !== undefined;
+    const collect = fixedOutputs === undefined || def.validate !== undefined;
     const inputTypes: Record<string, PortType[]> = {};
     const inputSettings: Record<string, Array<Record<string, unknown>>> = {};
     const inputEdges: Record<string, GraphEdge[]> = {};
@@ -382,10 +390,10 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       inputSettings[port] = settings;
       inputEdges[port] = wires;
     }
-    if (shape.fixedOutputs) outputTypes[entry.slot] = shape.fixedOutputs;
+    if (fixedOutputs) outputTypes[entry.slot] = fixedOutputs;
     else {
       const outs: Record<string, PortType> = {};
-      for (const port of shape.outputPorts) {
+      for (const port of outputPorts) {
         const spec = def.outputs[port]!;
         outs[port] =
           typeof spec.type === 'function' ? spec.type({ params: entry.params, inputTypes }) : spec.type;
@@ -415,12 +423,20 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
 
 interface DefShape {
   inputPorts: string[];
+  outputs?: OutputShape;
+}
+
+interface OutputShape {
   outputPorts: string[];
   /** The output types when none depends on params or inputs (shared by every node of the definition). */
   fixedOutputs: Record<string, PortType> | undefined;
 }
 
 function defShape(def: AnyNodeDefinition): DefShape {
+  return { inputPorts: Object.keys(def.inputs ?? {}) };
+}
+
+function outputShape(def: AnyNodeDefinition): OutputShape {
   const outputPorts = Object.keys(def.outputs);
   let fixedOutputs: Record<string, PortType> | undefined = {};
   for (const port of outputPorts) {
@@ -431,12 +447,14 @@ function defShape(def: AnyNodeDefinition): DefShape {
     }
     fixedOutputs[port] = type;
   }
-  return { inputPorts: Object.keys(def.inputs ?? {}), outputPorts, fixedOutputs };
+  return { outputPorts, fixedOutputs };
 }
 
 /** Adds the issues of a node's params that failed their schema. */
 export function pushParamIssues(issues: Issue[], node: GraphNode, index: number, check: NodeCheck): void {
-  for (const zi of check.paramIssues) {
+  // an index loop: for-of would allocate an iterator per node even when there is nothing to report
+  for (let k = 0; k < check.paramIssues.length; k++) {
+    const zi = check.paramIssues[k]!;
     issues.push({
       path: ['nodes', index, 'params', ...zi.path],
       code: ISSUE_CODES.invalidParams,
@@ -456,6 +474,8 @@ export interface NodeCheck {
   paramsOk: boolean;
   paramIssues: { path: (string | number)[]; message: string }[];
 }
+
+const NO_EDGES: readonly GraphEdge[] = Object.freeze([]);
 
 // shared by every check whose params passed (it is only ever read)
 const NO_ISSUES: NodeCheck['paramIssues'] = Object.freeze([]) as unknown as NodeCheck['paramIssues'];
