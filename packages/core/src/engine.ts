@@ -353,20 +353,29 @@ export function createEngine(options: EngineOptions): Engine {
       };
     }
     const plan: InternalPlan = { steps, targets: base.targets };
-    if (base.keys) {
+    if (base.keys || base.runKeys) {
       // only the edited steps and what lies downstream of them get new keys
-      const keys = base.keys.slice();
       const dirty = new Uint8Array(steps.length);
       for (const nodeId of origin.changed) {
         const index = at.get(nodeId);
         if (index !== undefined) dirty[index] = 1;
       }
       for (let i = 0; i < steps.length; i++) {
-        const step = steps[i]!;
-        if (!dirty[i]) for (const d of step.deps) if (dirty[d]) dirty[i] = 1;
-        if (dirty[i] && !step.late && step.policy === 'pure') keys[i] = keyOf(step, (j) => keys[j]!, null);
+        if (!dirty[i]) for (const d of steps[i]!.deps) if (dirty[d]) dirty[i] = 1;
       }
-      plan.keys = keys;
+      if (base.keys) {
+        const keys = base.keys.slice();
+        for (let i = 0; i < steps.length; i++) {
+          const step = steps[i]!;
+          if (dirty[i] && !step.late && step.policy === 'pure') keys[i] = keyOf(step, (j) => keys[j]!, null);
+        }
+        plan.keys = keys;
+      } else if (base.runKeys) {
+        // keys a run computed may have gaps (a failed or cancelled run): the dirty ones are left to the next run
+        const runKeys = base.runKeys.slice();
+        for (let i = 0; i < steps.length; i++) if (dirty[i]) runKeys[i] = undefined;
+        plan.runKeys = runKeys;
+      }
     }
     return plan;
   }
