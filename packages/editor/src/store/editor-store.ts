@@ -1,4 +1,4 @@
-import type { GraphDocument, GraphEdge, GraphNode, Issue } from '@loraflow/core';
+import type { GraphDocument, GraphEdge, GraphNode, Issue, NodeStatus } from '@loraflow/core';
 import { produceWithPatches } from 'immer';
 import type { Catalogue } from '../catalogue';
 import type { EditorRuntime, Estimate, ExplainEntry, RunEventLike, RunHandleLike } from '../runtime-types';
@@ -6,20 +6,13 @@ import { History } from './history';
 import { Subscribable } from './subscribable';
 
 /**
- * What the editor shows for one node during and after a run.
+ * What the editor shows for one node during and after a run: core's states, with `idle` for a node
+ * no run has touched (core's `pending` only exists inside a run).
  *
  * @example
  * const busy = (s: NodeRunStatus) => s === 'queued' || s === 'running';
  */
-export type NodeRunStatus =
-  | 'idle'
-  | 'queued'
-  | 'running'
-  | 'cached'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled';
+export type NodeRunStatus = 'idle' | Exclude<NodeStatus, 'pending'>;
 
 /**
  * One node's run state: its status, progress and (when done) outputs.
