@@ -52,6 +52,8 @@ describe('loraflow run against an emulator server: faults, cancel and secrets', 
     expect(trains).toHaveLength(2);
     expect(new Set(trains.map((e) => e.modelId)).size).toBe(2);
     // And the trained LoRA learnt from the five images once each, despite uploads that failed after landing.
+    // The test's own reads must not meet the injected faults.
+    server.emulator.faults.set([]);
     const auth = `Basic ${btoa(`${emulatorEnv(server).SCENARIO_API_KEY}:${emulatorEnv(server).SCENARIO_API_SECRET}`)}`;
     const models = await Promise.all(
       trains.map(async (e) => {
