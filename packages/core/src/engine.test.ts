@@ -627,6 +627,50 @@ describe('side effects', () => {
     expect((await emptyJournal.explain(d))[0]?.reason.code).toBe('effect.incomplete');
     expect((await emptyJournal.run(d).result).nodes.m?.status).toBe('succeeded');
   });
+  it('starts no new effect once the run is cancelled, and settles without waiting for the grace period', async () => {
+    const performed: string[] = [];
+    let created!: () => void;
+    const createdOnce = new Promise<void>((resolve) => {
+      created = resolve;
+    });
+    const twoStep = defineNode({
+      type: 'two.step',
+      version: 1,
+      params: z.object({}),
+      outputs: { id: { type: t.string() } },
+      sideEffects: true,
+      async run(ctx) {
+        const model = await ctx.effect('create', {
+          intent: { step: 'create' },
+          perform: async () => {
+            performed.push('create');
+            created();
+            // the cancel lands while this remote call is in flight
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return 'model-1';
+          },
+        });
+        const job = await ctx.effect('train', {
+          intent: { model },
+          perform: async () => {
+            performed.push('train');
+            return 'job-1';
+          },
+        });
+        return { id: job };
+      },
+    });
+    const engine = createEngine({
+      registry: createRegistry(definePack({ name: 'two', nodes: [twoStep] })),
+      cancelGraceMs: 60_000,
+    });
+    const handle = engine.run(doc([node('m', 'two.step')]));
+    await createdOnce;
+    handle.cancel();
+    const result = await handle.result;
+    expect(result.status).toBe('cancelled');
+    expect(performed).toEqual(['create']);
+  });
 });
 
 describe('secrets', () => {

@@ -1177,6 +1177,8 @@ export function createEngine(options: EngineOptions): Engine {
           return found;
         }
       }
+      // A cancelled run must not start remote work the person just asked to stop (a training, a paid generation).
+      if (controller.signal.aborted) throw controller.signal.reason;
       await journal.putRecord({ key: recordKey, state: 'intent', intent: spec.intent, at: now(), runId });
       const done = await spec.perform();
       if (!isJsonValue(done)) {

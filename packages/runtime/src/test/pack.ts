@@ -69,6 +69,7 @@ export function createFakeService() {
             resolve(job.status);
           }
         };
+        if (signal.aborted) return reject(signal.reason);
         signal.addEventListener('abort', () => {
           waiters.delete(check);
           reject(signal.reason);
