@@ -295,26 +295,23 @@ export function createEngine(options: EngineOptions): Engine {
       // past a handful of changes a full pass costs about the same and is simpler to trust
       if (changed.length > 8) return undefined;
     }
-    const nodes = new Map(prev.analysis.nodes);
+    const pa = prev.analysis;
+    const nodes = pa.nodes.slice();
+    const checks = pa.checks.slice();
     const issues: Issue[] = [];
     for (const i of changed) {
       const raw = doc.nodes[i]!;
-      const old = nodes.get(raw.id)!;
-      const def = old.def;
+      const slot = pa.slotOf.get(raw.id)!;
+      const def = pa.defs[slot];
       // types or rules that depend on params could change what other nodes see
       if (!def || def.validate || hasDynamicTypes(def)) return undefined;
       const check = checkNode(raw, registry);
       if (check.shape || check.def !== def) return undefined;
       pushParamIssues(issues, raw, i, check);
-      nodes.set(raw.id, { ...old, node: raw, params: check.params, paramsOk: check.paramsOk, check });
+      nodes[slot] = raw;
+      checks[slot] = check;
     }
-    const analysis: Analysis = {
-      issues,
-      nodes,
-      order: prev.analysis.order,
-      hasCycle: prev.analysis.hasCycle,
-      settings: prev.analysis.settings,
-    };
+    const analysis: Analysis = { ...pa, issues, nodes, checks };
     derived.set(analysis, { from: prev.analysis, changed: changed.map((i) => doc.nodes[i]!.id) });
     return analysis;
   }
@@ -331,23 +328,24 @@ export function createEngine(options: EngineOptions): Engine {
       const index = at.get(nodeId);
       if (index === undefined) continue;
       const old = steps[index]!;
-      const a = analysis.nodes.get(nodeId)!;
+      const check = analysis.checks[analysis.slotOf.get(nodeId)!]!;
       const def = old.def;
       let policy: CachePolicy;
       let resources: string[];
       try {
-        policy = typeof def.cache === 'function' ? def.cache(a.params) : (def.cache ?? 'pure');
-        resources = typeof def.resources === 'function' ? def.resources(a.params) : (def.resources ?? []);
+        policy = typeof def.cache === 'function' ? def.cache(check.params) : (def.cache ?? 'pure');
+        resources =
+          typeof def.resources === 'function' ? def.resources(check.params) : (def.resources ?? []);
       } catch {
         return undefined;
       }
       // a policy change moves the volatile frontier, which the full build handles
       if (policy !== old.policy) return undefined;
-      if (a.check.paramsCanonical === undefined) a.check.paramsCanonical = canonicalJson(a.params);
+      if (check.paramsCanonical === undefined) check.paramsCanonical = canonicalJson(check.params);
       steps[index] = {
         ...old,
-        params: a.params,
-        paramsCanonical: a.check.paramsCanonical,
+        params: check.params,
+        paramsCanonical: check.paramsCanonical,
         resources,
         template: undefined,
       };
@@ -401,10 +399,13 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   function buildPlan(analysis: Analysis, requested: string[] | undefined, verb: string): InternalPlan {
-    const { nodes, order } = analysis;
+    const { slotOf, ids, order, depStart, deps, outStart, wireStart, wireEdge, wireFrom } = analysis;
     let targets = requested;
+    // Keep the ancestors of the targets, in topological order. With no targets every node is an
+    // ancestor of some sink (the graph is acyclic), so the walk is skipped.
+    let needed: Uint8Array | undefined;
     if (targets) {
-      const unknown = targets.filter((id) => !nodes.has(id));
+      const unknown = targets.filter((id) => !slotOf.has(id));
       if (unknown.length > 0) {
         throw new GraphError(
           unknown.map((id, i) => ({
@@ -415,39 +416,42 @@ export function createEngine(options: EngineOptions): Engine {
           verb,
         );
       }
+      needed = new Uint8Array(analysis.size);
+      for (const id of targets) needed[slotOf.get(id)!] = 1;
+      for (let o = order.length - 1; o >= 0; o--) {
+        const s = order[o]!;
+        if (!needed[s]) continue;
+        for (let p = depStart[s]!; p < depStart[s + 1]!; p++) needed[deps[p]!] = 1;
+      }
     } else {
-      targets = order.filter((id) => nodes.get(id)!.dependents.length === 0);
-    }
-    // Keep the ancestors of the targets, in topological order. With no targets every node is an
-    // ancestor of some sink (the graph is acyclic), so the walk is skipped.
-    let needed: Set<string> | undefined;
-    if (requested) {
-      needed = new Set<string>(targets);
-      for (let i = order.length - 1; i >= 0; i--) {
-        const id = order[i]!;
-        if (!needed.has(id)) continue;
-        for (const dep of nodes.get(id)!.deps) needed.add(dep);
+      targets = [];
+      for (let o = 0; o < order.length; o++) {
+        const s = order[o]!;
+        if (outStart[s + 1] === outStart[s]) targets.push(ids[s]!);
       }
     }
-    // step index by analysis slot (dense), instead of a map by id
-    const indexOf = new Int32Array(nodes.size);
+    // step index by analysis slot
+    const indexOf = new Int32Array(analysis.size);
     const steps: Step[] = [];
-    for (const id of order) {
-      if (needed && !needed.has(id)) continue;
-      const a = nodes.get(id)!;
-      const def = a.def!;
+    for (let o = 0; o < order.length; o++) {
+      const s = order[o]!;
+      if (needed && !needed[s]) continue;
+      const id = ids[s]!;
+      const def = analysis.defs[s]!;
+      const check = analysis.checks[s]!;
+      const params = check.params;
       let policy: CachePolicy;
       let resources: string[];
       try {
-        policy = typeof def.cache === 'function' ? def.cache(a.params) : (def.cache ?? 'pure');
-        resources = typeof def.resources === 'function' ? def.resources(a.params) : (def.resources ?? []);
+        policy = typeof def.cache === 'function' ? def.cache(params) : (def.cache ?? 'pure');
+        resources = typeof def.resources === 'function' ? def.resources(params) : (def.resources ?? []);
         if (policy !== 'pure' && policy !== 'run' && policy !== 'never')
           throw new Error(`unknown cache policy "${String(policy)}"`);
       } catch (error) {
         throw new GraphError(
           [
             {
-              path: ['nodes', a.index],
+              path: ['nodes', analysis.index[s]!],
               code: 'node.definition',
               message: `The definition of "${def.type}" failed for node "${id}": ${errorMessage(error)}.`,
               nodeId: id,
@@ -457,47 +461,51 @@ export function createEngine(options: EngineOptions): Engine {
         );
       }
       // cached on the node's check, which is itself remembered for frozen nodes
-      if (a.check.paramsCanonical === undefined) a.check.paramsCanonical = canonicalJson(a.params);
-      const paramsCanonical = a.check.paramsCanonical;
-      const step: Step = {
-        index: steps.length,
+      if (check.paramsCanonical === undefined) check.paramsCanonical = canonicalJson(params);
+      const index = steps.length;
+      const stepDeps: number[] = new Array(depStart[s + 1]! - depStart[s]!);
+      let late = false;
+      for (let p = depStart[s]!, k = 0; p < depStart[s + 1]!; p++, k++) {
+        const d = indexOf[deps[p]!]!;
+        stepDeps[k] = d;
+        const up = steps[d]!;
+        up.dependents.push(index);
+        if (up.policy !== 'pure' || up.late) late = true;
+      }
+      const wires: Step['wires'] = new Array(wireStart[s + 1]! - wireStart[s]!);
+      for (let w = wireStart[s]!, k = 0; w < wireStart[s + 1]!; w++, k++) {
+        const edge = wireEdge[w]!;
+        wires[k] = {
+          port: edge.to.port,
+          from: indexOf[wireFrom[w]!]!,
+          fromPort: edge.from.port,
+          settings: settingsOf(analysis, edge),
+          fromId: edge.from.node,
+        };
+      }
+      indexOf[s] = index;
+      steps.push({
+        index,
         nodeId: id,
         def,
-        params: a.params,
-        paramsCanonical,
+        params,
+        paramsCanonical: check.paramsCanonical,
         policy,
         resources,
-        deps: [],
+        deps: stepDeps,
         dependents: [],
-        wires: [],
-        late: false,
+        wires,
+        late,
         template: undefined,
-      };
-      for (const dep of a.deps) {
-        const d = indexOf[nodes.get(dep)!.slot]!;
-        step.deps.push(d);
-        steps[d]!.dependents.push(step.index);
-        if (steps[d]!.policy !== 'pure' || steps[d]!.late) step.late = true;
-      }
-      for (const [port, edges] of a.inputs) {
-        for (const edge of edges) {
-          step.wires.push({
-            port,
-            from: indexOf[nodes.get(edge.from.node)!.slot]!,
-            fromPort: edge.from.port,
-            settings: settingsOf(analysis, edge),
-            fromId: edge.from.node,
-          });
-        }
-      }
-      indexOf[a.slot] = step.index;
-      steps.push(step);
+      });
     }
     return { steps, targets };
   }
 
   function settingsOf(analysis: Analysis, edge: GraphEdge): unknown {
-    return analysis.settings.has(edge) ? analysis.settings.get(edge) : (edge.settings ?? null);
+    return analysis.settings.size > 0 && analysis.settings.has(edge)
+      ? analysis.settings.get(edge)
+      : (edge.settings ?? null);
   }
 
   /** The key of a step given the identities of its upstream steps. */

@@ -137,7 +137,8 @@ describe('compileKeyTemplate and renderKeyPreimage', () => {
       fc.property(
         fc.string(),
         fc.array(wire, { maxLength: 6 }),
-        fc.array(fc.string(), { minLength: 4, maxLength: 4 }),
+        // identities are digests (HashFn: lowercase hex), which the renderers splice in unescaped
+        fc.array(fc.stringMatching(/^[0-9a-f]{64}$/), { minLength: 4, maxLength: 4 }),
         fc.option(fc.string(), { nil: null }),
         (type, wires, ids, salt) => {
           const tpl = compileKeyTemplate(type, 2, '{"a":1}', wires);

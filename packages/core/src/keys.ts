@@ -107,7 +107,8 @@ export interface KeyTemplate {
 
 /**
  * A node's key preimage rendered in one pass, for a key computed once (no template kept). Equal to
- * `keyPreimage` with `identity(from)` as each upstream key (a test checks).
+ * `keyPreimage` with `identity(from)` as each upstream key (a test checks). Identities must be
+ * digests (lowercase hex, as every `HashFn` returns): they are spliced in without escaping.
  *
  * @example
  * renderKeyPreimage('math.add', 1, '{}', [{ port: 'a', from: 0, fromPort: 'out', settings: undefined }], (i) => keys[i], null);
@@ -128,16 +129,30 @@ export function renderKeyPreimage(
   }
   let out = `${prefixOf(type, version)}${paramsCanonical},[`;
   if (wires.length > 0) {
-    out += `[${JSON.stringify(port)},[`;
+    out += `[${quoted(port)},[`;
     for (let k = 0; k < wires.length; k++) {
       const w = wires[k]!;
-      if (k > 0) out += ',';
-      const settings = w.settings === undefined ? 'null' : canonicalJson(w.settings);
-      out += `[${JSON.stringify(identity(w.from))},${JSON.stringify(w.fromPort)},${settings}]`;
+      // identities are hash digests (lowercase hex, see HashFn): nothing to escape
+      out += `${k > 0 ? ',["' : '["'}${identity(w.from)}",${quoted(w.fromPort)},${settingsText(w.settings)}]`;
     }
     out += ']]';
   }
   return `${out}],${salt === null ? 'null' : JSON.stringify(salt)}]`;
+}
+
+// Port names are few and repeat on every node: their JSON text is kept.
+const quotedNames = new Map<string, string>();
+function quoted(name: string): string {
+  let text = quotedNames.get(name);
+  if (text === undefined) {
+    text = JSON.stringify(name);
+    if (quotedNames.size < 4096) quotedNames.set(name, text);
+  }
+  return text;
+}
+
+function settingsText(settings: unknown): string {
+  return settings === undefined || settings === null ? 'null' : canonicalJson(settings);
 }
 
 // the preimage's head for a node type and version (the same for every node of that type)
@@ -155,7 +170,8 @@ function prefixOf(type: string, version: number): string {
 
 /**
  * Pre-renders the parts of a node's key preimage that do not depend on upstream results, so a run
- * only splices in identities. `render` returns exactly what `keyPreimage` returns (a test checks).
+ * only splices in identities. `render` returns exactly what `keyPreimage` returns (a test checks);
+ * identities must be digests (lowercase hex), which need no escaping.
  *
  * @example
  * const tpl = compileKeyTemplate('math.add', 1, '{}', [{ port: 'a', from: 0, fromPort: 'out', settings: undefined }]);
@@ -218,7 +234,8 @@ class FlatKeyTemplate implements KeyTemplate {
   render(identity: (from: number) => string, salt: string | null): string {
     const { parts, froms } = this;
     let out = parts[0]!;
-    for (let k = 0; k < froms.length; k++) out += JSON.stringify(identity(froms[k]!)) + parts[k + 1]!;
+    // identities are hash digests (lowercase hex, see HashFn): nothing to escape
+    for (let k = 0; k < froms.length; k++) out += `"${identity(froms[k]!)}"${parts[k + 1]!}`;
     return `${out}${salt === null ? 'null' : JSON.stringify(salt)}]`;
   }
 }

@@ -10,39 +10,71 @@ import {
 import { ISSUE_CODES, type Issue, toIssuePath } from './issues';
 import { deepFreeze, isDeepFrozen } from './json';
 import type { AnyNodeDefinition, InputSpec, NodeRegistry } from './node';
-import { canConnect, type PortType } from './types';
-
-/** One node as the analysis sees it. */
-export interface AnalysedNode {
-  node: GraphNode;
-  index: number;
-  /** Position in the analysis' node map (dense, unlike `index`), for array-based passes. */
-  slot: number;
-  def: AnyNodeDefinition | undefined;
-  /** Parsed params (defaults applied) when they pass the schema. */
-  params: unknown;
-  paramsOk: boolean;
-  /** The check behind this node; remembered for frozen nodes, so derived facts can be cached on it. */
-  check: { paramsCanonical?: string };
-  /** Per input port, the edges reaching it in document order. */
-  inputs: Map<string, GraphEdge[]>;
-  /** Upstream node ids (distinct). */
-  deps: string[];
-  /** Downstream node ids (distinct). */
-  dependents: string[];
-}
+import { type ConnectResult, canConnect, type PortType } from './types';
 
 /** Parsed settings of the edges whose input declares a settings schema. */
 export type EdgeSettings = Map<GraphEdge, unknown>;
 
-/** What validation learns about a document, reused by planning. */
+/**
+ * What validation learns about a document, reused by planning. Struct of arrays: a node is a dense
+ * slot (its position among the accepted nodes), links are compressed rows of typed arrays, so
+ * analysing 10k nodes allocates a few arrays rather than objects, maps and lists per node.
+ */
 export interface Analysis {
   issues: Issue[];
-  nodes: Map<string, AnalysedNode>;
-  /** Topological order of the nodes outside cycles. */
-  order: string[];
+  /** Node count (accepted nodes: shape ok, id not a duplicate). */
+  size: number;
+  /** Slot → node id. */
+  ids: string[];
+  /** Node id → slot. */
+  slotOf: Map<string, number>;
+  /** Slot → the node as the document holds it. */
+  nodes: GraphNode[];
+  /** Slot → position in `doc.nodes`. */
+  index: Int32Array;
+  /** Slot → definition (undefined for an unknown type). */
+  defs: Array<AnyNodeDefinition | undefined>;
+  /** Slot → the node's check (parsed params, paramsOk, canonical params once computed). */
+  checks: NodeCheck[];
+  /** Distinct upstream slots of slot s: `deps[depStart[s] .. depStart[s + 1])`, in document edge order. */
+  depStart: Int32Array;
+  deps: Int32Array;
+  /** Distinct downstream slots, likewise. */
+  outStart: Int32Array;
+  outs: Int32Array;
+  /** Valid connections into slot s: `wireEdge/wireFrom[wireStart[s] .. wireStart[s + 1])`, by input port then document order. */
+  wireStart: Int32Array;
+  wireEdge: GraphEdge[];
+  wireFrom: Int32Array;
+  /** Topological order (slots) of the nodes outside cycles. */
+  order: Int32Array;
   hasCycle: boolean;
   settings: EdgeSettings;
+}
+
+const EMPTY_I32 = new Int32Array(0);
+
+function emptyAnalysis(issues: Issue[]): Analysis {
+  return {
+    issues,
+    size: 0,
+    ids: [],
+    slotOf: new Map(),
+    nodes: [],
+    index: EMPTY_I32,
+    defs: [],
+    checks: [],
+    depStart: new Int32Array(1),
+    deps: EMPTY_I32,
+    outStart: new Int32Array(1),
+    outs: EMPTY_I32,
+    wireStart: new Int32Array(1),
+    wireEdge: [],
+    wireFrom: EMPTY_I32,
+    order: EMPTY_I32,
+    hasCycle: false,
+    settings: new Map(),
+  };
 }
 
 /**
@@ -64,33 +96,25 @@ export function analyseGraph(doc: unknown, registry: NodeRegistry): Analysis {
     return analyse(doc, registry);
   } catch (error) {
     // a definition's own code (a type function, a refinement) threw: report it rather than crash
-    return {
-      issues: [
-        {
-          path: [],
-          code: 'validation.internal',
-          message: `Validation stopped because a node definition threw: ${error instanceof Error ? error.message : String(error)}.`,
-        },
-      ],
-      nodes: new Map(),
-      order: [],
-      hasCycle: false,
-      settings: new Map(),
-    };
+    return emptyAnalysis([
+      {
+        path: [],
+        code: 'validation.internal',
+        message: `Validation stopped because a node definition threw: ${error instanceof Error ? error.message : String(error)}.`,
+      },
+    ]);
   }
 }
 
 function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   const issues: Issue[] = [];
-  const nodes = new Map<string, AnalysedNode>();
-  const result: Analysis = { issues, nodes, order: [], hasCycle: false, settings: new Map() };
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     issues.push({
       path: [],
       code: ISSUE_CODES.invalidDocument,
       message: 'A graph document must be a JSON object.',
     });
-    return result;
+    return emptyAnalysis(issues);
   }
   const d = doc as Record<string, unknown>;
   if (d.format !== GRAPH_FORMAT) {
@@ -121,7 +145,14 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     issues.push({ path: ['edges'], code: ISSUE_CODES.invalidDocument, message: '"edges" must be a list.' });
 
   // Nodes: shape, duplicates, known type, params.
-  for (let i = 0; i < (rawNodes?.length ?? 0); i++) {
+  const nodeCount = rawNodes?.length ?? 0;
+  const slotOf = new Map<string, number>();
+  const ids: string[] = [];
+  const nodes: GraphNode[] = [];
+  const index = new Int32Array(nodeCount);
+  const defs: Array<AnyNodeDefinition | undefined> = [];
+  const checks: NodeCheck[] = [];
+  for (let i = 0; i < nodeCount; i++) {
     const raw = rawNodes![i];
     const check = checkNode(raw, registry);
     if (check.shape) {
@@ -135,30 +166,24 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       continue;
     }
     const node = raw as GraphNode;
-    if (nodes.has(node.id)) {
+    const known = slotOf.get(node.id);
+    if (known !== undefined) {
       issues.push({
         path: ['nodes', i, 'id'],
         code: ISSUE_CODES.duplicateNodeId,
-        message: `Two nodes have the id "${node.id}" (nodes ${nodes.get(node.id)!.index} and ${i}); ids must be unique.`,
+        message: `Two nodes have the id "${node.id}" (nodes ${index[known]} and ${i}); ids must be unique.`,
         nodeId: node.id,
       });
       continue;
     }
-    const def = check.def;
-    const entry: AnalysedNode = {
-      node,
-      index: i,
-      slot: nodes.size,
-      def,
-      params: check.params,
-      paramsOk: check.paramsOk,
-      check,
-      inputs: new Map(),
-      deps: [],
-      dependents: [],
-    };
-    nodes.set(node.id, entry);
-    if (!def) {
+    const slot = ids.length;
+    slotOf.set(node.id, slot);
+    ids.push(node.id);
+    nodes.push(node);
+    index[slot] = i;
+    defs.push(check.def);
+    checks.push(check);
+    if (!check.def) {
       issues.push({
         path: ['nodes', i, 'type'],
         code: ISSUE_CODES.unknownType,
@@ -169,25 +194,42 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     }
     pushParamIssues(issues, node, i, check);
   }
+  const n = ids.length;
 
-  // Edges: shape, duplicates, dangling ends, unknown ports, connection counts.
+  // Edges: shape, duplicates, dangling ends, unknown ports. Every dependency becomes a link (document
+  // order); a link whose ports are valid is also a wire, with the index of its input port.
+  const edgeCount = rawEdges?.length ?? 0;
+  const linkFrom = new Int32Array(edgeCount);
+  const linkTo = new Int32Array(edgeCount);
+  const linkPort = new Int32Array(edgeCount);
+  const linkEdge: GraphEdge[] = [];
+  const settings: EdgeSettings = new Map();
   const edgeIds = new Set<string>();
   // only issue paths need an edge's index, so the map is built on the first issue that asks
   // (an edge object listed twice is a duplicate id the second time, so its first index is the one)
   let edgeIndexMap: Map<GraphEdge, number> | undefined;
-  const edgeIndex = {
-    get(edge: GraphEdge): number | undefined {
-      if (!edgeIndexMap) {
-        edgeIndexMap = new Map();
-        for (let i = 0; i < rawEdges!.length; i++) {
-          const raw = rawEdges![i] as GraphEdge;
-          if (!edgeIndexMap.has(raw)) edgeIndexMap.set(raw, i);
-        }
+  const edgeIndex = (edge: GraphEdge): number => {
+    if (!edgeIndexMap) {
+      edgeIndexMap = new Map();
+      for (let i = 0; i < rawEdges!.length; i++) {
+        const raw = rawEdges![i] as GraphEdge;
+        if (!edgeIndexMap.has(raw)) edgeIndexMap.set(raw, i);
       }
-      return edgeIndexMap.get(edge);
-    },
+    }
+    return edgeIndexMap.get(edge)!;
   };
-  for (let i = 0; i < (rawEdges?.length ?? 0); i++) {
+  // per definition, within this analysis: port names, and the output types when they are fixed
+  const shapes = new Map<AnyNodeDefinition, DefShape>();
+  const shapeOf = (def: AnyNodeDefinition): DefShape => {
+    let shape = shapes.get(def);
+    if (!shape) {
+      shape = defShape(def);
+      shapes.set(def, shape);
+    }
+    return shape;
+  };
+  let links = 0;
+  for (let i = 0; i < edgeCount; i++) {
     const raw = rawEdges![i];
     const parsed =
       knownEdges.has(raw as object) || looksLikeEdge(raw) ? undefined : GraphEdgeSchema.safeParse(raw);
@@ -212,12 +254,11 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       continue;
     }
     edgeIds.add(edge.id);
-    const from = nodes.get(edge.from.node);
-    const to = nodes.get(edge.to.node);
-    let ok = true;
-    if (!from || !to) {
+    const from = slotOf.get(edge.from.node);
+    const to = slotOf.get(edge.to.node);
+    if (from === undefined || to === undefined) {
       for (const end of ENDS) {
-        if (end === 'from' ? from : to) continue;
+        if ((end === 'from' ? from : to) !== undefined) continue;
         issues.push({
           path: ['edges', i, end, 'node'],
           code: ISSUE_CODES.danglingEdge,
@@ -227,101 +268,171 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       }
       continue;
     }
-    if (from.def && !Object.hasOwn(from.def.outputs, edge.from.port)) {
+    const fromDef = defs[from];
+    const toDef = defs[to];
+    let ok = true;
+    if (fromDef && !Object.hasOwn(fromDef.outputs, edge.from.port)) {
       ok = false;
       issues.push({
         path: ['edges', i, 'from', 'port'],
         code: ISSUE_CODES.unknownPort,
-        message: `Node "${from.node.id}" (${from.node.type}) has no output "${edge.from.port}"; its outputs are ${listNames(Object.keys(from.def.outputs))}.`,
+        message: `Node "${edge.from.node}" (${nodes[from]!.type}) has no output "${edge.from.port}"; its outputs are ${listNames(Object.keys(fromDef.outputs))}.`,
         edgeId: edge.id,
-        nodeId: from.node.id,
+        nodeId: edge.from.node,
       });
     }
-    if (to.def && !Object.hasOwn(to.def.inputs ?? {}, edge.to.port)) {
-      ok = false;
-      issues.push({
-        path: ['edges', i, 'to', 'port'],
-        code: ISSUE_CODES.unknownPort,
-        message: `Node "${to.node.id}" (${to.node.type}) has no input "${edge.to.port}"; its inputs are ${listNames(Object.keys(to.def.inputs ?? {}))}.`,
-        edgeId: edge.id,
-        nodeId: to.node.id,
-      });
+    let port = -1;
+    if (toDef) {
+      port = shapeOf(toDef).inputPorts.indexOf(edge.to.port);
+      if (port < 0) {
+        ok = false;
+        issues.push({
+          path: ['edges', i, 'to', 'port'],
+          code: ISSUE_CODES.unknownPort,
+          message: `Node "${edge.to.node}" (${nodes[to]!.type}) has no input "${edge.to.port}"; its inputs are ${listNames(Object.keys(toDef.inputs ?? {}))}.`,
+          edgeId: edge.id,
+          nodeId: edge.to.node,
+        });
+      }
     }
-    if (!ok || !from.def || !to.def) {
+    if (!ok || !fromDef || !toDef) {
       // keep the dependency even when ports are wrong, so cycles are still found
-      if (from.def === undefined || to.def === undefined) link(from, to);
+      if (fromDef === undefined || toDef === undefined) {
+        linkFrom[links] = from;
+        linkTo[links] = to;
+        linkPort[links] = -1;
+        linkEdge.push(edge);
+        links++;
+      }
       continue;
     }
-    let list = to.inputs.get(edge.to.port);
-    if (!list) {
-      list = [];
-      to.inputs.set(edge.to.port, list);
-    }
-    list.push(edge);
-    link(from, to);
-    const spec = to.def.inputs![edge.to.port]!;
+    linkFrom[links] = from;
+    linkTo[links] = to;
+    linkPort[links] = port;
+    linkEdge.push(edge);
+    links++;
+    const spec = toDef.inputs![edge.to.port]!;
     if (spec.settings) {
       const s = safeParse(spec.settings, edge.settings ?? {});
-      if (s.ok) result.settings.set(edge, deepFreeze(s.value));
+      if (s.ok) settings.set(edge, deepFreeze(s.value));
       else {
         for (const zi of s.issues) {
           issues.push({
             path: ['edges', i, 'settings', ...zi.path],
             code: ISSUE_CODES.invalidSettings,
-            message: `Edge "${edge.id}" into "${to.node.id}.${edge.to.port}": ${zi.path.length > 0 ? `setting "${zi.path.join('.')}"` : 'its settings'}: ${zi.message}.`,
+            message: `Edge "${edge.id}" into "${edge.to.node}.${edge.to.port}": ${zi.path.length > 0 ? `setting "${zi.path.join('.')}"` : 'its settings'}: ${zi.message}.`,
             edgeId: edge.id,
-            nodeId: to.node.id,
+            nodeId: edge.to.node,
           });
         }
       }
     }
   }
 
-  // per definition, within this analysis: port names, and the output types when they are fixed
-  const shapes = new Map<AnyNodeDefinition, DefShape>();
-  const shapeOf = (def: AnyNodeDefinition): DefShape => {
-    let shape = shapes.get(def);
-    if (!shape) {
-      shape = defShape(def);
-      shapes.set(def, shape);
+  // Links grouped by target, document order kept within a target (a stable counting sort).
+  const byToStart = new Int32Array(n + 1);
+  for (let k = 0; k < links; k++) byToStart[linkTo[k]! + 1]!++;
+  for (let s = 0; s < n; s++) byToStart[s + 1]! += byToStart[s]!;
+  const byTo = new Int32Array(links);
+  {
+    const fill = byToStart.slice(0, n);
+    for (let k = 0; k < links; k++) byTo[fill[linkTo[k]!]!++] = k;
+  }
+  // Distinct upstream slots per target (first occurrence in document order), and which links are
+  // those first occurrences, so the downstream lists come out in document order too.
+  const depStart = new Int32Array(n + 1);
+  const depsAll = new Int32Array(links);
+  const firstLink = new Uint8Array(links);
+  const stamp = new Int32Array(n).fill(-1);
+  let depCount = 0;
+  let wireCount = 0;
+  const outCount = new Int32Array(n + 1);
+  for (let s = 0; s < n; s++) {
+    depStart[s] = depCount;
+    for (let p = byToStart[s]!; p < byToStart[s + 1]!; p++) {
+      const k = byTo[p]!;
+      const f = linkFrom[k]!;
+      if (linkPort[k]! >= 0) wireCount++;
+      if (stamp[f] === s) continue;
+      stamp[f] = s;
+      depsAll[depCount++] = f;
+      firstLink[k] = 1;
+      outCount[f + 1]!++;
     }
-    return shape;
-  };
+  }
+  depStart[n] = depCount;
+  const deps = depCount === links ? depsAll : depsAll.slice(0, depCount);
+  for (let s = 0; s < n; s++) outCount[s + 1]! += outCount[s]!;
+  const outStart = outCount;
+  const outs = new Int32Array(depCount);
+  {
+    const fill = outStart.slice(0, n);
+    for (let k = 0; k < links; k++) if (firstLink[k]) outs[fill[linkFrom[k]!]!++] = linkTo[k]!;
+  }
+  // Wires per target: valid links only, by input port (definition order), then document order.
+  const wireStart = new Int32Array(n + 1);
+  const wireEdge: GraphEdge[] = new Array(wireCount);
+  const wireFrom = new Int32Array(wireCount);
+  const wirePort = new Int32Array(wireCount);
+  {
+    let w = 0;
+    for (let s = 0; s < n; s++) {
+      wireStart[s] = w;
+      const begin = w;
+      let sorted = true;
+      for (let p = byToStart[s]!; p < byToStart[s + 1]!; p++) {
+        const k = byTo[p]!;
+        const port = linkPort[k]!;
+        if (port < 0) continue;
+        if (w > begin && port < wirePort[w - 1]!) sorted = false;
+        wireEdge[w] = linkEdge[k]!;
+        wireFrom[w] = linkFrom[k]!;
+        wirePort[w] = port;
+        w++;
+      }
+      if (!sorted) sortSegment(wireEdge, wireFrom, wirePort, begin, w);
+    }
+    wireStart[n] = w;
+  }
 
   // Connection counts and required inputs.
-  for (const entry of nodes.values()) {
-    if (!entry.def) continue;
-    const inputs = entry.def.inputs ?? {};
-    for (const port of shapeOf(entry.def).inputPorts) {
-      const spec = inputs[port]!;
-      const edges = entry.inputs.get(port) ?? NO_EDGES;
-      if (edges.length === 0 && !spec.optional) {
-        issues.push({
-          path: ['nodes', entry.index],
-          code: ISSUE_CODES.missingInput,
-          message: `Node "${entry.node.id}" needs a connection to its input "${spec.label ?? port}".`,
-          nodeId: entry.node.id,
-        });
-      }
-      if (!spec.multiple && edges.length > 1) {
-        for (const extra of edges.slice(1)) {
+  for (let s = 0; s < n; s++) {
+    const def = defs[s];
+    if (!def) continue;
+    const inputs = def.inputs;
+    if (!inputs) continue;
+    const ports = shapeOf(def).inputPorts;
+    let w = wireStart[s]!;
+    const end = wireStart[s + 1]!;
+    for (let port = 0; port < ports.length; port++) {
+      const begin = w;
+      while (w < end && wirePort[w] === port) w++;
+      const count = w - begin;
+      const name = ports[port]!;
+      const spec = inputs[name]!;
+      if (count === 0) {
+        if (!spec.optional) {
           issues.push({
-            path: ['edges', edgeIndex.get(extra)!],
-            code: ISSUE_CODES.tooManyConnections,
-            message: `Input "${spec.label ?? port}" of node "${entry.node.id}" takes one connection but has ${edges.length}.`,
-            edgeId: extra.id,
-            nodeId: entry.node.id,
+            path: ['nodes', index[s]!],
+            code: ISSUE_CODES.missingInput,
+            message: `Node "${ids[s]}" needs a connection to its input "${spec.label ?? name}".`,
+            nodeId: ids[s]!,
           });
         }
+        continue;
       }
-      if (spec.multiple && spec.max !== undefined && edges.length > spec.max) {
-        for (const extra of edges.slice(spec.max)) {
+      const max = spec.multiple ? spec.max : 1;
+      if (max !== undefined && count > max) {
+        for (let x = begin + max; x < w; x++) {
+          const extra = wireEdge[x]!;
           issues.push({
-            path: ['edges', edgeIndex.get(extra)!],
+            path: ['edges', edgeIndex(extra)],
             code: ISSUE_CODES.tooManyConnections,
-            message: `Input "${spec.label ?? port}" of node "${entry.node.id}" takes at most ${spec.max} connections but has ${edges.length}.`,
+            message: spec.multiple
+              ? `Input "${spec.label ?? name}" of node "${ids[s]}" takes at most ${max} connections but has ${count}.`
+              : `Input "${spec.label ?? name}" of node "${ids[s]}" takes one connection but has ${count}.`,
             edgeId: extra.id,
-            nodeId: entry.node.id,
+            nodeId: ids[s]!,
           });
         }
       }
@@ -329,96 +440,159 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   }
 
   // Order and cycles.
-  const { order, cycles } = topoSort(nodes);
-  result.order = order;
-  result.hasCycle = cycles.length > 0;
+  const { order, cycles } = topoSort(n, depStart, outStart, outs, ids);
   for (const cycle of cycles) {
-    const first = nodes.get(cycle[0]!)!;
+    const first = slotOf.get(cycle[0]!)!;
     issues.push({
-      path: ['nodes', first.index],
+      path: ['nodes', index[first]!],
       code: ISSUE_CODES.cycle,
       message: `The graph has a cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}; a node cannot depend on its own output.`,
-      nodeId: first.node.id,
+      nodeId: ids[first]!,
     });
   }
 
   // Types, in topological order so output types can depend on the input types.
-  const outputTypes: Array<Record<string, PortType> | undefined> = new Array(nodes.size);
-  for (const id of order) {
-    const entry = nodes.get(id)!;
-    const def = entry.def;
-    if (!def || !entry.paramsOk) continue;
+  const outputTypes: Array<Record<string, PortType> | undefined> = new Array(n);
+  let lastFrom: PortType | undefined;
+  let lastTo: PortType | undefined;
+  let lastVerdict: ConnectResult | undefined;
+  for (let o = 0; o < order.length; o++) {
+    const s = order[o]!;
+    const def = defs[s];
+    const check = checks[s]!;
+    if (!def || !check.paramsOk) continue;
     const shape = shapeOf(def);
     // outputs are looked at only here, as before, for nodes whose params passed
     if (!shape.outputs) shape.outputs = outputShape(def);
     const { outputPorts, fixedOutputs } = shape.outputs;
     // fixed output types and no rules: the connections only need checking, nothing is collected
     const collect = fixedOutputs === undefined || def.validate !== undefined;
-    const inputTypes: Record<string, PortType[]> = {};
-    const inputSettings: Record<string, Array<Record<string, unknown>>> = {};
-    const inputEdges: Record<string, GraphEdge[]> = {};
-    const inputs = def.inputs ?? {};
-    for (const port of shape.inputPorts) {
-      const spec = inputs[port]!;
-      const toType = resolveInputType(spec, entry.params);
-      const connected: PortType[] = [];
-      const settings: Array<Record<string, unknown>> = [];
-      const wires: GraphEdge[] = [];
-      const edges = entry.inputs.get(port);
-      if (edges) {
-        for (const edge of edges) {
-          const fromType = outputTypes[nodes.get(edge.from.node)!.slot]?.[edge.from.port];
-          if (!fromType) continue;
-          if (collect) {
-            connected.push(fromType);
-            settings.push(isPlainRecord(edge.settings) ? edge.settings : {});
-            wires.push(edge);
-          }
-          const verdict = canConnect(fromType, toType, registry.types);
-          if (!verdict.ok) {
-            issues.push({
-              path: ['edges', edgeIndex.get(edge)!],
-              code: verdict.code,
-              message: `Edge "${edge.id}" (${edge.from.node}.${edge.from.port} → ${edge.to.node}.${edge.to.port}): ${verdict.reason}`,
-              edgeId: edge.id,
-              nodeId: entry.node.id,
-            });
-          }
+    const inputTypes: Record<string, PortType[]> | undefined = collect ? {} : undefined;
+    const inputSettings: Record<string, Array<Record<string, unknown>>> | undefined = collect ? {} : undefined;
+    const inputEdges: Record<string, GraphEdge[]> | undefined = collect ? {} : undefined;
+    const inputs = def.inputs;
+    const ports = shape.inputPorts;
+    let w = wireStart[s]!;
+    const end = wireStart[s + 1]!;
+    for (let port = 0; port < ports.length; port++) {
+      const name = ports[port]!;
+      const toType = resolveInputType(inputs![name]!, check.params);
+      const connected: PortType[] | undefined = collect ? [] : undefined;
+      const edgeSettings: Array<Record<string, unknown>> | undefined = collect ? [] : undefined;
+      const wires: GraphEdge[] | undefined = collect ? [] : undefined;
+      for (; w < end && wirePort[w] === port; w++) {
+        const edge = wireEdge[w]!;
+        const fromType = outputTypes[wireFrom[w]!]?.[edge.from.port];
+        if (!fromType) continue;
+        if (collect) {
+          connected!.push(fromType);
+          edgeSettings!.push(isPlainRecord(edge.settings) ? edge.settings : {});
+          wires!.push(edge);
+        }
+        // the same pair of type objects (fixed types) gives the same answer
+        let verdict: ConnectResult;
+        if (fromType === lastFrom && toType === lastTo) verdict = lastVerdict!;
+        else {
+          verdict = canConnect(fromType, toType, registry.types);
+          lastFrom = fromType;
+          lastTo = toType;
+          lastVerdict = verdict;
+        }
+        if (!verdict.ok) {
+          issues.push({
+            path: ['edges', edgeIndex(edge)],
+            code: verdict.code,
+            message: `Edge "${edge.id}" (${edge.from.node}.${edge.from.port} → ${edge.to.node}.${edge.to.port}): ${verdict.reason}`,
+            edgeId: edge.id,
+            nodeId: ids[s]!,
+          });
         }
       }
-      inputTypes[port] = connected;
-      inputSettings[port] = settings;
-      inputEdges[port] = wires;
+      if (collect) {
+        inputTypes![name] = connected!;
+        inputSettings![name] = edgeSettings!;
+        inputEdges![name] = wires!;
+      }
     }
-    if (fixedOutputs) outputTypes[entry.slot] = fixedOutputs;
+    if (fixedOutputs) outputTypes[s] = fixedOutputs;
     else {
       const outs: Record<string, PortType> = {};
       for (const port of outputPorts) {
         const spec = def.outputs[port]!;
         outs[port] =
-          typeof spec.type === 'function' ? spec.type({ params: entry.params, inputTypes }) : spec.type;
+          typeof spec.type === 'function'
+            ? spec.type({ params: check.params, inputTypes: inputTypes! })
+            : spec.type;
       }
-      outputTypes[entry.slot] = outs;
+      outputTypes[s] = outs;
     }
     if (def.validate) {
-      for (const problem of def.validate({ params: entry.params, inputTypes, inputSettings })) {
+      for (const problem of def.validate({
+        params: check.params,
+        inputTypes: inputTypes!,
+        inputSettings: inputSettings!,
+      })) {
         // a problem of one connection (a LoRA's strength) points at that edge, where the editor shows it
         const edge = problem.connection
-          ? inputEdges[problem.connection.port]?.[problem.connection.index]
+          ? inputEdges![problem.connection.port]?.[problem.connection.index]
           : undefined;
         issues.push({
           path: edge
-            ? ['edges', edgeIndex.get(edge)!, ...(problem.path ?? [])]
-            : ['nodes', entry.index, ...(problem.path ?? [])],
+            ? ['edges', edgeIndex(edge), ...(problem.path ?? [])]
+            : ['nodes', index[s]!, ...(problem.path ?? [])],
           code: problem.code || ISSUE_CODES.nodeRule,
-          message: `Node "${entry.node.id}": ${problem.message}`,
-          nodeId: entry.node.id,
+          message: `Node "${ids[s]}": ${problem.message}`,
+          nodeId: ids[s]!,
           ...(edge ? { edgeId: edge.id } : {}),
         });
       }
     }
   }
-  return result;
+  return {
+    issues,
+    size: n,
+    ids,
+    slotOf,
+    nodes,
+    index: index.length === n ? index : index.slice(0, n),
+    defs,
+    checks,
+    depStart,
+    deps,
+    outStart,
+    outs,
+    wireStart,
+    wireEdge,
+    wireFrom,
+    order,
+    hasCycle: cycles.length > 0,
+    settings,
+  };
+}
+
+/** Stable insertion sort of one node's wires by port index (segments are a handful of wires). */
+function sortSegment(
+  edges: GraphEdge[],
+  from: Int32Array,
+  port: Int32Array,
+  begin: number,
+  end: number,
+): void {
+  for (let i = begin + 1; i < end; i++) {
+    const e = edges[i]!;
+    const f = from[i]!;
+    const p = port[i]!;
+    let j = i - 1;
+    while (j >= begin && port[j]! > p) {
+      edges[j + 1] = edges[j]!;
+      from[j + 1] = from[j]!;
+      port[j + 1] = port[j]!;
+      j--;
+    }
+    edges[j + 1] = e;
+    from[j + 1] = f;
+    port[j + 1] = p;
+  }
 }
 
 interface DefShape {
@@ -474,8 +648,6 @@ export interface NodeCheck {
   paramsOk: boolean;
   paramIssues: { path: (string | number)[]; message: string }[];
 }
-
-const NO_EDGES: readonly GraphEdge[] = Object.freeze([]);
 
 // shared by every check whose params passed (it is only ever read)
 const NO_ISSUES: NodeCheck['paramIssues'] = Object.freeze([]) as unknown as NodeCheck['paramIssues'];
@@ -563,14 +735,6 @@ export function resolveInputType(spec: InputSpec, params: unknown): PortType {
 
 const ENDS = ['from', 'to'] as const;
 
-function link(from: AnalysedNode, to: AnalysedNode): void {
-  // deps stay distinct: a node wired twice to the same upstream waits for it once
-  if (!to.deps.includes(from.node.id)) {
-    to.deps.push(from.node.id);
-    from.dependents.push(to.node.id);
-  }
-}
-
 function listNames(names: string[]): string {
   return names.length === 0 ? 'none' : names.map((n) => `"${n}"`).join(', ');
 }
@@ -597,45 +761,55 @@ function safeParse(
 }
 
 /** Kahn's algorithm; nodes left over are in or behind cycles, which are then listed one per strongly connected component. */
-function topoSort(nodes: Map<string, AnalysedNode>): { order: string[]; cycles: string[][] } {
-  // indegrees by slot (dense, in map order), so the pass does one map lookup per edge
-  const indegree = new Int32Array(nodes.size);
-  const order: string[] = [];
-  for (const entry of nodes.values()) {
-    indegree[entry.slot] = entry.deps.length;
-    if (entry.deps.length === 0) order.push(entry.node.id);
+function topoSort(
+  n: number,
+  depStart: Int32Array,
+  outStart: Int32Array,
+  outs: Int32Array,
+  ids: string[],
+): { order: Int32Array; cycles: string[][] } {
+  const indegree = new Int32Array(n);
+  const order = new Int32Array(n);
+  let placed = 0;
+  for (let s = 0; s < n; s++) {
+    indegree[s] = depStart[s + 1]! - depStart[s]!;
+    if (indegree[s] === 0) order[placed++] = s;
   }
-  for (let head = 0; head < order.length; head++) {
-    for (const next of nodes.get(order[head]!)!.dependents) {
-      const slot = nodes.get(next)!.slot;
-      if (--indegree[slot]! === 0) order.push(next);
+  for (let head = 0; head < placed; head++) {
+    const s = order[head]!;
+    for (let p = outStart[s]!; p < outStart[s + 1]!; p++) {
+      const next = outs[p]!;
+      if (--indegree[next]! === 0) order[placed++] = next;
     }
   }
-  if (order.length === nodes.size) return { order, cycles: [] };
-  const placed = new Set(order);
-  const rest = [...nodes.keys()].filter((id) => !placed.has(id));
-  return { order, cycles: findCycles(rest, nodes) };
+  if (placed === n) return { order, cycles: [] };
+  const done = new Uint8Array(n);
+  for (let k = 0; k < placed; k++) done[order[k]!] = 1;
+  const rest: number[] = [];
+  for (let s = 0; s < n; s++) if (!done[s]) rest.push(s);
+  const dependents = (s: number): number[] => Array.from(outs.subarray(outStart[s]!, outStart[s + 1]!));
+  return { order: order.slice(0, placed), cycles: findCycles(rest, dependents, ids).map((c) => c.map((s) => ids[s]!)) };
 }
 
-/** Iterative Tarjan over the leftover nodes, then one concrete cycle path per component. */
-function findCycles(ids: string[], nodes: Map<string, AnalysedNode>): string[][] {
-  const inRest = new Set(ids);
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const components: string[][] = [];
+/** Iterative Tarjan over the leftover nodes, then one concrete cycle path per component (rare: only for broken graphs). */
+function findCycles(rest: number[], dependents: (s: number) => number[], ids: string[]): number[][] {
+  const inRest = new Set(rest);
+  const index = new Map<number, number>();
+  const low = new Map<number, number>();
+  const onStack = new Set<number>();
+  const stack: number[] = [];
+  const components: number[][] = [];
   let counter = 0;
-  for (const root of ids) {
+  for (const root of rest) {
     if (index.has(root)) continue;
-    const work: Array<{ id: string; i: number }> = [{ id: root, i: 0 }];
+    const work: Array<{ id: number; i: number; succ: number[] }> = [{ id: root, i: 0, succ: dependents(root) }];
     index.set(root, counter);
     low.set(root, counter++);
     stack.push(root);
     onStack.add(root);
     while (work.length > 0) {
       const frame = work[work.length - 1]!;
-      const succ = nodes.get(frame.id)!.dependents;
+      const succ = frame.succ;
       if (frame.i < succ.length) {
         const next = succ[frame.i++]!;
         if (!inRest.has(next)) continue;
@@ -644,7 +818,7 @@ function findCycles(ids: string[], nodes: Map<string, AnalysedNode>): string[][]
           low.set(next, counter++);
           stack.push(next);
           onStack.add(next);
-          work.push({ id: next, i: 0 });
+          work.push({ id: next, i: 0, succ: dependents(next) });
         } else if (onStack.has(next)) {
           low.set(frame.id, Math.min(low.get(frame.id)!, index.get(next)!));
         }
@@ -654,30 +828,32 @@ function findCycles(ids: string[], nodes: Map<string, AnalysedNode>): string[][]
       const parent = work[work.length - 1];
       if (parent) low.set(parent.id, Math.min(low.get(parent.id)!, low.get(frame.id)!));
       if (low.get(frame.id) === index.get(frame.id)) {
-        const component: string[] = [];
-        let member: string;
+        const component: number[] = [];
+        let member: number;
         do {
           member = stack.pop()!;
           onStack.delete(member);
           component.push(member);
         } while (member !== frame.id);
-        const selfLoop = component.length === 1 && nodes.get(member)!.dependents.includes(member);
+        const selfLoop = component.length === 1 && dependents(member).includes(member);
         if (component.length > 1 || selfLoop) components.push(component);
       }
     }
   }
-  return components.map((c) => cyclePath(c, nodes));
+  return components.map((c) => cyclePath(c, dependents, ids));
 }
 
 /** A shortest cycle through the component's first member (breadth-first inside the component). */
-function cyclePath(component: string[], nodes: Map<string, AnalysedNode>): string[] {
+function cyclePath(component: number[], dependents: (s: number) => number[], ids: string[]): number[] {
   const members = new Set(component);
-  const start = [...component].sort()[0]!;
-  const parent = new Map<string, string>();
+  // the member whose id sorts first, so the message does not depend on document order
+  let start = component[0]!;
+  for (const s of component) if (ids[s]! < ids[start]!) start = s;
+  const parent = new Map<number, number>();
   const queue = [start];
   for (let head = 0; head < queue.length; head++) {
     const id = queue[head]!;
-    for (const next of nodes.get(id)!.dependents) {
+    for (const next of dependents(id)) {
       if (!members.has(next)) continue;
       if (next === start) {
         const path = [id];
