@@ -334,8 +334,7 @@ export function createEngine(options: EngineOptions): Engine {
       let resources: string[];
       try {
         policy = typeof def.cache === 'function' ? def.cache(check.params) : (def.cache ?? 'pure');
-        resources =
-          typeof def.resources === 'function' ? def.resources(check.params) : (def.resources ?? []);
+        resources = typeof def.resources === 'function' ? def.resources(check.params) : (def.resources ?? []);
       } catch {
         return undefined;
       }

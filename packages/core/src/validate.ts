@@ -468,7 +468,9 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     // fixed output types and no rules: the connections only need checking, nothing is collected
     const collect = fixedOutputs === undefined || def.validate !== undefined;
     const inputTypes: Record<string, PortType[]> | undefined = collect ? {} : undefined;
-    const inputSettings: Record<string, Array<Record<string, unknown>>> | undefined = collect ? {} : undefined;
+    const inputSettings: Record<string, Array<Record<string, unknown>>> | undefined = collect
+      ? {}
+      : undefined;
     const inputEdges: Record<string, GraphEdge[]> | undefined = collect ? {} : undefined;
     const inputs = def.inputs;
     const ports = shape.inputPorts;
@@ -788,7 +790,10 @@ function topoSort(
   const rest: number[] = [];
   for (let s = 0; s < n; s++) if (!done[s]) rest.push(s);
   const dependents = (s: number): number[] => Array.from(outs.subarray(outStart[s]!, outStart[s + 1]!));
-  return { order: order.slice(0, placed), cycles: findCycles(rest, dependents, ids).map((c) => c.map((s) => ids[s]!)) };
+  return {
+    order: order.slice(0, placed),
+    cycles: findCycles(rest, dependents, ids).map((c) => c.map((s) => ids[s]!)),
+  };
 }
 
 /** Iterative Tarjan over the leftover nodes, then one concrete cycle path per component (rare: only for broken graphs). */
@@ -802,7 +807,9 @@ function findCycles(rest: number[], dependents: (s: number) => number[], ids: st
   let counter = 0;
   for (const root of rest) {
     if (index.has(root)) continue;
-    const work: Array<{ id: number; i: number; succ: number[] }> = [{ id: root, i: 0, succ: dependents(root) }];
+    const work: Array<{ id: number; i: number; succ: number[] }> = [
+      { id: root, i: 0, succ: dependents(root) },
+    ];
     index.set(root, counter);
     low.set(root, counter++);
     stack.push(root);
