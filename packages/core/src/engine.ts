@@ -32,8 +32,10 @@ import {
   type CacheEntry,
   type CacheStore,
   createMemoryStore,
+  type FrozenPut,
   type Journal,
   type MemoryStore,
+  PUT_FROZEN,
 } from './store';
 import { type Analysis, analyseGraph, checkNode, pushParamIssues } from './validate';
 
@@ -241,6 +243,10 @@ export function createEngine(options: EngineOptions): Engine {
       `run-${now().toString(36)}-${(runCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
   const peek =
     typeof (cache as MemoryStore).peek === 'function' ? (cache as MemoryStore).peek.bind(cache) : undefined;
+  const putFrozen =
+    typeof (cache as FrozenPut)[PUT_FROZEN] === 'function'
+      ? (cache as unknown as Required<FrozenPut>)[PUT_FROZEN].bind(cache)
+      : undefined;
   // What each node looked like when it last ran or was reused, so explain can say what changed.
   const lastSeen = new Map<string, LastSeen>();
 
@@ -950,12 +956,33 @@ export function createEngine(options: EngineOptions): Engine {
         outputs: frozen as Record<string, JsonValue>,
         createdAt: now(),
         runId,
-        provenance: { nodeId: step.nodeId, params: step.params as JsonValue, inputKeys },
+        // outputs and params are deeply frozen already: only the new containers need freezing
+        provenance: Object.freeze({
+          nodeId: step.nodeId,
+          params: step.params as JsonValue,
+          inputKeys: Object.freeze(inputKeys) as string[],
+        }) as NonNullable<CacheEntry['provenance']>,
       };
-      if (effects !== undefined && effects.length > 0) entry.effects = effects;
+      if (effects !== undefined && effects.length > 0)
+        entry.effects = Object.freeze(effects.slice()) as string[];
+      Object.freeze(entry);
+      if (putFrozen) {
+        // the memory store takes it synchronously: no promise per node on the cold path
+        try {
+          putFrozen(key, entry);
+        } catch (error) {
+          log(
+            step.nodeId,
+            'warn',
+            `The result of "${step.nodeId}" could not be cached: ${errorMessage(error)}`,
+          );
+        }
+        succeed(i, began);
+        return;
+      }
       let put: Promise<void>;
       try {
-        put = cache.put(key, deepFreeze(entry));
+        put = cache.put(key, entry);
       } catch (error) {
         put = Promise.reject(error);
       }

@@ -93,7 +93,9 @@ export function isDeepFrozen(value: unknown): boolean {
       }
     }
   } else {
-    for (const key of Object.keys(value)) {
+    // for-in rather than Object.keys: no array per object (this runs for every cache write)
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
       const item = (value as Record<string, unknown>)[key];
       if (item !== null && typeof item === 'object') {
         nested = true;

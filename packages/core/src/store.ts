@@ -110,12 +110,26 @@ export interface MemoryStore extends CacheStore, Journal {
  * const store = createMemoryStore();
  * const engine = createEngine({ registry, cache: store, journal: store });
  */
+/**
+ * Internal: how the engine hands the memory store an entry it built from deeply frozen parts and
+ * froze itself — stored synchronously, without the walk and copy `put` does for other writers.
+ */
+export const PUT_FROZEN: unique symbol = Symbol('loraflow.putFrozen');
+
+/** A store that accepts the engine's pre-frozen entries synchronously (the memory store). */
+export interface FrozenPut {
+  [PUT_FROZEN]?(key: string, entry: CacheEntry): void;
+}
+
 export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore {
   const hash = options.hash ?? sha256Hex;
   const entries = new Map<string, CacheEntry>();
   const blobs = new Map<string, Uint8Array>();
   const records = new Map<string, JournalRecord>();
-  return {
+  const store: MemoryStore & FrozenPut = {
+    [PUT_FROZEN](key, entry) {
+      entries.set(key, entry);
+    },
     peek: (key) => entries.get(key),
     get: async (key) => entries.get(key),
     has: async (key) => entries.has(key),
@@ -148,4 +162,5 @@ export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore 
       return { entries: entries.size, blobs: blobs.size, records: records.size };
     },
   };
+  return store;
 }
