@@ -189,6 +189,8 @@ interface Step {
   /** True when some upstream node is volatile, so the key waits for its output. */
   late: boolean;
   template: KeyTemplate | undefined;
+  /** The identity table of the last run that ran or reused this step (for explain's "what changed"). */
+  seenIdentities: string[] | undefined;
 }
 
 interface InternalPlan {
@@ -198,14 +200,6 @@ interface InternalPlan {
   keys?: Array<string | undefined>;
   /** Keys of pure steps with pure upstreams that a run computed (they depend on the plan alone). */
   runKeys?: Array<string | undefined>;
-}
-
-interface LastSeen {
-  key: string;
-  /** The step as it was planned then (type, params, wires). */
-  step: Step;
-  /** That run's identity per step index. */
-  identities: string[];
 }
 
 /**
@@ -248,7 +242,7 @@ export function createEngine(options: EngineOptions): Engine {
       ? (cache as unknown as Required<FrozenPut>)[PUT_FROZEN].bind(cache)
       : undefined;
   // What each node looked like when it last ran or was reused, so explain can say what changed.
-  const lastSeen = new Map<string, LastSeen>();
+  const lastSeen = new Map<string, Step>();
 
   // A frozen document cannot change, so its analysis is kept for the next call (validate, then explain).
   const analyses = new WeakMap<object, { stamp: string; analysis: Analysis }>();
@@ -353,6 +347,7 @@ export function createEngine(options: EngineOptions): Engine {
         paramsCanonical: check.paramsCanonical,
         resources,
         template: undefined,
+        seenIdentities: undefined,
       };
     }
     const plan: InternalPlan = { steps, targets: base.targets };
@@ -502,6 +497,7 @@ export function createEngine(options: EngineOptions): Engine {
         wires,
         late,
         template: undefined,
+        seenIdentities: undefined,
       });
     }
     return { steps, targets };
@@ -565,9 +561,10 @@ export function createEngine(options: EngineOptions): Engine {
     return true;
   }
 
-  function remember(step: Step, key: string, identities: string[]): void {
-    // keeps references only (the run's identity table), so remembering costs one small object per node
-    lastSeen.set(step.nodeId, { key, step, identities });
+  function remember(step: Step, identities: string[]): void {
+    // references only (the step and the run's identity table): nothing is allocated per node
+    step.seenIdentities = identities;
+    lastSeen.set(step.nodeId, step);
   }
 
   const engine: Engine = {
@@ -692,12 +689,13 @@ export function createEngine(options: EngineOptions): Engine {
   function missReason(step: Step, keys: Array<string | undefined>, steps: Step[]): ExplainReason {
     const last = lastSeen.get(step.nodeId);
     if (!last) return { code: 'cache.miss', message: `"${step.nodeId}" has no cached result yet.` };
-    if (last.step === step) {
+    const lastIdentities = last.seenIdentities!;
+    if (last === step) {
       // the same step (a kept or patched plan): only upstream identities can differ, wire by wire
       const list: string[] = [];
       for (const w of step.wires) {
         const from = steps[w.from]!.nodeId;
-        if (last.identities[w.from] !== keys[w.from] && !list.includes(from)) list.push(from);
+        if (lastIdentities[w.from] !== keys[w.from] && !list.includes(from)) list.push(from);
       }
       if (list.length > 0) return inputsChanged(step.nodeId, list);
       return {
@@ -705,14 +703,14 @@ export function createEngine(options: EngineOptions): Engine {
         message: `"${step.nodeId}" has no cached result for its current key (the entry is gone).`,
       };
     }
-    const was = last.step.def;
+    const was = last.def;
     if (was.type !== step.def.type || was.version !== step.def.version) {
       return {
         code: 'node.version-changed',
         message: `"${step.nodeId}" is now ${step.def.type} version ${step.def.version} (was ${was.type} version ${was.version}).`,
       };
     }
-    const changed = changedParams(last.step.params, step.params);
+    const changed = changedParams(last.params, step.params);
     if (changed.length > 0) {
       return {
         code: 'params.changed',
@@ -722,8 +720,8 @@ export function createEngine(options: EngineOptions): Engine {
     }
     const now = step.wires.map((w) => ({ from: steps[w.from]!.nodeId, identity: keys[w.from]! }));
     const upstream = new Set<string>();
-    const lastFrom = last.step.wires.map((w) => w.fromId);
-    const before = new Map(last.step.wires.map((w) => [w.fromId, last.identities[w.from]]));
+    const lastFrom = last.wires.map((w) => w.fromId);
+    const before = new Map(last.wires.map((w) => [w.fromId, lastIdentities[w.from]]));
     for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
     if (upstream.size > 0 || now.length !== lastFrom.length) {
       for (const old of lastFrom) if (!now.some((n) => n.from === old)) upstream.add(old);
@@ -898,7 +896,7 @@ export function createEngine(options: EngineOptions): Engine {
       const key = keys[i]!;
       outputs[i] = entry.outputs;
       identities[i] = step.policy === 'pure' ? key : outputIdentity(entry.outputs);
-      remember(step, key, identities);
+      remember(step, identities);
       settle(i, 'cached');
       if (listeners.size > 0) emit({ type: 'node.cached', nodeId: step.nodeId, key });
       ready(i);
@@ -1006,7 +1004,7 @@ export function createEngine(options: EngineOptions): Engine {
         return;
       }
       const step = steps[i]!;
-      remember(step, keys[i]!, identities);
+      remember(step, identities);
       settle(i, 'succeeded');
       if (listeners.size > 0) {
         emit({ type: 'node.succeeded', nodeId: step.nodeId, key: keys[i]!, ms: now() - began });
@@ -1309,9 +1307,13 @@ export function createEngine(options: EngineOptions): Engine {
       emit({ type: 'run.finished', status: final, counts });
       const nodes: Record<string, NodeOutcome> = {};
       for (let i = 0; i < n; i++) {
-        const outcome: NodeOutcome = { status: status[i] as NodeOutcome['status'], key: keys[i] ?? '' };
-        if (outputs[i] && (status[i] === 'succeeded' || status[i] === 'cached'))
-          outcome.outputs = outputs[i]!;
+        const s = status[i] as NodeOutcome['status'];
+        const out = outputs[i];
+        // one literal per case: objects of one shape, not a shape change per added field
+        const outcome: NodeOutcome =
+          out && (s === 'succeeded' || s === 'cached')
+            ? { status: s, key: keys[i] ?? '', outputs: out }
+            : { status: s, key: keys[i] ?? '' };
         if (errors[i]) outcome.error = errors[i]!;
         if (because[i]) outcome.because = because[i]!;
         nodes[steps[i]!.nodeId] = outcome;
