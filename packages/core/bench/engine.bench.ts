@@ -136,6 +136,11 @@ function resetHeap(): void {
   phasePeak = 0;
 }
 
+/** Untimed runs before the timed ones of a workload. */
+function warmup(n: number): number {
+  return n >= 100_000 ? 1 : 3;
+}
+
 function print(line: Record<string, unknown>): void {
   proc.stdout.write(
     `${JSON.stringify({ doc: 'mutable', ...line, heapPeakMB: Math.round(phasePeak / 1e5) / 10, hash: hash.label, concurrency: CONCURRENCY, node: proc.version, gcExposed: gc !== undefined })}\n`,
@@ -156,6 +161,13 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
   const mid = middle(workload, n);
   resetHeap();
   let engine = createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
+  // Discarded runs first, so the medians measure the engine rather than V8 compiling it (the
+  // later phases run code these runs already warmed).
+  for (let r = 0; r < warmup(n); r++) {
+    await createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY }).run(
+      doc,
+    ).result;
+  }
   for (let r = 0; r < reps; r++) {
     engine = createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
     gc?.();
@@ -175,6 +187,7 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
     cpuMedianMs: round(median(coldCpu)),
     perNodeUs: round((median(cold) * 1000) / n),
     runs: reps,
+    warmupRuns: warmup(n),
   });
 
   resetHeap();
