@@ -2,6 +2,7 @@
 // packages/emulator/reference/, so the tests pass on a clone that has no ../shared folder beside it.
 // Run from the repository root when the reference changes:
 //   corepack pnpm --filter @loraflow/emulator exec tsx scripts/extract-reference.ts [reference-dir]
+// (the default reference-dir is ../shared/reference beside the repository)
 // The Scenario Swagger (2.4 MB) is cut down to the response schemas of the routes the tests
 // check and the definitions those reach; everything else is copied as is.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
-const source = process.argv[2] ?? join(process.cwd(), '..', 'shared', 'reference');
+// default: the shared reference folder beside the repository
+const source = process.argv[2] ?? fileURLToPath(new URL('../../../../shared/reference/', import.meta.url));
 const target = fileURLToPath(new URL('../reference/', import.meta.url));
 
 /** The Scenario routes whose responses the spec tests validate. */
