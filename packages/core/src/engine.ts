@@ -15,7 +15,7 @@ import type {
 import { canonicalJson, type HashFn, sha256Hex } from './hash';
 import { ISSUE_CODES, type Issue } from './issues';
 import { deepFreeze, isDeepFrozen, isJsonValue, type JsonValue } from './json';
-import { compileKeyTemplate, KeyHasher, type KeyTemplate, renderKeyPreimage } from './keys';
+import { compileKeyTemplate, KeyHasher, type KeyTemplate, renderKeyPreimageColumns } from './keys';
 import type {
   AnyNodeDefinition,
   CachePolicy,
@@ -171,6 +171,30 @@ export interface Engine {
   run(doc: GraphDocument, options?: RunOptions): RunHandle;
 }
 
+/**
+ * The links of one plan as columns shared by its steps (step indices, compressed rows): no array
+ * or object per node or connection, which is what kept the cold path busy collecting garbage.
+ */
+interface PlanLinks {
+  /** Upstream steps of step i: `deps[depStart[i] .. depStart[i + 1])`. */
+  depStart: Int32Array;
+  deps: Int32Array;
+  /** Downstream steps, likewise. */
+  outStart: Int32Array;
+  outs: Int32Array;
+  /**
+   * Connections of step i in key order: `wireStart[i] .. wireStart[i + 1]` into the columns below —
+   * input port, upstream step, its port, settings, and the upstream node id (for explain's "which
+   * input changed", once the step's plan is gone).
+   */
+  wireStart: Int32Array;
+  wirePort: string[];
+  wireFrom: Int32Array;
+  wireFromPort: string[];
+  wireSettings: unknown[];
+  wireFromId: string[];
+}
+
 interface Step {
   index: number;
   nodeId: string;
@@ -179,18 +203,37 @@ interface Step {
   paramsCanonical: string;
   policy: CachePolicy;
   resources: string[];
-  deps: number[];
-  dependents: number[];
-  /**
-   * Connections in key order: port, upstream step, its port, settings, and the upstream node id
-   * (for explain's "which input changed", once the step's plan is gone).
-   */
-  wires: Array<{ port: string; from: number; fromPort: string; settings: unknown; fromId: string }>;
+  /** The plan's links (shared by every step of the plan). */
+  links: PlanLinks;
   /** True when some upstream node is volatile, so the key waits for its output. */
   late: boolean;
   template: KeyTemplate | undefined;
   /** The identity table of the last run that ran or reused this step (for explain's "what changed"). */
   seenIdentities: string[] | undefined;
+}
+
+/** A step's connections as objects (explain and key templates; not the hot path). */
+function wiresOf(
+  step: Step,
+): Array<{ port: string; from: number; fromPort: string; settings: unknown; fromId: string }> {
+  const l = step.links;
+  const out = [];
+  for (let w = l.wireStart[step.index]!; w < l.wireStart[step.index + 1]!; w++) {
+    out.push({
+      port: l.wirePort[w]!,
+      from: l.wireFrom[w]!,
+      fromPort: l.wireFromPort[w]!,
+      settings: l.wireSettings[w],
+      fromId: l.wireFromId[w]!,
+    });
+  }
+  return out;
+}
+
+/** Upstream step indices of a step, as a list (not the hot path). */
+function depsOf(step: Step): number[] {
+  const l = step.links;
+  return Array.from(l.deps.subarray(l.depStart[step.index]!, l.depStart[step.index + 1]!));
 }
 
 interface InternalPlan {
@@ -358,8 +401,10 @@ export function createEngine(options: EngineOptions): Engine {
         const index = at.get(nodeId);
         if (index !== undefined) dirty[index] = 1;
       }
+      const { depStart, deps } = steps[0]!.links;
       for (let i = 0; i < steps.length; i++) {
-        if (!dirty[i]) for (const d of steps[i]!.deps) if (dirty[d]) dirty[i] = 1;
+        if (!dirty[i])
+          for (let p = depStart[i]!; p < depStart[i + 1]!; p++) if (dirty[deps[p]!]) dirty[i] = 1;
       }
       if (base.keys) {
         const keys = base.keys.slice();
@@ -432,7 +477,23 @@ export function createEngine(options: EngineOptions): Engine {
     }
     // step index by analysis slot
     const indexOf = new Int32Array(analysis.size);
-    const steps: Step[] = [];
+    const count = needed ? countNeeded(needed, order) : order.length;
+    const links: PlanLinks = {
+      depStart: new Int32Array(count + 1),
+      deps: new Int32Array(deps.length),
+      outStart: new Int32Array(count + 1),
+      outs: new Int32Array(deps.length),
+      wireStart: new Int32Array(count + 1),
+      wirePort: [],
+      wireFrom: new Int32Array(wireEdge.length),
+      wireFromPort: [],
+      wireSettings: [],
+      wireFromId: [],
+    };
+    const steps: Step[] = new Array(count);
+    let depCount = 0;
+    let wireCount = 0;
+    let index = 0;
     for (let o = 0; o < order.length; o++) {
       const s = order[o]!;
       if (needed && !needed[s]) continue;
@@ -462,29 +523,27 @@ export function createEngine(options: EngineOptions): Engine {
       }
       // cached on the node's check, which is itself remembered for frozen nodes
       if (check.paramsCanonical === undefined) check.paramsCanonical = canonicalJson(params);
-      const index = steps.length;
-      const stepDeps: number[] = new Array(depStart[s + 1]! - depStart[s]!);
+      links.depStart[index] = depCount;
       let late = false;
-      for (let p = depStart[s]!, k = 0; p < depStart[s + 1]!; p++, k++) {
+      for (let p = depStart[s]!; p < depStart[s + 1]!; p++) {
         const d = indexOf[deps[p]!]!;
-        stepDeps[k] = d;
+        links.deps[depCount++] = d;
+        links.outStart[d + 1]!++;
         const up = steps[d]!;
-        up.dependents.push(index);
         if (up.policy !== 'pure' || up.late) late = true;
       }
-      const wires: Step['wires'] = new Array(wireStart[s + 1]! - wireStart[s]!);
-      for (let w = wireStart[s]!, k = 0; w < wireStart[s + 1]!; w++, k++) {
+      links.wireStart[index] = wireCount;
+      for (let w = wireStart[s]!; w < wireStart[s + 1]!; w++) {
         const edge = wireEdge[w]!;
-        wires[k] = {
-          port: edge.to.port,
-          from: indexOf[wireFrom[w]!]!,
-          fromPort: edge.from.port,
-          settings: settingsOf(analysis, edge),
-          fromId: edge.from.node,
-        };
+        links.wirePort.push(edge.to.port);
+        links.wireFrom[wireCount] = indexOf[wireFrom[w]!]!;
+        links.wireFromPort.push(edge.from.port);
+        links.wireSettings.push(settingsOf(analysis, edge));
+        links.wireFromId.push(edge.from.node);
+        wireCount++;
       }
       indexOf[s] = index;
-      steps.push({
+      steps[index] = {
         index,
         nodeId: id,
         def,
@@ -492,13 +551,22 @@ export function createEngine(options: EngineOptions): Engine {
         paramsCanonical: check.paramsCanonical,
         policy,
         resources,
-        deps: stepDeps,
-        dependents: [],
-        wires,
+        links,
         late,
         template: undefined,
         seenIdentities: undefined,
-      });
+      };
+      index++;
+    }
+    links.depStart[count] = depCount;
+    links.wireStart[count] = wireCount;
+    // downstream rows from the upstream ones (counted above), in step order
+    const rows = links.outStart;
+    for (let i = 0; i < count; i++) rows[i + 1]! += rows[i]!;
+    const fill = rows.slice(0, count);
+    for (let i = 0; i < count; i++) {
+      for (let p = links.depStart[i]!; p < links.depStart[i + 1]!; p++)
+        links.outs[fill[links.deps[p]!]!++] = i;
     }
     return { steps, targets };
   }
@@ -514,12 +582,26 @@ export function createEngine(options: EngineOptions): Engine {
     // a pure key is computed once per plan (kept in plan.keys or runKeys): no template to keep
     if (!step.template && salt === null && !step.late) {
       const { type, version } = step.def;
+      const l = step.links;
       return hasher.digest(
-        renderKeyPreimage(type, version, step.paramsCanonical, step.wires, identity, null),
+        renderKeyPreimageColumns(
+          type,
+          version,
+          step.paramsCanonical,
+          l,
+          l.wireStart[step.index]!,
+          l.wireStart[step.index + 1]!,
+          identity,
+        ),
       );
     }
     if (!step.template) {
-      step.template = compileKeyTemplate(step.def.type, step.def.version, step.paramsCanonical, step.wires);
+      step.template = compileKeyTemplate(
+        step.def.type,
+        step.def.version,
+        step.paramsCanonical,
+        wiresOf(step),
+      );
     }
     return hasher.digest(step.template.render(identity, salt));
   }
@@ -592,7 +674,7 @@ export function createEngine(options: EngineOptions): Engine {
           key,
           policy: step.policy,
           resources: step.resources,
-          deps: step.deps.map((d) => plan.steps[d]!.nodeId),
+          deps: depsOf(step).map((d) => plan.steps[d]!.nodeId),
         });
       }
       return out;
@@ -675,7 +757,9 @@ export function createEngine(options: EngineOptions): Engine {
       };
     }
     if (key === undefined) {
-      const volatile = step.deps.map((d) => steps[d]!).filter((d) => d.policy !== 'pure' || d.late);
+      const volatile = depsOf(step)
+        .map((d) => steps[d]!)
+        .filter((d) => d.policy !== 'pure' || d.late);
       return {
         code: 'upstream.volatile',
         message: `"${step.nodeId}" depends on ${volatile.map((d) => `"${d.nodeId}"`).join(', ')}, whose output is known only after it runs.`,
@@ -693,7 +777,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (last === step) {
       // the same step (a kept or patched plan): only upstream identities can differ, wire by wire
       const list: string[] = [];
-      for (const w of step.wires) {
+      for (const w of wiresOf(step)) {
         const from = steps[w.from]!.nodeId;
         if (lastIdentities[w.from] !== keys[w.from] && !list.includes(from)) list.push(from);
       }
@@ -718,10 +802,11 @@ export function createEngine(options: EngineOptions): Engine {
         params: changed,
       };
     }
-    const now = step.wires.map((w) => ({ from: steps[w.from]!.nodeId, identity: keys[w.from]! }));
+    const now = wiresOf(step).map((w) => ({ from: steps[w.from]!.nodeId, identity: keys[w.from]! }));
     const upstream = new Set<string>();
-    const lastFrom = last.wires.map((w) => w.fromId);
-    const before = new Map(last.wires.map((w) => [w.fromId, lastIdentities[w.from]]));
+    const lastWires = wiresOf(last);
+    const lastFrom = lastWires.map((w) => w.fromId);
+    const before = new Map(lastWires.map((w) => [w.fromId, lastIdentities[w.from]]));
     for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
     if (upstream.size > 0 || now.length !== lastFrom.length) {
       for (const old of lastFrom) if (!now.some((n) => n.from === old)) upstream.add(old);
@@ -735,6 +820,8 @@ export function createEngine(options: EngineOptions): Engine {
 
   function execute(plan: InternalPlan, o: RunOptions): RunHandle {
     const steps = plan.steps;
+    // a plan with no steps has no links object; empty rows stand in
+    const { outStart, outs, depStart: depStartOf } = steps[0]?.links ?? NO_LINKS;
     const planKeys = plan.keys;
     // a kept plan (frozen document) is run again as is: pure keys computed here serve the next run
     if (!planKeys && !plan.runKeys) plan.runKeys = new Array(steps.length);
@@ -945,8 +1032,10 @@ export function createEngine(options: EngineOptions): Engine {
         succeed(i, began);
         return;
       }
-      const inputKeys: string[] = new Array(step.wires.length);
-      for (let w = 0; w < step.wires.length; w++) inputKeys[w] = identities[step.wires[w]!.from]!;
+      const l = step.links;
+      const w0 = l.wireStart[i]!;
+      const inputKeys: string[] = new Array(l.wireStart[i + 1]! - w0);
+      for (let k = 0; k < inputKeys.length; k++) inputKeys[k] = identities[l.wireFrom[w0 + k]!]!;
       const entry: CacheEntry = {
         key,
         nodeType: step.def.type,
@@ -1157,15 +1246,17 @@ export function createEngine(options: EngineOptions): Engine {
       const inputs: Record<string, unknown> = {};
       const specs = step.def.inputs;
       if (specs) for (const port in specs) if (specs[port]!.multiple) inputs[port] = [];
-      for (const w of step.wires) {
-        const value = outputs[w.from]![w.fromPort];
-        const list = inputs[w.port];
+      const l = step.links;
+      for (let w = l.wireStart[step.index]!; w < l.wireStart[step.index + 1]!; w++) {
+        const value = outputs[l.wireFrom[w]!]![l.wireFromPort[w]!];
+        const port = l.wirePort[w]!;
+        const list = inputs[port];
         if (Array.isArray(list)) {
           list.push({
             value,
-            settings: (w.settings ?? EMPTY) as Record<string, unknown>,
+            settings: (l.wireSettings[w] ?? EMPTY) as Record<string, unknown>,
           } satisfies InputItem);
-        } else inputs[w.port] = value;
+        } else inputs[port] = value;
       }
       for (const port in inputs) {
         const value = inputs[port];
@@ -1261,7 +1352,8 @@ export function createEngine(options: EngineOptions): Engine {
     }
 
     function ready(i: number): void {
-      for (const d of steps[i]!.dependents) {
+      for (let p = outStart[i]!; p < outStart[i + 1]!; p++) {
+        const d = outs[p]!;
         if (--waiting[d]! === 0 && status[d] === 'pending') enqueue(d);
       }
     }
@@ -1272,14 +1364,14 @@ export function createEngine(options: EngineOptions): Engine {
       settle(i, 'failed');
       emit({ type: 'node.failed', nodeId: step.nodeId, error });
       // everything downstream is skipped; other branches go on
-      const stack = [...step.dependents];
+      const stack = Array.from(outs.subarray(outStart[i]!, outStart[i + 1]!));
       while (stack.length > 0) {
         const d = stack.pop()!;
         if (status[d] !== 'pending') continue;
         because[d] = `Upstream node "${step.nodeId}" failed.`;
         settle(d, 'skipped');
         emit({ type: 'node.skipped', nodeId: steps[d]!.nodeId, because: because[d]! });
-        for (const dd of steps[d]!.dependents) stack.push(dd);
+        for (let p = outStart[d]!; p < outStart[d + 1]!; p++) stack.push(outs[p]!);
       }
     }
 
@@ -1392,7 +1484,7 @@ export function createEngine(options: EngineOptions): Engine {
         result.then(() => signal.removeEventListener('abort', cancel));
       }
       emit({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) });
-      for (let i = 0; i < n; i++) waiting[i] = steps[i]!.deps.length;
+      for (let i = 0; i < n; i++) waiting[i] = depStartOf[i + 1]! - depStartOf[i]!;
       for (let i = 0; i < n; i++) if (waiting[i] === 0 && status[i] === 'pending') enqueue(i);
       pump();
       maybeFinish();
@@ -1404,6 +1496,19 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+const NO_LINKS: Pick<PlanLinks, 'outStart' | 'outs' | 'depStart'> = {
+  outStart: new Int32Array(1),
+  outs: new Int32Array(0),
+  depStart: new Int32Array(1),
+};
+
+/** How many slots the target walk marked. */
+function countNeeded(needed: Uint8Array, order: Int32Array): number {
+  let count = 0;
+  for (let o = 0; o < order.length; o++) if (needed[order[o]!]) count++;
+  return count;
+}
 
 // Every JavaScript host has timers, though ES2022 does not declare them; the core's lib is ES2022 only.
 const timers = globalThis as unknown as {

@@ -2,7 +2,14 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from './hash';
-import { compileKeyTemplate, KEY_SCHEME, type KeyInput, keyPreimage, renderKeyPreimage } from './keys';
+import {
+  compileKeyTemplate,
+  KEY_SCHEME,
+  type KeyInput,
+  keyPreimage,
+  renderKeyPreimage,
+  renderKeyPreimageColumns,
+} from './keys';
 
 describe('sha256Hex', () => {
   it('matches the FIPS 180-2 test vectors', () => {
@@ -125,7 +132,7 @@ describe('keyPreimage', () => {
   });
 });
 
-describe('compileKeyTemplate and renderKeyPreimage', () => {
+describe('compileKeyTemplate, renderKeyPreimage and renderKeyPreimageColumns', () => {
   it('render exactly the preimage keyPreimage builds', () => {
     const wire = fc.record({
       port: fc.string(),
@@ -152,6 +159,16 @@ describe('compileKeyTemplate and renderKeyPreimage', () => {
           expect(renderKeyPreimage(type, 2, '{"a":1}', wires, (i) => ids[i]!, salt)).toBe(
             keyPreimage(type, 2, '{"a":1}', inputs, salt),
           );
+          // the engine's column form, placed after a decoy wire so the range offsets are exercised
+          const columns = {
+            wirePort: ['decoy', ...wires.map((w) => w.port)],
+            wireFrom: Int32Array.from([0, ...wires.map((w) => w.from)]),
+            wireFromPort: ['decoy', ...wires.map((w) => w.fromPort)],
+            wireSettings: [{ decoy: true }, ...wires.map((w) => w.settings)],
+          };
+          expect(
+            renderKeyPreimageColumns(type, 2, '{"a":1}', columns, 1, wires.length + 1, (i) => ids[i]!),
+          ).toBe(keyPreimage(type, 2, '{"a":1}', inputs, null));
         },
       ),
     );

@@ -140,6 +140,56 @@ export function renderKeyPreimage(
   return `${out}],${salt === null ? 'null' : JSON.stringify(salt)}]`;
 }
 
+/**
+ * `renderKeyPreimage` for connections kept as columns (the engine's plans), over `begin .. end`,
+ * with no salt. Internal to the engine's hot path; equal to `keyPreimage` (a test checks).
+ *
+ * @example
+ * renderKeyPreimageColumns('math.add', 1, '{}', columns, 0, 2, (i) => keys[i]);
+ */
+export function renderKeyPreimageColumns(
+  type: string,
+  version: number,
+  paramsCanonical: string,
+  columns: {
+    wirePort: readonly string[];
+    wireFrom: ArrayLike<number>;
+    wireFromPort: readonly string[];
+    wireSettings: readonly unknown[];
+  },
+  begin: number,
+  end: number,
+  identity: (from: number) => string,
+): string {
+  const { wirePort, wireFrom, wireFromPort, wireSettings } = columns;
+  const port = end > begin ? wirePort[begin]! : '';
+  for (let w = begin + 1; w < end; w++) {
+    if (wirePort[w] !== port) {
+      // several ports need grouping and sorting: the template does that
+      const wires = [];
+      for (let k = begin; k < end; k++) {
+        wires.push({
+          port: wirePort[k]!,
+          from: wireFrom[k]!,
+          fromPort: wireFromPort[k]!,
+          settings: wireSettings[k],
+        });
+      }
+      return compileKeyTemplate(type, version, paramsCanonical, wires).render(identity, null);
+    }
+  }
+  let out = `${prefixOf(type, version)}${paramsCanonical},[`;
+  if (end > begin) {
+    out += `[${quoted(port)},[`;
+    for (let w = begin; w < end; w++) {
+      // identities are hash digests (lowercase hex, see HashFn): nothing to escape
+      out += `${w > begin ? ',["' : '["'}${identity(wireFrom[w]!)}",${quoted(wireFromPort[w]!)},${settingsText(wireSettings[w])}]`;
+    }
+    out += ']]';
+  }
+  return `${out}],null]`;
+}
+
 // Port names are few and repeat on every node: their JSON text is kept.
 const quotedNames = new Map<string, string>();
 function quoted(name: string): string {
