@@ -341,6 +341,28 @@ describe('engine.run', () => {
     expect(Object.isFrozen(last.nodes)).toBe(true);
   });
 
+  it('hands each node’s outputs to its succeeded or cached event and the snapshot, before the run ends', async () => {
+    const engine = createEngine({ registry: createRegistry(examplePack) });
+    const d = doc([node('a', 'example.number', { value: 4 })]);
+    const seen: Array<{ type: string; outputs: unknown; snapshot: unknown }> = [];
+    const first = engine.run(d);
+    first.subscribe((e) => {
+      if (e.type === 'node.succeeded' || e.type === 'node.cached')
+        seen.push({ type: e.type, outputs: e.outputs, snapshot: first.getSnapshot().nodes.a?.outputs });
+    });
+    await first.result;
+    const second = engine.run(d);
+    second.subscribe((e) => {
+      if (e.type === 'node.succeeded' || e.type === 'node.cached')
+        seen.push({ type: e.type, outputs: e.outputs, snapshot: second.getSnapshot().nodes.a?.outputs });
+    });
+    await second.result;
+    expect(seen).toEqual([
+      { type: 'node.succeeded', outputs: { value: 4 }, snapshot: { value: 4 } },
+      { type: 'node.cached', outputs: { value: 4 }, snapshot: { value: 4 } },
+    ]);
+  });
+
   it('keeps the snapshot current even when nobody subscribes', async () => {
     const probe = probes();
     const handle = engineWith(probe).run(doc([p('fast'), p('slow', { wait: true })]));

@@ -985,7 +985,7 @@ export function createEngine(options: EngineOptions): Engine {
       identities[i] = step.policy === 'pure' ? key : outputIdentity(entry.outputs);
       remember(step, identities);
       settle(i, 'cached');
-      if (listeners.size > 0) emit({ type: 'node.cached', nodeId: step.nodeId, key });
+      if (listeners.size > 0) emit({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
       ready(i);
     }
 
@@ -1096,7 +1096,13 @@ export function createEngine(options: EngineOptions): Engine {
       remember(step, identities);
       settle(i, 'succeeded');
       if (listeners.size > 0) {
-        emit({ type: 'node.succeeded', nodeId: step.nodeId, key: keys[i]!, ms: now() - began });
+        emit({
+          type: 'node.succeeded',
+          nodeId: step.nodeId,
+          key: keys[i]!,
+          ms: now() - began,
+          outputs: outputs[i]!,
+        });
       }
       ready(i);
       release(i);
@@ -1459,6 +1465,7 @@ export function createEngine(options: EngineOptions): Engine {
         const nodes: Record<string, NodeRunState> = {};
         for (let i = 0; i < n; i++) {
           const s: NodeRunState = { status: status[i]!, key: keys[i] ?? '' };
+          if (outputs[i] && (s.status === 'succeeded' || s.status === 'cached')) s.outputs = outputs[i]!;
           if (progress[i]) s.progress = progress[i]!;
           if (errors[i]) s.error = errors[i]!;
           if (because[i]) s.because = because[i]!;

@@ -32,8 +32,14 @@ export type RunEvent = EventBase &
         detail?: Record<string, number>;
       }
     | { type: 'node.log'; nodeId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
-    | { type: 'node.cached'; nodeId: string; key: string }
-    | { type: 'node.succeeded'; nodeId: string; key: string; ms: number }
+    | { type: 'node.cached'; nodeId: string; key: string; outputs: Readonly<Record<string, unknown>> }
+    | {
+        type: 'node.succeeded';
+        nodeId: string;
+        key: string;
+        ms: number;
+        outputs: Readonly<Record<string, unknown>>;
+      }
     | { type: 'node.failed'; nodeId: string; error: NodeError }
     | { type: 'node.skipped'; nodeId: string; because: string }
     | { type: 'node.cancelled'; nodeId: string }
@@ -83,6 +89,8 @@ export interface NodeRunState {
   progress?: { fraction: number; message?: string; detail?: Record<string, number> };
   error?: NodeError;
   because?: string;
+  /** Frozen outputs of a succeeded or cached node, as soon as it has them (previews need not wait for the run). */
+  outputs?: Readonly<Record<string, unknown>>;
 }
 
 /**

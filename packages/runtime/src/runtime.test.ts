@@ -362,6 +362,21 @@ describe('createRuntime', () => {
     await expect(iterate()).rejects.toMatchObject({ code: 'run.not-found' });
   });
 
+  it('shows a finished node’s outputs in the run record and the snapshot while the run is still going', async () => {
+    const service = createFakeService();
+    const runtime = createRuntime({ registry, services: { fake: service } });
+    const handle = await runtime.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    expect((await runtime.getRun(handle.runId))?.nodes.name).toMatchObject({
+      status: 'succeeded',
+      outputs: { text: 'cat' },
+    });
+    expect(handle.getSnapshot().nodes.name?.outputs).toEqual({ text: 'cat' });
+    expect((await runtime.getRun(handle.runId))?.status).toBe('running');
+    service.finishAll();
+    await handle.result;
+  });
+
   it('refuses to resume a run that is still going in this runtime', async () => {
     const service = createFakeService();
     const runtime = createRuntime({ registry, services: { fake: service } });

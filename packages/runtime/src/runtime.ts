@@ -588,11 +588,17 @@ function applyToRecord(record: RunRecord, event: RunEvent): void {
       set(event.nodeId, { status: 'running', key: event.key });
       break;
     case 'node.cached':
-      set(event.nodeId, { status: 'cached', key: event.key });
+    case 'node.succeeded': {
+      const patch: Partial<NodeRecord> = {
+        status: event.type === 'node.cached' ? 'cached' : 'succeeded',
+        key: event.key,
+      };
+      // the record shows outputs as they arrive, so a host reading it mid-run sees finished nodes' images
+      if (event.outputs && isJsonValue(event.outputs))
+        patch.outputs = event.outputs as Record<string, JsonValue>;
+      set(event.nodeId, patch);
       break;
-    case 'node.succeeded':
-      set(event.nodeId, { status: 'succeeded', key: event.key });
-      break;
+    }
     case 'node.failed':
       set(event.nodeId, { status: 'failed', error: event.error });
       break;

@@ -33,9 +33,9 @@ export function reduceRunState(state: RunState, event: RunEvent): RunState {
       return node(event.nodeId, { progress });
     }
     case 'node.cached':
-      return node(event.nodeId, { status: 'cached', key: event.key });
+      return node(event.nodeId, withOutputs({ status: 'cached', key: event.key }, event.outputs));
     case 'node.succeeded':
-      return node(event.nodeId, { status: 'succeeded', key: event.key });
+      return node(event.nodeId, withOutputs({ status: 'succeeded', key: event.key }, event.outputs));
     case 'node.failed':
       return node(event.nodeId, { status: 'failed', error: event.error });
     case 'node.skipped':
@@ -55,4 +55,11 @@ export function reduceRunState(state: RunState, event: RunEvent): RunState {
  */
 export function initialRunState(runId: string, at: number): RunState {
   return { runId, status: 'running', startedAt: at, nodes: {} };
+}
+
+// events from an older runtime (or a store written by one) may carry no outputs
+function withOutputs(patch: Partial<NodeRunState>, outputs: unknown): Partial<NodeRunState> {
+  if (outputs !== null && typeof outputs === 'object' && !Array.isArray(outputs))
+    patch.outputs = outputs as Record<string, unknown>;
+  return patch;
 }
