@@ -30,3 +30,16 @@ out.vp = await med(() => { const e = createEngine({ registry, hash }); e.validat
 out.cold = await med(() => createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: 64 }).run(doc).result);
 out.fwarm = await med(() => warm.run(fz.value.doc).result, 101);
 console.log(JSON.stringify(out));
+{
+  const ts: number[] = [];
+  for (let r = 0; r < 15; r++) {
+    const f = applyChanges(build(10000), []);
+    if (!f.ok) throw new Error();
+    const t0 = perf.now();
+    const e = createEngine({ registry, hash }); e.validate(f.value.doc); e.plan(f.value.doc);
+    ts.push(perf.now() - t0);
+  }
+  ts.sort((a, b) => a - b); console.log('validate+plan of a new frozen doc', ts[7]!.toFixed(2));
+  const f = applyChanges(build(10000), []); if (!f.ok) throw new Error();
+  console.log('analyse of a frozen doc whose nodes are known', await med(() => analyseGraph(f.value.doc, registry)));
+}

@@ -80,16 +80,26 @@ export function cloneJson<T>(value: T): T {
  * isDeepFrozen(deepFreeze({ a: [1] })); // true
  */
 export function isDeepFrozen(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return true;
-  if (knownDeepFrozen.has(value)) return true;
-  if (!Object.isFrozen(value)) return false;
-  let nested = false;
+  return frozenWeight(value) >= 0;
+}
+
+// A subtree of fewer objects than this is re-checked rather than remembered: a WeakSet insert costs
+// more than walking a node's few nested objects again, and a 10k-node document has ~30k of them.
+const REMEMBER_FROM = 32;
+
+/** -1 when something reachable is not frozen; otherwise how many objects the check visited. */
+function frozenWeight(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (knownDeepFrozen.has(value)) return 1;
+  if (!Object.isFrozen(value)) return -1;
+  let weight = 1;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (item !== null && typeof item === 'object') {
-        nested = true;
-        if (!isDeepFrozen(item)) return false;
+        const w = frozenWeight(item);
+        if (w < 0) return -1;
+        weight += w;
       }
     }
   } else {
@@ -98,14 +108,18 @@ export function isDeepFrozen(value: unknown): boolean {
       if (!Object.hasOwn(value, key)) continue;
       const item = (value as Record<string, unknown>)[key];
       if (item !== null && typeof item === 'object') {
-        nested = true;
-        if (!isDeepFrozen(item)) return false;
+        const w = frozenWeight(item);
+        if (w < 0) return -1;
+        weight += w;
       }
     }
   }
-  // deep frozenness is permanent, so containers are remembered; leaves are cheaper to re-check
-  if (nested) knownDeepFrozen.add(value);
-  return true;
+  // deep frozenness is permanent, so large containers are remembered (and count as one object after)
+  if (weight >= REMEMBER_FROM) {
+    knownDeepFrozen.add(value);
+    return 1;
+  }
+  return weight;
 }
 
 const knownDeepFrozen = new WeakSet<object>();

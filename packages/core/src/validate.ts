@@ -231,8 +231,7 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   let links = 0;
   for (let i = 0; i < edgeCount; i++) {
     const raw = rawEdges![i];
-    const parsed =
-      knownEdges.has(raw as object) || looksLikeEdge(raw) ? undefined : GraphEdgeSchema.safeParse(raw);
+    const parsed = looksLikeEdge(raw) ? undefined : GraphEdgeSchema.safeParse(raw);
     if (parsed && !parsed.success) {
       for (const zi of parsed.error.issues) {
         issues.push({
@@ -656,7 +655,6 @@ const NO_ISSUES: NodeCheck['paramIssues'] = Object.freeze([]) as unknown as Node
 
 // Frozen nodes and edges cannot change, so their checks are remembered (the editor re-validates on every keystroke).
 const nodeChecks = new WeakMap<NodeRegistry, WeakMap<object, NodeCheck>>();
-const knownEdges = new WeakSet<object>();
 
 /** Checks one node on its own; the answer is remembered when the node is frozen. */
 export function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
@@ -725,9 +723,7 @@ export function looksLikeNode(v: unknown): boolean {
 /** True when a value certainly passes `GraphEdgeSchema` (internal fast path; false means "ask zod"). */
 export function looksLikeEdge(v: unknown): boolean {
   if (!isRecord(v) || !isId(v.id) || !isEnd(v.from) || !isEnd(v.to)) return false;
-  const ok = v.settings === undefined || isRecord(v.settings);
-  if (ok && isDeepFrozen(v)) knownEdges.add(v);
-  return ok;
+  return v.settings === undefined || isRecord(v.settings);
 }
 
 /** An input's declared type for the given (parsed) params. */
