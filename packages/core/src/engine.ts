@@ -230,10 +230,13 @@ function wiresOf(
   return out;
 }
 
-/** Upstream step indices of a step, as a list (not the hot path). */
+/** Upstream step indices of a step, as a list. */
 function depsOf(step: Step): number[] {
   const l = step.links;
-  return Array.from(l.deps.subarray(l.depStart[step.index]!, l.depStart[step.index + 1]!));
+  const begin = l.depStart[step.index]!;
+  const out: number[] = new Array(l.depStart[step.index + 1]! - begin);
+  for (let k = 0; k < out.length; k++) out[k] = l.deps[begin + k]!;
+  return out;
 }
 
 interface InternalPlan {

@@ -243,7 +243,10 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       continue;
     }
     const edge = raw as GraphEdge;
-    if (edgeIds.has(edge.id)) {
+    // one hash lookup per edge: add, and see whether the set grew
+    const distinct = edgeIds.size;
+    edgeIds.add(edge.id);
+    if (edgeIds.size === distinct) {
       issues.push({
         path: ['edges', i, 'id'],
         code: ISSUE_CODES.duplicateEdgeId,
@@ -252,7 +255,6 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       });
       continue;
     }
-    edgeIds.add(edge.id);
     const from = slotOf.get(edge.from.node);
     const to = slotOf.get(edge.to.node);
     if (from === undefined || to === undefined) {
