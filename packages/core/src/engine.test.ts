@@ -608,6 +608,114 @@ describe('caching', () => {
   });
 });
 
+describe('account scope', () => {
+  const scoped = defineNode({
+    type: 'scoped.model',
+    version: 1,
+    params: z.object({ name: z.string() }),
+    outputs: { id: { type: t.string() } },
+    scope: ['provider'],
+    async run(ctx) {
+      return { id: `${ctx.services.get<{ project: string }>('provider').project}/${ctx.params.name}` };
+    },
+  });
+  const use = defineNode({
+    type: 'scoped.use',
+    version: 1,
+    params: z.object({}),
+    inputs: { id: { type: t.string() } },
+    outputs: { out: { type: t.string() } },
+    async run(ctx) {
+      return { out: `used ${String(ctx.inputs.id)}` };
+    },
+  });
+  const registry = createRegistry(definePack({ name: 'scoped', nodes: [scoped, use] }));
+  const provider = (project: string, secret: string) => ({
+    project,
+    cacheScope: (hash: (s: string) => string) => hash(`provider\n${secret}\n${project}`),
+  });
+  const d = doc(
+    [node('m', 'scoped.model', { name: 'cat' }), node('u', 'scoped.use')],
+    [edge('e', 'm.id', 'u.id')],
+  );
+
+  it('never reuses a result made with one account with another, down the whole graph', async () => {
+    const cache = createMemoryStore();
+    const a = createEngine({ registry, cache, services: { provider: provider('proj_a', 'sk-a-secret') } });
+    const b = createEngine({ registry, cache, services: { provider: provider('proj_b', 'sk-b-secret') } });
+    const again = createEngine({
+      registry,
+      cache,
+      services: { provider: provider('proj_a', 'sk-a-secret') },
+    });
+    const first = await a.run(d).result;
+    expect(first.nodes.u?.outputs).toEqual({ out: 'used proj_a/cat' });
+    const other = await b.run(d).result;
+    expect(other.nodes.m?.status).toBe('succeeded');
+    expect(other.nodes.u?.outputs).toEqual({ out: 'used proj_b/cat' });
+    expect(other.nodes.m?.key).not.toBe(first.nodes.m?.key);
+    expect(other.nodes.u?.key).not.toBe(first.nodes.u?.key);
+    const same = await again.run(d).result;
+    expect([same.nodes.m?.status, same.nodes.u?.status]).toEqual(['cached', 'cached']);
+    expect((await again.explain(d)).map((e) => e.reason.code)).toEqual(['cache.hit', 'cache.hit']);
+    expect(JSON.stringify(await cache.get(first.nodes.m!.key))).not.toContain('sk-a-secret');
+  });
+
+  it('keys the consumers of a scoped node that runs every time by its account too, not by its output alone', async () => {
+    const listing = defineNode({
+      type: 'scoped.list',
+      version: 1,
+      params: z.object({}),
+      outputs: { id: { type: t.string() } },
+      cache: 'run',
+      scope: () => ['provider'],
+      async run() {
+        // the same answer in both accounts: only the scope tells the results apart
+        return { id: 'model_1' };
+      },
+    });
+    const reg = createRegistry(definePack({ name: 'listing', nodes: [listing, use] }));
+    const cache = createMemoryStore();
+    const g = doc([node('l', 'scoped.list'), node('u', 'scoped.use')], [edge('e', 'l.id', 'u.id')]);
+    const a = createEngine({ registry: reg, cache, services: { provider: provider('proj_a', 'sk-a') } });
+    const b = createEngine({ registry: reg, cache, services: { provider: provider('proj_b', 'sk-b') } });
+    const first = await a.run(g).result;
+    expect((await a.run(g).result).nodes.u?.status).toBe('cached');
+    const other = await b.run(g).result;
+    expect(other.nodes.u?.status).toBe('succeeded');
+    expect(other.nodes.u?.key).not.toBe(first.nodes.u?.key);
+  });
+
+  it('plans with a service that throws on any use (an unconfigured client), and fails the node when it runs', async () => {
+    const unconfigured = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('PROVIDER_KEY is not set');
+        },
+      },
+    );
+    const engine = createEngine({ registry, services: { provider: unconfigured } });
+    expect(() => engine.plan(d)).not.toThrow();
+    const result = await engine.run(d).result;
+    expect(result.nodes.m?.error?.message).toContain('PROVIDER_KEY is not set');
+    expect(result.nodes.u?.status).toBe('skipped');
+  });
+
+  it('leaves the keys of unscoped nodes alone, and a scoped node without the service keeps one key', async () => {
+    const plain = createEngine({ registry: createRegistry(examplePack) });
+    const withService = createEngine({
+      registry: createRegistry(examplePack),
+      services: { provider: provider('proj_a', 'sk-a') },
+    });
+    const numbers = doc([node('n', 'example.number', { value: 2 })]);
+    expect(withService.plan(numbers).keys).toEqual(plain.plan(numbers).keys);
+    const none = createEngine({ registry });
+    const alsoNone = createEngine({ registry, services: { provider: { project: 'x' } } });
+    expect(none.plan(d).keys.m).toBe(alsoNone.plan(d).keys.m);
+  });
+});
+
 describe('side effects', () => {
   it('records intent and result, and does not repeat an effect that completed', async () => {
     const probe = probes();

@@ -15,7 +15,13 @@ import type {
 import { canonicalJson, type HashFn, sha256Hex } from './hash';
 import { ISSUE_CODES, type Issue } from './issues';
 import { deepFreeze, isDeepFrozen, isJsonValue, type JsonValue } from './json';
-import { compileKeyTemplate, KeyHasher, type KeyTemplate, renderKeyPreimageColumns } from './keys';
+import {
+  compareCodeUnits,
+  compileKeyTemplate,
+  KeyHasher,
+  type KeyTemplate,
+  renderKeyPreimageColumns,
+} from './keys';
 import type {
   AnyNodeDefinition,
   CachePolicy,
@@ -24,6 +30,7 @@ import type {
   NodeContext,
   NodeLogger,
   NodeRegistry,
+  ScopedService,
 } from './node';
 import { containsSecret, createRedactor } from './redact';
 import { CancelledError, createAbortController, type HostAbortSignal } from './signal';
@@ -205,6 +212,8 @@ interface Step {
   resources: string[];
   /** The plan's links (shared by every step of the plan). */
   links: PlanLinks;
+  /** The accounts of the services the node is scoped to (canonical JSON), or null: the salt of its pure key. */
+  scope: string | null;
   /** True when some upstream node is volatile, so the key waits for its output. */
   late: boolean;
   template: KeyTemplate | undefined;
@@ -392,6 +401,7 @@ export function createEngine(options: EngineOptions): Engine {
         params: check.params,
         paramsCanonical: check.paramsCanonical,
         resources,
+        scope: scopeOf(def, check.params),
         template: undefined,
         seenIdentities: undefined,
       };
@@ -413,7 +423,8 @@ export function createEngine(options: EngineOptions): Engine {
         const keys = base.keys.slice();
         for (let i = 0; i < steps.length; i++) {
           const step = steps[i]!;
-          if (dirty[i] && !step.late && step.policy === 'pure') keys[i] = keyOf(step, (j) => keys[j]!, null);
+          if (dirty[i] && !step.late && step.policy === 'pure')
+            keys[i] = keyOf(step, (j) => keys[j]!, step.scope);
         }
         plan.keys = keys;
       } else if (base.runKeys) {
@@ -555,6 +566,7 @@ export function createEngine(options: EngineOptions): Engine {
         policy,
         resources,
         links,
+        scope: scopeOf(def, params),
         late,
         template: undefined,
         seenIdentities: undefined,
@@ -572,6 +584,40 @@ export function createEngine(options: EngineOptions): Engine {
         links.outs[fill[links.deps[p]!]!++] = i;
     }
     return { steps, targets };
+  }
+
+  // Per definition, once per engine: the services (and so their accounts) are fixed at creation.
+  const scopes = new Map<string, string>();
+  function scopeOf(def: AnyNodeDefinition, params: unknown): string | null {
+    if (!def.scope) return null;
+    let names: readonly string[];
+    try {
+      names = typeof def.scope === 'function' ? def.scope(params) : def.scope;
+    } catch {
+      // a broken scope function must not make a key that could be shared across accounts
+      names = ['(scope failed)'];
+    }
+    if (names.length === 0) return null;
+    const id = names.length === 1 ? names[0]! : [...names].sort(compareCodeUnits).join('\n');
+    let scope = scopes.get(id);
+    if (scope === undefined) {
+      const parts: Array<[string, string | null]> = [];
+      for (const name of id.split('\n')) {
+        let account: string | null = null;
+        try {
+          // a host's stand-in for an unconfigured client may throw on any use: the node fails later, clearly
+          const service = services.get(name) as Partial<ScopedService> | undefined;
+          if (service && typeof service.cacheScope === 'function') account = String(service.cacheScope(hash));
+        } catch {
+          // unknown account: never the same as a known one, never shared with "no account"
+          account = '(unavailable)';
+        }
+        parts.push([name, account]);
+      }
+      scope = canonicalJson(parts);
+      scopes.set(id, scope);
+    }
+    return scope;
   }
 
   function settingsOf(analysis: Analysis, edge: GraphEdge): unknown {
@@ -614,7 +660,7 @@ export function createEngine(options: EngineOptions): Engine {
     const keys: Array<string | undefined> = new Array(plan.steps.length);
     for (const step of plan.steps) {
       if (step.late || step.policy !== 'pure') keys[step.index] = undefined;
-      else keys[step.index] = keyOf(step, (i) => keys[i]!, null);
+      else keys[step.index] = keyOf(step, (i) => keys[i]!, step.scope);
     }
     plan.keys = keys;
     return keys;
@@ -877,7 +923,8 @@ export function createEngine(options: EngineOptions): Engine {
     function enqueue(i: number): void {
       status[i] = 'queued';
       const step = steps[i]!;
-      const salt = step.policy === 'pure' ? null : runId;
+      // a pure key is salted only by the accounts it is scoped to; the others by the run
+      const salt = step.policy === 'pure' ? step.scope : runId;
       let key: string;
       try {
         // a kept plan already knows the keys of its pure steps
@@ -890,7 +937,7 @@ export function createEngine(options: EngineOptions): Engine {
         return;
       }
       keys[i] = key;
-      if (runKeys && salt === null && !step.late) runKeys[i] = key;
+      if (runKeys && step.policy === 'pure' && !step.late) runKeys[i] = key;
       emit({ type: 'node.queued', nodeId: step.nodeId, key });
       queue.push(i);
     }
@@ -985,7 +1032,7 @@ export function createEngine(options: EngineOptions): Engine {
       const step = steps[i]!;
       const key = keys[i]!;
       outputs[i] = entry.outputs;
-      identities[i] = step.policy === 'pure' ? key : outputIdentity(entry.outputs);
+      identities[i] = step.policy === 'pure' ? key : outputIdentity(entry.outputs, step.scope);
       remember(step, identities);
       settle(i, 'cached');
       if (listeners.size > 0) emit({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
@@ -1030,7 +1077,7 @@ export function createEngine(options: EngineOptions): Engine {
         return;
       }
       outputs[i] = frozen;
-      identities[i] = step.policy === 'pure' ? key : outputIdentity(frozen);
+      identities[i] = step.policy === 'pure' ? key : outputIdentity(frozen, step.scope);
       if (step.policy === 'never') {
         succeed(i, began);
         return;
@@ -1141,8 +1188,13 @@ export function createEngine(options: EngineOptions): Engine {
       return out;
     }
 
-    function outputIdentity(value: unknown): string {
-      return hasher.digest(`["loraflow.output/1",${canonicalJson(value)}]`);
+    function outputIdentity(value: unknown, scope: string | null): string {
+      // a scoped node's output names things in its account: the account is part of what it means
+      return hasher.digest(
+        scope === null
+          ? `["loraflow.output/1",${canonicalJson(value)}]`
+          : `["loraflow.output/1",${canonicalJson(value)},${JSON.stringify(scope)}]`,
+      );
     }
 
     // One class per run: its methods live on the prototype, so a node's context costs one object.

@@ -170,6 +170,13 @@ export interface NodeDefinition<
   cache?: CachePolicy | Bivariant<z.output<S>, CachePolicy>;
   sideEffects?: boolean;
   resources?: string[] | Bivariant<z.output<S>, string[]>;
+  /**
+   * Services whose account this node's results belong to (a model trained in one Scenario project
+   * does not exist in another). Each named service may offer `cacheScope(hash)`, a digest naming
+   * its account (see {@link ScopedService}); it becomes part of the node's cache key, so a result
+   * made with one account is never reused with another, and everything downstream follows.
+   */
+  scope?: readonly string[] | Bivariant<z.output<S>, readonly string[]>;
   /** Rules across params and connections, checked before anything runs; `inputSettings` are each connection's settings, parallel to `inputTypes`. */
   validate?: Bivariant<
     {
@@ -189,6 +196,17 @@ export interface NodeDefinition<
     Promise<Estimate | undefined>
   >;
   run: Bivariant<NodeContext<z.output<S>, I>, Promise<{ [K in keyof O]: unknown }>>;
+}
+
+/**
+ * What a service offers to scope cache keys by account: a digest computed with the engine's hash,
+ * never a secret itself (a client hashes its credentials; nothing is kept).
+ *
+ * @example
+ * const client = { cacheScope: (hash: HashFn) => hash(`scenario\n${apiKey}\n${projectId ?? ''}`) };
+ */
+export interface ScopedService {
+  cacheScope(hash: (text: string) => string): string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { GraphDocument, GraphEdge, GraphNode } from '@loraflow/core';
-import { FAIL_TRAINING_MARKER } from '@loraflow/emulator/node';
+import { EMULATOR_CREDENTIALS, FAIL_TRAINING_MARKER } from '@loraflow/emulator/node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Harness, memoryFiles, pngDataUrl, startHarness } from './test/harness';
 import type { ImagesValue } from './values';
@@ -128,6 +128,34 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     await h.run(pipeline({ seed: undefined }));
     await h.run(pipeline({ seed: undefined }));
     expect(h.count('scenario.generate.txt2img')).toBe(3);
+  });
+
+  it('trains again in another Scenario project sharing the store, whose models the first cannot see', async () => {
+    h = await startHarness();
+    const projectA = h.inProject('proj_a');
+    const projectB = h.inProject('proj_b');
+    const inA = await projectA.run(pipeline({ seed: 5 })).result;
+    expect(inA.status).toBe('succeeded');
+    expect((await projectA.run(pipeline({ seed: 5 })).result).nodes.train?.status).toBe('cached');
+    expect(sideEffectCounts(h).trains).toBe(2);
+    // Project B cannot use A's models, so nothing of A's may come from the cache: a new prompt
+    // generates with B's own composition instead of failing on a model it cannot see.
+    const inB = await projectB.run(pipeline({ seed: 5, prompt: 'a cat in project B' })).result;
+    expect(inB.status).toBe('succeeded');
+    expect(inB.nodes.train?.status).toBe('succeeded');
+    expect(sideEffectCounts(h).trains).toBe(4);
+    const trained = (r: typeof inA) => (r.nodes.wait?.outputs?.lora as { id: string } | undefined)?.id;
+    expect(trained(inB)).not.toBe(trained(inA));
+    // what would have happened with a shared key: A's model is not found from project B
+    const auth = `Basic ${btoa(`${EMULATOR_CREDENTIALS.scenario.key}:${EMULATOR_CREDENTIALS.scenario.secret}`)}`;
+    const seen = (model: string, project: string) =>
+      h!.server.emulator
+        .fetch(`${h!.server.url}/scenario/v1/models/${model}?projectId=${project}`, {
+          headers: { authorization: auth },
+        })
+        .then((r) => r.status);
+    expect(await seen(trained(inA)!, 'proj_b')).toBe(404);
+    expect(await seen(trained(inB)!, 'proj_b')).toBe(200);
   });
 
   it('does not create, upload or train twice when a run resumes after a crash between intent and result', async () => {

@@ -81,6 +81,8 @@ export const loraCompose = defineNode({
   cache: 'pure',
   sideEffects: true,
   resources: ['provider:scenario'],
+  // the composition model lives in the Scenario project it was created in
+  scope: ['scenario'],
   validate({ inputTypes }) {
     const families = [
       ...new Set(

@@ -98,6 +98,8 @@ export const loraSource = defineNode({
   // A listing can change between runs; a model fetched by id cannot change what it is.
   cache: (p) => (p.mode === 'pick' ? 'run' : 'pure'),
   resources: (p) => (p.provider === 'scenario' ? ['provider:scenario'] : []),
+  // a Scenario LoRA by id or by pick is one of the project's (or a public one seen from it)
+  scope: (p) => (p.provider === 'scenario' ? ['scenario'] : []),
   validate({ params: p }) {
     if (p.provider !== 'scenario' || !p.modelType) return [];
     const info = modelTypeInfo(p.modelType);

@@ -68,6 +68,8 @@ export const loraTrainModelsLab = defineNode({
   cache: 'pure',
   sideEffects: true,
   resources: ['provider:modelslab'],
+  // the trained LoRA belongs to the ModelsLab account that trained it
+  scope: ['modelslab'],
   async run(ctx) {
     const modelslab = need(ctx, 'modelslab');
     const signal = signalOf(ctx);

@@ -68,6 +68,8 @@ export const loraTrain = defineNode({
   cache: 'pure',
   sideEffects: true,
   resources: ['provider:scenario'],
+  // the trained model lives in the Scenario project it was created in
+  scope: ['scenario'],
   estimate: (args: EstimateArgs) =>
     scenarioEstimate(args, (scenario) => {
       const p = args.params as { modelType: string };

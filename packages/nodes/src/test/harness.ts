@@ -53,6 +53,8 @@ export interface Harness {
     result: Awaited<ReturnType<Engine['run']>['result']>;
     events: RunEvent[];
   }>;
+  /** Another engine on the same emulator and store whose Scenario client works in `projectId` (another account). */
+  inProject(projectId: string): Engine;
   /** How many requests of exactly this route (not its sub-routes) the emulator answered with a 2xx. */
   count(route: string): number;
   close(): Promise<void>;
@@ -104,15 +106,18 @@ export async function startHarness(
     minIntervalMs: 1000,
   };
   const store = createMemoryStore();
-  const services: Record<string, unknown> = { scenario, modelslab, polling };
-  if (o.files) services.files = o.files;
-  const engine = createEngine({
-    registry: createRegistry(loraPack),
-    cache: store,
-    journal: store,
-    services,
-    secrets: [secret, EMULATOR_CREDENTIALS.modelslab.key],
-  });
+  const engineWith = (client: ScenarioClient) => {
+    const services: Record<string, unknown> = { scenario: client, modelslab, polling };
+    if (o.files) services.files = o.files;
+    return createEngine({
+      registry: createRegistry(loraPack),
+      cache: store,
+      journal: store,
+      services,
+      secrets: [secret, EMULATOR_CREDENTIALS.modelslab.key],
+    });
+  };
+  const engine = engineWith(scenario);
   return {
     server,
     engine,
@@ -127,6 +132,16 @@ export async function startHarness(
       });
       return { result: await handle.result, events };
     },
+    inProject: (projectId) =>
+      engineWith(
+        new ScenarioClient({
+          baseUrl: `${server.url}/scenario/v1`,
+          apiKey: EMULATOR_CREDENTIALS.scenario.key,
+          apiSecret: secret,
+          projectId,
+          retry,
+        }),
+      ),
     count: (route) =>
       server.emulator.log
         .entries({ route })

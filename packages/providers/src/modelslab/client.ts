@@ -169,6 +169,17 @@ export class ModelsLabClient {
       now: o.now ?? Date.now,
     };
   }
+  /**
+   * A digest naming the account this client works in, for cache keys (`ScopedService` in
+   * @loraflow/core): ModelsLab knows an account only by its key. Computed with the caller's hash;
+   * the key itself never leaves.
+   *
+   * @example
+   * const scope = modelslab.cacheScope(sha256Hex);
+   */
+  cacheScope(hash: (text: string) => string): string {
+    return hash(`loraflow.scope/modelslab-key\n${this.#key}`);
+  }
 
   #bodyError = (operation: string) => (body: unknown, status: number, headers: Headers) => {
     if (!body || typeof body !== 'object') return undefined;

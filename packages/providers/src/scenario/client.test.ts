@@ -175,3 +175,28 @@ describe('ScenarioClient wire format', () => {
     expect(() => new ScenarioClient({ apiKey: '', apiSecret: 'x' })).toThrow(/apiKey/);
   });
 });
+
+describe('cacheScope', () => {
+  // a stand-in hash that shows its input: enough to prove what goes in and that the secret does not
+  const show = (text: string) => `hash(${text})`;
+
+  it('names the project when there is one (rotating keys keeps the cache), else the key id, never the secret', () => {
+    const a = new ScenarioClient({ apiKey: 'api_one', apiSecret: 'SECRET-one', projectId: 'proj_a' });
+    const rotated = new ScenarioClient({ apiKey: 'api_two', apiSecret: 'SECRET-two', projectId: 'proj_a' });
+    const b = new ScenarioClient({ apiKey: 'api_one', apiSecret: 'SECRET-one', projectId: 'proj_b' });
+    const noProject = new ScenarioClient({ apiKey: 'api_one', apiSecret: 'SECRET-one' });
+    expect(a.cacheScope(show)).toBe(rotated.cacheScope(show));
+    expect(a.cacheScope(show)).not.toBe(b.cacheScope(show));
+    expect(noProject.cacheScope(show)).not.toBe(a.cacheScope(show));
+    for (const c of [a, rotated, b, noProject]) expect(c.cacheScope(show)).not.toMatch(/SECRET/);
+  });
+
+  it('tells ModelsLab accounts apart by their key', async () => {
+    const { ModelsLabClient } = await import('../modelslab/client');
+    const one = new ModelsLabClient({ apiKey: 'ml-key-one' });
+    const two = new ModelsLabClient({ apiKey: 'ml-key-two' });
+    expect(one.cacheScope((t) => t.length.toString() + t)).not.toBe(
+      two.cacheScope((t) => t.length.toString() + t),
+    );
+  });
+});

@@ -343,6 +343,7 @@ export class ScenarioClient {
   readonly #baseUrl: string;
   readonly #auth: string;
   readonly #projectId: string | undefined;
+  readonly #apiKey: string;
   readonly #redactor: Redactor;
 
   constructor(options: ScenarioClientOptions) {
@@ -357,6 +358,7 @@ export class ScenarioClient {
     this.#baseUrl = o.baseUrl ?? SCENARIO_BASE_URL;
     this.#auth = `Basic ${base64(`${o.apiKey}:${o.apiSecret}`)}`;
     this.#projectId = o.projectId;
+    this.#apiKey = o.apiKey;
     this.#http = {
       provider: 'scenario',
       fetch: o.fetch ?? defaultFetch(),
@@ -365,6 +367,20 @@ export class ScenarioClient {
       redactor: this.#redactor,
       now: o.now ?? Date.now,
     };
+  }
+
+  /**
+   * A digest naming the account this client works in, for cache keys (`ScopedService` in
+   * @loraflow/core): the project when `projectId` is set (so rotating keys keeps the cache), else
+   * the API key's id. Computed with the caller's hash; nothing secret leaves, nothing is kept.
+   *
+   * @example
+   * const scope = scenario.cacheScope(sha256Hex);
+   */
+  cacheScope(hash: (text: string) => string): string {
+    return this.#projectId !== undefined
+      ? hash(`loraflow.scope/scenario-project\n${this.#projectId}`)
+      : hash(`loraflow.scope/scenario-key\n${this.#apiKey}`);
   }
 
   async #call(
