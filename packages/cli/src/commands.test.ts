@@ -137,6 +137,19 @@ describe('loraflow estimate', () => {
     expect(estimate.nodes.map((n) => n.nodeId)).toEqual(['photos', 'train', 'wait', 'try']);
     expect(estimate).toMatchObject({ willRun: 4, fromCache: 0 });
   });
+
+  it('prices the first run’s generation before its LoRA exists, and calls the first training unknown, not free', async () => {
+    const io = testIo({ cwd: examplesDir });
+    expect(
+      await runCli(['estimate', 'compose-train-generate.json', '--store', join(tmp, 's-estimate-first')], io),
+    ).toBe(0);
+    const lines = io.stdout.lines();
+    expect(lines.find((l) => l.startsWith('train '))).toContain('cost unknown before it runs');
+    expect(lines.find((l) => l.startsWith('render '))).toMatch(/\d+(\.\d+)? creative-units$/);
+    expect(lines.at(-1)).toMatch(
+      /^8 will run, 0 from cache; cost at least \d+(\.\d+)? creative-units \(\+ 2 unknown\)$/,
+    );
+  });
 });
 
 describe('loraflow serve', () => {

@@ -13,4 +13,4 @@ export * from './redact';
 export * from './signal';
 export * from './store';
 export * from './types';
-export { validateGraph } from './validate';
+export { connectedTypes, validateGraph } from './validate';

@@ -186,11 +186,17 @@ export interface NodeDefinition<
     },
     RuleProblem[]
   >;
-  /** Cost of running this node; `services` are the host's, so a hook can ask a provider for a dry run. */
+  /**
+   * Cost of running this node; `services` are the host's, so a hook can ask a provider for a dry run.
+   * `inputs` holds only what upstream already has in the cache; `inputTypes` the type of every
+   * connection (a LoRA's provider and base family are known before the LoRA is trained). Answer
+   * `undefined` when the cost cannot be known: the estimate then says "unknown", not "free".
+   */
   estimate?: Bivariant<
     {
       params: z.output<S>;
       inputs: Record<string, unknown>;
+      inputTypes: Record<string, PortType[]>;
       services: { get<T>(name: string): T; has(name: string): boolean };
     },
     Promise<Estimate | undefined>

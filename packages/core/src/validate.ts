@@ -46,6 +46,8 @@ export interface Analysis {
   wireStart: Int32Array;
   wireEdge: GraphEdge[];
   wireFrom: Int32Array;
+  /** Slot → the node's output types (undefined when its params or type failed). */
+  outputTypes: Array<Record<string, PortType> | undefined>;
   /** Topological order (slots) of the nodes outside cycles. */
   order: Int32Array;
   hasCycle: boolean;
@@ -71,6 +73,7 @@ function emptyAnalysis(issues: Issue[]): Analysis {
     wireStart: new Int32Array(1),
     wireEdge: [],
     wireFrom: EMPTY_I32,
+    outputTypes: [],
     order: EMPTY_I32,
     hasCycle: false,
     settings: new Map(),
@@ -88,6 +91,36 @@ function emptyAnalysis(issues: Issue[]): Analysis {
 export function validateGraph(doc: unknown, registry: NodeRegistry): { ok: boolean; issues: Issue[] } {
   const { issues } = analyseGraph(doc, registry);
   return { ok: issues.length === 0, issues };
+}
+
+/**
+ * The types connected to each input of each node, in connection order, as validation resolved
+ * them — what an estimate hook can know of a LoRA before the LoRA exists (its provider and base
+ * family). Nodes or connections that do not validate are left out. Never throws.
+ *
+ * @example
+ * const types = connectedTypes(doc, registry);
+ * types.get('render')?.loras?.[0]; // { kind: 'lora', params: { provider: 'scenario', family: 'flux.1', ... } }
+ */
+export function connectedTypes(
+  doc: unknown,
+  registry: NodeRegistry,
+): Map<string, Record<string, PortType[]>> {
+  const a = analyseGraph(doc, registry);
+  const out = new Map<string, Record<string, PortType[]>>();
+  for (let s = 0; s < a.size; s++) {
+    const types: Record<string, PortType[]> = {};
+    for (let w = a.wireStart[s]!; w < a.wireStart[s + 1]!; w++) {
+      const edge = a.wireEdge[w]!;
+      const type = a.outputTypes[a.wireFrom[w]!]?.[edge.from.port];
+      if (!type) continue;
+      const list = types[edge.to.port];
+      if (list) list.push(type);
+      else types[edge.to.port] = [type];
+    }
+    out.set(a.ids[s]!, types);
+  }
+  return out;
 }
 
 /** Validation plus the facts planning needs. Never throws. */
@@ -567,6 +600,7 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     wireStart,
     wireEdge,
     wireFrom,
+    outputTypes,
     order,
     hasCycle: cycles.length > 0,
     settings,

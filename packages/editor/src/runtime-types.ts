@@ -24,6 +24,8 @@ export interface Estimate {
   /** How many nodes will run and how many come from the cache, when the runtime counts them. */
   willRun?: number;
   fromCache?: number;
+  /** Nodes that will run whose cost cannot be known yet: the totals are then a lower bound. */
+  unknownCosts?: number;
 }
 
 /**

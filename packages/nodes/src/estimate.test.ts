@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateMultiLora } from './nodes/generate';
 import { loraTrain } from './nodes/train';
 import { type Harness, pngDataUrl, startHarness } from './test/harness';
+import { loraType } from './types';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -31,6 +32,40 @@ describe('dry-run cost estimates', () => {
     expect(estimate).toEqual({ amount: 17.75, unit: 'creative-units', detail: expect.any(Object) });
     expect(h.count('scenario.generate.custom.dryRun')).toBe(1);
     expect(h.count('scenario.generate.custom')).toBe(0);
+  });
+
+  it('prices a generation whose LoRA trains in this same run from the connection’s type (family → base model)', async () => {
+    h = await startHarness();
+    const params = { prompt: 'a fox', width: 1024, height: 1024, samples: 1, seed: 1 };
+    const flux2 = await generateMultiLora.estimate?.({
+      params,
+      inputs: {},
+      inputTypes: { loras: [loraType('scenario', 'flux.2-dev', 'flux.2-dev-lora')] },
+      services: servicesOf(h),
+    } as never);
+    // the same price as with a trained LoRA: Scenario prices by base model, not by LoRA
+    expect(flux2).toEqual({ amount: 17.75, unit: 'creative-units', detail: expect.any(Object) });
+    const flux1 = await generateMultiLora.estimate?.({
+      params,
+      inputs: {},
+      inputTypes: { loras: [loraType('scenario', 'flux.1', 'flux.1-lora')] },
+      services: servicesOf(h),
+    } as never);
+    expect(flux1?.unit).toBe('creative-units');
+    const dry = h.server.emulator.log.entries({ route: 'scenario.generate.custom.dryRun' });
+    expect(dry.map((e) => e.path.split('?')[0]!.split('/').pop())).toEqual([
+      'model_bfl-flux-2-dev',
+      'model_bfl-flux-1-dev',
+    ]);
+    expect(h.count('scenario.generate.custom')).toBe(0);
+    // a ModelsLab LoRA has no dry run: unknown, not free
+    const modelslab = await generateMultiLora.estimate?.({
+      params,
+      inputs: {},
+      inputTypes: { loras: [loraType('modelslab', 'sd-xl')] },
+      services: servicesOf(h),
+    } as never);
+    expect(modelslab).toBeUndefined();
   });
 
   it('prices a training by type and image count with a dry run on an existing model of the type', async () => {

@@ -290,11 +290,21 @@ describe('createRuntime', () => {
         ['b.text', 'priced.parts'],
       ],
     );
-    expect((await runtime.estimate(doc)).totals).toEqual({ credits: 0 });
+    // before the texts exist the hook sees two connected strings and no values: unknown, not free
+    const before = await runtime.estimate(doc);
+    expect(before).toMatchObject({ totals: {}, unknownCosts: 1 });
+    expect(before.nodes.find((n) => n.nodeId === 'priced')).toMatchObject({
+      willRun: true,
+      costUnknown: true,
+    });
     await (await runtime.run(doc, { targets: ['a', 'b'] })).result;
     const estimate = await runtime.estimate(doc);
-    expect(estimate.nodes.find((n) => n.nodeId === 'priced')?.cost).toEqual({ amount: 22, unit: 'credits' });
-    expect(estimate).toMatchObject({ willRun: 1, fromCache: 2 });
+    expect(estimate.nodes.find((n) => n.nodeId === 'priced')?.cost).toEqual({
+      amount: 22,
+      unit: 'credits',
+      detail: { connected: 2 },
+    });
+    expect(estimate).toMatchObject({ willRun: 1, fromCache: 2, unknownCosts: 0 });
   });
 
   it('reports an estimate hook that throws as costError on that node and goes on', async () => {
@@ -308,8 +318,9 @@ describe('createRuntime', () => {
       code: 'estimate.refused',
       message: 'A negative price cannot be estimated.',
     });
-    expect(estimate.nodes[1]?.cost).toEqual({ amount: 0, unit: 'credits' });
+    expect(estimate.nodes[1]?.cost).toEqual({ amount: 0, unit: 'credits', detail: { connected: 0 } });
     expect(estimate.totals).toEqual({ credits: 0 });
+    expect(estimate.unknownCosts).toBe(1);
   });
 
   it('refuses an invalid graph with every issue, and stores no run for it', async () => {

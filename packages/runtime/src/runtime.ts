@@ -1,6 +1,7 @@
 import {
   type CacheStore,
   canonicalJson,
+  connectedTypes,
   containsSecret,
   createEngine,
   createRedactor,
@@ -348,6 +349,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         engine.explain(admitted, o.targets ? { targets: o.targets } : {}),
       );
       const keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
+      // what every connection carries, known before anything runs (a LoRA's provider and family)
+      const typesOf = connectedTypes(admitted, options.registry);
       const nodes: NodeEstimate[] = [];
       const totals: Record<string, number> = {};
       for (const entry of explained) {
@@ -358,11 +361,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           try {
             const params = def.params.parse(graphNode.params ?? {});
             const inputs = await knownInputs(admitted, entry.nodeId, keyOf);
-            const cost = await def.estimate({ params, inputs, services: estimateServices });
+            const inputTypes = typesOf.get(entry.nodeId) ?? {};
+            const cost = await def.estimate({ params, inputs, inputTypes, services: estimateServices });
             if (cost) {
               out.cost = cost;
               totals[cost.unit] = (totals[cost.unit] ?? 0) + cost.amount;
-            }
+            } else out.costUnknown = true;
           } catch (error) {
             const code = (error as { code?: unknown })?.code;
             out.costError = {
@@ -378,6 +382,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         totals,
         willRun: nodes.filter((n) => n.willRun).length,
         fromCache: nodes.filter((n) => !n.willRun).length,
+        unknownCosts: nodes.filter((n) => n.costUnknown || n.costError).length,
       };
       return redactJson(estimate);
     },

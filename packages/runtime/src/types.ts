@@ -22,6 +22,8 @@ export interface NodeEstimate extends ExplainEntry {
   cost?: Estimate;
   /** The estimate hook failed: the node still runs, its cost is unknown. */
   costError?: { code: string; message: string };
+  /** The node has a cost but it cannot be known before running (no dry run possible yet): not "free". */
+  costUnknown?: true;
 }
 
 /**
@@ -37,6 +39,8 @@ export interface RunEstimate {
   totals: Record<string, number>;
   willRun: number;
   fromCache: number;
+  /** How many nodes that will run have a cost the estimate could not know (so `totals` is a lower bound). */
+  unknownCosts: number;
 }
 
 /**

@@ -86,15 +86,23 @@ export async function estimateCommand(io: CliIo, graph: string, rawFlags: unknow
         ? `${node.cost.amount} ${node.cost.unit}`
         : node.costError
           ? `cost unknown (${node.costError.code})`
-          : '';
+          : node.costUnknown
+            ? 'cost unknown before it runs'
+            : '';
       io.stdout.write(
         `${node.nodeId.padEnd(width)}  ${node.type.padEnd(18)}  ${node.willRun ? 'will run ' : 'cached   '}  ${cost}\n`,
       );
     }
-    const totals = Object.entries(estimate.totals).map(([unit, n]) => `${n} ${unit}`);
-    io.stdout.write(
-      `${estimate.willRun} will run, ${estimate.fromCache} from cache; cost ${totals.length > 0 ? totals.join(', ') : 'none'}\n`,
-    );
+    const totals = Object.entries(estimate.totals).map(([unit, n]) => `${Math.round(n * 100) / 100} ${unit}`);
+    // "none" only when nothing has a cost; with unknown costs the total is a lower bound and says so
+    const unknown = estimate.unknownCosts ?? 0;
+    const cost =
+      totals.length === 0
+        ? unknown > 0
+          ? `unknown for ${unknown} node${unknown === 1 ? '' : 's'}`
+          : 'none'
+        : `${unknown > 0 ? 'at least ' : ''}${totals.join(', ')}${unknown > 0 ? ` (+ ${unknown} unknown)` : ''}`;
+    io.stdout.write(`${estimate.willRun} will run, ${estimate.fromCache} from cache; cost ${cost}\n`);
     return EXIT.ok;
   } finally {
     await cli.close();

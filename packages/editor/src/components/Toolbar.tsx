@@ -7,7 +7,12 @@ function estimateText(estimate: Estimate | undefined, willRun: number): string |
     .filter(([, n]) => typeof n === 'number' && n > 0)
     .map(([unit, n]) => `${Math.round(n * 100) / 100} ${unit}`);
   const nodes = `${willRun} node${willRun === 1 ? '' : 's'} to run`;
-  return totals.length > 0 ? `${nodes} · ${totals.join(' · ')}` : nodes;
+  const unknown = estimate.unknownCosts ?? 0;
+  // with costs that cannot be known yet (a first training), the total is a floor, never "free"
+  const unknownText =
+    unknown > 0 ? `${unknown} cost${unknown === 1 ? '' : 's'} unknown until run` : undefined;
+  if (totals.length === 0) return unknownText ? `${nodes} · ${unknownText}` : nodes;
+  return `${nodes} · ${unknown > 0 ? '≥ ' : ''}${totals.join(' · ')}${unknownText ? ` · ${unknownText}` : ''}`;
 }
 
 /** The editor's toolbar: add, undo/redo, layout, import/export, run, cancel, and the estimate. */

@@ -1,4 +1,4 @@
-import type { Estimate } from '@loraflow/core';
+import type { Estimate, PortType } from '@loraflow/core';
 import type { CostEstimate, ScenarioClient } from '@loraflow/providers';
 
 /**
@@ -11,6 +11,8 @@ import type { CostEstimate, ScenarioClient } from '@loraflow/providers';
 export interface EstimateArgs {
   params: unknown;
   inputs: Record<string, unknown>;
+  /** The type of every connection, known before anything runs (a LoRA's provider and family). */
+  inputTypes?: Record<string, PortType[]>;
   services?: { get<T>(name: string): T; has(name: string): boolean };
 }
 

@@ -273,13 +273,13 @@ export const generateMultiLora = defineNode({
         lora: loraValueSchema.safeParse(i.value),
         settings: i.settings,
       }));
-      if (loras.length === 0 || loras.some((l) => !l.lora.success)) return undefined;
+      const p = params.parse(args.params);
+      if (loras.length === 0 || loras.some((l) => !l.lora.success)) return priceByType(scenario, p, args);
       const items = loras.map((l) => ({
         lora: l.lora.data as LoraValue,
         strength: generationStrength.parse(l.settings ?? {}).strength,
       }));
       if (items[0]!.lora.provider !== 'scenario') return undefined;
-      const p = params.parse(args.params);
       const plan = scenarioRequest(p, p.prompt || 'estimate', items);
       return plan.route === 'txt2img'
         ? scenario.generateTxt2img(plan.body, { dryRun: true })
@@ -371,6 +371,28 @@ type Item = { lora: LoraValue; strength: number };
 
 /** Base model of Scenario's custom route for FLUX.1 LoRAs, used when route A cannot honour a strength. */
 const FLUX1_CUSTOM_BASE = 'model_bfl-flux-1-dev';
+
+/**
+ * The price of a generation whose LoRAs do not exist yet (they train in this run): Scenario prices a
+ * generation by its base model, not by its LoRAs (PROVIDERS.md §1.6, "regardless of LoRA count"),
+ * so the dry run asks for the family's base model with no LoRAs. The family comes from the
+ * connection's type. FLUX.1 LoRAs, which usually go through txt2img with the LoRA as the model,
+ * are priced as the same generation on the FLUX.1 [dev] base. Other families: unknown.
+ */
+async function priceByType(scenario: ScenarioClient, p: Params, args: EstimateArgs) {
+  const first = args.inputTypes?.loras?.[0]?.params as { provider?: unknown; family?: unknown } | undefined;
+  if (first?.provider !== 'scenario' || typeof first.family !== 'string') return undefined;
+  const route = FAMILIES[first.family]?.scenarioRoute;
+  const base =
+    p.baseModelId ??
+    (route?.kind === 'custom'
+      ? route.baseModelId
+      : familiesCompatible(first.family, 'flux.1')
+        ? FLUX1_CUSTOM_BASE
+        : undefined);
+  if (!base) return undefined;
+  return scenario.generateCustom(base, customBody(p, p.prompt || 'estimate', []), { dryRun: true });
+}
 
 function customBody(p: Params, prompt: string, items: Item[]) {
   return {

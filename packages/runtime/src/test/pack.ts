@@ -214,12 +214,15 @@ const priced = defineNode({
   params: z.object({ perCharacter: z.number() }),
   inputs: { parts: { type: t.string(), multiple: true, optional: true } },
   outputs: { text: { type: t.string() } },
-  async estimate({ params, inputs }) {
+  async estimate({ params, inputs, inputTypes }) {
     if (params.perCharacter < 0)
       throw new NodeRunError('estimate.refused', 'A negative price cannot be estimated.');
     const parts = (inputs.parts as Array<{ value: unknown }> | undefined) ?? [];
+    // connected parts whose text is not in the cache yet: the price cannot be known
+    const connected = inputTypes.parts?.length ?? 0;
+    if (parts.length < connected) return undefined;
     const characters = parts.reduce((sum, p) => sum + String(p.value).length, 0);
-    return { amount: characters * params.perCharacter, unit: 'credits' };
+    return { amount: characters * params.perCharacter, unit: 'credits', detail: { connected } };
   },
   async run(ctx) {
     return { text: ctx.inputs.parts.map((p) => String(p.value)).join('') };
