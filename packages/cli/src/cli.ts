@@ -4,6 +4,7 @@ import { runCommand } from './commands/run';
 import {
   emulatorCommand,
   estimateCommand,
+  runsCommand,
   schemaCommand,
   serveCommand,
   validateCommand,
@@ -71,6 +72,16 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--json', 'the estimate as JSON')
     .action(async (graph: string, flags: Record<string, unknown>) => {
       setCode(await estimateCommand(io, graph, flags));
+    });
+
+  root
+    .command('runs')
+    .description('The run history of a store, newest first; interrupted runs show how to resume them.')
+    .option('--store <dir>', 'the store to read (default .loraflow/)')
+    .option('-n, --limit <count>', 'how many runs to list', '20')
+    .option('--json', 'one JSON object per run (NDJSON), without the graph')
+    .action(async (flags: Record<string, unknown>) => {
+      setCode(await runsCommand(io, flags));
     });
 
   root

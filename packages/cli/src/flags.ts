@@ -30,6 +30,20 @@ export const runFlagsSchema = z
   .strict();
 
 /**
+ * Flags of `loraflow runs`.
+ *
+ * @example
+ * parseFlags(runsFlagsSchema, { limit: '5' });
+ */
+export const runsFlagsSchema = z
+  .object({
+    store: dir.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(20),
+    json: z.boolean().default(false),
+  })
+  .strict();
+
+/**
  * Flags of `loraflow estimate`.
  *
  * @example

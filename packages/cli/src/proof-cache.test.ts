@@ -1,7 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunningEmulator } from '@loraflow/emulator/node';
+import { INTERRUPTED_AFTER_MS } from '@loraflow/runtime';
+import { createFileStore } from '@loraflow/runtime/node';
 import { describe, expect, it, vi } from 'vitest';
+import { runCli } from './cli';
+import { testIo } from './test/collect';
 import { FAST, hits, POLL, proofEnvironment } from './test/proof-env';
 import { emulatorEnv, spawnCli } from './test/spawn-cli';
 
@@ -76,6 +80,16 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     expect((await first.exited).signal).toBe('SIGKILL');
     const runId = first.records()[0]?.runId as string;
     expect(runId).toMatch(/^run_/);
+    // A minute later nothing has written the dead process's record: `loraflow runs` says it was
+    // interrupted and how to resume it (the record's clock is moved back instead of waiting).
+    const store = createFileStore({ dir: join(cwd, 'store') });
+    const record = (await store.getRun(runId))!;
+    await store.putRun({ ...record, updatedAt: record.updatedAt - INTERRUPTED_AFTER_MS - 1_000 });
+    const listing = testIo({ cwd, env });
+    expect(await runCli(['runs', '--store', 'store'], listing)).toBe(0);
+    expect(listing.stdout.lines().find((l) => l.startsWith(runId))).toMatch(
+      new RegExp(`^${runId}\\s+interrupted .* — resume: loraflow run --resume ${runId}$`),
+    );
 
     server.emulator.clock.setSpeed(FAST.speed);
     const resumed = spawnCli([...args, '--resume', runId, '--out', 'out'], { cwd, env });

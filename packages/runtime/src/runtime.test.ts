@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRegistry, type RunEvent } from '@loraflow/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RuntimeError } from './errors';
-import { createRuntime } from './runtime';
+import { createRuntime, INTERRUPTED_AFTER_MS } from './runtime';
 import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
 import { fakeServiceClient, fakeServiceHandler } from './test/http-service';
@@ -386,6 +386,36 @@ describe('createRuntime', () => {
     expect((await runtime.getRun(handle.runId))?.status).toBe('running');
     service.finishAll();
     await handle.result;
+  });
+
+  it('keeps a live run’s record fresh through a long silent wait, and flags a run whose process died as interrupted', async () => {
+    // interval timers and the clock are fake; the engine's own timeouts stay real
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const store = createMemoryStore();
+      const service = createFakeService();
+      const live = createRuntime({ registry, store, services: { fake: service } });
+      const handle = await live.run(trainGraph);
+      await until(() => service.calls.train === 1);
+      // another runtime on the same store: it does not run this attempt, it only reads the record
+      const other = createRuntime({ registry, store });
+      vi.advanceTimersByTime(10 * 60_000);
+      await until(async () => (await store.getRun(handle.runId))!.updatedAt >= Date.now() - 20_000);
+      expect((await other.getRun(handle.runId))?.interrupted).toBeUndefined();
+      // a process that died stops writing: its record soon reads as interrupted, and resumes
+      const dead = { ...(await store.getRun(handle.runId))!, runId: 'run_dead', updatedAt: Date.now() };
+      await store.putRun(dead);
+      expect((await other.getRun('run_dead'))?.interrupted).toBeUndefined();
+      vi.advanceTimersByTime(INTERRUPTED_AFTER_MS + 1);
+      expect((await other.getRun('run_dead'))?.interrupted).toBe(true);
+      expect((await other.listRuns()).find((r) => r.runId === 'run_dead')?.interrupted).toBe(true);
+      expect((await store.getRun('run_dead'))?.interrupted).toBeUndefined();
+      service.finishAll();
+      expect((await handle.result).status).toBe('succeeded');
+      expect((await other.getRun(handle.runId))?.interrupted).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses to resume a run that is still going in this runtime', async () => {

@@ -63,6 +63,16 @@ interface ActiveRun {
 }
 
 const CHECKPOINT_MS = 2_000;
+/** A running attempt writes its record at least this often, even when nothing happens (a long training poll). */
+export const HEARTBEAT_MS = 20_000;
+/** A record left "running" that nobody wrote for this long belongs to a process that is gone. */
+export const INTERRUPTED_AFTER_MS = 3 * HEARTBEAT_MS;
+
+// Every JavaScript host has interval timers; Node's can be unref'd so a heartbeat never keeps a process alive.
+const intervals = globalThis as unknown as {
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(id: unknown): void;
+};
 
 /**
  * A runtime: the engine over a durable store, with run history, resume after a crash, cancel, estimates and a node
@@ -231,7 +241,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         }
       }
     });
+    // While the attempt runs, its record is rewritten now and then even without events, so another
+    // process can tell a live run from one whose process died (see INTERRUPTED_AFTER_MS).
+    const heartbeat = intervals.setInterval(() => {
+      if (now() - lastCheckpoint < HEARTBEAT_MS) return;
+      lastCheckpoint = now();
+      record.updatedAt = lastCheckpoint;
+      const copy = structuredClone(record);
+      flushing = flushing.then(() => store.putRun(copy)).catch(keep);
+    }, HEARTBEAT_MS);
+    (heartbeat as { unref?: () => void }).unref?.();
     run.done = handle.result.then(async (raw) => {
+      intervals.clearInterval(heartbeat);
       signal?.removeEventListener('abort', onAbort);
       const result = redactJson(raw);
       record.status = result.status;
@@ -447,12 +468,15 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async getRun(runId) {
       const run = active.get(runId);
       if (run) return structuredClone(run.record);
-      return store.getRun(runId);
+      const record = await store.getRun(runId);
+      return record && flagInterrupted(record);
     },
 
     async listRuns(o = {}) {
       const records = await store.listRuns(o.limit !== undefined ? { limit: o.limit } : {});
-      return records.map((r) => (active.has(r.runId) ? structuredClone(active.get(r.runId)!.record) : r));
+      return records.map((r) =>
+        active.has(r.runId) ? structuredClone(active.get(r.runId)!.record) : flagInterrupted(r),
+      );
     },
 
     events(runId, o = {}) {
@@ -512,6 +536,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       run.listeners.delete(onEvent);
       signal?.removeEventListener('abort', onEvent);
     }
+  }
+
+  /** A record "running" in no live process: nothing wrote it for longer than a heartbeat allows. */
+  function flagInterrupted(record: RunRecord): RunRecord {
+    if (record.status !== 'running' || now() - record.updatedAt <= INTERRUPTED_AFTER_MS) return record;
+    return { ...record, interrupted: true };
   }
 
   async function knownInputs(

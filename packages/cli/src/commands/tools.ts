@@ -10,6 +10,7 @@ import {
   emulatorFlagsSchema,
   estimateFlagsSchema,
   parseFlags,
+  runsFlagsSchema,
   schemaFlagsSchema,
   serveFlagsSchema,
   validateFlagsSchema,
@@ -103,6 +104,48 @@ export async function estimateCommand(io: CliIo, graph: string, rawFlags: unknow
           : 'none'
         : `${unknown > 0 ? 'at least ' : ''}${totals.join(', ')}${unknown > 0 ? ` (+ ${unknown} unknown)` : ''}`;
     io.stdout.write(`${estimate.willRun} will run, ${estimate.fromCache} from cache; cost ${cost}\n`);
+    return EXIT.ok;
+  } finally {
+    await cli.close();
+  }
+}
+
+/**
+ * `loraflow runs`: the run history of a store, newest first — each run's status and what its nodes
+ * did; a run whose process died (a crash, a reboot) shows as interrupted, with the command that resumes it.
+ *
+ * @example
+ * await runsCommand(io, { limit: 5 });
+ */
+export async function runsCommand(io: CliIo, rawFlags: unknown): Promise<number> {
+  const flags = parseFlags(runsFlagsSchema, rawFlags);
+  const cli = await openRuntime(io, { store: flags.store, baseDir: io.cwd, outDir: io.cwd });
+  try {
+    const runs = await cli.runtime.listRuns({ limit: flags.limit });
+    if (flags.json) {
+      for (const run of runs) {
+        const { doc: _doc, ...rest } = run;
+        io.stdout.write(`${JSON.stringify(rest)}\n`);
+      }
+      return EXIT.ok;
+    }
+    if (runs.length === 0) {
+      io.stdout.write('no runs in this store yet\n');
+      return EXIT.ok;
+    }
+    const width = Math.max(...runs.map((r) => r.runId.length));
+    for (const run of runs) {
+      const counts = new Map<string, number>();
+      for (const node of Object.values(run.nodes))
+        counts.set(node.status, (counts.get(node.status) ?? 0) + 1);
+      const summary = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+      const status = run.interrupted ? 'interrupted' : run.status;
+      const started = new Date(run.startedAt).toISOString().replace('T', ' ').slice(0, 16);
+      const hint = run.interrupted ? ` — resume: loraflow run --resume ${run.runId}` : '';
+      io.stdout.write(
+        `${run.runId.padEnd(width)}  ${status.padEnd(11)}  ${started}  ${run.doc.name ?? ''}${run.doc.name ? ' · ' : ''}${summary}${hint}\n`,
+      );
+    }
     return EXIT.ok;
   } finally {
     await cli.close();

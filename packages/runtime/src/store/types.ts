@@ -31,7 +31,7 @@ export interface NodeRecord {
  *
  * @example
  * const record = await store.getRun(runId);
- * if (record?.status === 'interrupted') await runtime.resume(runId);
+ * if (record?.interrupted) await runtime.resume(runId);
  */
 export interface RunRecord {
   runId: string;
@@ -48,6 +48,13 @@ export interface RunRecord {
   nodes: Record<string, NodeRecord>;
   lastSeq: number;
   error?: { code: string; message: string };
+  /**
+   * Set by `getRun`/`listRuns` (never stored) on a run recorded as running that no process has
+   * written for over a minute: the process running it died (a crash, a reboot). `resume(runId)`
+   * continues it — a training already started is re-attached, not started again — and
+   * `cancel(runId)` closes it.
+   */
+  interrupted?: true;
 }
 
 /**
