@@ -1,6 +1,7 @@
 import { produce } from 'immer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { applyChanges } from './changes';
 import type { GraphDocument } from './document';
 import { createEngine, type EngineOptions } from './engine';
 import { GraphError, NodeRunError } from './errors';
@@ -864,5 +865,29 @@ describe('engine.explain', () => {
     expect(byId.b?.reason).toMatchObject({ code: 'params.changed', params: ['value'] });
     expect(byId.b?.reason.message).toBe('"b" runs because the parameter "value" changed.');
     expect(byId.c?.reason).toMatchObject({ code: 'inputs.changed', inputs: ['b'] });
+  });
+
+  it('remembers the version that ran last when kept plans of two versions take turns', async () => {
+    const cache = createMemoryStore();
+    const engine = engineWith(probes(), { cache });
+    const start = applyChanges(doc([p('a', { value: 1 }), p('f')]), []);
+    if (!start.ok) throw new Error('could not freeze');
+    const one = start.value.doc;
+    const edit = applyChanges(one, [
+      { type: 'params.set', id: 'a', params: { value: 2 } },
+      { type: 'params.set', id: 'f', params: { fail: 'not this time' } },
+    ]);
+    if (!edit.ok) throw new Error('could not edit');
+    const two = edit.value.doc;
+    await engine.run(one).result;
+    await engine.run(one).result; // the same kept plan again: nothing new to remember
+    expect((await engine.run(two).result).status).toBe('failed'); // "a" ran in version two, "f" failed
+    await engine.run(one).result; // version one ran last, "a" included
+    await cache.delete(engine.plan(two).keys.a!);
+    // what changed since "a" last ran (version one, value 1) is the param, not a lost entry
+    expect((await engine.explain(two)).find((e) => e.nodeId === 'a')?.reason).toMatchObject({
+      code: 'params.changed',
+      params: ['value'],
+    });
   });
 });

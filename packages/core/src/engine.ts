@@ -692,9 +692,16 @@ export function createEngine(options: EngineOptions): Engine {
     return true;
   }
 
-  function remember(step: Step, identities: string[]): void {
+  // The steps of a plan whose every node `lastSeen` already maps to that plan's step (its last run
+  // remembered them all, and nothing else was remembered since): running it again skips the map.
+  let lastSeenOwner: Step[] | undefined;
+  let lastSeenWrites = 0;
+  function remember(step: Step, identities: string[], planSteps: Step[]): void {
     // references only (the step and the run's identity table): nothing is allocated per node
     step.seenIdentities = identities;
+    if (lastSeenOwner === planSteps) return;
+    lastSeenOwner = undefined;
+    lastSeenWrites++;
     lastSeen.set(step.nodeId, step);
   }
 
@@ -869,6 +876,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   function execute(plan: InternalPlan, o: RunOptions): RunHandle {
     const steps = plan.steps;
+    const writesAtStart = lastSeenWrites;
     // a plan with no steps has no links object; empty rows stand in
     const { outStart, outs, depStart: depStartOf } = steps[0]?.links ?? NO_LINKS;
     const planKeys = plan.keys;
@@ -1033,7 +1041,7 @@ export function createEngine(options: EngineOptions): Engine {
       const key = keys[i]!;
       outputs[i] = entry.outputs;
       identities[i] = step.policy === 'pure' ? key : outputIdentity(entry.outputs, step.scope);
-      remember(step, identities);
+      remember(step, identities, steps);
       settle(i, 'cached');
       if (listeners.size > 0) emit({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
       ready(i);
@@ -1143,7 +1151,7 @@ export function createEngine(options: EngineOptions): Engine {
         return;
       }
       const step = steps[i]!;
-      remember(step, identities);
+      remember(step, identities, steps);
       settle(i, 'succeeded');
       if (listeners.size > 0) {
         emit({
@@ -1457,6 +1465,13 @@ export function createEngine(options: EngineOptions): Engine {
       runStatus = final;
       finishedAt = now();
       const counts = countStatuses(status);
+      // every node remembered by this run and no other write in between: the next run of this plan skips the map
+      if (
+        lastSeenOwner !== steps &&
+        counts.succeeded + counts.cached === n &&
+        lastSeenWrites - writesAtStart === n
+      )
+        lastSeenOwner = steps;
       emit({ type: 'run.finished', status: final, counts });
       const nodes: Record<string, NodeOutcome> = {};
       for (let i = 0; i < n; i++) {
