@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const at = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+const root = at('');
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end; no NODE_OPTIONS, so nothing can slip `--conditions=source` into plain node. */
+function exec(command: string, args: string[], cwd: string): Promise<Exit> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const node = (args: string[], cwd = root) => exec(process.execPath, args, cwd);
+const loraflow = (...args: string[]) => node(['packages/cli/bin/loraflow.js', ...args]);
+
+// Resolved from inside @loraflow/nodes, where @loraflow/core is a dependency, as a host app would.
+const hostScript = `
+import { readFileSync } from 'node:fs';
+import { createEngine, createRegistry, validateGraph } from '@loraflow/core';
+import { loraPack } from '@loraflow/nodes';
+const registry = createRegistry(loraPack);
+const doc = JSON.parse(readFileSync('../../examples/compose-train-generate.json', 'utf8'));
+const engine = createEngine({ registry });
+process.stdout.write(JSON.stringify({
+  core: import.meta.resolve('@loraflow/core'),
+  valid: validateGraph(doc, registry).ok,
+  steps: engine.plan(doc).steps.length,
+  issue: validateGraph({}, registry).issues[0]?.code,
+}));
+`;
+
+describe('the published build (dist/, plain node, no source condition)', () => {
+  // The real root script, every time: CI starts from a clean clone, and a stale dist/ would prove nothing.
+  beforeAll(async () => {
+    const build = await exec('corepack', ['pnpm', 'run', 'build'], root);
+    if (build.code !== 0)
+      throw new Error(`corepack pnpm build exited ${build.code}:\n${build.stdout}\n${build.stderr}`);
+  }, 60_000);
+
+  it('runs the loraflow bin: a good graph validates, a broken one exits 1 naming its issue', async () => {
+    const good = await loraflow('validate', 'examples/compose-train-generate.json');
+    expect(good).toMatchObject({ code: 0, stderr: '' });
+    expect(good.stdout).toContain('examples/compose-train-generate.json: ok');
+
+    const broken = await loraflow('validate', 'packages/cli/src/fixtures/broken/cycle.json');
+    expect(broken.code).toBe(1);
+    expect(`${broken.stdout}${broken.stderr}`).toMatch(/graph\.cycle at nodes\[0\]: The graph has a cycle/);
+  });
+
+  it('lets a plain ESM script import @loraflow/core from its dist/ and validate and plan a graph', async () => {
+    const run = await node(['--input-type=module', '--eval', hostScript], at('packages/nodes'));
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const out = JSON.parse(run.stdout) as { core: string; valid: boolean; steps: number; issue: string };
+    expect(out.core.endsWith('/packages/core/dist/index.js')).toBe(true);
+    expect(out).toMatchObject({ valid: true, issue: 'document.format' });
+    expect(out.steps).toBeGreaterThan(0);
+  });
+
+  it('ships the editor as dist/index.js, its typings declaring LoraflowEditor, and dist/style.css', async () => {
+    const js = await readFile(at('packages/editor/dist/index.js'), 'utf8');
+    expect(js).toMatch(/export \{[^}]*\bLoraflowEditor\b/);
+    expect(await readFile(at('packages/editor/dist/index.d.ts'), 'utf8')).toMatch(
+      /declare function LoraflowEditor\(props: LoraflowEditorProps\)/,
+    );
+    expect(await readFile(at('packages/editor/dist/style.css'), 'utf8')).toBe(
+      await readFile(at('packages/editor/src/style.css'), 'utf8'),
+    );
+  });
+});
