@@ -56,7 +56,7 @@ describe('the published build (dist/, plain node, no source condition)', () => {
     const build = await exec('corepack', ['pnpm', 'run', 'build'], root);
     if (build.code !== 0)
       throw new Error(`corepack pnpm build exited ${build.code}:\n${build.stdout}\n${build.stderr}`);
-  }, 60_000);
+  }, 150_000);
 
   it('runs the loraflow bin: a good graph validates, a broken one exits 1 naming its issue', async () => {
     const good = await loraflow('validate', 'examples/compose-train-generate.json');
