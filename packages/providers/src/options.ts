@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import type { FetchLike } from './http';
-import { type RetryOptions, retryOptionsSchema } from './retry';
+import { defaultFetch } from '#transport';
+import type { ProviderName } from './errors';
+import type { FetchLike, HttpConfig } from './http';
+import type { Redactor } from './redact';
+import { type RetryOptions, resolveRetryPolicy, retryOptionsSchema } from './retry';
 
 /**
  * Options every public method takes.
@@ -51,6 +54,28 @@ export const commonOptionsShape = {
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function').optional(),
 };
+
+/**
+ * The transport settings of a client from its validated common options (both clients share them).
+ *
+ * @example
+ * this.#http = httpConfig('scenario', parsedOptions, options.retry, redactor);
+ */
+export function httpConfig(
+  provider: ProviderName,
+  o: { fetch?: FetchLike | undefined; timeoutMs?: number | undefined; now?: (() => number) | undefined },
+  retry: RetryOptions | undefined,
+  redactor: Redactor,
+): HttpConfig {
+  return {
+    provider,
+    fetch: o.fetch ?? defaultFetch(),
+    timeoutMs: o.timeoutMs ?? 60_000,
+    retry: resolveRetryPolicy(retry),
+    redactor,
+    now: o.now ?? Date.now,
+  };
+}
 
 /** Joins a base URL and a path, then sets the defined query parameters. */
 export function buildUrl(

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { defaultFetch } from '#transport';
 import { modelsLabBodyError, ProviderError, ProviderResponseError, vendorReason } from '../errors';
 import {
   type HttpConfig,
@@ -15,9 +14,9 @@ import {
   type CommonClientOptions,
   callOptionsSchema,
   commonOptionsShape,
+  httpConfig,
 } from '../options';
 import { createRedactor, type Redactor } from '../redact';
-import { resolveRetryPolicy } from '../retry';
 import type { Download } from '../scenario/client';
 import {
   imageResponseSchema,
@@ -160,15 +159,9 @@ export class ModelsLabClient {
     const o = parseRequest(optionsSchema, options, 'modelslab', 'client options', this.#redactor);
     this.#baseUrl = o.baseUrl ?? MODELSLAB_BASE_URL;
     this.#key = o.apiKey;
-    this.#http = {
-      provider: 'modelslab',
-      fetch: o.fetch ?? defaultFetch(),
-      timeoutMs: o.timeoutMs ?? 60_000,
-      retry: resolveRetryPolicy(options.retry),
-      redactor: this.#redactor,
-      now: o.now ?? Date.now,
-    };
+    this.#http = httpConfig('modelslab', o, options.retry, this.#redactor);
   }
+
   /**
    * A digest naming the account this client works in, for cache keys (`ScopedService` in
    * @loraflow/core): ModelsLab knows an account only by its key. Computed with the caller's hash;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { defaultFetch } from '#transport';
 import {
   type HttpConfig,
   type HttpRequest,
@@ -14,9 +13,9 @@ import {
   type CommonClientOptions,
   callOptionsSchema,
   commonOptionsShape,
+  httpConfig,
 } from '../options';
 import { createRedactor, type Redactor } from '../redact';
-import { resolveRetryPolicy } from '../retry';
 import {
   type Asset,
   assetEnvelope,
@@ -359,14 +358,7 @@ export class ScenarioClient {
     this.#auth = `Basic ${base64(`${o.apiKey}:${o.apiSecret}`)}`;
     this.#projectId = o.projectId;
     this.#apiKey = o.apiKey;
-    this.#http = {
-      provider: 'scenario',
-      fetch: o.fetch ?? defaultFetch(),
-      timeoutMs: o.timeoutMs ?? 60_000,
-      retry: resolveRetryPolicy(options.retry),
-      redactor: this.#redactor,
-      now: o.now ?? Date.now,
-    };
+    this.#http = httpConfig('scenario', o, options.retry, this.#redactor);
   }
 
   /**
