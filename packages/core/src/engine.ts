@@ -598,11 +598,13 @@ export function createEngine(options: EngineOptions): Engine {
       names = ['(scope failed)'];
     }
     if (names.length === 0) return null;
-    const id = names.length === 1 ? names[0]! : [...names].sort(compareCodeUnits).join('\n');
+    const sorted = names.length === 1 ? names : [...names].sort(compareCodeUnits);
+    // the sorted names as JSON: no separator a service name could contain
+    const id = JSON.stringify(sorted);
     let scope = scopes.get(id);
     if (scope === undefined) {
       const parts: Array<[string, string | null]> = [];
-      for (const name of id.split('\n')) {
+      for (const name of sorted) {
         let account: string | null = null;
         try {
           // a host's stand-in for an unconfigured client may throw on any use: the node fails later, clearly

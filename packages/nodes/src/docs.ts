@@ -153,7 +153,7 @@ export function renderPackDocs(pack: NodePack): string {
     if (Array.isArray(def.scope) && def.scope.length > 0)
       facts.push(`cached per ${def.scope.map((n) => `\`${n}\``).join(', ')} account`);
     else if (typeof def.scope === 'function') facts.push('cached per provider account');
-    if (def.estimate) facts.push('dry-run cost estimate');
+    if (def.estimate) facts.push('counted in the cost estimate');
     lines.push(`${facts.join(' · ')}`, '');
     const inputs = Object.entries(def.inputs ?? {});
     if (inputs.length > 0) {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateMultiLora } from './nodes/generate';
 import { loraTrain } from './nodes/train';
+import { loraTrainModelsLab } from './nodes/train-modelslab';
 import { type Harness, pngDataUrl, startHarness } from './test/harness';
 import { loraType } from './types';
 
@@ -94,5 +95,10 @@ describe('dry-run cost estimates', () => {
     const args = { params: { modelType: 'zimage-lora', name: 'x', parameters: {} }, inputs: {} };
     expect(await loraTrain.estimate?.(args as never)).toBeUndefined();
     expect(await loraTrain.estimate?.({ ...args, services: servicesOf(h) } as never)).toBeUndefined();
+    // ModelsLab has no dry run: its training has a hook, so the runtime counts it as unknown, not free
+    expect(loraTrainModelsLab.estimate).toBeTypeOf('function');
+    expect(
+      await loraTrainModelsLab.estimate?.({ params: {}, inputs: {}, inputTypes: {} } as never),
+    ).toBeUndefined();
   });
 });

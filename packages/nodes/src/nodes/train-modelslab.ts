@@ -70,6 +70,9 @@ export const loraTrainModelsLab = defineNode({
   resources: ['provider:modelslab'],
   // the trained LoRA belongs to the ModelsLab account that trained it
   scope: ['modelslab'],
+  // ModelsLab has no dry run: the training costs something, but what is not known before it runs
+  // ("unknown" in the estimate, never counted as free)
+  estimate: async () => undefined,
   async run(ctx) {
     const modelslab = need(ctx, 'modelslab');
     const signal = signalOf(ctx);
