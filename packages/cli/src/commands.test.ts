@@ -152,6 +152,30 @@ describe('loraflow estimate', () => {
   });
 });
 
+describe('loraflow runs', () => {
+  it('lists a store’s runs from the store alone, says so when there are none, and refuses a bad --limit', async () => {
+    const store = join(tmp, 's-runs');
+    const empty = testIo({ cwd: examplesDir });
+    expect(await runCli(['runs', '--store', store], empty)).toBe(0);
+    expect(empty.stdout.text()).toContain('no runs in this store yet');
+    const run = testIo({ cwd: examplesDir });
+    expect(await runCli(['run', 'train-from-images.json', '--target', 'photos', '--store', store], run)).toBe(
+      0,
+    );
+    const io = testIo({ cwd: examplesDir });
+    expect(await runCli(['runs', '--store', store, '--json'], io)).toBe(0);
+    const runs = io.stdout.lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'succeeded' });
+    expect(runs[0]).not.toHaveProperty('doc');
+    // listing starts no emulator, so it does not announce one
+    expect(io.stderr.text()).not.toContain(EMULATOR_NOTICE);
+    const bad = testIo({ cwd: examplesDir });
+    expect(await runCli(['runs', '--store', store, '--limit', 'lots'], bad)).toBe(2);
+    expect(bad.stderr.text()).toContain('--limit');
+  });
+});
+
 describe('loraflow serve', () => {
   it('serves the runtime HTTP API that a remote runtime drives to a finished run', async () => {
     let stop = () => {};

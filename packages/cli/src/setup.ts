@@ -33,6 +33,21 @@ export interface CliRuntime {
 }
 
 /**
+ * Where a command's store lives: `--store`, else `.loraflow/` in the cwd; its `emulator/` folder when
+ * no provider key is set, since the built-in emulator's models live in their own namespace (a cache
+ * entry naming an emulated model must never be served to a run against the real providers).
+ *
+ * @example
+ * const { storeDir } = storeDirOf(io, flags.store);
+ */
+export function storeDirOf(io: CliIo, store: string | undefined): { storeDir: string; builtIn: boolean } {
+  const env = readProviderEnv(io.env);
+  const root = resolve(io.cwd, store ?? '.loraflow');
+  const builtIn = !env.SCENARIO_API_KEY && !env.MODELSLAB_API_KEY;
+  return { storeDir: builtIn ? join(root, 'emulator') : root, builtIn };
+}
+
+/**
  * Opens what a command runs on: provider clients from the environment (or the built-in emulator, announced on
  * stderr), the store (`--store`, else `.loraflow/` in the cwd; its `emulator/` folder with the built-in emulator,
  * whose own state is kept there too so its models outlive the process) and a runtime over both.
@@ -45,11 +60,7 @@ export async function openRuntime(
   o: { store?: string | undefined; baseDir: string; outDir: string; maxPollMs?: number | undefined },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
-  const root = resolve(io.cwd, o.store ?? '.loraflow');
-  const builtIn = !env.SCENARIO_API_KEY && !env.MODELSLAB_API_KEY;
-  // The built-in emulator's models live in their own namespace: a cache entry naming an emulated
-  // model must never be served to a run against the real providers, nor the other way round.
-  const storeDir = builtIn ? join(root, 'emulator') : root;
+  const { storeDir, builtIn } = storeDirOf(io, o.store);
   try {
     await mkdir(storeDir, { recursive: true });
   } catch (error) {

@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createRegistry, type GraphDocument, graphDocumentJsonSchema } from '@loraflow/core';
 import { startEmulator } from '@loraflow/emulator/node';
 import { loraPack } from '@loraflow/nodes';
 import { buildCatalogue, createRuntime, createRuntimeHandler, RuntimeError } from '@loraflow/runtime';
+import { createFileStore } from '@loraflow/runtime/node';
 import { CLI_CODES, CliError, EXIT, formatProblem } from '../errors';
 import {
   emulatorFlagsSchema,
@@ -17,7 +18,7 @@ import {
 } from '../flags';
 import { readGraphFile } from '../graph-file';
 import type { CliIo } from '../io';
-import { openRuntime } from '../setup';
+import { openRuntime, storeDirOf } from '../setup';
 import { reportIssues } from './run';
 
 /**
@@ -119,36 +120,49 @@ export async function estimateCommand(io: CliIo, graph: string, rawFlags: unknow
  */
 export async function runsCommand(io: CliIo, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(runsFlagsSchema, rawFlags);
-  const cli = await openRuntime(io, { store: flags.store, baseDir: io.cwd, outDir: io.cwd });
-  try {
-    const runs = await cli.runtime.listRuns({ limit: flags.limit });
-    if (flags.json) {
-      for (const run of runs) {
-        const { doc: _doc, ...rest } = run;
-        io.stdout.write(`${JSON.stringify(rest)}\n`);
-      }
-      return EXIT.ok;
-    }
-    if (runs.length === 0) {
-      io.stdout.write('no runs in this store yet\n');
-      return EXIT.ok;
-    }
-    const width = Math.max(...runs.map((r) => r.runId.length));
+  // Reading the history needs the store only: no provider client, no emulator started.
+  const { storeDir } = storeDirOf(io, flags.store);
+  if (!(await isDirectory(storeDir))) {
+    if (!flags.json) io.stdout.write(`no runs in this store yet (${storeDir})\n`);
+    return EXIT.ok;
+  }
+  const runtime = createRuntime({
+    registry: createRegistry(loraPack),
+    store: createFileStore({ dir: storeDir }),
+  });
+  const runs = await runtime.listRuns({ limit: flags.limit });
+  if (flags.json) {
     for (const run of runs) {
-      const counts = new Map<string, number>();
-      for (const node of Object.values(run.nodes))
-        counts.set(node.status, (counts.get(node.status) ?? 0) + 1);
-      const summary = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
-      const status = run.interrupted ? 'interrupted' : run.status;
-      const started = new Date(run.startedAt).toISOString().replace('T', ' ').slice(0, 16);
-      const hint = run.interrupted ? ` — resume: loraflow run --resume ${run.runId}` : '';
-      io.stdout.write(
-        `${run.runId.padEnd(width)}  ${status.padEnd(11)}  ${started}  ${run.doc.name ?? ''}${run.doc.name ? ' · ' : ''}${summary}${hint}\n`,
-      );
+      const { doc: _doc, ...rest } = run;
+      io.stdout.write(`${JSON.stringify(rest)}\n`);
     }
     return EXIT.ok;
-  } finally {
-    await cli.close();
+  }
+  if (runs.length === 0) {
+    io.stdout.write('no runs in this store yet\n');
+    return EXIT.ok;
+  }
+  const width = Math.max(...runs.map((r) => r.runId.length));
+  for (const run of runs) {
+    const counts = new Map<string, number>();
+    for (const node of Object.values(run.nodes)) counts.set(node.status, (counts.get(node.status) ?? 0) + 1);
+    const summary = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+    const status = run.interrupted ? 'interrupted' : run.status;
+    const started = new Date(run.startedAt).toISOString().replace('T', ' ').slice(0, 16);
+    const name = run.doc.name ? `${run.doc.name} · ` : '';
+    const hint = run.interrupted ? ` — resume: loraflow run --resume ${run.runId}` : '';
+    io.stdout.write(
+      `${run.runId.padEnd(width)}  ${status.padEnd(11)}  ${started}  ${name}${summary}${hint}\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }
 
