@@ -25,7 +25,12 @@ export const runFlagsSchema = z
       .optional(),
     target: z.array(nodeId).max(1000).default([]),
     json: z.boolean().default(false),
-    maxPoll: z.coerce.number().int().min(10).max(600_000).optional(),
+    maxPoll: z.coerce
+      .number({ error: 'the poll interval is a number of milliseconds' })
+      .int('the poll interval is a whole number of milliseconds')
+      .min(10, 'the poll interval is at least 10 ms')
+      .max(600_000, 'the poll interval is at most 600000 ms (10 minutes)')
+      .optional(),
   })
   .strict();
 
@@ -38,7 +43,12 @@ export const runFlagsSchema = z
 export const runsFlagsSchema = z
   .object({
     store: dir.optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(20),
+    limit: z.coerce
+      .number({ error: 'the number of runs to list is a number' })
+      .int('the number of runs to list is a whole number')
+      .min(1, 'list at least 1 run')
+      .max(1000, 'list at most 1000 runs')
+      .default(20),
     json: z.boolean().default(false),
   })
   .strict();
