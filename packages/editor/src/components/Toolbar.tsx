@@ -1,19 +1,5 @@
 import { useEditorContext, useEditorState } from '../react/context';
-import type { Estimate } from '../runtime-types';
-
-function estimateText(estimate: Estimate | undefined, willRun: number): string | undefined {
-  if (!estimate) return undefined;
-  const totals = Object.entries(estimate.totals ?? {})
-    .filter(([, n]) => typeof n === 'number' && n > 0)
-    .map(([unit, n]) => `${Math.round(n * 100) / 100} ${unit}`);
-  const nodes = `${willRun} node${willRun === 1 ? '' : 's'} to run`;
-  const unknown = estimate.unknownCosts ?? 0;
-  // with costs that cannot be known yet (a first training), the total is a floor, never "free"
-  const unknownText =
-    unknown > 0 ? `${unknown} cost${unknown === 1 ? '' : 's'} unknown until run` : undefined;
-  if (totals.length === 0) return unknownText ? `${nodes} · ${unknownText}` : nodes;
-  return `${nodes} · ${unknown > 0 ? '≥ ' : ''}${totals.join(' · ')}${unknownText ? ` · ${unknownText}` : ''}`;
-}
+import { estimateText } from './estimate-text';
 
 /** The editor's toolbar: add, undo/redo, layout, import/export, run, cancel, and the estimate. */
 export function Toolbar(props: { onAdd(): void; onLayout(): void; onImport(): void; onExport(): void }) {
