@@ -12,6 +12,7 @@ import {
   type GraphEdge,
   type GraphNode,
   type HashFn,
+  type RunResult,
   sha256Hex,
   t,
 } from '../src/index';
@@ -147,114 +148,102 @@ function print(line: Record<string, unknown>): void {
   );
 }
 
+/**
+ * Times `reps` runs of one phase: `prepare` (untimed) sets up a round, `body` is timed, `check`
+ * (untimed) throws when the round did the wrong thing. Prints the phase's line with the medians.
+ */
+async function phase<T, P = void>(
+  line: Record<string, unknown>,
+  reps: number,
+  o: {
+    prepare?: (r: number) => P;
+    body: (prepared: P) => Promise<T> | T;
+    check?: (result: T) => Record<string, unknown> | undefined;
+  },
+): Promise<void> {
+  resetHeap();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let extra: Record<string, unknown> | undefined;
+  for (let r = 0; r < reps; r++) {
+    const prepared = o.prepare ? o.prepare(r) : (undefined as P);
+    const c0 = cpuNow();
+    const t0 = perf.now();
+    const result = await o.body(prepared);
+    wall.push(perf.now() - t0);
+    cpu.push(cpuNow() - c0);
+    sampleHeap();
+    extra = o.check?.(result);
+  }
+  const perNodeUs = round((median(wall) * 1000) / (line.nodes as number));
+  print({
+    ...line,
+    medianMs: round(median(wall)),
+    cpuMedianMs: round(median(cpu)),
+    perNodeUs,
+    ...extra,
+    runs: reps,
+  });
+}
+
 async function runPhases(workload: Workload, n: number): Promise<void> {
   const reps = n >= 100_000 ? 3 : n >= 10_000 ? 7 : 15;
   const doc = build(workload, n);
-  const cold: number[] = [];
-  const warm: number[] = [];
-  const change: number[] = [];
-  const coldCpu: number[] = [];
-  const warmCpu: number[] = [];
-  const changeCpu: number[] = [];
-  const vpCpu: number[] = [];
-  let executed = 0;
   const mid = middle(workload, n);
-  resetHeap();
-  let engine = createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
-  // Discarded runs first, so the medians measure the engine rather than V8 compiling it (the
-  // later phases run code these runs already warmed).
-  for (let r = 0; r < warmup(n); r++) {
-    await createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY }).run(
-      doc,
-    ).result;
-  }
-  for (let r = 0; r < reps; r++) {
-    engine = createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
-    gc?.();
-    const c0 = cpuNow();
-    const t0 = perf.now();
-    const result = await engine.run(doc).result;
-    cold.push(perf.now() - t0);
-    coldCpu.push(cpuNow() - c0);
-    sampleHeap();
-    if (result.status !== 'succeeded') throw new Error(`bench run ${result.status}`);
-  }
-  print({
-    workload,
-    nodes: n,
-    phase: 'cold',
-    medianMs: round(median(cold)),
-    cpuMedianMs: round(median(coldCpu)),
-    perNodeUs: round((median(cold) * 1000) / n),
-    runs: reps,
-    warmupRuns: warmup(n),
-  });
-
-  resetHeap();
-  for (let r = 0; r < reps; r++) {
-    const c0 = cpuNow();
-    const t0 = perf.now();
-    const result = await engine.run(doc).result;
-    warm.push(perf.now() - t0);
-    warmCpu.push(cpuNow() - c0);
-    sampleHeap();
+  const fresh = () =>
+    createEngine({ registry, hash, cache: createMemoryStore({ hash }), concurrency: CONCURRENCY });
+  const allCached = (result: RunResult) => {
     if (Object.values(result.nodes).some((o) => o.status !== 'cached'))
       throw new Error('warm run re-executed a node');
-  }
-  print({
-    workload,
-    nodes: n,
-    phase: 'warm',
-    medianMs: round(median(warm)),
-    cpuMedianMs: round(median(warmCpu)),
-    perNodeUs: round((median(warm) * 1000) / n),
-    runs: reps,
-  });
-
-  resetHeap();
-  for (let r = 0; r < reps; r++) {
-    doc.nodes[mid.index] = { ...doc.nodes[mid.index]!, params: { v: 100 + r } };
-    const c0 = cpuNow();
-    const t0 = perf.now();
-    const result = await engine.run(doc).result;
-    change.push(perf.now() - t0);
-    changeCpu.push(cpuNow() - c0);
-    sampleHeap();
-    executed = Object.values(result.nodes).filter((o) => o.status === 'succeeded').length;
+    return undefined;
+  };
+  const onlyDownstream = (result: RunResult) => {
+    const executed = Object.values(result.nodes).filter((o) => o.status === 'succeeded').length;
     if (executed !== mid.downstream)
       throw new Error(`one change re-ran ${executed} nodes, expected ${mid.downstream}`);
-  }
-  print({
+    return { executed, downstream: mid.downstream };
+  };
+  const line = (phaseName: string, more: Record<string, unknown> = {}) => ({
     workload,
     nodes: n,
-    phase: 'one-change',
-    medianMs: round(median(change)),
-    cpuMedianMs: round(median(changeCpu)),
-    executed,
-    downstream: mid.downstream,
-    runs: reps,
+    phase: phaseName,
+    ...more,
   });
 
-  resetHeap();
-  const vp: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const fresh = createEngine({ registry, hash, concurrency: CONCURRENCY });
-    const c0 = cpuNow();
-    const t0 = perf.now();
-    const v = fresh.validate(doc);
-    fresh.plan(doc);
-    vp.push(perf.now() - t0);
-    vpCpu.push(cpuNow() - c0);
-    sampleHeap();
-    if (!v.ok) throw new Error('bench graph does not validate');
-  }
-  print({
-    workload,
-    nodes: n,
-    phase: 'validate-plan',
-    medianMs: round(median(vp)),
-    cpuMedianMs: round(median(vpCpu)),
-    runs: reps,
+  // Discarded runs first, so the medians measure the engine rather than V8 compiling it (the
+  // later phases run code these runs already warmed).
+  for (let r = 0; r < warmup(n); r++) await fresh().run(doc).result;
+  let engine = fresh();
+  await phase(line('cold', { warmupRuns: warmup(n) }), reps, {
+    prepare: () => {
+      engine = fresh();
+      gc?.();
+    },
+    body: () => engine.run(doc).result,
+    check: (result) => {
+      if (result.status !== 'succeeded') throw new Error(`bench run ${result.status}`);
+      return undefined;
+    },
+  });
+  await phase(line('warm'), reps, { body: () => engine.run(doc).result, check: allCached });
+  await phase(line('one-change'), reps, {
+    prepare: (r) => {
+      doc.nodes[mid.index] = { ...doc.nodes[mid.index]!, params: { v: 100 + r } };
+    },
+    body: () => engine.run(doc).result,
+    check: onlyDownstream,
+  });
+  await phase(line('validate-plan'), reps, {
+    prepare: () => createEngine({ registry, hash, concurrency: CONCURRENCY }),
+    body: (e) => {
+      const v = e.validate(doc);
+      e.plan(doc);
+      return v;
+    },
+    check: (v) => {
+      if (!v.ok) throw new Error('bench graph does not validate');
+      return undefined;
+    },
   });
 
   // The editor's case: immer-frozen documents (from applyChanges), which the engine may remember.
@@ -262,55 +251,20 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
   if (!frozenStart.ok) throw new Error('could not freeze the bench graph');
   let frozen = frozenStart.value.doc;
   await engine.run(frozen).result;
-  resetHeap();
-  const fw: number[] = [];
-  const fwCpu: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const c0 = cpuNow();
-    const t0 = perf.now();
-    const result = await engine.run(frozen).result;
-    fw.push(perf.now() - t0);
-    fwCpu.push(cpuNow() - c0);
-    sampleHeap();
-    if (Object.values(result.nodes).some((o) => o.status !== 'cached'))
-      throw new Error('warm run re-executed a node');
-  }
-  print({
-    workload,
-    nodes: n,
-    phase: 'warm',
-    doc: 'frozen',
-    medianMs: round(median(fw)),
-    cpuMedianMs: round(median(fwCpu)),
-    runs: reps,
+  await phase(line('warm', { doc: 'frozen' }), reps, {
+    body: () => engine.run(frozen).result,
+    check: allCached,
   });
-  resetHeap();
-  const fc: number[] = [];
-  const fcCpu: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const edit = applyChanges(frozen, [{ type: 'params.set', id: `n${mid.index}`, params: { v: 500 + r } }]);
-    if (!edit.ok) throw new Error('edit failed');
-    frozen = edit.value.doc;
-    const c0 = cpuNow();
-    const t0 = perf.now();
-    const result = await engine.run(frozen).result;
-    fc.push(perf.now() - t0);
-    fcCpu.push(cpuNow() - c0);
-    sampleHeap();
-    executed = Object.values(result.nodes).filter((o) => o.status === 'succeeded').length;
-    if (executed !== mid.downstream)
-      throw new Error(`one change re-ran ${executed} nodes, expected ${mid.downstream}`);
-  }
-  print({
-    workload,
-    nodes: n,
-    phase: 'one-change',
-    doc: 'frozen',
-    medianMs: round(median(fc)),
-    cpuMedianMs: round(median(fcCpu)),
-    executed,
-    downstream: mid.downstream,
-    runs: reps,
+  await phase(line('one-change', { doc: 'frozen' }), reps, {
+    prepare: (r) => {
+      const edit = applyChanges(frozen, [
+        { type: 'params.set', id: `n${mid.index}`, params: { v: 500 + r } },
+      ]);
+      if (!edit.ok) throw new Error('edit failed');
+      frozen = edit.value.doc;
+    },
+    body: () => engine.run(frozen).result,
+    check: onlyDownstream,
   });
 }
 
