@@ -1,12 +1,47 @@
 import type { GraphDocument, Issue, NodeOutcome, RunEvent, RunResult, RunState } from '@loraflow/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { initialRunState, reduceRunState } from './snapshot';
 import { runEventSchema, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime, RuntimeRunHandle } from './types';
 
+// What a runtime's HTTP handler answers, checked before a caller (the editor) relies on it; loose,
+// so a newer server may add fields.
+const issueSchema = z.looseObject({
+  path: z.array(z.union([z.string(), z.number()])),
+  code: z.string(),
+  message: z.string(),
+});
+const answers = {
+  catalogue: z.looseObject({
+    nodes: z.array(z.looseObject({ type: z.string() })),
+    types: z.array(z.looseObject({ kind: z.string() })),
+  }),
+  validate: z.looseObject({ ok: z.boolean(), issues: z.array(issueSchema) }),
+  explain: z.looseObject({
+    nodes: z.array(
+      z.looseObject({
+        nodeId: z.string(),
+        willRun: z.boolean(),
+        reason: z.looseObject({ code: z.string(), message: z.string() }),
+      }),
+    ),
+  }),
+  estimate: z.looseObject({
+    nodes: z.array(z.looseObject({ nodeId: z.string(), willRun: z.boolean(), type: z.string() })),
+    totals: z.record(z.string(), z.number()),
+    willRun: z.number().int(),
+    fromCache: z.number().int(),
+    unknownCosts: z.number().int().optional(),
+  }),
+  started: z.looseObject({ runId: z.string().min(1), after: z.number().int().min(0) }),
+  runs: z.looseObject({ runs: z.array(runRecordSchema) }),
+};
+
 /**
+ * Options of {@link createRemoteRuntime}./**
  * Options of {@link createRemoteRuntime}.
  *
  * @example
@@ -75,6 +110,22 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
         `The runtime answered ${method} ${path} with something that is not JSON.`,
       );
     }
+  }
+
+  /** A JSON answer checked against its shape: a malformed one is a `remote.protocol` error naming where, not a crash later. */
+  async function checked<T>(schema: z.ZodType, method: string, path: string, body?: unknown): Promise<T> {
+    const value = await json<unknown>(method, path, body);
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const at = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+      throw new RuntimeError(
+        RUNTIME_CODES.remoteProtocol,
+        `The runtime answered ${method} ${path} with something malformed${at}: ${issue.message}.`,
+      );
+    }
+    // the value itself (zod's copy would drop fields a newer server added)
+    return value as T;
   }
 
   async function getRun(runId: string): Promise<RunRecord | undefined> {
@@ -228,14 +279,24 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
   }
 
   return {
-    catalogue: () => json<NodeCatalogue>('GET', '/nodes'),
-    validate: (doc) => json<{ ok: boolean; issues: Issue[] }>('POST', '/validate', { graph: doc }),
+    catalogue: () => checked<NodeCatalogue>(answers.catalogue, 'GET', '/nodes'),
+    validate: (doc) =>
+      checked<{ ok: boolean; issues: Issue[] }>(answers.validate, 'POST', '/validate', { graph: doc }),
     async explain(doc, o = {}) {
-      return (await json<{ nodes: ExplainEntry[] }>('POST', '/explain', graphBody(doc, o.targets))).nodes;
+      return (
+        await checked<{ nodes: ExplainEntry[] }>(
+          answers.explain,
+          'POST',
+          '/explain',
+          graphBody(doc, o.targets),
+        )
+      ).nodes;
     },
-    estimate: (doc, o = {}) => json<RunEstimate>('POST', '/estimate', graphBody(doc, o.targets)),
+    estimate: (doc, o = {}) =>
+      checked<RunEstimate>(answers.estimate, 'POST', '/estimate', graphBody(doc, o.targets)),
     async run(doc, o = {}) {
-      const { runId, after } = await json<{ runId: string; after: number }>(
+      const { runId, after } = await checked<{ runId: string; after: number }>(
+        answers.started,
         'POST',
         '/runs',
         graphBody(doc, o.targets),
@@ -243,7 +304,8 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
       return handle(runId, after, o.signal);
     },
     async resume(runId, o = {}) {
-      const answer = await json<{ runId: string; after: number }>(
+      const answer = await checked<{ runId: string; after: number }>(
+        answers.started,
         'POST',
         `/runs/${encodeURIComponent(runId)}/resume`,
       );
@@ -255,7 +317,7 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
     getRun,
     async listRuns(o = {}) {
       const query = o.limit !== undefined ? `?limit=${o.limit}` : '';
-      return (await json<{ runs: RunRecord[] }>('GET', `/runs${query}`)).runs;
+      return (await checked<{ runs: RunRecord[] }>(answers.runs, 'GET', `/runs${query}`)).runs;
     },
     events(runId, o = {}) {
       return events(runId, o.after ?? 0, o.signal);

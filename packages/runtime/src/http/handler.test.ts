@@ -309,6 +309,41 @@ describe('remote runtime', () => {
     );
   });
 
+  it('turns whatever JSON a server answers into a checked answer or a remote.protocol error naming where', async () => {
+    let answer: unknown = {};
+    const { url } = await listen(async () => Response.json(answer));
+    const client = createRemoteRuntime({ baseUrl: url });
+    const calls = [
+      () => client.catalogue(),
+      () => client.validate(textGraph),
+      () => client.explain(textGraph),
+      () => client.estimate(textGraph),
+      () => client.listRuns(),
+      () => client.run(textGraph),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), fc.nat(calls.length - 1), async (value, which) => {
+        answer = value;
+        try {
+          await calls[which]!();
+        } catch (error) {
+          expect(error).toMatchObject({ code: 'remote.protocol' });
+          expect((error as Error).message).toMatch(
+            /^The runtime answered (GET|POST) \/\S+ with something malformed/,
+          );
+        }
+      }),
+      { numRuns: 150 },
+    );
+    // a well-formed answer passes, fields a newer server adds included
+    answer = { ok: true, issues: [], addedLater: 1 };
+    await expect(client.validate(textGraph)).resolves.toEqual({ ok: true, issues: [], addedLater: 1 });
+    answer = { nodes: 'no' };
+    await expect(client.estimate(textGraph)).rejects.toThrow(
+      /POST \/estimate with something malformed at nodes/,
+    );
+  });
+
   it('throws one sentence for a base URL it cannot use', () => {
     expect(() => createRemoteRuntime({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be an http\(s\) URL/);
     expect(() => createRemoteRuntime({ baseUrl: 'runtime' })).toThrow(/baseUrl/);
