@@ -1,4 +1,5 @@
 import {
+  type AnyNodeDefinition,
   type CacheStore,
   canonicalJson,
   connectedTypes,
@@ -7,6 +8,7 @@ import {
   createRedactor,
   type EngineOptions,
   type GraphDocument,
+  type GraphEdge,
   GraphError,
   type HashFn,
   isJsonValue,
@@ -372,16 +374,24 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
       // what every connection carries, known before anything runs (a LoRA's provider and family)
       const typesOf = connectedTypes(admitted, options.registry);
+      // by id, once: a lookup per node rather than a scan of the document per node
+      const nodeById = new Map(admitted.nodes.map((n) => [n.id, n]));
+      const incoming = new Map<string, GraphEdge[]>();
+      for (const edge of admitted.edges) {
+        const list = incoming.get(edge.to.node);
+        if (list) list.push(edge);
+        else incoming.set(edge.to.node, [edge]);
+      }
       const nodes: NodeEstimate[] = [];
       const totals: Record<string, number> = {};
       for (const entry of explained) {
-        const graphNode = admitted.nodes.find((n) => n.id === entry.nodeId)!;
+        const graphNode = nodeById.get(entry.nodeId)!;
         const def = options.registry.get(graphNode.type)!;
         const out: NodeEstimate = { ...entry, type: graphNode.type };
         if (entry.willRun && def.estimate) {
           try {
             const params = def.params.parse(graphNode.params ?? {});
-            const inputs = await knownInputs(admitted, entry.nodeId, keyOf);
+            const inputs = await knownInputs(def, incoming.get(entry.nodeId) ?? [], keyOf);
             const inputTypes = typesOf.get(entry.nodeId) ?? {};
             const cost = await def.estimate({ params, inputs, inputTypes, services: estimateServices });
             if (cost) {
@@ -545,15 +555,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   }
 
   async function knownInputs(
-    doc: GraphDocument,
-    nodeId: string,
+    def: AnyNodeDefinition,
+    edges: readonly GraphEdge[],
     keyOf: Map<string, string | undefined>,
   ): Promise<Record<string, unknown>> {
-    const def = options.registry.get(doc.nodes.find((n) => n.id === nodeId)!.type)!;
     const inputs: Record<string, unknown> = {};
     // Only upstream outputs already in the cache are known before running; the rest stay absent.
-    for (const edge of doc.edges) {
-      if (edge.to.node !== nodeId) continue;
+    for (const edge of edges) {
       const key = keyOf.get(edge.from.node);
       const entry = key ? await store.get(key) : undefined;
       if (!entry || !(edge.from.port in entry.outputs)) continue;
