@@ -34,6 +34,7 @@ import type {
 } from './node';
 import { containsSecret, createRedactor } from './redact';
 import { CancelledError, createAbortController, type HostAbortSignal } from './signal';
+import { changedSince, type DocSnapshot, refreshParams, takeSnapshot } from './snapshot';
 import {
   type BlobRef,
   type CacheEntry,
@@ -301,22 +302,38 @@ export function createEngine(options: EngineOptions): Engine {
 
   // A frozen document cannot change, so its analysis is kept for the next call (validate, then explain).
   const analyses = new WeakMap<object, { stamp: string; analysis: Analysis }>();
-  const frozenDocs = new WeakSet<object>();
   function analyse(doc: unknown): Analysis {
     // deeply: a shallowly frozen document could still change underneath a remembered analysis
     const frozen = doc !== null && typeof doc === 'object' && isDeepFrozen(doc);
-    if (frozen) frozenDocs.add(doc as object);
     // packs only ever add to a registry, so the counts tell whether a kept analysis is out of date
-    const stamp = frozen ? `${registry.nodes().length}:${registry.types.kinds().length}` : '';
-    if (frozen) {
-      const known = analyses.get(doc as object);
-      if (known && known.stamp === stamp) return known.analysis;
+    const stamp = `${registry.nodes().length}:${registry.types.kinds().length}`;
+    if (!frozen) return analyseMutable(doc, stamp);
+    const known = analyses.get(doc as object);
+    if (known && known.stamp === stamp) return known.analysis;
+    const analysis = incremental(doc as GraphDocument, stamp) || analyseGraph(doc, registry);
+    analyses.set(doc as object, { stamp, analysis });
+    previous = { doc: doc as GraphDocument, analysis, stamp };
+    return analysis;
+  }
+
+  // A mutable document can change between two calls (validate, then run), so its analysis is kept
+  // with a snapshot of what it was computed from and reused only after a walk over the document finds
+  // nothing changed, or only some nodes' params, labels or positions (re-checked incrementally).
+  let snapshot: DocSnapshot | undefined;
+  function analyseMutable(doc: unknown, stamp: string): Analysis {
+    const kept = snapshot;
+    if (kept && kept.stamp === stamp) {
+      const changed = changedSince(doc, kept);
+      if (changed && changed.length === 0) return kept.analysis;
+      const patched = changed && patchAnalysis(doc as GraphDocument, kept.analysis, changed);
+      if (patched) {
+        kept.analysis = patched;
+        for (const slot of changed) refreshParams(kept, slot);
+        return patched;
+      }
     }
-    const analysis = (frozen && incremental(doc as GraphDocument, stamp)) || analyseGraph(doc, registry);
-    if (frozen) {
-      analyses.set(doc as object, { stamp, analysis });
-      previous = { doc: doc as GraphDocument, analysis, stamp };
-    }
+    const analysis = analyseGraph(doc, registry);
+    snapshot = takeSnapshot(doc, analysis, stamp);
     return analysis;
   }
 
@@ -326,7 +343,7 @@ export function createEngine(options: EngineOptions): Engine {
   let previous: { doc: GraphDocument; analysis: Analysis; stamp: string } | undefined;
   function incremental(doc: GraphDocument, stamp: string): Analysis | undefined {
     const prev = previous;
-    if (!prev || prev.stamp !== stamp || prev.analysis.issues.length > 0) return undefined;
+    if (!prev || prev.stamp !== stamp) return undefined;
     const before = prev.doc;
     if (
       doc.edges !== before.edges ||
@@ -347,10 +364,18 @@ export function createEngine(options: EngineOptions): Engine {
       if (now === null || typeof now !== 'object' || now.id !== was.id || now.type !== was.type)
         return undefined;
       changed.push(i);
-      // past a handful of changes a full pass costs about the same and is simpler to trust
-      if (changed.length > 8) return undefined;
+      if (changed.length > MAX_PATCHED) return undefined;
     }
-    const pa = prev.analysis;
+    return patchAnalysis(doc, prev.analysis, changed);
+  }
+
+  /**
+   * An analysis of `doc` made from `pa` (an analysis without issues of the same structure) by
+   * re-checking the nodes at the `changed` positions, or undefined when that is not safe.
+   */
+  function patchAnalysis(doc: GraphDocument, pa: Analysis, changed: number[]): Analysis | undefined {
+    // past a handful of changes a full pass costs about the same and is simpler to trust
+    if (pa.issues.length > 0 || changed.length > MAX_PATCHED) return undefined;
     const nodes = pa.nodes.slice();
     const checks = pa.checks.slice();
     const issues: Issue[] = [];
@@ -367,7 +392,7 @@ export function createEngine(options: EngineOptions): Engine {
       checks[slot] = check;
     }
     const analysis: Analysis = { ...pa, issues, nodes, checks };
-    derived.set(analysis, { from: prev.analysis, changed: changed.map((i) => doc.nodes[i]!.id) });
+    derived.set(analysis, { from: pa, changed: changed.map((i) => doc.nodes[i]!.id) });
     return analysis;
   }
   const derived = new WeakMap<Analysis, { from: Analysis; changed: string[] }>();
@@ -437,12 +462,12 @@ export function createEngine(options: EngineOptions): Engine {
     return plan;
   }
 
-  // Plans of frozen documents are kept too (steps are never changed by a run), keyed by their targets.
+  // Plans are kept with their analysis (steps are never changed by a run), keyed by their targets: an
+  // analysis is reused only for a document that did not change, so its plan is still right.
   const plans = new WeakMap<Analysis, Map<string, InternalPlan>>();
   function prepare(doc: GraphDocument, targets: string[] | undefined, verb: string): InternalPlan {
     const analysis = analyse(doc);
     if (analysis.issues.length > 0) throw new GraphError(analysis.issues, verb);
-    if (!frozenDocs.has(doc)) return buildPlan(analysis, targets, verb);
     let byTargets = plans.get(analysis);
     if (!byTargets) {
       byTargets = new Map();
@@ -1575,6 +1600,9 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+// nodes re-checked on their own before a full analysis is the simpler, equally fast choice
+const MAX_PATCHED = 8;
 
 const NO_LINKS: Pick<PlanLinks, 'outStart' | 'outs' | 'depStart'> = {
   outStart: new Int32Array(1),

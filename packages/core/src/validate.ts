@@ -46,6 +46,9 @@ export interface Analysis {
   wireStart: Int32Array;
   wireEdge: GraphEdge[];
   wireFrom: Int32Array;
+  /** Upstream and downstream slot of each dependency, in document order (one per edge when there are no issues). */
+  linkFrom: Int32Array;
+  linkTo: Int32Array;
   /** Slot → the node's output types (undefined when its params or type failed). */
   outputTypes: Array<Record<string, PortType> | undefined>;
   /** Topological order (slots) of the nodes outside cycles. */
@@ -73,6 +76,8 @@ function emptyAnalysis(issues: Issue[]): Analysis {
     wireStart: new Int32Array(1),
     wireEdge: [],
     wireFrom: EMPTY_I32,
+    linkFrom: EMPTY_I32,
+    linkTo: EMPTY_I32,
     outputTypes: [],
     order: EMPTY_I32,
     hasCycle: false,
@@ -600,6 +605,8 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     wireStart,
     wireEdge,
     wireFrom,
+    linkFrom: links === edgeCount ? linkFrom : linkFrom.slice(0, links),
+    linkTo: links === edgeCount ? linkTo : linkTo.slice(0, links),
     outputTypes,
     order,
     hasCycle: cycles.length > 0,
