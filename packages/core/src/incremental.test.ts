@@ -117,4 +117,47 @@ describe('incremental analysis of edited frozen documents', () => {
       expect.objectContaining({ code: 'params.invalid', path: ['nodes', 1, 'params', 'value'], nodeId: 'b' }),
     ]);
   });
+
+  it.each([
+    ['validated and explained', true],
+    ['only validated', false],
+  ])(
+    'forgets the analyses and plans of earlier edits, %s (a session does not grow in memory)',
+    async (_, explainEach) => {
+      const gc = exposeGc();
+      const engine = createEngine({ registry: testRegistry() });
+      let current = frozenBase();
+      await engine.explain(current);
+      // the node object an edit replaces is held by nothing but what the engine kept of that version
+      const replaced = new WeakRef(current.nodes[0]!);
+      for (let v = 0; v < 4; v++) {
+        const r = applyChanges(current, [{ type: 'params.set', id: 'a', params: { value: 10 + v } }]);
+        if (!r.ok) throw new Error('edit failed');
+        current = r.value.doc;
+        engine.validate(current);
+        if (explainEach) await engine.explain(current);
+      }
+      // WeakRefs are cleared between jobs: collect, yield, collect
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+      expect(replaced.deref()).toBeUndefined();
+      expect((await engine.explain(current)).find((e) => e.nodeId === 'a')?.willRun).toBe(true);
+    },
+  );
 });
+
+function frozenBase() {
+  const start = applyChanges(base(), []);
+  if (!start.ok) throw new Error('base graph did not freeze');
+  return start.value.doc;
+}
+
+/** V8's collector, reached without the --expose-gc flag (the core compiles without Node types). */
+function exposeGc(): () => void {
+  const proc = (globalThis as unknown as { process: { getBuiltinModule(name: string): unknown } }).process;
+  const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString(flags: string): void };
+  const vm = proc.getBuiltinModule('node:vm') as { runInNewContext(code: string): unknown };
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
