@@ -425,7 +425,7 @@ export function createEngine(options: EngineOptions): Engine {
       let resources: string[];
       try {
         policy = typeof def.cache === 'function' ? def.cache(check.params) : (def.cache ?? 'pure');
-        resources = typeof def.resources === 'function' ? def.resources(check.params) : (def.resources ?? []);
+        resources = typeof def.resources === 'function' ? def.resources(check.params) : (def.resources ?? NO_RESOURCES);
       } catch {
         return undefined;
       }
@@ -537,11 +537,12 @@ export function createEngine(options: EngineOptions): Engine {
       outStart: new Int32Array(count + 1),
       outs: new Int32Array(deps.length),
       wireStart: new Int32Array(count + 1),
-      wirePort: [],
+      // sized once (trimmed below when targets leave wires out): no growth copies at 20k wires
+      wirePort: new Array(wireEdge.length),
       wireFrom: new Int32Array(wireEdge.length),
-      wireFromPort: [],
-      wireSettings: [],
-      wireFromId: [],
+      wireFromPort: new Array(wireEdge.length),
+      wireSettings: new Array(wireEdge.length),
+      wireFromId: new Array(wireEdge.length),
     };
     const steps: Step[] = new Array(count);
     let depCount = 0;
@@ -558,7 +559,7 @@ export function createEngine(options: EngineOptions): Engine {
       let resources: string[];
       try {
         policy = typeof def.cache === 'function' ? def.cache(params) : (def.cache ?? 'pure');
-        resources = typeof def.resources === 'function' ? def.resources(params) : (def.resources ?? []);
+        resources = typeof def.resources === 'function' ? def.resources(params) : (def.resources ?? NO_RESOURCES);
         if (policy !== 'pure' && policy !== 'run' && policy !== 'never')
           throw new Error(`unknown cache policy "${String(policy)}"`);
       } catch (error) {
@@ -588,11 +589,11 @@ export function createEngine(options: EngineOptions): Engine {
       links.wireStart[index] = wireCount;
       for (let w = wireStart[s]!; w < wireStart[s + 1]!; w++) {
         const edge = wireEdge[w]!;
-        links.wirePort.push(edge.to.port);
+        links.wirePort[wireCount] = edge.to.port;
         links.wireFrom[wireCount] = indexOf[wireFrom[w]!]!;
-        links.wireFromPort.push(edge.from.port);
-        links.wireSettings.push(settingsOf(analysis, edge));
-        links.wireFromId.push(edge.from.node);
+        links.wireFromPort[wireCount] = edge.from.port;
+        links.wireSettings[wireCount] = settingsOf(analysis, edge);
+        links.wireFromId[wireCount] = edge.from.node;
         wireCount++;
       }
       indexOf[s] = index;
@@ -614,6 +615,12 @@ export function createEngine(options: EngineOptions): Engine {
     }
     links.depStart[count] = depCount;
     links.wireStart[count] = wireCount;
+    if (wireCount < wireEdge.length) {
+      links.wirePort.length = wireCount;
+      links.wireFromPort.length = wireCount;
+      links.wireSettings.length = wireCount;
+      links.wireFromId.length = wireCount;
+    }
     // downstream rows from the upstream ones (counted above), in step order
     const rows = links.outStart;
     for (let i = 0; i < count; i++) rows[i + 1]! += rows[i]!;
@@ -699,9 +706,10 @@ export function createEngine(options: EngineOptions): Engine {
   function staticKeys(plan: InternalPlan): Array<string | undefined> {
     if (plan.keys) return plan.keys;
     const keys: Array<string | undefined> = new Array(plan.steps.length);
+    const identity = (i: number) => keys[i]!;
     for (const step of plan.steps) {
       if (step.late || step.policy !== 'pure') keys[step.index] = undefined;
-      else keys[step.index] = keyOf(step, (i) => keys[i]!, step.scope);
+      else keys[step.index] = keyOf(step, identity, step.scope);
     }
     plan.keys = keys;
     return keys;
@@ -1614,6 +1622,9 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+// shared by every step of a definition that names no resource, as a definition's own list is
+const NO_RESOURCES = Object.freeze([]) as unknown as string[];
 
 // nodes re-checked on their own before a full analysis is the simpler, equally fast choice
 const MAX_PATCHED = 8;
