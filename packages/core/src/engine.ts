@@ -425,7 +425,8 @@ export function createEngine(options: EngineOptions): Engine {
       let resources: string[];
       try {
         policy = typeof def.cache === 'function' ? def.cache(check.params) : (def.cache ?? 'pure');
-        resources = typeof def.resources === 'function' ? def.resources(check.params) : (def.resources ?? NO_RESOURCES);
+        resources =
+          typeof def.resources === 'function' ? def.resources(check.params) : (def.resources ?? NO_RESOURCES);
       } catch {
         return undefined;
       }
@@ -559,7 +560,8 @@ export function createEngine(options: EngineOptions): Engine {
       let resources: string[];
       try {
         policy = typeof def.cache === 'function' ? def.cache(params) : (def.cache ?? 'pure');
-        resources = typeof def.resources === 'function' ? def.resources(params) : (def.resources ?? NO_RESOURCES);
+        resources =
+          typeof def.resources === 'function' ? def.resources(params) : (def.resources ?? NO_RESOURCES);
         if (policy !== 'pure' && policy !== 'run' && policy !== 'never')
           throw new Error(`unknown cache policy "${String(policy)}"`);
       } catch (error) {
