@@ -186,6 +186,52 @@ async function phase<T, P = void>(
   });
 }
 
+/**
+ * The floor: only what any engine with content-addressed caching must do per node, with no engine —
+ * render a key preimage from the upstream keys, SHA-256 it with the same hash, await one async body
+ * and put its frozen output in a Map under the key. The graph is pre-compiled to index lists
+ * (untimed), and there is no validation, planning, scheduling, events or results, so this is a
+ * lower bound for the cold phase. Nodes go in document order, which is topological here.
+ */
+interface FloorGraph {
+  v: number[];
+  ups: number[][];
+}
+function compileFloor(doc: GraphDocument): FloorGraph {
+  const index = new Map(doc.nodes.map((node, i) => [node.id, i]));
+  const ups: number[][] = doc.nodes.map(() => []);
+  for (const e of doc.edges) ups[index.get(e.to.node)!]!.push(index.get(e.from.node)!);
+  return { v: doc.nodes.map((node) => (node.params as { v: number }).v), ups };
+}
+async function floorRun(g: FloorGraph): Promise<number> {
+  const n = g.v.length;
+  const keys: string[] = new Array(n);
+  const outs: number[] = new Array(n);
+  const store = new Map<string, Readonly<{ out: number }>>();
+  const body = async (v: number, ups: number[]) => {
+    let out = v;
+    for (const u of ups) out += outs[u]!;
+    return out % 1000;
+  };
+  for (let i = 0; i < n; i++) {
+    const v = g.v[i]!;
+    const ups = g.ups[i]!;
+    let preimage = `["loraflow.key/1","bench.node",1,{"v":${v}},[`;
+    if (ups.length > 0) {
+      preimage += '["in",[';
+      for (let k = 0; k < ups.length; k++) preimage += `${k > 0 ? ',' : ''}["${keys[ups[k]!]}","out",null]`;
+      preimage += ']]';
+    }
+    const key = hash(`${preimage}],null]`);
+    const out = await body(v, ups);
+    store.set(key, Object.freeze({ out }));
+    keys[i] = key;
+    outs[i] = out;
+  }
+  // equal nodes share a key (content addressing): the check is that every node got one
+  return keys.filter((k) => k !== undefined).length;
+}
+
 async function runPhases(workload: Workload, n: number): Promise<void> {
   const reps = n >= 100_000 ? 3 : n >= 10_000 ? 7 : 15;
   const doc = build(workload, n);
@@ -213,6 +259,15 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
   // Discarded runs first, so the medians measure the engine rather than V8 compiling it (the
   // later phases run code these runs already warmed).
   for (let r = 0; r < warmup(n); r++) await fresh().run(doc).result;
+  const floorGraph = compileFloor(doc);
+  for (let r = 0; r < warmup(n); r++) await floorRun(floorGraph);
+  await phase(line('floor', { note: 'no engine: key + SHA-256 + one async body + Map put per node' }), reps, {
+    body: () => floorRun(floorGraph),
+    check: (size) => {
+      if (size !== n) throw new Error(`floor keyed ${size} of ${n} nodes`);
+      return undefined;
+    },
+  });
   let engine = fresh();
   await phase(line('cold', { warmupRuns: warmup(n) }), reps, {
     prepare: () => {
