@@ -52,8 +52,9 @@ function write(value: unknown, path: object[]): string {
     case 'number':
       if (!Number.isFinite(value))
         throw new TypeError(`Cannot canonicalise ${value}: JSON has no such number.`);
-      // ECMAScript's Number-to-String is the form RFC 8785 prescribes (and -0 prints as 0)
-      return JSON.stringify(value);
+      // ECMAScript's Number-to-String is the form RFC 8785 prescribes (and -0 prints as 0); a
+      // concatenation reaches it without JSON.stringify's machinery
+      return `${value}`;
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
@@ -88,7 +89,7 @@ function write(value: unknown, path: object[]): string {
           if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
           if (!first) out += ',';
           first = false;
-          out += `${JSON.stringify(key)}:${write(item, path)}`;
+          out += `${quotedKey(key)}:${write(item, path)}`;
         }
         out += '}';
       }
@@ -98,4 +99,16 @@ function write(value: unknown, path: object[]): string {
     default:
       throw new TypeError(`Cannot canonicalise a ${typeof value}: JSON has no such value.`);
   }
+}
+
+// Object keys repeat across nodes (every node of a type has the same param names): their JSON
+// text is kept, bounded so a stream of distinct keys cannot grow it without end.
+const quotedKeys = new Map<string, string>();
+function quotedKey(key: string): string {
+  let text = quotedKeys.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    if (quotedKeys.size < 4096) quotedKeys.set(key, text);
+  }
+  return text;
 }
