@@ -296,23 +296,33 @@ describe('validateGraph', () => {
 
 describe('shape fast path', () => {
   it('accepts only what the zod schemas accept', () => {
-    const end = fc.oneof(fc.record({ node: fc.string(), port: fc.string() }), fc.jsonValue());
+    // objects as a caller may build them: plain, without a prototype, or instances of a class
+    class Holder {}
+    const anyObject = <T extends object>(a: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+      fc.oneof(
+        a,
+        a.map((o) => Object.assign(Object.create(null) as object, o)),
+        a.map((o) => Object.assign(new Holder(), o)),
+      );
+    const end = fc.oneof(anyObject(fc.record({ node: fc.string(), port: fc.string() })), fc.jsonValue());
     fc.assert(
       fc.property(
         fc.oneof(
           fc.jsonValue(),
-          fc.record(
-            {
-              id: fc.oneof(fc.string(), fc.jsonValue()),
-              type: fc.oneof(fc.string(), fc.jsonValue()),
-              params: fc.jsonValue(),
-              position: fc.oneof(fc.record({ x: fc.double(), y: fc.double() }), fc.jsonValue()),
-              label: fc.jsonValue(),
-              from: end,
-              to: end,
-              settings: fc.jsonValue(),
-            },
-            { requiredKeys: [] },
+          anyObject(
+            fc.record(
+              {
+                id: fc.oneof(fc.string(), fc.jsonValue()),
+                type: fc.oneof(fc.string(), fc.jsonValue()),
+                params: fc.oneof(fc.jsonValue(), anyObject(fc.dictionary(fc.string(), fc.jsonValue()))),
+                position: fc.oneof(anyObject(fc.record({ x: fc.double(), y: fc.double() })), fc.jsonValue()),
+                label: fc.jsonValue(),
+                from: end,
+                to: end,
+                settings: fc.oneof(fc.jsonValue(), anyObject(fc.dictionary(fc.string(), fc.jsonValue()))),
+              },
+              { requiredKeys: [] },
+            ),
           ),
         ),
         (value) => {

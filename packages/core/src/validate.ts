@@ -749,23 +749,27 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
+// what zod's z.object accepts (any non-array object); its records want a plain prototype (isRecord)
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
 function isId(v: unknown): boolean {
   return typeof v === 'string' && v.length >= 1 && v.length <= 200;
 }
 function isEnd(v: unknown): boolean {
-  return isRecord(v) && isId(v.node) && typeof v.port === 'string' && v.port.length >= 1;
+  return isObj(v) && isId(v.node) && typeof v.port === 'string' && v.port.length >= 1;
 }
 /** True when a value certainly passes `GraphNodeSchema` (internal fast path; false means "ask zod"). */
 export function looksLikeNode(v: unknown): boolean {
-  if (!isRecord(v) || !isId(v.id) || typeof v.type !== 'string' || v.type.length === 0) return false;
+  if (!isObj(v) || !isId(v.id) || typeof v.type !== 'string' || v.type.length === 0) return false;
   if (v.params !== undefined && !isRecord(v.params)) return false;
   if (v.label !== undefined && typeof v.label !== 'string') return false;
   const p = v.position;
-  return p === undefined || (isRecord(p) && Number.isFinite(p.x) && Number.isFinite(p.y));
+  return p === undefined || (isObj(p) && Number.isFinite(p.x) && Number.isFinite(p.y));
 }
 /** True when a value certainly passes `GraphEdgeSchema` (internal fast path; false means "ask zod"). */
 export function looksLikeEdge(v: unknown): boolean {
-  if (!isRecord(v) || !isId(v.id) || !isEnd(v.from) || !isEnd(v.to)) return false;
+  if (!isObj(v) || !isId(v.id) || !isEnd(v.from) || !isEnd(v.to)) return false;
   return v.settings === undefined || isRecord(v.settings);
 }
 
