@@ -770,7 +770,7 @@ export function createEngine(options: EngineOptions): Engine {
     hash,
     validate: (doc) => {
       const { issues } = analyse(doc);
-      // a copy: the analysis of a frozen document is kept, and a caller may sort or trim what it gets
+      // a copy: the analysis of a document is kept, and a caller may sort or trim what it gets
       return { ok: issues.length === 0, issues: [...issues] };
     },
 
@@ -938,7 +938,7 @@ export function createEngine(options: EngineOptions): Engine {
     // a plan with no steps has no links object; empty rows stand in
     const { outStart, outs, depStart: depStartOf } = steps[0]?.links ?? NO_LINKS;
     const planKeys = plan.keys;
-    // a kept plan (frozen document) is run again as is: pure keys computed here serve the next run
+    // a kept plan (an unchanged document) is run again as is: pure keys computed here serve the next run
     if (!planKeys && !plan.runKeys) plan.runKeys = new Array(steps.length);
     const runKeys = planKeys ? undefined : plan.runKeys;
     const n = steps.length;
