@@ -45,7 +45,8 @@ import {
   type MemoryStore,
   PUT_FROZEN,
 } from './store';
-import { type Analysis, analyseGraph, checkNode, pushParamIssues } from './validate';
+import type { PortType } from './types';
+import { type Analysis, analyseGraph, checkNode, pushParamIssues, typesOfAnalysis } from './validate';
 
 /**
  * Options of `createEngine`. Everything from outside (clock, hashing, storage, providers) is passed in.
@@ -174,6 +175,14 @@ export interface Engine {
   readonly journal: Journal;
   readonly hash: HashFn;
   validate(doc: unknown): { ok: boolean; issues: Issue[] };
+  /**
+   * `connectedTypes(doc, registry)` from the analysis the engine keeps for the document, so an
+   * estimate after `explain` does not analyse the graph again. Never throws.
+   *
+   * @example
+   * engine.connectedTypes(doc).get('render')?.loras?.[0]; // the first LoRA's type, before it exists
+   */
+  connectedTypes(doc: unknown): Map<string, Record<string, PortType[]>>;
   plan(doc: GraphDocument, options?: { targets?: string[] }): Plan;
   explain(doc: GraphDocument, options?: { targets?: string[] }): Promise<ExplainEntry[]>;
   run(doc: GraphDocument, options?: RunOptions): RunHandle;
@@ -772,6 +781,13 @@ export function createEngine(options: EngineOptions): Engine {
       const { issues } = analyse(doc);
       // a copy: the analysis of a document is kept, and a caller may sort or trim what it gets
       return { ok: issues.length === 0, issues: [...issues] };
+    },
+
+    connectedTypes: (doc) => {
+      const analysis = analyse(doc);
+      // an incrementally patched analysis with issues keeps the output types from before the edit
+      // (plan and run refuse it anyway): a document with issues is analysed in full here
+      return typesOfAnalysis(analysis.issues.length > 0 ? analyseGraph(doc, registry) : analysis);
     },
 
     plan(doc, o = {}) {

@@ -80,6 +80,7 @@ describe('incremental analysis of edited frozen documents', () => {
             const fresh = createEngine({ registry });
             const v = engine.validate(current);
             expect(v).toEqual(fresh.validate(current));
+            expect(engine.connectedTypes(current)).toEqual(fresh.connectedTypes(current));
             if (!v.ok) continue;
             const plan = engine.plan(current);
             const expected = fresh.plan(current);

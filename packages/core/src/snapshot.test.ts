@@ -8,7 +8,7 @@ import { createRegistry, defineNode, definePack } from './node';
 import { sameJson } from './snapshot';
 import { doc, edge, node, testRegistry } from './test-fixtures';
 import { t } from './types';
-import { validateGraph } from './validate';
+import { connectedTypes, validateGraph } from './validate';
 
 function base(): GraphDocument {
   return doc(
@@ -122,6 +122,7 @@ describe('a mutable document kept between calls', () => {
             for (const e of batch) e(current);
             const v = engine.validate(current);
             expect(v).toEqual(validateGraph(current, registry));
+            expect(engine.connectedTypes(current)).toEqual(connectedTypes(current, registry));
             if (!v.ok) continue;
             const fresh = createEngine({ registry });
             const plan = engine.plan(current);

@@ -111,7 +111,11 @@ export function connectedTypes(
   doc: unknown,
   registry: NodeRegistry,
 ): Map<string, Record<string, PortType[]>> {
-  const a = analyseGraph(doc, registry);
+  return typesOfAnalysis(analyseGraph(doc, registry));
+}
+
+/** `connectedTypes` of an analysis already made (the engine's kept one). */
+export function typesOfAnalysis(a: Analysis): Map<string, Record<string, PortType[]>> {
   const out = new Map<string, Record<string, PortType[]>>();
   for (let s = 0; s < a.size; s++) {
     const types: Record<string, PortType[]> = {};

@@ -2,7 +2,6 @@ import {
   type AnyNodeDefinition,
   type CacheStore,
   canonicalJson,
-  connectedTypes,
   containsSecret,
   createEngine,
   createRedactor,
@@ -373,7 +372,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       );
       const keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
       // what every connection carries, known before anything runs (a LoRA's provider and family)
-      const typesOf = connectedTypes(admitted, options.registry);
+      const typesOf = engine.connectedTypes(admitted);
       // by id, once: a lookup per node rather than a scan of the document per node
       const nodeById = new Map(admitted.nodes.map((n) => [n.id, n]));
       const incoming = new Map<string, GraphEdge[]>();
