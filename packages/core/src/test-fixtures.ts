@@ -1,7 +1,9 @@
+import { expect } from 'vitest';
 import { z } from 'zod';
 import type { GraphDocument, GraphEdge, GraphNode } from './document';
+import { createEngine, type Engine } from './engine';
 import { examplePack } from './example-pack';
-import { createRegistry, defineNode, definePack } from './node';
+import { createRegistry, defineNode, definePack, type NodeRegistry } from './node';
 import { t } from './types';
 
 // Shared by the core's tests: a registry with the example pack plus nodes that exercise the rarer features.
@@ -60,4 +62,51 @@ export function sampleDoc(): GraphDocument {
       edge('e3', 'sum.sum', 'text.value'),
     ],
   );
+}
+
+/** Six nodes with edge settings, a multi-input, a dynamic type and a node rule: what edits exercise. */
+export function editableDoc(): GraphDocument {
+  return doc(
+    [
+      node('a', 'example.number', { value: 1 }),
+      node('b', 'example.number', { value: 2 }),
+      node('sum', 'example.add'),
+      node('text', 'example.format', { template: '= {}' }),
+      node('pick', 'test.pick'),
+      node('shown', 'example.format'),
+    ],
+    [
+      edge('e1', 'a.value', 'sum.terms'),
+      edge('e2', 'b.value', 'sum.terms', { weight: 2 }),
+      edge('e3', 'sum.sum', 'text.value'),
+      edge('e4', 'b.value', 'pick.values'),
+      edge('e5', 'pick.first', 'shown.value'),
+    ],
+  );
+}
+
+/**
+ * Holds what `engine` answers for `current` (issues, connected types, plan, keys, run outputs)
+ * equal to a fresh engine's, whatever the engine kept from earlier calls.
+ */
+export async function expectSameAsFresh(
+  engine: Engine,
+  current: GraphDocument,
+  registry: NodeRegistry,
+): Promise<void> {
+  const fresh = createEngine({ registry });
+  const v = engine.validate(current);
+  expect(v).toEqual(fresh.validate(current));
+  expect(engine.connectedTypes(current)).toEqual(fresh.connectedTypes(current));
+  if (!v.ok) return;
+  const plan = engine.plan(current);
+  const expected = fresh.plan(current);
+  expect(plan.order).toEqual(expected.order);
+  expect(plan.keys).toEqual(expected.keys);
+  expect(plan.steps).toEqual(expected.steps);
+  const [mine, theirs] = await Promise.all([engine.run(current).result, fresh.run(current).result]);
+  for (const id of Object.keys(theirs.nodes)) {
+    expect(mine.nodes[id]?.outputs).toEqual(theirs.nodes[id]?.outputs);
+    expect(mine.nodes[id]?.key).toBe(theirs.nodes[id]?.key);
+  }
 }
