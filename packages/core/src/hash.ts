@@ -89,7 +89,7 @@ function write(value: unknown, path: object[]): string {
           if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
           if (!first) out += ',';
           first = false;
-          out += `${quotedKey(key)}:${write(item, path)}`;
+          out += `${quotedName(key)}:${write(item, path)}`;
         }
         out += '}';
       }
@@ -101,14 +101,20 @@ function write(value: unknown, path: object[]): string {
   }
 }
 
-// Object keys repeat across nodes (every node of a type has the same param names): their JSON
-// text is kept, bounded so a stream of distinct keys cannot grow it without end.
-const quotedKeys = new Map<string, string>();
-function quotedKey(key: string): string {
-  let text = quotedKeys.get(key);
+const quotedNames = new Map<string, string>();
+
+/**
+ * The JSON text of a name (an object key, a port name), kept for the names seen so far: they
+ * repeat on every node of a type. Bounded, so a stream of distinct names cannot grow it forever.
+ *
+ * @example
+ * quotedName('prompt'); // '"prompt"'
+ */
+export function quotedName(name: string): string {
+  let text = quotedNames.get(name);
   if (text === undefined) {
-    text = JSON.stringify(key);
-    if (quotedKeys.size < 4096) quotedKeys.set(key, text);
+    text = JSON.stringify(name);
+    if (quotedNames.size < 4096) quotedNames.set(name, text);
   }
   return text;
 }

@@ -1,4 +1,4 @@
-import { canonicalJson, type HashFn } from './hash';
+import { canonicalJson, type HashFn, quotedName } from './hash';
 
 /**
  * The tag at the head of every key preimage; bump it when the preimage layout changes.
@@ -129,11 +129,11 @@ export function renderKeyPreimage(
   }
   let out = `${prefixOf(type, version)}${paramsCanonical},[`;
   if (wires.length > 0) {
-    out += `[${quoted(port)},[`;
+    out += `[${quotedName(port)},[`;
     for (let k = 0; k < wires.length; k++) {
       const w = wires[k]!;
       // identities are hash digests (lowercase hex, see HashFn): nothing to escape
-      out += `${k > 0 ? ',["' : '["'}${identity(w.from)}",${quoted(w.fromPort)},${settingsText(w.settings)}]`;
+      out += `${k > 0 ? ',["' : '["'}${identity(w.from)}",${quotedName(w.fromPort)},${settingsText(w.settings)}]`;
     }
     out += ']]';
   }
@@ -180,25 +180,14 @@ export function renderKeyPreimageColumns(
   }
   let out = `${prefixOf(type, version)}${paramsCanonical},[`;
   if (end > begin) {
-    out += `[${quoted(port)},[`;
+    out += `[${quotedName(port)},[`;
     for (let w = begin; w < end; w++) {
       // identities are hash digests (lowercase hex, see HashFn): nothing to escape
-      out += `${w > begin ? ',["' : '["'}${identity(wireFrom[w]!)}",${quoted(wireFromPort[w]!)},${settingsText(wireSettings[w])}]`;
+      out += `${w > begin ? ',["' : '["'}${identity(wireFrom[w]!)}",${quotedName(wireFromPort[w]!)},${settingsText(wireSettings[w])}]`;
     }
     out += ']]';
   }
   return `${out}],null]`;
-}
-
-// Port names are few and repeat on every node: their JSON text is kept.
-const quotedNames = new Map<string, string>();
-function quoted(name: string): string {
-  let text = quotedNames.get(name);
-  if (text === undefined) {
-    text = JSON.stringify(name);
-    if (quotedNames.size < 4096) quotedNames.set(name, text);
-  }
-  return text;
 }
 
 function settingsText(settings: unknown): string {
