@@ -1,16 +1,8 @@
-import { defineConfig } from 'tsdown';
+import { library } from '../../tsdown.shared';
 
-// The published build: ESM and bundled .d.ts in dist/, one file per `exports` entry; dependencies stay imports.
-export default defineConfig({
+export default library({
   entry: ['src/index.ts'],
-  format: 'esm',
   platform: 'neutral',
-  // .js, as `exports` names the files (the package is "type": "module").
-  fixedExtension: false,
-  dts: true,
-  sourcemap: true,
-  deps: { skipNodeModulesBundle: true },
   // Plain CSS that the host imports itself as `@loraflow/editor/style.css`: copied, not bundled.
   copy: [{ from: 'src/style.css', to: 'dist' }],
-  checks: { pluginTimings: false },
 });

@@ -1,14 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { library } from '../../tsdown.shared';
 
-// The published build: ESM and bundled .d.ts in dist/, one file per `exports` entry; dependencies stay imports.
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
-  format: 'esm',
-  platform: 'node',
-  // .js, as `exports` names the files (the package is "type": "module").
-  fixedExtension: false,
-  dts: true,
-  sourcemap: true,
-  deps: { skipNodeModulesBundle: true },
-  checks: { pluginTimings: false },
-});
+export default library({ entry: ['src/index.ts', 'src/node.ts'], platform: 'node' });
