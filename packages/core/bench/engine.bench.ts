@@ -203,7 +203,7 @@ function compileFloor(doc: GraphDocument): FloorGraph {
   for (const e of doc.edges) ups[index.get(e.to.node)!]!.push(index.get(e.from.node)!);
   return { v: doc.nodes.map((node) => (node.params as { v: number }).v), ups };
 }
-async function floorRun(g: FloorGraph): Promise<number> {
+async function floorRun(g: FloorGraph): Promise<string[]> {
   const n = g.v.length;
   const keys: string[] = new Array(n);
   const outs: number[] = new Array(n);
@@ -228,8 +228,7 @@ async function floorRun(g: FloorGraph): Promise<number> {
     keys[i] = key;
     outs[i] = out;
   }
-  // equal nodes share a key (content addressing): the check is that every node got one
-  return keys.filter((k) => k !== undefined).length;
+  return keys;
 }
 
 async function runPhases(workload: Workload, n: number): Promise<void> {
@@ -258,13 +257,18 @@ async function runPhases(workload: Workload, n: number): Promise<void> {
 
   // Discarded runs first, so the medians measure the engine rather than V8 compiling it (the
   // later phases run code these runs already warmed).
-  for (let r = 0; r < warmup(n); r++) await fresh().run(doc).result;
+  let reference: RunResult | undefined;
+  for (let r = 0; r < warmup(n); r++) reference = await fresh().run(doc).result;
   const floorGraph = compileFloor(doc);
   for (let r = 0; r < warmup(n); r++) await floorRun(floorGraph);
   await phase(line('floor', { note: 'no engine: key + SHA-256 + one async body + Map put per node' }), reps, {
     body: () => floorRun(floorGraph),
-    check: (size) => {
-      if (size !== n) throw new Error(`floor keyed ${size} of ${n} nodes`);
+    // the floor must do the engine's key work exactly: the same preimages, so the same keys
+    check: (keys) => {
+      doc.nodes.forEach((node, i) => {
+        if (keys[i] !== reference?.nodes[node.id]?.key)
+          throw new Error(`the floor's key for ${node.id} is not the engine's`);
+      });
       return undefined;
     },
   });
