@@ -37,21 +37,19 @@ describe('dry-run cost estimates', () => {
 
   it('prices a generation whose LoRA trains in this same run from the connection’s type (family → base model)', async () => {
     h = await startHarness();
-    const params = { prompt: 'a fox', width: 1024, height: 1024, samples: 1, seed: 1 };
-    const flux2 = await generateMultiLora.estimate?.({
-      params,
-      inputs: {},
-      inputTypes: { loras: [loraType('scenario', 'flux.2-dev', 'flux.2-dev-lora')] },
-      services: servicesOf(h),
-    } as never);
+    const harness = h;
+    // a generation whose only LoRA is known by its connection's type (it is trained in this run)
+    const priceWith = (type: ReturnType<typeof loraType>) =>
+      generateMultiLora.estimate?.({
+        params: { prompt: 'a fox', width: 1024, height: 1024, samples: 1, seed: 1 },
+        inputs: {},
+        inputTypes: { loras: [type] },
+        services: servicesOf(harness),
+      } as never);
+    const flux2 = await priceWith(loraType('scenario', 'flux.2-dev', 'flux.2-dev-lora'));
     // the same price as with a trained LoRA: Scenario prices by base model, not by LoRA
     expect(flux2).toEqual({ amount: 17.75, unit: 'creative-units', detail: expect.any(Object) });
-    const flux1 = await generateMultiLora.estimate?.({
-      params,
-      inputs: {},
-      inputTypes: { loras: [loraType('scenario', 'flux.1', 'flux.1-lora')] },
-      services: servicesOf(h),
-    } as never);
+    const flux1 = await priceWith(loraType('scenario', 'flux.1', 'flux.1-lora'));
     expect(flux1?.unit).toBe('creative-units');
     const dry = h.server.emulator.log.entries({ route: 'scenario.generate.custom.dryRun' });
     expect(dry.map((e) => e.path.split('?')[0]!.split('/').pop())).toEqual([
@@ -60,12 +58,7 @@ describe('dry-run cost estimates', () => {
     ]);
     expect(h.count('scenario.generate.custom')).toBe(0);
     // a ModelsLab LoRA has no dry run: unknown, not free
-    const modelslab = await generateMultiLora.estimate?.({
-      params,
-      inputs: {},
-      inputTypes: { loras: [loraType('modelslab', 'sd-xl')] },
-      services: servicesOf(h),
-    } as never);
+    const modelslab = await priceWith(loraType('modelslab', 'sd-xl'));
     expect(modelslab).toBeUndefined();
   });
 
