@@ -154,6 +154,22 @@ describe('a mutable document kept between calls', () => {
   });
 });
 
+describe('a document the snapshot cannot copy', () => {
+  it('is validated and run without throwing, and analysed afresh each time', async () => {
+    const registry = testRegistry();
+    const engine = createEngine({ registry });
+    // zod strips the unknown key, so the document is valid; a copy of its raw params never ends
+    const params: Record<string, unknown> = { value: 1 };
+    params.self = params;
+    const d = doc([node('a', 'example.number', params)]);
+    expect(engine.validate(d)).toEqual({ ok: true, issues: [] });
+    expect(engine.validate(d)).toEqual({ ok: true, issues: [] });
+    expect((await engine.run(d).result).nodes.a?.outputs).toEqual({ value: 1 });
+    params.value = 2;
+    expect((await engine.run(d).result).nodes.a?.outputs).toEqual({ value: 2 });
+  });
+});
+
 describe('sameJson', () => {
   it('is equality of JSON values, whatever the key order', () => {
     expect(sameJson({ a: [1, { b: 'x' }], c: null }, { c: null, a: [1, { b: 'x' }] })).toBe(true);

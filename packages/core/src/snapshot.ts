@@ -30,6 +30,15 @@ export interface DocSnapshot {
  * keep (issues make slots and positions diverge, so those documents are always analysed afresh).
  */
 export function takeSnapshot(doc: unknown, analysis: Analysis, stamp: string): DocSnapshot | undefined {
+  try {
+    return snapshotOf(doc, analysis, stamp);
+  } catch {
+    // params that contain themselves, or getters that throw on a second read: nothing is kept
+    return undefined;
+  }
+}
+
+function snapshotOf(doc: unknown, analysis: Analysis, stamp: string): DocSnapshot | undefined {
   if (analysis.issues.length > 0 || doc === null || typeof doc !== 'object') return undefined;
   const d = doc as GraphDocument;
   if (!Array.isArray(d.nodes) || !Array.isArray(d.edges) || d.nodes.length !== analysis.size)
