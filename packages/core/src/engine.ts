@@ -346,7 +346,7 @@ export function createEngine(options: EngineOptions): Engine {
       const patched = changed && patchAnalysis(doc as GraphDocument, kept.analysis, changed);
       if (patched) {
         kept.analysis = patched;
-        for (const slot of changed) refreshParams(kept, slot);
+        for (const slot of changed) if (!refreshParams(kept, slot)) snapshot = undefined;
         return patched;
       }
     }

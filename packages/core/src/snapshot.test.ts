@@ -168,6 +168,17 @@ describe('a document the snapshot cannot copy', () => {
     params.value = 2;
     expect((await engine.run(d).result).nodes.a?.outputs).toEqual({ value: 2 });
   });
+
+  it('is followed when an edit in place makes kept params contain themselves', async () => {
+    const engine = createEngine({ registry: testRegistry() });
+    const d = doc([node('a', 'example.number', { value: 1 })]);
+    expect(engine.validate(d).ok).toBe(true);
+    const params = d.nodes[0]!.params!;
+    params.self = params;
+    params.value = 3;
+    expect(engine.validate(d)).toEqual({ ok: true, issues: [] });
+    expect((await engine.run(d).result).nodes.a?.outputs).toEqual({ value: 3 });
+  });
 });
 
 describe('sameJson', () => {

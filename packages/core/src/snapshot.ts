@@ -72,9 +72,17 @@ function snapshotOf(doc: unknown, analysis: Analysis, stamp: string): DocSnapsho
   };
 }
 
-/** Re-takes the params copy of one slot (after an incremental re-check replaced its node). */
-export function refreshParams(snapshot: DocSnapshot, slot: number): void {
-  snapshot.params[slot] = paramsSnapshot(snapshot.analysis, slot);
+/**
+ * Re-takes the params copy of one slot (after an incremental re-check replaced its node); false
+ * when they cannot be copied (they contain themselves), and the snapshot must be dropped.
+ */
+export function refreshParams(snapshot: DocSnapshot, slot: number): boolean {
+  try {
+    snapshot.params[slot] = paramsSnapshot(snapshot.analysis, slot);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function paramsSnapshot(analysis: Analysis, slot: number): unknown {
