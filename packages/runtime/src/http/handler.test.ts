@@ -138,7 +138,16 @@ describe('runtime HTTP handler', () => {
     const cases: Array<[Promise<Response>, number, string]> = [
       [post('/runs', { graph: graph([{ id: 'x', type: 'nope' }]) }), 422, 'graph.invalid'],
       [post('/runs', { nope: true }), 400, 'request.invalid'],
-      [fetch(`${url}/runs`, { method: 'POST', body: '{not json' }), 400, 'request.invalid'],
+      [
+        fetch(`${url}/runs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{not json',
+        }),
+        400,
+        'request.invalid',
+      ],
+      [fetch(`${url}/runs`, { method: 'POST', body: '{}' }), 415, 'request.content-type'],
       [fetch(`${url}/runs/missing`), 404, 'run.not-found'],
       [fetch(`${url}/runs/..%2F..%2Fetc`), 404, 'run.not-found'],
       [fetch(`${url}/runs/missing/events`), 404, 'run.not-found'],

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from '../errors';
 import { blobHashSchema } from '../store/schemas';
 import type { Runtime } from '../types';
+import { guardMiddlewares, type HandlerGuards } from './guards';
 import { sniffMime } from './sniff';
 
 /**
@@ -14,7 +15,7 @@ import { sniffMime } from './sniff';
  * @example
  * createRuntimeHandler(runtime, { maxBodyBytes: 4 * 1024 * 1024, heartbeatMs: 10_000, authorize: isSignedIn });
  */
-export interface RuntimeHandlerOptions {
+export interface RuntimeHandlerOptions extends HandlerGuards {
   /** Largest request body accepted, in bytes (default 16 MiB: graphs may carry training images as data URLs). */
   maxBodyBytes?: number;
   /** How often an idle event stream sends a comment line, so proxies keep it open (default 15 s). */
@@ -23,6 +24,8 @@ export interface RuntimeHandlerOptions {
   authorize?: (request: Request) => boolean | Promise<boolean>;
   /** The path the routes live under when the host's router passes full paths through (e.g. `/loraflow`). */
   basePath?: string;
+  /** Event streams open at once; one more is answered `503 server.busy` (default 256). */
+  maxStreams?: number;
 }
 
 /**
@@ -66,6 +69,8 @@ function zodIssues(error: z.ZodError) {
  */
 export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOptions = {}): RuntimeHandler {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const maxStreams = options.maxStreams ?? 256;
+  let openStreams = 0;
   const app = options.basePath ? new Hono().basePath(options.basePath) : new Hono();
 
   app.onError((error, c) => {
@@ -84,6 +89,9 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
       404,
     ),
   );
+
+  // Who may call comes before anything else the handler does (see guards.ts for the order).
+  for (const guard of guardMiddlewares(options, problem)) app.use('*', guard);
 
   if (options.authorize) {
     const authorize = options.authorize;
@@ -190,6 +198,17 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
     }
     if (!(await runtime.getRun(id)))
       throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${id}".`);
+    if (openStreams >= maxStreams) {
+      return c.json(problem('server.busy', 'Too many event streams are open; try again shortly.'), 503, {
+        'retry-after': '5',
+      });
+    }
+    openStreams++;
+    let counted = true;
+    const release = () => {
+      if (counted) openStreams--;
+      counted = false;
+    };
     const controller = new AbortController();
     const iterator = runtime
       .events(id, { after: after.data, signal: controller.signal })
@@ -200,14 +219,18 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
       async pull(sink) {
         try {
           const next = await chunks.next();
-          if (next.done) sink.close();
-          else sink.enqueue(encoder.encode(next.value));
+          if (next.done) {
+            release();
+            sink.close();
+          } else sink.enqueue(encoder.encode(next.value));
         } catch {
           // The event source failed (a store error): end the stream; the client reconnects from its last id.
+          release();
           sink.close();
         }
       },
       async cancel() {
+        release();
         controller.abort();
         await chunks.return(undefined);
       },
