@@ -102,11 +102,23 @@ describe('postgres store: rows that are not what they should be', () => {
     await store.close();
   });
 
-  it('keeps a string holding NUL and lone surrogates exactly, as JSON text does', async () => {
+  it('keeps strings holding NUL, lone surrogates, quotes and backslashes exactly, in entries and events', async () => {
     const { store } = await openWithProblems();
-    const outputs = { text: 'a\u0000b\ud800c', emoji: '\u{1f600}' };
-    await store.put('odd', sampleEntry('odd', outputs));
-    expect((await store.get('odd'))?.outputs).toEqual(outputs);
+    const odd = 'a\u0000b\ud800c "q" \\ {x,y} \u{1f600}';
+    await store.put('odd', sampleEntry('odd', { text: odd }));
+    expect((await store.get('odd'))?.outputs).toEqual({ text: odd });
+    // Events travel as a text[] parameter, where quotes, backslashes and braces have meanings of their own.
+    const logged: RunEvent = {
+      seq: 1,
+      runId: 'r1',
+      at: 1,
+      type: 'node.log',
+      nodeId: 'n',
+      level: 'info',
+      message: odd,
+    };
+    await store.appendEvents('r1', [logged]);
+    expect(await store.getEvents('r1')).toEqual([logged]);
     await store.close();
   });
 });
