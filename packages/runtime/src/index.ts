@@ -7,6 +7,7 @@ export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions 
 export { initialRunState, reduceRunState } from './snapshot';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';
 export { createMemoryStore } from './store/memory';
+export { storeSchemas, validStoreRecord } from './store/record-schemas';
 export type { NodeRecord, RunRecord, RunRecordStatus, RuntimeStore, StoreProblem } from './store/types';
 export type {
   CatalogueNode,

@@ -1,13 +1,12 @@
 import 'fake-indexeddb/auto';
-import fc from 'fast-check';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import type { CacheEntry, JournalRecord, RunEvent } from '../contract';
+import { describeStoreContract, sampleEntry } from '../test/store-contract';
 import { tempDir } from '../test/temp-dir';
 import { createFileStore } from './file';
 import { createIndexedDbStore } from './indexeddb';
 import { createMemoryStore } from './memory';
-import type { RunRecord, RuntimeStore, StoreProblem } from './types';
+import type { RuntimeStore, StoreProblem } from './types';
 
 let dbCount = 0;
 const backends: Array<[string, () => Promise<RuntimeStore>]> = [
@@ -16,158 +15,14 @@ const backends: Array<[string, () => Promise<RuntimeStore>]> = [
   ['indexeddb', async () => createIndexedDbStore({ name: `test-${++dbCount}` })],
 ];
 
-const entry = (key: string, outputs: CacheEntry['outputs'] = { text: 'hi' }): CacheEntry => ({
-  key,
-  nodeType: 'text.concat',
-  typeVersion: 1,
-  outputs,
-  createdAt: 1,
-});
-
-const run = (runId: string, createdAt: number): RunRecord => ({
-  runId,
-  doc: { format: 'loraflow.graph', version: 1, nodes: [], edges: [] },
-  status: 'running',
-  createdAt,
-  startedAt: createdAt,
-  updatedAt: createdAt,
-  attempts: 1,
-  nodes: { a: { status: 'succeeded', key: 'k', outputs: { text: 'hi' } } },
-  lastSeq: 0,
-});
-
-const jsonValue = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)));
-
-describe.each(backends)('%s store', (_name, open) => {
-  it('returns an entry as it was put, and nothing for a key never put', async () => {
-    const store = await open();
-    await store.put('k1', entry('k1'));
-    expect(await store.get('k1')).toEqual(entry('k1'));
-    expect(await store.has('k1')).toBe(true);
-    expect(await store.get('k2')).toBeUndefined();
-    expect(await store.has('k2')).toBe(false);
-    await store.close();
-  });
-
-  it('forgets a deleted entry', async () => {
-    const store = await open();
-    await store.put('k1', entry('k1'));
-    await store.delete('k1');
-    expect(await store.get('k1')).toBeUndefined();
-    await store.close();
-  });
-
-  it('keeps a `__proto__` key of an output as data', async () => {
-    const store = await open();
-    const outputs = JSON.parse('{"__proto__":{"polluted":true},"ok":1}');
-    await store.put('p', entry('p', outputs));
-    const read = await store.get('p');
-    expect(Object.keys(read?.outputs ?? {})).toEqual(['__proto__', 'ok']);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    await store.close();
-  });
-
-  it('round-trips any JSON outputs and any key', async () => {
-    const store = await open();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.string({ minLength: 1 }),
-        fc.dictionary(fc.string(), jsonValue),
-        async (key, outputs) => {
-          await store.put(key, entry(key, outputs));
-          expect(await store.get(key)).toEqual(entry(key, outputs));
-        },
-      ),
-      { numRuns: 30 },
-    );
-    await store.close();
-  });
-
-  it('addresses blobs by content: the same bytes give the same ref and read back whole', async () => {
-    const store = await open();
-    const bytes = new Uint8Array([137, 80, 78, 71, 1, 2, 3]);
-    const a = await store.putBlob(bytes, 'image/png');
-    const b = await store.putBlob(bytes.slice(), 'image/png');
-    expect(a).toEqual(b);
-    expect(a).toMatchObject({ mime: 'image/png', size: 7 });
-    expect(a.$blob).toMatch(/^[0-9a-f]{64}$/);
-    expect(await store.getBlob(a.$blob)).toEqual(bytes);
-    expect(await store.getBlob('0'.repeat(64))).toBeUndefined();
-    await store.close();
-  });
-
-  it('keeps journal records by key and lists them per run', async () => {
-    const store = await open();
-    const intent: JournalRecord = {
-      key: 'n1/create',
-      state: 'intent',
-      intent: { name: 'x' },
-      at: 1,
-      runId: 'r1',
-    };
-    await store.putRecord(intent);
-    await store.putRecord({ key: 'n2/create', state: 'intent', intent: null, at: 2, runId: 'r2' });
-    await store.putRecord({ ...intent, state: 'done', result: { id: 'm1' }, at: 3 });
-    expect(await store.getRecord('n1/create')).toEqual({
-      ...intent,
-      state: 'done',
-      result: { id: 'm1' },
-      at: 3,
-    });
-    expect((await store.listRecords('r1')).map((r) => r.key)).toEqual(['n1/create']);
-    expect(await store.listRecords()).toHaveLength(2);
-    await store.close();
-  });
-
-  it('lists runs newest first, up to a limit', async () => {
-    const store = await open();
-    await store.putRun(run('old', 1));
-    await store.putRun(run('new', 3));
-    await store.putRun(run('mid', 2));
-    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['new', 'mid', 'old']);
-    expect((await store.listRuns({ limit: 2 })).map((r) => r.runId)).toEqual(['new', 'mid']);
-    expect(await store.getRun('mid')).toEqual(run('mid', 2));
-    expect(await store.getRun('none')).toBeUndefined();
-    await store.close();
-  });
-
-  it('replays a run’s events in order from after a given sequence number', async () => {
-    const store = await open();
-    const ev = (seq: number): RunEvent => ({
-      seq,
-      runId: 'r1',
-      at: seq,
-      type: 'node.started',
-      nodeId: `n${seq}`,
-      key: 'k',
-    });
-    await store.appendEvents('r1', [ev(1), ev(2)]);
-    await store.appendEvents('r1', [ev(3)]);
-    await store.appendEvents('r2', [{ ...ev(1), runId: 'r2' }]);
-    expect((await store.getEvents('r1')).map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect((await store.getEvents('r1', { after: 1 })).map((e) => e.seq)).toEqual([2, 3]);
-    expect(await store.getEvents('r1', { after: 1 })).toContainEqual(ev(2));
-    expect(await store.getEvents('unknown')).toEqual([]);
-    await store.close();
-  });
-
-  it('hands out copies, so changing what was read changes nothing stored', async () => {
-    const store = await open();
-    await store.put('k', entry('k', { list: [1, 2] }));
-    const read = await store.get('k');
-    if (read && Array.isArray(read.outputs.list) && !Object.isFrozen(read.outputs.list))
-      read.outputs.list.push(3);
-    expect((await store.get('k'))?.outputs).toEqual({ list: [1, 2] });
-    await store.close();
-  });
-});
+for (const [name, open] of backends) describeStoreContract(name, open);
 
 describe('indexeddb store', () => {
   it('reads a record that is not what it should be as absent, and reports it', async () => {
     const problems: StoreProblem[] = [];
     const name = `test-corrupt-${++dbCount}`;
     const store = createIndexedDbStore({ name, onProblem: (p) => problems.push(p) });
-    await store.put('k', entry('k'));
+    await store.put('k', sampleEntry('k'));
     await store.close();
     // Another writer (an older version of the app, say) left a malformed value under the key.
     const raw = await openDB(name, 1);
