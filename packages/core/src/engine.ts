@@ -35,16 +35,7 @@ import type {
 import { containsSecret, createRedactor } from './redact';
 import { CancelledError, createAbortController, type HostAbortSignal } from './signal';
 import { changedSince, type DocSnapshot, refreshParams, takeSnapshot } from './snapshot';
-import {
-  type BlobRef,
-  type CacheEntry,
-  type CacheStore,
-  createMemoryStore,
-  type FrozenPut,
-  type Journal,
-  type MemoryStore,
-  PUT_FROZEN,
-} from './store';
+import { type BlobRef, type CacheEntry, type CacheStore, createMemoryStore, type Journal } from './store';
 import type { PortType } from './types';
 import { type Analysis, analyseGraph, checkNode, pushParamIssues, typesOfAnalysis } from './validate';
 
@@ -309,12 +300,9 @@ export function createEngine(options: EngineOptions): Engine {
     options.createRunId ??
     (() =>
       `run-${now().toString(36)}-${(runCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
-  const peek =
-    typeof (cache as MemoryStore).peek === 'function' ? (cache as MemoryStore).peek.bind(cache) : undefined;
-  const putFrozen =
-    typeof (cache as FrozenPut)[PUT_FROZEN] === 'function'
-      ? (cache as unknown as Required<FrozenPut>)[PUT_FROZEN].bind(cache)
-      : undefined;
+  // the store's optional capabilities (see CacheStore): synchronous reads and writes of frozen entries
+  const peek = typeof cache.getSync === 'function' ? cache.getSync.bind(cache) : undefined;
+  const putFrozen = typeof cache.putFrozen === 'function' ? cache.putFrozen.bind(cache) : undefined;
   // What each node looked like when it last ran or was reused, so explain can say what changed.
   const lastSeen = new Map<string, Step>();
 

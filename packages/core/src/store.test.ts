@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from './hash';
+import { deepFreeze } from './json';
 import { createMemoryStore } from './store';
 
 describe('createMemoryStore', () => {
@@ -15,6 +16,22 @@ describe('createMemoryStore', () => {
     expect(await store.has('k')).toBe(true);
     await store.delete('k');
     expect(await store.has('k')).toBe(false);
+  });
+
+  it('offers the synchronous capabilities: getSync answers as get does, putFrozen keeps a frozen entry as it is', async () => {
+    const store = createMemoryStore();
+    const frozen = deepFreeze({ key: 'f', nodeType: 't', typeVersion: 1, outputs: { n: 1 }, createdAt: 0 });
+    store.putFrozen('f', frozen);
+    expect(store.getSync('f')).toBe(frozen);
+    expect(await store.get('f')).toBe(frozen);
+    expect(await store.has('f')).toBe(true);
+    expect(store.getSync('missing')).toBeUndefined();
+    // an entry that is not frozen, passed by mistake, is copied and frozen as put would
+    const plain = { key: 'p', nodeType: 't', typeVersion: 1, outputs: { list: [1] }, createdAt: 0 };
+    store.putFrozen('p', plain);
+    plain.outputs.list.push(2);
+    expect(store.getSync('p')?.outputs).toEqual({ list: [1] });
+    expect(Object.isFrozen(store.getSync('p')?.outputs.list)).toBe(true);
   });
 
   it('addresses blobs by their SHA-256 and returns copies', async () => {
