@@ -1,7 +1,6 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, sha256Hex } from './hash';
 import {
   compileKeyTemplate,
   KEY_SCHEME,
@@ -9,7 +8,8 @@ import {
   keyPreimage,
   renderKeyPreimage,
   renderKeyPreimageColumns,
-} from './keys';
+} from './engine/key-preimage';
+import { canonicalJson, sha256Hex } from './hash';
 
 describe('sha256Hex', () => {
   it('matches the FIPS 180-2 test vectors', () => {
