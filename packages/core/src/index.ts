@@ -27,7 +27,7 @@ export {
 } from './engine';
 export * from './errors';
 export * from './events';
-export { canonicalJson, type HashFn, sha256Hex } from './hash';
+export { canonicalJson, digestBytes, type HashFn, sha256Hex } from './hash';
 export { ISSUE_CODES, type Issue, type Result } from './issues';
 export { deepFreeze, isJsonValue, type JsonValue } from './json';
 export * from './node';

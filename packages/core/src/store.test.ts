@@ -34,6 +34,18 @@ describe('createMemoryStore', () => {
     expect(Object.isFrozen(store.getSync('p')?.outputs.list)).toBe(true);
   });
 
+  it('keeps a `__proto__` key of an entry or a record as data', async () => {
+    const store = createMemoryStore();
+    const outputs = JSON.parse('{"__proto__":{"polluted":true},"ok":1}');
+    await store.put('p', { key: 'p', nodeType: 't', typeVersion: 1, outputs, createdAt: 0 });
+    const read = await store.get('p');
+    expect(Object.keys(read?.outputs ?? {})).toEqual(['__proto__', 'ok']);
+    expect(Object.getPrototypeOf(read?.outputs)).toBe(Object.prototype);
+    await store.putRecord({ key: 'k/a', state: 'intent', intent: outputs, at: 1, runId: 'r' });
+    expect((await store.getRecord('k/a'))?.intent).toEqual(outputs);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('addresses blobs by their SHA-256 and returns copies', async () => {
     const store = createMemoryStore();
     const bytes = new Uint8Array([97, 98, 99]);

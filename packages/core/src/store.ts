@@ -1,4 +1,4 @@
-import { type HashFn, hashBytes, sha256Hex } from './hash';
+import { digestBytes, type HashFn } from './hash';
 import { cloneJson, deepFreeze, isDeepFrozen, type JsonValue } from './json';
 
 /**
@@ -139,7 +139,8 @@ export interface MemoryStore extends CacheStore, Journal {
  * const engine = createEngine({ registry, cache: store, journal: store });
  */
 export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore {
-  const hash = options.hash ?? sha256Hex;
+  // an injected hash with a bytes variant (node:crypto) is the host's choice; else WebCrypto or the portable one
+  const hashBlob = options.hash?.bytes ?? digestBytes;
   const entries = new Map<string, CacheEntry>();
   const blobs = new Map<string, Uint8Array>();
   const records = new Map<string, JournalRecord>();
@@ -159,9 +160,11 @@ export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore 
       entries.delete(key);
     },
     async putBlob(bytes, mime) {
-      const digest = hashBytes(hash, bytes);
-      if (!blobs.has(digest)) blobs.set(digest, bytes.slice());
-      return { $blob: digest, mime, size: bytes.byteLength };
+      // copied before hashing: the caller may change its bytes while an asynchronous digest runs
+      const copy = bytes.slice();
+      const digest = await hashBlob(copy);
+      if (!blobs.has(digest)) blobs.set(digest, copy);
+      return { $blob: digest, mime, size: copy.byteLength };
     },
     async getBlob(digest) {
       const bytes = blobs.get(digest);
