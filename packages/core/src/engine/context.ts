@@ -4,6 +4,7 @@ import { NodeRunError } from '../errors';
 import type { JsonValue } from '../json';
 import type { EffectSpec, InputItem, NodeContext, NodeLogger } from '../node';
 import type { HostAbortSignal } from '../signal';
+import { type EffectSite, performEffect } from './journal';
 import type { Step } from './plan';
 
 /** What a node's context asks of the run it belongs to (the Run). */
@@ -21,13 +22,8 @@ export interface ContextHost {
     message: string,
     data?: Record<string, unknown>,
   ): void;
-  effect<T extends JsonValue>(
-    i: number,
-    key: string,
-    used: string[],
-    name: string,
-    spec: EffectSpec<T>,
-  ): Promise<T>;
+  /** Where the effects of step `i` are recorded (see performEffect). */
+  effectSite(i: number, key: string): EffectSite;
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -88,7 +84,7 @@ export class RunContext {
 
   effect<T extends JsonValue>(name: string, spec: EffectSpec<T>): Promise<T> {
     if (this.effects === undefined) this.effects = [];
-    return this.host.effect(this.i, this.key, this.effects, name, spec);
+    return performEffect(this.host.effectSite(this.i, this.key), this.effects, name, spec);
   }
 }
 

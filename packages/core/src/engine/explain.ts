@@ -41,73 +41,137 @@ export class LastSeen {
 }
 
 /** The explain entries of a plan whose pure keys are `keys`. */
-export async function explainPlan(
+export function explainPlan(
   plan: InternalPlan,
   keys: Array<string | undefined>,
   access: CacheAccess,
   seen: LastSeen,
 ): Promise<ExplainEntry[]> {
-  const entries: ExplainEntry[] = [];
-  for (const step of plan.steps) {
-    const key = keys[step.index];
-    // with a synchronous store and no side effects there is nothing to wait for (the editor's per-keystroke path)
-    const quick =
-      access.getSync && !step.def.sideEffects
-        ? explainSync(step, key, keys, plan.steps, access, seen)
-        : undefined;
-    const reason = quick ?? (await explainStep(step, key, keys, plan.steps, access, seen));
-    entries.push({ nodeId: step.nodeId, willRun: reason.code !== 'cache.hit', key, reason });
-  }
-  return entries;
+  return new PlanExplainer(plan.steps, keys, access, seen).entries();
 }
 
-async function explainStep(
-  step: Step,
-  key: string | undefined,
-  keys: Array<string | undefined>,
-  steps: Step[],
-  access: CacheAccess,
-  seen: LastSeen,
-): Promise<ExplainReason> {
-  const early = volatileReason(step, key, steps);
-  if (early) return early;
-  let entry: CacheEntry | undefined;
-  try {
-    entry = access.getSync ? access.getSync(key!) : await access.cache.get(key!);
-  } catch {
-    entry = undefined;
+/** One explain call: the plan's steps and keys, the store, and what the engine last saw of each node. */
+class PlanExplainer {
+  private readonly steps: Step[];
+  private readonly keys: Array<string | undefined>;
+  private readonly access: CacheAccess;
+  private readonly seen: LastSeen;
+
+  constructor(steps: Step[], keys: Array<string | undefined>, access: CacheAccess, seen: LastSeen) {
+    this.steps = steps;
+    this.keys = keys;
+    this.access = access;
+    this.seen = seen;
   }
-  if (entry) {
-    if (step.def.sideEffects && !(await access.effectsDone(key!, entry))) {
+
+  async entries(): Promise<ExplainEntry[]> {
+    const entries: ExplainEntry[] = [];
+    for (const step of this.steps) {
+      const key = this.keys[step.index];
+      // with a synchronous store and no side effects there is nothing to wait for (the editor's per-keystroke path)
+      const reason =
+        this.access.getSync && !step.def.sideEffects
+          ? this.reasonSync(step, key)
+          : await this.reason(step, key);
+      entries.push({ nodeId: step.nodeId, willRun: reason.code !== 'cache.hit', key, reason });
+    }
+    return entries;
+  }
+
+  private async reason(step: Step, key: string | undefined): Promise<ExplainReason> {
+    const early = volatileReason(step, key, this.steps);
+    if (early) return early;
+    const { access } = this;
+    let entry: CacheEntry | undefined;
+    try {
+      entry = access.getSync ? access.getSync(key!) : await access.cache.get(key!);
+    } catch {
+      entry = undefined;
+    }
+    if (entry) {
+      if (step.def.sideEffects && !(await access.effectsDone(key!, entry))) {
+        return {
+          code: 'effect.incomplete',
+          message: `"${step.nodeId}" has a cached result but its recorded side effect did not complete, so it runs again.`,
+        };
+      }
+      return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
+    }
+    return this.missReason(step);
+  }
+
+  /** `reason` for a node whose cache entry can be read synchronously and that has no effects. */
+  private reasonSync(step: Step, key: string | undefined): ExplainReason {
+    const early = volatileReason(step, key, this.steps);
+    if (early) return early;
+    let entry: CacheEntry | undefined;
+    try {
+      entry = this.access.getSync!(key!);
+    } catch {
+      entry = undefined;
+    }
+    if (entry) return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
+    return this.missReason(step);
+  }
+
+  /** Why a node without a usable cache entry runs: what changed since this engine last saw it. */
+  private missReason(step: Step): ExplainReason {
+    const { keys, steps } = this;
+    const last = this.seen.get(step.nodeId);
+    if (!last) return { code: 'cache.miss', message: `"${step.nodeId}" has no cached result yet.` };
+    const lastIdentities = last.seenIdentities!;
+    if (last === step) {
+      // the same step (a kept or patched plan): only upstream identities can differ, wire by wire
+      const list: string[] = [];
+      for (const w of wiresOf(step)) {
+        const from = steps[w.from]!.nodeId;
+        if (lastIdentities[w.from] !== keys[w.from] && !list.includes(from)) list.push(from);
+      }
+      if (list.length > 0) return inputsChanged(step.nodeId, list);
       return {
-        code: 'effect.incomplete',
-        message: `"${step.nodeId}" has a cached result but its recorded side effect did not complete, so it runs again.`,
+        code: 'cache.miss',
+        message: `"${step.nodeId}" has no cached result for its current key (the entry is gone).`,
       };
     }
-    return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
+    const was = last.def;
+    if (was.type !== step.def.type || was.version !== step.def.version) {
+      return {
+        code: 'node.version-changed',
+        message: `"${step.nodeId}" is now ${step.def.type} version ${step.def.version} (was ${was.type} version ${was.version}).`,
+      };
+    }
+    const changed = changedParams(last.params, step.params);
+    if (changed.length > 0) {
+      return {
+        code: 'params.changed',
+        message: `"${step.nodeId}" runs because ${changed.length === 1 ? 'the parameter' : 'the parameters'} ${changed.map((p) => `"${p}"`).join(', ')} changed.`,
+        params: changed,
+      };
+    }
+    const upstream = this.changedUpstream(step, last);
+    if (upstream) return inputsChanged(step.nodeId, upstream);
+    return {
+      code: 'cache.miss',
+      message: `"${step.nodeId}" has no cached result for its current key (the entry is gone or the settings changed).`,
+    };
   }
-  return missReason(step, keys, steps, seen);
-}
 
-/** explain for one node when its cache entry can be read synchronously and it has no effects. */
-function explainSync(
-  step: Step,
-  key: string | undefined,
-  keys: Array<string | undefined>,
-  steps: Step[],
-  access: CacheAccess,
-  seen: LastSeen,
-): ExplainReason {
-  const early = volatileReason(step, key, steps);
-  if (early) return early;
-  let entry: CacheEntry | undefined;
-  try {
-    entry = access.getSync!(key!);
-  } catch {
-    entry = undefined;
+  /** The upstream nodes whose identity differs from when `last` ran, or that were connected or disconnected. */
+  private changedUpstream(step: Step, last: Step): string[] | undefined {
+    const lastIdentities = last.seenIdentities!;
+    const now = wiresOf(step).map((w) => ({
+      from: this.steps[w.from]!.nodeId,
+      identity: this.keys[w.from]!,
+    }));
+    const upstream = new Set<string>();
+    const lastWires = wiresOf(last);
+    const lastFrom = lastWires.map((w) => w.fromId);
+    const before = new Map(lastWires.map((w) => [w.fromId, lastIdentities[w.from]]));
+    for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
+    if (upstream.size === 0 && now.length === lastFrom.length) return undefined;
+    for (const old of lastFrom) if (!now.some((n) => n.from === old)) upstream.add(old);
+    return [...upstream];
   }
-  if (entry) return { code: 'cache.hit', message: `"${step.nodeId}" comes from the cache.` };
-  return missReason(step, keys, steps, seen);
 }
 
 function volatileReason(step: Step, key: string | undefined, steps: Step[]): ExplainReason | undefined {
@@ -131,71 +195,6 @@ function volatileReason(step: Step, key: string | undefined, steps: Step[]): Exp
     };
   }
   return undefined;
-}
-
-/** Why a node without a usable cache entry runs: what changed since this engine last saw it. */
-function missReason(
-  step: Step,
-  keys: Array<string | undefined>,
-  steps: Step[],
-  seen: LastSeen,
-): ExplainReason {
-  const last = seen.get(step.nodeId);
-  if (!last) return { code: 'cache.miss', message: `"${step.nodeId}" has no cached result yet.` };
-  const lastIdentities = last.seenIdentities!;
-  if (last === step) {
-    // the same step (a kept or patched plan): only upstream identities can differ, wire by wire
-    const list: string[] = [];
-    for (const w of wiresOf(step)) {
-      const from = steps[w.from]!.nodeId;
-      if (lastIdentities[w.from] !== keys[w.from] && !list.includes(from)) list.push(from);
-    }
-    if (list.length > 0) return inputsChanged(step.nodeId, list);
-    return {
-      code: 'cache.miss',
-      message: `"${step.nodeId}" has no cached result for its current key (the entry is gone).`,
-    };
-  }
-  const was = last.def;
-  if (was.type !== step.def.type || was.version !== step.def.version) {
-    return {
-      code: 'node.version-changed',
-      message: `"${step.nodeId}" is now ${step.def.type} version ${step.def.version} (was ${was.type} version ${was.version}).`,
-    };
-  }
-  const changed = changedParams(last.params, step.params);
-  if (changed.length > 0) {
-    return {
-      code: 'params.changed',
-      message: `"${step.nodeId}" runs because ${changed.length === 1 ? 'the parameter' : 'the parameters'} ${changed.map((p) => `"${p}"`).join(', ')} changed.`,
-      params: changed,
-    };
-  }
-  const upstream = changedUpstream(step, last, keys, steps);
-  if (upstream) return inputsChanged(step.nodeId, upstream);
-  return {
-    code: 'cache.miss',
-    message: `"${step.nodeId}" has no cached result for its current key (the entry is gone or the settings changed).`,
-  };
-}
-
-/** The upstream nodes whose identity differs from when `last` ran, or that were connected or disconnected. */
-function changedUpstream(
-  step: Step,
-  last: Step,
-  keys: Array<string | undefined>,
-  steps: Step[],
-): string[] | undefined {
-  const lastIdentities = last.seenIdentities!;
-  const now = wiresOf(step).map((w) => ({ from: steps[w.from]!.nodeId, identity: keys[w.from]! }));
-  const upstream = new Set<string>();
-  const lastWires = wiresOf(last);
-  const lastFrom = lastWires.map((w) => w.fromId);
-  const before = new Map(lastWires.map((w) => [w.fromId, lastIdentities[w.from]]));
-  for (const input of now) if (before.get(input.from) !== input.identity) upstream.add(input.from);
-  if (upstream.size === 0 && now.length === lastFrom.length) return undefined;
-  for (const old of lastFrom) if (!now.some((n) => n.from === old)) upstream.add(old);
-  return [...upstream];
 }
 
 function inputsChanged(nodeId: string, list: string[]): ExplainReason {

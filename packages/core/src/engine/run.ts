@@ -14,7 +14,7 @@ import type {
 } from '../events';
 import { canonicalJson } from '../hash';
 import { deepFreeze, isJsonValue, type JsonValue } from '../json';
-import type { EffectSpec, NodeContext } from '../node';
+import type { NodeContext } from '../node';
 import { containsSecret } from '../redact';
 import {
   CancelledError,
@@ -28,7 +28,7 @@ import type { CacheAccess } from './cache-access';
 import { type DistributiveOmit, errorMessage, timers } from './common';
 import { type ContextHost, RunContext } from './context';
 import type { LastSeen } from './explain';
-import { performEffect } from './journal';
+import type { EffectSite } from './journal';
 import type { NodeKeys } from './keys';
 import { type InternalPlan, NO_LINKS, type Step } from './plan';
 
@@ -618,14 +618,8 @@ export class Run implements ContextHost {
     this.emit({ type: 'node.log', nodeId, level, message: this.parts.redact(text) });
   }
 
-  effect<T extends JsonValue>(
-    i: number,
-    key: string,
-    used: string[],
-    name: string,
-    spec: EffectSpec<T>,
-  ): Promise<T> {
-    const site = {
+  effectSite(i: number, key: string): EffectSite {
+    return {
       journal: this.parts.access.journal,
       nodeId: this.steps[i]!.nodeId,
       key,
@@ -634,7 +628,6 @@ export class Run implements ContextHost {
       secrets: this.parts.secrets,
       now: this.parts.now,
     };
-    return performEffect(site, used, name, spec);
   }
 }
 
