@@ -1,6 +1,7 @@
 // A small end-to-end run of the example pack: validates, explains, runs twice (the second from the cache).
 // Run with `corepack pnpm --filter @loraflow/core demo`; the CLI will own the real demo.
-import { createEngine, createRegistry, examplePack, type GraphDocument } from '../src/index';
+import { examplePack } from '../src/example-pack';
+import { createEngine, createRegistry, type GraphDocument } from '../src/index';
 
 const out = (globalThis as unknown as { process: { stdout: { write(s: string): void } } }).process.stdout;
 const say = (line: string) => out.write(`${line}\n`);

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { applyChanges } from './changes';
 import type { GraphDocument } from './document';
 import { createEngine, type EngineOptions } from './engine';
+import { keyPreimage } from './engine/key-preimage';
 import { GraphError, NodeRunError } from './errors';
 import type { RunEvent } from './events';
 import { examplePack } from './example-pack';
 import { canonicalJson, sha256Hex } from './hash';
-import { keyPreimage } from './keys';
 import { createRegistry, defineNode, definePack } from './node';
-import { createMemoryStore } from './store';
+import { type CacheEntry, type CacheStore, createMemoryStore } from './store';
 import { doc, edge, node, sampleDoc } from './test-fixtures';
 import { t } from './types';
 
@@ -490,6 +490,46 @@ describe('caching', () => {
     expect(probe.calls).toEqual(['a', 'b', 'c']);
     expect(Object.values(second.nodes).map((n) => n.status)).toEqual(['cached', 'cached', 'cached']);
     expect(second.nodes.c?.outputs).toEqual({ out: [[1]] });
+  });
+
+  it("uses a store's synchronous capabilities when it offers them, and its promises when it does not", async () => {
+    const calls: string[] = [];
+    const counted = <T extends object>(store: T): T =>
+      new Proxy(store, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function' || typeof name !== 'string') return value;
+          return (...args: unknown[]) => {
+            calls.push(name);
+            return value.apply(target, args);
+          };
+        },
+      });
+    const d = doc(
+      [node('a', 'example.number', { value: 1 }), node('b', 'example.format')],
+      [edge('e', 'a.value', 'b.value')],
+    );
+    const registry = createRegistry(examplePack);
+    const sync = createEngine({ registry, cache: counted(createMemoryStore()) });
+    await sync.run(d).result;
+    expect(await sync.run(d).result).toMatchObject({ status: 'succeeded' });
+    expect(calls.sort()).toEqual(['getSync', 'getSync', 'getSync', 'getSync', 'putFrozen', 'putFrozen']);
+    calls.length = 0;
+    // the same store seen through its promise methods only: the engine reads and writes through them
+    const inner = createMemoryStore();
+    const plain: CacheStore = counted({
+      get: (key: string) => inner.get(key),
+      has: (key: string) => inner.has(key),
+      put: (key: string, entry: CacheEntry) => inner.put(key, entry),
+      delete: (key: string) => inner.delete(key),
+      putBlob: (bytes: Uint8Array, mime: string) => inner.putBlob(bytes, mime),
+      getBlob: (hash: string) => inner.getBlob(hash),
+    });
+    const async = createEngine({ registry, cache: plain });
+    await async.run(d).result;
+    const warm = await async.run(d).result;
+    expect(Object.values(warm.nodes).map((n) => n.status)).toEqual(['cached', 'cached']);
+    expect(calls.sort()).toEqual(['get', 'get', 'get', 'get', 'put', 'put']);
   });
 
   it('re-runs only what is downstream of a changed param', async () => {

@@ -1,7 +1,6 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { canonicalJson, sha256Hex } from './hash';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   compileKeyTemplate,
   KEY_SCHEME,
@@ -9,7 +8,8 @@ import {
   keyPreimage,
   renderKeyPreimage,
   renderKeyPreimageColumns,
-} from './keys';
+} from './engine/key-preimage';
+import { canonicalJson, digestBytes, sha256Hex } from './hash';
 
 describe('sha256Hex', () => {
   it('matches the FIPS 180-2 test vectors', () => {
@@ -20,6 +20,23 @@ describe('sha256Hex', () => {
   it('hashes the UTF-8 bytes of non-ASCII text', () => {
     // sha256 of the UTF-8 bytes c3 a9 ("é"), computed independently with Python's hashlib
     expect(sha256Hex('\u00e9')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
+  });
+});
+
+describe('digestBytes', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('gives the same digest with WebCrypto and with the portable hash a host without it falls back to', async () => {
+    expect(await digestBytes(new Uint8Array([97, 98, 99]))).toBe(sha256Hex('abc'));
+    const samples = fc.sample(fc.uint8Array({ maxLength: 300 }), { numRuns: 40, seed: 9 });
+    const native = await Promise.all(samples.map((bytes) => digestBytes(bytes)));
+    // a page served over plain http has no crypto.subtle
+    vi.stubGlobal('crypto', {});
+    const portable = await Promise.all(samples.map((bytes) => digestBytes(bytes)));
+    expect(portable).toEqual(native);
+    expect(native).toEqual(samples.map((bytes) => sha256Hex.bytes!(bytes)));
   });
 });
 

@@ -22,14 +22,25 @@ export const sha256Hex: HashFn = Object.assign((text: string) => bytesToHex(sha2
 });
 
 /**
- * SHA-256 of bytes with a given HashFn: its `bytes` variant when it has one.
+ * SHA-256 of bytes as 64 lowercase hex characters, for content-addressed blobs (every store keys its
+ * blobs with it): WebCrypto's native digest where the host has one — about seven times the portable
+ * one's speed on a megabyte, and it does not hold the thread — and `@noble/hashes` where it has not
+ * (a page served over plain http has no `crypto.subtle`). The same digest either way. Hash a copy
+ * you keep if the caller could change the bytes while the promise is pending.
  *
  * @example
- * hashBytes(sha256Hex, new Uint8Array([97, 98, 99])); // sha256 of 'abc'
+ * const ref: BlobRef = { $blob: await digestBytes(png), mime: 'image/png', size: png.byteLength };
  */
-export function hashBytes(hash: HashFn, data: Uint8Array): string {
-  if (hash.bytes) return hash.bytes(data);
-  return bytesToHex(sha256(data));
+export async function digestBytes(data: Uint8Array): Promise<string> {
+  // looked up per call: a host may install WebCrypto after this module loaded
+  const subtle = (globalThis as { crypto?: { subtle?: SubtleDigest } }).crypto?.subtle;
+  if (!subtle) return bytesToHex(sha256(data));
+  return bytesToHex(new Uint8Array(await subtle.digest('SHA-256', data)));
+}
+
+// The one WebCrypto method used here (the core compiles without DOM types).
+interface SubtleDigest {
+  digest(algorithm: 'SHA-256', data: Uint8Array): Promise<ArrayBuffer>;
 }
 
 /**

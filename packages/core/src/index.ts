@@ -1,16 +1,53 @@
+// The API a host uses, and nothing else: the engine's parts, key rendering, store fast paths and
+// small helpers stay inside the package (its tests and bench import them from their files).
 export * from './changes';
-export * from './document';
-export * from './engine';
+export {
+  GRAPH_FORMAT,
+  GRAPH_VERSION,
+  type GraphDocument,
+  GraphDocumentSchema,
+  type GraphEdge,
+  GraphEdgeSchema,
+  type GraphNode,
+  GraphNodeSchema,
+  graphDocumentJsonSchema,
+  loadDocument,
+  MIGRATIONS,
+  type Migration,
+} from './document';
+export {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type ExplainEntry,
+  type ExplainReason,
+  type Plan,
+  type PlanStep,
+  type RunOptions,
+} from './engine';
 export * from './errors';
 export * from './events';
-export * from './example-pack';
-export * from './hash';
-export * from './issues';
-export * from './json';
-export * from './keys';
+export { canonicalJson, digestBytes, type HashFn, sha256Hex } from './hash';
+export { ISSUE_CODES, type Issue, type Result } from './issues';
+export { deepFreeze, isJsonValue, type JsonValue } from './json';
 export * from './node';
 export * from './redact';
-export * from './signal';
-export * from './store';
+export {
+  type AbortControllerLike,
+  type AbortSignalLike,
+  CancelledError,
+  type HostAbortController,
+  type HostAbortSignal,
+} from './signal';
+export {
+  type BlobRef,
+  type CacheEntry,
+  type CacheStore,
+  createMemoryStore,
+  isBlobRef,
+  type Journal,
+  type JournalRecord,
+  type MemoryStore,
+} from './store';
 export * from './types';
 export { connectedTypes, validateGraph } from './validate';

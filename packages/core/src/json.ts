@@ -69,7 +69,13 @@ export function cloneJson<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(cloneJson) as T;
   const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = cloneJson((value as Record<string, unknown>)[key]);
+  for (const key in value) {
+    const item = cloneJson((value as Record<string, unknown>)[key]);
+    // a "__proto__" key (JSON.parse makes one) is data: assigned, it would set the copy's prototype
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else out[key] = item;
+  }
   return out as T;
 }
 

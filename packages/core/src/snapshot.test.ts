@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { GraphDocument } from './document';
 import { createEngine } from './engine';
+import { sameJson } from './engine/doc-snapshot';
 import { examplePack } from './example-pack';
 import { createRegistry, defineNode, definePack } from './node';
-import { sameJson } from './snapshot';
 import { doc, edge, editableDoc, expectSameAsFresh, node, testRegistry } from './test-fixtures';
 import { t } from './types';
 

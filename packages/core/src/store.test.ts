@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from './hash';
+import { deepFreeze } from './json';
 import { createMemoryStore } from './store';
 
 describe('createMemoryStore', () => {
@@ -15,6 +16,34 @@ describe('createMemoryStore', () => {
     expect(await store.has('k')).toBe(true);
     await store.delete('k');
     expect(await store.has('k')).toBe(false);
+  });
+
+  it('offers the synchronous capabilities: getSync answers as get does, putFrozen keeps a frozen entry as it is', async () => {
+    const store = createMemoryStore();
+    const frozen = deepFreeze({ key: 'f', nodeType: 't', typeVersion: 1, outputs: { n: 1 }, createdAt: 0 });
+    store.putFrozen('f', frozen);
+    expect(store.getSync('f')).toBe(frozen);
+    expect(await store.get('f')).toBe(frozen);
+    expect(await store.has('f')).toBe(true);
+    expect(store.getSync('missing')).toBeUndefined();
+    // an entry that is not frozen, passed by mistake, is copied and frozen as put would
+    const plain = { key: 'p', nodeType: 't', typeVersion: 1, outputs: { list: [1] }, createdAt: 0 };
+    store.putFrozen('p', plain);
+    plain.outputs.list.push(2);
+    expect(store.getSync('p')?.outputs).toEqual({ list: [1] });
+    expect(Object.isFrozen(store.getSync('p')?.outputs.list)).toBe(true);
+  });
+
+  it('keeps a `__proto__` key of an entry or a record as data', async () => {
+    const store = createMemoryStore();
+    const outputs = JSON.parse('{"__proto__":{"polluted":true},"ok":1}');
+    await store.put('p', { key: 'p', nodeType: 't', typeVersion: 1, outputs, createdAt: 0 });
+    const read = await store.get('p');
+    expect(Object.keys(read?.outputs ?? {})).toEqual(['__proto__', 'ok']);
+    expect(Object.getPrototypeOf(read?.outputs)).toBe(Object.prototype);
+    await store.putRecord({ key: 'k/a', state: 'intent', intent: outputs, at: 1, runId: 'r' });
+    expect((await store.getRecord('k/a'))?.intent).toEqual(outputs);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('addresses blobs by their SHA-256 and returns copies', async () => {

@@ -1,4 +1,4 @@
-import { type HashFn, hashBytes, sha256Hex } from './hash';
+import { digestBytes, type HashFn } from './hash';
 import { cloneJson, deepFreeze, isDeepFrozen, type JsonValue } from './json';
 
 /**
@@ -57,6 +57,32 @@ export interface CacheStore {
   delete(key: string): Promise<void>;
   putBlob(bytes: Uint8Array, mime: string): Promise<BlobRef>;
   getBlob(hash: string): Promise<Uint8Array | undefined>;
+  /**
+   * Optional capability: read an entry synchronously. Offer it only when entries are at hand without
+   * I/O (in memory). A store that offers it promises that `getSync(key)` answers what `get(key)` would
+   * resolve to at that moment — the same entry, equally immutable — with no side effect and no promise;
+   * it may throw, which the engine treats as a miss, as it does a failing `get`. The engine then
+   * settles cache hits inside its scheduling loop (no promise per node) and explains without waiting.
+   *
+   * @example
+   * const entries = new Map<string, CacheEntry>();
+   * const store: CacheStore = { ...asyncMethods, getSync: (key) => entries.get(key) };
+   */
+  getSync?(key: string): CacheEntry | undefined;
+  /**
+   * Optional capability: store an entry synchronously, as it is. The caller promises the entry and
+   * everything reachable from it are frozen (the engine builds its entries from frozen outputs and
+   * params), so the store may keep the object itself, without the copy `put` makes for other
+   * writers. The store promises that once the call returns the entry is stored: `get`, `getSync` and
+   * `has` see it. It throws when it cannot store; the engine then reports the node's result as not
+   * cached, as it does for a failing `put`.
+   *
+   * @example
+   * const entry = deepFreeze({ key, nodeType: 'math.add', typeVersion: 1, outputs: { sum: 3 }, createdAt: 0 });
+   * if (store.putFrozen) store.putFrozen(key, entry);
+   * else await store.put(key, entry);
+   */
+  putFrozen?(key: string, entry: CacheEntry): void;
 }
 
 /**
@@ -89,7 +115,8 @@ export interface Journal {
 }
 
 /**
- * The in-memory store: a CacheStore and a Journal in one object, plus a size for tests and hosts.
+ * The in-memory store: a CacheStore and a Journal in one object, with both optional capabilities
+ * (`getSync`, `putFrozen`), plus a size for tests and hosts.
  *
  * @example
  * const store: MemoryStore = createMemoryStore();
@@ -98,39 +125,31 @@ export interface Journal {
 export interface MemoryStore extends CacheStore, Journal {
   listRecords(runId?: string): Promise<JournalRecord[]>;
   readonly size: { entries: number; blobs: number; records: number };
-  /** Synchronous lookup used by the engine's fast path; same answer as `get`. */
-  peek(key: string): CacheEntry | undefined;
+  getSync(key: string): CacheEntry | undefined;
+  putFrozen(key: string, entry: CacheEntry): void;
 }
 
 /**
  * An in-memory CacheStore and Journal. Entries and records are copied and deeply frozen on `put`,
- * so neither the writer nor a reader can change what the next reader sees.
+ * so neither the writer nor a reader can change what the next reader sees; an entry that is deeply
+ * frozen already is kept as it is.
  *
  * @example
  * const store = createMemoryStore();
  * const engine = createEngine({ registry, cache: store, journal: store });
  */
-/**
- * Internal: how the engine hands the memory store an entry it built from deeply frozen parts and
- * froze itself — stored synchronously, without the walk and copy `put` does for other writers.
- */
-export const PUT_FROZEN: unique symbol = Symbol('loraflow.putFrozen');
-
-/** A store that accepts the engine's pre-frozen entries synchronously (the memory store). */
-export interface FrozenPut {
-  [PUT_FROZEN]?(key: string, entry: CacheEntry): void;
-}
-
 export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore {
-  const hash = options.hash ?? sha256Hex;
+  // an injected hash with a bytes variant (node:crypto) is the host's choice; else WebCrypto or the portable one
+  const hashBlob = options.hash?.bytes ?? digestBytes;
   const entries = new Map<string, CacheEntry>();
   const blobs = new Map<string, Uint8Array>();
   const records = new Map<string, JournalRecord>();
-  const store: MemoryStore & FrozenPut = {
-    [PUT_FROZEN](key, entry) {
-      entries.set(key, entry);
+  const store: MemoryStore = {
+    getSync: (key) => entries.get(key),
+    putFrozen(key, entry) {
+      // the caller vouches for the depth; a top-level check is free and catches a plain object passed by mistake
+      entries.set(key, Object.isFrozen(entry) ? entry : deepFreeze(cloneJson(entry)));
     },
-    peek: (key) => entries.get(key),
     get: async (key) => entries.get(key),
     has: async (key) => entries.has(key),
     async put(key, entry) {
@@ -141,9 +160,11 @@ export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore 
       entries.delete(key);
     },
     async putBlob(bytes, mime) {
-      const digest = hashBytes(hash, bytes);
-      if (!blobs.has(digest)) blobs.set(digest, bytes.slice());
-      return { $blob: digest, mime, size: bytes.byteLength };
+      // copied before hashing: the caller may change its bytes while an asynchronous digest runs
+      const copy = bytes.slice();
+      const digest = await hashBlob(copy);
+      if (!blobs.has(digest)) blobs.set(digest, copy);
+      return { $blob: digest, mime, size: copy.byteLength };
     },
     async getBlob(digest) {
       const bytes = blobs.get(digest);

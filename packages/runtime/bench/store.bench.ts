@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRegistry, examplePack, type GraphDocument } from '@loraflow/core';
+import { createRegistry, type GraphDocument } from '@loraflow/core';
+// the core's example pack is for its own examples, tests and benches, not part of its public API
+import { examplePack } from '../../core/src/example-pack';
 import { createRuntime } from '../src/index';
 import { createFileStore } from '../src/node';
 

@@ -69,12 +69,140 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     throw new TypeError('createFileStore: dir must be the path of the directory the store lives in.');
   }
   const root = options.dir;
-  const durable = options.durable ?? true;
   const report = options.onProblem ?? (() => {});
-  const knownDirs = new Set<string>();
+  const files = new StoreFiles(root, options.durable ?? true, report);
+  const fanned = (kind: string, name: string, ext: string) =>
+    join(root, kind, name.slice(0, 2), `${name}${ext}`);
+  const entryFile = (key: string) => fanned('cache', sha256(key), '.json');
+  const journalFile = (key: string) => fanned('journal', sha256(key), '.json');
+  const blobFile = (hash: string) => fanned('blobs', hash, '');
+  const runFile = (runId: string) => join(root, 'runs', `${runIdSchema.parse(runId)}.json`);
+  const eventsFile = (runId: string) => join(root, 'events', `${runIdSchema.parse(runId)}.ndjson`);
 
-  async function syncDir(dir: string): Promise<void> {
-    if (!durable) return;
+  return {
+    async get(key) {
+      return files.readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key);
+    },
+    async has(key) {
+      return (
+        (await files.readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key)) !==
+        undefined
+      );
+    },
+    async put(key, entry) {
+      if (entry.key !== key)
+        throw new Error(`cache.put: the entry's key "${entry.key}" differs from "${key}".`);
+      await files.writeAtomic(entryFile(key), JSON.stringify(valid(cacheEntrySchema, entry)));
+    },
+    async delete(key) {
+      await rm(entryFile(key), { force: true });
+    },
+    async putBlob(bytes, mime): Promise<BlobRef> {
+      const hash = sha256(bytes);
+      const file = blobFile(hash);
+      const existing = await stat(file).catch(() => undefined);
+      if (existing?.size !== bytes.byteLength) await files.writeAtomic(file, bytes);
+      return { $blob: hash, mime, size: bytes.byteLength };
+    },
+    async getBlob(hash) {
+      if (!blobHashSchema.safeParse(hash).success) return undefined;
+      const file = blobFile(hash);
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(file));
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+      if (sha256(bytes) !== hash) {
+        report({
+          code: 'store.corrupt_blob',
+          message: 'The blob does not match its hash; it is ignored.',
+          where: files.rel(file),
+        });
+        return undefined;
+      }
+      return bytes;
+    },
+    async getRecord(key) {
+      return files.readJson<JournalRecord>(journalFile(key), journalRecordSchema, (r) => r.key === key);
+    },
+    async putRecord(record) {
+      await files.writeAtomic(journalFile(record.key), JSON.stringify(valid(journalRecordSchema, record)));
+    },
+    async listRecords(runId) {
+      const records: JournalRecord[] = [];
+      for (const file of await files.filesUnder(join(root, 'journal'))) {
+        const record = await files.readJson<JournalRecord>(file, journalRecordSchema);
+        if (record && (runId === undefined || record.runId === runId)) records.push(record);
+      }
+      return records.sort((a, b) => a.at - b.at);
+    },
+    async putRun(record) {
+      await files.writeAtomic(runFile(record.runId), JSON.stringify(valid(runRecordSchema, record)));
+    },
+    async getRun(runId) {
+      if (!runIdSchema.safeParse(runId).success) return undefined;
+      return files.readJson<RunRecord>(runFile(runId), runRecordSchema, (r) => r.runId === runId);
+    },
+    async listRuns(o) {
+      const records: RunRecord[] = [];
+      for (const file of await files.filesUnder(join(root, 'runs'))) {
+        const record = await files.readJson<RunRecord>(file, runRecordSchema);
+        if (record) records.push(record);
+      }
+      records.sort((a, b) => b.createdAt - a.createdAt);
+      return o?.limit === undefined ? records : records.slice(0, o.limit);
+    },
+    async appendEvents(runId, events) {
+      if (events.length === 0) return;
+      const file = eventsFile(runId);
+      await files.ensureDir(dirname(file));
+      // Leading newline: a line torn by a crash can never swallow the first event appended after it.
+      await appendFile(file, `\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
+    },
+    async getEvents(runId, o) {
+      if (!runIdSchema.safeParse(runId).success) return [];
+      let text: string;
+      try {
+        text = await readFile(eventsFile(runId), 'utf8');
+      } catch (error) {
+        if (isMissing(error)) return [];
+        throw error;
+      }
+      return parseEvents(text, runId, o?.after ?? Number.NEGATIVE_INFINITY, () =>
+        report({
+          code: 'store.corrupt_event',
+          message: 'An event line is torn or foreign; it is skipped.',
+          where: files.rel(eventsFile(runId)),
+        }),
+      );
+    },
+    async sweep(o = {}) {
+      return sweepTemporary(root, o.olderThanMs ?? 3_600_000);
+    },
+    async close() {},
+  };
+}
+
+/**
+ * The store's directory: atomic, durable writes, reads that report what is torn or foreign instead of throwing,
+ * listings. Every method of the file store goes through it.
+ */
+class StoreFiles {
+  readonly root: string;
+  private readonly durable: boolean;
+  private readonly report: (problem: StoreProblem) => void;
+  private readonly knownDirs = new Set<string>();
+
+  constructor(root: string, durable: boolean, report: (problem: StoreProblem) => void) {
+    this.root = root;
+    this.durable = durable;
+    this.report = report;
+  }
+
+  async syncDir(dir: string): Promise<void> {
+    if (!this.durable) return;
     const handle = await open(dir, 'r');
     try {
       await handle.sync();
@@ -87,28 +215,28 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     }
   }
 
-  async function ensureDir(dir: string): Promise<void> {
-    if (knownDirs.has(dir)) return;
+  async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
     const created = await mkdir(dir, { recursive: true });
     // A new directory is itself an entry of its parent: make it durable before files inside it count on it.
     if (created !== undefined) {
       let at = dir;
-      while (at !== root && at.length >= created.length) {
-        await syncDir(dirname(at));
+      while (at !== this.root && at.length >= created.length) {
+        await this.syncDir(dirname(at));
         at = dirname(at);
       }
     }
-    knownDirs.add(dir);
+    this.knownDirs.add(dir);
   }
 
-  async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  async writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
     const dir = dirname(file);
-    await ensureDir(dir);
+    await this.ensureDir(dir);
     const temp = `${file}.${randomUUID()}.tmp`;
     const handle = await open(temp, 'wx');
     try {
       await handle.writeFile(data);
-      if (durable) await handle.sync();
+      if (this.durable) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -118,10 +246,10 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       await rm(temp, { force: true });
       throw error;
     }
-    await syncDir(dir);
+    await this.syncDir(dir);
   }
 
-  async function readJson<T>(
+  async readJson<T>(
     file: string,
     schema: { safeParse(v: unknown): { success: true; data: unknown } | { success: false } },
     check?: (value: T) => boolean,
@@ -139,10 +267,10 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     try {
       parsed = JSON.parse(text);
     } catch {
-      report({
+      this.report({
         code: 'store.corrupt_record',
         message: `The file is not whole JSON (a torn write?); it is ignored.`,
-        where: rel(file),
+        where: this.rel(file),
       });
       return undefined;
     }
@@ -155,30 +283,26 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       fits = false;
     }
     if (!fits) {
-      report({
+      this.report({
         code: 'store.corrupt_record',
         message: `The file does not hold the record it should; it is ignored.`,
-        where: rel(file),
+        where: this.rel(file),
       });
       return undefined;
     }
     return parsed as T;
   }
 
-  const rel = (file: string) =>
-    file
-      .slice(root.length + 1)
+  /** A file's path inside the store, with forward slashes (what problems report). */
+  rel(file: string): string {
+    return file
+      .slice(this.root.length + 1)
       .split('\\')
       .join('/');
-  const fanned = (kind: string, name: string, ext: string) =>
-    join(root, kind, name.slice(0, 2), `${name}${ext}`);
-  const entryFile = (key: string) => fanned('cache', sha256(key), '.json');
-  const journalFile = (key: string) => fanned('journal', sha256(key), '.json');
-  const blobFile = (hash: string) => fanned('blobs', hash, '');
-  const runFile = (runId: string) => join(root, 'runs', `${runIdSchema.parse(runId)}.json`);
-  const eventsFile = (runId: string) => join(root, 'events', `${runIdSchema.parse(runId)}.ndjson`);
+  }
 
-  async function filesUnder(dir: string): Promise<string[]> {
+  /** The finished files below a directory (temporary ones left out). */
+  async filesUnder(dir: string): Promise<string[]> {
     try {
       const found = await readdir(dir, { recursive: true, withFileTypes: true });
       return found
@@ -189,141 +313,48 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       throw error;
     }
   }
+}
 
-  return {
-    async get(key) {
-      return readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key);
-    },
-    async has(key) {
-      return (
-        (await readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key)) !== undefined
-      );
-    },
-    async put(key, entry) {
-      if (entry.key !== key)
-        throw new Error(`cache.put: the entry's key "${entry.key}" differs from "${key}".`);
-      await writeAtomic(entryFile(key), JSON.stringify(valid(cacheEntrySchema, entry)));
-    },
-    async delete(key) {
-      await rm(entryFile(key), { force: true });
-    },
-    async putBlob(bytes, mime): Promise<BlobRef> {
-      const hash = sha256(bytes);
-      const file = blobFile(hash);
-      const existing = await stat(file).catch(() => undefined);
-      if (existing?.size !== bytes.byteLength) await writeAtomic(file, bytes);
-      return { $blob: hash, mime, size: bytes.byteLength };
-    },
-    async getBlob(hash) {
-      if (!blobHashSchema.safeParse(hash).success) return undefined;
-      const file = blobFile(hash);
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(await readFile(file));
-      } catch (error) {
-        if (isMissing(error)) return undefined;
-        throw error;
-      }
-      if (sha256(bytes) !== hash) {
-        report({
-          code: 'store.corrupt_blob',
-          message: 'The blob does not match its hash; it is ignored.',
-          where: rel(file),
-        });
-        return undefined;
-      }
-      return bytes;
-    },
-    async getRecord(key) {
-      return readJson<JournalRecord>(journalFile(key), journalRecordSchema, (r) => r.key === key);
-    },
-    async putRecord(record) {
-      await writeAtomic(journalFile(record.key), JSON.stringify(valid(journalRecordSchema, record)));
-    },
-    async listRecords(runId) {
-      const records: JournalRecord[] = [];
-      for (const file of await filesUnder(join(root, 'journal'))) {
-        const record = await readJson<JournalRecord>(file, journalRecordSchema);
-        if (record && (runId === undefined || record.runId === runId)) records.push(record);
-      }
-      return records.sort((a, b) => a.at - b.at);
-    },
-    async putRun(record) {
-      await writeAtomic(runFile(record.runId), JSON.stringify(valid(runRecordSchema, record)));
-    },
-    async getRun(runId) {
-      if (!runIdSchema.safeParse(runId).success) return undefined;
-      return readJson<RunRecord>(runFile(runId), runRecordSchema, (r) => r.runId === runId);
-    },
-    async listRuns(o) {
-      const records: RunRecord[] = [];
-      for (const file of await filesUnder(join(root, 'runs'))) {
-        const record = await readJson<RunRecord>(file, runRecordSchema);
-        if (record) records.push(record);
-      }
-      records.sort((a, b) => b.createdAt - a.createdAt);
-      return o?.limit === undefined ? records : records.slice(0, o.limit);
-    },
-    async appendEvents(runId, events) {
-      if (events.length === 0) return;
-      const file = eventsFile(runId);
-      await ensureDir(dirname(file));
-      // Leading newline: a line torn by a crash can never swallow the first event appended after it.
-      await appendFile(file, `\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
-    },
-    async getEvents(runId, o) {
-      if (!runIdSchema.safeParse(runId).success) return [];
-      let text: string;
-      try {
-        text = await readFile(eventsFile(runId), 'utf8');
-      } catch (error) {
-        if (isMissing(error)) return [];
-        throw error;
-      }
-      const after = o?.after ?? Number.NEGATIVE_INFINITY;
-      const events: RunEvent[] = [];
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(line);
-        } catch {
-          parsed = undefined;
-        }
-        const result = runEventSchema.safeParse(parsed);
-        if (!result.success || result.data.runId !== runId) {
-          report({
-            code: 'store.corrupt_event',
-            message: 'An event line is torn or foreign; it is skipped.',
-            where: rel(eventsFile(runId)),
-          });
-          continue;
-        }
-        if (result.data.seq > after) events.push(result.data as RunEvent);
-      }
-      return events;
-    },
-    async sweep(o = {}) {
-      const cutoff = Date.now() - (o.olderThanMs ?? 3_600_000);
-      let removed = 0;
-      let found: Dirent[];
-      try {
-        found = await readdir(root, { recursive: true, withFileTypes: true });
-      } catch (error) {
-        if (isMissing(error)) return 0;
-        throw error;
-      }
-      for (const d of found) {
-        if (!d.isFile() || !d.name.endsWith('.tmp')) continue;
-        const file = join(d.parentPath, d.name);
-        const info = await stat(file).catch(() => undefined);
-        if (info && info.mtimeMs < cutoff) {
-          await rm(file, { force: true });
-          removed++;
-        }
-      }
-      return removed;
-    },
-    async close() {},
-  };
+/** The events of a run's log after `after`, skipping (and telling `onTorn` about) each torn or foreign line. */
+function parseEvents(text: string, runId: string, after: number, onTorn: () => void): RunEvent[] {
+  const events: RunEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      parsed = undefined;
+    }
+    const result = runEventSchema.safeParse(parsed);
+    if (!result.success || result.data.runId !== runId) {
+      onTorn();
+      continue;
+    }
+    if (result.data.seq > after) events.push(result.data as RunEvent);
+  }
+  return events;
+}
+
+/** Removes the temporary files older than `olderThanMs` below `root`; answers how many went. */
+async function sweepTemporary(root: string, olderThanMs: number): Promise<number> {
+  const cutoff = Date.now() - olderThanMs;
+  let removed = 0;
+  let found: Dirent[];
+  try {
+    found = await readdir(root, { recursive: true, withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return 0;
+    throw error;
+  }
+  for (const d of found) {
+    if (!d.isFile() || !d.name.endsWith('.tmp')) continue;
+    const file = join(d.parentPath, d.name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && info.mtimeMs < cutoff) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

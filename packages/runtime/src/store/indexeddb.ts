@@ -1,6 +1,6 @@
+import { digestBytes } from '@loraflow/core';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
-import { sha256Hex } from './hash';
 import { cacheEntrySchema, journalRecordSchema, runEventSchema, runRecordSchema, valid } from './schemas';
 import type { RunRecord, RuntimeStore, StoreProblem } from './types';
 
@@ -83,17 +83,19 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): Runti
       await (await db()).delete('cache', key);
     },
     async putBlob(bytes, mime): Promise<BlobRef> {
-      const hash = await sha256Hex(bytes);
+      // copied before hashing: the caller may change its bytes while the digest runs
+      const copy = bytes.slice();
+      const hash = await digestBytes(copy);
       const database = await db();
       if ((await database.getKey('blobs', hash)) === undefined)
-        await database.put('blobs', { hash, bytes: bytes.slice() });
-      return { $blob: hash, mime, size: bytes.byteLength };
+        await database.put('blobs', { hash, bytes: copy });
+      return { $blob: hash, mime, size: copy.byteLength };
     },
     async getBlob(hash) {
       const found = await (await db()).get('blobs', hash);
       if (!found) return undefined;
       const bytes = new Uint8Array(found.bytes);
-      if ((await sha256Hex(bytes)) !== hash) {
+      if ((await digestBytes(bytes)) !== hash) {
         report({
           code: 'store.corrupt_blob',
           message: 'The blob does not match its hash; it is ignored.',

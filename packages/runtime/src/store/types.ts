@@ -75,6 +75,9 @@ export interface StoreProblem {
  * of side effects (core names its methods `*Record`, so one object is both), and the run history with each run's
  * event log for replay. Pass it as both `cache` and `journal` to core's engine.
  *
+ * Of `CacheStore`'s optional synchronous capabilities, the memory store offers both (`getSync`, `putFrozen`: its
+ * entries are at hand and frozen); the file and IndexedDB stores offer neither, since every read is I/O.
+ *
  * @example
  * const store = createMemoryStore();
  * await store.put(entry.key, entry);

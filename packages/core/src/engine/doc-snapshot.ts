@@ -1,7 +1,7 @@
-import type { GraphDocument, GraphEdge } from './document';
-import { cloneJson } from './json';
-import type { Analysis } from './validate';
-import { looksLikeNode } from './validate';
+import type { GraphDocument, GraphEdge } from '../document';
+import { cloneJson } from '../json';
+import type { Analysis } from '../validate';
+import { looksLikeNode } from '../validate';
 
 /**
  * What a mutable document's analysis was computed from, kept beside it so the next call can tell,

@@ -1,4 +1,4 @@
-import { canonicalJson, type HashFn, quotedName } from './hash';
+import { canonicalJson, type HashFn, quotedName } from '../hash';
 
 /**
  * The tag at the head of every key preimage; bump it when the preimage layout changes.

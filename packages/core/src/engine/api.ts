@@ -1,0 +1,149 @@
+// The engine's public types: what a host passes in and gets back. Everything else in engine/ is internal.
+import type { GraphDocument } from '../document';
+import type { RunHandle } from '../events';
+import type { HashFn } from '../hash';
+import type { Issue } from '../issues';
+import type { CachePolicy, NodeRegistry } from '../node';
+import type { HostAbortSignal } from '../signal';
+import type { CacheStore, Journal } from '../store';
+import type { PortType } from '../types';
+
+/**
+ * Options of `createEngine`. Everything from outside (clock, hashing, storage, providers) is passed in.
+ *
+ * @example
+ * createEngine({ registry, cache: store, journal: store, concurrency: 4, limits: { 'provider:scenario': 2 },
+ *   services: { scenario: client }, secrets: [apiKey] });
+ */
+export interface EngineOptions {
+  registry: NodeRegistry;
+  /** Where results are cached; an in-memory store by default. */
+  cache?: CacheStore;
+  /** The side-effect journal; the cache when it is also a Journal, else an in-memory one. */
+  journal?: Journal;
+  /** SHA-256 as hex; `@noble/hashes` by default. */
+  hash?: HashFn;
+  /** How many nodes run at once, across the run. Default 8. */
+  concurrency?: number;
+  /** How many nodes may hold each resource at once, e.g. `{ 'provider:scenario': 2 }`. */
+  limits?: Record<string, number>;
+  /** Services nodes reach through `ctx.services.get(name)`. */
+  services?: Record<string, unknown> | Map<string, unknown>;
+  /** Applied to every log line, event message and error message. */
+  redact?: (text: string) => string;
+  /** Secret strings (4+ characters) that must never leave the engine: redacted in text, refused in outputs. */
+  secrets?: readonly string[];
+  /** The clock, for event times and cache entries. */
+  now?: () => number;
+  /** Makes run ids. */
+  createRunId?: () => string;
+  /**
+   * After a cancel, how long the run waits for running nodes to settle (their cleanup may be a
+   * provider's cancel call) before it finishes anyway. Default 10 000 ms.
+   */
+  cancelGraceMs?: number;
+}
+
+/**
+ * One node in a plan.
+ *
+ * @example
+ * for (const step of engine.plan(doc).steps) console.log(step.nodeId, step.policy, step.key);
+ */
+export interface PlanStep {
+  nodeId: string;
+  type: string;
+  /** The cache key, or undefined when it depends on the output of a volatile node (known only when that has run). */
+  key: string | undefined;
+  policy: CachePolicy;
+  resources: string[];
+  deps: string[];
+}
+
+/**
+ * The nodes needed for the targets, in topological order, with their keys.
+ *
+ * @example
+ * const plan = engine.plan(doc, { targets: ['preview'] });
+ * plan.order; // ['prompt', 'generate', 'preview']
+ */
+export interface Plan {
+  targets: string[];
+  order: string[];
+  steps: PlanStep[];
+  keys: Record<string, string | undefined>;
+}
+
+/**
+ * Why a node will run or not, in `explain`.
+ *
+ * @example
+ * if (entry.reason.code === 'params.changed') highlight(entry.nodeId, entry.reason.params);
+ */
+export interface ExplainReason {
+  code:
+    | 'cache.hit'
+    | 'cache.miss'
+    | 'params.changed'
+    | 'inputs.changed'
+    | 'node.version-changed'
+    | 'policy.run'
+    | 'policy.never'
+    | 'upstream.volatile'
+    | 'effect.incomplete';
+  message: string;
+  params?: string[];
+  inputs?: string[];
+}
+
+/**
+ * One node in `explain`.
+ *
+ * @example
+ * const willRun = (await engine.explain(doc)).filter((e: ExplainEntry) => e.willRun);
+ */
+export interface ExplainEntry {
+  nodeId: string;
+  willRun: boolean;
+  key: string | undefined;
+  reason: ExplainReason;
+}
+
+/**
+ * Options of `engine.run`.
+ *
+ * @example
+ * engine.run(doc, { targets: ['preview'], signal: controller.signal });
+ */
+export interface RunOptions {
+  targets?: string[];
+  signal?: HostAbortSignal;
+  /** Reuse a run id to resume: `run`-policy results and journal records of that run are found again. */
+  runId?: string;
+}
+
+/**
+ * The engine: validate, plan, explain and run graphs.
+ *
+ * @example
+ * const engine = createEngine({ registry });
+ * const result = await engine.run(doc).result;
+ */
+export interface Engine {
+  readonly registry: NodeRegistry;
+  readonly cache: CacheStore;
+  readonly journal: Journal;
+  readonly hash: HashFn;
+  validate(doc: unknown): { ok: boolean; issues: Issue[] };
+  /**
+   * `connectedTypes(doc, registry)` from the analysis the engine keeps for the document, so an
+   * estimate after `explain` does not analyse the graph again. Never throws.
+   *
+   * @example
+   * engine.connectedTypes(doc).get('render')?.loras?.[0]; // the first LoRA's type, before it exists
+   */
+  connectedTypes(doc: unknown): Map<string, Record<string, PortType[]>>;
+  plan(doc: GraphDocument, options?: { targets?: string[] }): Plan;
+  explain(doc: GraphDocument, options?: { targets?: string[] }): Promise<ExplainEntry[]>;
+  run(doc: GraphDocument, options?: RunOptions): RunHandle;
+}

@@ -1,0 +1,105 @@
+// createEngine: the wiring of the engine's parts (see docs/decisions/0013-engine-in-parts.md).
+import { type HashFn, sha256Hex } from '../hash';
+import { createRedactor } from '../redact';
+import { type CacheStore, createMemoryStore, type Journal } from '../store';
+import { analyseGraph, typesOfAnalysis } from '../validate';
+import { AnalysisCache } from './analysis-cache';
+import type { Engine, EngineOptions } from './api';
+import { CacheAccess } from './cache-access';
+import { explainPlan, LastSeen } from './explain';
+import { NodeKeys } from './keys';
+import { checkOptions, EngineOptionsSchema, RunOptionsSchema } from './options';
+import { publicPlan } from './plan';
+import { Run, type RunParts } from './run';
+
+export type { Engine, EngineOptions, ExplainEntry, ExplainReason, Plan, PlanStep, RunOptions } from './api';
+
+/**
+ * Creates an engine. A graph that does not validate is a programming error for `plan`, `explain`
+ * and `run`: they throw a `GraphError` carrying every issue. Node failures are values in the result.
+ *
+ * @example
+ * const engine = createEngine({ registry: createRegistry(mathPack), secrets: [process.env.API_KEY!] });
+ * const handle = engine.run(doc);
+ * handle.subscribe((e) => console.log(e.type));
+ * const { status, nodes } = await handle.result;
+ */
+export function createEngine(options: EngineOptions): Engine {
+  checkOptions(EngineOptionsSchema, options, 'createEngine');
+  const registry = options.registry;
+  const cache: CacheStore = options.cache ?? createMemoryStore(options.hash ? { hash: options.hash } : {});
+  const journal: Journal =
+    options.journal ??
+    (isJournal(cache) ? cache : createMemoryStore(options.hash ? { hash: options.hash } : {}));
+  const hash: HashFn = options.hash ?? sha256Hex;
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const now = options.now ?? Date.now;
+  const services =
+    options.services instanceof Map ? options.services : new Map(Object.entries(options.services ?? {}));
+  let runCounter = 0;
+  const keys = new NodeKeys(hash, services);
+  const analyses = new AnalysisCache(registry, keys);
+  const access = new CacheAccess(cache, journal);
+  const seen = new LastSeen();
+  const parts: RunParts = {
+    access,
+    keys,
+    seen,
+    services,
+    blobs: {
+      put: (bytes, mime) => cache.putBlob(bytes, mime),
+      get: (ref) => cache.getBlob(ref.$blob),
+    },
+    secrets,
+    redact: createRedactor({ ...(options.redact ? { redact: options.redact } : {}), secrets }),
+    now,
+    concurrency: Math.max(1, Math.floor(options.concurrency ?? 8)),
+    limits: options.limits ?? {},
+    cancelGraceMs: options.cancelGraceMs ?? 10_000,
+    createRunId:
+      options.createRunId ??
+      (() =>
+        `run-${now().toString(36)}-${(runCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`),
+  };
+
+  return {
+    registry,
+    cache,
+    journal,
+    hash,
+    validate: (doc) => {
+      const { issues } = analyses.analyse(doc);
+      // a copy: the analysis of a document is kept, and a caller may sort or trim what it gets
+      return { ok: issues.length === 0, issues: [...issues] };
+    },
+
+    connectedTypes: (doc) => {
+      const analysis = analyses.analyse(doc);
+      // an incrementally patched analysis with issues keeps the output types from before the edit
+      // (plan and run refuse it anyway): a document with issues is analysed in full here
+      return typesOfAnalysis(analysis.issues.length > 0 ? analyseGraph(doc, registry) : analysis);
+    },
+
+    plan(doc, o = {}) {
+      const plan = analyses.plan(doc, o.targets, 'plan');
+      return publicPlan(plan, keys.staticKeys(plan));
+    },
+
+    async explain(doc, o = {}) {
+      const plan = analyses.plan(doc, o.targets, 'explain');
+      return explainPlan(plan, keys.staticKeys(plan), access, seen);
+    },
+
+    run(doc, o = {}) {
+      checkOptions(RunOptionsSchema, o, 'engine.run');
+      const plan = analyses.plan(doc, o.targets, 'run');
+      return new Run(plan, o, parts).handle;
+    },
+  };
+}
+
+function isJournal(value: unknown): value is Journal {
+  return (
+    typeof (value as Journal).getRecord === 'function' && typeof (value as Journal).putRecord === 'function'
+  );
+}
