@@ -10,6 +10,7 @@ export * from './json';
 export * from './keys';
 export * from './node';
 export * from './redact';
+export { createRunStateFold, initialRunState, type RunStateFold, reduceRunState } from './run-state';
 export * from './signal';
 export * from './store';
 export * from './types';
