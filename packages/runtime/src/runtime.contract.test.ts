@@ -1,4 +1,4 @@
-import { createRegistry, type RunEvent } from '@loraflow/core';
+import { createRegistry, initialRunState, type RunEvent, reduceRunState } from '@loraflow/core';
 import { describe, expect, it } from 'vitest';
 import { RuntimeError } from './errors';
 import { createRuntimeHandler } from './http/handler';
@@ -64,6 +64,26 @@ describe.each([
       status: 'succeeded',
       nodes: { join: { status: 'succeeded' } },
     });
+  });
+
+  it('gives a snapshot that is the fold of the run’s events, and a record whose nodes are that snapshot as stored', async () => {
+    const service = createFakeService();
+    const runtime = await open(service);
+    const handle = await runtime.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    handle.cancel();
+    expect((await handle.result).status).toBe('cancelled');
+    const events: RunEvent[] = [];
+    for await (const e of runtime.events(handle.runId)) events.push(e);
+    const folded = events.reduce(reduceRunState, initialRunState(handle.runId, 0));
+    expect(folded.nodes.train).toMatchObject({ status: 'cancelled', progress: { message: 'training' } });
+    expect(folded.nodes.name).toMatchObject({ status: 'succeeded', outputs: { text: 'cat' } });
+    expect(handle.getSnapshot()).toEqual(folded);
+    // the record keeps no progress
+    const stored = Object.fromEntries(
+      Object.entries(folded.nodes).map(([id, { progress: _, ...node }]) => [id, node]),
+    );
+    expect((await runtime.getRun(handle.runId))?.nodes).toEqual(stored);
   });
 
   it('streams every event in order to a subscriber, ending with run.finished', async () => {
