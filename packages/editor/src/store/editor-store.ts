@@ -137,6 +137,8 @@ export class EditorStore extends Subscribable {
   private unsubscribeRun: (() => void) | undefined;
   // the shown run's state: core's one fold of its events
   private runFold: RunStateFold | undefined;
+  // the node a run event touches (one set, reused: a run sends an event per node change)
+  private readonly oneNode = new Set<string>();
   private readonly docListeners = new Set<(doc: GraphDocument) => void>();
   private readonly nodeListeners = new Map<string, Set<() => void>>();
   // The nodes the change being committed touches (a drag's moved nodes); undefined means any node may have changed.
@@ -743,7 +745,10 @@ export class EditorStore extends Subscribable {
     if (this.state.run.runId !== runId || !fold || !fold.apply(event)) return;
     const fields = this.runFields();
     if (event.type === 'run.finished') fields.status = event.status;
-    if ('nodeId' in event) this.touchedNodes = new Set([event.nodeId]);
+    if ('nodeId' in event) {
+      this.oneNode.clear();
+      this.touchedNodes = this.oneNode.add(event.nodeId);
+    }
     try {
       this.setRun(fields, fold);
     } finally {
