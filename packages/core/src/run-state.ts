@@ -7,7 +7,12 @@ import type { NodeError, NodeRunState, NodeStatus, RunEvent, RunState, RunStatus
 type NodeEvent = Exclude<Extract<RunEvent, { nodeId: string }>, { type: 'node.log' }>;
 type NodeStates = Readonly<Record<string, Readonly<NodeRunState>>>;
 
-/** What a node that was cancelled with its run carries as its error, in the snapshot as in the run's result. */
+/**
+ * What a node that was cancelled with its run carries as its error, in the snapshot as in the run's result.
+ *
+ * @example
+ * if (state.nodes.train?.error?.code === CANCELLED_ERROR.code) showCancelled();
+ */
 export const CANCELLED_ERROR: NodeError = Object.freeze({
   code: 'run.cancelled',
   message: 'The run was cancelled.',

@@ -55,7 +55,12 @@ export interface RunView {
   readonly nodes: Readonly<Record<string, NodeRunView>>;
 }
 
-/** The fields of a run view that are the editor's own (the rest come from the fold). */
+/**
+ * The fields of a run view that are the editor's own (the rest come from the fold).
+ *
+ * @example
+ * const fields: RunFields = { runId: 'run_1', status: 'running' };
+ */
 export type RunFields = Pick<RunView, 'runId' | 'status' | 'error'>;
 
 // a run not started yet counts nothing: the counts of a fold of no event
