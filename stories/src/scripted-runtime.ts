@@ -1,5 +1,7 @@
-import type { GraphDocument } from '@loraflow/core';
-import type { EditorRuntime, RunEventLike, RunHandleLike } from '@loraflow/editor';
+import type { GraphDocument, NodeOutcome, RunEvent, RunResult } from '@loraflow/core';
+import type { EditorRuntime, RunHandleLike } from '@loraflow/editor';
+
+type Body = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq' | 'runId' | 'at'> : never) : never;
 
 /** The node states a story can freeze a run in. */
 export type FrozenState = 'queued' | 'running' | 'cached' | 'succeeded' | 'failed' | 'skipped';
@@ -23,51 +25,54 @@ export function frozenRuntime(
   ]);
   const start = (doc: GraphDocument): RunHandleLike => {
     const runId = `frozen-${state}`;
-    const events: RunEventLike[] = [];
+    const events: RunEvent[] = [];
     let seq = 0;
-    const ev = (type: string, fields: Record<string, unknown>) =>
-      events.push({ type, runId, seq: ++seq, at: 0, ...fields });
-    ev('run.started', { nodeIds: doc.nodes.map((n) => n.id) });
-    for (const node of doc.nodes) {
-      const nodeId = node.id;
-      if (state === 'queued') ev('node.queued', { nodeId });
-      else if (state === 'running') {
-        ev('node.started', { nodeId });
-        ev('node.progress', {
-          nodeId,
-          fraction: 0.42,
-          message: 'training',
-          detail: { queuePosition: 2, remainingMs: 754_000 },
-        });
-      } else if (state === 'cached') ev('node.cached', { nodeId });
-      else if (state === 'succeeded') ev('node.succeeded', { nodeId });
-      else if (state === 'failed')
-        ev('node.failed', {
-          nodeId,
-          error: {
-            code: 'provider.error',
-            message: 'Scenario answered 503 three times; the training was not started.',
-          },
-        });
-      else ev('node.skipped', { nodeId, because: 'an upstream node failed' });
-    }
-    const done = state === 'cached' || state === 'succeeded' || state === 'failed' || state === 'skipped';
+    const ev = (body: Body) => events.push({ ...body, runId, seq: ++seq, at: 0 } as RunEvent);
     const outputs = {
       images: [
         { $blob: hashOf(1), mime: 'image/svg+xml', size: 1 },
         { $blob: hashOf(2), mime: 'image/svg+xml', size: 1 },
       ],
     };
-    const result: Promise<unknown> = done
+    ev({ type: 'run.started', nodeIds: doc.nodes.map((n) => n.id) });
+    for (const node of doc.nodes) {
+      const nodeId = node.id;
+      const key = `frozen-${nodeId}`;
+      if (state === 'queued') ev({ type: 'node.queued', nodeId, key });
+      else if (state === 'running') {
+        ev({ type: 'node.started', nodeId, key });
+        ev({
+          type: 'node.progress',
+          nodeId,
+          fraction: 0.42,
+          message: 'training',
+          detail: { queuePosition: 2, remainingMs: 754_000 },
+        });
+      } else if (state === 'cached') ev({ type: 'node.cached', nodeId, key, outputs });
+      else if (state === 'succeeded') ev({ type: 'node.succeeded', nodeId, key, ms: 1, outputs });
+      else if (state === 'failed')
+        ev({
+          type: 'node.failed',
+          nodeId,
+          error: {
+            code: 'provider.error',
+            message: 'Scenario answered 503 three times; the training was not started.',
+          },
+        });
+      else ev({ type: 'node.skipped', nodeId, because: 'an upstream node failed' });
+    }
+    const done = state === 'cached' || state === 'succeeded' || state === 'failed' || state === 'skipped';
+    const outcome = (nodeId: string): NodeOutcome =>
+      state === 'cached' || state === 'succeeded'
+        ? { status: state, key: `frozen-${nodeId}`, outputs }
+        : { status: state === 'failed' ? 'failed' : 'skipped', key: `frozen-${nodeId}` };
+    const result: Promise<RunResult> = done
       ? Promise.resolve({
           runId,
           status: state === 'failed' || state === 'skipped' ? 'failed' : 'succeeded',
-          nodes: Object.fromEntries(
-            doc.nodes.map((n) => [
-              n.id,
-              state === 'cached' || state === 'succeeded' ? { status: state, outputs } : { status: state },
-            ]),
-          ),
+          nodes: Object.fromEntries(doc.nodes.map((n) => [n.id, outcome(n.id)])),
+          startedAt: 0,
+          finishedAt: 0,
         })
       : new Promise(() => undefined);
     return {
@@ -86,9 +91,10 @@ export function frozenRuntime(
       doc.nodes.map((n) => ({
         nodeId: n.id,
         willRun: true,
+        key: undefined,
         reason: { code: 'cache.miss', message: 'never run' },
       })),
-    estimate: async () => ({ totals: {} }),
+    estimate: async () => ({ nodes: [], totals: {}, willRun: 0, fromCache: 0, unknownCosts: 0 }),
     run: async (doc) => start(doc),
     getBlob: async (hash) => blobs.get(hash),
   };

@@ -32,6 +32,7 @@ export { ISSUE_CODES, type Issue, type Result } from './issues';
 export { deepFreeze, isJsonValue, type JsonValue } from './json';
 export * from './node';
 export * from './redact';
+export { createRunStateFold, initialRunState, type RunStateFold, reduceRunState } from './run-state';
 export {
   type AbortControllerLike,
   type AbortSignalLike,

@@ -19,7 +19,7 @@ export {
   useRunState,
   useSelection,
 } from './react/context';
-export type { EditorRuntime, Estimate, ExplainEntry, RunEventLike, RunHandleLike } from './runtime-types';
+export type { EditorRuntime, ExplainEntry, RunEstimate, RunHandleLike } from './runtime-types';
 export {
   createEditorStore,
   defaultParams,

@@ -1,21 +1,10 @@
 export { buildCatalogue } from './catalogue';
-export type { BlobRef, CacheEntry, CacheStore, Journal, JournalRecord } from './contract';
+// every type of the contract entry, so a host that loads the runtime imports them from one place
+export type * from './contract';
 export { RUNTIME_CODES, RuntimeError } from './errors';
 export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions } from './http/handler';
 export { createRemoteRuntime, type RemoteRuntimeOptions } from './remote';
 export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions } from './runtime';
-export { initialRunState, reduceRunState } from './snapshot';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';
 export { createMemoryStore } from './store/memory';
 export { storeSchemas, validStoreRecord } from './store/record-schemas';
-export type { NodeRecord, RunRecord, RunRecordStatus, RuntimeStore, StoreProblem } from './store/types';
-export type {
-  CatalogueNode,
-  CataloguePort,
-  ExplainEntry,
-  NodeCatalogue,
-  NodeEstimate,
-  RunEstimate,
-  Runtime,
-  RuntimeRunHandle,
-} from './types';

@@ -1,8 +1,15 @@
-import type { GraphDocument, Issue, NodeOutcome, RunEvent, RunResult, RunState } from '@loraflow/core';
+import {
+  createRunStateFold,
+  type GraphDocument,
+  type Issue,
+  initialRunState,
+  type NodeOutcome,
+  type RunEvent,
+  type RunResult,
+} from '@loraflow/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from './errors';
-import { initialRunState, reduceRunState } from './snapshot';
 import { runEventSchema, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime, RuntimeRunHandle } from './types';
@@ -218,7 +225,7 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
   function handle(runId: string, after: number, signal: AbortSignal | undefined): RuntimeRunHandle {
     const log: RunEvent[] = [];
     const listeners = new Set<(e: RunEvent) => void>();
-    let state: RunState = initialRunState(runId, Date.now());
+    const fold = createRunStateFold(initialRunState(runId, Date.now()));
     let finished = false;
     const stop = new AbortController();
     const cancel = () => {
@@ -230,7 +237,7 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
       try {
         for await (const event of events(runId, after, stop.signal)) {
           log.push(event);
-          state = reduceRunState(state, event);
+          fold.apply(event);
           for (const listener of listeners) {
             try {
               listener(event);
@@ -274,7 +281,7 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
           listeners.delete(listener);
         };
       },
-      getSnapshot: () => state,
+      getSnapshot: fold.getSnapshot,
     };
   }
 

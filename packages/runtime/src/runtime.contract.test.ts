@@ -1,4 +1,4 @@
-import { createRegistry, type RunEvent } from '@loraflow/core';
+import { createRegistry, initialRunState, type RunEvent, reduceRunState } from '@loraflow/core';
 import { describe, expect, it } from 'vitest';
 import { RuntimeError } from './errors';
 import { createRuntimeHandler } from './http/handler';
@@ -49,6 +49,16 @@ const trainGraph = graph(
   [['name.text', 'train.name']],
 );
 
+/** Starts a training and cancels it through its handle once the provider has it. */
+async function cancelledTraining(open: (service: FakeService) => Promise<Runtime>) {
+  const service = createFakeService();
+  const runtime = await open(service);
+  const handle = await runtime.run(trainGraph);
+  await until(() => service.calls.train === 1);
+  handle.cancel();
+  return { runtime, handle, result: await handle.result };
+}
+
 describe.each([
   ['local', local],
   ['remote', remote],
@@ -64,6 +74,22 @@ describe.each([
       status: 'succeeded',
       nodes: { join: { status: 'succeeded' } },
     });
+  });
+
+  it('gives a snapshot that is the fold of the run’s events, and a record whose nodes are that snapshot as stored', async () => {
+    const { runtime, handle, result } = await cancelledTraining(open);
+    expect(result.status).toBe('cancelled');
+    const events: RunEvent[] = [];
+    for await (const e of runtime.events(handle.runId)) events.push(e);
+    const folded = events.reduce(reduceRunState, initialRunState(handle.runId, 0));
+    expect(folded.nodes.train).toMatchObject({ status: 'cancelled', progress: { message: 'training' } });
+    expect(folded.nodes.name).toMatchObject({ status: 'succeeded', outputs: { text: 'cat' } });
+    expect(handle.getSnapshot()).toEqual(folded);
+    // the record keeps no progress
+    const stored = Object.fromEntries(
+      Object.entries(folded.nodes).map(([id, { progress: _, ...node }]) => [id, node]),
+    );
+    expect((await runtime.getRun(handle.runId))?.nodes).toEqual(stored);
   });
 
   it('streams every event in order to a subscriber, ending with run.finished', async () => {
@@ -153,12 +179,7 @@ describe.each([
   });
 
   it('cancels through the run handle too', async () => {
-    const service = createFakeService();
-    const runtime = await open(service);
-    const handle = await runtime.run(trainGraph);
-    await until(() => service.calls.train === 1);
-    handle.cancel();
-    expect((await handle.result).status).toBe('cancelled');
+    expect((await cancelledTraining(open)).result.status).toBe('cancelled');
   });
 
   it('resumes a finished run under the same id, from the cache, continuing its event sequence', async () => {

@@ -5,23 +5,26 @@ import {
   containsSecret,
   createEngine,
   createRedactor,
+  createRunStateFold,
   type EngineOptions,
   type GraphDocument,
   type GraphEdge,
   GraphError,
   type HashFn,
+  initialRunState,
   isJsonValue,
   type JsonValue,
   loadDocument,
+  type NodeOutcome,
   type NodeRegistry,
+  type NodeRunState,
   type RunEvent,
   type RunResult,
-  type RunState,
+  type RunStateFold,
 } from '@loraflow/core';
 import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
-import { initialRunState, reduceRunState } from './snapshot';
 import { createMemoryStore } from './store/memory';
 import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
 import type { NodeEstimate, RunEstimate, Runtime, RuntimeRunHandle } from './types';
@@ -54,6 +57,8 @@ interface ActiveRun {
   record: RunRecord;
   /** This attempt's events, renumbered to follow the run's earlier attempts. */
   log: RunEvent[];
+  /** This attempt's state: what its handles' snapshots give and the record's nodes are projected from. */
+  fold: RunStateFold;
   firstSeq: number;
   listeners: Set<(e: RunEvent) => void>;
   cancel(): void;
@@ -200,6 +205,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       runId: record.runId,
       record,
       log: [],
+      fold: createRunStateFold(initialRunState(record.runId, record.startedAt)),
       firstSeq: lastSeq + 1,
       listeners: new Set(),
       cancel: () => handle.cancel(),
@@ -226,7 +232,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const event = redactJson({ ...raw, seq: ++seq, runId: record.runId }) as RunEvent;
       run.log.push(event);
       record.lastSeq = seq;
-      applyToRecord(record, event);
+      run.fold.apply(event);
+      applyToRecord(record, event, run.fold);
       pending.push(event);
       if (pending.length === 1) queueMicrotask(flush);
       if (event.type !== 'run.finished' && now() - lastCheckpoint > CHECKPOINT_MS) {
@@ -259,14 +266,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       record.status = result.status;
       record.finishedAt = result.finishedAt;
       record.updatedAt = now();
-      for (const [nodeId, outcome] of Object.entries(result.nodes)) {
-        const node: NodeRecord = { status: outcome.status, key: outcome.key };
-        if (outcome.outputs && isJsonValue(outcome.outputs))
-          node.outputs = outcome.outputs as Record<string, JsonValue>;
-        if (outcome.error) node.error = outcome.error;
-        if (outcome.because !== undefined) node.because = outcome.because;
-        record.nodes[nodeId] = node;
-      }
+      for (const [nodeId, outcome] of Object.entries(result.nodes))
+        record.nodes[nodeId] = nodeRecord(outcome);
       try {
         await flush();
         await store.putRun(record);
@@ -284,8 +285,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   }
 
   function handleOf(run: ActiveRun): RuntimeRunHandle {
-    let state: RunState = initialRunState(run.runId, run.record.startedAt);
-    let folded = 0;
     return {
       runId: run.runId,
       after: run.firstSeq - 1,
@@ -299,10 +298,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           run.listeners.delete(listener);
         };
       },
-      getSnapshot() {
-        while (folded < run.log.length) state = reduceRunState(state, run.log[folded++]!);
-        return state;
-      },
+      getSnapshot: run.fold.getSnapshot,
     };
   }
 
@@ -614,45 +610,28 @@ function checkTargets(targets: unknown): void {
   }
 }
 
-function applyToRecord(record: RunRecord, event: RunEvent): void {
+/** Keeps the record's nodes on the attempt's fold: each node an event moved is projected again. */
+function applyToRecord(record: RunRecord, event: RunEvent, fold: RunStateFold): void {
   record.updatedAt = event.at;
-  const set = (nodeId: string, patch: Partial<NodeRecord>) => {
-    record.nodes[nodeId] = { ...(record.nodes[nodeId] ?? { status: 'pending', key: '' }), ...patch };
-  };
-  switch (event.type) {
-    case 'run.started':
-      for (const id of event.nodeIds) record.nodes[id] = { status: 'pending', key: '' };
-      break;
-    case 'node.queued':
-      set(event.nodeId, { status: 'queued', key: event.key });
-      break;
-    case 'node.started':
-      set(event.nodeId, { status: 'running', key: event.key });
-      break;
-    case 'node.cached':
-    case 'node.succeeded': {
-      const patch: Partial<NodeRecord> = {
-        status: event.type === 'node.cached' ? 'cached' : 'succeeded',
-        key: event.key,
-      };
-      // the record shows outputs as they arrive, so a host reading it mid-run sees finished nodes' images
-      if (event.outputs && isJsonValue(event.outputs))
-        patch.outputs = event.outputs as Record<string, JsonValue>;
-      set(event.nodeId, patch);
-      break;
-    }
-    case 'node.failed':
-      set(event.nodeId, { status: 'failed', error: event.error });
-      break;
-    case 'node.skipped':
-      set(event.nodeId, { status: 'skipped', because: event.because });
-      break;
-    case 'node.cancelled':
-      set(event.nodeId, { status: 'cancelled' });
-      break;
-    default:
-      break;
+  if (event.type === 'run.started') {
+    // nodes of an earlier attempt that this one does not plan keep their record
+    for (const id of event.nodeIds) record.nodes[id] = nodeRecord(fold.node(id)!);
+  } else if ('nodeId' in event && event.type !== 'node.log') {
+    record.nodes[event.nodeId] = nodeRecord(fold.node(event.nodeId)!);
   }
+}
+
+/**
+ * A node's state (from the fold, or its outcome in the result) as the record keeps it: no progress, and
+ * outputs only when they are JSON (the record is stored; blob refs are JSON, live values may not be).
+ */
+function nodeRecord(state: Readonly<NodeRunState> | NodeOutcome): NodeRecord {
+  const node: NodeRecord = { status: state.status, key: state.key };
+  // the record shows outputs as they arrive, so a host reading it mid-run sees finished nodes' images
+  if (state.outputs && isJsonValue(state.outputs)) node.outputs = state.outputs as Record<string, JsonValue>;
+  if (state.error) node.error = state.error;
+  if (state.because !== undefined) node.because = state.because;
+  return node;
 }
 
 function includesBytes(haystack: Uint8Array, needle: Uint8Array): boolean {

@@ -136,7 +136,7 @@ export function Inspector() {
   const edges = useEditorState((s) => s.doc.edges);
   const issues = useEditorState((s) => (nodeId ? s.issuesByNode.get(nodeId) : undefined));
   const explain = useEditorState((s) => (nodeId ? s.explain.get(nodeId) : undefined));
-  const run = useEditorState((s) => (nodeId ? s.run.nodes[nodeId] : undefined));
+  const run = useEditorState((s) => (nodeId ? s.run.node(nodeId) : undefined));
   const nodeIndex = useEditorState((s) => (nodeId ? s.doc.nodes.findIndex((n) => n.id === nodeId) : -1));
   const def = node ? store.catalogue.definition(node.type) : undefined;
   const paramsSchema = schemaOf(def?.params);

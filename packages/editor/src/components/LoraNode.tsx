@@ -139,7 +139,7 @@ function LoraNodeView({ id, selected }: NodeProps) {
       const current = s.nodesById.get(id);
       const issues = s.issuesByNode.get(id);
       const explain = s.explain.get(id);
-      const run = s.run.nodes[id];
+      const run = s.run.node(id);
       const prev = last.current;
       if (
         prev &&

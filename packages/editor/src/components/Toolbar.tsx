@@ -13,10 +13,8 @@ export function Toolbar(props: { onAdd(): void; onLayout(): void; onImport(): vo
   const estimate = useEditorState((s) => s.estimate);
   const willRun = useEditorState((s) => [...s.explain.values()].filter((e) => e.willRun).length);
   const running = run.status === 'running' || run.status === 'starting';
-  const counts = Object.values(run.nodes).reduce<Record<string, number>>((acc, n) => {
-    acc[n.status] = (acc[n.status] ?? 0) + 1;
-    return acc;
-  }, {});
+  // kept by the run's fold per event: no walk over every node per render
+  const counts = run.counts;
   return (
     <div className="lf-toolbar" role="toolbar" aria-label="Editor">
       {!readOnly && (
@@ -78,8 +76,7 @@ export function Toolbar(props: { onAdd(): void; onLayout(): void; onImport(): vo
           )}
           {running && (
             <span className="lf-toolbar__run" data-testid="run-status">
-              running · {counts.succeeded ?? 0} done · {counts.cached ?? 0} cached · {counts.running ?? 0}{' '}
-              running
+              running · {counts.succeeded} done · {counts.cached} cached · {counts.running} running
             </span>
           )}
           {!running && run.status !== 'idle' && (

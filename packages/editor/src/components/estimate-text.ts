@@ -1,4 +1,4 @@
-import type { Estimate } from '../runtime-types';
+import type { RunEstimate } from '../runtime-types';
 
 /**
  * The toolbar's one-line estimate: how many nodes will run and what they cost. With costs that
@@ -9,9 +9,13 @@ import type { Estimate } from '../runtime-types';
  * estimateText({ totals: { 'creative-units': 19.75 }, unknownCosts: 2 }, 8);
  * // '8 nodes to run · ≥ 19.75 creative-units · 2 costs unknown until run'
  */
-export function estimateText(estimate: Estimate | undefined, willRun: number): string | undefined {
+export function estimateText(
+  // an older runtime may not count unknown costs
+  estimate: (Pick<RunEstimate, 'totals'> & Partial<Pick<RunEstimate, 'unknownCosts'>>) | undefined,
+  willRun: number,
+): string | undefined {
   if (!estimate) return undefined;
-  const totals = Object.entries(estimate.totals ?? {})
+  const totals = Object.entries(estimate.totals)
     .filter(([, n]) => typeof n === 'number' && n > 0)
     .map(([unit, n]) => `${Math.round(n * 100) / 100} ${unit}`);
   const nodes = `${willRun} node${willRun === 1 ? '' : 's'} to run`;

@@ -1,10 +1,17 @@
-import { type GraphDocument, validateGraph } from '@loraflow/core';
+import {
+  type GraphDocument,
+  type RunEvent,
+  type RunHandle,
+  type RunResult,
+  validateGraph,
+} from '@loraflow/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { pipelineDocument } from '../../fixtures/graphs';
+import { createPageRuntime } from '../../fixtures/page-runtime';
 import { testPack } from '../../fixtures/test-pack';
 import { createCatalogue } from '../catalogue';
-import type { EditorRuntime, RunEventLike } from '../runtime-types';
+import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore } from './editor-store';
 
 const catalogue = createCatalogue([testPack]);
@@ -200,18 +207,32 @@ describe('editing and undo', () => {
 });
 
 describe('runs', () => {
+  type Body = RunEvent extends infer E
+    ? E extends RunEvent
+      ? Omit<E, 'seq' | 'runId' | 'at'>
+      : never
+    : never;
+
   function fakeRuntime() {
-    let emit: (e: RunEventLike) => void = () => undefined;
-    let finish: (r: unknown) => void = () => undefined;
+    let emit: (e: RunEvent) => void = () => undefined;
+    let finish: (r: RunResult) => void = () => undefined;
+    let seq = 0;
     const cancel = vi.fn();
     const runtime: EditorRuntime = {
       explain: async (doc) =>
         doc.nodes.map((n) => ({
           nodeId: n.id,
           willRun: n.id !== 'prompt',
+          key: undefined,
           reason: { code: 'cache.miss', message: 'not run before' },
         })),
-      estimate: async () => ({ totals: { credits: 3 } }),
+      estimate: async () => ({
+        nodes: [],
+        totals: { credits: 3 },
+        willRun: 2,
+        fromCache: 1,
+        unknownCosts: 0,
+      }),
       run: async () => ({
         runId: 'r1',
         subscribe(listener) {
@@ -225,7 +246,13 @@ describe('runs', () => {
       }),
       getBlob: async () => undefined,
     };
-    return { runtime, emit: (e: RunEventLike) => emit(e), finish: (r: unknown) => finish(r), cancel };
+    return {
+      runtime,
+      emit: (e: Body) => emit({ ...e, seq: ++seq, runId: 'r1', at: seq } as RunEvent),
+      finish: (nodes: RunResult['nodes'], status: RunResult['status']) =>
+        finish({ runId: 'r1', status, nodes, startedAt: 0, finishedAt: seq }),
+      cancel,
+    };
   }
 
   it('shows queued, running with queue position, failed with its reason, skipped and finished states', async () => {
@@ -233,11 +260,12 @@ describe('runs', () => {
     const store = setup({ runtime: fake.runtime });
     const running = store.run();
     await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
-    fake.emit({ type: 'node.queued', runId: 'r1', nodeId: 'style' });
+    fake.emit({ type: 'run.started', nodeIds: ['style', 'blend', 'prompt'] });
+    fake.emit({ type: 'node.queued', nodeId: 'style', key: 'k-style' });
     expect(store.getState().run.nodes.style?.status).toBe('queued');
+    fake.emit({ type: 'node.started', nodeId: 'style', key: 'k-style' });
     fake.emit({
       type: 'node.progress',
-      runId: 'r1',
       nodeId: 'style',
       fraction: 0.25,
       message: 'training',
@@ -250,20 +278,84 @@ describe('runs', () => {
     });
     fake.emit({
       type: 'node.failed',
-      runId: 'r1',
       nodeId: 'style',
       error: { code: 'provider.error', message: 'training failed' },
     });
-    fake.emit({ type: 'node.skipped', runId: 'r1', nodeId: 'blend', because: 'style' });
-    fake.emit({ type: 'node.succeeded', runId: 'r1', nodeId: 'prompt' });
-    fake.emit({ type: 'run.finished', runId: 'r1', status: 'failed' });
-    fake.finish({ nodes: { prompt: { status: 'succeeded', outputs: { text: 'hello' } } } });
+    fake.emit({ type: 'node.skipped', nodeId: 'blend', because: 'style' });
+    // an older runtime's event: no outputs, which the result then brings
+    fake.emit({ type: 'node.succeeded', nodeId: 'prompt', key: 'k-prompt', ms: 1 } as Body);
+    fake.emit({ type: 'run.finished', status: 'failed', counts: store.getState().run.counts });
+    fake.finish({ prompt: { status: 'succeeded', key: 'k-prompt', outputs: { text: 'hello' } } }, 'failed');
     await running;
     const s = store.getState().run;
     expect(s.status).toBe('failed');
     expect(s.nodes.style).toMatchObject({ status: 'failed', error: { message: 'training failed' } });
     expect(s.nodes.blend).toMatchObject({ status: 'skipped', because: 'style' });
     expect(s.nodes.prompt).toMatchObject({ status: 'succeeded', outputs: { text: 'hello' } });
+    expect(s.counts).toMatchObject({ failed: 1, skipped: 1, succeeded: 1 });
+  });
+
+  it('settles from the result the nodes whose events it never saw, and the run', async () => {
+    const fake = fakeRuntime();
+    const store = setup({ runtime: fake.runtime });
+    const running = store.run();
+    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    fake.finish(
+      {
+        style: { status: 'failed', key: 'k', error: { code: 'provider.error', message: 'no' } },
+        prompt: { status: 'cached', key: 'k2', outputs: { text: 'hi' } },
+      },
+      'failed',
+    );
+    await running;
+    const s = store.getState().run;
+    expect(s.status).toBe('failed');
+    expect(s.node('style')).toMatchObject({ status: 'failed', error: { message: 'no' } });
+    expect(s.node('prompt')).toMatchObject({ status: 'cached', fraction: 1, outputs: { text: 'hi' } });
+  });
+
+  it('tells only the event’s node, and keeps every other node’s view', async () => {
+    const fake = fakeRuntime();
+    const store = setup({ runtime: fake.runtime });
+    void store.run();
+    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    fake.emit({ type: 'run.started', nodeIds: ['style', 'blend', 'prompt'] });
+    fake.emit({ type: 'node.queued', nodeId: 'style', key: 'k1' });
+    fake.emit({ type: 'node.queued', nodeId: 'blend', key: 'k2' });
+    const told: string[] = [];
+    for (const id of ['style', 'blend', 'prompt']) store.subscribeNode(id, () => told.push(id));
+    const before = store.getState().run;
+    fake.emit({ type: 'node.started', nodeId: 'style', key: 'k1' });
+    const after = store.getState().run;
+    expect(told).toEqual(['style']);
+    expect(after).not.toBe(before);
+    expect(after.node('blend')).toBe(before.node('blend'));
+    expect(after.node('style')).toMatchObject({ status: 'running', fraction: 0 });
+    fake.emit({ type: 'node.log', nodeId: 'style', level: 'info', message: 'no change' });
+    expect(store.getState().run).toBe(after);
+  });
+
+  it('shows an engine run as the engine’s own snapshot has it, node by node', async () => {
+    const page = createPageRuntime([testPack]);
+    let handle: RunHandle | undefined;
+    const runtime: EditorRuntime = {
+      ...page,
+      run: async (doc, o) => {
+        handle = (await page.run(doc, o)) as RunHandle;
+        return handle;
+      },
+    };
+    const store = setup({ runtime });
+    await store.run();
+    const snapshot = handle!.getSnapshot();
+    const run = store.getState().run;
+    expect(run.status).toBe(snapshot.status);
+    expect(Object.keys(snapshot.nodes).length).toBeGreaterThan(3);
+    for (const [id, node] of Object.entries(snapshot.nodes)) {
+      expect(run.node(id)).toMatchObject({ status: node.status, outputs: node.outputs });
+      expect(run.nodes[id]).toBe(run.node(id));
+    }
+    expect(run.counts.succeeded).toBe(Object.keys(snapshot.nodes).length);
   });
 
   it('asks explain and estimate after an edit settles, once', async () => {
@@ -290,7 +382,7 @@ describe('runs', () => {
     await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
     store.cancel();
     expect(fake.cancel).toHaveBeenCalledTimes(1);
-    fake.emit({ type: 'run.finished', runId: 'r1', status: 'cancelled' });
+    fake.emit({ type: 'run.finished', status: 'cancelled', counts: store.getState().run.counts });
     expect(store.getState().run.status).toBe('cancelled');
   });
 

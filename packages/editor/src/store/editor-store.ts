@@ -1,47 +1,22 @@
-import type { GraphDocument, GraphEdge, GraphNode, Issue, NodeStatus } from '@loraflow/core';
+import {
+  createRunStateFold,
+  type GraphDocument,
+  type GraphEdge,
+  type GraphNode,
+  type Issue,
+  initialRunState,
+  type RunEvent,
+  type RunResult,
+  type RunStateFold,
+} from '@loraflow/core';
 import { produceWithPatches } from 'immer';
 import type { Catalogue } from '../catalogue';
-import type { EditorRuntime, Estimate, ExplainEntry, RunEventLike, RunHandleLike } from '../runtime-types';
+import type { EditorRuntime, ExplainEntry, RunEstimate, RunHandleLike } from '../runtime-types';
 import { History } from './history';
+import { createRunView, eventsOfResult, type RunFields, type RunView } from './run-view';
 import { Subscribable } from './subscribable';
 
-/**
- * What the editor shows for one node during and after a run: core's states, with `idle` for a node
- * no run has touched (core's `pending` only exists inside a run).
- *
- * @example
- * const busy = (s: NodeRunStatus) => s === 'queued' || s === 'running';
- */
-export type NodeRunStatus = 'idle' | Exclude<NodeStatus, 'pending'>;
-
-/**
- * One node's run state: its status, progress and (when done) outputs.
- *
- * @example
- * const view = useEditorState((s) => s.run.nodes.train); view?.detail?.queuePosition;
- */
-export interface NodeRunView {
-  status: NodeRunStatus;
-  fraction?: number;
-  message?: string;
-  detail?: Record<string, unknown>;
-  error?: { code: string; message: string };
-  because?: string;
-  outputs?: Record<string, unknown>;
-}
-
-/**
- * The run as the editor shows it.
- *
- * @example
- * const run: RunView = useRunState(); run.status === 'running';
- */
-export interface RunView {
-  runId?: string;
-  status: 'idle' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  nodes: Readonly<Record<string, NodeRunView>>;
-  error?: string;
-}
+export type { NodeRunStatus, NodeRunView, RunView } from './run-view';
 
 /**
  * A message for the person: a refused connection, a failed import, a run that could not start.
@@ -73,7 +48,7 @@ export interface EditorState {
   issuesByNode: ReadonlyMap<string, readonly Issue[]>;
   issuesByEdge: ReadonlyMap<string, readonly Issue[]>;
   explain: ReadonlyMap<string, ExplainEntry>;
-  estimate: Estimate | undefined;
+  estimate: RunEstimate | undefined;
   run: RunView;
   canUndo: boolean;
   canRedo: boolean;
@@ -102,7 +77,7 @@ export interface EditorStoreOptions {
 }
 
 const EMPTY_DOC: GraphDocument = { format: 'loraflow.graph', version: 1, nodes: [], edges: [] };
-const EMPTY_RUN: RunView = { status: 'idle', nodes: {} };
+const EMPTY_RUN: RunView = createRunView({ status: 'idle' }, undefined);
 
 type Recipe = (draft: GraphDocument) => void;
 
@@ -160,6 +135,10 @@ export class EditorStore extends Subscribable {
   private pasteCount = 0;
   private handle: RunHandleLike | undefined;
   private unsubscribeRun: (() => void) | undefined;
+  // the shown run's state: core's one fold of its events
+  private runFold: RunStateFold | undefined;
+  // the node a run event touches (one set, reused: a run sends an event per node change)
+  private readonly oneNode = new Set<string>();
   private readonly docListeners = new Set<(doc: GraphDocument) => void>();
   private readonly nodeListeners = new Map<string, Set<() => void>>();
   // The nodes the change being committed touches (a drag's moved nodes); undefined means any node may have changed.
@@ -691,13 +670,13 @@ export class EditorStore extends Subscribable {
       );
       return;
     }
-    this.set({ run: { status: 'starting', nodes: {} } });
+    this.setRun({ status: 'starting' });
     let handle: RunHandleLike;
     try {
       handle = await runtime.run(this.state.doc, targets && targets.length > 0 ? { targets } : {});
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.set({ run: { status: 'failed', nodes: {}, error: message } });
+      this.setRun({ status: 'failed', error: message });
       this.notice('error', 'run.failed-to-start', `The run could not start: ${message}`);
       return;
     }
@@ -711,19 +690,24 @@ export class EditorStore extends Subscribable {
   async attachRun(handle: RunHandleLike): Promise<void> {
     this.unsubscribeRun?.();
     this.handle = handle;
-    this.set({ run: { runId: handle.runId, status: 'running', nodes: {} } });
+    this.setRun(
+      { runId: handle.runId, status: 'running' },
+      createRunStateFold(initialRunState(handle.runId, 0)),
+    );
     this.unsubscribeRun = handle.subscribe((event) => this.onRunEvent(handle.runId, event));
     try {
       const result = await handle.result.then(
         (r) => r,
         () => undefined,
       );
-      this.applyResult(handle.runId, result);
+      if (result) this.applyResult(handle.runId, result);
       // A run that ends without a run.finished event (a remote connection lost) still ends here.
       const after: RunView = this.state.run;
       if (after.runId === handle.runId && after.status === 'running') {
-        this.set({
-          run: { ...after, status: 'failed', error: 'The run ended without reporting its result.' },
+        this.setRun({
+          runId: handle.runId,
+          status: 'failed',
+          error: 'The run ended without reporting its result.',
         });
       }
     } finally {
@@ -736,31 +720,13 @@ export class EditorStore extends Subscribable {
     }
   }
 
-  // Outputs arrive with the run's result, not in events; the result also settles any event a fast run
-  // emitted before the editor subscribed, and the run's final status.
-  private applyResult(runId: string, result: unknown): void {
-    if (this.state.run.runId !== runId || !isRecord(result)) return;
-    const nodes = { ...this.state.run.nodes };
-    if (isRecord(result.nodes)) {
-      for (const [id, outcome] of Object.entries(result.nodes)) {
-        if (!isRecord(outcome) || typeof outcome.status !== 'string') continue;
-        const status = outcome.status as NodeRunStatus;
-        const view: NodeRunView = { ...(nodes[id] ?? {}), status };
-        if (status === 'succeeded' || status === 'cached') {
-          view.fraction = 1;
-          if (isRecord(outcome.outputs)) view.outputs = outcome.outputs;
-        }
-        if (isRecord(outcome.error) && typeof outcome.error.message === 'string') {
-          view.error = { code: String(outcome.error.code ?? 'node.failed'), message: outcome.error.message };
-        }
-        if (typeof outcome.because === 'string') view.because = outcome.because;
-        nodes[id] = view;
-      }
-    }
-    const s = result.status;
-    const status: RunView['status'] =
-      s === 'cancelled' || s === 'failed' || s === 'succeeded' ? s : this.state.run.status;
-    this.set({ run: { ...this.state.run, status, nodes } });
+  // The result settles what the events did not say: a run that ended before the editor subscribed, events
+  // of an older runtime without outputs, the run's final status.
+  private applyResult(runId: string, result: RunResult): void {
+    const fold = this.runFold;
+    if (this.state.run.runId !== runId || !fold) return;
+    for (const event of eventsOfResult(result, fold)) fold.apply(event);
+    this.setRun({ ...this.runFields(), status: result.status });
   }
 
   /** Cancels the current run. */
@@ -770,77 +736,39 @@ export class EditorStore extends Subscribable {
     handle.cancel();
   }
 
-  /** Applies one run event to the node states (exposed for hosts that receive events themselves). */
-  onRunEvent(runId: string, event: RunEventLike): void {
-    if (this.state.run.runId !== runId) return;
-    const nodes = { ...this.state.run.nodes };
-    const id = typeof event.nodeId === 'string' ? event.nodeId : undefined;
-    const prev: NodeRunView = (id ? nodes[id] : undefined) ?? { status: 'idle' };
-    let status = this.state.run.status;
-    let error = this.state.run.error;
-    switch (event.type) {
-      case 'node.queued':
-        if (id) nodes[id] = { status: 'queued' };
-        break;
-      case 'node.started':
-        if (id) nodes[id] = { status: 'running', fraction: 0 };
-        break;
-      case 'node.progress':
-        if (id) {
-          const next: NodeRunView = { ...prev, status: 'running' };
-          if (typeof event.fraction === 'number') next.fraction = event.fraction;
-          if (typeof event.message === 'string') next.message = event.message;
-          if (isRecord(event.detail)) next.detail = event.detail;
-          nodes[id] = next;
-        }
-        break;
-      case 'node.cached':
-      case 'node.succeeded':
-        if (id) {
-          const next: NodeRunView = {
-            status: event.type === 'node.cached' ? 'cached' : 'succeeded',
-            fraction: 1,
-          };
-          if (isRecord(event.outputs)) next.outputs = event.outputs;
-          nodes[id] = next;
-        }
-        break;
-      case 'node.failed':
-        if (id) {
-          const e = isRecord(event.error) ? event.error : {};
-          nodes[id] = {
-            status: 'failed',
-            error: {
-              code: typeof e.code === 'string' ? e.code : 'node.failed',
-              message: typeof e.message === 'string' ? e.message : 'The node failed.',
-            },
-          };
-        }
-        break;
-      case 'node.skipped':
-        if (id) {
-          const next: NodeRunView = { status: 'skipped' };
-          if (typeof event.because === 'string') next.because = event.because;
-          else if (Array.isArray(event.because)) next.because = event.because.join(', ');
-          nodes[id] = next;
-        }
-        break;
-      case 'node.cancelled':
-        if (id) nodes[id] = { ...prev, status: 'cancelled' };
-        break;
-      case 'run.finished': {
-        const s = typeof event.status === 'string' ? event.status : undefined;
-        status = s === 'cancelled' ? 'cancelled' : s === 'failed' ? 'failed' : 'succeeded';
-        if (typeof event.error === 'string') error = event.error;
-        break;
-      }
-      default:
-        return;
+  /**
+   * Applies one run event to the node states with core's fold (exposed for hosts that receive events
+   * themselves). O(1): only the event's node is told, and only its view is new.
+   */
+  onRunEvent(runId: string, event: RunEvent): void {
+    const fold = this.runFold;
+    if (this.state.run.runId !== runId || !fold || !fold.apply(event)) return;
+    const fields = this.runFields();
+    if (event.type === 'run.finished') fields.status = event.status;
+    if ('nodeId' in event) {
+      this.oneNode.clear();
+      this.touchedNodes = this.oneNode.add(event.nodeId);
     }
-    const run: RunView = { status, nodes };
-    if (this.state.run.runId) run.runId = this.state.run.runId;
-    if (error !== undefined) run.error = error;
-    this.set({ run });
+    try {
+      this.setRun(fields, fold);
+    } finally {
+      this.touchedNodes = undefined;
+    }
+  }
+
+  private runFields(): RunFields {
+    const { runId, status, error } = this.state.run;
+    const fields: RunFields = { status };
+    if (runId !== undefined) fields.runId = runId;
+    if (error !== undefined) fields.error = error;
+    return fields;
+  }
+
+  // a run view over `fold` (the shown run's, when not given: a run that has not started has none)
+  private setRun(fields: RunFields, fold: RunStateFold | undefined = this.runFold): void {
+    if (fields.runId === undefined) this.runFold = undefined;
+    else this.runFold = fold;
+    this.set({ run: createRunView(fields, this.runFold) });
   }
 
   /** Stops timers and the run subscription (the component calls it on unmount). */
