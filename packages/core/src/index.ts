@@ -1,4 +1,5 @@
 export * from './changes';
+export * from './connection';
 export * from './document';
 export * from './engine';
 export * from './errors';
