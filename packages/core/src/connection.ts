@@ -527,13 +527,18 @@ class Resolved implements ResolvedGraph {
   /**
    * Validation's issue for the cycle an edge `from → to` closes: the component is every node on a
    * path from `to` back to `from`, listed as validation lists it (shortest cycle from the smallest id).
+   * `reaches` has just kept one end's set, so the walk stays inside it: a drag over many refused
+   * ports pays for the nodes between the two ends, not for the graph.
    */
   private cycleThrough(from: number, to: number): Issue {
     const a = this.a;
-    const down = this.walk(to, a.outStart, a.outs);
-    const up = this.walk(from, a.depStart, a.deps);
-    const component: number[] = [];
-    for (let s = 0; s < a.size; s++) if (down[s] && up[s]) component.push(s);
+    let component: number[];
+    if (from === to) component = [to];
+    else if (this.ancestors?.slot === from)
+      component = this.walkWithin(to, a.outStart, a.outs, this.ancestors.set);
+    else if (this.descendants?.slot === to)
+      component = this.walkWithin(from, a.depStart, a.deps, this.descendants.set);
+    else component = this.walkWithin(to, a.outStart, a.outs, this.walk(from, a.depStart, a.deps));
     // the new edge is the document's last, so it comes last among `from`'s dependents
     const dependents = (s: number): number[] => {
       const list = Array.from(a.outs.subarray(a.outStart[s]!, a.outStart[s + 1]!));
@@ -542,5 +547,21 @@ class Resolved implements ResolvedGraph {
     };
     const cycle = cyclePath(component, dependents, a.ids).map((s) => a.ids[s]!);
     return cycleIssue(cycle, a.index[a.slotOf.get(cycle[0]!)!]!);
+  }
+
+  /** The slots reachable from `start` through slots of `within` only, `start` first. */
+  private walkWithin(start: number, rowStart: Int32Array, row: Int32Array, within: Uint8Array): number[] {
+    const seen = new Set<number>([start]);
+    const found = [start];
+    for (let head = 0; head < found.length; head++) {
+      const s = found[head]!;
+      for (let p = rowStart[s]!; p < rowStart[s + 1]!; p++) {
+        const next = row[p]!;
+        if (!within[next] || seen.has(next)) continue;
+        seen.add(next);
+        found.push(next);
+      }
+    }
+    return found;
   }
 }
