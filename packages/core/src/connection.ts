@@ -191,6 +191,7 @@ class Resolved implements ResolvedGraph {
   private position: Int32Array | undefined;
   private into: Map<string, number[]> | undefined;
   private duplicateIds: boolean | undefined;
+  private ids: Set<string> | undefined;
   private ancestors: Reach | undefined;
   private descendants: Reach | undefined;
   private lastTo = -1;
@@ -265,7 +266,7 @@ class Resolved implements ResolvedGraph {
     const simple =
       !a.hasCycle &&
       !this.broken &&
-      (removed.length === 0 || (!this.hasDuplicateIds() && !a.edgeIds.has(edge.id)));
+      (removed.length === 0 || (!this.hasDuplicateIds() && !this.edgeIds().has(edge.id)));
     try {
       return simple ? this.quickCheck(edge, removed) : this.fullCheck(edge, removed);
     } catch (error) {
@@ -297,7 +298,7 @@ class Resolved implements ResolvedGraph {
   ): PortType | typeof CLOSES_CYCLE | undefined {
     const a = this.a;
     if (!edgeShapeOk(edge, at, issues)) return undefined;
-    if (a.edgeIds.has(edge.id)) {
+    if (this.edgeIds().has(edge.id)) {
       issues.push(duplicateEdgeIssue(edge, at));
       return undefined;
     }
@@ -451,6 +452,21 @@ class Resolved implements ResolvedGraph {
     return this.into.get(`${edge.to.node}\u0000${edge.to.port}`) ?? [];
   }
 
+  /**
+   * Ids of the edges whose shape passed, which a new edge must not reuse; made on the first check,
+   * not kept in the analysis, which the engine holds on to for every document it remembers.
+   */
+  private edgeIds(): Set<string> {
+    if (!this.ids) {
+      this.ids = new Set();
+      const ignored: Issue[] = [];
+      this.rawEdges!.forEach((raw, i) => {
+        if (edgeShapeOk(raw, i, ignored)) this.ids!.add((raw as GraphEdge).id);
+      });
+    }
+    return this.ids;
+  }
+
   private hasDuplicateIds(): boolean {
     this.duplicateIds ??= this.a.issues.some((i) => i.code === ISSUE_CODES.duplicateEdgeId);
     return this.duplicateIds;
@@ -470,7 +486,7 @@ class Resolved implements ResolvedGraph {
   }
 
   private freshId(): string {
-    const ids = this.a.edgeIds;
+    const ids = this.edgeIds();
     if (!ids.has('new')) return 'new';
     let k = 2;
     while (ids.has(`new-${k}`)) k++;

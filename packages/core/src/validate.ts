@@ -39,8 +39,6 @@ export interface Analysis extends NodeTable, WireTable {
   order: Int32Array;
   hasCycle: boolean;
   settings: EdgeSettings;
-  /** Ids of the edges whose shape passed (a later edge with one of them is a duplicate). */
-  edgeIds: Set<string>;
 }
 
 /** The accepted nodes of a document, by slot. */
@@ -95,7 +93,6 @@ function emptyAnalysis(issues: Issue[]): Analysis {
     order: EMPTY_I32,
     hasCycle: false,
     settings: new Map(),
-    edgeIds: new Set(),
   };
 }
 
@@ -197,7 +194,6 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     order,
     hasCycle: cycles.length > 0,
     settings: links.settings,
-    edgeIds: links.edgeIds,
   };
 }
 
