@@ -127,4 +127,90 @@ describe('applyChanges', () => {
       }),
     );
   });
+
+  it('replaces a whole document as one undoable change', () => {
+    const start = sampleDoc();
+    const next = {
+      ...sampleDoc(),
+      name: 'imported',
+      nodes: [node('z', 'example.number', { value: 0 })],
+      edges: [],
+    };
+    const r = ok(start, [{ type: 'document.replace', document: next }]);
+    expect(r.doc).toEqual(next);
+    expect(applyDocumentPatches(r.doc, r.inversePatches)).toEqual(start);
+    expect(applyDocumentPatches(start, r.patches)).toEqual(next);
+  });
+
+  it('makes no patch for a move to where the node already is', () => {
+    const first = ok(sampleDoc(), [{ type: 'node.move', id: 'a', position: { x: 3, y: 4 } }]).doc;
+    expect(ok(first, [{ type: 'node.move', id: 'a', position: { x: 3, y: 4 } }]).patches).toEqual([]);
+  });
+
+  it('gives the same document for changes applied in one call or one at a time', () => {
+    const ids = ['a', 'b', 'sum', 'text', 'n1', 'n2'];
+    const edgeIds = ['e1', 'e2', 'e3', 'x1', 'x2'];
+    const change: fc.Arbitrary<GraphChange> = fc.oneof(
+      fc.record({
+        type: fc.constant('node.add' as const),
+        node: fc.record({ id: fc.constantFrom('n1', 'n2'), type: fc.constant('example.add') }),
+        index: fc.option(fc.nat({ max: 6 }), { nil: undefined }),
+      }),
+      fc.record({ type: fc.constant('node.remove' as const), id: fc.constantFrom(...ids) }),
+      fc.record({
+        type: fc.constant('node.move' as const),
+        id: fc.constantFrom(...ids),
+        position: fc.record({ x: fc.integer({ min: -5, max: 5 }), y: fc.constant(0) }),
+      }),
+      fc.record({
+        type: fc.constant('node.update' as const),
+        id: fc.constantFrom(...ids),
+        label: fc.string(),
+      }),
+      fc.record({
+        type: fc.constant('params.patch' as const),
+        id: fc.constantFrom(...ids),
+        values: fc.dictionary(fc.constantFrom('value', 'offset'), fc.integer()),
+      }),
+      fc.record({
+        type: fc.constant('edge.add' as const),
+        edge: fc.record({
+          id: fc.constantFrom('x1', 'x2'),
+          from: fc.record({ node: fc.constantFrom(...ids), port: fc.constant('value') }),
+          to: fc.record({ node: fc.constantFrom(...ids), port: fc.constant('terms') }),
+        }),
+        index: fc.option(fc.nat({ max: 5 }), { nil: undefined }),
+      }),
+      fc.record({ type: fc.constant('edge.remove' as const), id: fc.constantFrom(...edgeIds) }),
+      fc.record({
+        type: fc.constant('edge.settings' as const),
+        id: fc.constantFrom(...edgeIds),
+        settings: fc.option(fc.dictionary(fc.constant('weight'), fc.integer()), { nil: null }),
+      }),
+      fc.record({
+        type: fc.constant('input.reorder' as const),
+        node: fc.constant('sum'),
+        port: fc.constant('terms'),
+        order: fc.shuffledSubarray(['e1', 'e2', 'x1', 'x2']),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 8 }), (changes) => {
+        const start = sampleDoc();
+        start.edges.push(edge('x0', 'a.value', 'sum.terms'));
+        let stepwise: GraphDocument | undefined = start;
+        for (const c of changes) {
+          const r = applyChanges(stepwise, [c]);
+          stepwise = r.ok ? r.value.doc : undefined;
+          if (!stepwise) break;
+        }
+        const together = applyChanges(start, changes);
+        // all or nothing: one call fails exactly when some step fails
+        expect(together.ok ? together.value.doc : undefined).toEqual(stepwise);
+        if (together.ok)
+          expect(applyDocumentPatches(together.value.doc, together.value.inversePatches)).toEqual(start);
+      }),
+      { numRuns: 400 },
+    );
+  });
 });

@@ -1,6 +1,7 @@
 // The API a host uses, and nothing else: the engine's parts, key rendering, store fast paths and
 // small helpers stay inside the package (its tests and bench import them from their files).
 export * from './changes';
+export * from './connection';
 export {
   GRAPH_FORMAT,
   GRAPH_VERSION,

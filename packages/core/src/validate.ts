@@ -10,7 +10,7 @@ import {
 import { ISSUE_CODES, type Issue, toIssuePath } from './issues';
 import { deepFreeze, isDeepFrozen } from './json';
 import type { AnyNodeDefinition, InputSpec, NodeRegistry } from './node';
-import { type ConnectResult, canConnect, type PortType } from './types';
+import { type ConnectResult, canConnect, type PortType, type TypeRegistry } from './types';
 
 /** Parsed settings of the edges whose input declares a settings schema. */
 export type EdgeSettings = Map<GraphEdge, unknown>;
@@ -20,10 +20,29 @@ export type EdgeSettings = Map<GraphEdge, unknown>;
  * slot (its position among the accepted nodes), links are compressed rows of typed arrays, so
  * analysing 10k nodes allocates a few arrays rather than objects, maps and lists per node.
  */
-export interface Analysis {
+export interface Analysis extends NodeTable, WireTable {
   issues: Issue[];
   /** Node count (accepted nodes: shape ok, id not a duplicate). */
   size: number;
+  /** Distinct upstream slots of slot s: `deps[depStart[s] .. depStart[s + 1])`, in document edge order. */
+  depStart: Int32Array;
+  deps: Int32Array;
+  /** Distinct downstream slots, likewise. */
+  outStart: Int32Array;
+  outs: Int32Array;
+  /** Upstream and downstream slot of each dependency, in document order (one per edge when there are no issues). */
+  linkFrom: Int32Array;
+  linkTo: Int32Array;
+  /** Slot → the node's output types (undefined when its params or type failed, or it is in or behind a cycle). */
+  outputTypes: Array<Record<string, PortType> | undefined>;
+  /** Topological order (slots) of the nodes outside cycles. */
+  order: Int32Array;
+  hasCycle: boolean;
+  settings: EdgeSettings;
+}
+
+/** The accepted nodes of a document, by slot. */
+export interface NodeTable {
   /** Slot → node id. */
   ids: string[];
   /** Node id → slot. */
@@ -36,25 +55,16 @@ export interface Analysis {
   defs: Array<AnyNodeDefinition | undefined>;
   /** Slot → the node's check (parsed params, paramsOk, canonical params once computed). */
   checks: NodeCheck[];
-  /** Distinct upstream slots of slot s: `deps[depStart[s] .. depStart[s + 1])`, in document edge order. */
-  depStart: Int32Array;
-  deps: Int32Array;
-  /** Distinct downstream slots, likewise. */
-  outStart: Int32Array;
-  outs: Int32Array;
-  /** Valid connections into slot s: `wireEdge/wireFrom[wireStart[s] .. wireStart[s + 1])`, by input port then document order. */
+}
+
+/** The valid connections into each node, grouped by input port. */
+export interface WireTable {
+  /** Valid connections into slot s: `wireEdge/wireFrom/wirePort[wireStart[s] .. wireStart[s + 1])`, by input port then document order. */
   wireStart: Int32Array;
   wireEdge: GraphEdge[];
   wireFrom: Int32Array;
-  /** Upstream and downstream slot of each dependency, in document order (one per edge when there are no issues). */
-  linkFrom: Int32Array;
-  linkTo: Int32Array;
-  /** Slot → the node's output types (undefined when its params or type failed). */
-  outputTypes: Array<Record<string, PortType> | undefined>;
-  /** Topological order (slots) of the nodes outside cycles. */
-  order: Int32Array;
-  hasCycle: boolean;
-  settings: EdgeSettings;
+  /** The input port of each wire, as its index in the definition's inputs. */
+  wirePort: Int32Array;
 }
 
 const EMPTY_I32 = new Int32Array(0);
@@ -76,6 +86,7 @@ function emptyAnalysis(issues: Issue[]): Analysis {
     wireStart: new Int32Array(1),
     wireEdge: [],
     wireFrom: EMPTY_I32,
+    wirePort: EMPTY_I32,
     linkFrom: EMPTY_I32,
     linkTo: EMPTY_I32,
     outputTypes: [],
@@ -137,26 +148,64 @@ export function analyseGraph(doc: unknown, registry: NodeRegistry): Analysis {
   try {
     return analyse(doc, registry);
   } catch (error) {
-    // a definition's own code (a type function, a refinement) threw: report it rather than crash
-    return emptyAnalysis([
-      {
-        path: [],
-        code: 'validation.internal',
-        message: `Validation stopped because a node definition threw: ${error instanceof Error ? error.message : String(error)}.`,
-      },
-    ]);
+    return emptyAnalysis([internalIssue(error)]);
   }
 }
 
+/** A definition's own code (a type function, a refinement) threw: reported rather than crashing. */
+export function internalIssue(error: unknown): Issue {
+  return {
+    path: [],
+    code: 'validation.internal',
+    message: `Validation stopped because a node definition threw: ${error instanceof Error ? error.message : String(error)}.`,
+  };
+}
+
+// The steps, in order: the document's shape, the nodes on their own, each edge on its own, the
+// edges grouped per node, connection counts, order and cycles, then types and rules in that order.
 function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   const issues: Issue[] = [];
+  const lists = documentLists(doc, issues);
+  if (!lists) return emptyAnalysis(issues);
+  const shapes = new DefShapes();
+  const table = acceptNodes(lists.nodes, registry, issues);
+  const links = readEdges(lists.edges, table, shapes, issues);
+  const n = table.ids.length;
+  const graph = groupLinks(n, links);
+  const edgeAt = edgeIndexer(lists.edges);
+  checkConnectionCounts(table, shapes, graph, issues, edgeAt);
+  const { order, cycles } = topoSort(n, graph.depStart, graph.outStart, graph.outs, table.ids);
+  for (const cycle of cycles) issues.push(cycleIssue(cycle, table.index[table.slotOf.get(cycle[0]!)!]!));
+  const outputTypes = resolveTypes(table, shapes, graph, order, registry.types, issues, edgeAt);
+  const edgeCount = lists.edges.length;
+  return {
+    issues,
+    size: n,
+    ids: table.ids,
+    slotOf: table.slotOf,
+    nodes: table.nodes,
+    index: table.index.length === n ? table.index : table.index.slice(0, n),
+    defs: table.defs,
+    checks: table.checks,
+    ...graph,
+    linkFrom: links.count === edgeCount ? links.from : links.from.slice(0, links.count),
+    linkTo: links.count === edgeCount ? links.to : links.to.slice(0, links.count),
+    outputTypes,
+    order,
+    hasCycle: cycles.length > 0,
+    settings: links.settings,
+  };
+}
+
+/** The document-level checks; the node and edge lists to go on with, or undefined when `doc` is no object. */
+function documentLists(doc: unknown, issues: Issue[]): { nodes: unknown[]; edges: unknown[] } | undefined {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     issues.push({
       path: [],
       code: ISSUE_CODES.invalidDocument,
       message: 'A graph document must be a JSON object.',
     });
-    return emptyAnalysis(issues);
+    return undefined;
   }
   const d = doc as Record<string, unknown>;
   if (d.format !== GRAPH_FORMAT) {
@@ -179,23 +228,27 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
   if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta))) {
     issues.push({ path: ['meta'], code: ISSUE_CODES.invalidDocument, message: '"meta" must be an object.' });
   }
-  const rawNodes = Array.isArray(d.nodes) ? d.nodes : undefined;
-  const rawEdges = Array.isArray(d.edges) ? d.edges : undefined;
-  if (!rawNodes)
+  if (!Array.isArray(d.nodes))
     issues.push({ path: ['nodes'], code: ISSUE_CODES.invalidDocument, message: '"nodes" must be a list.' });
-  if (!rawEdges)
+  if (!Array.isArray(d.edges))
     issues.push({ path: ['edges'], code: ISSUE_CODES.invalidDocument, message: '"edges" must be a list.' });
+  return { nodes: Array.isArray(d.nodes) ? d.nodes : [], edges: Array.isArray(d.edges) ? d.edges : [] };
+}
 
-  // Nodes: shape, duplicates, known type, params.
-  const nodeCount = rawNodes?.length ?? 0;
-  const slotOf = new Map<string, number>();
-  const ids: string[] = [];
-  const nodes: GraphNode[] = [];
-  const index = new Int32Array(nodeCount);
-  const defs: Array<AnyNodeDefinition | undefined> = [];
-  const checks: NodeCheck[] = [];
+/** Nodes: shape, duplicates, known type, params. A node that passes the first two gets a slot. */
+function acceptNodes(rawNodes: unknown[], registry: NodeRegistry, issues: Issue[]): NodeTable {
+  const nodeCount = rawNodes.length;
+  const table: NodeTable = {
+    ids: [],
+    slotOf: new Map(),
+    nodes: [],
+    index: new Int32Array(nodeCount),
+    defs: [],
+    checks: [],
+  };
+  const { ids, slotOf, nodes, index, defs, checks } = table;
   for (let i = 0; i < nodeCount; i++) {
-    const raw = rawNodes![i];
+    const raw = rawNodes[i];
     const check = checkNode(raw, registry);
     if (check.shape) {
       for (const zi of check.shape) {
@@ -236,156 +289,194 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     }
     pushParamIssues(issues, node, i, check);
   }
-  const n = ids.length;
+  return table;
+}
 
-  // Edges: shape, duplicates, dangling ends, unknown ports. Every dependency becomes a link (document
-  // order); a link whose ports are valid is also a wire, with the index of its input port.
-  const edgeCount = rawEdges?.length ?? 0;
-  const linkFrom = new Int32Array(edgeCount);
-  const linkTo = new Int32Array(edgeCount);
-  const linkPort = new Int32Array(edgeCount);
-  const linkEdge: GraphEdge[] = [];
-  const settings: EdgeSettings = new Map();
-  const edgeIds = new Set<string>();
-  // only issue paths need an edge's index, so the map is built on the first issue that asks
-  // (an edge object listed twice is a duplicate id the second time, so its first index is the one)
-  let edgeIndexMap: Map<GraphEdge, number> | undefined;
-  const edgeIndex = (edge: GraphEdge): number => {
-    if (!edgeIndexMap) {
-      edgeIndexMap = new Map();
-      for (let i = 0; i < rawEdges!.length; i++) {
-        const raw = rawEdges![i] as GraphEdge;
-        if (!edgeIndexMap.has(raw)) edgeIndexMap.set(raw, i);
-      }
-    }
-    return edgeIndexMap.get(edge)!;
+/** Every dependency an edge makes, in document order; `port` is the input's index, -1 for a dependency only. */
+interface LinkTable {
+  count: number;
+  from: Int32Array;
+  to: Int32Array;
+  port: Int32Array;
+  edge: GraphEdge[];
+  settings: EdgeSettings;
+  edgeIds: Set<string>;
+}
+
+/**
+ * Edges: each one on its own (shape, duplicate id, then `checkEdge`). Every dependency becomes a link
+ * (document order); a link whose ports are valid is also a wire, with the index of its input port.
+ */
+function readEdges(rawEdges: unknown[], table: NodeTable, shapes: DefShapes, issues: Issue[]): LinkTable {
+  const edgeCount = rawEdges.length;
+  const links: LinkTable = {
+    count: 0,
+    from: new Int32Array(edgeCount),
+    to: new Int32Array(edgeCount),
+    port: new Int32Array(edgeCount),
+    edge: [],
+    settings: new Map(),
+    edgeIds: new Set(),
   };
-  // per definition, within this analysis: port names, and the output types when they are fixed
-  const shapes = new Map<AnyNodeDefinition, DefShape>();
-  const shapeOf = (def: AnyNodeDefinition): DefShape => {
-    let shape = shapes.get(def);
-    if (!shape) {
-      shape = defShape(def);
-      shapes.set(def, shape);
-    }
-    return shape;
-  };
-  let links = 0;
+  const edgeIds = links.edgeIds;
+  const ends: EdgeEnds = { from: -1, to: -1 };
   for (let i = 0; i < edgeCount; i++) {
-    const raw = rawEdges![i];
-    const parsed = looksLikeEdge(raw) ? undefined : GraphEdgeSchema.safeParse(raw);
-    if (parsed && !parsed.success) {
-      for (const zi of parsed.error.issues) {
-        issues.push({
-          path: ['edges', i, ...toIssuePath(zi.path)],
-          code: ISSUE_CODES.invalidEdge,
-          message: describeZodIssue(['edges', i, ...zi.path], zi.message),
-        });
-      }
-      continue;
-    }
+    const raw = rawEdges[i];
+    if (!edgeShapeOk(raw, i, issues)) continue;
     const edge = raw as GraphEdge;
     // one hash lookup per edge: add, and see whether the set grew
     const distinct = edgeIds.size;
     edgeIds.add(edge.id);
     if (edgeIds.size === distinct) {
+      issues.push(duplicateEdgeIssue(edge, i));
+      continue;
+    }
+    const port = checkEdge(edge, i, table, shapes, issues, ends, links.settings);
+    if (port === NO_LINK) continue;
+    const k = links.count++;
+    links.from[k] = ends.from;
+    links.to[k] = ends.to;
+    links.port[k] = port;
+    links.edge.push(edge);
+  }
+  return links;
+}
+
+/** No dependency at all: both ends are known nodes of known types, and a port is not theirs. */
+export const NO_LINK = -2;
+/** A dependency but no wire: one end's type is unknown, so its ports cannot be checked (cycles still can). */
+export const DEPENDENCY_ONLY = -1;
+
+/** The slots an edge connects, filled by `checkEdge`. */
+export interface EdgeEnds {
+  from: number;
+  to: number;
+}
+
+/** True when an edge has the shape of one; otherwise its shape issues, at `edges.<at>`, are added. */
+export function edgeShapeOk(raw: unknown, at: number, issues: Issue[]): boolean {
+  const parsed = looksLikeEdge(raw) ? undefined : GraphEdgeSchema.safeParse(raw);
+  if (!parsed || parsed.success) return true;
+  for (const zi of parsed.error.issues) {
+    issues.push({
+      path: ['edges', at, ...toIssuePath(zi.path)],
+      code: ISSUE_CODES.invalidEdge,
+      message: describeZodIssue(['edges', at, ...zi.path], zi.message),
+    });
+  }
+  return false;
+}
+
+/** The issue of an edge whose id an earlier edge has. */
+export function duplicateEdgeIssue(edge: GraphEdge, at: number): Issue {
+  return {
+    path: ['edges', at, 'id'],
+    code: ISSUE_CODES.duplicateEdgeId,
+    message: `Two edges have the id "${edge.id}"; ids must be unique.`,
+    edgeId: edge.id,
+  };
+}
+
+/**
+ * The checks of one well-shaped edge against the accepted nodes — its ends, its ports and its
+ * settings — adding its issues at `edges.<at>`. Validation runs it for every edge and
+ * `checkConnection` for the one being made. Returns the input port's index, `DEPENDENCY_ONLY` or
+ * `NO_LINK`; `ends` receives the slots; valid settings are parsed into `settings`.
+ */
+export function checkEdge(
+  edge: GraphEdge,
+  at: number,
+  table: NodeTable,
+  shapes: DefShapes,
+  issues: Issue[],
+  ends: EdgeEnds,
+  settings: EdgeSettings | undefined,
+): number {
+  const from = table.slotOf.get(edge.from.node);
+  const to = table.slotOf.get(edge.to.node);
+  if (from === undefined || to === undefined) {
+    for (const end of ENDS) {
+      if ((end === 'from' ? from : to) !== undefined) continue;
       issues.push({
-        path: ['edges', i, 'id'],
-        code: ISSUE_CODES.duplicateEdgeId,
-        message: `Two edges have the id "${edge.id}"; ids must be unique.`,
+        path: ['edges', at, end, 'node'],
+        code: ISSUE_CODES.danglingEdge,
+        message: `Edge "${edge.id}" ${end === 'from' ? 'starts at' : 'ends at'} node "${edge[end].node}", which is not in the graph.`,
         edgeId: edge.id,
       });
-      continue;
     }
-    const from = slotOf.get(edge.from.node);
-    const to = slotOf.get(edge.to.node);
-    if (from === undefined || to === undefined) {
-      for (const end of ENDS) {
-        if ((end === 'from' ? from : to) !== undefined) continue;
-        issues.push({
-          path: ['edges', i, end, 'node'],
-          code: ISSUE_CODES.danglingEdge,
-          message: `Edge "${edge.id}" ${end === 'from' ? 'starts at' : 'ends at'} node "${edge[end].node}", which is not in the graph.`,
-          edgeId: edge.id,
-        });
-      }
-      continue;
-    }
-    const fromDef = defs[from];
-    const toDef = defs[to];
-    let ok = true;
-    if (fromDef && !Object.hasOwn(fromDef.outputs, edge.from.port)) {
+    return NO_LINK;
+  }
+  ends.from = from;
+  ends.to = to;
+  const fromDef = table.defs[from];
+  const toDef = table.defs[to];
+  let ok = true;
+  if (fromDef && !Object.hasOwn(fromDef.outputs, edge.from.port)) {
+    ok = false;
+    issues.push({
+      path: ['edges', at, 'from', 'port'],
+      code: ISSUE_CODES.unknownPort,
+      message: `Node "${edge.from.node}" (${table.nodes[from]!.type}) has no output "${edge.from.port}"; its outputs are ${listNames(Object.keys(fromDef.outputs))}.`,
+      edgeId: edge.id,
+      nodeId: edge.from.node,
+    });
+  }
+  let port = -1;
+  if (toDef) {
+    port = shapes.of(toDef).inputPorts.indexOf(edge.to.port);
+    if (port < 0) {
       ok = false;
       issues.push({
-        path: ['edges', i, 'from', 'port'],
+        path: ['edges', at, 'to', 'port'],
         code: ISSUE_CODES.unknownPort,
-        message: `Node "${edge.from.node}" (${nodes[from]!.type}) has no output "${edge.from.port}"; its outputs are ${listNames(Object.keys(fromDef.outputs))}.`,
+        message: `Node "${edge.to.node}" (${table.nodes[to]!.type}) has no input "${edge.to.port}"; its inputs are ${listNames(Object.keys(toDef.inputs ?? {}))}.`,
         edgeId: edge.id,
-        nodeId: edge.from.node,
+        nodeId: edge.to.node,
       });
     }
-    let port = -1;
-    if (toDef) {
-      port = shapeOf(toDef).inputPorts.indexOf(edge.to.port);
-      if (port < 0) {
-        ok = false;
+  }
+  // keep the dependency even when ports are wrong, so cycles are still found
+  if (!fromDef || !toDef) return DEPENDENCY_ONLY;
+  if (!ok) return NO_LINK;
+  const spec = toDef.inputs![edge.to.port]!;
+  if (spec.settings) {
+    const s = safeParse(spec.settings, edge.settings ?? {});
+    if (s.ok) settings?.set(edge, deepFreeze(s.value));
+    else {
+      for (const zi of s.issues) {
         issues.push({
-          path: ['edges', i, 'to', 'port'],
-          code: ISSUE_CODES.unknownPort,
-          message: `Node "${edge.to.node}" (${nodes[to]!.type}) has no input "${edge.to.port}"; its inputs are ${listNames(Object.keys(toDef.inputs ?? {}))}.`,
+          path: ['edges', at, 'settings', ...zi.path],
+          code: ISSUE_CODES.invalidSettings,
+          message: `Edge "${edge.id}" into "${edge.to.node}.${edge.to.port}": ${zi.path.length > 0 ? `setting "${zi.path.join('.')}"` : 'its settings'}: ${zi.message}.`,
           edgeId: edge.id,
           nodeId: edge.to.node,
         });
       }
     }
-    if (!ok || !fromDef || !toDef) {
-      // keep the dependency even when ports are wrong, so cycles are still found
-      if (fromDef === undefined || toDef === undefined) {
-        linkFrom[links] = from;
-        linkTo[links] = to;
-        linkPort[links] = -1;
-        linkEdge.push(edge);
-        links++;
-      }
-      continue;
-    }
-    linkFrom[links] = from;
-    linkTo[links] = to;
-    linkPort[links] = port;
-    linkEdge.push(edge);
-    links++;
-    const spec = toDef.inputs![edge.to.port]!;
-    if (spec.settings) {
-      const s = safeParse(spec.settings, edge.settings ?? {});
-      if (s.ok) settings.set(edge, deepFreeze(s.value));
-      else {
-        for (const zi of s.issues) {
-          issues.push({
-            path: ['edges', i, 'settings', ...zi.path],
-            code: ISSUE_CODES.invalidSettings,
-            message: `Edge "${edge.id}" into "${edge.to.node}.${edge.to.port}": ${zi.path.length > 0 ? `setting "${zi.path.join('.')}"` : 'its settings'}: ${zi.message}.`,
-            edgeId: edge.id,
-            nodeId: edge.to.node,
-          });
-        }
-      }
-    }
   }
+  return port;
+}
 
+/** The links as compressed rows: distinct dependencies both ways, and the wires into each node by port. */
+function groupLinks(
+  n: number,
+  links: LinkTable,
+): Pick<Analysis, 'depStart' | 'deps' | 'outStart' | 'outs'> & WireTable {
+  const { count, from: linkFrom, to: linkTo, port: linkPort } = links;
   // Links grouped by target, document order kept within a target (a stable counting sort).
   const byToStart = new Int32Array(n + 1);
-  for (let k = 0; k < links; k++) byToStart[linkTo[k]! + 1]!++;
+  for (let k = 0; k < count; k++) byToStart[linkTo[k]! + 1]!++;
   for (let s = 0; s < n; s++) byToStart[s + 1]! += byToStart[s]!;
-  const byTo = new Int32Array(links);
+  const byTo = new Int32Array(count);
   {
     const fill = byToStart.slice(0, n);
-    for (let k = 0; k < links; k++) byTo[fill[linkTo[k]!]!++] = k;
+    for (let k = 0; k < count; k++) byTo[fill[linkTo[k]!]!++] = k;
   }
   // Distinct upstream slots per target (first occurrence in document order), and which links are
   // those first occurrences, so the downstream lists come out in document order too.
   const depStart = new Int32Array(n + 1);
-  const depsAll = new Int32Array(links);
-  const firstLink = new Uint8Array(links);
+  const depsAll = new Int32Array(count);
+  const firstLink = new Uint8Array(count);
   const stamp = new Int32Array(n).fill(-1);
   let depCount = 0;
   let wireCount = 0;
@@ -404,47 +495,55 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
     }
   }
   depStart[n] = depCount;
-  const deps = depCount === links ? depsAll : depsAll.slice(0, depCount);
+  const deps = depCount === count ? depsAll : depsAll.slice(0, depCount);
   for (let s = 0; s < n; s++) outCount[s + 1]! += outCount[s]!;
   const outStart = outCount;
   const outs = new Int32Array(depCount);
   {
     const fill = outStart.slice(0, n);
-    for (let k = 0; k < links; k++) if (firstLink[k]) outs[fill[linkFrom[k]!]!++] = linkTo[k]!;
+    for (let k = 0; k < count; k++) if (firstLink[k]) outs[fill[linkFrom[k]!]!++] = linkTo[k]!;
   }
   // Wires per target: valid links only, by input port (definition order), then document order.
   const wireStart = new Int32Array(n + 1);
   const wireEdge: GraphEdge[] = new Array(wireCount);
   const wireFrom = new Int32Array(wireCount);
   const wirePort = new Int32Array(wireCount);
-  {
-    let w = 0;
-    for (let s = 0; s < n; s++) {
-      wireStart[s] = w;
-      const begin = w;
-      let sorted = true;
-      for (let p = byToStart[s]!; p < byToStart[s + 1]!; p++) {
-        const k = byTo[p]!;
-        const port = linkPort[k]!;
-        if (port < 0) continue;
-        if (w > begin && port < wirePort[w - 1]!) sorted = false;
-        wireEdge[w] = linkEdge[k]!;
-        wireFrom[w] = linkFrom[k]!;
-        wirePort[w] = port;
-        w++;
-      }
-      if (!sorted) sortSegment(wireEdge, wireFrom, wirePort, begin, w);
-    }
-    wireStart[n] = w;
-  }
-
-  // Connection counts and required inputs.
+  let w = 0;
   for (let s = 0; s < n; s++) {
-    const def = defs[s];
+    wireStart[s] = w;
+    const begin = w;
+    let sorted = true;
+    for (let p = byToStart[s]!; p < byToStart[s + 1]!; p++) {
+      const k = byTo[p]!;
+      const port = linkPort[k]!;
+      if (port < 0) continue;
+      if (w > begin && port < wirePort[w - 1]!) sorted = false;
+      wireEdge[w] = links.edge[k]!;
+      wireFrom[w] = linkFrom[k]!;
+      wirePort[w] = port;
+      w++;
+    }
+    if (!sorted) sortSegment(wireEdge, wireFrom, wirePort, begin, w);
+  }
+  wireStart[n] = w;
+  return { depStart, deps, outStart, outs, wireStart, wireEdge, wireFrom, wirePort };
+}
+
+/** Required inputs left unconnected, and connections beyond what an input takes. */
+function checkConnectionCounts(
+  table: NodeTable,
+  shapes: DefShapes,
+  wires: WireTable,
+  issues: Issue[],
+  edgeAt: (edge: GraphEdge) => number,
+): void {
+  const { wireStart, wireEdge, wirePort } = wires;
+  for (let s = 0; s < table.ids.length; s++) {
+    const def = table.defs[s];
     if (!def) continue;
     const inputs = def.inputs;
     if (!inputs) continue;
-    const ports = shapeOf(def).inputPorts;
+    const ports = shapes.of(def).inputPorts;
     let w = wireStart[s]!;
     const end = wireStart[s + 1]!;
     for (let port = 0; port < ports.length; port++) {
@@ -456,165 +555,236 @@ function analyse(doc: unknown, registry: NodeRegistry): Analysis {
       if (count === 0) {
         if (!spec.optional) {
           issues.push({
-            path: ['nodes', index[s]!],
+            path: ['nodes', table.index[s]!],
             code: ISSUE_CODES.missingInput,
-            message: `Node "${ids[s]}" needs a connection to its input "${spec.label ?? name}".`,
-            nodeId: ids[s]!,
+            message: `Node "${table.ids[s]}" needs a connection to its input "${spec.label ?? name}".`,
+            nodeId: table.ids[s]!,
           });
         }
         continue;
       }
-      const max = spec.multiple ? spec.max : 1;
+      const max = maxConnections(spec);
       if (max !== undefined && count > max) {
         for (let x = begin + max; x < w; x++) {
           const extra = wireEdge[x]!;
-          issues.push({
-            path: ['edges', edgeIndex(extra)],
-            code: ISSUE_CODES.tooManyConnections,
-            message: spec.multiple
-              ? `Input "${spec.label ?? name}" of node "${ids[s]}" takes at most ${max} connections but has ${count}.`
-              : `Input "${spec.label ?? name}" of node "${ids[s]}" takes one connection but has ${count}.`,
-            edgeId: extra.id,
-            nodeId: ids[s]!,
-          });
+          issues.push(tooManyIssue(spec, name, table.ids[s]!, count, extra, edgeAt(extra)));
         }
       }
     }
   }
+}
 
-  // Order and cycles.
-  const { order, cycles } = topoSort(n, depStart, outStart, outs, ids);
-  for (const cycle of cycles) {
-    const first = slotOf.get(cycle[0]!)!;
-    issues.push({
-      path: ['nodes', index[first]!],
-      code: ISSUE_CODES.cycle,
-      message: `The graph has a cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}; a node cannot depend on its own output.`,
-      nodeId: ids[first]!,
-    });
-  }
+/** How many connections an input takes (undefined: no limit). */
+export function maxConnections(spec: InputSpec): number | undefined {
+  return spec.multiple ? spec.max : 1;
+}
 
-  // Types, in topological order so output types can depend on the input types.
-  const outputTypes: Array<Record<string, PortType> | undefined> = new Array(n);
-  let lastFrom: PortType | undefined;
-  let lastTo: PortType | undefined;
-  let lastVerdict: ConnectResult | undefined;
+/** The issue of a connection beyond what its input takes (`count` is how many the input has). */
+export function tooManyIssue(
+  spec: InputSpec,
+  name: string,
+  nodeId: string,
+  count: number,
+  edge: GraphEdge,
+  at: number,
+): Issue {
+  return {
+    path: ['edges', at],
+    code: ISSUE_CODES.tooManyConnections,
+    message: spec.multiple
+      ? `Input "${spec.label ?? name}" of node "${nodeId}" takes at most ${spec.max} connections but has ${count}.`
+      : `Input "${spec.label ?? name}" of node "${nodeId}" takes one connection but has ${count}.`,
+    edgeId: edge.id,
+    nodeId,
+  };
+}
+
+/** The issue of one cycle, listed from the node whose id sorts first; `nodeIndex` is that node's place in `doc.nodes`. */
+export function cycleIssue(cycle: readonly string[], nodeIndex: number): Issue {
+  return {
+    path: ['nodes', nodeIndex],
+    code: ISSUE_CODES.cycle,
+    message: `The graph has a cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}; a node cannot depend on its own output.`,
+    nodeId: cycle[0]!,
+  };
+}
+
+/** Types, in topological order so output types can depend on the input types; then each node's rules. */
+function resolveTypes(
+  table: NodeTable,
+  shapes: DefShapes,
+  wires: WireTable,
+  order: Int32Array,
+  types: TypeRegistry,
+  issues: Issue[],
+  edgeAt: (edge: GraphEdge) => number,
+): Array<Record<string, PortType> | undefined> {
+  const outputTypes: Array<Record<string, PortType> | undefined> = new Array(table.ids.length);
+  const verdicts = new ConnectMemo(types);
+  const { wireStart, wireEdge, wireFrom, wirePort } = wires;
   for (let o = 0; o < order.length; o++) {
     const s = order[o]!;
-    const def = defs[s];
-    const check = checks[s]!;
+    const def = table.defs[s];
+    const check = table.checks[s]!;
     if (!def || !check.paramsOk) continue;
-    const shape = shapeOf(def);
-    // outputs are looked at only here, as before, for nodes whose params passed
-    if (!shape.outputs) shape.outputs = outputShape(def);
-    const { outputPorts, fixedOutputs } = shape.outputs;
-    // fixed output types and no rules: the connections only need checking, nothing is collected
-    const collect = fixedOutputs === undefined || def.validate !== undefined;
-    const inputTypes: Record<string, PortType[]> | undefined = collect ? {} : undefined;
-    const inputSettings: Record<string, Array<Record<string, unknown>>> | undefined = collect
-      ? {}
-      : undefined;
-    const inputEdges: Record<string, GraphEdge[]> | undefined = collect ? {} : undefined;
-    const inputs = def.inputs;
+    const shape = shapes.of(def);
+    const outputs = shapes.outputs(def);
     const ports = shape.inputPorts;
     let w = wireStart[s]!;
     const end = wireStart[s + 1]!;
     for (let port = 0; port < ports.length; port++) {
-      const name = ports[port]!;
-      const toType = resolveInputType(inputs![name]!, check.params);
-      const connected: PortType[] | undefined = collect ? [] : undefined;
-      const edgeSettings: Array<Record<string, unknown>> | undefined = collect ? [] : undefined;
-      const wires: GraphEdge[] | undefined = collect ? [] : undefined;
+      const toType = resolveInputType(def.inputs![ports[port]!]!, check.params);
       for (; w < end && wirePort[w] === port; w++) {
         const edge = wireEdge[w]!;
         const fromType = outputTypes[wireFrom[w]!]?.[edge.from.port];
         if (!fromType) continue;
-        if (collect) {
-          connected!.push(fromType);
-          edgeSettings!.push(isPlainRecord(edge.settings) ? edge.settings : {});
-          wires!.push(edge);
-        }
-        // the same pair of type objects (fixed types) gives the same answer
-        let verdict: ConnectResult;
-        if (fromType === lastFrom && toType === lastTo) verdict = lastVerdict!;
-        else {
-          verdict = canConnect(fromType, toType, registry.types);
-          lastFrom = fromType;
-          lastTo = toType;
-          lastVerdict = verdict;
-        }
-        if (!verdict.ok) {
-          issues.push({
-            path: ['edges', edgeIndex(edge)],
-            code: verdict.code,
-            message: `Edge "${edge.id}" (${edge.from.node}.${edge.from.port} → ${edge.to.node}.${edge.to.port}): ${verdict.reason}`,
-            edgeId: edge.id,
-            nodeId: ids[s]!,
-          });
-        }
-      }
-      if (collect) {
-        inputTypes![name] = connected!;
-        inputSettings![name] = edgeSettings!;
-        inputEdges![name] = wires!;
+        const issue = wireIssue(verdicts, fromType, toType, edge, table.ids[s]!, edgeAt);
+        if (issue) issues.push(issue);
       }
     }
-    if (fixedOutputs) outputTypes[s] = fixedOutputs;
-    else {
-      const outs: Record<string, PortType> = {};
-      for (const port of outputPorts) {
-        const spec = def.outputs[port]!;
-        outs[port] =
-          typeof spec.type === 'function'
-            ? spec.type({ params: check.params, inputTypes: inputTypes! })
-            : spec.type;
-      }
-      outputTypes[s] = outs;
+    // fixed output types and no rules: the connections only needed checking, nothing is collected
+    if (outputs.fixedOutputs && !def.validate) {
+      outputTypes[s] = outputs.fixedOutputs;
+      continue;
     }
+    const inputs = gatherInputs(wires, outputTypes, s, ports);
+    outputTypes[s] =
+      outputs.fixedOutputs ?? outputTypesOf(def, outputs.outputPorts, check.params, inputs.types);
     if (def.validate) {
-      for (const problem of def.validate({
-        params: check.params,
-        inputTypes: inputTypes!,
-        inputSettings: inputSettings!,
-      })) {
-        // a problem of one connection (a LoRA's strength) points at that edge, where the editor shows it
-        const edge = problem.connection
-          ? inputEdges![problem.connection.port]?.[problem.connection.index]
-          : undefined;
-        issues.push({
-          path: edge
-            ? ['edges', edgeIndex(edge), ...(problem.path ?? [])]
-            : ['nodes', index[s]!, ...(problem.path ?? [])],
-          code: problem.code || ISSUE_CODES.nodeRule,
-          message: `Node "${ids[s]}": ${problem.message}`,
-          nodeId: ids[s]!,
-          ...(edge ? { edgeId: edge.id } : {}),
-        });
-      }
+      pushRuleIssues(issues, def, table.ids[s]!, table.index[s]!, check.params, inputs, edgeAt);
     }
   }
+  return outputTypes;
+}
+
+/** `canConnect` with its last answer kept: fixed types are shared objects, so runs of one pair are common. */
+export class ConnectMemo {
+  private from: PortType | undefined;
+  private to: PortType | undefined;
+  private verdict: ConnectResult | undefined;
+  constructor(private readonly types: TypeRegistry) {}
+
+  check(from: PortType, to: PortType): ConnectResult {
+    if (from === this.from && to === this.to) return this.verdict!;
+    this.from = from;
+    this.to = to;
+    this.verdict = canConnect(from, to, this.types);
+    return this.verdict;
+  }
+}
+
+/** The type check of one wire: its issue when the output's type cannot feed the input's. */
+export function wireIssue(
+  verdicts: ConnectMemo,
+  fromType: PortType,
+  toType: PortType,
+  edge: GraphEdge,
+  nodeId: string,
+  edgeAt: (edge: GraphEdge) => number,
+): Issue | undefined {
+  const verdict = verdicts.check(fromType, toType);
+  if (verdict.ok) return undefined;
   return {
-    issues,
-    size: n,
-    ids,
-    slotOf,
-    nodes,
-    index: index.length === n ? index : index.slice(0, n),
-    defs,
-    checks,
-    depStart,
-    deps,
-    outStart,
-    outs,
-    wireStart,
-    wireEdge,
-    wireFrom,
-    linkFrom: links === edgeCount ? linkFrom : linkFrom.slice(0, links),
-    linkTo: links === edgeCount ? linkTo : linkTo.slice(0, links),
-    outputTypes,
-    order,
-    hasCycle: cycles.length > 0,
-    settings,
+    path: ['edges', edgeAt(edge)],
+    code: verdict.code,
+    message: `Edge "${edge.id}" (${edge.from.node}.${edge.from.port} → ${edge.to.node}.${edge.to.port}): ${verdict.reason}`,
+    edgeId: edge.id,
+    nodeId,
+  };
+}
+
+/** What a node's rules and output types see of its connections, per input port, in connection order. */
+export interface NodeInputs {
+  types: Record<string, PortType[]>;
+  settings: Record<string, Array<Record<string, unknown>>>;
+  edges: Record<string, GraphEdge[]>;
+}
+
+/** The typed connections into slot `s` (a connection whose output has no type is left out). */
+export function gatherInputs(
+  wires: WireTable,
+  outputTypes: ReadonlyArray<Record<string, PortType> | undefined>,
+  s: number,
+  ports: readonly string[],
+): NodeInputs {
+  const inputs: NodeInputs = { types: {}, settings: {}, edges: {} };
+  let w = wires.wireStart[s]!;
+  const end = wires.wireStart[s + 1]!;
+  for (let port = 0; port < ports.length; port++) {
+    const types: PortType[] = [];
+    const settings: Array<Record<string, unknown>> = [];
+    const edges: GraphEdge[] = [];
+    for (; w < end && wires.wirePort[w] === port; w++) {
+      const edge = wires.wireEdge[w]!;
+      const type = outputTypes[wires.wireFrom[w]!]?.[edge.from.port];
+      if (!type) continue;
+      types.push(type);
+      settings.push(isPlainRecord(edge.settings) ? edge.settings : {});
+      edges.push(edge);
+    }
+    const name = ports[port]!;
+    inputs.types[name] = types;
+    inputs.settings[name] = settings;
+    inputs.edges[name] = edges;
+  }
+  return inputs;
+}
+
+/** Output types that depend on params or input types, from the definition's functions. */
+function outputTypesOf(
+  def: AnyNodeDefinition,
+  outputPorts: readonly string[],
+  params: unknown,
+  inputTypes: Record<string, PortType[]>,
+): Record<string, PortType> {
+  const outs: Record<string, PortType> = {};
+  for (const port of outputPorts) {
+    const spec = def.outputs[port]!;
+    outs[port] = typeof spec.type === 'function' ? spec.type({ params, inputTypes }) : spec.type;
+  }
+  return outs;
+}
+
+/** Adds the issues of a node's own rules (`validate`); a problem of one connection points at its edge. */
+export function pushRuleIssues(
+  issues: Issue[],
+  def: AnyNodeDefinition,
+  nodeId: string,
+  nodeIndex: number,
+  params: unknown,
+  inputs: NodeInputs,
+  edgeAt: (edge: GraphEdge) => number,
+): void {
+  if (!def.validate) return;
+  for (const problem of def.validate({ params, inputTypes: inputs.types, inputSettings: inputs.settings })) {
+    // a problem of one connection (a LoRA's strength) points at that edge, where the editor shows it
+    const edge = problem.connection
+      ? inputs.edges[problem.connection.port]?.[problem.connection.index]
+      : undefined;
+    issues.push({
+      path: edge
+        ? ['edges', edgeAt(edge), ...(problem.path ?? [])]
+        : ['nodes', nodeIndex, ...(problem.path ?? [])],
+      code: problem.code || ISSUE_CODES.nodeRule,
+      message: `Node "${nodeId}": ${problem.message}`,
+      nodeId,
+      ...(edge ? { edgeId: edge.id } : {}),
+    });
+  }
+}
+
+/**
+ * An edge's position in `rawEdges`, for issue paths; the map is built on the first issue that asks
+ * (an edge object listed twice is a duplicate id the second time, so its first index is the one).
+ */
+export function edgeIndexer(rawEdges: readonly unknown[]): (edge: GraphEdge) => number {
+  let map: Map<unknown, number> | undefined;
+  return (edge) => {
+    if (!map) {
+      map = new Map();
+      for (let i = 0; i < rawEdges.length; i++) if (!map.has(rawEdges[i])) map.set(rawEdges[i], i);
+    }
+    return map.get(edge)!;
   };
 }
 
@@ -654,8 +824,25 @@ interface OutputShape {
   fixedOutputs: Record<string, PortType> | undefined;
 }
 
-function defShape(def: AnyNodeDefinition): DefShape {
-  return { inputPorts: Object.keys(def.inputs ?? {}) };
+/** Per definition, within one analysis: its port names, and its output types when they are fixed. */
+export class DefShapes {
+  private readonly shapes = new Map<AnyNodeDefinition, DefShape>();
+
+  of(def: AnyNodeDefinition): DefShape {
+    let shape = this.shapes.get(def);
+    if (!shape) {
+      shape = { inputPorts: Object.keys(def.inputs ?? {}) };
+      this.shapes.set(def, shape);
+    }
+    return shape;
+  }
+
+  /** Outputs are looked at only for nodes whose params passed, as they always were. */
+  outputs(def: AnyNodeDefinition): OutputShape {
+    const shape = this.of(def);
+    if (!shape.outputs) shape.outputs = outputShape(def);
+    return shape.outputs;
+  }
 }
 
 function outputShape(def: AnyNodeDefinition): OutputShape {
@@ -898,7 +1085,7 @@ function findCycles(rest: number[], dependents: (s: number) => number[], ids: st
 }
 
 /** A shortest cycle through the component's first member (breadth-first inside the component). */
-function cyclePath(component: number[], dependents: (s: number) => number[], ids: string[]): number[] {
+export function cyclePath(component: number[], dependents: (s: number) => number[], ids: string[]): number[] {
   const members = new Set(component);
   // the member whose id sorts first, so the message does not depend on document order
   let start = component[0]!;

@@ -1,13 +1,16 @@
 import {
   type AnyNodeDefinition,
-  canConnect,
+  type ConnectionCheck,
   createRegistry,
   type GraphDocument,
   type GraphNode,
-  type InputSpec,
+  type Issue,
   type NodePack,
   type NodeRegistry,
+  type PortRef,
   type PortType,
+  type ResolvedGraph,
+  resolveGraph,
   type TypeRegistry,
   typeLabel,
 } from '@loraflow/core';
@@ -28,7 +31,20 @@ export interface ResolvedPort {
 }
 
 /**
+ * Why a connection is refused: validation's issues for that edge, the first one's code and sentence.
+ *
+ * @example
+ * const r = catalogue.refuse(doc, from, to); if (r) store.notice('refusal', r.code, r.reason);
+ */
+export interface Refusal {
+  code: string;
+  reason: string;
+  issues: Issue[];
+}
+
+/**
  * What the palette, the canvas, the inspector and the connection check know about the node packs.
+ * Port types and connection checks come from core's `resolveGraph`, one analysis per document.
  *
  * @example
  * const cat = createCatalogue([loraPack]);
@@ -39,14 +55,17 @@ export interface Catalogue {
   types: TypeRegistry;
   definitions: readonly AnyNodeDefinition[];
   definition(type: string): AnyNodeDefinition | undefined;
+  /** Core's analysis of a document (issues, port types, connection checks), made once per document object. */
+  resolve(doc: GraphDocument): ResolvedGraph;
   inputs(node: GraphNode, doc: GraphDocument): ResolvedPort[];
   outputs(node: GraphNode, doc: GraphDocument): ResolvedPort[];
+  /**
+   * Core's `checkConnection` for the edge the editor would add: with its input's default settings,
+   * replacing the connection of an input that takes one.
+   */
+  check(doc: GraphDocument, from: PortRef, to: PortRef): ConnectionCheck;
   /** Why `from.port` of one node cannot feed `to.port` of another, or undefined when it can. */
-  refuse(
-    doc: GraphDocument,
-    from: { node: string; port: string },
-    to: { node: string; port: string },
-  ): { code: string; reason: string } | undefined;
+  refuse(doc: GraphDocument, from: PortRef, to: PortRef): Refusal | undefined;
   label(type: PortType | undefined): string;
 }
 
@@ -61,6 +80,23 @@ export function kindColour(kind: string | undefined): string {
   let h = 0;
   for (let i = 0; i < kind.length; i++) h = (h * 31 + kind.charCodeAt(i)) % 360;
   return `hsl(${h} 65% 55%)`;
+}
+
+/**
+ * The defaults a params schema gives to an empty object (what a fresh node or connection starts with).
+ *
+ * @example
+ * defaultParams(z.object({ scale: z.number().default(0.8) })); // { scale: 0.8 }
+ */
+export function defaultParams(
+  schema: { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined,
+): Record<string, unknown> {
+  if (!schema) return {};
+  const parsed = schema.safeParse({});
+  const data = parsed.data;
+  return parsed.success && typeof data === 'object' && data !== null && !Array.isArray(data)
+    ? (data as Record<string, unknown>)
+    : {};
 }
 
 function defTitle(def: AnyNodeDefinition): string {
@@ -86,89 +122,55 @@ export function createCatalogue(packs: readonly NodePack[]): Catalogue {
     return x < y ? -1 : x > y ? 1 : 0;
   });
 
-  // Output types may depend on upstream types; memoise per document object (immer shares unchanged ones).
-  let memoDoc: GraphDocument | undefined;
-  let memo = new Map<string, Record<string, PortType | undefined>>();
-  let byId = new Map<string, GraphNode>();
-  let incoming = new Map<string, GraphDocument['edges']>();
-  const index = (doc: GraphDocument) => {
-    if (memoDoc === doc) return;
-    memoDoc = doc;
-    memo = new Map();
-    byId = new Map(doc.nodes.map((n) => [n.id, n]));
-    incoming = new Map();
-    for (const e of doc.edges) {
-      const list = incoming.get(e.to.node);
-      if (list) list.push(e);
-      else incoming.set(e.to.node, [e]);
+  // The editor never changes a document in place (every edit is a new immer document), so the
+  // analysis of a document object holds for as long as the object lives.
+  const resolved = new WeakMap<GraphDocument, ResolvedGraph>();
+  const resolve = (doc: GraphDocument): ResolvedGraph => {
+    let graph = resolved.get(doc);
+    if (!graph) {
+      graph = resolveGraph(doc, registry);
+      resolved.set(doc, graph);
     }
+    return graph;
   };
 
-  const paramsOf = (node: GraphNode): Record<string, unknown> => {
-    const def = byType.get(node.type);
-    const raw = node.params ?? {};
-    const parsed = def?.params?.safeParse(raw);
-    return parsed?.success ? (parsed.data as Record<string, unknown>) : raw;
-  };
-
-  const inputType = (node: GraphNode, spec: InputSpec): PortType | undefined => {
-    try {
-      return typeof spec.type === 'function' ? spec.type(paramsOf(node)) : spec.type;
-    } catch {
-      return undefined;
+  // nodes by id per document, so a drag's checks find the target's input without a scan each
+  const nodeMaps = new WeakMap<GraphDocument, Map<string, GraphNode>>();
+  const nodeOf = (doc: GraphDocument, id: string): GraphNode | undefined => {
+    let map = nodeMaps.get(doc);
+    if (!map) {
+      map = new Map();
+      for (const n of doc.nodes) if (!map.has(n.id)) map.set(n.id, n);
+      nodeMaps.set(doc, map);
     }
-  };
-
-  const outputTypes = (
-    node: GraphNode,
-    doc: GraphDocument,
-    visiting: Set<string>,
-  ): Record<string, PortType | undefined> => {
-    index(doc);
-    // The document's own node, never a caller's stale copy: the memo is keyed by id.
-    node = byId.get(node.id) ?? node;
-    const cached = memo.get(node.id);
-    if (cached) return cached;
-    const def = byType.get(node.type);
-    const result: Record<string, PortType | undefined> = {};
-    if (!def) return result;
-    visiting.add(node.id);
-    const inputTypes: Record<string, PortType[]> = {};
-    for (const edge of incoming.get(node.id) ?? []) {
-      const source = byId.get(edge.from.node);
-      // A cycle has no type to offer; validation reports the cycle itself.
-      if (!source || visiting.has(source.id)) continue;
-      const t = outputTypes(source, doc, visiting)[edge.from.port];
-      if (!t) continue;
-      const list = inputTypes[edge.to.port];
-      if (list) list.push(t);
-      else inputTypes[edge.to.port] = [t];
-    }
-    visiting.delete(node.id);
-    for (const [name, spec] of Object.entries(def.outputs ?? {})) {
-      try {
-        result[name] =
-          typeof spec.type === 'function' ? spec.type({ params: paramsOf(node), inputTypes }) : spec.type;
-      } catch {
-        result[name] = undefined;
-      }
-    }
-    memo.set(node.id, result);
-    return result;
+    return map.get(id);
   };
 
   const label = (type: PortType | undefined) => (type ? typeLabel(type, types) : 'unknown');
+  const check = (doc: GraphDocument, from: PortRef, to: PortRef): ConnectionCheck => {
+    const target = resolve(doc);
+    const node = nodeOf(doc, to.node);
+    const inputs = node ? byType.get(node.type)?.inputs : undefined;
+    const spec = inputs && Object.hasOwn(inputs, to.port) ? inputs[to.port] : undefined;
+    const settings = spec?.settings ? defaultParams(spec.settings) : {};
+    return target.checkConnection(from, to, {
+      replace: true,
+      ...(Object.keys(settings).length > 0 ? { settings } : {}),
+    });
+  };
 
   return {
     registry,
     types,
     definitions,
     definition: (type) => byType.get(type),
+    resolve,
     label,
-    inputs(node) {
+    inputs(node, doc) {
       const def = byType.get(node.type);
+      const resolvedTypes = resolve(doc).inputTypes(node.id);
       return Object.entries(def?.inputs ?? {}).map(([name, spec]) => {
-        const type = inputType(node, spec);
+        const type = resolvedTypes?.[name];
         return {
           name,
           label: spec.label ?? name,
@@ -181,9 +183,9 @@ export function createCatalogue(packs: readonly NodePack[]): Catalogue {
     },
     outputs(node, doc) {
       const def = byType.get(node.type);
-      const resolved = outputTypes(node, doc, new Set());
+      const resolvedTypes = resolve(doc).outputTypes(node.id);
       return Object.entries(def?.outputs ?? {}).map(([name, spec]) => {
-        const type = resolved[name];
+        const type = resolvedTypes?.[name];
         return {
           name,
           label: spec.label ?? name,
@@ -194,44 +196,12 @@ export function createCatalogue(packs: readonly NodePack[]): Catalogue {
         };
       });
     },
+    check,
     refuse(doc, from, to) {
-      const source = doc.nodes.find((n) => n.id === from.node);
-      const target = doc.nodes.find((n) => n.id === to.node);
-      if (!source || !target)
-        return { code: 'edge.dangling', reason: 'One end of this connection is not in the graph.' };
-      if (source.id === target.id)
-        return { code: 'graph.cycle', reason: 'A node cannot feed its own input.' };
-      const targetDef = byType.get(target.type);
-      const spec = targetDef?.inputs?.[to.port];
-      if (!spec) return { code: 'edge.unknown-port', reason: `This node has no input "${to.port}".` };
-      if (reaches(doc, target.id, source.id)) {
-        return {
-          code: 'graph.cycle',
-          reason: 'This connection would make a cycle: the data would feed itself.',
-        };
-      }
-      const fromType = outputTypes(source, doc, new Set())[from.port];
-      const toType = inputType(target, spec);
-      if (!fromType || !toType) return undefined;
-      const answer = canConnect(fromType, toType, types);
-      return answer.ok ? undefined : { code: answer.code, reason: answer.reason };
+      const r = check(doc, from, to);
+      if (r.ok) return undefined;
+      const first = r.issues[0]!;
+      return { code: first.code, reason: first.message, issues: r.issues };
     },
   };
-}
-
-/** Whether `start` reaches `goal` by following edges forward. */
-function reaches(doc: GraphDocument, start: string, goal: string): boolean {
-  const seen = new Set<string>([start]);
-  const stack = [start];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (id === goal) return true;
-    for (const e of doc.edges) {
-      if (e.from.node === id && !seen.has(e.to.node)) {
-        seen.add(e.to.node);
-        stack.push(e.to.node);
-      }
-    }
-  }
-  return false;
 }

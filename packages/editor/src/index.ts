@@ -1,4 +1,11 @@
-export { type Catalogue, createCatalogue, kindColour, type ResolvedPort } from './catalogue';
+export {
+  type Catalogue,
+  createCatalogue,
+  defaultParams,
+  kindColour,
+  type Refusal,
+  type ResolvedPort,
+} from './catalogue';
 export { NODE_DRAG_MIME } from './components/Canvas';
 export { LoraflowEditor, type LoraflowEditorProps, LoraflowProvider } from './components/LoraflowEditor';
 export {
@@ -22,7 +29,6 @@ export {
 export type { EditorRuntime, ExplainEntry, RunEstimate, RunHandleLike } from './runtime-types';
 export {
   createEditorStore,
-  defaultParams,
   type EditorState,
   EditorStore,
   type EditorStoreOptions,

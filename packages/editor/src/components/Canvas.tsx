@@ -232,13 +232,10 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
   const isValidConnection = useCallback(
     (c: Connection | Edge) => {
       if (!c.sourceHandle || !c.targetHandle) return false;
-      return (
-        store.catalogue.refuse(
-          store.getState().doc,
-          { node: c.source, port: c.sourceHandle },
-          { node: c.target, port: c.targetHandle },
-        ) === undefined
-      );
+      return store.checkConnection(
+        { node: c.source, port: c.sourceHandle },
+        { node: c.target, port: c.targetHandle },
+      ).ok;
     },
     [store],
   );
@@ -263,8 +260,8 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
           fromHandle.type === 'source'
             ? [fromEnd, { node: toHandle.nodeId, port: toHandle.id }]
             : [{ node: toHandle.nodeId, port: toHandle.id }, fromEnd];
-        const refusal = store.catalogue.refuse(store.getState().doc, from, to);
-        if (refusal) store.notice('refusal', refusal.code, refusal.reason);
+        const checked = store.checkConnection(from, to);
+        if (!checked.ok) store.notice('refusal', checked.issues[0]!.code, checked.issues[0]!.message);
         return;
       }
       if (!toHandle && !readOnly) {

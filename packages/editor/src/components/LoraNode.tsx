@@ -168,7 +168,8 @@ function LoraNodeView({ id, selected }: NodeProps) {
   const compact = useContext(CompactContext) && !selected;
   const def = node ? store.catalogue.definition(node.type) : undefined;
   const inputs = useMemo(
-    () => (node ? store.catalogue.inputs(node, store.getState().doc) : []),
+    // input types follow params, which only structural edits change: typesDoc is the one resolved
+    () => (node ? store.catalogue.inputs(node, store.getState().typesDoc) : []),
     [node, store],
   );
   const images = useMemo(() => findImages(run?.outputs), [run?.outputs]);

@@ -1,4 +1,4 @@
-import { type GraphDocument, loadDocument, type NodePack, validateGraph } from '@loraflow/core';
+import { type GraphDocument, loadDocument, type NodePack } from '@loraflow/core';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { z } from 'zod';
@@ -134,7 +134,8 @@ function EditorShell(props: LoraflowEditorProps & { catalogue: ReturnType<typeof
   const [store] = useState<EditorStore>(() => {
     const s = createEditorStore({
       catalogue,
-      validate: (doc) => validateGraph(doc, catalogue.registry).issues,
+      // core's validation, from the one analysis that also gives the port types and connection checks
+      validate: (doc) => catalogue.resolve(doc).issues,
       ...(initial.current.doc ? { document: initial.current.doc } : {}),
       ...(props.runtime ? { runtime: props.runtime } : {}),
       readOnly: props.readOnly ?? false,

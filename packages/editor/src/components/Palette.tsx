@@ -29,6 +29,16 @@ export function Palette(props: {
 
   const entries = useMemo(() => {
     const pending = props.pending;
+    // One scratch document holding a probe node of every type: core analyses it once, then each
+    // candidate port is one connection check against it.
+    const probeId = (type: string) => `\u0000probe:${type}`;
+    const doc = store.getState().typesDoc;
+    const scratch = pending
+      ? {
+          ...doc,
+          nodes: [...doc.nodes, ...catalogue.definitions.map((d) => ({ id: probeId(d.type), type: d.type }))],
+        }
+      : doc;
     return catalogue.definitions
       .map((def) => {
         const inputs = Object.values(def.inputs ?? {}).map((s) =>
@@ -43,17 +53,9 @@ export function Palette(props: {
         let port: string | undefined;
         if (pending) {
           port = compatiblePort(def, pending, (defType, name, side) => {
-            // Try the connection on a scratch document holding the candidate node.
-            const probe = { id: '\u0000probe', type: defType };
-            const doc = store.getState().doc;
-            const scratch = { ...doc, nodes: [...doc.nodes, probe] };
-            const refusal =
-              side === 'in' && pending.from
-                ? catalogue.refuse(scratch, pending.from, { node: probe.id, port: name })
-                : pending.to
-                  ? catalogue.refuse(scratch, { node: probe.id, port: name }, pending.to)
-                  : { code: 'x', reason: 'x' };
-            return refusal === undefined;
+            const probe = { node: probeId(defType), port: name };
+            if (side === 'in' && pending.from) return catalogue.check(scratch, pending.from, probe).ok;
+            return pending.to ? catalogue.check(scratch, probe, pending.to).ok : false;
           });
           if (port === undefined) return undefined;
         }

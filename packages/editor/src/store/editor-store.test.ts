@@ -96,16 +96,22 @@ describe('editing and undo', () => {
     store.closeStep();
     const refused = store.connect({ node: 'style', port: 'lora' }, { node: 'generate', port: 'lora' });
     expect(refused.ok).toBe(false);
-    // The same edge written into a document: the engine's validation says the same thing.
+    // The same edge written into a document, in place of the one it replaces: validation says the same.
     const doc: GraphDocument = {
       ...store.document,
       edges: [
-        ...store.document.edges,
-        { id: 'x', from: { node: 'style', port: 'lora' }, to: { node: 'generate', port: 'lora' } },
+        ...store.document.edges.filter((e) => !(e.to.node === 'generate' && e.to.port === 'lora')),
+        { id: 'new', from: { node: 'style', port: 'lora' }, to: { node: 'generate', port: 'lora' } },
       ],
     };
-    const issue = validate(doc).find((i) => i.edgeId === 'x' && i.code === 'type.incompatible');
-    expect(refused.ok === false && issue?.message.endsWith(refused.reason)).toBe(true);
+    const issues = validate(doc).filter((i) => i.edgeId === 'new');
+    expect(issues.map((i) => i.code)).toEqual(['type.incompatible']);
+    expect(refused).toMatchObject({
+      ok: false,
+      code: 'type.incompatible',
+      reason: issues[0]?.message,
+      issues,
+    });
     expect(store.getState().notice).toMatchObject({ kind: 'refusal', code: 'type.incompatible' });
     expect(store.getState().notice?.message).toContain('flux.2-dev LoRA cannot feed a flux.1 model');
   });
@@ -192,6 +198,103 @@ describe('editing and undo', () => {
     store.replaceDocument(other);
     expect(store.getState().canUndo).toBe(false);
     expect(changed.map((d) => d.name)).toEqual(['other', 'blend-and-generate', 'other']);
+  });
+
+  it("refuses a connection beyond an input's limit with validation's sentence", () => {
+    const store = setup();
+    for (let i = 0; i < 2; i++) {
+      const id = store.addNode('test.lora', { x: 0, y: 400 + i * 100 })!;
+      expect(store.connect({ node: id, port: 'lora' }, { node: 'blend', port: 'loras' }).ok).toBe(true);
+    }
+    const fifth = store.addNode('test.lora', { x: 0, y: 700 })!;
+    expect(store.connect({ node: fifth, port: 'lora' }, { node: 'blend', port: 'loras' })).toMatchObject({
+      ok: false,
+      code: 'input.too-many',
+      reason: 'Input "LoRAs" of node "blend" takes at most 4 connections but has 5.',
+    });
+  });
+
+  it('undoes any sequence of edits back to the start, and redoes them to the same end, through core changes', () => {
+    const ids = ['style', 'subject', 'blend', 'prompt', 'generate', 'lora-1'];
+    const edit = fc.oneof(
+      fc.record({ op: fc.constant('add' as const), x: fc.integer({ min: 0, max: 500 }) }),
+      fc.record({
+        op: fc.constant('connect' as const),
+        from: fc.constantFrom(...ids),
+        to: fc.constantFrom(...ids),
+      }),
+      fc.record({
+        op: fc.constant('param' as const),
+        id: fc.constantFrom(...ids),
+        value: fc.constantFrom('sdxl', 'flux.1', undefined),
+      }),
+      fc.record({
+        op: fc.constant('label' as const),
+        id: fc.constantFrom(...ids),
+        label: fc.constantFrom('', 'A'),
+      }),
+      fc.record({
+        op: fc.constant('scale' as const),
+        edge: fc.constantFrom('e1', 'e2'),
+        value: fc.double({ min: 0, max: 1, noNaN: true }),
+      }),
+      fc.record({
+        op: fc.constant('reorder' as const),
+        edge: fc.constantFrom('e1', 'e2'),
+        dir: fc.constantFrom(-1 as const, 1 as const),
+      }),
+      fc.record({
+        op: fc.constant('move' as const),
+        id: fc.constantFrom(...ids),
+        x: fc.integer({ min: -50, max: 50 }),
+      }),
+      fc.record({
+        op: fc.constant('remove' as const),
+        id: fc.constantFrom(...ids),
+        edge: fc.constantFrom('e1', 'e3', 'none'),
+      }),
+      fc.record({ op: fc.constant('duplicate' as const), id: fc.constantFrom(...ids) }),
+    );
+    const ports = {
+      style: 'lora',
+      subject: 'lora',
+      'lora-1': 'lora',
+      blend: 'lora',
+      prompt: 'text',
+      generate: 'images',
+    };
+    const inputs: Record<string, string> = { blend: 'loras', generate: 'lora' };
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 12 }), (edits) => {
+        const store = setup();
+        for (const e of edits) {
+          if (e.op === 'add') store.addNode('test.lora', { x: e.x, y: 0 });
+          else if (e.op === 'connect')
+            store.connect(
+              { node: e.from, port: ports[e.from as keyof typeof ports] },
+              { node: e.to, port: inputs[e.to] ?? 'nope' },
+            );
+          else if (e.op === 'param') store.setParam(e.id, 'family', e.value);
+          else if (e.op === 'label') store.setLabel(e.id, e.label);
+          else if (e.op === 'scale') store.setEdgeSetting(e.edge, 'scale', e.value);
+          else if (e.op === 'reorder') store.moveEdge(e.edge, e.dir);
+          else if (e.op === 'move') store.moveNodes([{ id: e.id, x: e.x, y: 0 }], 'drag');
+          else if (e.op === 'remove') store.remove([e.id], [e.edge]);
+          else {
+            store.select([e.id], []);
+            store.duplicate();
+          }
+          store.closeStep();
+        }
+        const end = store.document;
+        expect(store.getState().issues).toEqual(validate(end));
+        while (store.getState().canUndo) store.undo();
+        expect(store.document).toEqual(pipelineDocument);
+        while (store.getState().canRedo) store.redo();
+        expect(store.document).toEqual(end);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('ignores pasted text that is not a loraflow clipboard, whatever it is', () => {

@@ -1,16 +1,19 @@
 import {
+  applyChanges,
+  type ConnectionCheck,
   createRunStateFold,
+  type GraphChange,
   type GraphDocument,
   type GraphEdge,
   type GraphNode,
   type Issue,
   initialRunState,
+  type PortRef,
   type RunEvent,
   type RunResult,
   type RunStateFold,
 } from '@loraflow/core';
-import { produceWithPatches } from 'immer';
-import type { Catalogue } from '../catalogue';
+import { type Catalogue, defaultParams } from '../catalogue';
 import type { EditorRuntime, ExplainEntry, RunEstimate, RunHandleLike } from '../runtime-types';
 import { History } from './history';
 import { createRunView, eventsOfResult, type RunFields, type RunView } from './run-view';
@@ -78,8 +81,6 @@ export interface EditorStoreOptions {
 
 const EMPTY_DOC: GraphDocument = { format: 'loraflow.graph', version: 1, nodes: [], edges: [] };
 const EMPTY_RUN: RunView = createRunView({ status: 'idle' }, undefined);
-
-type Recipe = (draft: GraphDocument) => void;
 
 function indexIssues(issues: readonly Issue[]) {
   const byNode = new Map<string, Issue[]>();
@@ -286,13 +287,21 @@ export class EditorStore extends Subscribable {
   }
 
   /**
-   * Applies an edit as one undoable step (or part of the open one with the same `coalesceKey`).
-   * Returns false when nothing changed or the editor is read-only.
+   * Applies graph changes (core's `applyChanges`: all or none) as one undoable step, or as part of
+   * the open one with the same `coalesceKey`. Returns false when nothing changed, a change does not
+   * apply (its node is gone), or the editor is read-only.
+   *
+   * @example
+   * store.edit([{ type: 'params.patch', id: 'gen', values: { steps: 30 } }]);
    */
-  edit(recipe: Recipe, options: { coalesceKey?: string; structural?: boolean } = {}): boolean {
-    if (this.state.readOnly) return false;
-    const [next, patches, inverse] = produceWithPatches(this.state.doc, recipe);
-    if (patches.length === 0) return false;
+  edit(
+    changes: readonly GraphChange[],
+    options: { coalesceKey?: string; structural?: boolean } = {},
+  ): boolean {
+    if (this.state.readOnly || changes.length === 0) return false;
+    const r = applyChanges(this.state.doc, changes);
+    if (!r.ok || r.value.patches.length === 0) return false;
+    const { doc: next, patches, inversePatches: inverse } = r.value;
     this.history.record(patches, inverse, options.coalesceKey ? { coalesceKey: options.coalesceKey } : {});
     this.commitDoc(next, options.structural ?? true);
     return true;
@@ -322,11 +331,7 @@ export class EditorStore extends Subscribable {
   replaceDocument(doc: GraphDocument, options: { undoable?: boolean } = {}): void {
     if (doc === this.state.doc) return;
     if (options.undoable && !this.state.readOnly) {
-      this.edit((draft) => {
-        Object.assign(draft, { ...doc, name: doc.name, meta: doc.meta });
-        if (doc.name === undefined) delete draft.name;
-        if (doc.meta === undefined) delete draft.meta;
-      });
+      this.edit([{ type: 'document.replace', document: doc }]);
       return;
     }
     this.history.clear();
@@ -347,15 +352,9 @@ export class EditorStore extends Subscribable {
     const base = type.split('.').pop() ?? 'node';
     const id = this.uniqueId(base);
     const defaults = params ?? defaultParams(def.params);
-    const ok = this.edit((draft) => {
-      const node: GraphNode = {
-        id,
-        type,
-        position: { x: Math.round(position.x), y: Math.round(position.y) },
-      };
-      if (Object.keys(defaults).length > 0) node.params = defaults;
-      draft.nodes.push(node);
-    });
+    const node: GraphNode = { id, type, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+    if (Object.keys(defaults).length > 0) node.params = defaults;
+    const ok = this.edit([{ type: 'node.add', node }]);
     if (!ok) return undefined;
     this.select([id], []);
     return id;
@@ -371,19 +370,34 @@ export class EditorStore extends Subscribable {
   }
 
   /**
-   * Connects an output to an input, or refuses with the engine's reason sentence (also shown as a
-   * notice). A single input that is already connected has its old connection replaced.
+   * Core's `checkConnection` for the edge `connect` would add (its input's default settings; a
+   * single input's old connection replaced): validation's codes and sentences. Cheap enough for
+   * every port a drag passes over: the document's analysis is made once per structural edit.
+   *
+   * @example
+   * const r = store.checkConnection({ node: 'style', port: 'lora' }, { node: 'gen', port: 'loras' });
+   */
+  checkConnection(from: PortRef, to: PortRef): ConnectionCheck {
+    // typesDoc differs from the document only by positions, which no check depends on
+    return this.catalogue.check(this.state.typesDoc, from, to);
+  }
+
+  /**
+   * Connects an output to an input, or refuses with validation's own issues for that edge (the
+   * first one's code and sentence is also shown as a notice). A single input that is already
+   * connected has its old connection replaced; the same two ports are never connected twice.
    */
   connect(
-    from: { node: string; port: string },
-    to: { node: string; port: string },
-  ): { ok: true; edgeId: string } | { ok: false; code: string; reason: string } {
+    from: PortRef,
+    to: PortRef,
+  ): { ok: true; edgeId: string } | { ok: false; code: string; reason: string; issues: Issue[] } {
     if (this.state.readOnly)
-      return { ok: false, code: 'editor.read-only', reason: 'This editor is read-only.' };
-    const refusal = this.catalogue.refuse(this.state.doc, from, to);
-    if (refusal) {
-      this.notice('refusal', refusal.code, refusal.reason);
-      return { ok: false, ...refusal };
+      return { ok: false, code: 'editor.read-only', reason: 'This editor is read-only.', issues: [] };
+    const checked = this.checkConnection(from, to);
+    if (!checked.ok) {
+      const first = checked.issues[0]!;
+      this.notice('refusal', first.code, first.message);
+      return { ok: false, code: first.code, reason: first.message, issues: checked.issues };
     }
     const target = this.state.nodesById.get(to.node);
     const spec = target ? this.catalogue.definition(target.type)?.inputs?.[to.port] : undefined;
@@ -391,121 +405,76 @@ export class EditorStore extends Subscribable {
     if (existing.some((e) => e.from.node === from.node && e.from.port === from.port)) {
       const reason = 'These two ports are already connected.';
       this.notice('refusal', 'edge.duplicate', reason);
-      return { ok: false, code: 'edge.duplicate', reason };
-    }
-    if (spec?.multiple && spec.max !== undefined && existing.length >= spec.max) {
-      const reason = `The input "${spec.label ?? to.port}" takes at most ${spec.max} connections.`;
-      this.notice('refusal', 'input.too-many', reason);
-      return { ok: false, code: 'input.too-many', reason };
+      return { ok: false, code: 'edge.duplicate', reason, issues: [] };
     }
     const edgeId = this.newId('e');
     const settings = spec?.settings ? defaultParams(spec.settings) : {};
-    this.edit((draft) => {
-      if (!spec?.multiple) {
-        draft.edges = draft.edges.filter((e) => !(e.to.node === to.node && e.to.port === to.port));
-      }
-      const edge: GraphEdge = { id: edgeId, from: { ...from }, to: { ...to } };
-      if (Object.keys(settings).length > 0) edge.settings = settings;
-      draft.edges.push(edge);
-    });
+    const edge: GraphEdge = { id: edgeId, from: { ...from }, to: { ...to } };
+    if (Object.keys(settings).length > 0) edge.settings = settings;
+    const replaced: GraphChange[] = spec?.multiple
+      ? []
+      : existing.map((e) => ({ type: 'edge.remove', id: e.id }));
+    this.edit([...replaced, { type: 'edge.add', edge }]);
     return { ok: true, edgeId };
   }
 
-  // Searching the plain array, not the draft, keeps immer from drafting every node before the one wanted.
-  private nodeIndex(id: string): number {
-    return this.state.doc.nodes.findIndex((n) => n.id === id);
-  }
-
-  /** Sets one parameter; typing in one field coalesces into one undo step. */
+  /** Sets one parameter (`undefined` removes it); typing in one field coalesces into one undo step. */
   setParam(nodeId: string, name: string, value: unknown): void {
     this.edit(
-      (draft) => {
-        const node = draft.nodes[this.nodeIndex(nodeId)];
-        if (!node) return;
-        node.params ??= {};
-        if (value === undefined) delete node.params[name];
-        else node.params[name] = value;
-      },
+      [
+        value === undefined
+          ? { type: 'params.patch', id: nodeId, values: {}, unset: [name] }
+          : { type: 'params.patch', id: nodeId, values: { [name]: value } },
+      ],
       { coalesceKey: `param:${nodeId}:${name}` },
     );
   }
 
   /** Sets a node's label (an empty label removes it). */
   setLabel(nodeId: string, label: string): void {
-    this.edit(
-      (draft) => {
-        const node = draft.nodes[this.nodeIndex(nodeId)];
-        if (!node) return;
-        if (label === '') delete node.label;
-        else node.label = label;
-      },
-      { coalesceKey: `label:${nodeId}` },
-    );
+    this.edit([{ type: 'node.update', id: nodeId, label: label === '' ? null : label }], {
+      coalesceKey: `label:${nodeId}`,
+    });
   }
 
   /** Sets one per-connection setting, e.g. a LoRA's scale in a composition. */
   setEdgeSetting(edgeId: string, name: string, value: unknown): void {
-    this.edit(
-      (draft) => {
-        const edge = draft.edges[this.state.doc.edges.findIndex((e) => e.id === edgeId)];
-        if (!edge) return;
-        edge.settings ??= {};
-        edge.settings[name] = value;
-      },
-      { coalesceKey: `edge:${edgeId}:${name}` },
-    );
+    const edge = this.state.doc.edges.find((e) => e.id === edgeId);
+    if (!edge || (edge.settings !== undefined && Object.is(edge.settings[name], value))) return;
+    this.edit([{ type: 'edge.settings', id: edgeId, settings: { ...edge.settings, [name]: value } }], {
+      coalesceKey: `edge:${edgeId}:${name}`,
+    });
   }
 
   /** Moves an edge one place up or down among the edges reaching the same input (their order is the list's). */
   moveEdge(edgeId: string, direction: -1 | 1): void {
-    this.edit((draft) => {
-      const index = draft.edges.findIndex((e) => e.id === edgeId);
-      const edge = draft.edges[index];
-      if (!edge) return;
-      const siblings = draft.edges
-        .map((e, i) => ({ e, i }))
-        .filter(({ e }) => e.to.node === edge.to.node && e.to.port === edge.to.port);
-      const at = siblings.findIndex(({ i }) => i === index);
-      const other = siblings[at + direction];
-      if (!other) return;
-      const a = draft.edges[index]!;
-      draft.edges[index] = draft.edges[other.i]!;
-      draft.edges[other.i] = a;
-    });
+    const edge = this.state.doc.edges.find((e) => e.id === edgeId);
+    if (!edge) return;
+    const order = this.state.doc.edges
+      .filter((e) => e.to.node === edge.to.node && e.to.port === edge.to.port)
+      .map((e) => e.id);
+    const at = order.indexOf(edgeId);
+    const other = at + direction;
+    if (other < 0 || other >= order.length) return;
+    [order[at], order[other]] = [order[other]!, order[at]!];
+    this.edit([{ type: 'input.reorder', node: edge.to.node, port: edge.to.port, order }]);
   }
 
   /** Moves nodes; a drag's moves share `dragKey` and become one undo step. */
   moveNodes(moves: ReadonlyArray<{ id: string; x: number; y: number }>, dragKey?: string): void {
-    // Index on the plain array: touching only the moved nodes keeps immer from drafting all 1,000 per frame.
-    const wanted = new Set(moves.map((m) => m.id));
-    const indexOf = new Map<string, number>();
-    this.state.doc.nodes.forEach((n, i) => {
-      if (wanted.has(n.id)) indexOf.set(n.id, i);
-    });
-    this.touchedNodes = wanted;
+    // core's applyChanges touches only the moved nodes, so immer drafts none of the other 1,000 per frame
+    const changes: GraphChange[] = [];
+    for (const m of moves) {
+      const node = this.state.nodesById.get(m.id);
+      if (node && (node.position?.x !== m.x || node.position?.y !== m.y))
+        changes.push({ type: 'node.move', id: m.id, position: { x: m.x, y: m.y } });
+    }
+    this.touchedNodes = new Set(moves.map((m) => m.id));
     try {
-      this.moveDraft(moves, indexOf, dragKey);
+      this.edit(changes, { structural: false, ...(dragKey ? { coalesceKey: `move:${dragKey}` } : {}) });
     } finally {
       this.touchedNodes = undefined;
     }
-  }
-
-  private moveDraft(
-    moves: ReadonlyArray<{ id: string; x: number; y: number }>,
-    indexOf: ReadonlyMap<string, number>,
-    dragKey: string | undefined,
-  ): void {
-    this.edit(
-      (draft) => {
-        for (const m of moves) {
-          const i = indexOf.get(m.id);
-          const node = i === undefined ? undefined : draft.nodes[i];
-          if (node && (node.position?.x !== m.x || node.position?.y !== m.y))
-            node.position = { x: m.x, y: m.y };
-        }
-      },
-      { structural: false, ...(dragKey ? { coalesceKey: `move:${dragKey}` } : {}) },
-    );
   }
 
   /** Removes nodes (and their edges) and edges. */
@@ -513,12 +482,12 @@ export class EditorStore extends Subscribable {
     const nodes = new Set(nodeIds);
     const edges = new Set(edgeIds);
     if (nodes.size === 0 && edges.size === 0) return;
-    this.edit((draft) => {
-      draft.nodes = draft.nodes.filter((n) => !nodes.has(n.id));
-      draft.edges = draft.edges.filter(
-        (e) => !edges.has(e.id) && !nodes.has(e.from.node) && !nodes.has(e.to.node),
-      );
-    });
+    // edges first: a node's removal takes its edges along, after which they could not be named
+    const changes: GraphChange[] = [];
+    for (const e of this.state.doc.edges)
+      if (edges.has(e.id)) changes.push({ type: 'edge.remove', id: e.id });
+    for (const id of nodes) if (this.state.nodesById.has(id)) changes.push({ type: 'node.remove', id });
+    this.edit(changes);
   }
 
   /** Removes what is selected. */
@@ -599,10 +568,10 @@ export class EditorStore extends Subscribable {
         from: { node: idMap.get(e.from.node)!, port: e.from.port },
         to: { node: idMap.get(e.to.node)!, port: e.to.port },
       }));
-    this.edit((draft) => {
-      draft.nodes.push(...nodes);
-      draft.edges.push(...edges);
-    });
+    this.edit([
+      ...nodes.map((node): GraphChange => ({ type: 'node.add', node })),
+      ...edges.map((edge): GraphChange => ({ type: 'edge.add', edge })),
+    ]);
     const ids = nodes.map((n) => n.id);
     this.select(ids, []);
     return ids;
@@ -800,20 +769,6 @@ function parseClip(text: string): Clip | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The defaults a params schema gives to an empty object (what a fresh node starts with).
- *
- * @example
- * defaultParams(z.object({ scale: z.number().default(0.8) })); // { scale: 0.8 }
- */
-export function defaultParams(
-  schema: { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined,
-): Record<string, unknown> {
-  if (!schema) return {};
-  const parsed = schema.safeParse({});
-  return parsed.success && isRecord(parsed.data) ? parsed.data : {};
 }
 
 /**
