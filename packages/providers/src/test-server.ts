@@ -9,11 +9,19 @@ export interface SeenRequest {
   body: string;
 }
 
-/** What the handler does: answer, hold the response forever, or drop the socket after reading the request. */
+/**
+ * What the handler does: answer (a `Uint8Array` body is sent as bytes), hold the response forever,
+ * drop the socket after reading the request, or write the response itself (bodies that drip or
+ * never end).
+ */
 export type Script = (
   req: SeenRequest,
   n: number,
-) => { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'reset';
+) =>
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | 'hang'
+  | 'reset'
+  | ((res: ServerResponse) => void);
 
 /**
  * A loopback HTTP server for transport-level tests (resets, hangs, exact statuses) that the emulator's
@@ -40,6 +48,16 @@ export async function startScriptedServer(script: Script) {
       }
       if (action === 'reset') {
         req.socket.destroy();
+        return;
+      }
+      if (typeof action === 'function') {
+        held.push(res);
+        action(res);
+        return;
+      }
+      if (action.body instanceof Uint8Array) {
+        res.writeHead(action.status, { 'content-type': 'application/octet-stream', ...action.headers });
+        res.end(action.body);
         return;
       }
       const text = typeof action.body === 'string' ? action.body : JSON.stringify(action.body ?? {});
