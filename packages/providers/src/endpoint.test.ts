@@ -65,7 +65,7 @@ describe('an endpoint descriptor on the base client', () => {
   });
 
   it("retries by the descriptor's kind: a read through 503s, a create never once it may have arrived", async () => {
-    const s = await serve((r, n) =>
+    const s = await serve((_r, n) =>
       n % 3 === 0 ? { status: 200, body: { ok: true } } : { status: 503, body: {} },
     );
     const ml = new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: 'modelslab-key-1234', retry });
