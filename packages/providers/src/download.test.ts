@@ -152,6 +152,17 @@ describe('downloadImage', () => {
     expect(passed).toBe(own);
   });
 
+  it('refuses a guarded redirect to anything but http(s)', async () => {
+    const s = await serve(() => ({
+      status: 302,
+      body: '',
+      headers: { location: 'data:image/png;base64,AAAA' },
+    }));
+    const e = await failure(downloadImage(`${s.url}/start.png`, { guard: () => undefined }));
+    expect(e).toMatchObject({ code: 'download.invalid-url', requestSent: false });
+    expect(s.seen).toHaveLength(1);
+  });
+
   it('follows redirects itself when there is no guard', async () => {
     const s = await serve((r) =>
       r.url === '/start.png'

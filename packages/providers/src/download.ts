@@ -183,6 +183,25 @@ async function readCapped(res: Response, max: number): Promise<Uint8Array | unde
   return bytes;
 }
 
+/** Parses `raw` (relative to `base`, for a redirect) and refuses anything but http(s) with `download.invalid-url`. */
+function httpUrl(cfg: DownloadConfig, raw: string | URL, base: URL | undefined): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return url;
+  const text = String(raw).slice(0, 200);
+  const shown = cfg.redactor ? cfg.redactor.text(text) : text;
+  throw failure(
+    cfg,
+    'download.invalid-url',
+    `${subject(cfg, `"${shown}"`)} is not possible: only http(s) URLs are downloaded.`,
+    { requestSent: false },
+  );
+}
+
 async function checkGuard(cfg: DownloadConfig, url: URL, what: string): Promise<void> {
   if (!cfg.guard) return;
   try {
@@ -221,7 +240,7 @@ async function once(cfg: DownloadConfig, start: URL, signal: AbortSignal | undef
               status: res.status,
             });
           }
-          url = new URL(redirect, url);
+          url = httpUrl(cfg, redirect, url);
           continue;
         }
         if (!res.ok) {
@@ -257,24 +276,7 @@ export async function download(
   url: string | URL,
   signal: AbortSignal | undefined,
 ): Promise<Download> {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    const shown = cfg.redactor ? cfg.redactor.text(String(url).slice(0, 200)) : String(url).slice(0, 200);
-    throw failure(
-      cfg,
-      'download.invalid-url',
-      `${subject(cfg, `"${shown}"`)} is not possible: only http(s) URLs are downloaded.`,
-      {
-        requestSent: false,
-      },
-    );
-  }
-  const target = parsed;
+  const target = httpUrl(cfg, url, undefined);
   const label = subject(cfg, describeUrl(target, cfg.redactor));
   return retrying({ retry: cfg.retry, kind: 'read', signal, provider: cfg.provider, label }, () =>
     once(cfg, target, signal),
