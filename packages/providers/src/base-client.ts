@@ -155,3 +155,17 @@ export abstract class BaseClient {
     return download(cfg, url, c?.signal);
   }
 }
+
+/**
+ * The base of a client's resources (`scenario.models`, `modelslab.images`, ...): each method is a
+ * `this.client.request(endpoint, parts)` call.
+ *
+ * @example
+ * class Jobs extends Resource { get(jobId: string) { return this.client.request(getJob, { params: { jobId } }); } }
+ */
+export abstract class Resource {
+  protected readonly client: BaseClient;
+  constructor(client: BaseClient) {
+    this.client = client;
+  }
+}

@@ -6,19 +6,13 @@ import { AbortedError, DownloadError, ValidationError } from './errors';
 import type { FetchLike } from './http';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
-import { type Script, startScriptedServer } from './test-server';
+import { scriptedServers } from './test-server';
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
+const serve = scriptedServers(afterEach);
+// Registered after the servers' hook, so it runs first: servers close on real timers.
+afterEach(() => {
   vi.useRealTimers();
-  for (const s of servers.splice(0)) await s.close();
 });
-
-async function serve(script: Script) {
-  const s = await startScriptedServer(script);
-  servers.push(s);
-  return s;
-}
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 const noRetry = { maxRetries: 0 };

@@ -4,18 +4,9 @@ import { defineEndpoint, fillPath } from './endpoint';
 import { ProviderResponseError, ServerError } from './errors';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
-import { type Script, startScriptedServer } from './test-server';
+import { scriptedServers } from './test-server';
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function serve(script: Script) {
-  const s = await startScriptedServer(script);
-  servers.push(s);
-  return s;
-}
+const serve = scriptedServers(afterEach);
 
 const retry = { maxRetries: 2, sleep: async () => {} };
 

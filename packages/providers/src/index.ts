@@ -87,7 +87,13 @@ export {
   type Txt2imgInput,
   type UploadAssetInput,
 } from './scenario/endpoints';
-export { ScenarioAssets, ScenarioGenerations, ScenarioJobs, ScenarioModels } from './scenario/resources';
+export {
+  type RouteB,
+  ScenarioAssets,
+  ScenarioGenerations,
+  ScenarioJobs,
+  ScenarioModels,
+} from './scenario/resources';
 export {
   type Asset,
   type Concept,

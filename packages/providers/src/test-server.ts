@@ -86,3 +86,19 @@ export async function closedPortUrl(): Promise<string> {
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+/**
+ * A `serve(script)` for one test file: each server it starts is closed after the test (pass
+ * vitest's `afterEach`, so this module stays importable outside vitest, as the bench does).
+ */
+export function scriptedServers(afterEach: (fn: () => Promise<void>) => void) {
+  const open: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+  return async (script: Script) => {
+    const s = await startScriptedServer(script);
+    open.push(s);
+    return s;
+  };
+}

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError, ValidationError } from '../errors';
 import { isPng } from '../test-assets';
-import { type SeenRequest, startScriptedServer } from '../test-server';
+import { type SeenRequest, scriptedServers } from '../test-server';
 import { ModelsLabClient } from './client';
 
 // The request shape comes from specs/modelslab-community-models-openapi.json "/img2img"
@@ -10,18 +10,14 @@ import { ModelsLabClient } from './client';
 
 const KEY = 'modelslab-KEY-0123456789';
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]);
-const servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
+const serve = scriptedServers(afterEach);
 
 async function vendor(answer: (r: SeenRequest, url: string) => { status: number; body?: unknown }) {
-  const s = await startScriptedServer((r) => {
+  const s = await serve((r) => {
     if (r.url.startsWith('/files/'))
       return { status: 200, body: PNG, headers: { 'content-type': 'image/png' } };
     return answer(r, s.url);
   });
-  servers.push(s);
   return { s, ml: new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: KEY }) };
 }
 

@@ -1,4 +1,4 @@
-import type { BaseClient } from '../base-client';
+import { type BaseClient, Resource } from '../base-client';
 import type { Download } from '../download';
 import { ProviderError } from '../errors';
 import type { CallOptions } from '../options';
@@ -32,12 +32,7 @@ async function eitherForm<T>(first: () => Promise<T>, second: () => Promise<T>):
  * @example
  * const r = await modelslab.images.text2img({ modelId: 'sdxl', prompt: 'a fox' });
  */
-export class ModelsLabImages {
-  readonly #client: BaseClient;
-  constructor(client: BaseClient) {
-    this.#client = client;
-  }
-
+export class ModelsLabImages extends Resource {
   /**
    * Multi-LoRA text-to-image. Sizes and counts are sent as numbers, flags as "yes"/"no", LoRAs as
    * comma-joined `lora_model` / `lora_strength`. Returns `success` or `processing` (then use
@@ -45,7 +40,7 @@ export class ModelsLabImages {
    * @example const r = await modelslab.images.text2img({ modelId: 'sdxl', prompt: 'a fox', width: 512, height: 512, loras: [{ model: 'anime', strength: 0.7 }] });
    */
   text2img(input: ModelsLabText2ImgInput, call?: CallOptions): Promise<ModelsLabImageResult> {
-    return this.#client.request(E.text2img, { body: input }, call);
+    return this.client.request(E.text2img, { body: input }, call);
   }
 
   /**
@@ -55,7 +50,7 @@ export class ModelsLabImages {
    * @example const r = await modelslab.images.img2img({ modelId: 'sdxl', initImage: url, prompt: 'a watercolour', strength: 0.6 });
    */
   img2img(input: ModelsLabImg2ImgInput, call?: CallOptions): Promise<ModelsLabImageResult> {
-    return this.#client.request(E.img2img, { body: input }, call);
+    return this.client.request(E.img2img, { body: input }, call);
   }
 
   /**
@@ -65,8 +60,8 @@ export class ModelsLabImages {
    */
   async fetch(requestId: string | number, call?: CallOptions): Promise<ModelsLabImageResult> {
     return eitherForm(
-      () => this.#client.request(E.fetch, { params: { id: requestId } }, call),
-      () => this.#client.request(E.fetchByRequestId, { body: { request_id: String(requestId) } }, call),
+      () => this.client.request(E.fetch, { params: { id: requestId } }, call),
+      () => this.client.request(E.fetchByRequestId, { body: { request_id: String(requestId) } }, call),
     );
   }
 
@@ -75,7 +70,7 @@ export class ModelsLabImages {
    * @example const { bytes } = await modelslab.images.download(result.output[0]!);
    */
   download(url: string, call?: CallOptions): Promise<Download> {
-    return this.#client.download(url, call);
+    return this.client.download(url, call);
   }
 }
 
@@ -86,11 +81,10 @@ export class ModelsLabImages {
  * @example
  * const { trainingId } = await modelslab.training.loraFineTune(input);
  */
-export class ModelsLabTraining {
-  readonly #client: BaseClient;
+export class ModelsLabTraining extends Resource {
   readonly #redact: (text: string) => string;
   constructor(client: BaseClient, redact: (text: string) => string) {
-    this.#client = client;
+    super(client);
     this.#redact = redact;
   }
 
@@ -102,7 +96,7 @@ export class ModelsLabTraining {
     input: ModelsLabFineTuneInput,
     call?: CallOptions,
   ): Promise<{ trainingId: string; message: string | undefined }> {
-    return this.#client.request(E.loraFineTune, { body: input }, call);
+    return this.client.request(E.loraFineTune, { body: input }, call);
   }
 
   /**
@@ -110,7 +104,7 @@ export class ModelsLabTraining {
    * @example const s = await modelslab.training.status('F5jvdzGnYi'); if (s.done) useLora('F5jvdzGnYi');
    */
   async status(trainingId: string, call?: CallOptions): Promise<ModelsLabTrainingStatus> {
-    const r = await this.#client.request(E.fineTuneStatus, { params: { id: trainingId } }, call);
+    const r = await this.client.request(E.fineTuneStatus, { params: { id: trainingId } }, call);
     return {
       stage: r.stage,
       stageIndex: (TRAINING_STAGES as readonly string[]).indexOf(r.stage),
@@ -127,8 +121,8 @@ export class ModelsLabTraining {
   cancel(trainingId: string, call?: CallOptions): Promise<{ message: string | undefined }> {
     const params = { id: trainingId };
     return eitherForm(
-      () => this.#client.request(E.cancelTraining, { params }, call),
-      () => this.#client.request(E.cancleTraining, { params }, call),
+      () => this.client.request(E.cancelTraining, { params }, call),
+      () => this.client.request(E.cancleTraining, { params }, call),
     );
   }
 
@@ -137,7 +131,7 @@ export class ModelsLabTraining {
    * @example const ids = await modelslab.training.list();
    */
   list(call?: CallOptions): Promise<string[]> {
-    return this.#client.request(E.finetuneList, {}, call);
+    return this.client.request(E.finetuneList, {}, call);
   }
 
   /**
@@ -145,6 +139,6 @@ export class ModelsLabTraining {
    * @example const url = await modelslab.training.base64Crop({ image: 'data:image/png;base64,...', crop: true });
    */
   base64Crop(input: { image: string; crop?: boolean }, call?: CallOptions): Promise<string> {
-    return this.#client.request(E.base64Crop, { body: input }, call);
+    return this.client.request(E.base64Crop, { body: input }, call);
   }
 }

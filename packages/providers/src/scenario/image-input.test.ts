@@ -1,23 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors';
 import { TINY_PNG_DATA_URL } from '../test-assets';
-import { type SeenRequest, startScriptedServer } from '../test-server';
+import { type SeenRequest, scriptedServers } from '../test-server';
 import { ScenarioClient } from './client';
 
 // The request shapes come from the reference: POST /assets (PostAssetRequest: `name` required,
 // `image` a base64 string), route B with `referenceImages` (asset ids, at most 5) for FLUX.2 edit
 // LoRAs, and `image` + `strength` (0.01..1) on a FLUX.1 base.
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
+const serve = scriptedServers(afterEach);
 
 const asset = { id: 'asset_in', url: 'https://cdn.test/in.png', mimeType: 'image/png', kind: 'image' };
 const job = { jobId: 'job_1', jobType: 'custom', status: 'queued' };
 
 async function vendor() {
-  const s = await startScriptedServer((r: SeenRequest) => {
+  const s = await serve((r: SeenRequest) => {
     const url = new URL(r.url, 'http://x');
     if (r.method === 'POST' && url.pathname === '/v1/assets') return { status: 200, body: { asset } };
     if (url.searchParams.get('dryRun') === 'true') {
@@ -25,7 +22,6 @@ async function vendor() {
     }
     return { status: 200, body: { job } };
   });
-  servers.push(s);
   const client = new ScenarioClient({
     baseUrl: `${s.url}/v1`,
     apiKey: 'api_key',

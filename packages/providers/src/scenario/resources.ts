@@ -1,4 +1,4 @@
-import type { BaseClient } from '../base-client';
+import { Resource } from '../base-client';
 import type { Download } from '../download';
 import type { CallOptions } from '../options';
 import {
@@ -41,18 +41,13 @@ async function* pages<T>(fetchPage: (token: string | undefined) => Promise<Page<
  * @example
  * const lora = await scenario.models.create({ name: 'ink', type: 'flux.1-lora' });
  */
-export class ScenarioModels {
-  readonly #client: BaseClient;
-  constructor(client: BaseClient) {
-    this.#client = client;
-  }
-
+export class ScenarioModels extends Resource {
   /**
    * Lists the project's models, one page at a time (see {@link ScenarioModels.iterate} for all pages).
    * @example const { items, nextPaginationToken } = await scenario.models.list({ type: 'flux.1-lora', status: 'trained' });
    */
   list(query: ListModelsQuery = {}, call?: CallOptions): Promise<Page<Model>> {
-    return this.#client.request(E.listModels, { query }, call);
+    return this.client.request(E.listModels, { query }, call);
   }
 
   /**
@@ -68,7 +63,7 @@ export class ScenarioModels {
    * @example const { items } = await scenario.models.listPublic({ types: ['flux.1-lora', 'sd-xl-lora'] });
    */
   listPublic(query: ListPublicModelsQuery = {}, call?: CallOptions): Promise<Page<Model>> {
-    return this.#client.request(E.listPublicModels, { query }, call);
+    return this.client.request(E.listPublicModels, { query }, call);
   }
 
   /**
@@ -87,7 +82,7 @@ export class ScenarioModels {
    * @example const model = await scenario.models.get('model_abc');
    */
   get(modelId: string, call?: CallOptions): Promise<Model> {
-    return this.#client.request(E.getModel, { params: { modelId } }, call);
+    return this.client.request(E.getModel, { params: { modelId } }, call);
   }
 
   /**
@@ -96,7 +91,7 @@ export class ScenarioModels {
    * @example const comp = await scenario.models.create({ type: 'flux.1-composition', concepts: [{ modelId: 'model_a', scale: 0.8 }] });
    */
   create(input: CreateModelInput, call?: CallOptions): Promise<Model> {
-    return this.#client.request(E.createModel, { body: input }, call);
+    return this.client.request(E.createModel, { body: input }, call);
   }
 
   /**
@@ -104,7 +99,7 @@ export class ScenarioModels {
    * @example await scenario.models.addTrainingImage('model_abc', { assetIds: ['asset_1', 'asset_2'] });
    */
   addTrainingImage(modelId: string, input: TrainingImageInput, call?: CallOptions): Promise<TrainingImage> {
-    return this.#client.request(E.addTrainingImage, { params: { modelId }, body: input }, call);
+    return this.client.request(E.addTrainingImage, { params: { modelId }, body: input }, call);
   }
 
   /**
@@ -118,7 +113,7 @@ export class ScenarioModels {
   ): Promise<{ count: number; pairs: TrainingImagePair[] }> {
     // The public pair type is the loose answer type; the body schema checks every field before sending.
     const body = pairs as Array<{ sourceId: string; targetId: string; instruction: string }>;
-    const out = await this.#client.request(E.replaceTrainingImagePairs, { params: { modelId }, body }, call);
+    const out = await this.client.request(E.replaceTrainingImagePairs, { params: { modelId }, body }, call);
     return { count: out.count ?? out.pairs?.length ?? pairs.length, pairs: out.pairs ?? pairs };
   }
 
@@ -147,13 +142,13 @@ export class ScenarioModels {
     const { dryRun, trainingImagesCount, ...body } = input;
     if (dryRun === true) {
       const query = trainingImagesCount === undefined ? {} : { trainingImagesCount };
-      return this.#client.request(E.trainCost, { params: { modelId }, query, body }, call);
+      return this.client.request(E.trainCost, { params: { modelId }, query, body }, call);
     }
     if (dryRun !== undefined && dryRun !== false) {
       // Not a boolean: let the body schema report it with its path.
-      return this.#client.request(E.train, { params: { modelId }, body: input as typeof body }, call);
+      return this.client.request(E.train, { params: { modelId }, body: input as typeof body }, call);
     }
-    return this.#client.request(E.train, { params: { modelId }, body }, call);
+    return this.client.request(E.train, { params: { modelId }, body }, call);
   }
 
   /**
@@ -161,7 +156,7 @@ export class ScenarioModels {
    * @example await scenario.models.trainAction('model_abc', 'cancel');
    */
   trainAction(modelId: string, action: 'cancel', call?: CallOptions): Promise<Model> {
-    return this.#client.request(E.trainAction, { params: { modelId }, body: { action } }, call);
+    return this.client.request(E.trainAction, { params: { modelId }, body: { action } }, call);
   }
 
   /**
@@ -179,18 +174,13 @@ export class ScenarioModels {
  * @example
  * const job = await scenario.jobs.get('job_abc');
  */
-export class ScenarioJobs {
-  readonly #client: BaseClient;
-  constructor(client: BaseClient) {
-    this.#client = client;
-  }
-
+export class ScenarioJobs extends Resource {
   /**
    * Reads a job (status, progress, status history, `metadata.assetIds`).
    * @example const job = await scenario.jobs.get('job_abc');
    */
   get(jobId: string, call?: CallOptions): Promise<Job> {
-    return this.#client.request(E.getJob, { params: { jobId } }, call);
+    return this.client.request(E.getJob, { params: { jobId } }, call);
   }
 
   /**
@@ -198,7 +188,7 @@ export class ScenarioJobs {
    * @example const { items } = await scenario.jobs.list({ status: 'in-progress' });
    */
   list(query: ListJobsQuery = {}, call?: CallOptions): Promise<Page<Job>> {
-    return this.#client.request(E.listJobs, { query }, call);
+    return this.client.request(E.listJobs, { query }, call);
   }
 
   /**
@@ -206,7 +196,7 @@ export class ScenarioJobs {
    * @example await scenario.jobs.cancel('job_abc');
    */
   cancel(jobId: string, call?: CallOptions): Promise<Job | undefined> {
-    return this.#client.request(E.cancelJob, { params: { jobId }, body: { action: 'cancel' } }, call);
+    return this.client.request(E.cancelJob, { params: { jobId }, body: { action: 'cancel' } }, call);
   }
 }
 
@@ -216,18 +206,13 @@ export class ScenarioJobs {
  * @example
  * const input = await scenario.assets.upload({ name: 'before.png', image: dataUrl });
  */
-export class ScenarioAssets {
-  readonly #client: BaseClient;
-  constructor(client: BaseClient) {
-    this.#client = client;
-  }
-
+export class ScenarioAssets extends Resource {
   /**
    * Reads an asset (its signed `url`, type and size).
    * @example const asset = await scenario.assets.get('asset_abc');
    */
   get(assetId: string, call?: CallOptions): Promise<Asset> {
-    return this.#client.request(E.getAsset, { params: { assetId } }, call);
+    return this.client.request(E.getAsset, { params: { assetId } }, call);
   }
 
   /**
@@ -237,7 +222,7 @@ export class ScenarioAssets {
    * @example const { id } = await scenario.assets.upload({ name: 'before.png', image: 'data:image/png;base64,...' });
    */
   upload(input: UploadAssetInput, call?: CallOptions): Promise<Asset> {
-    return this.#client.request(E.uploadAsset, { body: input }, call);
+    return this.client.request(E.uploadAsset, { body: input }, call);
   }
 
   /**
@@ -247,7 +232,7 @@ export class ScenarioAssets {
    */
   async download(asset: Asset | string, call?: CallOptions): Promise<Download> {
     const a = typeof asset === 'string' ? await this.get(asset, call) : asset;
-    const file = await this.#client.download(a.url, call);
+    const file = await this.client.download(a.url, call);
     return { bytes: file.bytes, mimeType: file.mimeType ?? a.mimeType };
   }
 }
@@ -275,12 +260,7 @@ export interface RouteB<I> {
  * @example
  * const { job } = await scenario.generations.custom('model_bfl-flux-2-dev', { prompt: 'a fox', loras: ['model_a'] });
  */
-export class ScenarioGenerations {
-  readonly #client: BaseClient;
-  constructor(client: BaseClient) {
-    this.#client = client;
-  }
-
+export class ScenarioGenerations extends Resource {
   /**
    * Route A: `POST /generate/txt2img` with a LoRA, a composition or a base model, plus extra `concepts`.
    * @example const { job } = await scenario.generations.txt2img({ modelId: 'model_comp', prompt: 'a castle', numSamples: 1, seed: 42 });
@@ -293,8 +273,8 @@ export class ScenarioGenerations {
     call?: CallOptions,
   ): Promise<GenerateResult | CostEstimate> {
     return options.dryRun === true
-      ? this.#client.request(E.txt2imgCost, { body: input }, call)
-      : this.#client.request(E.txt2img, { body: input }, call);
+      ? this.client.request(E.txt2imgCost, { body: input }, call)
+      : this.client.request(E.txt2img, { body: input }, call);
   }
 
   /**
@@ -326,8 +306,8 @@ export class ScenarioGenerations {
     const call = (baseModelId: string, input: I, options: { dryRun?: boolean } = {}, c?: CallOptions) => {
       const parts = { params: { modelId: baseModelId }, body: input as never };
       return options.dryRun === true
-        ? this.#client.request(cost, parts, c)
-        : this.#client.request(run, parts, c);
+        ? this.client.request(cost, parts, c)
+        : this.client.request(run, parts, c);
     };
     return call as RouteB<I>;
   }
