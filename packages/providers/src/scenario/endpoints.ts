@@ -156,9 +156,8 @@ const trainSchema = z
  * const input: TrainModelInput = { parameters: { nbEpochs: 10, rank: 16 } };
  */
 export type TrainModelInput = z.input<typeof trainSchema>;
-const trainBody = trainSchema
-  .pick({ parameters: true })
-  .transform((t) => ({ parameters: t.parameters ?? {} }));
+// The whole argument is checked; only `parameters` is the body (dryRun and the count go in the query).
+const trainBody = trainSchema.transform((t) => ({ parameters: t.parameters ?? {} }));
 
 const listJobsSchema = z
   .object({

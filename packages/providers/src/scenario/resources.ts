@@ -139,16 +139,11 @@ export class ScenarioModels extends Resource {
     input: TrainModelInput = {},
     call?: CallOptions,
   ): Promise<TrainResult | CostEstimate> {
-    const { dryRun, trainingImagesCount, ...body } = input;
-    if (dryRun === true) {
-      const query = trainingImagesCount === undefined ? {} : { trainingImagesCount };
-      return this.client.request(E.trainCost, { params: { modelId }, query, body }, call);
-    }
-    if (dryRun !== undefined && dryRun !== false) {
-      // Not a boolean: let the body schema report it with its path.
-      return this.client.request(E.train, { params: { modelId }, body: input as typeof body }, call);
-    }
-    return this.client.request(E.train, { params: { modelId }, body }, call);
+    const params = { modelId };
+    if (input.dryRun !== true) return this.client.request(E.train, { params, body: input }, call);
+    const { trainingImagesCount } = input;
+    const query = trainingImagesCount === undefined ? {} : { trainingImagesCount };
+    return this.client.request(E.trainCost, { params, query, body: input }, call);
   }
 
   /**
