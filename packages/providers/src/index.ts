@@ -1,4 +1,4 @@
-export { BaseClient, type BaseClientConfig, type OutgoingRequest } from './base-client';
+export { BaseClient, type BaseClientConfig, type OutgoingRequest, Resource } from './base-client';
 export { defaultSleep, type Sleep } from './clock';
 export {
   DOWNLOAD_DEFAULTS,
