@@ -35,7 +35,7 @@ export const defaultSleep: Sleep = (ms, signal) =>
   });
 
 /** The error every method rejects with when the caller's signal fires. */
-export function abortedError(provider: ProviderName, what: string): AbortedError {
+export function abortedError(provider: ProviderName | undefined, what: string): AbortedError {
   return new AbortedError({
     provider,
     code: 'aborted',
@@ -49,7 +49,7 @@ export async function sleepOrAbort(
   sleep: Sleep,
   ms: number,
   signal: AbortSignal | undefined,
-  provider: ProviderName,
+  provider: ProviderName | undefined,
   what: string,
 ): Promise<void> {
   if (signal?.aborted) throw abortedError(provider, what);

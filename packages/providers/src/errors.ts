@@ -27,7 +27,7 @@ export interface ProviderIssue {
  * new ProviderError({ provider: 'scenario', code: 'conflict', retryable: false, message: 'Model is busy.' });
  */
 export interface ProviderErrorInit {
-  provider: ProviderName;
+  provider: ProviderName | undefined;
   message: string;
   code: string;
   retryable: boolean;
@@ -53,8 +53,8 @@ export class ProviderError extends Error {
     // On the prototype, so the stack's first line already names the class.
     ProviderError.prototype.name = 'ProviderError';
   }
-  /** Which vendor answered (or was being called). */
-  readonly provider: ProviderName;
+  /** Which vendor answered (or was being called); undefined only for a {@link downloadImage} made without a client. */
+  readonly provider: ProviderName | undefined;
   /** HTTP status, when there was a response. */
   readonly status: number | undefined;
   /** Stable machine-readable code, e.g. `rate_limited`, `not_found`, `invalid_response`. */
@@ -198,6 +198,41 @@ export class AbortedError extends ProviderError {
 export class ProviderResponseError extends ProviderError {
   static {
     ProviderResponseError.prototype.name = 'ProviderResponseError';
+  }
+}
+
+/**
+ * The stable codes of a {@link DownloadError}: the answer was not 2xx (`download.http`, with
+ * `status`), the body passed `maxBytes` (`download.too-large`), the download outlasted `timeoutMs`
+ * (`download.timeout`), the host could not be reached or the connection broke
+ * (`download.connection`), the URL is not http(s) (`download.invalid-url`), or the `guard` refused
+ * it without an error of its own (`download.refused`).
+ *
+ * @example
+ * if (e instanceof DownloadError && e.code === 'download.too-large') askForASmallerImage();
+ */
+export type DownloadErrorCode =
+  | 'download.http'
+  | 'download.too-large'
+  | 'download.timeout'
+  | 'download.connection'
+  | 'download.invalid-url'
+  | 'download.refused';
+
+/**
+ * An image download failed (see {@link DownloadErrorCode}); cancellation is an {@link AbortedError}.
+ * Its message names the URL without its query string (signed URLs carry their signature there).
+ *
+ * @example
+ * try { await downloadImage(url); } catch (e) { if (e instanceof DownloadError && e.retryable) later(); }
+ */
+export class DownloadError extends ProviderError {
+  static {
+    DownloadError.prototype.name = 'DownloadError';
+  }
+  declare readonly code: DownloadErrorCode;
+  constructor(init: ProviderErrorInit & { code: DownloadErrorCode }) {
+    super(init);
   }
 }
 

@@ -3,7 +3,7 @@ import { abortedError, sleepOrAbort } from './clock';
 import {
   ConnectionError,
   createProviderError,
-  type ProviderError,
+  ProviderError,
   type ProviderIssue,
   type ProviderName,
   ProviderResponseError,
@@ -42,8 +42,16 @@ export interface HttpConfig {
   now: () => number;
 }
 
+/**
+ * The HTTP methods the endpoints use.
+ *
+ * @example
+ * const method: HttpMethod = 'PUT';
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: HttpMethod;
   url: URL;
   /** Human label for messages, e.g. `GET /models/{modelId}`; never contains a secret after redaction. */
   operation: string;
@@ -51,8 +59,6 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   json?: unknown;
   signal?: AbortSignal | undefined;
-  /** Read the body as bytes instead of JSON. */
-  binary?: boolean;
   /** Looks inside a successful body for an error (ModelsLab's `status:"error"` on HTTP 200). */
   bodyError?: (body: unknown, status: number, headers: Headers) => ProviderError | undefined;
 }
@@ -61,7 +67,6 @@ export interface HttpResponse {
   status: number;
   headers: Headers;
   body: unknown;
-  bytes: Uint8Array | undefined;
 }
 
 // Error codes a socket reports when nothing was written: a create may safely be sent again.
@@ -93,62 +98,108 @@ function parseText(text: string): unknown {
   }
 }
 
-async function attempt(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
-  const { provider, redactor } = config;
-  const label = providerLabel(provider);
-  const what = redactor.text(req.operation);
+/**
+ * Why an attempt ended without an answer: the caller aborted, the deadline passed, or the
+ * connection failed (`code` from the socket; `sent` false when nothing reached the server;
+ * `answered` true when it broke while the body was being read).
+ */
+export interface TransportFailure {
+  kind: 'aborted' | 'timeout' | 'connection';
+  code: string | undefined;
+  sent: boolean;
+  answered: boolean;
+}
+
+/**
+ * Runs one attempt under a deadline and the caller's signal: `run` gets the signal to hand to
+ * fetch and calls `answered()` once the headers are in. A {@link ProviderError} that `run` throws
+ * passes through; anything else becomes `fail(failure)`.
+ */
+export async function withDeadline<T>(
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  run: (signal: AbortSignal, answered: () => void) => Promise<T>,
+  fail: (failure: TransportFailure) => Error,
+): Promise<T> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, config.timeoutMs);
+  }, timeoutMs);
   const onAbort = () => controller.abort();
-  req.signal?.addEventListener('abort', onAbort, { once: true });
-  let stage: 'connect' | 'body' = 'connect';
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let answered = false;
   try {
-    const headers: Record<string, string> = {
-      accept: req.binary ? '*/*' : 'application/json',
-      ...req.headers,
-    };
-    const init: RequestInit = { method: req.method, headers, signal: controller.signal };
-    if (req.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(req.json);
-    }
-    const res = await config.fetch(req.url.toString(), init);
-    stage = 'body';
-    if (req.binary && res.ok) {
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      return { status: res.status, headers: res.headers, body: undefined, bytes };
-    }
-    const body = parseText(await res.text());
-    return { status: res.status, headers: res.headers, body, bytes: undefined };
-  } catch (e) {
-    if (req.signal?.aborted) throw abortedError(provider, `${label} ${what}`);
-    if (timedOut) {
-      throw new TimeoutError({
-        provider,
-        code: 'timeout',
-        retryable: true,
-        message: `${label} did not answer ${what} within ${config.timeoutMs} ms.`,
-      });
-    }
-    const code = causeCode(e);
-    const sent = stage === 'body' || !(code && NOT_SENT.has(code));
-    throw new ConnectionError({
-      provider,
-      code: 'connection',
-      retryable: true,
-      requestSent: sent,
-      message: `${label} could not be reached for ${what}${code ? ` (${code})` : ''}${
-        stage === 'body' ? ': the connection broke while reading the answer' : ''
-      }.`,
+    return await run(controller.signal, () => {
+      answered = true;
     });
+  } catch (e) {
+    if (e instanceof ProviderError) throw e;
+    const code = causeCode(e);
+    const kind = signal?.aborted ? 'aborted' : timedOut ? 'timeout' : 'connection';
+    throw fail({ kind, code, answered, sent: answered || !(code && NOT_SENT.has(code)) });
   } finally {
     clearTimeout(timer);
-    req.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
   }
+}
+
+function transportError(config: HttpConfig, what: string, f: TransportFailure): ProviderError {
+  const { provider } = config;
+  const label = providerLabel(provider);
+  if (f.kind === 'aborted') return abortedError(provider, `${label} ${what}`);
+  if (f.kind === 'timeout') {
+    return new TimeoutError({
+      provider,
+      code: 'timeout',
+      retryable: true,
+      message: `${label} did not answer ${what} within ${config.timeoutMs} ms.`,
+    });
+  }
+  return new ConnectionError({
+    provider,
+    code: 'connection',
+    retryable: true,
+    requestSent: f.sent,
+    message: `${label} could not be reached for ${what}${f.code ? ` (${f.code})` : ''}${
+      f.answered ? ': the connection broke while reading the answer' : ''
+    }.`,
+  });
+}
+
+async function attempt(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
+  const what = config.redactor.text(req.operation);
+  const res = await withDeadline(
+    config.timeoutMs,
+    req.signal,
+    async (signal, answered) => {
+      const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+      const init: RequestInit = { method: req.method, headers, signal };
+      if (req.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        init.body = JSON.stringify(req.json);
+      }
+      const r = await config.fetch(req.url.toString(), init);
+      answered();
+      return { status: r.status, headers: r.headers, body: parseText(await r.text()) };
+    },
+    (f) => transportError(config, what, f),
+  );
+  const inBody = req.bodyError?.(res.body, res.status, res.headers);
+  if (res.status >= 200 && res.status < 300 && !inBody) return res;
+  throw (
+    inBody ??
+    createProviderError({
+      provider: config.provider,
+      status: res.status,
+      body: res.body,
+      headers: res.headers,
+      redactor: config.redactor,
+      now: config.now(),
+      operation: req.operation,
+    })
+  );
 }
 
 function mayRetry(err: ProviderError, kind: RequestKind): boolean {
@@ -159,42 +210,44 @@ function mayRetry(err: ProviderError, kind: RequestKind): boolean {
 }
 
 /**
- * Sends one logical request: per-attempt timeout, caller's AbortSignal, the error factory, and
+ * Runs `once` until it succeeds or fails for good: retryable {@link ProviderError}s of a read are
+ * tried again, a create only when the server surely did nothing; full-jitter backoff, or the
+ * vendor's retry-after when it gives one (and the error when that is over `maxRetryAfterMs`).
+ */
+export async function retrying<T>(
+  o: {
+    retry: RetryPolicy;
+    kind: RequestKind;
+    signal: AbortSignal | undefined;
+    provider: ProviderName | undefined;
+    label: string;
+  },
+  once: () => Promise<T>,
+): Promise<T> {
+  const { retry } = o;
+  for (let n = 0; ; n++) {
+    if (o.signal?.aborted) throw abortedError(o.provider, o.label);
+    try {
+      return await once();
+    } catch (e) {
+      if (!(e instanceof ProviderError) || n >= retry.maxRetries || !mayRetry(e, o.kind)) throw e;
+      const delay = backoffDelay(retry, n, e.retryAfterMs);
+      if (delay > retry.maxRetryAfterMs) throw e;
+      await sleepOrAbort(retry.sleep, delay, o.signal, o.provider, o.label);
+    }
+  }
+}
+
+/**
+ * Sends one logical API request: per-attempt timeout, caller's AbortSignal, the error factory, and
  * retries with full-jitter backoff that honour the vendor's retry-after.
  */
 export async function send(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
-  const { retry } = config;
   const label = `${providerLabel(config.provider)} ${config.redactor.text(req.operation)}`;
-  for (let n = 0; ; n++) {
-    if (req.signal?.aborted) throw abortedError(config.provider, label);
-    let err: ProviderError;
-    try {
-      const res = await attempt(config, req);
-      if (res.status >= 200 && res.status < 300) {
-        const inBody = req.bodyError?.(res.body, res.status, res.headers);
-        if (!inBody) return res;
-        err = inBody;
-      } else {
-        err =
-          req.bodyError?.(res.body, res.status, res.headers) ??
-          createProviderError({
-            provider: config.provider,
-            status: res.status,
-            body: res.body,
-            headers: res.headers,
-            redactor: config.redactor,
-            now: config.now(),
-            operation: req.operation,
-          });
-      }
-    } catch (e) {
-      err = e as ProviderError;
-    }
-    if (n >= retry.maxRetries || !mayRetry(err, req.kind)) throw err;
-    const delay = backoffDelay(retry, n, err.retryAfterMs);
-    if (delay > retry.maxRetryAfterMs) throw err;
-    await sleepOrAbort(retry.sleep, delay, req.signal, config.provider, label);
-  }
+  return retrying(
+    { retry: config.retry, kind: req.kind, signal: req.signal, provider: config.provider, label },
+    () => attempt(config, req),
+  );
 }
 
 /** Converts zod issues into provider issues (path, code, sentence). */

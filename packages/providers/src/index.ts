@@ -1,9 +1,28 @@
+export { BaseClient, type BaseClientConfig, type OutgoingRequest, Resource } from './base-client';
 export { defaultSleep, type Sleep } from './clock';
+export {
+  DOWNLOAD_DEFAULTS,
+  type Download,
+  type DownloadGuard,
+  type DownloadLimits,
+  type DownloadOptions,
+  downloadImage,
+} from './download';
+export {
+  type AnyEndpoint,
+  defineEndpoint,
+  type Endpoint,
+  type EndpointResult,
+  oneOfForms,
+  type RequestParts,
+} from './endpoint';
 export {
   AbortedError,
   AuthenticationError,
   ConnectionError,
   createProviderError,
+  DownloadError,
+  type DownloadErrorCode,
   type ErrorFactoryInput,
   InsufficientCreditsError,
   modelsLabBodyError,
@@ -20,14 +39,15 @@ export {
   TimeoutError,
   ValidationError,
 } from './errors';
-export type { FetchLike, RequestKind } from './http';
+export type { FetchLike, HttpMethod, RequestKind } from './http';
+export { MODELSLAB_BASE_URL, ModelsLabClient, type ModelsLabClientOptions } from './modelslab/client';
 export {
-  MODELSLAB_BASE_URL,
-  ModelsLabClient,
-  type ModelsLabClientOptions,
   type ModelsLabFineTuneInput,
+  type ModelsLabImg2ImgInput,
   type ModelsLabText2ImgInput,
-} from './modelslab/client';
+  modelslabEndpoints,
+} from './modelslab/endpoints';
+export { ModelsLabImages, ModelsLabTraining } from './modelslab/resources';
 export {
   type ModelsLabImageResult,
   type ModelsLabProcessing,
@@ -46,25 +66,34 @@ export {
   waitForModelsLabResult,
   waitForModelsLabTraining,
 } from './polling';
-export { createRedactor, type Redactor } from './redact';
+export { createRedactor, type Redactor, wireForms } from './redact';
 export { backoffDelay, type RetryOptions, type RetryPolicy, resolveRetryPolicy } from './retry';
+export { SCENARIO_BASE_URL, ScenarioClient, type ScenarioClientOptions } from './scenario/client';
 export {
   type CreateModelInput,
   type CustomGenerateInput,
-  type Download,
+  dryRunOf,
+  type EditGenerateInput,
   type GenerateResult,
+  type Img2imgGenerateInput,
   type ListJobsQuery,
   type ListModelsQuery,
   type ListPublicModelsQuery,
   type Page,
-  SCENARIO_BASE_URL,
-  ScenarioClient,
-  type ScenarioClientOptions,
+  scenarioEndpoints,
   type TrainingImageInput,
   type TrainModelInput,
   type TrainResult,
   type Txt2imgInput,
-} from './scenario/client';
+  type UploadAssetInput,
+} from './scenario/endpoints';
+export {
+  type RouteB,
+  ScenarioAssets,
+  ScenarioGenerations,
+  ScenarioJobs,
+  ScenarioModels,
+} from './scenario/resources';
 export {
   type Asset,
   type Concept,

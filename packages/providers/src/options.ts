@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultFetch } from '#transport';
+import { type DownloadLimits, downloadLimitsSchema } from './download';
 import type { ProviderName } from './errors';
 import type { FetchLike, HttpConfig } from './http';
 import type { Redactor } from './redact';
@@ -45,6 +46,8 @@ export interface CommonClientOptions {
   timeoutMs?: number;
   /** Clock for retry-after dates (default `Date.now`). */
   now?: () => number;
+  /** Limits of the client's image downloads (default 64 MiB, 30 s) and the hook that may refuse a URL. */
+  download?: DownloadLimits;
 }
 
 export const commonOptionsShape = {
@@ -53,6 +56,7 @@ export const commonOptionsShape = {
   retry: retryOptionsSchema.optional(),
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function').optional(),
+  download: downloadLimitsSchema.optional(),
 };
 
 /**
@@ -75,15 +79,4 @@ export function httpConfig(
     redactor,
     now: o.now ?? Date.now,
   };
-}
-
-/** Joins a base URL and a path, then sets the defined query parameters. */
-export function buildUrl(
-  baseUrl: string,
-  path: string,
-  query: Record<string, string | number | boolean | undefined> = {},
-) {
-  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-  return url;
 }

@@ -1,3 +1,5 @@
+import { createRedactor as createTextRedactor } from '@loraflow/core';
+
 /**
  * Replaces every occurrence of a secret (and its common encodings) in text and JSON values.
  *
@@ -11,8 +13,6 @@ export interface Redactor {
   value<T>(value: T): T;
 }
 
-const REDACTED = '[redacted]';
-
 function base64(text: string): string {
   const bytes = new TextEncoder().encode(text);
   let binary = '';
@@ -21,8 +21,32 @@ function base64(text: string): string {
 }
 
 /**
- * Builds a redactor for a set of secrets: the raw values, their URL and base64 encodings, and the
- * base64 of `key:secret` pairs that Basic auth would send.
+ * Every form a credential takes on the wire: the raw value, its URL, base64 and JSON-string
+ * encodings, and the base64 of `key:secret` that Basic auth sends.
+ *
+ * @example
+ * wireForms(['s3cr3t'], [['api_k', 's3cr3t']]); // ['s3cr3t', 'czNjcjN0', ..., 'YXBpX2s6czNjcjN0']
+ */
+export function wireForms(
+  secrets: readonly string[],
+  pairs: ReadonlyArray<readonly [string, string]> = [],
+): string[] {
+  const forms = new Set<string>();
+  for (const s of [...secrets, ...pairs.flat()]) {
+    if (!s) continue;
+    forms.add(s);
+    forms.add(encodeURIComponent(s));
+    forms.add(base64(s));
+    forms.add(JSON.stringify(s).slice(1, -1));
+  }
+  for (const [k, s] of pairs) if (k && s) forms.add(base64(`${k}:${s}`));
+  return [...forms];
+}
+
+/**
+ * Builds a provider client's redactor: core's one text redactor (`createRedactor` in
+ * `@loraflow/core`: longest first, strings under 4 characters ignored) over every
+ * {@link wireForms} of the credentials, plus a deep walk for JSON values.
  *
  * @example
  * const r = createRedactor(['s3cr3t-key'], [['api_key', 's3cr3t']]);
@@ -31,37 +55,16 @@ function base64(text: string): string {
 export function createRedactor(
   secrets: readonly string[],
   pairs: ReadonlyArray<readonly [string, string]> = [],
-) {
-  const needles = new Set<string>();
-  // Short strings would redact ordinary words; real keys are long, so anything under 4 chars is ignored.
-  const add = (s: string) => {
-    if (s.length >= 4) needles.add(s);
-  };
-  for (const s of [...secrets, ...pairs.flat()]) {
-    if (!s) continue;
-    add(s);
-    add(encodeURIComponent(s));
-    add(base64(s));
-    add(JSON.stringify(s).slice(1, -1));
-  }
-  for (const [k, s] of pairs) if (k && s) add(base64(`${k}:${s}`));
-  // Longest first, so an encoded pair is replaced whole before its parts.
-  const list = [...needles].sort((a, b) => b.length - a.length);
-  const text = (input: string): string => {
-    let out = input;
-    for (const n of list) if (out.includes(n)) out = out.split(n).join(REDACTED);
+): Redactor {
+  const text = createTextRedactor({ secrets: wireForms(secrets, pairs) });
+  // Core has no value walker yet (the runtime keeps its own); this is the one the clients share.
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (depth > 32 || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[text(k)] = walk(x, depth + 1);
     return out;
   };
-  const value = <T>(input: T): T => {
-    const walk = (v: unknown, depth: number): unknown => {
-      if (typeof v === 'string') return text(v);
-      if (depth > 32 || v === null || typeof v !== 'object') return v;
-      if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[text(k)] = walk(x, depth + 1);
-      return out;
-    };
-    return walk(input, 0) as T;
-  };
-  return { text, value } satisfies Redactor;
+  return { text, value: <T>(input: T): T => walk(input, 0) as T };
 }

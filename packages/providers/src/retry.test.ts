@@ -12,20 +12,14 @@ import {
 import { ModelsLabClient } from './modelslab/client';
 import { backoffDelay, resolveRetryPolicy } from './retry';
 import { ScenarioClient } from './scenario/client';
-import { closedPortUrl, type Script, startScriptedServer } from './test-server';
+import { closedPortUrl, scriptedServers } from './test-server';
 
 const model = { id: 'model_a', type: 'flux.1-lora', status: 'new' };
-const servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
+const serve = scriptedServers(afterEach);
+// Registered after the servers' hook, so it runs first: servers close on real timers.
+afterEach(() => {
   vi.useRealTimers();
-  for (const s of servers.splice(0)) await s.close();
 });
-
-async function serve(script: Script) {
-  const s = await startScriptedServer(script);
-  servers.push(s);
-  return s;
-}
 
 /** A client whose sleeps are recorded, not waited. */
 function scenario(baseUrl: string, extra: Partial<ConstructorParameters<typeof ScenarioClient>[0]> = {}) {

@@ -9,11 +9,19 @@ export interface SeenRequest {
   body: string;
 }
 
-/** What the handler does: answer, hold the response forever, or drop the socket after reading the request. */
+/**
+ * What the handler does: answer (a `Uint8Array` body is sent as bytes), hold the response forever,
+ * drop the socket after reading the request, or write the response itself (bodies that drip or
+ * never end).
+ */
 export type Script = (
   req: SeenRequest,
   n: number,
-) => { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'reset';
+) =>
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | 'hang'
+  | 'reset'
+  | ((res: ServerResponse) => void);
 
 /**
  * A loopback HTTP server for transport-level tests (resets, hangs, exact statuses) that the emulator's
@@ -42,6 +50,16 @@ export async function startScriptedServer(script: Script) {
         req.socket.destroy();
         return;
       }
+      if (typeof action === 'function') {
+        held.push(res);
+        action(res);
+        return;
+      }
+      if (action.body instanceof Uint8Array) {
+        res.writeHead(action.status, { 'content-type': 'application/octet-stream', ...action.headers });
+        res.end(action.body);
+        return;
+      }
       const text = typeof action.body === 'string' ? action.body : JSON.stringify(action.body ?? {});
       res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
       res.end(text);
@@ -67,4 +85,20 @@ export async function closedPortUrl(): Promise<string> {
   const { port } = s.address() as AddressInfo;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * A `serve(script)` for one test file: each server it starts is closed after the test (pass
+ * vitest's `afterEach`, so this module stays importable outside vitest, as the bench does).
+ */
+export function scriptedServers(afterEach: (fn: () => Promise<void>) => void) {
+  const open: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+  return async (script: Script) => {
+    const s = await startScriptedServer(script);
+    open.push(s);
+    return s;
+  };
 }

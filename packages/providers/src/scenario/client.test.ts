@@ -166,6 +166,14 @@ describe('ScenarioClient wire format', () => {
     expect(seen[1]).toBeNull();
   });
 
+  it('refuses a train call whose dryRun is not a boolean before sending, with its path', async () => {
+    const { client, sent } = capture(() => ({ body: {} }));
+    await expect(
+      client.trainModel('model_1', { dryRun: 'yes' } as unknown as { dryRun?: false }),
+    ).rejects.toMatchObject({ code: 'invalid_request', issues: [{ path: ['dryRun'] }] });
+    expect(sent).toEqual([]);
+  });
+
   it('refuses a composition without concepts and bad options with a path', async () => {
     const { client } = capture(() => ({ body: {} }));
     await expect(client.createModel({ type: 'flux.1-composition' })).rejects.toMatchObject({

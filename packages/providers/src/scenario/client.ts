@@ -1,39 +1,24 @@
 import { z } from 'zod';
-import {
-  type HttpConfig,
-  type HttpRequest,
-  parseRequest,
-  parseResponse,
-  type RequestKind,
-  send,
-} from '../http';
-import {
-  buildUrl,
-  type CallOptions,
-  type CommonClientOptions,
-  callOptionsSchema,
-  commonOptionsShape,
-  httpConfig,
-} from '../options';
-import { createRedactor, type Redactor } from '../redact';
-import {
-  type Asset,
-  assetEnvelope,
-  type CostEstimate,
-  costSchema,
-  generateEnvelope,
-  type Job,
-  jobEnvelope,
-  jobListEnvelope,
-  type Model,
-  modelEnvelope,
-  modelListEnvelope,
-  pairsEnvelope,
-  type TrainingImage,
-  type TrainingImagePair,
-  trainEnvelope,
-  trainingImageEnvelope,
-} from './schemas';
+import { BaseClient, type OutgoingRequest } from '../base-client';
+import type { Download } from '../download';
+import { parseRequest } from '../http';
+import { type CallOptions, type CommonClientOptions, commonOptionsShape } from '../options';
+import { createRedactor } from '../redact';
+import type {
+  CreateModelInput,
+  CustomGenerateInput,
+  GenerateResult,
+  ListJobsQuery,
+  ListModelsQuery,
+  ListPublicModelsQuery,
+  Page,
+  TrainingImageInput,
+  TrainModelInput,
+  TrainResult,
+  Txt2imgInput,
+} from './endpoints';
+import { ScenarioAssets, ScenarioGenerations, ScenarioJobs, ScenarioModels } from './resources';
+import type { Asset, CostEstimate, Job, Model, TrainingImage, TrainingImagePair } from './schemas';
 
 /**
  * The public Scenario API.
@@ -67,298 +52,67 @@ const optionsSchema = z
   })
   .strict();
 
-const id = z.string().min(1).max(200);
-const pageSize = z.number().int().min(1).max(500);
-
-const listModelsSchema = z
-  .object({
-    privacy: z.enum(['private', 'public']).optional(),
-    status: z.string().optional(),
-    type: z.string().optional(),
-    types: z.array(z.string()).optional(),
-    tags: z.array(z.string()).optional(),
-    collectionId: z.string().optional(),
-    pageSize: pageSize.optional(),
-    paginationToken: z.string().optional(),
-  })
-  .strict();
-/**
- * Filters of {@link ScenarioClient.listModels}.
- *
- * @example
- * const q: ListModelsQuery = { type: 'flux.1-lora', status: 'trained', pageSize: 100 };
- */
-export type ListModelsQuery = z.input<typeof listModelsSchema>;
-
-const listPublicSchema = z
-  .object({
-    type: z.string().optional(),
-    types: z.array(z.string()).optional(),
-    tags: z.array(z.string()).optional(),
-    collectionIds: z.array(z.string()).optional(),
-    sortBy: z.string().optional(),
-    sortDirection: z.enum(['asc', 'desc']).optional(),
-    pageSize: pageSize.optional(),
-    paginationToken: z.string().optional(),
-  })
-  .strict();
-/**
- * Filters of {@link ScenarioClient.listPublicModels}.
- *
- * @example
- * const q: ListPublicModelsQuery = { types: ['flux.1-lora'], sortBy: 'createdAt', sortDirection: 'desc' };
- */
-export type ListPublicModelsQuery = z.input<typeof listPublicSchema>;
-
-const conceptInput = z
-  .object({ modelId: id, scale: z.number().min(-2).max(2), modelEpoch: z.string().optional() })
-  .strict();
-
-const createModelSchema = z
-  .object({
-    name: z.string().max(64).optional(),
-    shortDescription: z.string().max(256).optional(),
-    type: z.string().min(1).optional(),
-    concepts: z.array(conceptInput).max(6).optional(),
-    classSlug: z.string().optional(),
-    collectionIds: z.array(z.string()).optional(),
-  })
-  .strict()
-  .refine((b) => !b.type?.endsWith('-composition') || (b.concepts?.length ?? 0) > 0, {
-    message: 'a composition needs at least one concept',
-    path: ['concepts'],
-  });
-/**
- * Body of {@link ScenarioClient.createModel}.
- *
- * @example
- * const input: CreateModelInput = { type: 'flux.1-composition', concepts: [{ modelId: 'model_a', scale: 0.8 }] };
- */
-export type CreateModelInput = z.input<typeof createModelSchema>;
-
-const preset = z.enum(['default', 'style', 'subject']).optional();
-const uploadSchema = z
-  .object({
-    name: z.string().min(1).max(256),
-    data: z
-      .string()
-      .regex(/^data:image\/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+$/i, 'expected a base64 image data URL'),
-    preset,
-  })
-  .strict();
-const assetSchema = z.object({ assetId: id, preset }).strict();
-const batchSchema = z
-  .object({ assetIds: z.array(id).min(1).max(10, 'at most 10 assetIds per request'), preset })
-  .strict();
-const trainingImageInputSchema = z.union([uploadSchema, assetSchema, batchSchema]);
-// The form is chosen by its key, so a mistake is reported on that form's fields, not as "no union member matched".
-function trainingImageFormSchema(input: unknown) {
-  if (input && typeof input === 'object' && 'assetIds' in input) return batchSchema;
-  if (input && typeof input === 'object' && 'assetId' in input) return assetSchema;
-  return uploadSchema;
-}
-/**
- * One upload (data URL), one existing asset, or up to 10 assets.
- *
- * @example
- * const input: TrainingImageInput = { name: 'cat.png', data: 'data:image/png;base64,...' };
- */
-export type TrainingImageInput = z.input<typeof trainingImageInputSchema>;
-
-const pairsSchema = z.array(
-  z.object({ sourceId: id, targetId: id, instruction: z.string().max(2048) }).strict(),
-);
-
-const trainSchema = z
-  .object({
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    dryRun: z.boolean().optional(),
-    trainingImagesCount: z.number().int().min(1).max(1000).optional(),
-  })
-  .strict();
-/**
- * Arguments of {@link ScenarioClient.trainModel}.
- *
- * @example
- * const input: TrainModelInput = { parameters: { nbEpochs: 10, rank: 16 } };
- */
-export type TrainModelInput = z.input<typeof trainSchema>;
-
-const listJobsSchema = z
-  .object({
-    status: z.string().optional(),
-    type: z.string().optional(),
-    types: z.array(z.string()).optional(),
-    pageSize: z.number().int().min(1).max(200).optional(),
-    paginationToken: z.string().optional(),
-  })
-  .strict();
-/**
- * Filters of {@link ScenarioClient.listJobs}.
- *
- * @example
- * const q: ListJobsQuery = { status: 'in-progress', pageSize: 50 };
- */
-export type ListJobsQuery = z.input<typeof listJobsSchema>;
-
-const txt2imgSchema = z
-  .object({
-    modelId: id,
-    prompt: z.string().min(1).max(10_000),
-    negativePrompt: z.string().optional(),
-    negativePromptStrength: z.number().min(0).max(10).optional(),
-    numSamples: z.number().int().min(1).max(128).optional(),
-    width: z.number().int().min(64).max(2048).multipleOf(8).optional(),
-    height: z.number().int().min(64).max(2048).multipleOf(8).optional(),
-    guidance: z.number().min(0).max(20).optional(),
-    numInferenceSteps: z.number().int().min(1).max(150).optional(),
-    // The spec types txt2img's seed as a string; numbers are accepted and sent as strings.
-    seed: z
-      .union([z.string().regex(/^\d+$/), z.number().int().min(0)])
-      .transform(String)
-      .optional(),
-    scheduler: z.string().optional(),
-    concepts: z.array(conceptInput).max(6).optional(),
-    baseModelId: z.string().optional(),
-    modelEpoch: z.string().optional(),
-    hideResults: z.boolean().optional(),
-    intermediateImages: z.boolean().optional(),
-  })
-  .strict();
-/**
- * Body of {@link ScenarioClient.generateTxt2img} (route A).
- *
- * @example
- * const input: Txt2imgInput = { modelId: 'model_comp', prompt: 'a castle', numSamples: 1, seed: 42 };
- */
-export type Txt2imgInput = z.input<typeof txt2imgSchema>;
-
-// Route B bodies are model-specific (the base model's `inputs[]`): known fields are checked, others pass.
-const customSchema = z.looseObject({
-  prompt: z.string().min(1).max(2048),
-  modelId: id.optional(),
-  loras: z.array(id).max(6, 'at most 6 LoRAs').optional(),
-  lorasScale: z.array(z.number().min(0).max(2)).max(6).optional(),
-  referenceImages: z.array(id).max(5).optional(),
-  numOutputs: z.number().int().min(1).max(4).optional(),
-  numInferenceSteps: z.number().int().min(1).max(100).optional(),
-  width: z.number().int().min(128).max(2048).multipleOf(16).optional(),
-  height: z.number().int().min(128).max(2048).multipleOf(16).optional(),
-  guidance: z.number().min(0).max(10).optional(),
-  seed: z.number().int().min(0).max(2147483647).optional(),
-});
-/**
- * Body of {@link ScenarioClient.generateCustom} (route B).
- *
- * @example
- * const input: CustomGenerateInput = { prompt: 'a fox', loras: ['model_a', 'model_b'], lorasScale: [0.8, 0.4] };
- */
-export type CustomGenerateInput = z.input<typeof customSchema>;
-
-/**
- * A started training: the model (now `training`) and its job.
- *
- * @example
- * const { job }: TrainResult = await scenario.trainModel(modelId);
- */
-export interface TrainResult {
-  kind: 'started';
-  model: Model | undefined;
-  job: Job;
-  creativeUnitsCost: number | undefined;
-}
-
-/**
- * A submitted generation: poll `job` with `waitForJob`, then read `job.metadata.assetIds`.
- *
- * @example
- * const { job }: GenerateResult = await scenario.generateCustom('model_bfl-flux-2-dev', input);
- */
-export interface GenerateResult {
-  kind: 'submitted';
-  job: Job;
-  creativeUnitsCost: number | undefined;
-}
-
-/**
- * One page of a list.
- *
- * @example
- * const page: Page<Model> = await scenario.listModels({ pageSize: 10 });
- */
-export interface Page<T> {
-  items: T[];
-  nextPaginationToken: string | undefined;
-}
-
-/**
- * Downloaded bytes and their type.
- *
- * @example
- * const { bytes, mimeType }: Download = await scenario.downloadAsset(assetId);
- */
-export interface Download {
-  bytes: Uint8Array;
-  mimeType: string | undefined;
-}
-
 function base64(text: string): string {
   let binary = '';
   for (const b of new TextEncoder().encode(text)) binary += String.fromCharCode(b);
   return btoa(binary);
 }
 
-/** Follows `nextPaginationToken` until the last page. */
-async function* pages<T>(fetchPage: (token: string | undefined) => Promise<Page<T>>): AsyncGenerator<T> {
-  const seen = new Set<string>();
-  let token: string | undefined;
-  do {
-    const page = await fetchPage(token);
-    yield* page.items;
-    token = page.nextPaginationToken;
-    // A token seen twice would loop forever; the vendor's tokens are opaque, so guard here.
-    if (token && seen.has(token)) break;
-    if (token) seen.add(token);
-  } while (token);
-}
-
-function csv(list: string[] | undefined): string | undefined {
-  return list && list.length > 0 ? list.join(',') : undefined;
-}
-
 /**
- * A client for the Scenario API subset loraflow uses: models, training images, training, jobs,
- * assets and LoRA generation. Authenticates with HTTP Basic (key:secret); reads are retried with
- * backoff, creates are not blindly repeated; errors are {@link ProviderError}s without secrets.
+ * A client for the Scenario API subset loraflow uses, as resources over the package's base client:
+ * `models` (list, create, training images, train, cancel), `jobs`, `assets` (read, upload,
+ * download) and `generations` (txt2img, custom, edit, img2img). Authenticates with HTTP Basic
+ * (key:secret); reads are retried with backoff, creates are not blindly repeated; errors are
+ * `ProviderError`s without secrets. The flat methods (`getModel`, `generateCustom`, ...) are the
+ * same calls under their first names.
  *
  * @example
  * const scenario = new ScenarioClient({ apiKey: process.env.SCENARIO_API_KEY!, apiSecret: process.env.SCENARIO_API_SECRET! });
- * const model = await scenario.createModel({ name: 'my style', type: 'flux.1-lora' });
- * await scenario.addTrainingImage(model.id, { name: 'a.png', data: 'data:image/png;base64,...' });
- * const { job } = await scenario.trainModel(model.id, { parameters: { nbEpochs: 10 } });
+ * const model = await scenario.models.create({ name: 'my style', type: 'flux.1-lora' });
+ * await scenario.models.addTrainingImage(model.id, { name: 'a.png', data: 'data:image/png;base64,...' });
+ * const { job } = await scenario.models.train(model.id, { parameters: { nbEpochs: 10 } });
  */
-export class ScenarioClient {
-  readonly #http: HttpConfig;
-  readonly #baseUrl: string;
+export class ScenarioClient extends BaseClient {
+  /** Models: list, read, create, training images and pairs, train, cancel. */
+  readonly models: ScenarioModels;
+  /** Jobs: read, list, cancel. */
+  readonly jobs: ScenarioJobs;
+  /** Assets: read, upload, download. */
+  readonly assets: ScenarioAssets;
+  /** Generation: txt2img (route A), custom, edit and img2img (route B). */
+  readonly generations: ScenarioGenerations;
   readonly #auth: string;
   readonly #projectId: string | undefined;
   readonly #apiKey: string;
-  readonly #redactor: Redactor;
 
   constructor(options: ScenarioClientOptions) {
     // Redact before validating: a zod message must never echo a secret.
     const raw = (options ?? {}) as Partial<ScenarioClientOptions>;
     const secrets = [raw.apiKey, raw.apiSecret].filter((s): s is string => typeof s === 'string');
-    this.#redactor = createRedactor(
+    const redactor = createRedactor(
       secrets,
       raw.apiKey && raw.apiSecret ? [[raw.apiKey, raw.apiSecret]] : [],
     );
-    const o = parseRequest(optionsSchema, options, 'scenario', 'client options', this.#redactor);
-    this.#baseUrl = o.baseUrl ?? SCENARIO_BASE_URL;
+    const o = parseRequest(optionsSchema, options, 'scenario', 'client options', redactor);
+    super({
+      provider: 'scenario',
+      baseUrl: o.baseUrl ?? SCENARIO_BASE_URL,
+      redactor,
+      options: o,
+      retry: options.retry,
+    });
     this.#auth = `Basic ${base64(`${o.apiKey}:${o.apiSecret}`)}`;
     this.#projectId = o.projectId;
     this.#apiKey = o.apiKey;
-    this.#http = httpConfig('scenario', o, options.retry, this.#redactor);
+    this.models = new ScenarioModels(this);
+    this.jobs = new ScenarioJobs(this);
+    this.assets = new ScenarioAssets(this);
+    this.generations = new ScenarioGenerations(this);
+  }
+
+  protected override authorize(request: OutgoingRequest): void {
+    request.headers.authorization = this.#auth;
+    if (this.#projectId !== undefined) request.query.projectId = this.#projectId;
   }
 
   /**
@@ -375,379 +129,200 @@ export class ScenarioClient {
       : hash(`loraflow.scope/scenario-key\n${this.#apiKey}`);
   }
 
-  async #call(
-    method: HttpRequest['method'],
-    path: string,
-    operation: string,
-    kind: RequestKind,
-    call: CallOptions | undefined,
-    extra: {
-      query?: Record<string, string | number | boolean | undefined>;
-      json?: unknown;
-      dryRun?: boolean;
-    } = {},
-  ) {
-    const c = parseRequest(callOptionsSchema, call, 'scenario', operation, this.#redactor);
-    const query = { ...extra.query, projectId: this.#projectId };
-    const url = buildUrl(this.#baseUrl, path, query);
-    const config = c?.timeoutMs ? { ...this.#http, timeoutMs: c.timeoutMs } : this.#http;
-    return send(config, {
-      method,
-      url,
-      operation,
-      kind,
-      headers: { authorization: this.#auth },
-      json: extra.json,
-      signal: c?.signal,
-    });
-  }
-
-  #parse<S extends z.ZodType>(schema: S, body: unknown, operation: string): z.output<S> {
-    return parseResponse(schema, body, 'scenario', operation, this.#redactor);
-  }
+  // The first names of the calls, kept for the callers that use them: each is one resource call.
 
   /**
-   * Lists the project's models, one page at a time (see {@link iterateModels} for all pages).
-   * @example const { items, nextPaginationToken } = await scenario.listModels({ type: 'flux.1-lora', status: 'trained' });
+   * Same as `models.list`.
+   * @example const { items } = await scenario.listModels({ type: 'flux.1-lora', status: 'trained' });
    */
-  async listModels(query: ListModelsQuery = {}, call?: CallOptions): Promise<Page<Model>> {
-    const op = 'GET /models';
-    const q = parseRequest(listModelsSchema, query, 'scenario', op, this.#redactor);
-    const res = await this.#call('GET', '/models', op, 'read', call, {
-      query: { ...q, types: csv(q.types), tags: csv(q.tags) },
-    });
-    const body = this.#parse(modelListEnvelope, res.body, op);
-    return { items: body.models, nextPaginationToken: body.nextPaginationToken };
+  listModels(query: ListModelsQuery = {}, call?: CallOptions): Promise<Page<Model>> {
+    return this.models.list(query, call);
   }
 
   /**
-   * Iterates every model across pages, following `nextPaginationToken` until the last page.
+   * Same as `models.iterate`.
    * @example for await (const m of scenario.iterateModels({ status: 'trained' })) console.log(m.id);
    */
-  async *iterateModels(
+  iterateModels(
     query: Omit<ListModelsQuery, 'paginationToken'> = {},
     call?: CallOptions,
   ): AsyncGenerator<Model> {
-    yield* pages((token) => this.listModels(token ? { ...query, paginationToken: token } : query, call));
+    return this.models.iterate(query, call);
   }
 
   /**
-   * Iterates the whole public catalogue across pages.
+   * Same as `models.listPublic`.
+   * @example const { items } = await scenario.listPublicModels({ types: ['flux.1-lora'] });
+   */
+  listPublicModels(query: ListPublicModelsQuery = {}, call?: CallOptions): Promise<Page<Model>> {
+    return this.models.listPublic(query, call);
+  }
+
+  /**
+   * Same as `models.iteratePublic`.
    * @example for await (const lora of scenario.iteratePublicModels({ types: ['flux.1-lora'] })) pick(lora);
    */
-  async *iteratePublicModels(
+  iteratePublicModels(
     query: Omit<ListPublicModelsQuery, 'paginationToken'> = {},
     call?: CallOptions,
   ): AsyncGenerator<Model> {
-    yield* pages((token) =>
-      this.listPublicModels(token ? { ...query, paginationToken: token } : query, call),
-    );
+    return this.models.iteratePublic(query, call);
   }
 
   /**
-   * Lists public models (the catalogue of shared LoRAs and base models).
-   * @example const { items } = await scenario.listPublicModels({ types: ['flux.1-lora', 'sd-xl-lora'] });
-   */
-  async listPublicModels(query: ListPublicModelsQuery = {}, call?: CallOptions): Promise<Page<Model>> {
-    const op = 'GET /models/public';
-    const q = parseRequest(listPublicSchema, query, 'scenario', op, this.#redactor);
-    const res = await this.#call('GET', '/models/public', op, 'read', call, {
-      query: { ...q, types: csv(q.types), tags: csv(q.tags), collectionIds: csv(q.collectionIds) },
-    });
-    const body = this.#parse(modelListEnvelope, res.body, op);
-    return { items: body.models, nextPaginationToken: body.nextPaginationToken };
-  }
-
-  /**
-   * Reads one model, with its full training images and `trainingProgress`.
+   * Same as `models.get`.
    * @example const model = await scenario.getModel('model_abc');
    */
-  async getModel(modelId: string, call?: CallOptions): Promise<Model> {
-    const op = 'GET /models/{modelId}';
-    const mid = parseRequest(id, modelId, 'scenario', op, this.#redactor);
-    const res = await this.#call('GET', `/models/${encodeURIComponent(mid)}`, op, 'read', call);
-    return this.#parse(modelEnvelope, res.body, op).model;
+  getModel(modelId: string, call?: CallOptions): Promise<Model> {
+    return this.models.get(modelId, call);
   }
 
   /**
-   * Creates a model (status `new`): a LoRA to train, or a composition of LoRAs with scales.
-   * Not retried once it may have reached the server: check before sending it again.
-   * @example const comp = await scenario.createModel({ type: 'flux.1-composition', concepts: [{ modelId: 'model_a', scale: 0.8 }] });
+   * Same as `models.create`.
+   * @example const lora = await scenario.createModel({ name: 'ink', type: 'flux.1-lora' });
    */
-  async createModel(input: CreateModelInput, call?: CallOptions): Promise<Model> {
-    const op = 'POST /models';
-    const body = parseRequest(createModelSchema, input, 'scenario', op, this.#redactor);
-    const res = await this.#call('POST', '/models', op, 'create', call, { json: body });
-    return this.#parse(modelEnvelope, res.body, op).model;
+  createModel(input: CreateModelInput, call?: CallOptions): Promise<Model> {
+    return this.models.create(input, call);
   }
 
   /**
-   * Adds a training image: a data URL upload, one existing asset, or up to 10 assets.
+   * Same as `models.addTrainingImage`.
    * @example await scenario.addTrainingImage('model_abc', { assetIds: ['asset_1', 'asset_2'] });
    */
-  async addTrainingImage(
-    modelId: string,
-    input: TrainingImageInput,
-    call?: CallOptions,
-  ): Promise<TrainingImage> {
-    const op = 'POST /models/{modelId}/training-images';
-    const mid = parseRequest(id, modelId, 'scenario', op, this.#redactor);
-    const body = parseRequest(trainingImageFormSchema(input), input, 'scenario', op, this.#redactor);
-    const res = await this.#call(
-      'POST',
-      `/models/${encodeURIComponent(mid)}/training-images`,
-      op,
-      'create',
-      call,
-      {
-        json: body,
-      },
-    );
-    return this.#parse(trainingImageEnvelope, res.body, op).trainingImage;
+  addTrainingImage(modelId: string, input: TrainingImageInput, call?: CallOptions): Promise<TrainingImage> {
+    return this.models.addTrainingImage(modelId, input, call);
   }
 
   /**
-   * Replaces all source→target pairs of an edit LoRA (a PUT of the whole list, so safe to repeat).
+   * Same as `models.replaceTrainingImagePairs`.
    * @example await scenario.replaceTrainingImagePairs('model_abc', [{ sourceId: 'asset_1', targetId: 'asset_2', instruction: 'make it night' }]);
    */
-  async replaceTrainingImagePairs(
+  replaceTrainingImagePairs(
     modelId: string,
     pairs: TrainingImagePair[],
     call?: CallOptions,
   ): Promise<{ count: number; pairs: TrainingImagePair[] }> {
-    const op = 'PUT /models/{modelId}/training-images/pairs';
-    const mid = parseRequest(id, modelId, 'scenario', op, this.#redactor);
-    const body = parseRequest(pairsSchema, pairs, 'scenario', op, this.#redactor);
-    const res = await this.#call(
-      'PUT',
-      `/models/${encodeURIComponent(mid)}/training-images/pairs`,
-      op,
-      'read',
-      call,
-      {
-        json: body,
-      },
-    );
-    const out = this.#parse(pairsEnvelope, res.body, op);
-    return { count: out.count ?? out.pairs?.length ?? body.length, pairs: out.pairs ?? body };
+    return this.models.replaceTrainingImagePairs(modelId, pairs, call);
   }
 
   /**
-   * Starts training (or finalises a composition). With `dryRun: true` nothing runs: the vendor answers
-   * HTTP 269 and this returns the cost.
-   * @example
-   * const cost = await scenario.trainModel('model_abc', { dryRun: true }); // { kind: 'cost', creativeUnitsCost: 60, ... }
-   * const started = await scenario.trainModel('model_abc', { parameters: { nbEpochs: 10 } });
+   * Same as `models.train` (with `dryRun: true`, the cost).
+   * @example const started = await scenario.trainModel('model_abc', { parameters: { nbEpochs: 10 } });
    */
-  async trainModel(
+  trainModel(
     modelId: string,
     input: TrainModelInput & { dryRun: true },
     call?: CallOptions,
   ): Promise<CostEstimate>;
-  async trainModel(
+  trainModel(
     modelId: string,
     input?: TrainModelInput & { dryRun?: false },
     call?: CallOptions,
   ): Promise<TrainResult>;
-  async trainModel(
+  trainModel(
     modelId: string,
     input: TrainModelInput = {},
     call?: CallOptions,
   ): Promise<TrainResult | CostEstimate> {
-    const op = 'PUT /models/{modelId}/train';
-    const mid = parseRequest(id, modelId, 'scenario', op, this.#redactor);
-    const t = parseRequest(trainSchema, input, 'scenario', op, this.#redactor);
-    const res = await this.#call(
-      'PUT',
-      `/models/${encodeURIComponent(mid)}/train`,
-      op,
-      t.dryRun ? 'read' : 'create',
-      call,
-      {
-        query: t.dryRun ? { dryRun: true, trainingImagesCount: t.trainingImagesCount } : {},
-        json: { parameters: t.parameters ?? {} },
-      },
-    );
-    if (t.dryRun) return { kind: 'cost', ...this.#parse(costSchema, res.body, op) };
-    const body = this.#parse(trainEnvelope, res.body, op);
-    return {
-      kind: 'started',
-      model: body.model,
-      job: body.job,
-      creativeUnitsCost: body.creativeUnitsCost ?? body.creativeUnits?.estimatedCreativeUnits,
-    };
+    return this.models.train(modelId, input as TrainModelInput & { dryRun?: false }, call);
   }
 
   /**
-   * Sends a training action (`POST /models/{id}/train/action`); `cancel` is the only one the API has.
+   * Same as `models.trainAction`.
    * @example await scenario.trainAction('model_abc', 'cancel');
    */
-  async trainAction(modelId: string, action: 'cancel', call?: CallOptions): Promise<Model> {
-    const op = 'POST /models/{modelId}/train/action';
-    const act = parseRequest(z.literal('cancel'), action, 'scenario', op, this.#redactor);
-    const mid = parseRequest(id, modelId, 'scenario', op, this.#redactor);
-    const res = await this.#call(
-      'POST',
-      `/models/${encodeURIComponent(mid)}/train/action`,
-      op,
-      'read',
-      call,
-      {
-        json: { action: act },
-      },
-    );
-    return this.#parse(modelEnvelope, res.body, op).model;
+  trainAction(modelId: string, action: 'cancel', call?: CallOptions): Promise<Model> {
+    return this.models.trainAction(modelId, action, call);
   }
 
   /**
-   * Asks Scenario to cancel a training; the model ends `training-canceled`. Same as `trainAction(id, 'cancel')`.
+   * Same as `models.cancelTraining`.
    * @example await scenario.cancelTraining('model_abc');
    */
-  async cancelTraining(modelId: string, call?: CallOptions): Promise<Model> {
-    return this.trainAction(modelId, 'cancel', call);
+  cancelTraining(modelId: string, call?: CallOptions): Promise<Model> {
+    return this.models.cancelTraining(modelId, call);
   }
 
   /**
-   * Reads a job (status, progress, status history, `metadata.assetIds`).
+   * Same as `jobs.get`.
    * @example const job = await scenario.getJob('job_abc');
    */
-  async getJob(jobId: string, call?: CallOptions): Promise<Job> {
-    const op = 'GET /jobs/{jobId}';
-    const jid = parseRequest(id, jobId, 'scenario', op, this.#redactor);
-    const res = await this.#call('GET', `/jobs/${encodeURIComponent(jid)}`, op, 'read', call);
-    return this.#parse(jobEnvelope, res.body, op).job;
+  getJob(jobId: string, call?: CallOptions): Promise<Job> {
+    return this.jobs.get(jobId, call);
   }
 
   /**
-   * Lists jobs, one page at a time.
+   * Same as `jobs.list`.
    * @example const { items } = await scenario.listJobs({ status: 'in-progress' });
    */
-  async listJobs(query: ListJobsQuery = {}, call?: CallOptions): Promise<Page<Job>> {
-    const op = 'GET /jobs';
-    const q = parseRequest(listJobsSchema, query, 'scenario', op, this.#redactor);
-    const res = await this.#call('GET', '/jobs', op, 'read', call, { query: { ...q, types: csv(q.types) } });
-    const body = this.#parse(jobListEnvelope, res.body, op);
-    return { items: body.jobs, nextPaginationToken: body.nextPaginationToken };
+  listJobs(query: ListJobsQuery = {}, call?: CallOptions): Promise<Page<Job>> {
+    return this.jobs.list(query, call);
   }
 
   /**
-   * Asks Scenario to cancel a job. The answer may still say `in-progress`: poll to learn the outcome.
+   * Same as `jobs.cancel`.
    * @example await scenario.cancelJob('job_abc');
    */
-  async cancelJob(jobId: string, call?: CallOptions): Promise<Job | undefined> {
-    const op = 'POST /jobs/{jobId}/action';
-    const jid = parseRequest(id, jobId, 'scenario', op, this.#redactor);
-    const res = await this.#call('POST', `/jobs/${encodeURIComponent(jid)}/action`, op, 'read', call, {
-      json: { action: 'cancel' },
-    });
-    if (res.body === undefined) return undefined;
-    return this.#parse(jobEnvelope, res.body, op).job;
+  cancelJob(jobId: string, call?: CallOptions): Promise<Job | undefined> {
+    return this.jobs.cancel(jobId, call);
   }
 
   /**
-   * Reads an asset (its signed `url`, type and size).
+   * Same as `assets.get`.
    * @example const asset = await scenario.getAsset('asset_abc');
    */
-  async getAsset(assetId: string, call?: CallOptions): Promise<Asset> {
-    const op = 'GET /assets/{assetId}';
-    const aid = parseRequest(id, assetId, 'scenario', op, this.#redactor);
-    const res = await this.#call('GET', `/assets/${encodeURIComponent(aid)}`, op, 'read', call);
-    return this.#parse(assetEnvelope, res.body, op).asset;
+  getAsset(assetId: string, call?: CallOptions): Promise<Asset> {
+    return this.assets.get(assetId, call);
   }
 
   /**
-   * Downloads an asset's bytes from its signed URL (no Basic auth is sent there). Accepts an asset or an asset id.
+   * Same as `assets.download`: the signed URL through the one download path, without Basic auth.
    * @example const { bytes, mimeType } = await scenario.downloadAsset('asset_abc');
    */
-  async downloadAsset(asset: Asset | string, call?: CallOptions): Promise<Download> {
-    const op = 'download asset';
-    const a = typeof asset === 'string' ? await this.getAsset(asset, call) : asset;
-    const url = parseRequest(z.url({ protocol: /^https?$/ }), a.url, 'scenario', op, this.#redactor);
-    const c = parseRequest(callOptionsSchema, call, 'scenario', op, this.#redactor);
-    const config = c?.timeoutMs ? { ...this.#http, timeoutMs: c.timeoutMs } : this.#http;
-    const res = await send(config, {
-      method: 'GET',
-      url: new URL(url),
-      operation: op,
-      kind: 'read',
-      binary: true,
-      signal: c?.signal,
-    });
-    return { bytes: res.bytes ?? new Uint8Array(), mimeType: res.headers.get('content-type') ?? a.mimeType };
+  downloadAsset(asset: Asset | string, call?: CallOptions): Promise<Download> {
+    return this.assets.download(asset, call);
   }
 
   /**
-   * Route A: `POST /generate/txt2img` with a LoRA, a composition or a base model, plus extra `concepts`.
-   * With `{ dryRun: true }` returns the cost instead.
+   * Same as `generations.txt2img` (route A).
    * @example const { job } = await scenario.generateTxt2img({ modelId: 'model_comp', prompt: 'a castle', numSamples: 1, seed: 42 });
    */
-  async generateTxt2img(
-    input: Txt2imgInput,
-    options: { dryRun: true },
-    call?: CallOptions,
-  ): Promise<CostEstimate>;
-  async generateTxt2img(
+  generateTxt2img(input: Txt2imgInput, options: { dryRun: true }, call?: CallOptions): Promise<CostEstimate>;
+  generateTxt2img(
     input: Txt2imgInput,
     options?: { dryRun?: false },
     call?: CallOptions,
   ): Promise<GenerateResult>;
-  async generateTxt2img(
+  generateTxt2img(
     input: Txt2imgInput,
     options: { dryRun?: boolean } = {},
     call?: CallOptions,
   ): Promise<GenerateResult | CostEstimate> {
-    const op = 'POST /generate/txt2img';
-    const body = parseRequest(txt2imgSchema, input, 'scenario', op, this.#redactor);
-    return this.#generate('/generate/txt2img', op, body, options.dryRun === true, call);
+    return this.generations.txt2img(input, options as { dryRun?: false }, call);
   }
 
   /**
-   * Route B: `POST /generate/custom/{baseModelId}` (e.g. `model_bfl-flux-2-dev`) with up to 6 LoRAs and scales.
+   * Same as `generations.custom` (route B).
    * @example const { job } = await scenario.generateCustom('model_bfl-flux-2-dev', { prompt: 'a fox', loras: ['model_a'], lorasScale: [0.8] });
    */
-  async generateCustom(
+  generateCustom(
     baseModelId: string,
     input: CustomGenerateInput,
     options: { dryRun: true },
     call?: CallOptions,
   ): Promise<CostEstimate>;
-  async generateCustom(
+  generateCustom(
     baseModelId: string,
     input: CustomGenerateInput,
     options?: { dryRun?: false },
     call?: CallOptions,
   ): Promise<GenerateResult>;
-  async generateCustom(
+  generateCustom(
     baseModelId: string,
     input: CustomGenerateInput,
     options: { dryRun?: boolean } = {},
     call?: CallOptions,
   ): Promise<GenerateResult | CostEstimate> {
-    const op = 'POST /generate/custom/{modelId}';
-    const mid = parseRequest(id, baseModelId, 'scenario', op, this.#redactor);
-    const body = parseRequest(customSchema, input, 'scenario', op, this.#redactor);
-    return this.#generate(
-      `/generate/custom/${encodeURIComponent(mid)}`,
-      op,
-      body,
-      options.dryRun === true,
-      call,
-    );
-  }
-
-  async #generate(
-    path: string,
-    op: string,
-    body: unknown,
-    dryRun: boolean,
-    call: CallOptions | undefined,
-  ): Promise<GenerateResult | CostEstimate> {
-    const res = await this.#call('POST', path, op, dryRun ? 'read' : 'create', call, {
-      query: dryRun ? { dryRun: true } : {},
-      json: body,
-    });
-    if (dryRun) return { kind: 'cost', ...this.#parse(costSchema, res.body, op) };
-    const out = this.#parse(generateEnvelope, res.body, op);
-    return { kind: 'submitted', job: out.job, creativeUnitsCost: out.creativeUnitsCost };
+    return this.generations.custom(baseModelId, input, options as { dryRun?: false }, call);
   }
 }

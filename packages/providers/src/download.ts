@@ -1,0 +1,324 @@
+import { z } from 'zod';
+import { defaultFetch } from '#transport';
+import { abortedError } from './clock';
+import {
+  DownloadError,
+  type DownloadErrorCode,
+  type ProviderName,
+  parseRetryAfter,
+  providerLabel,
+  ValidationError,
+} from './errors';
+import { type FetchLike, retrying, type TransportFailure, toIssues, withDeadline } from './http';
+import type { Redactor } from './redact';
+import { type RetryOptions, type RetryPolicy, resolveRetryPolicy, retryOptionsSchema } from './retry';
+
+/**
+ * Downloaded bytes and the content type the server claimed (not checked against the bytes).
+ *
+ * @example
+ * const { bytes, mimeType }: Download = await downloadImage(url);
+ */
+export interface Download {
+  bytes: Uint8Array;
+  mimeType: string | undefined;
+}
+
+/**
+ * Looks at every URL before it is requested (the first and each redirect) and throws to refuse it.
+ * An error that is not a `ProviderError` becomes a {@link DownloadError} `download.refused`.
+ *
+ * @example
+ * const guard: DownloadGuard = (url) => { if (url.hostname === 'localhost') throw new Error('local address'); };
+ */
+export type DownloadGuard = (url: URL) => void | Promise<void>;
+
+/**
+ * The limits every image download runs under (a client's `download` option, or
+ * {@link downloadImage}'s options).
+ *
+ * @example
+ * new ScenarioClient({ apiKey, apiSecret, download: { maxBytes: 16 * 1024 * 1024, timeoutMs: 10_000 } });
+ */
+export interface DownloadLimits {
+  /** Largest body accepted, in bytes (default 64 MiB); checked against Content-Length and while streaming. */
+  maxBytes?: number;
+  /** Time from sending the request to the last byte, per attempt, in ms (default 30 000). */
+  timeoutMs?: number;
+  /** Called with each URL before it is requested; with a guard, redirects are followed one by one so it sees every hop. */
+  guard?: DownloadGuard;
+}
+
+/**
+ * Options of {@link downloadImage}.
+ *
+ * @example
+ * await downloadImage(url, { fetch: services.fetch, signal, maxBytes: 8 * 1024 * 1024 });
+ */
+export interface DownloadOptions extends DownloadLimits {
+  /** The fetch to use (default: the package's transport, as the clients'). */
+  fetch?: FetchLike;
+  /** Cancels the download; it then rejects with `AbortedError`. */
+  signal?: AbortSignal;
+  /** Retries of 5xx, 408, 429, timeouts and broken connections (default: the clients' policy, 3 retries). */
+  retry?: RetryOptions;
+}
+
+/**
+ * The defaults of {@link DownloadLimits}: 64 MiB and 30 s.
+ *
+ * @example
+ * DOWNLOAD_DEFAULTS.maxBytes; // 67108864
+ */
+export const DOWNLOAD_DEFAULTS = Object.freeze({ maxBytes: 64 * 1024 * 1024, timeoutMs: 30_000 });
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
+
+export const downloadLimitsShape = {
+  maxBytes: z.number().int().positive().optional(),
+  timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+  guard: z.custom<DownloadGuard>((v) => typeof v === 'function', 'expected a function').optional(),
+};
+export const downloadLimitsSchema = z.object(downloadLimitsShape).strict();
+
+const optionsSchema = z
+  .object({
+    ...downloadLimitsShape,
+    fetch: fn.optional(),
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
+    retry: retryOptionsSchema.optional(),
+  })
+  .strict();
+
+/** Everything one download needs, resolved: a client builds it from its own settings. */
+export interface DownloadConfig {
+  provider: ProviderName | undefined;
+  fetch: FetchLike;
+  retry: RetryPolicy;
+  redactor: Redactor | undefined;
+  maxBytes: number;
+  timeoutMs: number;
+  guard: DownloadGuard | undefined;
+  now: () => number;
+}
+
+// Browsers and curl stop at 20; an image URL needs a signed-URL hop or two, so 5 is plenty.
+const MAX_REDIRECTS = 5;
+
+/** What a message may say about a URL: origin and path, never the query (signed URLs keep their signature there). */
+function describeUrl(url: URL, redactor: Redactor | undefined): string {
+  const where = `${url.origin}${url.pathname}`;
+  return redactor ? redactor.text(where) : where;
+}
+
+function subject(cfg: DownloadConfig, where: string): string {
+  return cfg.provider ? `${providerLabel(cfg.provider)} download of ${where}` : `Download of ${where}`;
+}
+
+function failure(
+  cfg: DownloadConfig,
+  code: DownloadErrorCode,
+  message: string,
+  extra: {
+    status?: number;
+    retryable?: boolean;
+    retryAfterMs?: number | undefined;
+    requestSent?: boolean;
+  } = {},
+): DownloadError {
+  return new DownloadError({
+    provider: cfg.provider,
+    code,
+    message,
+    retryable: extra.retryable ?? false,
+    status: extra.status,
+    retryAfterMs: extra.retryAfterMs,
+    requestSent: extra.requestSent ?? true,
+  });
+}
+
+function transportFailure(cfg: DownloadConfig, what: string, f: TransportFailure): Error {
+  if (f.kind === 'aborted') return abortedError(cfg.provider, what);
+  if (f.kind === 'timeout') {
+    return failure(cfg, 'download.timeout', `${what} did not finish within ${cfg.timeoutMs} ms.`, {
+      retryable: true,
+    });
+  }
+  const why = f.answered
+    ? 'the connection broke while reading the image'
+    : `the server could not be reached${f.code ? ` (${f.code})` : ''}`;
+  return failure(cfg, 'download.connection', `${what} failed: ${why}.`, {
+    retryable: true,
+    requestSent: f.sent,
+  });
+}
+
+function tooLarge(cfg: DownloadConfig, what: string): DownloadError {
+  const mib = Math.round((cfg.maxBytes / (1024 * 1024)) * 100) / 100;
+  return failure(cfg, 'download.too-large', `${what} is larger than ${mib} MiB (maxBytes ${cfg.maxBytes}).`);
+}
+
+/** Reads a body up to `max` bytes; undefined as soon as it grows past that (the rest is never read). */
+async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
+  if (!res.body) return new Uint8Array();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return bytes;
+}
+
+/** Parses `raw` (relative to `base`, for a redirect) and refuses anything but http(s) with `download.invalid-url`. */
+function httpUrl(cfg: DownloadConfig, raw: string | URL, base: URL | undefined): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return url;
+  const text = String(raw).slice(0, 200);
+  const shown = cfg.redactor ? cfg.redactor.text(text) : text;
+  throw failure(
+    cfg,
+    'download.invalid-url',
+    `${subject(cfg, `"${shown}"`)} is not possible: only http(s) URLs are downloaded.`,
+    { requestSent: false },
+  );
+}
+
+async function checkGuard(cfg: DownloadConfig, url: URL, what: string): Promise<void> {
+  if (!cfg.guard) return;
+  try {
+    await cfg.guard(url);
+  } catch (e) {
+    if (e instanceof DownloadError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw failure(cfg, 'download.refused', `${what} was refused: ${cfg.redactor?.text(why) ?? why}.`, {
+      requestSent: false,
+    });
+  }
+}
+
+/** One attempt: guard, request (redirects one by one when guarded), status, size cap. */
+async function once(cfg: DownloadConfig, start: URL, signal: AbortSignal | undefined): Promise<Download> {
+  const what = subject(cfg, describeUrl(start, cfg.redactor));
+  return withDeadline(
+    cfg.timeoutMs,
+    signal,
+    async (s, answered) => {
+      let url = start;
+      for (let hop = 0; ; hop++) {
+        await checkGuard(cfg, url, what);
+        const res = await cfg.fetch(url.href, {
+          method: 'GET',
+          headers: { accept: 'image/*,*/*;q=0.8' },
+          signal: s,
+          redirect: cfg.guard ? 'manual' : 'follow',
+        });
+        answered();
+        const redirect = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+        if (cfg.guard && redirect) {
+          await res.body?.cancel().catch(() => undefined);
+          if (hop >= MAX_REDIRECTS) {
+            throw failure(cfg, 'download.http', `${what} redirected more than ${MAX_REDIRECTS} times.`, {
+              status: res.status,
+            });
+          }
+          url = httpUrl(cfg, redirect, url);
+          continue;
+        }
+        if (!res.ok) {
+          await res.body?.cancel().catch(() => undefined);
+          const status = res.status;
+          throw failure(cfg, 'download.http', `${what} answered HTTP ${status}.`, {
+            status,
+            retryable: status === 408 || status === 429 || status >= 500,
+            retryAfterMs: parseRetryAfter(res.headers, undefined, cfg.now()),
+          });
+        }
+        const declared = Number(res.headers.get('content-length'));
+        if (declared > cfg.maxBytes) {
+          await res.body?.cancel().catch(() => undefined);
+          throw tooLarge(cfg, what);
+        }
+        const bytes = await readCapped(res, cfg.maxBytes);
+        if (!bytes) throw tooLarge(cfg, what);
+        return { bytes, mimeType: res.headers.get('content-type') ?? undefined };
+      }
+    },
+    (f) => transportFailure(cfg, what, f),
+  );
+}
+
+/**
+ * The one path every image download takes (a client's asset and output downloads included):
+ * http(s) only, no credentials sent, streamed under a byte cap and a deadline, retried like a read.
+ * `config` is what the caller resolved from its options.
+ */
+export async function download(
+  cfg: DownloadConfig,
+  url: string | URL,
+  signal: AbortSignal | undefined,
+): Promise<Download> {
+  const target = httpUrl(cfg, url, undefined);
+  const label = subject(cfg, describeUrl(target, cfg.redactor));
+  return retrying({ retry: cfg.retry, kind: 'read', signal, provider: cfg.provider, label }, () =>
+    once(cfg, target, signal),
+  );
+}
+
+/**
+ * Downloads an image from a URL that no provider client made (e.g. a training image given by URL),
+ * through the same path as the clients' downloads: http(s) only, streamed under `maxBytes`
+ * (default 64 MiB) and `timeoutMs` (default 30 s), retried on 5xx/408/429/timeouts/broken
+ * connections, and refused by `guard` if it throws. Fails with a {@link DownloadError}
+ * (`download.http`, `download.too-large`, `download.timeout`, ...) or `AbortedError`.
+ *
+ * @example
+ * const { bytes, mimeType } = await downloadImage('https://example.com/cat.png', { signal, maxBytes: 8 * 1024 * 1024 });
+ */
+export async function downloadImage(url: string | URL, options: DownloadOptions = {}): Promise<Download> {
+  const r = optionsSchema.safeParse(options);
+  if (!r.success) {
+    const issues = toIssues(r.error);
+    throw new ValidationError({
+      provider: undefined,
+      code: 'invalid_request',
+      retryable: false,
+      requestSent: false,
+      issues,
+      message: `Invalid options for downloadImage: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`,
+    });
+  }
+  const o = options;
+  return download(
+    {
+      provider: undefined,
+      fetch: o.fetch ?? defaultFetch(),
+      retry: resolveRetryPolicy(o.retry),
+      redactor: undefined,
+      maxBytes: o.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes,
+      timeoutMs: o.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs,
+      guard: o.guard,
+      now: Date.now,
+    },
+    url,
+    o.signal,
+  );
+}
