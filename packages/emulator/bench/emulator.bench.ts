@@ -2,7 +2,7 @@
 // Run with `corepack pnpm --filter @loraflow/emulator bench`. Not a test: numbers depend on the machine
 // and on what else runs on it (CPU time is reported beside wall time for that reason).
 import { cpuUsage } from 'node:process';
-import { createEmulator, EMULATOR_CREDENTIALS, renderPng } from '../src/index';
+import { createEmulator, decodeInputImage, EMULATOR_CREDENTIALS, renderPng } from '../src/index';
 import { startEmulator } from '../src/node';
 
 const ORIGIN = 'http://emulator.invalid';
@@ -42,6 +42,14 @@ for (const size of [256, 512, 1024]) {
   });
   process.stdout.write(`${JSON.stringify({ case: `png-${size}-size`, bytes })}\n`);
 }
+
+// Image-to-image: decoding a 1024² input (what a submit pays) and rendering from it (what a download pays).
+const input = renderPng({ prompt: 'an input', seed: 1, width: 1024, height: 1024, loras });
+await measure('img2img-decode-1024', 30, () => decodeInputImage(input, 'image'));
+const init = { image: decodeInputImage(input, 'image'), strength: 0.6 };
+await measure('img2img-png-512', 30, (i) =>
+  renderPng({ prompt: `a fox ${i}`, seed: i, width: 512, height: 512, loras, init }),
+);
 
 const emulator = createEmulator({ clock: 'manual', timings: { generationMs: 0 } });
 await measure('scenario-get-model', 500, () =>

@@ -1,4 +1,4 @@
-import { convertIndexedToRgb, type DecodedPng, decode } from 'fast-png';
+import { type DecodedPng, decode } from 'fast-png';
 
 /** Formats the emulator recognises by their first bytes. */
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
@@ -102,28 +102,28 @@ export function decodeInputImage(bytes: Uint8Array, field: string): InputImage {
   return reduce(png);
 }
 
-/** Reads one decoded sample as 0..255, whatever the PNG's bit depth and packing. */
+/** Reads one decoded sample as 0..255, whatever the PNG's colour type, bit depth and packing. */
 function sampler(png: DecodedPng): { channels: number; at: (x: number, y: number, k: number) => number } {
-  if (png.palette) {
-    const rgb = convertIndexedToRgb(png);
-    const channels = png.palette[0]?.length ?? 3;
-    return { channels, at: (x, y, k) => rgb[(y * png.width + x) * channels + k] as number };
-  }
-  const { channels, depth, data, width } = png;
-  if (depth === 8) return { channels, at: (x, y, k) => data[(y * width + x) * channels + k] as number };
-  if (depth === 16)
-    return { channels, at: (x, y, k) => (data[(y * width + x) * channels + k] as number) / 257 };
-  // 1, 2 and 4-bit greyscale: samples are packed into bytes, rows padded to a whole byte.
-  const rowBytes = Math.ceil((width * channels * depth) / 8);
+  const { depth, data, width, palette } = png;
+  const stored = palette ? 1 : png.channels;
+  // Samples below 8 bits are packed into bytes, rows padded to a whole byte.
+  const rowBytes = Math.ceil((width * stored * depth) / 8);
   const max = (1 << depth) - 1;
-  return {
-    channels,
-    at: (x, y, k) => {
-      const bit = (x * channels + k) * depth;
-      const byte = data[y * rowBytes + (bit >> 3)] as number;
-      return (((byte >> (8 - depth - (bit & 7))) & max) * 255) / max;
-    },
+  const raw = (x: number, y: number, k: number): number => {
+    if (depth >= 8) return data[(y * width + x) * stored + k] as number;
+    const bit = (x * stored + k) * depth;
+    return ((data[y * rowBytes + (bit >> 3)] as number) >> (8 - depth - (bit & 7))) & max;
   };
+  if (palette) {
+    // Looked up per sample: converting the whole picture first would cost a pass over every pixel.
+    const black = [0, 0, 0, 255];
+    return {
+      channels: palette[0]?.length ?? 3,
+      at: (x, y, k) => (palette[raw(x, y, 0)] ?? black)[k] as number,
+    };
+  }
+  const scale = depth === 16 ? 1 / 257 : 255 / max;
+  return { channels: stored, at: (x, y, k) => raw(x, y, k) * scale };
 }
 
 // Each cell averages a few evenly spaced samples: the cost is bounded by the grid, not the picture.
