@@ -2,7 +2,8 @@
 // Run with `corepack pnpm --filter @loraflow/emulator bench`. Not a test: numbers depend on the machine
 // and on what else runs on it (CPU time is reported beside wall time for that reason).
 import { cpuUsage } from 'node:process';
-import { createEmulator, EMULATOR_CREDENTIALS, renderPng } from '../src/index';
+import { createEmulator, decodeInputImage, EMULATOR_CREDENTIALS, renderPng } from '../src/index';
+import { startEmulator } from '../src/node';
 
 const ORIGIN = 'http://emulator.invalid';
 const AUTH = `Basic ${btoa(`${EMULATOR_CREDENTIALS.scenario.key}:${EMULATOR_CREDENTIALS.scenario.secret}`)}`;
@@ -42,6 +43,14 @@ for (const size of [256, 512, 1024]) {
   process.stdout.write(`${JSON.stringify({ case: `png-${size}-size`, bytes })}\n`);
 }
 
+// Image-to-image: decoding a 1024² input (what a submit pays) and rendering from it (what a download pays).
+const input = renderPng({ prompt: 'an input', seed: 1, width: 1024, height: 1024, loras });
+await measure('img2img-decode-1024', 30, () => decodeInputImage(input, 'image'));
+const init = { image: decodeInputImage(input, 'image'), strength: 0.6 };
+await measure('img2img-png-512', 30, (i) =>
+  renderPng({ prompt: `a fox ${i}`, seed: i, width: 512, height: 512, loras, init }),
+);
+
 const emulator = createEmulator({ clock: 'manual', timings: { generationMs: 0 } });
 await measure('scenario-get-model', 500, () =>
   emulator
@@ -59,3 +68,37 @@ await measure('scenario-generate-and-poll', 200, async (i) => {
     await emulator.fetch(`${ORIGIN}/scenario/v1/jobs/${job.jobId}`, { headers: { authorization: AUTH } })
   ).text();
 });
+
+// Requests per second over real HTTP on loopback: routing, logging and the node adapter together,
+// eight requests in flight at a time (a client polling several jobs at once).
+const served = await startEmulator({ clock: 'manual' });
+const routes = [
+  '/scenario/v1/models/model_bfl-flux-2-dev',
+  '/scenario/v1/models?privacy=public&pageSize=5',
+  '/scenario/v1/jobs',
+];
+const total = 4000;
+const inFlight = 8;
+let sent = 0;
+const started = performance.now();
+const cpuAtStart = cpuUsage();
+await Promise.all(
+  Array.from({ length: inFlight }, async () => {
+    while (sent < total) {
+      const path = routes[sent++ % routes.length] as string;
+      await (await fetch(`${served.url}${path}`, { headers: { authorization: AUTH } })).text();
+    }
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+const cpu = cpuUsage(cpuAtStart);
+process.stdout.write(
+  `${JSON.stringify({
+    case: 'loopback-requests',
+    requests: total,
+    inFlight,
+    requestsPerSecond: Math.round(total / seconds),
+    cpuMsPerRequest: Math.round(((cpu.user + cpu.system) / 1000 / total) * 1000) / 1000,
+  })}\n`,
+);
+await served.close();

@@ -30,6 +30,7 @@ const ROUTES: Array<[path: string, method: string]> = [
   ['/jobs/{jobId}', 'get'],
   ['/jobs/{jobId}/action', 'post'],
   ['/assets/{assetId}', 'get'],
+  ['/assets', 'post'],
 ];
 const COPIED = [
   'specs/modelslab-community-models-openapi.json',

@@ -38,6 +38,11 @@ export interface BaseModelSpec {
   route: 'custom' | 'txt2img';
   /** LoRA (and composition) types it accepts in `loras`/`modelId`/`concepts`. */
   loraTypes: string[];
+  /**
+   * How it takes an input picture on `/generate/custom`: `referenceImages` (FLUX.2 and its edit
+   * LoRAs, up to 5 asset ids) or `image` + `strength` (FLUX.1 img2img); none when absent.
+   */
+  imageInput?: 'referenceImages' | 'image';
   /** Creative units per call: generation plus the quality gate (captured for flux-1-dev and flux-2-dev). */
   price: { generation: number; qualityGate: number };
   defaults: { width: number; height: number; steps: number; guidance: number };
@@ -68,6 +73,27 @@ export interface PublicLoraSpec {
 
 const FLUX1_LORA_TYPES = ['flux.1-lora', 'flux.1-composition'];
 
+/** A FLUX.2 [klein] base model: its LoRAs and edit LoRAs, plain and `base` variants, take reference images. */
+function klein(size: '4b' | '9b', generation: number): BaseModelSpec {
+  return {
+    id: `model_bfl-flux-2-klein-${size}-base`,
+    name: `FLUX.2 [klein] ${size.toUpperCase()} Base`,
+    type: 'custom',
+    route: 'custom',
+    loraTypes: [
+      `flux.2-klein-${size}-lora`,
+      `flux.2-klein-base-${size}-lora`,
+      `flux.2-klein-${size}-edit-lora`,
+      `flux.2-klein-base-${size}-edit-lora`,
+    ],
+    imageInput: 'referenceImages',
+    price: { generation, qualityGate: 1.75 },
+    defaults: { width: 1024, height: 1024, steps: 28, guidance: 4 },
+    limits: { size: [128, 2048], sizeMultiple: 16, steps: [1, 100], guidance: [1, 10], outputs: [1, 4] },
+    shortDescription: `FLUX.2 [klein] ${size.toUpperCase()} base model with LoRAs and edit LoRAs.`,
+  };
+}
+
 /**
  * The base models (`GET /models/{id}` shows the custom ones with `inputs[]`). Prices for `model_bfl-flux-1-dev` (9 + 1.75) and `model_bfl-flux-2-dev` (16 + 1.75)
  * are the captured dry-run prices; the others are plausible figures chosen for the emulator.
@@ -79,6 +105,7 @@ export const BASE_MODELS: readonly BaseModelSpec[] = [
     type: 'custom',
     route: 'custom',
     loraTypes: FLUX1_LORA_TYPES,
+    imageInput: 'image',
     price: { generation: 9, qualityGate: 1.75 },
     defaults: { width: 1104, height: 832, steps: 28, guidance: 3.5 },
     limits: { size: [128, 2048], sizeMultiple: 16, steps: [1, 50], guidance: [0, 10], outputs: [1, 4] },
@@ -90,22 +117,14 @@ export const BASE_MODELS: readonly BaseModelSpec[] = [
     type: 'custom',
     route: 'custom',
     loraTypes: ['flux.2-dev-lora', 'flux.2-dev-edit-lora'],
+    imageInput: 'referenceImages',
     price: { generation: 16, qualityGate: 1.75 },
     defaults: { width: 1024, height: 1024, steps: 28, guidance: 4 },
     limits: { size: [128, 2048], sizeMultiple: 16, steps: [1, 100], guidance: [1, 10], outputs: [1, 4] },
     shortDescription: 'Black Forest Labs FLUX.2 [dev] with up to six LoRAs.',
   },
-  {
-    id: 'model_bfl-flux-2-klein-4b-base',
-    name: 'FLUX.2 [klein] 4B Base',
-    type: 'custom',
-    route: 'custom',
-    loraTypes: ['flux.2-klein-4b-lora', 'flux.2-klein-base-4b-lora', 'flux.2-klein-4b-edit-lora'],
-    price: { generation: 5, qualityGate: 1.75 },
-    defaults: { width: 1024, height: 1024, steps: 28, guidance: 4 },
-    limits: { size: [128, 2048], sizeMultiple: 16, steps: [1, 100], guidance: [1, 10], outputs: [1, 4] },
-    shortDescription: 'FLUX.2 [klein] 4B base model with LoRAs.',
-  },
+  klein('4b', 5),
+  klein('9b', 8),
   {
     id: 'model_qwen-image',
     name: 'Qwen-Image',
@@ -201,6 +220,11 @@ export const LORA_FAMILIES: Readonly<Record<string, { baseModelIds: string[]; co
   'flux.2-klein-4b-lora': { baseModelIds: ['model_bfl-flux-2-klein-4b-base'] },
   'flux.2-klein-base-4b-lora': { baseModelIds: ['model_bfl-flux-2-klein-4b-base'] },
   'flux.2-klein-4b-edit-lora': { baseModelIds: ['model_bfl-flux-2-klein-4b-base'] },
+  'flux.2-klein-base-4b-edit-lora': { baseModelIds: ['model_bfl-flux-2-klein-4b-base'] },
+  'flux.2-klein-9b-lora': { baseModelIds: ['model_bfl-flux-2-klein-9b-base'] },
+  'flux.2-klein-base-9b-lora': { baseModelIds: ['model_bfl-flux-2-klein-9b-base'] },
+  'flux.2-klein-9b-edit-lora': { baseModelIds: ['model_bfl-flux-2-klein-9b-base'] },
+  'flux.2-klein-base-9b-edit-lora': { baseModelIds: ['model_bfl-flux-2-klein-9b-base'] },
   'qwen-image-lora': { baseModelIds: ['model_qwen-image'] },
   'qwen-image-2512-lora': { baseModelIds: ['model_qwen-image'] },
   'zimage-lora': { baseModelIds: ['model_zimage', 'model_zimage-turbo'] },
@@ -373,6 +397,19 @@ export function findBaseModel(id: string): BaseModelSpec | undefined {
   return BASE_MODELS.find((m) => m.id === id);
 }
 
+function imageInputs(spec: BaseModelSpec): ModelInput[] {
+  if (spec.imageInput === 'referenceImages') {
+    return [{ name: 'referenceImages', type: 'file_array', label: 'Reference images', max: 5 }];
+  }
+  if (spec.imageInput === 'image') {
+    return [
+      { name: 'image', type: 'file', label: 'Input image' },
+      { name: 'strength', type: 'number', label: 'Strength', min: 0.01, max: 1, step: 0.01, default: 0.7 },
+    ];
+  }
+  return [];
+}
+
 /** The inputs[] a custom base model advertises, derived from its limits. */
 export function baseModelInputs(spec: BaseModelSpec): ModelInput[] {
   return [
@@ -380,7 +417,7 @@ export function baseModelInputs(spec: BaseModelSpec): ModelInput[] {
     { name: 'modelId', type: 'model', label: 'LoRA or composition', modelTypes: spec.loraTypes },
     { name: 'loras', type: 'model_array', label: 'LoRAs', modelTypes: spec.loraTypes },
     { name: 'lorasScale', type: 'number_array', label: 'LoRA scales', min: 0, max: 2, step: 0.05 },
-    { name: 'referenceImages', type: 'file_array', label: 'Reference images' },
+    ...imageInputs(spec),
     {
       name: 'numOutputs',
       type: 'number',

@@ -26,6 +26,22 @@ describe('control API', () => {
     expect(bad.body.error.issues[0].path).toEqual(['limit']);
   });
 
+  it('lists the route table with a fault glob per route that the fault matcher accepts', async () => {
+    const emulator = manualEmulator();
+    const { body } = await control(emulator, 'GET', '/routes');
+    const train = body.routes.find((r: { name: string }) => r.name === 'scenario.models.train');
+    expect(train).toEqual({
+      method: 'PUT',
+      path: '/scenario/v1/models/:modelId/train',
+      name: 'scenario.models.train',
+      fault: 'PUT /scenario/v1/models/*/train',
+    });
+    expect(body.routes.find((r: { name: string }) => r.name === 'files.get').fault).toBe('GET /files/**');
+    await control(emulator, 'POST', '/faults', { route: train.fault, rate: 1, kind: '5xx', times: 1 });
+    const id = await loraWithImages(emulator, 'flux.1-lora', 1);
+    expect((await scenario(emulator, 'PUT', `/models/${id}/train`, {})).status).toBe(500);
+  });
+
   it('sets, lists and clears fault rules and refuses invalid ones with a path and a code', async () => {
     const emulator = manualEmulator();
     const set = await control(emulator, 'POST', '/faults', {

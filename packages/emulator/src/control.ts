@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Emulator } from './emulator';
 import { faultRuleSchema } from './faults';
+import { ROUTE_TABLE } from './routes-table';
 import { json } from './vendor-errors';
 
 /** A control-API problem: a JSON path, a stable code and a sentence. */
@@ -74,8 +75,8 @@ function validate<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 /**
- * The control API under `/_emulator/`: read the request log, set or clear faults, move the clock,
- * reset, read state, and fail a training on cue. No credentials: it is a local test tool.
+ * The control API under `/_emulator/`: read the request log and the route table, set or clear faults,
+ * move the clock, reset, read state, and fail a training on cue. No credentials: it is a local test tool.
  *
  * @example
  * await fetch(`${url}/_emulator/clock/advance`, { method: 'POST', body: JSON.stringify({ ms: 900000 }) });
@@ -105,6 +106,16 @@ export function createControlRoutes(emulator: Emulator): Hono {
     emulator.log.clear();
     return json({ entries: [] });
   });
+
+  // The route table, with each row's fault-rule glob (`:param` → `*`, a trailing `*` → `**`).
+  app.get('/routes', () =>
+    json({
+      routes: ROUTE_TABLE.map((r) => ({
+        ...r,
+        fault: `${r.method} ${r.path.replace(/:[^/]+/g, '*').replace(/\*$/, '**')}`,
+      })),
+    }),
+  );
 
   app.get('/faults', () => json({ rules: emulator.faults.list() }));
 

@@ -5,16 +5,18 @@ import type { Core, Env, RequestInfo, Timings } from './context';
 import { createControlRoutes } from './control';
 import { createFaults, type FaultRule, type Faults } from './faults';
 import { createFileStore } from './files';
+import { FILES_API } from './files-routes';
+import { createModelsLabRoutes, MODELSLAB_API } from './modelslab/routes';
 import {
-  createModelsLabRoutes,
   createModelsLabState,
   failModelsLabTraining as failModelsLab,
   type ModelsLabState,
-} from './modelslab';
+} from './modelslab/state';
 import { createRandom, randomAlnum } from './random';
 import { createRequestLog, type LogEntry, type RequestLog } from './request-log';
+import { mountResources } from './route-kit';
 import { routeNameFor } from './routes-table';
-import { createScenarioRoutes, failTraining as failScenarioTraining } from './scenario/routes';
+import { createScenarioRoutes, failTraining as failScenarioTraining, SCENARIO_API } from './scenario/routes';
 import { createScenarioState, modelStatus as modelStatusAt, type ScenarioState } from './scenario/state';
 import { json } from './vendor-errors';
 import { createWebhookDispatcher, type Webhooks } from './webhooks';
@@ -280,6 +282,109 @@ function slowBody(response: Response, totalMs: number, signal: AbortSignal): Res
   return new Response(stream, { status: response.status, statusText: response.statusText, headers });
 }
 
+/** What {@link serveWithFaults} needs of an emulator. */
+interface Serving {
+  app: () => Hono<Env>;
+  control: () => Hono;
+  faults: Faults;
+  log: RequestLog;
+  now: () => number;
+  /** Delivers webhooks that are due. */
+  tick: () => void;
+}
+
+/**
+ * Answers one request: the control API directly; a vendor route through the faults (before or,
+ * with `phase: 'after'`, after the route ran) and the request log.
+ */
+async function serveWithFaults(
+  req: Request,
+  { app, control, faults, log, now, tick }: Serving,
+): Promise<Response> {
+  const url = new URL(req.url);
+  const path = url.pathname;
+  tick();
+  if (path === '/_emulator' || path.startsWith('/_emulator/')) return control().fetch(req);
+  const provider = providerOf(path);
+  const at = now();
+  const info: RequestInfo = { route: routeNameFor(req.method, path) };
+  const record = (status: number, fault?: string) => {
+    const entry: Omit<LogEntry, 'seq'> = {
+      at,
+      method: req.method,
+      path,
+      provider,
+      route: info.route,
+      status,
+    };
+    if (info.modelId !== undefined) entry.modelId = info.modelId;
+    if (info.jobId !== undefined) entry.jobId = info.jobId;
+    if (fault !== undefined) entry.fault = fault;
+    log.append(entry);
+  };
+  const fault = faults.pick(req.method, path);
+  const phase = fault?.phase ?? 'before';
+  if (fault?.kind === 'latency') await sleep(fault.ms ?? 1000);
+  if (
+    fault &&
+    phase === 'before' &&
+    (fault.kind === 'reset' || fault.kind === '429' || fault.kind === '5xx')
+  ) {
+    if (fault.kind === 'reset') {
+      record(0, 'reset');
+      throw new EmulatorConnectionReset();
+    }
+    const res =
+      fault.kind === '429'
+        ? rateLimited(provider, fault.retryAfterS ?? 1)
+        : serverError(provider, fault.status ?? 500, fault.retryAfterS);
+    record(res.status, fault.kind);
+    return res;
+  }
+  let res = await app().fetch(req, { info });
+  // The route may have scheduled webhooks, some due at once (an eta of 0).
+  tick();
+  if (fault && phase === 'after' && (fault.kind === 'reset' || fault.kind === '5xx')) {
+    // The route has already changed state: the client sees a failure for something that happened.
+    if (fault.kind === 'reset') {
+      record(0, 'reset');
+      throw new EmulatorConnectionReset();
+    }
+    res = serverError(provider, fault.status ?? 500, fault.retryAfterS);
+  }
+  if (fault?.kind === 'slow-body') res = slowBody(res, fault.ms ?? 2000, req.signal);
+  record(res.status, fault?.kind);
+  return res;
+}
+
+function checkOptions(options: EmulatorOptions): void {
+  const parsed = optionsSchema.safeParse(options);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0];
+  throw new TypeError(
+    `Invalid emulator options at ${(issue?.path ?? []).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+  );
+}
+
+/** The vendor APIs and the file CDN as one hono app, over fresh state. */
+function createApp(
+  core: Core,
+  scenario: ScenarioState,
+  modelslab: ModelsLabState,
+  keys: { scenario: Array<{ key: string; secret: string }>; modelslab: string[] },
+): Hono<Env> {
+  const app = new Hono<Env>();
+  app.route(SCENARIO_API.mount, createScenarioRoutes(core, scenario, { credentials: () => keys.scenario }));
+  app.route(MODELSLAB_API.mount, createModelsLabRoutes(core, modelslab, { keys: () => keys.modelslab }));
+  mountResources(app, FILES_API.resources, core);
+  app.onError(() => json({ message: 'Internal server error' }, 500));
+  app.notFound((c) => {
+    c.env.info.route = 'unmatched';
+    return json({ message: 'Not Found' }, 404);
+  });
+  return app;
+}
+
 /**
  * Creates an in-process emulator of the Scenario and ModelsLab API subsets. It imports nothing from
  * Node, so it also runs in a browser (Storybook) behind an injected `fetch`.
@@ -290,13 +395,7 @@ function slowBody(response: Response, totalMs: number, signal: AbortSignal): Res
  * emulator.clock.advance(15 * 60_000); // the model is now `trained`
  */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TypeError(
-      `Invalid emulator options at ${(issue?.path ?? []).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
-    );
-  }
+  checkOptions(options);
   const seed = options.seed ?? 1;
   // Webhooks fire when emulated time reaches them: on a clock change, on a request, or on a wall
   // timer while the clock runs. The timer is unref'd so it never holds a Node process open.
@@ -353,102 +452,19 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     scenario = createScenarioState(core);
     modelslab = createModelsLabState(seed);
     if (carriedRequestId !== undefined) modelslab.nextId = carriedRequestId;
-    app = new Hono<Env>();
-    app.route('/scenario/v1', createScenarioRoutes(core, scenario, { credentials: () => scenarioKeys }));
-    app.route('/modelslab/api', createModelsLabRoutes(core, modelslab, { keys: () => modelslabKeys }));
-    app.get('/files/*', (c) => {
-      c.env.info.route = 'files.get';
-      let path: string;
-      try {
-        path = decodeURIComponent(new URL(c.req.url).pathname.slice('/files/'.length));
-      } catch {
-        return new Response('Not Found', { status: 404 });
-      }
-      const file = files.get(path);
-      const t = clock.now();
-      if (!file || file.availableAt > t) return new Response('Not Found', { status: 404 });
-      if (file.signed) {
-        const refused = files.verify(
-          path,
-          c.req.query('Expires') ?? null,
-          c.req.query('Signature') ?? null,
-          t,
-        );
-        if (refused) return new Response(refused, { status: 403, headers: { 'content-type': 'text/plain' } });
-      }
-      const bytes = file.bytes();
-      return new Response(bytes.slice().buffer, {
-        headers: {
-          'content-type': file.mime,
-          'content-length': String(bytes.length),
-          'cache-control': 'private, max-age=3600',
-        },
-      });
-    });
-    app.onError(() => json({ message: 'Internal server error' }, 500));
-    app.notFound((c) => {
-      c.env.info.route = 'unmatched';
-      return json({ message: 'Not Found' }, 404);
-    });
+    app = createApp(core, scenario, modelslab, { scenario: scenarioKeys, modelslab: modelslabKeys });
   };
   build();
 
-  async function handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
-    const path = url.pathname;
-    tick();
-    if (path === '/_emulator' || path.startsWith('/_emulator/')) return control.fetch(req);
-    const provider = providerOf(path);
-    const at = clock.now();
-    const info: RequestInfo = { route: routeNameFor(req.method, path) };
-    const record = (status: number, fault?: string) => {
-      const entry: Omit<LogEntry, 'seq'> = {
-        at,
-        method: req.method,
-        path,
-        provider,
-        route: info.route,
-        status,
-      };
-      if (info.modelId !== undefined) entry.modelId = info.modelId;
-      if (info.jobId !== undefined) entry.jobId = info.jobId;
-      if (fault !== undefined) entry.fault = fault;
-      log.append(entry);
-    };
-    const fault = faults.pick(req.method, path);
-    const phase = fault?.phase ?? 'before';
-    if (fault?.kind === 'latency') await sleep(fault.ms ?? 1000);
-    if (
-      fault &&
-      phase === 'before' &&
-      (fault.kind === 'reset' || fault.kind === '429' || fault.kind === '5xx')
-    ) {
-      if (fault.kind === 'reset') {
-        record(0, 'reset');
-        throw new EmulatorConnectionReset();
-      }
-      const res =
-        fault.kind === '429'
-          ? rateLimited(provider, fault.retryAfterS ?? 1)
-          : serverError(provider, fault.status ?? 500, fault.retryAfterS);
-      record(res.status, fault.kind);
-      return res;
-    }
-    let res = await app.fetch(req, { info });
-    // The route may have scheduled webhooks, some due at once (an eta of 0).
-    tick();
-    if (fault && phase === 'after' && (fault.kind === 'reset' || fault.kind === '5xx')) {
-      // The route has already changed state: the client sees a failure for something that happened.
-      if (fault.kind === 'reset') {
-        record(0, 'reset');
-        throw new EmulatorConnectionReset();
-      }
-      res = serverError(provider, fault.status ?? 500, fault.retryAfterS);
-    }
-    if (fault?.kind === 'slow-body') res = slowBody(res, fault.ms ?? 2000, req.signal);
-    record(res.status, fault?.kind);
-    return res;
-  }
+  const handle = (req: Request) =>
+    serveWithFaults(req, {
+      app: () => app,
+      control: () => control,
+      faults,
+      log,
+      now: () => clock.now(),
+      tick,
+    });
 
   const emulator: Emulator = {
     clock,

@@ -66,3 +66,23 @@ export function createFileStore(publicUrl: () => string, seed: number): FileStor
     },
   };
 }
+
+/** A stored file as a download finds it: its bytes, or the status and text a client would get. */
+export type FileLookup = { ok: true; file: StoredFile } | { ok: false; status: 403 | 404; text: string };
+
+/**
+ * Finds a file as `GET /files/<path>` would serve it at `now`: missing or not yet available is a 404,
+ * a signed file with a bad or expired signature a 403.
+ *
+ * @example
+ * const found = lookupFile(core.files, 'scenario/asset_x.png', url.searchParams, core.clock.now());
+ */
+export function lookupFile(files: FileStore, path: string, query: URLSearchParams, now: number): FileLookup {
+  const file = files.get(path);
+  if (!file || file.availableAt > now) return { ok: false, status: 404, text: 'Not Found' };
+  if (file.signed) {
+    const refused = files.verify(path, query.get('Expires'), query.get('Signature'), now);
+    if (refused) return { ok: false, status: 403, text: refused };
+  }
+  return { ok: true, file };
+}

@@ -1,4 +1,5 @@
 import { encode } from 'fast-png';
+import type { InputImage } from './input-image';
 import { createRandom, hashString } from './random';
 
 /**
@@ -16,6 +17,11 @@ export interface ImageSpec {
   loras?: ReadonlyArray<{ id: string; strength: number }>;
   /** Distinguishes several outputs of one request. */
   index?: number;
+  /**
+   * Image-to-image: the picture starts from this input, and `strength` (0..1, the vendors' meaning:
+   * 1 erases the input) is the weight of the generated scene over it; LoRA bands are drawn on top.
+   */
+  init?: { image: InputImage; strength: number };
 }
 
 // Pixel work is capped: the scene is drawn on a grid of at most this many cells per side and scaled up.
@@ -93,6 +99,8 @@ export function renderIndexed(spec: ImageSpec): { width: number; height: number;
     paint(grid, gw, gh, box, 0.85, colour, (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r);
   }
 
+  if (spec.init) blendInput(grid, gw, gh, spec.init.image, spec.init.strength);
+
   for (const lora of spec.loras ?? []) {
     const h = hashString(lora.id);
     const colour = colourFrom(h);
@@ -155,6 +163,22 @@ function indexed(grid: Float32Array, gw: number, scale: number, width: number, h
     for (let x = 0; x < width; x++) out[y * width + x] = cells[row + Math.floor(x / scale)] as number;
   }
   return out;
+}
+
+/** Mixes the input's colours under the scene: `strength` of the scene, the rest of the input. */
+function blendInput(grid: Float32Array, gw: number, gh: number, input: InputImage, strength: number): void {
+  const keep = 1 - Math.min(1, Math.max(0, strength));
+  if (keep <= 0) return;
+  for (let y = 0; y < gh; y++) {
+    const row = Math.min(input.rows - 1, Math.floor((y * input.rows) / gh)) * input.cols;
+    for (let x = 0; x < gw; x++) {
+      const src = (row + Math.min(input.cols - 1, Math.floor((x * input.cols) / gw))) * 3;
+      const i = (y * gw + x) * 3;
+      for (let k = 0; k < 3; k++) {
+        grid[i + k] = (grid[i + k] as number) * (1 - keep) + (input.rgb[src + k] as number) * keep;
+      }
+    }
+  }
 }
 
 function paint(

@@ -22,7 +22,7 @@ export {
 } from './emulator';
 export { type FaultRule, type Faults, faultRuleSchema } from './faults';
 export { type ImageSpec, loraOpacity, renderIndexed, renderPng } from './image';
-export { TRAINING_STAGES } from './modelslab';
+export { decodeInputImage, type InputImage, InputImageError } from './input-image';
 export type { LogEntry, LogQuery, RequestLog } from './request-log';
 export { FAIL_TRAINING_MARKER } from './scenario/state';
 export type { WebhookDelivery, Webhooks } from './webhooks';

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TRAINING_STAGES } from './modelslab';
-import { ML_KEY, manualEmulator, modelslab } from './test-helpers';
+import { ML_KEY, manualEmulator, modelslab, specTrainingStages } from './test-helpers';
 
 const text2img = (extra: Record<string, unknown> = {}) => ({
   key: ML_KEY,
@@ -213,7 +212,7 @@ describe('ModelsLab v3 LoRA training', () => {
       if (seen.at(-1) !== res.body.messege) seen.push(res.body.messege);
       emulator.clock.advance(10_000);
     }
-    expect(seen).toEqual([...TRAINING_STAGES]);
+    expect(seen).toEqual(specTrainingStages());
     const list = await modelslab(emulator, '/v3/finetune_list', { key: ML_KEY });
     expect(list.body).toEqual({ status: 'success', messege: 'model list', data: [id] });
     // The trained LoRA now works in text2img on a model of its family.

@@ -51,7 +51,32 @@ async function trainedLora(server: RunningEmulator, name: string): Promise<strin
   return id;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in tests
+async function ml(server: RunningEmulator, path: string, body: object): Promise<any> {
+  const res = await fetch(`${server.url}/modelslab/api${path}`, {
+    method: 'POST',
+    body: JSON.stringify({ key: ML_CANARY, ...body }),
+  });
+  return res.json();
+}
+
 describe('startEmulator with persistFile', () => {
+  it("replays a ModelsLab img2img whose init_image named the earlier process's port", async () => {
+    const file = tempFile();
+    const first = await start(file);
+    const { link } = await ml(first, '/v3/base64_crop', { image: PNG });
+    expect(link.startsWith(first.url)).toBe(true);
+    const queued = await ml(first, '/v6/images/img2img', { model_id: 'sdxl', init_image: link });
+    expect(queued.status).toBe('processing');
+    await first.close();
+
+    const second = await start(file);
+    expect(second.url).not.toBe(first.url);
+    const again = await ml(second, `/v6/images/fetch/${queued.id}`, {});
+    expect(again.status).toBe('processing');
+    expect(again.meta).toEqual(queued.meta);
+  });
+
   it('keeps models trained in an earlier process, with the same ids, status and training images', async () => {
     const file = tempFile();
     const first = await start(file);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { routeNameFor } from './routes-table';
-import { loraWithImages, ML_KEY, manualEmulator, modelslab, scenario } from './test-helpers';
+import { ROUTE_TABLE, routeNameFor } from './routes-table';
+import {
+  loraWithImages,
+  ML_KEY,
+  manualEmulator,
+  modelslab,
+  ORIGIN,
+  SCENARIO_AUTH,
+  scenario,
+} from './test-helpers';
 
 describe('route names', () => {
   it('given before routing (for faults) agree with the names the routes give themselves', async () => {
@@ -72,5 +80,30 @@ describe('route names', () => {
         `${entry.method} ${entry.path}`,
       ).toBe(true);
     }
+  });
+
+  it('come from one table that every route of the apps is registered from, each path under one name', async () => {
+    const emulator = manualEmulator();
+    const seen = new Map<string, string>();
+    for (const route of ROUTE_TABLE) {
+      const key = `${route.method} ${route.path}`;
+      expect(seen.get(key), key).toBeUndefined();
+      seen.set(key, route.name);
+      // A concrete request for the row: parameters filled in, ModelsLab's key in the body.
+      const path = route.path.replace(/:[a-zA-Z]+/g, 'x1').replace(/\*$/, 'scenario/x1.png');
+      const modelsLab = path.startsWith('/modelslab/');
+      await emulator.fetch(`${ORIGIN}${path}`, {
+        method: route.method,
+        headers: { authorization: SCENARIO_AUTH, 'content-type': 'application/json' },
+        ...(route.method === 'GET' ? {} : { body: JSON.stringify(modelsLab ? { key: ML_KEY } : {}) }),
+      });
+      const entry = emulator.log.entries().at(-1);
+      expect(routeNameFor(route.method, path), key).toBe(route.name);
+      expect(
+        entry?.route === route.name || entry?.route.startsWith(`${route.name}.`),
+        `${key} → ${entry?.route}`,
+      ).toBe(true);
+    }
+    expect(new Set(ROUTE_TABLE.map((r) => r.name)).size).toBeGreaterThanOrEqual(25);
   });
 });

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { loraWithImages, ML_KEY, manualEmulator, modelslab, scenario } from './test-helpers';
+import {
+  dataUrl,
+  loraWithImages,
+  ML_KEY,
+  manualEmulator,
+  modelslab,
+  scenario,
+  solidPng,
+} from './test-helpers';
 
 // The parts of the provider reference these tests read, kept in the package (scripts/extract-reference.ts
 // copies them from the shared reference), so a clone alone passes them.
@@ -223,6 +231,28 @@ describe('Scenario responses match the Swagger 2025-11-04 response schemas', () 
     });
     expectScenario('/jobs/{jobId}/action', 'post', 200, cancel.body);
   });
+
+  it('for an image upload and an edit from it', async () => {
+    const emulator = manualEmulator({ timings: { generationMs: 0 } });
+    const upload = await scenario(emulator, 'POST', '/assets', {
+      name: 'in.png',
+      image: dataUrl(solidPng([9, 90, 200])),
+    });
+    expectScenario('/assets', 'post', 200, upload.body);
+    const edit = await scenario(emulator, 'POST', '/generate/custom/model_bfl-flux-2-dev', {
+      prompt: 'relight it',
+      modelId: 'model_flux2-relight-edit',
+      referenceImages: [upload.body.asset.id],
+    });
+    expectScenario('/generate/custom/{modelId}', 'post', 200, edit.body);
+    const job = await scenario(emulator, 'GET', `/jobs/${edit.body.job.jobId}`);
+    expectScenario(
+      '/assets/{assetId}',
+      'get',
+      200,
+      (await scenario(emulator, 'GET', `/assets/${job.body.job.metadata.assetIds[0]}`)).body,
+    );
+  });
 });
 
 describe('the schema checks themselves', () => {
@@ -265,6 +295,30 @@ describe('ModelsLab responses match the OpenAPI specs', () => {
     expectOpenApi('community', community, '/fetch', done.body);
     const error = await modelslab(emulator, '/v6/images/text2img', { ...body, samples: 9 });
     expectOpenApi('community', community, '/text2img', error.body);
+  });
+
+  it('for img2img, processing, success and error', async () => {
+    const emulator = manualEmulator();
+    const body = {
+      key: ML_KEY,
+      model_id: 'sdxl',
+      prompt: 'x',
+      init_image: dataUrl(solidPng([200, 9, 9])),
+      strength: 0.4,
+    };
+    const processing = await modelslab(emulator, '/v6/images/img2img', body);
+    expect(processing.body.status).toBe('processing');
+    expectOpenApi('community', community, '/img2img', processing.body);
+    emulator.clock.advance(13_000);
+    const done = await modelslab(emulator, `/v6/images/fetch/${processing.body.id}`, { key: ML_KEY });
+    expect(done.body.status).toBe('success');
+    expectOpenApi('community', community, '/img2img', done.body);
+    expectOpenApi(
+      'community',
+      community,
+      '/img2img',
+      (await modelslab(emulator, '/v6/images/img2img', { ...body, strength: 2 })).body,
+    );
   });
 
   it('for v3 training, status, list, cancel and base64_crop, including the spec examples', async () => {

@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmulator } from './emulator';
-import { TRAINING_STAGES } from './modelslab';
-import { ML_KEY, manualEmulator, modelslab } from './test-helpers';
+import { ML_KEY, manualEmulator, modelslab, specTrainingStages } from './test-helpers';
 import { createWebhookDispatcher, isLoopback } from './webhooks';
 
 const servers: Server[] = [];
@@ -90,7 +89,7 @@ describe('ModelsLab webhooks', () => {
     for (let minute = 0; minute < 20; minute++) emulator.clock.advance(60_000);
     await hook.received(8);
     await emulator.webhooks.settle();
-    expect(hook.bodies.map((b) => b.training_status)).toEqual([...TRAINING_STAGES]);
+    expect(hook.bodies.map((b) => b.training_status)).toEqual(specTrainingStages());
     expect(hook.bodies.every((b) => b.status === 'success' && b.model_id === started.body.training_id)).toBe(
       true,
     );

@@ -7,7 +7,7 @@ import {
   PUBLIC_LORAS,
 } from '../catalogue';
 import { type Core, iso } from '../context';
-import { renderPng } from '../image';
+import { type ImageSpec, renderPng } from '../image';
 import { hashString } from '../random';
 
 /** Scenario's project for requests that do not pass `projectId`: API keys are bound to one server-side. */
@@ -117,6 +117,8 @@ export interface AssetRecord {
   inferenceId?: string;
   jobId?: string;
   name?: string;
+  /** The asset an img2img or edit output was made from, or the one an upload names. */
+  parentId?: string;
   bytes: () => Uint8Array;
   mimeType: string;
 }
@@ -452,6 +454,7 @@ export function assetView(core: Core, asset: AssetRecord, now: number): Record<s
   if (asset.seed !== undefined) metadata.seed = asset.seed;
   if (asset.inferenceId !== undefined) metadata.inferenceId = asset.inferenceId;
   if (asset.name !== undefined) metadata.name = asset.name;
+  if (asset.parentId !== undefined) metadata.parentId = asset.parentId;
   const properties: Record<string, number> = { size: asset.bytes().length };
   if (asset.width !== undefined) properties.width = asset.width;
   if (asset.height !== undefined) properties.height = asset.height;
@@ -504,6 +507,9 @@ export function generatedAssets(
     source: string;
     metadataType: string;
     inferenceId?: string;
+    /** Image-to-image and edits: the input picture and how much of it the generation replaces. */
+    init?: ImageSpec['init'];
+    parentId?: string;
   },
 ): string[] {
   const ids: string[] = [];
@@ -530,9 +536,11 @@ export function generatedAssets(
           height: o.height,
           loras: o.loras,
           index,
+          ...(o.init ? { init: o.init } : {}),
         }),
     };
     if (o.inferenceId !== undefined) asset.inferenceId = o.inferenceId;
+    if (o.parentId !== undefined) asset.parentId = o.parentId;
     putAsset(core, state, asset);
     ids.push(id);
   }
