@@ -94,7 +94,7 @@ describe('the published build (dist/, plain node, no source condition)', () => {
     expect(good).toMatchObject({ code: 0, stderr: '' });
     expect(good.stdout).toContain('examples/compose-train-generate.json: ok');
 
-    const broken = await loraflow('validate', 'packages/cli/src/fixtures/broken/cycle.json');
+    const broken = await loraflow('validate', 'packages/cli/src/test/fixtures/broken/cycle.json');
     expect(broken.code).toBe(1);
     expect(`${broken.stdout}${broken.stderr}`).toMatch(/graph\.cycle at nodes\[0\]: The graph has a cycle/);
   });
