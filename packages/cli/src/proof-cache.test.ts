@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
 import { testIo } from './test/collect';
 import { eventually } from './test/eventually';
-import { FAST, hits, POLL, proofEnvironment } from './test/proof-env';
+import { FAST, hits, POLL, proofEnvironment, trainingPolled } from './test/proof-env';
 import { emulatorEnv, spawnCli } from './test/spawn-cli';
 
 // Real processes over real HTTP: each test starts an emulator server, spawns `loraflow` against it through the
@@ -67,13 +67,7 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     const args = ['run', 'train-from-images.json', '--store', 'store', ...POLL];
     const first = spawnCli([...args, '--json'], { cwd, env });
     // The training has started and the wait node is polling it; the frozen clock keeps it training.
-    await eventually(() => {
-      const train = hits(server, 'scenario.models.train')[0];
-      expect(train).toBeDefined();
-      expect(
-        server.emulator.log.entries({ route: 'scenario.models.get', sinceSeq: train!.seq }).length,
-      ).toBeGreaterThan(0);
-    });
+    await trainingPolled(server);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const runId = first.records()[0]?.runId as string;

@@ -1,8 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventually } from './test/eventually';
-import { hits, POLL, proofEnvironment } from './test/proof-env';
+import { hits, POLL, proofEnvironment, trainingPolled } from './test/proof-env';
 import { emulatorEnv, filesUnder, spawnCli } from './test/spawn-cli';
 
 // Real processes over real HTTP: each test starts an emulator server, spawns `loraflow` against it through the
@@ -79,13 +78,7 @@ describe('loraflow run against an emulator server: faults, cancel and secrets', 
       cwd,
       env: emulatorEnv(server),
     });
-    await eventually(() => {
-      const train = hits(server, 'scenario.models.train')[0];
-      expect(train).toBeDefined();
-      expect(
-        server.emulator.log.entries({ route: 'scenario.models.get', sinceSeq: train!.seq }).length,
-      ).toBeGreaterThan(0);
-    });
+    await trainingPolled(server);
     run.child.kill('SIGINT');
     const { code } = await run.exited;
     expect(code).toBe(130);
