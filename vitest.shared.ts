@@ -2,12 +2,24 @@ import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineProject } from 'vitest/config';
 
+/**
+ * The one wall-clock bound on a test or a hook: a guard against a hang, never a speed check. A loaded
+ * 2-core CI runner took over 150 s for the build test's hook, so the bound sits far above anything the
+ * suite does there, and still ends a hang with the test's name rather than a CI job killed in silence.
+ * Waiting inside a test uses fake timers, or polls with no deadline of its own (see CONTRIBUTING.md).
+ *
+ * @example
+ * defineProject({ test: { testTimeout: HANG_GUARD_MS } });
+ */
+export const HANG_GUARD_MS = 10 * 60_000;
+
 /** Settings every package's vitest project shares: workspace packages resolve to `src/` through the `source` export condition, and a test that writes to the console fails. */
 export const shared = defineProject({
   resolve: { conditions: ['source', ...defaultClientConditions] },
   ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
     setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
-    testTimeout: 20_000,
+    testTimeout: HANG_GUARD_MS,
+    hookTimeout: HANG_GUARD_MS,
   },
 });

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -34,6 +36,35 @@ function exec(command: string, args: string[], cwd: string): Promise<Exit> {
 const node = (args: string[], cwd = root) => exec(process.execPath, args, cwd);
 const loraflow = (...args: string[]) => node(['packages/cli/bin/loraflow.js', ...args]);
 
+// A module hook that names on stderr every file the process resolves, static or dynamic import alike.
+const traceHooks = `export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  if (resolved.url.startsWith('file:')) process.stderr.write('loaded ' + resolved.url + '\\n');
+  return resolved;
+}`;
+const tracer = `import { register } from 'node:module';
+register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(traceHooks)}`)});`;
+
+/** The packages a run of the built bin loads: `@loraflow/<name>` for the workspace's, else the npm name. */
+async function packagesLoaded(...args: string[]): Promise<string[]> {
+  const run = await node([
+    '--import',
+    `data:text/javascript,${encodeURIComponent(tracer)}`,
+    'packages/cli/bin/loraflow.js',
+    ...args,
+  ]);
+  expect(run.code, run.stderr).toBe(0);
+  const names = new Set<string>();
+  for (const line of run.stderr.split('\n')) {
+    if (!line.startsWith('loaded ')) continue;
+    const path = fileURLToPath(line.slice('loaded '.length));
+    const dependency = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const workspace = /.*\/packages\/([^/]+)\//.exec(path);
+    names.add(dependency ? dependency[1]! : workspace ? `@loraflow/${workspace[1]}` : path);
+  }
+  return [...names].sort();
+}
+
 // Resolved from inside @loraflow/nodes, where @loraflow/core is a dependency, as a host app would.
 const hostScript = `
 import { readFileSync } from 'node:fs';
@@ -56,16 +87,38 @@ describe('the published build (dist/, plain node, no source condition)', () => {
     const build = await exec('corepack', ['pnpm', 'run', 'build'], root);
     if (build.code !== 0)
       throw new Error(`corepack pnpm build exited ${build.code}:\n${build.stdout}\n${build.stderr}`);
-  }, 150_000);
+  });
 
   it('runs the loraflow bin: a good graph validates, a broken one exits 1 naming its issue', async () => {
     const good = await loraflow('validate', 'examples/compose-train-generate.json');
     expect(good).toMatchObject({ code: 0, stderr: '' });
     expect(good.stdout).toContain('examples/compose-train-generate.json: ok');
 
-    const broken = await loraflow('validate', 'packages/cli/src/fixtures/broken/cycle.json');
+    const broken = await loraflow('validate', 'packages/cli/src/test/fixtures/broken/cycle.json');
     expect(broken.code).toBe(1);
     expect(`${broken.stdout}${broken.stderr}`).toMatch(/graph\.cycle at nodes\[0\]: The graph has a cycle/);
+  });
+
+  it('answers --help having loaded commander and nothing of the engine, the providers or the emulator', async () => {
+    expect(await packagesLoaded('--help')).toEqual(['@loraflow/cli', 'commander']);
+  });
+
+  it('validates and lists runs without starting or even loading the emulator or an HTTP server', async () => {
+    const validate = await packagesLoaded('validate', 'examples/compose-train-generate.json');
+    expect(validate).toEqual(expect.arrayContaining(['@loraflow/core', '@loraflow/nodes']));
+    expect(validate).not.toEqual(expect.arrayContaining(['@loraflow/emulator']));
+    expect(validate).not.toEqual(expect.arrayContaining(['@hono/node-server']));
+    const runs = await packagesLoaded('runs', '--store', join(tmpdir(), `loraflow-no-store-${process.pid}`));
+    expect(runs).toEqual(expect.arrayContaining(['@loraflow/runtime']));
+    for (const heavy of [
+      '@loraflow/nodes',
+      '@loraflow/providers',
+      '@loraflow/emulator',
+      'undici',
+      'fast-png',
+    ]) {
+      expect(runs).not.toContain(heavy);
+    }
   });
 
   it('lets a plain ESM script import @loraflow/core from its dist/ and validate and plan a graph', async () => {

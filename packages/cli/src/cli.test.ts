@@ -13,7 +13,7 @@ import { testIo } from './test/collect';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const examples = join(repo, 'examples');
-const broken = new URL('./fixtures/broken/', import.meta.url).pathname;
+const broken = new URL('./test/fixtures/broken/', import.meta.url).pathname;
 
 let tmp: string;
 beforeAll(async () => {

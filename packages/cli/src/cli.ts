@@ -1,14 +1,4 @@
-import { RuntimeError } from '@loraflow/runtime';
 import { Command, CommanderError, Option } from 'commander';
-import { runCommand } from './commands/run';
-import {
-  emulatorCommand,
-  estimateCommand,
-  runsCommand,
-  schemaCommand,
-  serveCommand,
-  validateCommand,
-} from './commands/tools';
 import { CLI_CODES, CliError, EXIT, formatProblem } from './errors';
 import type { CliIo } from './io';
 
@@ -22,6 +12,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
  */
 export const CLI_VERSION = '0.1.0';
 
+// Each command's module is imported when it runs: `--help` loads commander and nothing of the engine.
 function program(io: CliIo, setCode: (code: number) => void): Command {
   const root = new Command('loraflow')
     .description('Run, check and serve loraflow graphs: LoRA pipelines as JSON node graphs.')
@@ -51,6 +42,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
       new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
     )
     .action(async (graph: string | undefined, flags: Record<string, unknown>) => {
+      const { runCommand } = await import('./commands/run');
       setCode(await runCommand(io, graph, flags));
     });
 
@@ -60,6 +52,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .argument('<graph...>', 'graph files (JSON)')
     .option('--json', 'one JSON line per file')
     .action(async (graphs: string[], flags: Record<string, unknown>) => {
+      const { validateCommand } = await import('./commands/validate');
       setCode(await validateCommand(io, graphs, flags));
     });
 
@@ -71,6 +64,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('-t, --target <node>', 'estimate only what this node needs (repeatable)', collect, [])
     .option('--json', 'the estimate as JSON')
     .action(async (graph: string, flags: Record<string, unknown>) => {
+      const { estimateCommand } = await import('./commands/estimate');
       setCode(await estimateCommand(io, graph, flags));
     });
 
@@ -81,6 +75,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('-n, --limit <count>', 'how many runs to list', '20')
     .option('--json', 'one JSON object per run (NDJSON), without the graph')
     .action(async (flags: Record<string, unknown>) => {
+      const { runsCommand } = await import('./commands/runs');
       setCode(await runsCommand(io, flags));
     });
 
@@ -89,6 +84,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .description("JSON Schema of the graph format and of every node's params.")
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (flags: Record<string, unknown>) => {
+      const { schemaCommand } = await import('./commands/schema');
       setCode(await schemaCommand(io, flags));
     });
 
@@ -99,6 +95,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--store <dir>', 'the cache, journal and run history (default .loraflow/)')
     .action(async (flags: Record<string, unknown>) => {
+      const { serveCommand } = await import('./commands/serve');
       setCode(await serveCommand(io, flags));
     });
 
@@ -109,6 +106,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--speed <factor>', 'emulated time runs this many times faster', '1')
     .option('--seed <n>', 'seed for ids and images')
     .action(async (flags: Record<string, unknown>) => {
+      const { emulatorCommand } = await import('./commands/emulator');
       setCode(await emulatorCommand(io, flags));
     });
 
@@ -147,6 +145,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       );
     }
     if (error instanceof CliError) return fail(error.code, error.path, error.message, error.exitCode);
+    // Already loaded by whichever command threw it; imported here so `--help` does not load the runtime.
+    const { RuntimeError } = await import('@loraflow/runtime');
     if (error instanceof RuntimeError) return fail(error.code, [], error.message, EXIT.failed);
     const known = (error as { code?: unknown })?.code;
     // Unexpected failures carry no stack to the user; their message has already passed the providers' redaction.

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GraphDocument } from '@loraflow/core';
 import { createRemoteRuntime } from '@loraflow/runtime';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli';
 import { EMULATOR_NOTICE } from './setup';
 import { testIo } from './test/collect';
+import { eventually } from './test/eventually';
 import { examplesDir } from './test/spawn-cli';
 
 let tmp: string;
@@ -187,14 +188,11 @@ describe('loraflow serve', () => {
         }),
     };
     const served = runCli(['serve', '--port', '0', '--store', join(tmp, 's-serve')], io);
-    const url = await vi.waitFor(
-      () => {
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());
-        if (!match) throw new Error('not listening yet');
-        return match[1]!;
-      },
-      { timeout: 10_000, interval: 20 },
-    );
+    const url = await eventually(() => {
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());
+      if (!match) throw new Error('not listening yet');
+      return match[1]!;
+    });
     try {
       const remote = createRemoteRuntime({ baseUrl: url });
       const catalogue = await remote.catalogue();
@@ -227,14 +225,11 @@ describe('loraflow emulator', () => {
         }),
     };
     const served = runCli(['emulator', '--port', '0', '--speed', '60'], io);
-    const url = await vi.waitFor(
-      () => {
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());
-        if (!match) throw new Error('not listening yet');
-        return match[1]!;
-      },
-      { timeout: 10_000, interval: 20 },
-    );
+    const url = await eventually(() => {
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());
+      if (!match) throw new Error('not listening yet');
+      return match[1]!;
+    });
     try {
       const state = (await (await fetch(`${url}/_emulator/state`)).json()) as { clock: unknown };
       expect(JSON.stringify(state.clock)).toContain('60');

@@ -1,5 +1,5 @@
-import { EMULATOR_CREDENTIALS, type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
-import { ModelsLabClient, ScenarioClient, type Sleep } from '@loraflow/providers';
+import type { RunningEmulator } from '@loraflow/emulator/node';
+import type { ModelsLabClient, ScenarioClient, Sleep } from '@loraflow/providers';
 import { z } from 'zod';
 import { CLI_CODES, CliError } from './errors';
 
@@ -116,7 +116,11 @@ export async function openProviders(
   o: { maxPollMs?: number; emulatorStateFile?: string } = {},
 ): Promise<Providers> {
   const hasKeys = Boolean(env.SCENARIO_API_KEY || env.MODELSLAB_API_KEY);
+  // Loaded on use, not at the top: a command that opens no provider does not pay for the HTTP clients (undici).
+  const clients = await import('@loraflow/providers');
   if (!hasKeys) {
+    // The emulator (its routes and PNG codec) loads only when it stands in for the providers.
+    const { EMULATOR_CREDENTIALS, startEmulator } = await import('@loraflow/emulator/node');
     // With a state file the emulator's models outlive the process, so a persistent cache stays valid.
     const server = await startEmulator({
       clock: { speed: EMBEDDED_EMULATOR_SPEED },
@@ -124,13 +128,13 @@ export async function openProviders(
       ...(o.emulatorStateFile !== undefined ? { persistFile: o.emulatorStateFile } : {}),
     });
     const clock = server.emulator.clock;
-    const scenario = new ScenarioClient({
+    const scenario = new clients.ScenarioClient({
       baseUrl: `${server.url}/scenario/v1`,
       apiKey: EMULATOR_CREDENTIALS.scenario.key,
       apiSecret: EMULATOR_CREDENTIALS.scenario.secret,
       retry: RETRY,
     });
-    const modelslab = new ModelsLabClient({
+    const modelslab = new clients.ModelsLabClient({
       baseUrl: `${server.url}/modelslab/api`,
       apiKey: EMULATOR_CREDENTIALS.modelslab.key,
       retry: RETRY,
@@ -181,7 +185,7 @@ export async function openProviders(
   };
   const scenario =
     scenarioKey && scenarioSecret
-      ? new ScenarioClient({
+      ? new clients.ScenarioClient({
           apiKey: scenarioKey,
           apiSecret: scenarioSecret,
           retry: RETRY,
@@ -190,7 +194,7 @@ export async function openProviders(
         })
       : lazy<ScenarioClient>(() => missing('SCENARIO_API_KEY'));
   const modelslab = modelslabKey
-    ? new ModelsLabClient({
+    ? new clients.ModelsLabClient({
         apiKey: modelslabKey,
         retry: RETRY,
         ...(env.MODELSLAB_BASE_URL ? { baseUrl: env.MODELSLAB_BASE_URL } : {}),

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import type { RunningEmulator } from '@loraflow/emulator/node';
 import { INTERRUPTED_AFTER_MS } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
 import { testIo } from './test/collect';
-import { FAST, hits, POLL, proofEnvironment } from './test/proof-env';
+import { eventually } from './test/eventually';
+import { FAST, hits, POLL, proofEnvironment, trainingPolled } from './test/proof-env';
 import { emulatorEnv, spawnCli } from './test/spawn-cli';
 
 // Real processes over real HTTP: each test starts an emulator server, spawns `loraflow` against it through the
@@ -57,7 +58,7 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     expect(events.filter((e) => e.type === 'node.started').map((e) => e.nodeId)).toEqual(
       expect.arrayContaining(['prompt', 'render']),
     );
-  }, 60_000);
+  });
 
   it('finishes a run killed with SIGKILL during training on --resume, with one create and one train and the same images', async () => {
     const server = await emulator({ clock: 'manual' });
@@ -66,16 +67,7 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     const args = ['run', 'train-from-images.json', '--store', 'store', ...POLL];
     const first = spawnCli([...args, '--json'], { cwd, env });
     // The training has started and the wait node is polling it; the frozen clock keeps it training.
-    await vi.waitFor(
-      () => {
-        const train = hits(server, 'scenario.models.train')[0];
-        expect(train).toBeDefined();
-        expect(
-          server.emulator.log.entries({ route: 'scenario.models.get', sinceSeq: train!.seq }).length,
-        ).toBeGreaterThan(0);
-      },
-      { timeout: 30_000, interval: 20 },
-    );
+    await trainingPolled(server);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const runId = first.records()[0]?.runId as string;
@@ -113,20 +105,17 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     const b = await readFile(join(cleanDir, 'out/try-1.png'));
     expect(a.subarray(0, 4).toString('latin1')).toBe('\x89PNG');
     expect(a.equals(b)).toBe(true);
-  }, 60_000);
+  });
 
   it('resumes on the built-in emulator after SIGKILL during training: its persisted writes hold one create and one train', async () => {
     const cwd = await dir();
     const args = ['run', 'train-from-images.json', '--store', 'store'];
     // No provider keys: the CLI starts its own emulator, keeping its state under store/emulator/.
     const first = spawnCli([...args, '--json'], { cwd, env: {} });
-    await vi.waitFor(
-      () => {
-        const waiting = first.records().some((e) => e.type === 'node.progress' && e.nodeId === 'wait');
-        expect(waiting).toBe(true);
-      },
-      { timeout: 30_000, interval: 5 },
-    );
+    await eventually(() => {
+      const waiting = first.records().some((e) => e.type === 'node.progress' && e.nodeId === 'wait');
+      expect(waiting).toBe(true);
+    }, 5);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const runId = first.records()[0]?.runId as string;
@@ -142,5 +131,5 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     expect({ creates: creates.length, trains: trains.length }).toEqual({ creates: 1, trains: 1 });
     const png = await readFile(join(cwd, 'out/try-1.png'));
     expect(png.subarray(0, 4).toString('latin1')).toBe('\x89PNG');
-  }, 60_000);
+  });
 });

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { hits, POLL, proofEnvironment } from './test/proof-env';
+import { describe, expect, it } from 'vitest';
+import { hits, POLL, proofEnvironment, trainingPolled } from './test/proof-env';
 import { emulatorEnv, filesUnder, spawnCli } from './test/spawn-cli';
 
 // Real processes over real HTTP: each test starts an emulator server, spawns `loraflow` against it through the
@@ -69,7 +69,7 @@ describe('loraflow run against an emulator server: faults, cancel and secrets', 
       'render-2.png',
       'report.json',
     ]);
-  }, 60_000);
+  });
 
   it('cancels the training at the provider on SIGINT during training and leaves no model training', async () => {
     const server = await emulator({ clock: 'manual' });
@@ -78,16 +78,7 @@ describe('loraflow run against an emulator server: faults, cancel and secrets', 
       cwd,
       env: emulatorEnv(server),
     });
-    await vi.waitFor(
-      () => {
-        const train = hits(server, 'scenario.models.train')[0];
-        expect(train).toBeDefined();
-        expect(
-          server.emulator.log.entries({ route: 'scenario.models.get', sinceSeq: train!.seq }).length,
-        ).toBeGreaterThan(0);
-      },
-      { timeout: 30_000, interval: 20 },
-    );
+    await trainingPolled(server);
     run.child.kill('SIGINT');
     const { code } = await run.exited;
     expect(code).toBe(130);
@@ -102,7 +93,7 @@ describe('loraflow run against an emulator server: faults, cancel and secrets', 
     expect(body.model.status).toBe('training-canceled');
     expect(run.stderr()).toContain('cancelling the run');
     expect(hits(server, 'scenario.generate.txt2img')).toHaveLength(0);
-  }, 60_000);
+  });
 
   it('keeps a canary secret out of the store, the outputs, the events, stdout, stderr and errors', async () => {
     const canary = 'CANARY-4f1c9e2a-do-not-leak';
@@ -163,5 +154,5 @@ describe('loraflow run against an emulator server: faults, cancel and secrets', 
     expect(files.length).toBeGreaterThan(10);
     for (const f of files) expect(leaks(f.bytes.toString('latin1')), f.path).toEqual([]);
     expect(run.records().some((e) => e.type === 'node.failed')).toBe(true);
-  }, 60_000);
+  });
 });

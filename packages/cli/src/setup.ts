@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createRegistry } from '@loraflow/core';
 import { loraPack } from '@loraflow/nodes';
 import { createRuntime, type Runtime, type RuntimeStore } from '@loraflow/runtime';
@@ -8,6 +8,7 @@ import { openProviders, type Providers, readProviderEnv } from './env';
 import { CLI_CODES, CliError, EXIT } from './errors';
 import { createFilesService } from './graph-file';
 import type { CliIo } from './io';
+import { storeDirOf } from './store-dir';
 
 /**
  * The message printed on stderr whenever the built-in emulator stands in for the providers.
@@ -30,21 +31,6 @@ export interface CliRuntime {
   /** Where the store lives (`<store>/emulator` with the built-in emulator). */
   storeDir: string;
   close(): Promise<void>;
-}
-
-/**
- * Where a command's store lives: `--store`, else `.loraflow/` in the cwd; its `emulator/` folder when
- * no provider key is set, since the built-in emulator's models live in their own namespace (a cache
- * entry naming an emulated model must never be served to a run against the real providers).
- *
- * @example
- * const { storeDir } = storeDirOf(io, flags.store);
- */
-export function storeDirOf(io: CliIo, store: string | undefined): { storeDir: string; builtIn: boolean } {
-  const env = readProviderEnv(io.env);
-  const root = resolve(io.cwd, store ?? '.loraflow');
-  const builtIn = !env.SCENARIO_API_KEY && !env.MODELSLAB_API_KEY;
-  return { storeDir: builtIn ? join(root, 'emulator') : root, builtIn };
 }
 
 /**

@@ -1,13 +1,14 @@
 import { dirname, resolve } from 'node:path';
 import { canonicalJson, type Estimate, type GraphDocument, type RunEvent } from '@loraflow/core';
 import { type Runtime, RuntimeError, type RuntimeRunHandle } from '@loraflow/runtime';
-import { CLI_CODES, CliError, EXIT, formatProblem } from '../errors';
+import { CLI_CODES, CliError, EXIT } from '../errors';
 import { parseFlags, runFlagsSchema } from '../flags';
 import { readGraphFile } from '../graph-file';
 import type { CliIo } from '../io';
 import { createProgressView, type ProgressMode } from '../progress';
 import { buildReport, writeOutputs } from '../report';
 import { openRuntime } from '../setup';
+import { reportIssues } from './issues';
 
 /**
  * `loraflow run [graph]`: runs a graph (or resumes a run) with progress per node, then writes the images and
@@ -153,28 +154,4 @@ async function estimateCosts(
     if (error instanceof RuntimeError && error.issues) throw error;
   }
   return costs;
-}
-
-/**
- * Prints every issue of a refused graph, one per line (or as JSON), and answers exit code 1.
- *
- * @example
- * if (error instanceof RuntimeError && error.issues) return reportIssues(io, error, 'g.json', false);
- */
-export function reportIssues(
-  io: CliIo,
-  error: RuntimeError,
-  graph: string | undefined,
-  json: boolean,
-): number {
-  const issues = error.issues ?? [];
-  if (json) {
-    io.stdout.write(`${JSON.stringify({ type: 'graph.invalid', file: graph, issues })}\n`);
-  } else {
-    io.stderr.write(
-      `loraflow: ${graph ?? 'the graph'} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n`,
-    );
-    for (const issue of issues) io.stderr.write(`  ${formatProblem(issue)}\n`);
-  }
-  return EXIT.failed;
 }

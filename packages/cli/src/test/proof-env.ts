@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { eventually } from './eventually';
 import { killStragglers, workspace } from './spawn-cli';
 
 /** Emulated time for proofs that need no frozen moment: fast, yet signed asset URLs (1 emulated hour) stay valid. */
@@ -40,3 +41,14 @@ export const hits = (server: RunningEmulator, route: string) =>
   server.emulator.log
     .entries({ route })
     .filter((e) => e.route === route && e.status >= 200 && e.status < 300);
+
+/** Resolves once a training has started on `server` and the wait node has polled it since. */
+export function trainingPolled(server: RunningEmulator): Promise<void> {
+  return eventually(() => {
+    const train = hits(server, 'scenario.models.train')[0];
+    expect(train).toBeDefined();
+    expect(
+      server.emulator.log.entries({ route: 'scenario.models.get', sinceSeq: train!.seq }).length,
+    ).toBeGreaterThan(0);
+  });
+}

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const packagesDir = fileURLToPath(new URL('../packages/', import.meta.url));
+const packages = readdirSync(packagesDir).filter((name) => {
+  try {
+    readFileSync(join(packagesDir, name, 'package.json'));
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+/** What only tests use: test files, helpers under src/test/, fixtures, harnesses, benches, browser pages. */
+const TEST_ONLY = [
+  /\.test\.[cm]?[jt]sx?$/,
+  /(^|\/)test\//,
+  /(^|\/)fixtures\//,
+  /(^|\/)test-[^/]*$/,
+  /harness/,
+  /(^|\/)(bench|e2e)\//,
+];
+
+/** Every path the `source` condition of `exports` points at: a host resolving with it needs them shipped. */
+function sourceFiles(exports: unknown): string[] {
+  if (typeof exports !== 'object' || exports === null) return [];
+  return Object.entries(exports).flatMap(([key, value]) =>
+    key === 'source' && typeof value === 'string' ? [value.replace(/^\.\//, '')] : sourceFiles(value),
+  );
+}
+
+/** The files `pnpm pack` would put in the package's tarball, as pnpm publish would. */
+async function packed(dir: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('corepack', ['pnpm', 'pack', '--dry-run', '--json'], {
+    cwd: dir,
+  });
+  return (JSON.parse(stdout) as { files: Array<{ path: string }> }).files.map((f) => f.path);
+}
+
+describe("every package's tarball", () => {
+  it.each(packages)(
+    '%s ships no test, test helper or fixture, and every source its exports name',
+    async (name) => {
+      const dir = join(packagesDir, name);
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports?: unknown };
+      const files = await packed(dir);
+      expect(files.filter((f) => TEST_ONLY.some((pattern) => pattern.test(f)))).toEqual([]);
+      expect(files).toEqual(expect.arrayContaining(['package.json', ...sourceFiles(manifest.exports)]));
+    },
+  );
+});
