@@ -1,4 +1,4 @@
-import { defineNode, type JsonValue, NodeRunError, type PortType } from '@loraflow/core';
+import { defineNode, type JsonValue, NodeRunError } from '@loraflow/core';
 import { z } from 'zod';
 import {
   COMPOSABLE_FAMILIES,
@@ -7,6 +7,7 @@ import {
   familyLabel,
   listAnd,
 } from '../families';
+import { typeParam } from '../port-rules';
 import { createOnce, findModelByTag, startedAlready, waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
 import { loraInputType, loraType } from '../types';
@@ -28,11 +29,6 @@ export const compositionScale = z.object({
     .default(1)
     .describe('Influence of this LoRA in the composition (−2..2).'),
 });
-
-const familyOfTypes = (types: readonly PortType[]): string | undefined => {
-  const f = types[0]?.params?.family;
-  return typeof f === 'string' ? f : undefined;
-};
 
 /**
  * `lora.compose`: several LoRAs of one composable family (FLUX.1, SDXL, SD 1.5), each with its
@@ -71,7 +67,7 @@ export const loraCompose = defineNode({
   outputs: {
     lora: {
       type: ({ inputTypes }) => {
-        const family = familyOfTypes(inputTypes.loras ?? []) ?? 'unknown';
+        const family = typeParam(inputTypes.loras?.[0], 'family') ?? 'unknown';
         return loraType('scenario', family, compositionTypeFor(family));
       },
       label: 'Composition',
@@ -87,8 +83,8 @@ export const loraCompose = defineNode({
     const families = [
       ...new Set(
         (inputTypes.loras ?? [])
-          .map((t) => t.params?.family)
-          .filter((f): f is string => typeof f === 'string'),
+          .map((t) => typeParam(t, 'family'))
+          .filter((f): f is string => f !== undefined),
       ),
     ];
     const first = families[0];

@@ -21,6 +21,7 @@ import {
   modelTypeInfo,
   providerLabel,
 } from '../families';
+import { typeParam } from '../port-rules';
 import { createOnce } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
 import { imagesType, loraInputType, textType } from '../types';
@@ -138,17 +139,12 @@ const params = z.object({
 });
 type Params = z.output<typeof params>;
 
-const str = (t: PortType, key: string): string | undefined => {
-  const v = t.params?.[key];
-  return typeof v === 'string' ? v : undefined;
-};
-
 /** The route a set of LoRA types leads to, or the problem that prevents choosing one. */
 function routeOf(
   types: readonly PortType[],
 ): { route: RouteName; family: string; provider: string } | RuleProblem | undefined {
   if (types.length === 0) return undefined;
-  const providers = [...new Set(types.map((t) => str(t, 'provider') ?? 'unknown'))];
+  const providers = [...new Set(types.map((t) => typeParam(t, 'provider') ?? 'unknown'))];
   if (providers.length > 1) {
     return {
       code: NODE_ERROR_CODES.mixedProviders,
@@ -156,7 +152,7 @@ function routeOf(
       path: ['inputs', 'loras'],
     };
   }
-  const families = [...new Set(types.map((t) => str(t, 'family') ?? 'unknown'))];
+  const families = [...new Set(types.map((t) => typeParam(t, 'family') ?? 'unknown'))];
   const family = families[0]!;
   if (families.some((f) => !familiesCompatible(f, family))) {
     return {
@@ -352,8 +348,8 @@ function strengthProblems(
         });
       }
     } else if (
-      FAMILIES[str(types[index]!, 'family') ?? '']?.scenarioRoute?.kind !== 'custom' &&
-      modelTypeInfo(str(types[index]!, 'modelType') ?? '').kind === 'composition' &&
+      FAMILIES[typeParam(types[index]!, 'family') ?? '']?.scenarioRoute?.kind !== 'custom' &&
+      modelTypeInfo(typeParam(types[index]!, 'modelType') ?? '').kind === 'composition' &&
       strength !== 1
     ) {
       problems.push({

@@ -2,18 +2,14 @@ import { defineNode, type NodeContext, NodeRunError, type PortType } from '@lora
 import { ProviderError, TRAINING_STAGES, waitForModelsLabTraining } from '@loraflow/providers';
 import { z } from 'zod';
 import { isEditType, type Provider } from '../families';
+import { typeParam } from '../port-rules';
 import { waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
 import { loraType, modelType, trainingType } from '../types';
 import { type LoraValue, readInput, type TrainingValue, trainingValueSchema } from '../values';
 
 const providerOf = (t: PortType | undefined): Provider =>
-  str(t, 'provider') === 'modelslab' ? 'modelslab' : 'scenario';
-
-const str = (t: PortType | undefined, key: string): string | undefined => {
-  const v = t?.params?.[key];
-  return typeof v === 'string' ? v : undefined;
-};
+  typeParam(t, 'provider') === 'modelslab' ? 'modelslab' : 'scenario';
 
 /**
  * `lora.wait`: waits for a started training to finish, with the providers' polling helper
@@ -45,7 +41,7 @@ export const loraWait = defineNode({
     lora: {
       type: ({ inputTypes }) => {
         const t = inputTypes.training?.[0];
-        return loraType(providerOf(t), str(t, 'family') ?? 'unknown', str(t, 'modelType'));
+        return loraType(providerOf(t), typeParam(t, 'family') ?? 'unknown', typeParam(t, 'modelType'));
       },
       label: 'LoRA',
       description: "Scenario LoRA of the training's family",
@@ -53,7 +49,7 @@ export const loraWait = defineNode({
     model: {
       type: ({ inputTypes }) => {
         const t = inputTypes.training?.[0];
-        return modelType(providerOf(t), str(t, 'family') ?? 'unknown', str(t, 'modelType'));
+        return modelType(providerOf(t), typeParam(t, 'family') ?? 'unknown', typeParam(t, 'modelType'));
       },
       label: 'Model',
       description: "Scenario model of the training's family (with status and image count)",
