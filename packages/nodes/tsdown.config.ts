@@ -1,3 +1,3 @@
 import { library } from '../../tsdown.shared';
 
-export default library({ entry: ['src/index.ts'], platform: 'neutral' });
+export default library({ entry: ['src/index.ts', 'src/definitions.ts'], platform: 'neutral' });

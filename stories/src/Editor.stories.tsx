@@ -1,6 +1,6 @@
 import type { GraphDocument } from '@loraflow/core';
 import { LoraflowEditor, type LoraflowEditorProps, useEditorStore } from '@loraflow/editor';
-import { loraPack } from '@loraflow/nodes';
+import { loraPackDefinitions } from '@loraflow/nodes/definitions';
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useMemo } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
@@ -8,7 +8,7 @@ import { createEmulatorRuntime } from './emulator-runtime';
 import { bigGraph, everyNodeType, examples, failingTraining, invalidGraph } from './fixtures';
 import { type FrozenState, frozenRuntime } from './scripted-runtime';
 
-const packs = [loraPack];
+const packs = [loraPackDefinitions];
 
 /** The editor on the real LoRA pack and, when `emulated`, the real runtime over the in-browser emulator. */
 function EmulatedEditor(

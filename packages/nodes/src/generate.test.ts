@@ -208,6 +208,37 @@ describe('problems found before anything runs', () => {
     expect(issues(h, doc).map((i) => i.code)).toEqual(['generate.no-prompt']);
   });
 
+  it('refuses, when the graph is validated, a Scenario txt2img model LoRA below full strength, which the run would refuse', async () => {
+    h = await startHarness();
+    const doc = generation([
+      scenarioLora('model_sdxl-charcoal', 'sd-xl-lora', 0.5),
+      scenarioLora('model_sdxl-isometric', 'sd-xl-lora', 0.8),
+    ]);
+    expect(issues(h, doc)).toEqual([
+      {
+        code: 'generate.strength-out-of-range',
+        path: ['edges', 0, 'settings', 'strength'],
+        message:
+          'Node "gen": On Scenario\'s txt2img route the first LoRA is the model itself and runs at full strength, so LoRA 1 must have strength 1 (it has 0.5); connect a LoRA at strength 1 first.',
+      },
+    ]);
+    await expect(h.run(doc)).rejects.toThrow(/the first LoRA is the model itself/);
+    expect(h.server.emulator.log.entries()).toHaveLength(0);
+  });
+
+  it("checks the size against the route the LoRAs' strengths lead to: FLUX.1 below full strength takes the custom route, in steps of 16", async () => {
+    h = await startHarness();
+    const doc = generation([scenarioLora('model_flux1-neon-noir', 'flux.1-lora', 0.6)], { width: 1000 });
+    expect(issues(h, doc)).toEqual([
+      {
+        code: 'generate.size-out-of-range',
+        path: ['nodes', 1, 'params', 'width'],
+        message:
+          'Node "gen": width 1000 is outside what Scenario custom generation takes: 128..2048, a multiple of 16.',
+      },
+    ]);
+  });
+
   it('refuses more than six LoRAs', async () => {
     h = await startHarness();
     const seven = Array.from({ length: 7 }, () => scenarioLora('model_flux2-ink-sketch', 'flux.2-dev-lora'));

@@ -1,26 +1,26 @@
-export * from './families';
+export * from './definitions';
+export {
+  type FetchedImage,
+  type GenerationBackend,
+  type GenerationContext,
+  type GenerationJob,
+  type GenerationParams,
+  type GenerationRequest,
+  type PriceQuery,
+  runGeneration,
+} from './generation/backend';
+export { createModelsLabBackend, type ModelsLabSubmitted } from './generation/modelslab';
+export { createScenarioBackend, type ScenarioRequest } from './generation/scenario';
 export { type ImageCheck, type ImageInfo, inspectImage, parseDataUrl, toDataUrl } from './image-check';
-export { compositionScale, loraCompose } from './nodes/compose';
-export { costToEstimate, type EstimateArgs } from './nodes/estimate';
-export { GENERATION_LIMITS, generateMultiLora, generationStrength } from './nodes/generate';
+export { loraCompose } from './nodes/compose';
+export { costToEstimate, dryRunEstimate, type EstimateArgs } from './nodes/estimate';
+export { generateMultiLora } from './nodes/generate';
 export { imagePreview, imageSave } from './nodes/image';
 export { loraSource } from './nodes/source';
 export { textPrompt } from './nodes/text';
 export { loraTrain } from './nodes/train';
-export { loraTrainModelsLab, MODELSLAB_TRAINING_FAMILIES } from './nodes/train-modelslab';
-export { imageSource, MAX_TRAINING_IMAGES, MIN_PAIRS, trainingSet } from './nodes/training-set';
+export { loraTrainModelsLab } from './nodes/train-modelslab';
+export { trainingSet } from './nodes/training-set';
 export { loraWait } from './nodes/wait';
 export { loraPack } from './pack';
-export { KINDS, type PortTypeLike, portAccepts, portTypeLabel } from './port-rules';
 export { describeTraining } from './scenario-ops';
-export {
-  type FilesService,
-  type LoraServices,
-  NODE_ERROR_CODES,
-  type PollingService,
-  remoteTag,
-  SERVICE_DOCS,
-} from './services';
-export { checkTrainingParameters, type ParameterProblem } from './training-params';
-export * from './types';
-export * from './values';

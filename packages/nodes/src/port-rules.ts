@@ -34,10 +34,17 @@ export const KINDS = {
   text: 'text',
 } as const;
 
-const str = (t: PortTypeLike, key: string): string | undefined => {
-  const v = t.params?.[key];
+/**
+ * A string param of a port type (`provider`, `family`, `modelType`…), or `undefined` when the type
+ * is absent or the param is missing or not a string: the one reader every rule of the pack uses.
+ *
+ * @example
+ * typeParam({ kind: 'lora', params: { provider: 'scenario', family: 'flux.1' } }, 'family'); // 'flux.1'
+ */
+export function typeParam(t: PortTypeLike | undefined, key: string): string | undefined {
+  const v = t?.params?.[key];
   return typeof v === 'string' ? v : undefined;
-};
+}
 const strs = (t: PortTypeLike, key: string): string[] | undefined => {
   const v = t.params?.[key];
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
@@ -49,8 +56,8 @@ const bool = (t: PortTypeLike, key: string): boolean | undefined => {
 
 /** Who is talking about the model: "Scenario FLUX.1", "ModelsLab SDXL", "Scenario". */
 function subject(t: PortTypeLike, noun: string, plural = false): string {
-  const provider = str(t, 'provider');
-  const fam = str(t, 'family');
+  const provider = typeParam(t, 'provider');
+  const fam = typeParam(t, 'family');
   const fams = strs(t, 'families');
   const prefix = provider ? `${providerLabel(provider)} ` : '';
   const nounN = plural ? `${noun}s` : noun;
@@ -91,27 +98,28 @@ export function portTypeLabel(t: PortTypeLike): string {
 
 /** Provider and family checks shared by LoRAs, models and trainings. */
 function acceptsProviderModel(to: PortTypeLike, from: PortTypeLike): true | string {
-  const toProvider = str(to, 'provider');
-  const fromProvider = str(from, 'provider');
+  const toProvider = typeParam(to, 'provider');
+  const fromProvider = typeParam(from, 'provider');
   if (toProvider && fromProvider && toProvider !== fromProvider) {
     return `a model on ${providerLabel(fromProvider)} cannot be used by ${providerLabel(toProvider)}`;
   }
   if (toProvider && !fromProvider) {
     return `its provider is not known, and this input needs one on ${providerLabel(toProvider)}`;
   }
-  const wanted = str(to, 'family') !== undefined ? [str(to, 'family') as string] : strs(to, 'families');
+  const wanted =
+    typeParam(to, 'family') !== undefined ? [typeParam(to, 'family') as string] : strs(to, 'families');
   if (wanted === undefined) return true;
-  const fam = str(from, 'family');
+  const fam = typeParam(from, 'family');
   if (fam === undefined || fam === 'unknown') {
-    const type = str(from, 'modelType');
+    const type = typeParam(from, 'modelType');
     const hint = type ? ` (model type "${modelTypeInfo(type).type}")` : '';
     return `its base family is unknown${hint}, so it cannot be checked against ${listOr(wanted.map(familyLabel))}`;
   }
   if (wanted.some((w) => familiesCompatible(fam, w))) return true;
-  if (str(to, 'role') === 'composition') {
+  if (typeParam(to, 'role') === 'composition') {
     return `Scenario composes only ${listAnd(wanted.map(familyLabel))} LoRAs, all of one family`;
   }
-  if (str(to, 'role') === 'modelslab') {
+  if (typeParam(to, 'role') === 'modelslab') {
     return `ModelsLab serves LoRAs for ${listAnd(MODELSLAB_FAMILIES.map(familyLabel))} only`;
   }
   return `a LoRA trained on ${familyLabel(fam)} only works with ${familyLabel(fam)} models, not ${listOr(wanted.map(familyLabel))}`;

@@ -108,6 +108,7 @@ export const NODE_ERROR_CODES = {
   imageUnreadable: 'training-set.image-unreadable',
   imageUndecodable: 'training-set.image-undecodable',
   nothingToSave: 'image.nothing-to-save',
+  definitionOnly: 'node.definition-only',
 } as const;
 
 /**

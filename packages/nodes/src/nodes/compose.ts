@@ -1,5 +1,4 @@
-import { defineNode, type JsonValue, NodeRunError, type PortType } from '@loraflow/core';
-import { z } from 'zod';
+import { defineNode, type JsonValue, NodeRunError } from '@loraflow/core';
 import {
   COMPOSABLE_FAMILIES,
   compositionTypeFor,
@@ -9,30 +8,9 @@ import {
 } from '../families';
 import { createOnce, findModelByTag, startedAlready, waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
-import { loraInputType, loraType } from '../types';
+import { compositionScale, loraComposeSpec } from '../specs/compose';
 import { type LoraValue, loraValueSchema, readInput } from '../values';
 import { type EstimateArgs, scenarioEstimate, trainingDryRun } from './estimate';
-
-/**
- * Scale of one LoRA in a composition: Scenario's `concepts[].scale` range (see decision 0007).
- *
- * @example
- * compositionScale.parse({}); // { scale: 1 }
- */
-export const compositionScale = z.object({
-  scale: z
-    .number()
-    .min(-2)
-    .max(2)
-    .multipleOf(0.01)
-    .default(1)
-    .describe('Influence of this LoRA in the composition (−2..2).'),
-});
-
-const familyOfTypes = (types: readonly PortType[]): string | undefined => {
-  const f = types[0]?.params?.family;
-  return typeof f === 'string' ? f : undefined;
-};
 
 /**
  * `lora.compose`: several LoRAs of one composable family (FLUX.1, SDXL, SD 1.5), each with its
@@ -44,65 +22,7 @@ const familyOfTypes = (types: readonly PortType[]): string | undefined => {
  * // edges into blend.loras carry { "settings": { "scale": 0.65 } }
  */
 export const loraCompose = defineNode({
-  type: 'lora.compose',
-  version: 1,
-  title: 'Compose LoRAs',
-  category: 'LoRA',
-  description:
-    'Blends several LoRAs of one family, each with its own scale, into a Scenario composition model and finalises it.',
-  params: z.object({
-    name: z.string().trim().min(1).max(40).describe('Name of the composition model (a tag is appended).'),
-    timeoutMinutes: z
-      .number()
-      .min(1)
-      .max(24 * 60)
-      .default(30)
-      .describe('How long to wait for the finalisation.'),
-  }),
-  inputs: {
-    loras: {
-      type: loraInputType({ provider: 'scenario', families: COMPOSABLE_FAMILIES, role: 'composition' }),
-      multiple: true,
-      max: 6,
-      settings: compositionScale,
-      label: 'LoRAs',
-    },
-  },
-  outputs: {
-    lora: {
-      type: ({ inputTypes }) => {
-        const family = familyOfTypes(inputTypes.loras ?? []) ?? 'unknown';
-        return loraType('scenario', family, compositionTypeFor(family));
-      },
-      label: 'Composition',
-      description: "Scenario LoRA of the inputs' family (its model type is the composition type)",
-    },
-  },
-  cache: 'pure',
-  sideEffects: true,
-  resources: ['provider:scenario'],
-  // the composition model lives in the Scenario project it was created in
-  scope: ['scenario'],
-  validate({ inputTypes }) {
-    const families = [
-      ...new Set(
-        (inputTypes.loras ?? [])
-          .map((t) => t.params?.family)
-          .filter((f): f is string => typeof f === 'string'),
-      ),
-    ];
-    const first = families[0];
-    if (first && families.some((f) => !familiesCompatible(f, first))) {
-      return [
-        {
-          code: NODE_ERROR_CODES.mixedFamilies,
-          message: `A composition takes LoRAs of one family, but these are ${listAnd(families.map(familyLabel))}.`,
-          path: ['inputs', 'loras'],
-        },
-      ];
-    }
-    return [];
-  },
+  ...loraComposeSpec,
   estimate: (args: EstimateArgs) =>
     scenarioEstimate(args, (scenario) => {
       const first = (args.inputs.loras as Array<{ value?: { family?: unknown } }> | undefined)?.[0]?.value

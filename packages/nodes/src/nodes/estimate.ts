@@ -1,5 +1,6 @@
 import type { Estimate, PortType } from '@loraflow/core';
 import type { CostEstimate, ScenarioClient } from '@loraflow/providers';
+import type { LoraServices } from '../services';
 
 /**
  * What an `estimate` hook receives. `services` is what the host configured; when the engine
@@ -29,25 +30,39 @@ export function costToEstimate(cost: CostEstimate): Estimate {
 }
 
 /**
- * Runs a Scenario dry run when a Scenario client is configured; a failed dry run means "cost
- * unknown", never a failed estimate of the whole graph.
+ * Asks for a price when the host configured the `service` the node would use; without it, or when
+ * the dry run fails, the cost is unknown (`undefined`), never a failed estimate of the whole graph.
  *
  * @example
- * estimate: (args) => scenarioEstimate(args, (s) => s.generateCustom(base, body, { dryRun: true })),
+ * estimate: (args) => dryRunEstimate(args, 'scenario', (services) => priceOf(services.get('scenario'))),
  */
-export async function scenarioEstimate(
+export async function dryRunEstimate(
   args: Pick<EstimateArgs, 'services'>,
-  dryRun: (scenario: ScenarioClient) => Promise<CostEstimate | undefined>,
+  service: keyof LoraServices,
+  dryRun: (services: NonNullable<EstimateArgs['services']>) => Promise<CostEstimate | undefined>,
 ): Promise<Estimate | undefined> {
   const services = args.services;
-  if (!services?.has('scenario')) return undefined;
+  if (!services?.has(service)) return undefined;
   try {
-    const cost = await dryRun(services.get<ScenarioClient>('scenario'));
+    const cost = await dryRun(services);
     return cost ? costToEstimate(cost) : undefined;
   } catch {
     // the estimate is advice: an unreachable provider leaves the cost unknown
     return undefined;
   }
+}
+
+/**
+ * Runs a Scenario dry run when a Scenario client is configured (see {@link dryRunEstimate}).
+ *
+ * @example
+ * estimate: (args) => scenarioEstimate(args, (s) => s.generateCustom(base, body, { dryRun: true })),
+ */
+export function scenarioEstimate(
+  args: Pick<EstimateArgs, 'services'>,
+  dryRun: (scenario: ScenarioClient) => Promise<CostEstimate | undefined>,
+): Promise<Estimate | undefined> {
+  return dryRunEstimate(args, 'scenario', (services) => dryRun(services.get<ScenarioClient>('scenario')));
 }
 
 /**

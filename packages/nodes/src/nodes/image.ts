@@ -1,7 +1,6 @@
 import { defineNode, NodeRunError } from '@loraflow/core';
-import { z } from 'zod';
 import { NODE_ERROR_CODES, need } from '../services';
-import { imagesType } from '../types';
+import { imagePreviewSpec, imageSaveSpec } from '../specs/image';
 import { type ImagesValue, imagesValueSchema, readInput } from '../values';
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
@@ -14,15 +13,7 @@ const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': '
  * { "id": "show", "type": "image.preview", "params": {} }
  */
 export const imagePreview = defineNode({
-  type: 'image.preview',
-  version: 1,
-  title: 'Preview images',
-  category: 'Output',
-  description: 'Shows images and keeps them in the run result.',
-  params: z.object({}),
-  inputs: { images: { type: imagesType(), multiple: true, label: 'Images' } },
-  outputs: { images: { type: imagesType(), label: 'Images' } },
-  cache: 'pure',
+  ...imagePreviewSpec,
   async run(ctx) {
     const images: ImagesValue = ctx.inputs.images.flatMap((item, i) =>
       readInput(imagesValueSchema, item.value, `images[${i}]`),
@@ -39,25 +30,7 @@ export const imagePreview = defineNode({
  * { "id": "save", "type": "image.save", "params": { "prefix": "fox" } }
  */
 export const imageSave = defineNode({
-  type: 'image.save',
-  version: 1,
-  title: 'Save images',
-  category: 'Output',
-  description: "Writes images through the host's files service, as {prefix}-{n}.png.",
-  params: z.object({
-    prefix: z
-      .string()
-      .min(1)
-      .max(100)
-      .regex(/^[\w.-]+$/, 'use letters, digits, ".", "_" or "-" only')
-      .refine((s) => s !== '.' && s !== '..', 'a prefix cannot be "." or ".."')
-      .default('image')
-      .describe('File name prefix.'),
-  }),
-  inputs: { images: { type: imagesType(), multiple: true, label: 'Images' } },
-  outputs: { images: { type: imagesType(), label: 'Images' } },
-  // Saving is an effect on the host's disk: it happens on every run.
-  cache: 'never',
+  ...imageSaveSpec,
   async run(ctx) {
     const images: ImagesValue = ctx.inputs.images.flatMap((item, i) =>
       readInput(imagesValueSchema, item.value, `images[${i}]`),

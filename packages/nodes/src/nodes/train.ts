@@ -1,36 +1,13 @@
 import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
 import type { ScenarioClient } from '@loraflow/providers';
-import { z } from 'zod';
-import { familyLabel, isEditType, modelTypeInfo, TRAINING_TYPES } from '../families';
+import { familyLabel, isEditType, modelTypeInfo } from '../families';
 import { toDataUrl } from '../image-check';
 import { createOnce, findModelByTag, startedAlready } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
-import { checkTrainingParameters } from '../training-params';
-import { trainingSetType, trainingType } from '../types';
+import { loraTrainSpec } from '../specs/train';
+import { MIN_PAIRS } from '../specs/training-set';
 import { readInput, type TrainingImageValue, type TrainingValue, trainingSetValueSchema } from '../values';
 import { type EstimateArgs, scenarioEstimate, trainingDryRun } from './estimate';
-import { MIN_PAIRS } from './training-set';
-
-const params = z
-  .object({
-    modelType: z.enum(TRAINING_TYPES).describe('The training type; it decides the base family of the LoRA.'),
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(40)
-      .default('loraflow LoRA')
-      .describe('Model name (a tag is appended).'),
-    parameters: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .describe('Training parameters of this type (learningRate, rank, nbEpochs, …), checked per trainer.'),
-  })
-  .superRefine((p, c) => {
-    for (const problem of checkTrainingParameters(p.modelType, p.parameters)) {
-      c.addIssue({ code: 'custom', path: ['parameters', ...problem.path], message: problem.message });
-    }
-  });
 
 type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'services'>;
 
@@ -44,32 +21,7 @@ type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'services'>;
  * { "id": "train", "type": "lora.train", "params": { "modelType": "flux.1-lora", "name": "my cat", "parameters": { "nbEpochs": 8 } } }
  */
 export const loraTrain = defineNode({
-  type: 'lora.train',
-  version: 1,
-  title: 'Train LoRA',
-  category: 'Training',
-  description:
-    'Creates a Scenario model of a training type, uploads the training set and starts training; cancelling the run cancels the training.',
-  params,
-  inputs: {
-    set: {
-      type: (p: z.output<typeof params>) => trainingSetType(isEditType(p.modelType)),
-      label: 'Training set',
-      description: 'training set of images; of before/after pairs for `*-edit-lora` types',
-    },
-  },
-  outputs: {
-    training: {
-      type: ({ params: p }) => trainingType('scenario', modelTypeInfo(p.modelType).family, p.modelType),
-      label: 'Training',
-      description: 'Scenario training of the family of `modelType`',
-    },
-  },
-  cache: 'pure',
-  sideEffects: true,
-  resources: ['provider:scenario'],
-  // the trained model lives in the Scenario project it was created in
-  scope: ['scenario'],
+  ...loraTrainSpec,
   estimate: (args: EstimateArgs) =>
     scenarioEstimate(args, (scenario) => {
       const p = args.params as { modelType: string };

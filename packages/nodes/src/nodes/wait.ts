@@ -1,19 +1,10 @@
-import { defineNode, type NodeContext, NodeRunError, type PortType } from '@loraflow/core';
+import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
 import { ProviderError, TRAINING_STAGES, waitForModelsLabTraining } from '@loraflow/providers';
-import { z } from 'zod';
-import { isEditType, type Provider } from '../families';
+import { isEditType } from '../families';
 import { waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
-import { loraType, modelType, trainingType } from '../types';
+import { loraWaitSpec } from '../specs/wait';
 import { type LoraValue, readInput, type TrainingValue, trainingValueSchema } from '../values';
-
-const providerOf = (t: PortType | undefined): Provider =>
-  str(t, 'provider') === 'modelslab' ? 'modelslab' : 'scenario';
-
-const str = (t: PortType | undefined, key: string): string | undefined => {
-  const v = t?.params?.[key];
-  return typeof v === 'string' ? v : undefined;
-};
 
 /**
  * `lora.wait`: waits for a started training to finish, with the providers' polling helper
@@ -26,41 +17,7 @@ const str = (t: PortType | undefined, key: string): string | undefined => {
  * { "id": "wait", "type": "lora.wait", "params": { "timeoutMinutes": 90 } }
  */
 export const loraWait = defineNode({
-  type: 'lora.wait',
-  version: 1,
-  title: 'Wait for training',
-  category: 'Training',
-  description:
-    'Waits for a training to finish, reporting queue position, progress and remaining time; outputs the trained LoRA.',
-  params: z.object({
-    timeoutMinutes: z
-      .number()
-      .min(1)
-      .max(7 * 24 * 60)
-      .default(120)
-      .describe('Give up waiting after this long (the training itself goes on).'),
-  }),
-  inputs: { training: { type: trainingType(undefined), label: 'Training' } },
-  outputs: {
-    lora: {
-      type: ({ inputTypes }) => {
-        const t = inputTypes.training?.[0];
-        return loraType(providerOf(t), str(t, 'family') ?? 'unknown', str(t, 'modelType'));
-      },
-      label: 'LoRA',
-      description: "Scenario LoRA of the training's family",
-    },
-    model: {
-      type: ({ inputTypes }) => {
-        const t = inputTypes.training?.[0];
-        return modelType(providerOf(t), str(t, 'family') ?? 'unknown', str(t, 'modelType'));
-      },
-      label: 'Model',
-      description: "Scenario model of the training's family (with status and image count)",
-    },
-  },
-  // A finished training does not change: waiting again for the same training key is pointless.
-  cache: 'pure',
+  ...loraWaitSpec,
   async run(ctx) {
     const training = readInput(trainingValueSchema, ctx.inputs.training, 'training');
     if (training.provider === 'modelslab') return waitModelsLab(ctx, training);

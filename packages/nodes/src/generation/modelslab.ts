@@ -1,0 +1,85 @@
+import type { JsonValue } from '@loraflow/core';
+import {
+  type ModelsLabClient,
+  type ModelsLabText2ImgInput,
+  waitForModelsLabResult,
+} from '@loraflow/providers';
+import { polling, pollOptions, signalOf } from '../services';
+import type { GenerationBackend } from './backend';
+
+/**
+ * What ModelsLab's text2img answered: the images at once, or an id to fetch them by later.
+ *
+ * @example
+ * const s: ModelsLabSubmitted = { id: '42', output: [], etaMs: 8000 };
+ */
+export type ModelsLabSubmitted = { id: string | null; output: string[]; etaMs: number | null };
+
+/**
+ * ModelsLab as a generation backend (PROVIDERS.md §2.2–2.3): text2img with every LoRA at its
+ * strength, the fetch endpoint while it is processing, each output URL downloaded. ModelsLab has
+ * no dry run, so its price is unknown.
+ *
+ * @example
+ * const images = await runGeneration(ctx, createModelsLabBackend(modelslab), job, 600_000);
+ */
+export function createModelsLabBackend(
+  client: ModelsLabClient,
+): GenerationBackend<ModelsLabText2ImgInput, ModelsLabSubmitted, string> {
+  return {
+    provider: 'modelslab',
+
+    request({ plan, prompt, params: p, loras }) {
+      if (plan.route !== 'modelslab')
+        throw new Error(`A ${plan.provider} plan was given to the ModelsLab backend.`);
+      const body = {
+        modelId: plan.baseModelId,
+        prompt,
+        width: p.width,
+        height: p.height,
+        samples: p.samples,
+        seed: p.seed ?? null,
+        loras: loras.map((l) => ({ model: l.id, strength: l.strength })),
+        ...(p.negativePrompt ? { negativePrompt: p.negativePrompt } : {}),
+        ...(p.steps !== undefined ? { numInferenceSteps: p.steps } : {}),
+        ...(p.guidance !== undefined ? { guidanceScale: p.guidance } : {}),
+        ...(p.scheduler ? { scheduler: p.scheduler } : {}),
+      };
+      return { body, intent: body as unknown as JsonValue, warnings: [] };
+    },
+
+    async submit(ctx, body) {
+      const r = await client.text2img(body, { signal: signalOf(ctx) });
+      return r.status === 'success'
+        ? { id: r.id ?? null, output: r.output, etaMs: null }
+        : { id: r.id, output: [], etaMs: r.etaMs ?? null };
+    },
+
+    async wait(ctx, submitted, timeoutMs) {
+      if (submitted.output.length > 0 || submitted.id === null) return submitted.output;
+      ctx.progress(0.1, 'ModelsLab is processing');
+      const done = await waitForModelsLabResult({
+        ...pollOptions(polling(ctx)),
+        client,
+        id: submitted.id,
+        etaMs: submitted.etaMs ?? undefined,
+        timeoutMs,
+        signal: signalOf(ctx),
+        onProgress: (s) =>
+          ctx.progress(
+            0.1,
+            `ModelsLab ${s.status}${s.etaMs ? `, about ${Math.ceil(s.etaMs / 1000)} s left` : ''}`,
+          ),
+      });
+      return done.output;
+    },
+
+    async download(ctx, url) {
+      const { bytes, mimeType } = await client.downloadOutput(url, { signal: signalOf(ctx) });
+      return { bytes, mimeType: mimeType ?? 'image/png' };
+    },
+
+    // ModelsLab has no dry run: a generation's cost is unknown, never counted as free
+    price: async () => undefined,
+  };
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { LORA_TYPES, MODELSLAB_FAMILIES, modelTypeInfo } from '../families';
+import { NODE_ERROR_CODES } from '../services';
+import { defineSpec } from '../spec';
+import { loraType } from '../types';
+
+const scenarioLoraType = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe(`The Scenario model type, e.g. ${LORA_TYPES.slice(0, 3).join(', ')} (any type Scenario lists).`);
+
+const params = z
+  .object({
+    provider: z.enum(['scenario', 'modelslab']).default('scenario').describe('Where the LoRA lives.'),
+    mode: z
+      .enum(['id', 'pick'])
+      .default('id')
+      .describe(
+        '`id`: a known model id; `pick`: the newest trained model of `modelType` whose name matches.',
+      ),
+    modelId: z.string().min(1).max(200).optional().describe('The LoRA id (mode `id`).'),
+    modelType: scenarioLoraType
+      .optional()
+      .describe('Scenario: the LoRA model type; it decides the base family.'),
+    family: z
+      .enum(MODELSLAB_FAMILIES as [string, ...string[]])
+      .optional()
+      .describe('ModelsLab: the base family the LoRA was trained on.'),
+    nameContains: z
+      .string()
+      .max(200)
+      .optional()
+      .describe('Mode `pick`: only models whose name contains this text.'),
+    from: z
+      .enum(['project', 'public'])
+      .default('project')
+      .describe("Mode `pick`: the project's own models, or Scenario's public ones."),
+  })
+  .superRefine((p, c) => {
+    if (p.provider === 'scenario' && !p.modelType) {
+      c.addIssue({
+        code: 'custom',
+        path: ['modelType'],
+        message: 'A Scenario LoRA needs its model type (e.g. flux.1-lora)',
+      });
+    }
+    if (p.mode === 'id' && !p.modelId) {
+      c.addIssue({ code: 'custom', path: ['modelId'], message: 'Mode "id" needs the LoRA id' });
+    }
+    if (p.provider === 'modelslab') {
+      if (p.mode === 'pick') {
+        c.addIssue({
+          code: 'custom',
+          path: ['mode'],
+          message: 'ModelsLab LoRAs are chosen by id; ModelsLab has no LoRA list to pick from',
+        });
+      }
+      if (!p.family) {
+        c.addIssue({
+          code: 'custom',
+          path: ['family'],
+          message: `A ModelsLab LoRA needs its base family (${MODELSLAB_FAMILIES.join(', ')})`,
+        });
+      }
+    }
+  });
+
+const familyOf = (p: z.output<typeof params>): string =>
+  p.provider === 'modelslab' ? (p.family ?? 'unknown') : modelTypeInfo(p.modelType ?? '').family;
+
+/**
+ * What `lora.source` declares, without its run (a `NodeSpec`).
+ *
+ * @example
+ * defineNode({ ...loraSourceSpec, run });
+ */
+export const loraSourceSpec = defineSpec({
+  type: 'lora.source',
+  version: 1,
+  title: 'LoRA',
+  category: 'LoRA',
+  description:
+    'A LoRA by id, or the newest trained LoRA of a type picked from the Scenario list; typed by base family and provider. Cached by id; a pick lists again every run.',
+  params,
+  outputs: {
+    lora: {
+      type: ({ params: p }) =>
+        loraType(p.provider, familyOf(p), p.provider === 'scenario' ? p.modelType : undefined),
+      label: 'LoRA',
+      description: 'LoRA of the provider and of the family of its model type (ModelsLab: of `family`)',
+    },
+  },
+  // A listing can change between runs; a model fetched by id cannot change what it is.
+  cache: (p) => (p.mode === 'pick' ? 'run' : 'pure'),
+  resources: (p) => (p.provider === 'scenario' ? ['provider:scenario'] : []),
+  // a Scenario LoRA by id or by pick is one of the project's (or a public one seen from it)
+  scope: (p) => (p.provider === 'scenario' ? ['scenario'] : []),
+  validate({ params: p }) {
+    if (p.provider !== 'scenario' || !p.modelType) return [];
+    const info = modelTypeInfo(p.modelType);
+    if (info.unknown)
+      return [
+        { code: NODE_ERROR_CODES.loraUnknownType, message: info.unknown, path: ['params', 'modelType'] },
+      ];
+    if (info.kind === 'base' || info.kind === 'other') {
+      return [
+        {
+          code: NODE_ERROR_CODES.loraNotALora,
+          message: `"${p.modelType}" is a base model type, not a LoRA; pick a LoRA or composition type such as ${LORA_TYPES[0]}.`,
+          path: ['params', 'modelType'],
+        },
+      ];
+    }
+    return [];
+  },
+});

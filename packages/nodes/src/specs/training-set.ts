@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { defineSpec } from '../spec';
+import { trainingSetType } from '../types';
+
+/**
+ * Scenario's documented maximum of training images per model.
+ *
+ * @example
+ * images.length <= MAX_TRAINING_IMAGES;
+ */
+export const MAX_TRAINING_IMAGES = 50;
+/**
+ * Edit training types need at least this many before/after pairs.
+ *
+ * @example
+ * pairs.length >= MIN_PAIRS;
+ */
+export const MIN_PAIRS = 2;
+
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .optional()
+  .describe('A name for the image (defaults to the source).');
+/**
+ * Where one image comes from: a file (through the host's `files` service), a URL, a data URL or a Scenario asset.
+ *
+ * @example
+ * imageSource.parse({ file: 'examples/images/lantern-1.png' });
+ */
+export const imageSource = z.union([
+  z.object({ file: z.string().min(1).max(1000), name }).strict(),
+  z.object({ url: z.url({ protocol: /^https?$/ }), name }).strict(),
+  z
+    .object({
+      dataUrl: z.string().regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'expected a base64 image data URL'),
+      name,
+    })
+    .strict(),
+  z.object({ assetId: z.string().min(1).max(200), name }).strict(),
+]);
+/**
+ * One image source of a training set's params.
+ *
+ * @example
+ * const s: ImageSource = { file: 'examples/images/lantern-1.png' };
+ */
+export type ImageSource = z.infer<typeof imageSource>;
+
+const params = z
+  .object({
+    images: z
+      .array(imageSource)
+      .max(MAX_TRAINING_IMAGES)
+      .default([])
+      .describe('Images to train on (5–15 recommended, 50 at most).'),
+    pairs: z
+      .array(
+        z
+          .object({
+            source: imageSource,
+            target: imageSource,
+            instruction: z.string().trim().min(1).max(2048),
+          })
+          .strict(),
+      )
+      .max(MAX_TRAINING_IMAGES / 2)
+      .default([])
+      .describe('Before/after pairs with an instruction each, for edit training types.'),
+  })
+  .superRefine((p, c) => {
+    if (p.images.length === 0 && p.pairs.length === 0) {
+      c.addIssue({
+        code: 'custom',
+        path: ['images'],
+        message: 'A training set needs images, or before/after pairs for an edit type',
+      });
+    }
+    if (p.images.length > 0 && p.pairs.length > 0) {
+      c.addIssue({
+        code: 'custom',
+        path: ['pairs'],
+        message:
+          'A training set holds either images or before/after pairs, not both: plain types train on images, edit types on pairs',
+      });
+    }
+    if (p.pairs.length > 0 && p.pairs.length < MIN_PAIRS) {
+      c.addIssue({
+        code: 'custom',
+        path: ['pairs'],
+        message: `Edit training types need at least ${MIN_PAIRS} before/after pairs`,
+      });
+    }
+  });
+
+/**
+ * What `training.set` declares, without its run (a `NodeSpec`).
+ *
+ * @example
+ * defineNode({ ...trainingSetSpec, run });
+ */
+export const trainingSetSpec = defineSpec({
+  type: 'training.set',
+  version: 1,
+  title: 'Training set',
+  category: 'Training',
+  description:
+    'Images from files, URLs, data URLs or existing assets — or before/after pairs with instructions for edit types — checked and stored.',
+  params,
+  outputs: {
+    set: {
+      type: ({ params: p }) => trainingSetType(p.pairs.length > 0),
+      label: 'Training set',
+      description: 'training set of images, or of before/after pairs when `pairs` is given',
+    },
+  },
+  cache: 'pure',
+});
