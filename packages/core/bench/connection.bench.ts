@@ -1,6 +1,8 @@
 // Connection-check benchmark: what a drag costs on 1k and 5k-node graphs. Prints one JSON object per line.
 // Run with `corepack pnpm --filter @loraflow/core exec tsx --conditions=source bench/connection.bench.ts`.
 // Not a test: numbers depend on the machine.
+
+import { examplePack } from '../src/example-pack';
 import {
   applyChanges,
   checkConnection,
@@ -10,7 +12,6 @@ import {
   type GraphNode,
   resolveGraph,
 } from '../src/index';
-import { examplePack } from '../src/example-pack';
 
 const perf = (globalThis as unknown as { performance: { now(): number } }).performance;
 const out = (globalThis as unknown as { process: { stdout: { write(s: string): void } } }).process.stdout;

@@ -1,8 +1,8 @@
 import type { RunEvent } from '@loraflow/core';
 import type { StoreProblem } from '@loraflow/runtime';
-import { describeStoreContract, sampleEntry, sampleRun } from '@loraflow/runtime/test/store-contract';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeStoreContract, sampleEntry, sampleRun } from '../../runtime/src/test/store-contract';
 import { POSTGRES_STORE_CODES } from './errors';
 import { createPostgresStore, statements } from './store';
 import { useTestCluster } from './test/use-cluster';
