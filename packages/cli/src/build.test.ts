@@ -108,6 +108,8 @@ describe('the published build (dist/, plain node, no source condition)', () => {
     expect(validate).toEqual(expect.arrayContaining(['@loraflow/core', '@loraflow/nodes']));
     expect(validate).not.toEqual(expect.arrayContaining(['@loraflow/emulator']));
     expect(validate).not.toEqual(expect.arrayContaining(['@hono/node-server']));
+    // validation needs the node definitions only: no provider client, HTTP stack or PNG codec
+    for (const heavy of ['@loraflow/providers', 'undici', 'fast-png']) expect(validate).not.toContain(heavy);
     const runs = await packagesLoaded('runs', '--store', join(tmpdir(), `loraflow-no-store-${process.pid}`));
     expect(runs).toEqual(expect.arrayContaining(['@loraflow/runtime']));
     for (const heavy of [

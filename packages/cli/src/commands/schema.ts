@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createRegistry, graphDocumentJsonSchema } from '@loraflow/core';
-import { loraPack } from '@loraflow/nodes';
+import { loraPackDefinitions } from '@loraflow/nodes/definitions';
 import { buildCatalogue } from '@loraflow/runtime';
 import { CLI_CODES, CliError, EXIT } from '../errors';
 import { parseFlags, schemaFlagsSchema } from '../flags';
@@ -15,7 +15,7 @@ import type { CliIo } from '../io';
  */
 export async function schemaCommand(io: CliIo, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(schemaFlagsSchema, rawFlags);
-  const catalogue = buildCatalogue(createRegistry(loraPack));
+  const catalogue = buildCatalogue(createRegistry(loraPackDefinitions));
   const nodes: Record<string, unknown> = {};
   for (const node of catalogue.nodes) {
     nodes[node.type] = {

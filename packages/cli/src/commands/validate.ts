@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createRegistry } from '@loraflow/core';
-import { loraPack } from '@loraflow/nodes';
+import { loraPackDefinitions } from '@loraflow/nodes/definitions';
 import { createRuntime } from '@loraflow/runtime';
 import { CliError, EXIT, formatProblem } from '../errors';
 import { parseFlags, validateFlagsSchema } from '../flags';
@@ -16,7 +16,7 @@ import type { CliIo } from '../io';
  */
 export async function validateCommand(io: CliIo, graphs: string[], rawFlags: unknown): Promise<number> {
   const flags = parseFlags(validateFlagsSchema, rawFlags);
-  const runtime = createRuntime({ registry: createRegistry(loraPack) });
+  const runtime = createRuntime({ registry: createRegistry(loraPackDefinitions) });
   let failed = false;
   for (const graph of graphs) {
     let issues: Array<{ code: string; path: (string | number)[]; message: string; nodeId?: string }>;
