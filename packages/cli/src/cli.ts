@@ -94,6 +94,13 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('-p, --port <port>', 'port (0 picks a free one)', '8787')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--store <dir>', 'the cache, journal and run history (default .loraflow/)')
+    .option('--allow-origin <origin>', 'a web page origin allowed to call the API (repeatable)', collect, [])
+    .option(
+      '--allow-host <host>',
+      'another Host header to answer to, e.g. name:port behind a proxy (repeatable)',
+      collect,
+      [],
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { serveCommand } = await import('./commands/serve');
       setCode(await serveCommand(io, flags));

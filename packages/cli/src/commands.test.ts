@@ -194,7 +194,15 @@ describe('loraflow serve', () => {
       return match[1]!;
     });
     try {
-      const remote = createRemoteRuntime({ baseUrl: url });
+      const token = /^loraflow: token (\S+)$/m.exec(io.stderr.text())?.[1];
+      expect(token).toMatch(/^[\w-]{32}$/);
+      // without the token, and from a page of another origin, nothing is answered
+      expect((await fetch(`${url}/nodes`)).status).toBe(401);
+      const cross = await fetch(`${url}/nodes`, {
+        headers: { authorization: `Bearer ${token}`, origin: 'https://evil.example' },
+      });
+      expect(cross.status).toBe(403);
+      const remote = createRemoteRuntime({ baseUrl: url, headers: { authorization: `Bearer ${token}` } });
       const catalogue = await remote.catalogue();
       expect(catalogue.nodes.map((n) => n.type)).toContain('lora.train');
       const doc = JSON.parse(
@@ -210,7 +218,7 @@ describe('loraflow serve', () => {
       stop();
     }
     expect(await served).toBe(0);
-    expect(io.stderr.lines()).toEqual([EMULATOR_NOTICE]);
+    expect(io.stderr.lines()).toEqual([expect.stringMatching(/^loraflow: token /), EMULATOR_NOTICE]);
   });
 });
 

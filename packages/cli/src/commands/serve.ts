@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { createRuntimeHandler } from '@loraflow/runtime';
 import { parseFlags, serveFlagsSchema } from '../flags';
@@ -14,22 +15,36 @@ import { listen } from './listen';
  */
 export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(serveFlagsSchema, rawFlags);
-  if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1') {
-    io.stderr.write(
-      `loraflow: serving on ${flags.host}: the runtime API has no authentication of its own; anyone who reaches it spends your provider credits\n`,
-    );
+  // The token is printed once, as Jupyter does; it never reaches a log line or a run.
+  const given = io.env.LORAFLOW_TOKEN;
+  const token = given && given.length > 0 ? given : randomBytes(24).toString('base64url');
+  if (token.length < 16) {
+    io.stderr.write('loraflow: LORAFLOW_TOKEN must be at least 16 characters long\n');
+    return 2;
   }
+  if (!given) io.stderr.write(`loraflow: token ${token}\n`);
   const cli = await openRuntime(io, { store: flags.store, baseDir: io.cwd, outDir: io.cwd });
   try {
-    const handler = createRuntimeHandler(cli.runtime);
     return await listen(io, 'loraflow runtime', async () => {
-      const server = serve({ fetch: handler, port: flags.port, hostname: flags.host });
+      // The Host allow-list needs the port the server got, so the handler is made once it listens.
+      let handler: ((request: Request) => Promise<Response>) | undefined;
+      const server = serve({
+        fetch: (request) =>
+          handler ? handler(request) : Promise.resolve(new Response(null, { status: 503 })),
+        port: flags.port,
+        hostname: flags.host,
+      });
       await new Promise<void>((ok, fail) => {
         server.once('listening', ok);
         server.once('error', fail);
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : flags.port;
+      handler = createRuntimeHandler(cli.runtime, {
+        token,
+        allowedOrigins: flags.allowOrigin,
+        allowedHosts: [...hostsOf(flags.host, port), ...flags.allowHost],
+      });
       return {
         url: `http://${flags.host}:${port}`,
         close: () =>
@@ -42,4 +57,11 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
   } finally {
     await cli.close();
   }
+}
+
+// The names a client on this machine may put in Host for the bound address (DNS rebinding sends any other).
+function hostsOf(host: string, port: number): string[] {
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  const names = loopback ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  return names.map((name) => `${name}:${port}`);
 }
