@@ -61,6 +61,8 @@ export interface RemoteRuntimeOptions {
   fetch?: typeof fetch;
   /** Sent with every request, e.g. a session token for the host's `authorize` hook. */
   headers?: Record<string, string>;
+  /** The runtime's bearer token (`loraflow serve` prints it; a handler's `token` option): sent as `Authorization: Bearer <token>`. */
+  token?: string;
   /** Wait before reconnecting a dropped event stream (default: what the server says, else 1 s). */
   reconnectDelayMs?: number;
   /** Consecutive failed reconnections before the event stream gives up (default 10). */
@@ -87,8 +89,14 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
     options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const maxReconnects = options.maxReconnects ?? 10;
 
+  // the token goes in a header only, never in a URL, where logs and proxies would keep it
+  const authHeaders: Record<string, string> = {
+    ...options.headers,
+    ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
+  };
+
   async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    const headers: Record<string, string> = { accept: 'application/json', ...authHeaders };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = JSON.stringify(body);
@@ -163,7 +171,7 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
       if (signal?.aborted) return;
       const headers: Record<string, string> = {
         accept: 'text/event-stream',
-        ...options.headers,
+        ...authHeaders,
         'last-event-id': String(last),
       };
       const init: RequestInit = { headers };

@@ -1,5 +1,6 @@
 import { createRegistry } from '@loraflow/core';
 import { describe, expect, it } from 'vitest';
+import { createRemoteRuntime } from '../remote';
 import { createRuntime } from '../runtime';
 import { createFakeService, graph, testPack } from '../test/pack';
 import { listen } from '../test/serve';
@@ -38,6 +39,13 @@ describe('the runtime handler’s guards', () => {
     }
     const ok = await fetch(`${url}/nodes`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
+    // the remote client sends the token it is given, and a runtime without it is refused
+    expect(
+      (await createRemoteRuntime({ baseUrl: url, token: TOKEN }).catalogue()).nodes.length,
+    ).toBeGreaterThan(0);
+    await expect(createRemoteRuntime({ baseUrl: url }).catalogue()).rejects.toMatchObject({
+      code: 'auth.required',
+    });
   });
 
   it('starts no run for a request without the token', async () => {
