@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { createRuntimeHandler } from '@loraflow/runtime';
 import { parseFlags, serveFlagsSchema } from '../flags';
@@ -29,8 +30,7 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
       // The Host allow-list needs the port the server got, so the handler is made once it listens.
       let handler: ((request: Request) => Promise<Response>) | undefined;
       const server = serve({
-        fetch: (request) =>
-          handler ? handler(request) : Promise.resolve(new Response(null, { status: 503 })),
+        fetch: (request) => (handler ? handler(request) : Promise.resolve(NOT_READY())),
         port: flags.port,
         hostname: flags.host,
       });
@@ -40,10 +40,16 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : flags.port;
+      const hosts = [...hostsOf(flags.host, port), ...flags.allowHost];
+      if (isWildcard(flags.host) && flags.allowHost.length === 0) {
+        io.stderr.write(
+          `loraflow: listening on every interface; requests must name this machine as ${hosts.join(' or ')} — add --allow-host <name:port> for the names other machines use\n`,
+        );
+      }
       handler = createRuntimeHandler(cli.runtime, {
         token,
         allowedOrigins: flags.allowOrigin,
-        allowedHosts: [...hostsOf(flags.host, port), ...flags.allowHost],
+        allowedHosts: hosts,
       });
       return {
         url: `http://${flags.host}:${port}`,
@@ -62,6 +68,24 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
 // The names a client on this machine may put in Host for the bound address (DNS rebinding sends any other).
 function hostsOf(host: string, port: number): string[] {
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
-  const names = loopback ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  // a wildcard bind is reached by this machine's names, never by the literal 0.0.0.0
+  const names =
+    loopback || isWildcard(host)
+      ? ['127.0.0.1', 'localhost', '[::1]', ...(isWildcard(host) ? [hostname()] : [])]
+      : [host.includes(':') ? `[${host}]` : host];
   return names.map((name) => `${name}:${port}`);
 }
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+// answered in the instant between listening and the handler being made (the Host list needs the port)
+const NOT_READY = () =>
+  new Response(
+    JSON.stringify({ error: { code: 'server.busy', message: 'The server is starting; try again.' } }),
+    {
+      status: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': '1' },
+    },
+  );
