@@ -12,6 +12,7 @@ export {
   type GraphNode,
   GraphNodeSchema,
   graphDocumentJsonSchema,
+  type LoadOptions,
   loadDocument,
   MIGRATIONS,
   type Migration,

@@ -10,6 +10,7 @@ import {
   type GraphDocument,
   type GraphEdge,
   GraphError,
+  type GraphNode,
   type HashFn,
   initialRunState,
   isJsonValue,
@@ -117,6 +118,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       return store.putBlob(bytes, mime);
     },
     getBlob: (hash) => store.getBlob(hash),
+    // The store's synchronous capabilities pass through: without them every explain awaits one lookup per node.
+    ...(store.getSync ? { getSync: store.getSync.bind(store) } : {}),
+    ...(store.putFrozen ? { putFrozen: store.putFrozen.bind(store) } : {}),
   };
 
   const engine = createEngine({
@@ -150,9 +154,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return walk(value) as T;
   }
 
-  /** Loads and validates a document, refusing it as a RuntimeError carrying every issue. */
-  function admit(input: unknown): GraphDocument {
-    const loaded = loadDocument(input);
+  /**
+   * Loads and validates a document, refusing it as a RuntimeError carrying every issue. For questions
+   * (explain, estimate) the input itself comes back when it is already exact, so the engine's kept
+   * analysis sees an editor's untouched nodes; a run gets its own copy, which the host cannot change.
+   */
+  function admit(input: unknown, use: 'question' | 'run' = 'question'): GraphDocument {
+    const loaded = loadDocument(input, { keepIdentity: use === 'question' });
     if (!loaded.ok) throw invalid(loaded.issues);
     if (secrets.length > 0 && containsSecret(canonicalJson(loaded.value), secrets)) {
       throw new RuntimeError(
@@ -332,7 +340,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async validate(doc) {
-      const loaded = loadDocument(doc);
+      const loaded = loadDocument(doc, { keepIdentity: true });
       if (!loaded.ok) return { ok: false, issues: redactJson(loaded.issues) };
       const checked = engine.validate(loaded.value);
       return { ok: checked.ok, issues: redactJson(checked.issues) };
@@ -366,29 +374,41 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const explained = await checked(() =>
         engine.explain(admitted, o.targets ? { targets: o.targets } : {}),
       );
-      const keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
-      // what every connection carries, known before anything runs (a LoRA's provider and family)
-      const typesOf = engine.connectedTypes(admitted);
-      // by id, once: a lookup per node rather than a scan of the document per node
-      const nodeById = new Map(admitted.nodes.map((n) => [n.id, n]));
+      // This runs on every keystroke of an editor: one pass builds what every node needs (its type), and
+      // what only a node that prices itself needs (keys, inputs, connected types) is built only when one does.
+      const nodeById = new Map<string, GraphNode>();
+      for (const n of admitted.nodes) nodeById.set(n.id, n);
+      const priced = new Set<string>();
+      for (const entry of explained) {
+        if (entry.willRun && options.registry.get(nodeById.get(entry.nodeId)!.type)?.estimate)
+          priced.add(entry.nodeId);
+      }
+      let keyOf: Map<string, string | undefined> | undefined;
+      let typesOf: ReturnType<typeof engine.connectedTypes> | undefined;
       const incoming = new Map<string, GraphEdge[]>();
-      for (const edge of admitted.edges) {
-        const list = incoming.get(edge.to.node);
-        if (list) list.push(edge);
-        else incoming.set(edge.to.node, [edge]);
+      if (priced.size > 0) {
+        keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
+        // what every connection carries, known before anything runs (a LoRA's provider and family)
+        typesOf = engine.connectedTypes(admitted);
+        for (const edge of admitted.edges) {
+          if (!priced.has(edge.to.node)) continue;
+          const list = incoming.get(edge.to.node);
+          if (list) list.push(edge);
+          else incoming.set(edge.to.node, [edge]);
+        }
       }
       const nodes: NodeEstimate[] = [];
       const totals: Record<string, number> = {};
       for (const entry of explained) {
         const graphNode = nodeById.get(entry.nodeId)!;
-        const def = options.registry.get(graphNode.type)!;
         const out: NodeEstimate = { ...entry, type: graphNode.type };
-        if (entry.willRun && def.estimate) {
+        if (priced.has(entry.nodeId)) {
+          const def = options.registry.get(graphNode.type)!;
           try {
             const params = def.params.parse(graphNode.params ?? {});
-            const inputs = await knownInputs(def, incoming.get(entry.nodeId) ?? [], keyOf);
-            const inputTypes = typesOf.get(entry.nodeId) ?? {};
-            const cost = await def.estimate({ params, inputs, inputTypes, services: estimateServices });
+            const inputs = await knownInputs(def, incoming.get(entry.nodeId) ?? [], keyOf!);
+            const inputTypes = typesOf!.get(entry.nodeId) ?? {};
+            const cost = await def.estimate!({ params, inputs, inputTypes, services: estimateServices });
             if (cost) {
               out.cost = cost;
               totals[cost.unit] = (totals[cost.unit] ?? 0) + cost.amount;
@@ -415,7 +435,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
     async run(doc, o = {}) {
       checkTargets(o.targets);
-      const admitted = admit(doc);
+      const admitted = admit(doc, 'run');
       // Strictly increasing, so the history's newest-first order holds for runs started in the same millisecond.
       const at = Math.max(now(), lastCreatedAt + 1);
       lastCreatedAt = at;

@@ -1,0 +1,92 @@
+// The editor's keystroke path through the runtime, as JSON lines: `corepack pnpm --filter @loraflow/runtime bench`.
+// One parameter changes, then explain + estimate run — what the editor asks after every keystroke.
+import { createEngine, createRegistry, type GraphDocument } from '@loraflow/core';
+// the core's example pack is for its own examples, tests and benches, not part of its public API
+import { examplePack } from '../../core/src/example-pack';
+import { createRuntime } from '../src/index';
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+/** Layers of number nodes feeding adders, like an editor's wide graph. */
+function layered(size: number): GraphDocument {
+  const nodes: GraphDocument['nodes'] = [];
+  const edges: GraphDocument['edges'] = [];
+  const half = size / 2;
+  for (let i = 0; i < half; i++) {
+    nodes.push({ id: `n${i}`, type: 'example.number', params: { value: i } });
+    nodes.push({ id: `a${i}`, type: 'example.add', params: {} });
+    edges.push({
+      id: `en${i}`,
+      from: { node: `n${i}`, port: 'value' },
+      to: { node: `a${i}`, port: 'terms' },
+    });
+    if (i >= 10)
+      edges.push({
+        id: `ea${i}`,
+        from: { node: `a${i - 10}`, port: 'sum' },
+        to: { node: `a${i}`, port: 'terms' },
+      });
+  }
+  return { format: 'loraflow.graph', version: 1, nodes, edges };
+}
+
+/** The same document with one node's value changed, as an editor's immutable update makes it. */
+function edited(doc: GraphDocument, index: number, value: number): GraphDocument {
+  const nodes = doc.nodes.slice();
+  const node = nodes[index]!;
+  nodes[index] = { ...node, params: { value } };
+  return { ...doc, nodes };
+}
+
+const ROUNDS = 40;
+const WARMUP = 10;
+for (const size of [1000, 5000]) {
+  const registry = createRegistry(examplePack);
+  const runtime = createRuntime({ registry });
+  const engine = createEngine({ registry });
+  let doc = layered(size);
+  engine.explain(doc);
+  // The editor's path: one estimate per edit (its entries carry what explain says); both calls for reference.
+  const pathMs: number[] = [];
+  const pathCpuMs: number[] = [];
+  const bothMs: number[] = [];
+  const engineMs: number[] = [];
+  for (let r = 0; r < WARMUP + ROUNDS; r++) {
+    doc = edited(doc, (r * 7) % size, 1000 + r);
+    let t = performance.now();
+    const cpu = process.cpuUsage();
+    await runtime.estimate(doc);
+    const pathTime = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    doc = edited(doc, (r * 11) % size, 2000 + r);
+    t = performance.now();
+    await runtime.explain(doc);
+    await runtime.estimate(doc);
+    const bothTime = performance.now() - t;
+    doc = edited(doc, (r * 13) % size, 3000 + r);
+    t = performance.now();
+    engine.explain(doc);
+    const engineTime = performance.now() - t;
+    if (r < WARMUP) continue;
+    pathMs.push(pathTime);
+    pathCpuMs.push((used.user + used.system) / 1000);
+    bothMs.push(bothTime);
+    engineMs.push(engineTime);
+  }
+  emit({
+    bench: 'runtime estimate (explain entries included) after a one-parameter edit',
+    nodes: size,
+    runtimeExplainMs: round(median(pathMs)),
+    // CPU time: what the figure would be on an idle machine (this one is shared and noisy)
+    runtimeExplainCpuMs: round(median(pathCpuMs)),
+    explainThenEstimateMs: round(median(bothMs)),
+    engineExplainMs: round(median(engineMs)),
+    targetMs: size <= 1000 ? 2 : 10,
+  });
+}
