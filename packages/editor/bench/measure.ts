@@ -174,3 +174,55 @@ export async function bundleSize(): Promise<{
   }
   return { entryGzipBytes, lazyGzipBytes, cssGzipBytes };
 }
+
+/** What one page makes a browser download, gzipped: every JS chunk and stylesheet a production build emits. */
+export interface PageBundle {
+  page: string;
+  /** JS and CSS the page's HTML loads at once. */
+  initialGzipBytes: number;
+  /** Chunks loaded on first use (the layout engine, for example). */
+  lazyGzipBytes: number;
+}
+
+/**
+ * Builds a page entry with vite as a host's app build would (production, minified, nothing external)
+ * and sums the gzip size of what it emits.
+ */
+export async function pageBundle(page: string, entry: string): Promise<PageBundle> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = (await build({
+    root,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [react()],
+    resolve: { conditions: ['source', ...defaultClientConditions] },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    build: {
+      write: false,
+      minify: true,
+      reportCompressedSize: false,
+      cssCodeSplit: false,
+      rollupOptions: { input: fileURLToPath(new URL(entry, import.meta.url)) },
+    },
+  })) as Rollup.RollupOutput | Rollup.RollupOutput[];
+  const outputs = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
+  const initial = new Set<string>();
+  // what the entry pulls in statically is downloaded at once; dynamic imports wait for first use
+  const visit = (name: string) => {
+    if (initial.has(name)) return;
+    initial.add(name);
+    const chunk = outputs.find((o) => o.fileName === name);
+    if (chunk?.type === 'chunk') for (const dep of chunk.imports) visit(dep);
+  };
+  for (const file of outputs) if (file.type === 'chunk' && file.isEntry) visit(file.fileName);
+  let initialGzipBytes = 0;
+  let lazyGzipBytes = 0;
+  for (const file of outputs) {
+    const code = file.type === 'chunk' ? file.code : file.source;
+    if (file.type === 'asset' && !file.fileName.endsWith('.css')) continue;
+    const size = gzipSync(Buffer.from(code)).length;
+    if (file.type === 'asset' || initial.has(file.fileName)) initialGzipBytes += size;
+    else lazyGzipBytes += size;
+  }
+  return { page, initialGzipBytes, lazyGzipBytes };
+}

@@ -1,5 +1,5 @@
 import { startHarness } from '../e2e/harness';
-import { bundleSize, installFirstRenderProbe, measurePage, waitForFirstRender } from './measure';
+import { bundleSize, installFirstRenderProbe, measurePage, pageBundle, waitForFirstRender } from './measure';
 
 // loraflow vs a bare @xyflow/react page with the same nodes and edges, in one Chromium, interleaved.
 // One JSON object per line on stdout.
@@ -52,6 +52,18 @@ try {
       })}\n`,
     );
   }
+  // What a host's users download: the editor page of docs/embedding-editor.md against the smallest React Flow page.
+  const barePage = await pageBundle('bare', './pages/bare-page.tsx');
+  const editorPage = await pageBundle('loraflow+remote', './pages/editor-page.tsx');
+  process.stdout.write(`${JSON.stringify({ ...barePage, bundleGzBytes: barePage.initialGzipBytes })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      ...editorPage,
+      bundleGzBytes: editorPage.initialGzipBytes,
+      ratioToBare: round(editorPage.initialGzipBytes / barePage.initialGzipBytes),
+      targetRatio: 1.5,
+    })}\n`,
+  );
   const bundle = await bundleSize();
   process.stdout.write(
     `${JSON.stringify({ page: 'bundle', ...bundle, limitGzipBytes: 80 * 1024, withinLimit: bundle.entryGzipBytes + bundle.cssGzipBytes <= 80 * 1024 })}\n`,
