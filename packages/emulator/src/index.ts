@@ -23,6 +23,15 @@ export {
 export { type FaultRule, type Faults, faultRuleSchema } from './faults';
 export { type ImageSpec, loraOpacity, renderIndexed, renderPng } from './image';
 export { decodeInputImage, type InputImage, InputImageError } from './input-image';
+export {
+  createRecordingFetch,
+  isRecorded,
+  type RecordedRequest,
+  type RequestSink,
+  recordSchema,
+  replayRequests,
+  restoreEmulator,
+} from './recording';
 export type { LogEntry, LogQuery, RequestLog } from './request-log';
 export { FAIL_TRAINING_MARKER } from './scenario/state';
 export type { WebhookDelivery, Webhooks } from './webhooks';

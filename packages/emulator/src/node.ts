@@ -1,13 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import {
-  createEmulator,
-  EMULATOR_CREDENTIALS,
-  type Emulator,
-  type EmulatorOptions,
-  isConnectionReset,
-} from './emulator';
-import { createRequestRecorder, isRecorded, readRecordedRequests, replayRequests } from './persist';
+import { createEmulator, type Emulator, type EmulatorOptions, isConnectionReset } from './emulator';
+import { createRequestRecorder, readRecordedRequests } from './persist';
+import { createRecordingFetch, restoreEmulator } from './recording';
 
 /**
  * Options of {@link startEmulator}: the emulator's own, plus where to listen.
@@ -67,44 +62,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     );
   }
   const emulator = given ?? (persistFile ? await restore(persistFile, rest) : createEmulator(rest));
-  const recorder = persistFile ? createRequestRecorder(persistFile) : undefined;
-  // Ids are drawn in the order writes are processed; one write at a time keeps that order the file's.
-  let writes: Promise<unknown> = Promise.resolve();
-  const handle = async (request: Request): Promise<Response> => {
-    const { pathname, search } = new URL(request.url);
-    if (recorder && request.method === 'POST' && pathname === '/_emulator/reset') recorder.truncate();
-    if (!recorder || !isRecorded(request.method, pathname)) return emulator.fetch(request);
-    const body = await request.text();
-    const turn = writes.then(async () => {
-      const { speed } = emulator.clock.describe();
-      // Frozen emulated time while a write runs: the replay will process it at exactly `at`.
-      if (speed > 0) emulator.clock.setManual();
-      try {
-        const contentType = request.headers.get('content-type');
-        recorder.append({
-          at: emulator.clock.now(),
-          method: request.method,
-          path: `${pathname}${search}`,
-          ...(contentType ? { contentType } : {}),
-          ...(body !== '' ? { body } : {}),
-        });
-        const response = await emulator.fetch(
-          new Request(request.url, {
-            method: request.method,
-            headers: request.headers,
-            body,
-            signal: request.signal,
-          }),
-        );
-        // Read the answer while time is frozen, so a lazily built body sees the same clock.
-        return new Response(await response.arrayBuffer(), response);
-      } finally {
-        if (speed > 0) emulator.clock.setSpeed(speed);
-      }
-    });
-    writes = turn.catch(() => undefined);
-    return turn;
-  };
+  const handle = persistFile
+    ? createRecordingFetch(emulator, createRequestRecorder(persistFile))
+    : (request: Request) => emulator.fetch(request);
   const server = createAdaptorServer({
     hostname: host,
     fetch: async (request, env) => {
@@ -148,27 +108,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 }
 
 /** Rebuilds an emulator from its persistence file, then lets its clock run as asked. */
-async function restore(file: string, options: EmulatorOptions): Promise<Emulator> {
-  const { requests } = readRecordedRequests(file);
-  if (requests.length === 0) return createEmulator(options);
-  const emulator = createEmulator({ ...options, clock: 'manual' });
-  const scenario = options.credentials?.scenario?.[0] ?? EMULATOR_CREDENTIALS.scenario;
-  const modelslab = options.credentials?.modelslab?.[0] ?? EMULATOR_CREDENTIALS.modelslab.key;
-  await replayRequests(emulator, requests, { scenario, modelslab });
-  // The request log describes this process's traffic, not the replay.
-  emulator.log.clear();
-  const mode = options.clock ?? 'real';
-  if (mode === 'real') emulator.clock.setSpeed(1);
-  else if (mode !== 'manual') emulator.clock.setSpeed(mode.speed);
-  return emulator;
+function restore(file: string, options: EmulatorOptions): Promise<Emulator> {
+  return restoreEmulator(readRecordedRequests(file).requests, options);
 }
 
 export * from './index';
-export {
-  createRequestRecorder,
-  isRecorded,
-  type LoadedRequests,
-  type RecordedRequest,
-  readRecordedRequests,
-  replayRequests,
-} from './persist';
+export { createRequestRecorder, type LoadedRequests, readRecordedRequests } from './persist';

@@ -1,42 +1,8 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
-import type { Emulator } from './emulator';
+import { BLANK_KEY, type RecordedRequest, recordSchema, withModelsLabKey } from './recording';
 
-/**
- * One request that changed the emulator's state, as written to the persistence file. It holds
- * no credential: the Authorization header is dropped and ModelsLab's body `key` is blanked.
- */
-export interface RecordedRequest {
-  /** Emulated epoch ms when the request arrived. */
-  at: number;
-  method: string;
-  /** Path and query, e.g. `/scenario/v1/models?projectId=proj_1`. */
-  path: string;
-  contentType?: string;
-  /** The body as text (the emulated APIs take JSON). */
-  body?: string;
-}
-
-const recordSchema = z.object({
-  at: z.number().finite(),
-  method: z.string().min(1),
-  path: z.string().startsWith('/'),
-  contentType: z.string().optional(),
-  body: z.string().optional(),
-});
-
-/**
- * Whether a request changes state a replay must rebuild: the vendor APIs' writes; control calls and
- * file downloads do not.
- *
- * @example
- * isRecorded('POST', '/scenario/v1/models'); // true
- */
-export const isRecorded = (method: string, path: string): boolean =>
-  method !== 'GET' && method !== 'HEAD' && (path.startsWith('/scenario/') || path.startsWith('/modelslab/'));
-
-const BLANK_KEY = '';
+export { isRecorded, type RecordedRequest, replayRequests } from './recording';
 
 /**
  * What a persistence file held when it was read: the requests, and the lines that could not be
@@ -77,44 +43,6 @@ export function readRecordedRequests(file: string): LoadedRequests {
 }
 
 /**
- * Rebuilds an emulator's state by sending it the recorded requests again, each at its recorded
- * emulated time. The emulator's ids and pictures are functions of its seed and of the requests
- * it has seen, so the same history yields the same models, jobs and assets.
- *
- * The clock must be manual while this runs; the caller sets the speed it wants afterwards.
- *
- * @example
- * const emulator = createEmulator({ clock: 'manual' });
- * await replayRequests(emulator, readRecordedRequests(file).requests);
- */
-export async function replayRequests(
-  emulator: Emulator,
-  requests: readonly RecordedRequest[],
-  credentials: { scenario: { key: string; secret: string }; modelslab: string },
-): Promise<void> {
-  const basic = `Basic ${btoa(`${credentials.scenario.key}:${credentials.scenario.secret}`)}`;
-  for (const request of requests) {
-    const ahead = request.at - emulator.clock.now();
-    if (ahead > 0) emulator.clock.advance(ahead);
-    const headers = new Headers();
-    if (request.contentType) headers.set('content-type', request.contentType);
-    if (request.path.startsWith('/scenario/')) headers.set('authorization', basic);
-    const body = request.path.startsWith('/modelslab/')
-      ? withModelsLabKey(request.body, credentials.modelslab)
-      : request.body;
-    const response = await emulator.fetch(
-      new Request(`http://emulator.invalid${request.path}`, {
-        method: request.method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-      }),
-    );
-    // The answer was read once already, by the client that sent the request.
-    await response.body?.cancel();
-  }
-}
-
-/**
  * Appends state-changing requests to a persistence file, one JSON line each, without credentials.
  *
  * @example
@@ -139,18 +67,4 @@ export function createRequestRecorder(file: string): {
       writeFileSync(file, '');
     },
   };
-}
-
-/** ModelsLab authenticates with `key` in the JSON body; the file never holds it. */
-function withModelsLabKey(body: string | undefined, key: string): string | undefined {
-  if (body === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'key' in parsed) {
-      return JSON.stringify({ ...parsed, key });
-    }
-  } catch {
-    // Not JSON: the emulator answers it with its own validation error, in replay as the first time.
-  }
-  return body;
 }

@@ -1,0 +1,164 @@
+import { createRegistry, type NodePack } from '@loraflow/core';
+import {
+  createRecordingFetch,
+  EMULATOR_CREDENTIALS,
+  type Emulator,
+  restoreEmulator,
+} from '@loraflow/emulator';
+import { loraPack } from '@loraflow/nodes';
+import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
+import {
+  createIndexedDbStore,
+  createMemoryStore,
+  createRuntime,
+  type Runtime,
+  type RuntimeStore,
+} from '@loraflow/runtime';
+import { type EmulatorStateStore, openEmulatorState } from './emulator-state';
+
+export { type EmulatorStateStore, openEmulatorState } from './emulator-state';
+
+/** The origin the page's providers are reached at; nothing listens there, the emulator answers in the page. */
+export const IN_PAGE_ORIGIN = 'http://emulator.invalid';
+
+/**
+ * Options of {@link createBrowserRuntime}.
+ *
+ * @example
+ * const options: BrowserRuntimeOptions = { speed: 600, persist: 'my-app-loraflow', filesBaseUrl: '/examples/' };
+ */
+export interface BrowserRuntimeOptions {
+  /** Emulated time runs this many times faster than real time (default 600: a 15-minute training takes 1.5 s). */
+  speed?: number;
+  /** Seeds the emulator's ids and pictures (default 7). */
+  seed?: number;
+  /**
+   * IndexedDB database name for the run cache, history and the emulator's state, so a reload loses nothing
+   * (default `loraflow`); `false` keeps everything in memory for the life of the page.
+   */
+  persist?: string | false;
+  /**
+   * Where `training.set` file sources are fetched from, as a URL prefix (e.g. `/examples/`); paths may not
+   * climb out of it. Without it, file sources are refused.
+   */
+  filesBaseUrl?: string;
+  /** Node packs (default: the LoRA pack). */
+  packs?: NodePack[];
+}
+
+/**
+ * What {@link createBrowserRuntime} gives: the runtime to hand the editor, the emulator behind it (its
+ * clock, controls and request log) and `close` for tests and single-page apps that tear down.
+ */
+export interface BrowserRuntime {
+  runtime: Runtime;
+  emulator: Emulator;
+  store: RuntimeStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole stack in a browser tab in one call: the real runtime and LoRA pack, with Scenario and
+ * ModelsLab answered by the emulator inside the page (no network, no keys), its polling and files
+ * wired to the emulator's clock, and — unless `persist: false` — cache, run history and the
+ * emulator's own state in IndexedDB, so a LoRA trained before a reload is still cached and still
+ * exists at the (emulated) provider after it.
+ *
+ * @example
+ * import { createBrowserRuntime } from '@loraflow/browser';
+ * const { runtime } = await createBrowserRuntime({ filesBaseUrl: '/examples/' });
+ * root.render(<LoraflowEditor packs={[loraPack]} runtime={runtime} />);
+ */
+export async function createBrowserRuntime(o: BrowserRuntimeOptions = {}): Promise<BrowserRuntime> {
+  const speed = o.speed ?? 600;
+  if (!(Number.isFinite(speed) && speed > 0))
+    throw new TypeError(`createBrowserRuntime: speed must be a positive number, got ${String(speed)}.`);
+  const persist = o.persist ?? 'loraflow';
+  const state: EmulatorStateStore | undefined =
+    persist === false ? undefined : await openEmulatorState(`${persist}-emulator`);
+  const emulator = await restoreEmulator(state ? await state.load() : [], {
+    clock: { speed },
+    publicUrl: IN_PAGE_ORIGIN,
+    seed: o.seed ?? 7,
+  });
+  const answer = state ? createRecordingFetch(emulator, state) : (r: Request) => emulator.fetch(r);
+  // The providers' clients and every image download reach the emulator through this fetch.
+  const routed: typeof fetch = (input, init) => {
+    const request = new Request(input, init);
+    return request.url.startsWith(`${IN_PAGE_ORIGIN}/`) ? answer(request) : fetch(request);
+  };
+  const scenario = new ScenarioClient({
+    baseUrl: `${IN_PAGE_ORIGIN}/scenario/v1`,
+    apiKey: EMULATOR_CREDENTIALS.scenario.key,
+    apiSecret: EMULATOR_CREDENTIALS.scenario.secret,
+    fetch: routed,
+  });
+  const modelslab = new ModelsLabClient({
+    baseUrl: `${IN_PAGE_ORIGIN}/modelslab/api`,
+    apiKey: EMULATOR_CREDENTIALS.modelslab.key,
+    fetch: routed,
+  });
+  const store = persist === false ? createMemoryStore() : createIndexedDbStore({ name: persist });
+  const runtime = createRuntime({
+    registry: createRegistry(...(o.packs ?? [loraPack])),
+    store,
+    services: {
+      scenario,
+      modelslab,
+      files: filesFrom(o.filesBaseUrl),
+      fetch: routed,
+      // Polls wait in emulated time, so a vendor's 30 s hint is a few real milliseconds.
+      polling: { sleep: emulatedSleep(speed), now: () => emulator.clock.now() },
+    },
+    secrets: [EMULATOR_CREDENTIALS.scenario.secret, EMULATOR_CREDENTIALS.modelslab.key],
+  });
+  return {
+    runtime,
+    emulator,
+    store,
+    async close() {
+      state?.close();
+      await store.close?.();
+    },
+  };
+}
+
+function emulatedSleep(speed: number) {
+  return (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(resolve, Math.max(1, ms / speed));
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+}
+
+/** Reads file sources under one URL prefix only: a graph cannot name a path outside it. */
+function filesFrom(base: string | undefined) {
+  return {
+    async read(path: string): Promise<Uint8Array> {
+      if (base === undefined)
+        throw Object.assign(
+          new Error('This page reads no files: pass filesBaseUrl to createBrowserRuntime.'),
+          {
+            code: 'files.disabled',
+          },
+        );
+      const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+      if (parts.some((p) => p === '..' || p.includes('\\') || p.includes(':')))
+        throw Object.assign(new Error(`The file "${path}" is outside the page's files.`), {
+          code: 'files.outside-root',
+        });
+      const url = `${base.replace(/\/+$/, '')}/${parts.map(encodeURIComponent).join('/')}`;
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`The file "${path}" could not be read (${response.status}).`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+  };
+}

@@ -1,0 +1,3 @@
+import { library } from '../../tsdown.shared';
+
+export default library({ entry: ['src/index.ts'], platform: 'browser' });
