@@ -27,6 +27,7 @@ export {
   type GenerationRoute,
   type GenerationRules,
   type GenerationSettings,
+  generationProblems,
   generationStrength,
   type ImageToImageSettings,
   lorasOfConnections,

@@ -181,6 +181,26 @@ export function lorasOfConnections(
 }
 
 /**
+ * What a generation node's `validate` reports before anything runs: a missing prompt (none typed,
+ * none connected), then what `plan` finds in the LoRAs its connections declare.
+ *
+ * @example
+ * validate: (args) => generationProblems(args, (loras) => planGeneration(args.params, loras)),
+ */
+export function generationProblems(
+  args: {
+    params: { prompt: string };
+    inputTypes: Readonly<Record<string, readonly PortTypeLike[]>>;
+    inputSettings: Readonly<Record<string, ReadonlyArray<Record<string, unknown>>>>;
+  },
+  plan: (loras: GenerationLora[]) => GenerationRules,
+): RuleProblem[] {
+  const noPrompt = args.params.prompt.trim() === '' && (args.inputTypes.prompt ?? []).length === 0;
+  const loras = lorasOfConnections(args.inputTypes.loras ?? [], args.inputSettings.loras ?? []);
+  return [...(noPrompt ? [NO_PROMPT] : []), ...plan(loras).problems];
+}
+
+/**
  * Decides how a generation runs, or why it cannot: one provider, one family, a route for that
  * family, the route's limits, and the strength rules (ModelsLab's 0.1..1; on Scenario's txt2img
  * route one composition at most, and the model — the composition, else the first LoRA — at full

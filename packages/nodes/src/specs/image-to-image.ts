@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generationStrength, lorasOfConnections, NO_PROMPT, planImageToImage } from '../generation/rules';
+import { generationProblems, generationStrength, planImageToImage } from '../generation/rules';
 import { defineSpec } from '../spec';
 import { imagesType, loraInputType, textType } from '../types';
 import { generateMultiLoraSpec } from './generate';
@@ -53,13 +53,9 @@ export const generateImageToImageSpec = defineSpec({
     loras: { type: loraInputType(), multiple: true, max: 6, settings: generationStrength, label: 'LoRAs' },
     prompt: { type: textType(), optional: true, label: 'Prompt' },
   },
-  outputs: { images: { type: imagesType(), label: 'Images' } },
+  outputs: generateMultiLoraSpec.outputs,
   cache: (p) => (p.seed === undefined ? 'run' : 'pure'),
   sideEffects: true,
   resources: () => ['provider:scenario', 'provider:modelslab'],
-  validate({ params: p, inputTypes, inputSettings }) {
-    const noPrompt = p.prompt.trim() === '' && (inputTypes.prompt ?? []).length === 0;
-    const loras = lorasOfConnections(inputTypes.loras ?? [], inputSettings.loras ?? []);
-    return [...(noPrompt ? [NO_PROMPT] : []), ...planImageToImage(p, loras).problems];
-  },
+  validate: (args) => generationProblems(args, (loras) => planImageToImage(args.params, loras)),
 });
