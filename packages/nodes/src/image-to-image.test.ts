@@ -185,6 +185,19 @@ describe('image-to-image against the emulator over HTTP', () => {
     expect(h.count('modelslab.base64Crop')).toBe(1);
     expect(h.count('modelslab.img2img')).toBe(1);
   });
+
+  it('uploads and submits nothing again when a run resumes with its journal but without its cache entries', async () => {
+    h = await startHarness();
+    const doc = fromScenarioPicture(lineart, { strength: 0.4 });
+    expect((await h.run(doc)).result.status).toBe('succeeded');
+    const records = (await h.store.listRecords()).filter((r) => r.key.includes('/upload'));
+    expect(records.map((r) => r.state)).toEqual(['done']);
+    for (const key of Object.values(h.engine.plan(doc).keys)) if (key) await h.store.delete(key);
+    const again = await h.run(doc);
+    expect(again.result.nodes.edit?.status).toBe('succeeded');
+    expect(h.count('modelslab.base64Crop')).toBe(1);
+    expect(h.count('modelslab.img2img')).toBe(1);
+  });
 });
 
 describe('examples/image-to-image.json', () => {
