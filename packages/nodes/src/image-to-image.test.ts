@@ -229,6 +229,9 @@ describe('examples/image-to-image.json', () => {
       expect(distance(derived, photo), id).toBeLessThan(0.75 * distance(text, photo));
     }
     expect(h.count('modelslab.img2img')).toBe(1);
+    // Journal intents are plain JSON (a disk store refuses an undefined field): the same after a round trip.
+    for (const record of await h.store.listRecords())
+      expect(JSON.parse(JSON.stringify(record.intent)), record.key).toStrictEqual(record.intent);
     // The ModelsLab picture reaches Scenario's edit as an uploaded asset.
     expect(h.count('scenario.assets.upload')).toBe(1);
   });

@@ -247,6 +247,17 @@ export function runnablePlan(rules: GenerationRules): GenerationPlan {
   );
 }
 
+/**
+ * A request body without its unset fields: an image job leaves its size to the input, and a
+ * journal intent must be plain JSON, where `undefined` is no value.
+ *
+ * @example
+ * withoutUnset({ prompt: 'a fox', width: undefined }); // { prompt: 'a fox' }
+ */
+export function withoutUnset<T extends object>(body: T): T {
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as T;
+}
+
 async function dataUrlOf(ctx: GenerationContext, blob: BlobRef): Promise<string> {
   const bytes = await ctx.blobs.get(blob);
   if (!bytes) {

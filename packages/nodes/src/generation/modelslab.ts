@@ -6,7 +6,7 @@ import {
   waitForModelsLabResult,
 } from '@loraflow/providers';
 import { polling, pollOptions, signalOf } from '../services';
-import type { GenerationBackend } from './backend';
+import { type GenerationBackend, withoutUnset } from './backend';
 
 /**
  * What ModelsLab's text2img answered: the images at once, or an id to fetch them by later.
@@ -89,7 +89,7 @@ export function createModelsLabBackend(
     },
 
     imageRequest({ body, warnings }, input) {
-      const img2img = { ...body, initImage: input.reference, strength: input.strength };
+      const img2img = withoutUnset({ ...body, initImage: input.reference, strength: input.strength });
       return { body: img2img, intent: img2img as unknown as JsonValue, warnings };
     },
 

@@ -8,7 +8,7 @@ import {
 import { familiesCompatible } from '../families';
 import { createOnce } from '../scenario-ops';
 import { NODE_ERROR_CODES, polling, pollOptions, signalOf } from '../services';
-import type { GenerationBackend, GenerationJob, PriceQuery } from './backend';
+import { type GenerationBackend, type GenerationJob, type PriceQuery, withoutUnset } from './backend';
 import { FLUX1_CUSTOM_BASE } from './rules';
 
 /**
@@ -168,7 +168,7 @@ export function createScenarioBackend(
           'A Scenario edit was planned on the txt2img route; the rules send edit LoRAs to route B.',
         );
       // The edit route (PROVIDERS.md §1.6): route B with the image to edit in `referenceImages`.
-      const body = { ...request.body, referenceImages: [input.reference] };
+      const body = withoutUnset({ ...request.body, referenceImages: [input.reference] });
       const intent = { route: 'edit', body } as unknown as JsonValue;
       return { body: { ...request, body }, intent, warnings };
     },
