@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { GraphDocument, GraphEdge, GraphNode } from '@loraflow/core';
 import { decode } from 'fast-png';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateImageToImage } from './nodes/image-to-image';
 import { type Harness, memoryFiles, pngDataUrl, startHarness } from './test/harness';
+import { loraType } from './types';
 import type { ImagesValue } from './values';
 
 let h: Harness | undefined;
@@ -145,6 +147,31 @@ describe('image-to-image rules, before anything runs', () => {
     h = await startHarness();
     const doc = withTrainedEditLora(fromScenarioPicture({ id: 'wait', type: 'lora.wait', params: {} }));
     expect(issues(h, doc)).toEqual([]);
+  });
+});
+
+describe('image-to-image cost estimates', () => {
+  it('prices a Scenario edit by its base model before its edit LoRA is trained, and leaves ModelsLab img2img unknown', async () => {
+    h = await startHarness();
+    const harness = h;
+    const services = {
+      has: (name: string) => name === 'scenario' || name === 'modelslab',
+      get: <T>(name: string) => (name === 'scenario' ? harness.scenario : undefined) as T,
+    };
+    const priceWith = (type: ReturnType<typeof loraType>) =>
+      generateImageToImage.estimate?.({
+        params: { prompt: 'make it night', seed: 1 },
+        inputs: {},
+        inputTypes: { loras: [type], image: [{ kind: 'images' }] },
+        services,
+      } as never);
+    const edit = await priceWith(loraType('scenario', 'flux.2-dev', 'flux.2-dev-edit-lora'));
+    expect(edit).toEqual({ amount: 17.75, unit: 'creative-units', detail: expect.any(Object) });
+    const dry = h.server.emulator.log.entries({ route: 'scenario.generate.custom.dryRun' });
+    expect(dry.map((e) => e.path.split('?')[0]!.split('/').pop())).toEqual(['model_bfl-flux-2-dev']);
+    expect(await priceWith(loraType('modelslab', 'sd-1_5'))).toBeUndefined();
+    expect(h.count('scenario.generate.custom')).toBe(0);
+    expect(h.count('scenario.assets.upload')).toBe(0);
   });
 });
 
