@@ -87,7 +87,8 @@ export interface FetchedImage {
  * How one provider generates images: it builds the request for a planned job, submits it, waits
  * for the result, downloads each image and prices a job. The rules (route, limits, strengths)
  * are decided before a backend is chosen; {@link runGeneration} journals the submit and stores
- * the images, so a backend holds only what differs between providers. Decision 0021.
+ * the images, so a backend holds only what differs between providers. Decision 0021; the optional
+ * image methods let {@link runImageGeneration} start a job from an image (decision 0022).
  *
  * @example
  * const backend: GenerationBackend<MyBody, { id: string }, string> = {
