@@ -38,7 +38,11 @@ export const invalidGraph: GraphDocument = {
   edges: examples.composeTrainGenerate.edges.slice(1),
 };
 
-/** Every node type of the LoRA pack in one valid graph: compose-train-generate plus a preview and a save. */
+/**
+ * Every node type of the LoRA pack in one valid graph: compose-train-generate plus a preview, a
+ * save, and a ModelsLab training whose LoRA restyles the render image to image. A test holds it
+ * complete (stories/test/fixtures.test.ts): a node type added to the pack must appear here.
+ */
 export const everyNodeType: GraphDocument = {
   ...examples.composeTrainGenerate,
   name: 'every node type',
@@ -46,11 +50,45 @@ export const everyNodeType: GraphDocument = {
     ...examples.composeTrainGenerate.nodes,
     { id: 'preview', type: 'image.preview', position: { x: 1500, y: 40 } },
     { id: 'save', type: 'image.save', position: { x: 1500, y: 320 } },
+    {
+      id: 'trainModelsLab',
+      type: 'lora.trainModelsLab',
+      params: {
+        family: 'sd-1_5',
+        instancePrompt: 'photo of lnt0 lantern',
+        classPrompt: 'photo of a lantern',
+      },
+      position: { x: 280, y: 720 },
+    },
+    { id: 'waitModelsLab', type: 'lora.wait', position: { x: 540, y: 720 } },
+    {
+      id: 'restyle',
+      type: 'generate.imageToImage',
+      params: { prompt: 'the same scene as an lnt0 lantern poster', strength: 0.5, seed: 7 },
+      position: { x: 1500, y: 600 },
+    },
   ],
   edges: [
     ...examples.composeTrainGenerate.edges,
     { id: 'to-preview', from: { node: 'render', port: 'images' }, to: { node: 'preview', port: 'images' } },
     { id: 'to-save', from: { node: 'render', port: 'images' }, to: { node: 'save', port: 'images' } },
+    {
+      id: 'to-train-modelslab',
+      from: { node: 'photos', port: 'set' },
+      to: { node: 'trainModelsLab', port: 'set' },
+    },
+    {
+      id: 'to-wait-modelslab',
+      from: { node: 'trainModelsLab', port: 'training' },
+      to: { node: 'waitModelsLab', port: 'training' },
+    },
+    { id: 'to-restyle', from: { node: 'render', port: 'images' }, to: { node: 'restyle', port: 'image' } },
+    {
+      id: 'restyle-lora',
+      from: { node: 'waitModelsLab', port: 'lora' },
+      to: { node: 'restyle', port: 'loras' },
+      settings: { strength: 0.8 },
+    },
   ],
 };
 

@@ -9,6 +9,7 @@ import { definitionOnly } from './spec';
 import { loraComposeSpec } from './specs/compose';
 import { generateMultiLoraSpec } from './specs/generate';
 import { imagePreviewSpec, imageSaveSpec } from './specs/image';
+import { generateImageToImageSpec } from './specs/image-to-image';
 import { loraSourceSpec } from './specs/source';
 import { textPromptSpec } from './specs/text';
 import { loraTrainSpec } from './specs/train';
@@ -26,10 +27,13 @@ export {
   type GenerationRoute,
   type GenerationRules,
   type GenerationSettings,
+  generationProblems,
   generationStrength,
+  type ImageToImageSettings,
   lorasOfConnections,
   NO_PROMPT,
   planGeneration,
+  planImageToImage,
 } from './generation/rules';
 export { KINDS, type PortTypeLike, portAccepts, portTypeLabel, typeParam } from './port-rules';
 export {
@@ -44,6 +48,7 @@ export { defineSpec, definitionOnly, type NodeSpec } from './spec';
 export { compositionScale, loraComposeSpec } from './specs/compose';
 export { generateMultiLoraSpec } from './specs/generate';
 export { imagePreviewSpec, imageSaveSpec } from './specs/image';
+export { generateImageToImageSpec } from './specs/image-to-image';
 export { loraSourceSpec } from './specs/source';
 export { textPromptSpec } from './specs/text';
 export { loraTrainSpec } from './specs/train';
@@ -80,6 +85,7 @@ export const loraPackDefinitions = definePack({
     definitionOnly(loraTrainModelsLabSpec),
     definitionOnly(loraWaitSpec),
     definitionOnly(generateMultiLoraSpec),
+    definitionOnly(generateImageToImageSpec),
     definitionOnly(imagePreviewSpec),
     definitionOnly(imageSaveSpec),
   ],

@@ -6,8 +6,12 @@ export {
   type GenerationJob,
   type GenerationParams,
   type GenerationRequest,
+  type ImageGenerationJob,
+  type ImageInput,
+  type InputFile,
   type PriceQuery,
   runGeneration,
+  runImageGeneration,
 } from './generation/backend';
 export { createModelsLabBackend, type ModelsLabSubmitted } from './generation/modelslab';
 export { createScenarioBackend, type ScenarioRequest } from './generation/scenario';
@@ -16,6 +20,7 @@ export { loraCompose } from './nodes/compose';
 export { costToEstimate, dryRunEstimate, type EstimateArgs } from './nodes/estimate';
 export { generateMultiLora } from './nodes/generate';
 export { imagePreview, imageSave } from './nodes/image';
+export { generateImageToImage } from './nodes/image-to-image';
 export { loraSource } from './nodes/source';
 export { textPrompt } from './nodes/text';
 export { loraTrain } from './nodes/train';

@@ -2,6 +2,7 @@ import { definePack } from '@loraflow/core';
 import { loraCompose } from './nodes/compose';
 import { generateMultiLora } from './nodes/generate';
 import { imagePreview, imageSave } from './nodes/image';
+import { generateImageToImage } from './nodes/image-to-image';
 import { loraSource } from './nodes/source';
 import { textPrompt } from './nodes/text';
 import { loraTrain } from './nodes/train';
@@ -29,6 +30,7 @@ export const loraPack = definePack({
     loraTrainModelsLab,
     loraWait,
     generateMultiLora,
+    generateImageToImage,
     imagePreview,
     imageSave,
   ],

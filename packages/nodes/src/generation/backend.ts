@@ -1,9 +1,12 @@
-import { type JsonValue, type NodeContext, NodeRunError } from '@loraflow/core';
+import { type BlobRef, type JsonValue, type NodeContext, NodeRunError } from '@loraflow/core';
 import type { CostEstimate } from '@loraflow/providers';
 import { type Provider, providerLabel } from '../families';
-import { NODE_ERROR_CODES } from '../services';
+import { toDataUrl } from '../image-check';
+import { NODE_ERROR_CODES, need } from '../services';
 import type { ImagesValue } from '../values';
-import type { GenerationPlan, GenerationSettings } from './rules';
+import { createModelsLabBackend } from './modelslab';
+import { type GenerationPlan, type GenerationRules, type GenerationSettings, NO_PROMPT } from './rules';
+import { createScenarioBackend } from './scenario';
 
 /**
  * What a backend may use of the node's context: the journal, the store, the signal, progress,
@@ -84,7 +87,8 @@ export interface FetchedImage {
  * How one provider generates images: it builds the request for a planned job, submits it, waits
  * for the result, downloads each image and prices a job. The rules (route, limits, strengths)
  * are decided before a backend is chosen; {@link runGeneration} journals the submit and stores
- * the images, so a backend holds only what differs between providers. Decision 0021.
+ * the images, so a backend holds only what differs between providers. Decision 0021; the optional
+ * image methods let {@link runImageGeneration} start a job from an image (decision 0022).
  *
  * @example
  * const backend: GenerationBackend<MyBody, { id: string }, string> = {
@@ -100,6 +104,7 @@ export interface GenerationBackend<
   Body = unknown,
   Submitted extends JsonValue = JsonValue,
   Output = unknown,
+  ImageBody = unknown,
 > {
   readonly provider: Provider;
   /** The provider's request for a job; pure, so the journal's intent and a dry run see the same body. */
@@ -112,6 +117,50 @@ export interface GenerationBackend<
   download(ctx: GenerationContext, output: Output): Promise<FetchedImage>;
   /** The provider's price for a job (a dry run), or `undefined` when it cannot be known. */
   price(query: PriceQuery): Promise<CostEstimate | undefined>;
+  /**
+   * Image-to-image, when the provider can start from an image: puts the input image where the
+   * provider reads it and answers the reference a request names (an asset id, a URL).
+   */
+  uploadInput?(ctx: GenerationContext, file: InputFile): Promise<string>;
+  /** Image-to-image: the request of a job that starts from `input`, made from the same job's `request`. */
+  imageRequest?(request: GenerationRequest<Body>, input: ImageInput): GenerationRequest<ImageBody>;
+  /** Image-to-image: sends an image request on the provider's image route; answers what `wait` takes. */
+  submitImage?(ctx: GenerationContext, body: ImageBody): Promise<Submitted>;
+}
+
+/**
+ * An image a job starts from, on its way to the provider: the value from the `images` wire, and
+ * its bytes as a data URL, read from the run's store only when asked (an upload may need none).
+ *
+ * @example
+ * const url = await file.dataUrl(); // 'data:image/png;base64,…'
+ */
+export interface InputFile {
+  image: ImagesValue[number];
+  dataUrl(): Promise<string>;
+}
+
+/**
+ * The image a request starts from, once the provider can read it: the `reference` it names (a
+ * Scenario asset id, a ModelsLab URL) and how much of it is replaced (`strength`, 0..1).
+ *
+ * @example
+ * const input: ImageInput = { reference: 'asset_in', strength: 0.6 };
+ */
+export interface ImageInput {
+  reference: string;
+  strength: number;
+}
+
+/**
+ * An image-to-image job: a generation job, the image it starts from and how much of it is replaced.
+ *
+ * @example
+ * const job: ImageGenerationJob = { plan, prompt: 'make it night', params, loras, image: images[0]!, strength: 0.6 };
+ */
+export interface ImageGenerationJob extends GenerationJob {
+  image: ImagesValue[number];
+  strength: number;
 }
 
 /**
@@ -156,4 +205,109 @@ export async function runGeneration<Body, Submitted extends JsonValue, Output>(
     ctx.progress(0.85 + (0.15 * (i + 1)) / outputs.length, `downloaded ${i + 1} of ${outputs.length} images`);
   }
   return images;
+}
+
+/**
+ * The generation backend of a provider, on the host's client for it (`service.missing` without one).
+ *
+ * @example
+ * const backend = backendFor(ctx.services, plan.provider);
+ */
+export function backendFor(services: NodeContext['services'], provider: Provider): GenerationBackend {
+  return provider === 'scenario'
+    ? createScenarioBackend(need({ services }, 'scenario'))
+    : createModelsLabBackend(need({ services }, 'modelslab'));
+}
+
+/**
+ * The prompt a generation runs with: the connected one when it has text, else the typed one;
+ * neither fails the node with the same problem validation reports.
+ *
+ * @example
+ * const prompt = generationPrompt(ctx.inputs.prompt, ctx.params.prompt);
+ */
+export function generationPrompt(connected: unknown, typed: string): string {
+  const prompt = typeof connected === 'string' && connected.trim() !== '' ? connected : typed;
+  if (prompt.trim() === '') throw new NodeRunError(NO_PROMPT.code, NO_PROMPT.message);
+  return prompt;
+}
+
+/**
+ * The plan of the rules' answer at run time, or the node's failure: its first problem, or no LoRA.
+ *
+ * @example
+ * const plan = runnablePlan(planImageToImage(params, loras));
+ */
+export function runnablePlan(rules: GenerationRules): GenerationPlan {
+  const [problem] = rules.problems;
+  if (problem) throw new NodeRunError(problem.code, problem.message);
+  if (rules.plan) return rules.plan;
+  throw new NodeRunError(
+    NODE_ERROR_CODES.inputMissing,
+    'A generation needs at least one LoRA on its "loras" input.',
+  );
+}
+
+/**
+ * A request body without its unset fields: an image job leaves its size to the input, and a
+ * journal intent must be plain JSON, where `undefined` is no value.
+ *
+ * @example
+ * withoutUnset({ prompt: 'a fox', width: undefined }); // { prompt: 'a fox' }
+ */
+export function withoutUnset<T extends object>(body: T): T {
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as T;
+}
+
+async function dataUrlOf(ctx: GenerationContext, blob: BlobRef): Promise<string> {
+  const bytes = await ctx.blobs.get(blob);
+  if (!bytes) {
+    throw new NodeRunError(
+      NODE_ERROR_CODES.blobMissing,
+      'The input image is missing from the store; run the node that made it again.',
+    );
+  }
+  return toDataUrl(bytes, blob.mime);
+}
+
+/**
+ * Runs an image-to-image job on a backend that can start from an image: the input image put
+ * where the provider reads it (a journaled effect, so a resumed run does not upload it again),
+ * then {@link runGeneration} with the backend's image request and submit, and its own wait,
+ * download and price. Decision 0022.
+ *
+ * @example
+ * const images = await runImageGeneration(ctx, backendFor(ctx.services, plan.provider), job, 600_000);
+ */
+export async function runImageGeneration<Body, Submitted extends JsonValue, Output, ImageBody>(
+  ctx: GenerationContext,
+  backend: GenerationBackend<Body, Submitted, Output, ImageBody>,
+  job: ImageGenerationJob,
+  timeoutMs: number,
+): Promise<ImagesValue> {
+  const { uploadInput, imageRequest, submitImage } = backend;
+  if (!uploadInput || !imageRequest || !submitImage) {
+    throw new Error(`The ${providerLabel(backend.provider)} backend cannot start from an image.`);
+  }
+  const blob = job.image.blob;
+  // Uploading the same bytes twice only leaves a spare copy, so an upload needs no reconcile.
+  const { reference } = await ctx.effect<{ reference: string }>('upload', {
+    intent: { image: blob.$blob },
+    perform: async () => ({
+      reference: await uploadInput.call(backend, ctx, {
+        image: job.image,
+        dataUrl: () => dataUrlOf(ctx, blob),
+      }),
+    }),
+  });
+  const input: ImageInput = { reference, strength: job.strength };
+  const fromImage: GenerationBackend<ImageBody, Submitted, Output> = {
+    provider: backend.provider,
+    request: (j) => imageRequest.call(backend, backend.request(j), input),
+    submit: (c, body) => submitImage.call(backend, c, body),
+    wait: (c, submitted, t) => backend.wait(c, submitted, t),
+    download: (c, output) => backend.download(c, output),
+    price: (query) => backend.price(query),
+  };
+  return runGeneration(ctx, fromImage, job, timeoutMs);
 }

@@ -1,11 +1,12 @@
 import type { JsonValue } from '@loraflow/core';
 import {
   type ModelsLabClient,
+  type ModelsLabImg2ImgInput,
   type ModelsLabText2ImgInput,
   waitForModelsLabResult,
 } from '@loraflow/providers';
 import { polling, pollOptions, signalOf } from '../services';
-import type { GenerationBackend } from './backend';
+import { type GenerationBackend, withoutUnset } from './backend';
 
 /**
  * What ModelsLab's text2img answered: the images at once, or an id to fetch them by later.
@@ -25,7 +26,7 @@ export type ModelsLabSubmitted = { id: string | null; output: string[]; etaMs: n
  */
 export function createModelsLabBackend(
   client: ModelsLabClient,
-): GenerationBackend<ModelsLabText2ImgInput, ModelsLabSubmitted, string> {
+): GenerationBackend<ModelsLabText2ImgInput, ModelsLabSubmitted, string, ModelsLabImg2ImgInput> {
   return {
     provider: 'modelslab',
 
@@ -81,5 +82,21 @@ export function createModelsLabBackend(
 
     // ModelsLab has no dry run: a generation's cost is unknown, never counted as free
     price: async () => undefined,
+
+    async uploadInput(ctx, { dataUrl }) {
+      // img2img reads a public URL (PROVIDERS.md §2): base64_crop makes one, as the training upload does.
+      return client.training.base64Crop({ image: await dataUrl(), crop: false }, { signal: signalOf(ctx) });
+    },
+
+    imageRequest({ body, warnings }, input) {
+      const img2img = withoutUnset({ ...body, initImage: input.reference, strength: input.strength });
+      return { body: img2img, intent: img2img as unknown as JsonValue, warnings };
+    },
+
+    async submitImage(ctx, body) {
+      const r = await client.images.img2img(body, { signal: signalOf(ctx) });
+      if (r.status === 'success') return { id: r.id ?? null, output: r.output, etaMs: null };
+      return { id: r.id, output: [], etaMs: r.etaMs ?? null };
+    },
   };
 }

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loraType } from '../types';
-import { type GenerationLora, type GenerationSettings, lorasOfConnections, planGeneration } from './rules';
+import {
+  type GenerationLora,
+  type GenerationSettings,
+  lorasOfConnections,
+  planGeneration,
+  planImageToImage,
+} from './rules';
 
 const square: GenerationSettings = { width: 1024, height: 1024, samples: 1 };
 const scenario = (modelType: string, family: string, strength = 1, id?: string): GenerationLora => ({
@@ -79,7 +85,36 @@ describe('the generation rules', () => {
     ]);
   });
 
-  it('decides the same before a run (types and settings) as during it (values with ids)', () => {
+  it('routes an image-to-image job: edit LoRAs to Scenario route B, ModelsLab LoRAs to img2img, with the size left to the input', () => {
+    const unsized = { samples: 1, strength: 0.6 };
+    expect(planImageToImage(unsized, [scenario('flux.2-klein-4b-edit-lora', 'flux.2-klein-4b')])).toEqual({
+      plan: {
+        provider: 'scenario',
+        route: 'custom',
+        family: 'flux.2-klein-4b',
+        baseModelId: 'model_bfl-flux-2-klein-4b-base',
+      },
+      problems: [],
+    });
+    const ml = { provider: 'modelslab', family: 'sd-xl', strength: 0.7 };
+    expect(planImageToImage(unsized, [ml]).plan).toMatchObject({ provider: 'modelslab', route: 'modelslab' });
+    const refused = planImageToImage(unsized, [
+      scenario('flux.2-dev-edit-lora', 'flux.2-dev'),
+      scenario('flux.2-dev-lora', 'flux.2-dev', 1, 'model_style'),
+    ]);
+    expect(refused.plan).toBeUndefined();
+    expect(refused.problems.map((p) => [p.code, p.message])).toEqual([
+      [
+        'generate.no-route',
+        'Scenario starts from an image with edit LoRAs only (*-edit-lora, trained from before/after pairs), and LoRA 2 (model_style) is not; use edit LoRAs, or ModelsLab LoRAs for img2img.',
+      ],
+    ]);
+    // A LoRA of unknown type passes on a family that has edit LoRAs, and not on one without.
+    expect(planImageToImage(unsized, [{ provider: 'scenario', family: 'flux.2-dev' }]).problems).toEqual([]);
+    expect(planImageToImage(unsized, [{ provider: 'scenario', family: 'zimage' }]).problems).toHaveLength(1);
+  });
+
+  it('decides the same before a run (types and settings) as during it (values with ids), text-to-image and image-to-image alike', () => {
     const provider = fc.constantFrom('scenario', 'modelslab');
     const modelType = fc.constantFrom(
       ['flux.1-lora', 'flux.1'],
@@ -89,6 +124,8 @@ describe('the generation rules', () => {
       ['flux.2-dev-lora', 'flux.2-dev'],
       ['zimage-lora', 'zimage'],
       ['flux.1-pro-lora', 'flux.1-pro'],
+      ['flux.2-dev-edit-lora', 'flux.2-dev'],
+      ['qwen-image-edit-lora', 'qwen-image-edit'],
     );
     const lora = fc.record({
       provider,
@@ -99,20 +136,22 @@ describe('the generation rules', () => {
       width: fc.integer({ min: 8, max: 256 }).map((n) => n * 8),
       height: fc.integer({ min: 8, max: 256 }).map((n) => n * 8),
       samples: fc.integer({ min: 1, max: 4 }),
+      strength: fc.constantFrom(0.3, 1),
     });
+    const planners = fc.constantFrom(planGeneration, planImageToImage);
     fc.assert(
-      fc.property(settings, fc.array(lora, { minLength: 1, maxLength: 6 }), (s, picked) => {
+      fc.property(settings, fc.array(lora, { minLength: 1, maxLength: 6 }), planners, (s, picked, plan) => {
         const types = picked.map((l) =>
           loraType(l.provider, l.type[1], l.provider === 'scenario' ? l.type[0] : undefined),
         );
-        const before = planGeneration(
+        const before = plan(
           s,
           lorasOfConnections(
             types,
             picked.map((l) => ({ strength: l.strength })),
           ),
         );
-        const during = planGeneration(
+        const during = plan(
           s,
           picked.map((l, i) => ({ ...types[i]!.params, id: `model_${i}`, strength: l.strength })),
         );

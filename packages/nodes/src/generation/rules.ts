@@ -11,9 +11,12 @@ import {
   FAMILIES,
   familiesCompatible,
   familyLabel,
+  familyOfModelType,
+  isEditType,
   listAnd,
   modelTypeInfo,
   providerLabel,
+  SCENARIO_MODEL_TYPES,
 } from '../families';
 import { type PortTypeLike, typeParam } from '../port-rules';
 import { NODE_ERROR_CODES } from '../services';
@@ -91,13 +94,14 @@ export const FLUX1_CUSTOM_BASE = 'model_bfl-flux-1-dev';
 
 /**
  * The params of a generation node that the rules read (sizes, counts, the base model override).
+ * An unset size is the provider's to choose (image-to-image: the input image's size).
  *
  * @example
  * const s: GenerationSettings = { width: 1024, height: 768, samples: 1 };
  */
 export interface GenerationSettings {
-  width: number;
-  height: number;
+  width?: number | undefined;
+  height?: number | undefined;
   samples: number;
   steps?: number | undefined;
   guidance?: number | undefined;
@@ -174,6 +178,26 @@ export function lorasOfConnections(
       strength: parsed.success ? parsed.data.strength : undefined,
     };
   });
+}
+
+/**
+ * What a generation node's `validate` reports before anything runs: a missing prompt (none typed,
+ * none connected), then what `plan` finds in the LoRAs its connections declare.
+ *
+ * @example
+ * validate: (args) => generationProblems(args, (loras) => planGeneration(args.params, loras)),
+ */
+export function generationProblems(
+  args: {
+    params: { prompt: string };
+    inputTypes: Readonly<Record<string, readonly PortTypeLike[]>>;
+    inputSettings: Readonly<Record<string, ReadonlyArray<Record<string, unknown>>>>;
+  },
+  plan: (loras: GenerationLora[]) => GenerationRules,
+): RuleProblem[] {
+  const noPrompt = args.params.prompt.trim() === '' && (args.inputTypes.prompt ?? []).length === 0;
+  const loras = lorasOfConnections(args.inputTypes.loras ?? [], args.inputSettings.loras ?? []);
+  return [...(noPrompt ? [NO_PROMPT] : []), ...plan(loras).problems];
 }
 
 /**
@@ -254,6 +278,7 @@ function limitProblems(p: GenerationSettings, route: GenerationRoute): RuleProbl
   const out: RuleProblem[] = [];
   for (const side of ['width', 'height'] as const) {
     const v = p[side];
+    if (v === undefined) continue;
     if (v < l.size[0] || v > l.size[1] || v % l.multiple !== 0) {
       out.push({
         code: NODE_ERROR_CODES.sizeRange,
@@ -336,3 +361,50 @@ function txt2imgPlan(
     : `On Scenario's txt2img route the first LoRA is the model itself and runs at full strength, so ${loraLabel(model, lora)} must have strength 1 (it has ${lora.strength}); connect a LoRA at strength 1 first.`;
   return { problems: [onStrength(model, message)] };
 }
+
+/**
+ * The params of an image-to-image generation that the rules read: a generation's, whose unset
+ * size is the input image's, plus how much of the input is replaced (ModelsLab img2img; a
+ * Scenario edit follows its prompt as an instruction and takes no strength).
+ *
+ * @example
+ * const s: ImageToImageSettings = { samples: 1, strength: 0.6 };
+ */
+export interface ImageToImageSettings extends GenerationSettings {
+  strength: number;
+}
+
+// The families Scenario trains edit LoRAs for: their base models take the image as `referenceImages`.
+const EDIT_FAMILIES: readonly string[] = [
+  ...new Set(SCENARIO_MODEL_TYPES.filter(isEditType).map(familyOfModelType)),
+];
+
+/**
+ * Decides how an image-to-image generation runs, or why it cannot: the generation rules of
+ * {@link planGeneration} (one provider, one family, the route's limits and strengths), and a
+ * route that starts from an image — ModelsLab's img2img for ModelsLab LoRAs, Scenario's edit
+ * route (`generate/custom/{base}` with the image in `referenceImages`) for edit LoRAs
+ * (`*-edit-lora`, trained from before/after pairs). A Scenario LoRA whose type is not known yet
+ * passes when its family has edit LoRAs.
+ *
+ * @example
+ * planImageToImage({ samples: 1, strength: 0.6 }, [{ provider: 'scenario', family: 'flux.2-dev', modelType: 'flux.2-dev-edit-lora', strength: 1 }]);
+ * // { plan: { provider: 'scenario', route: 'custom', family: 'flux.2-dev', baseModelId: 'model_bfl-flux-2-dev' }, problems: [] }
+ */
+export function planImageToImage(
+  settings: ImageToImageSettings,
+  loras: readonly GenerationLora[],
+): GenerationRules {
+  const rules = planGeneration(settings, loras);
+  const scenario = loras.length > 0 && loras.every((l) => l.provider === 'scenario');
+  const notEdit = scenario ? loras.flatMap((l, i) => (editsImages(l) ? [] : [i])) : [];
+  if (notEdit.length === 0) return rules;
+  const which = notEdit.map((i) => loraLabel(i, loras[i]!)).join(', ');
+  const message = `Scenario starts from an image with edit LoRAs only (*-edit-lora, trained from before/after pairs), and ${which} ${notEdit.length > 1 ? 'are' : 'is'} not; use edit LoRAs, or ModelsLab LoRAs for img2img.`;
+  return { problems: [...rules.problems, onLoras(NODE_ERROR_CODES.noRoute, message)] };
+}
+
+const editsImages = (l: GenerationLora): boolean =>
+  l.modelType !== undefined
+    ? isEditType(l.modelType)
+    : EDIT_FAMILIES.some((f) => familiesCompatible(l.family ?? 'unknown', f));

@@ -8,7 +8,7 @@ import {
 import { familiesCompatible } from '../families';
 import { createOnce } from '../scenario-ops';
 import { NODE_ERROR_CODES, polling, pollOptions, signalOf } from '../services';
-import type { GenerationBackend, GenerationJob, PriceQuery } from './backend';
+import { type GenerationBackend, type GenerationJob, type PriceQuery, withoutUnset } from './backend';
 import { FLUX1_CUSTOM_BASE } from './rules';
 
 /**
@@ -67,7 +67,7 @@ function txt2imgBody(job: GenerationJob, model: number, concepts: number[]): Txt
  */
 export function createScenarioBackend(
   client: ScenarioClient,
-): GenerationBackend<ScenarioRequest, { jobId: string }, string> {
+): GenerationBackend<ScenarioRequest, { jobId: string }, string, ScenarioRequest> {
   return {
     provider: 'scenario',
 
@@ -152,6 +152,30 @@ export function createScenarioBackend(
           : (params.baseModelId ??
             (familiesCompatible(plan.family, 'flux.1') ? FLUX1_CUSTOM_BASE : undefined));
       return base ? client.generateCustom(base, customBody(query, []), { dryRun: true }) : undefined;
+    },
+
+    async uploadInput(ctx, { image, dataUrl }) {
+      // An image Scenario made is an asset of this account already: the edit names it, nothing is uploaded.
+      if (image.provider === 'scenario' && image.assetId) return image.assetId;
+      const name = `loraflow-input.${image.blob.mime.split('/')[1] ?? 'png'}`;
+      const asset = await client.assets.upload({ name, image: await dataUrl() }, { signal: signalOf(ctx) });
+      return asset.id;
+    },
+
+    imageRequest({ body: request, warnings }, input) {
+      if (request.route !== 'custom')
+        throw new Error(
+          'A Scenario edit was planned on the txt2img route; the rules send edit LoRAs to route B.',
+        );
+      // The edit route (PROVIDERS.md §1.6): route B with the image to edit in `referenceImages`.
+      const body = withoutUnset({ ...request.body, referenceImages: [input.reference] });
+      const intent = { route: 'edit', body } as unknown as JsonValue;
+      return { body: { ...request, body }, intent, warnings };
+    },
+
+    // An edit is a route B request, so it is sent (and guarded against a second send) as every one is.
+    submitImage(ctx, request) {
+      return this.submit(ctx, request);
     },
   };
 }

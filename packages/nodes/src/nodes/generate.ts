@@ -1,7 +1,5 @@
-import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
-import type { Provider } from '../families';
-import { type GenerationBackend, runGeneration } from '../generation/backend';
-import { createModelsLabBackend } from '../generation/modelslab';
+import { defineNode, NodeRunError } from '@loraflow/core';
+import { backendFor, runGeneration } from '../generation/backend';
 import {
   type GenerationLora,
   generationStrength,
@@ -9,18 +7,10 @@ import {
   NO_PROMPT,
   planGeneration,
 } from '../generation/rules';
-import { createScenarioBackend } from '../generation/scenario';
-import { NODE_ERROR_CODES, need } from '../services';
+import { NODE_ERROR_CODES } from '../services';
 import { generateMultiLoraSpec } from '../specs/generate';
 import { type LoraValue, loraValueSchema, readInput } from '../values';
 import { dryRunEstimate, type EstimateArgs } from './estimate';
-
-/** The generation backend of a provider, on the host's client for it (`service.missing` without one). */
-function backendFor(services: NodeContext['services'], provider: Provider): GenerationBackend {
-  return provider === 'scenario'
-    ? createScenarioBackend(need({ services }, 'scenario'))
-    : createModelsLabBackend(need({ services }, 'modelslab'));
-}
 
 /**
  * The LoRAs an estimate can see: their values when upstream is cached (all of them, with valid

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generationStrength, lorasOfConnections, NO_PROMPT, planGeneration } from '../generation/rules';
+import { generationProblems, generationStrength, planGeneration } from '../generation/rules';
 import { defineSpec } from '../spec';
 import { imagesType, loraInputType, textType } from '../types';
 
@@ -82,9 +82,5 @@ export const generateMultiLoraSpec = defineSpec({
   cache: (p) => (p.seed === undefined ? 'run' : 'pure'),
   sideEffects: true,
   resources: () => ['provider:scenario', 'provider:modelslab'],
-  validate({ params: p, inputTypes, inputSettings }) {
-    const noPrompt = p.prompt.trim() === '' && (inputTypes.prompt ?? []).length === 0;
-    const loras = lorasOfConnections(inputTypes.loras ?? [], inputSettings.loras ?? []);
-    return [...(noPrompt ? [NO_PROMPT] : []), ...planGeneration(p, loras).problems];
-  },
+  validate: (args) => generationProblems(args, (loras) => planGeneration(args.params, loras)),
 });

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { generationProblems, generationStrength, planImageToImage } from '../generation/rules';
+import { defineSpec } from '../spec';
+import { imagesType, loraInputType, textType } from '../types';
+import { generateMultiLoraSpec } from './generate';
+
+// A generation's params, but the size follows the input image unless it is set, and a strength.
+const generation = generateMultiLoraSpec.params;
+const params = generation.extend({
+  prompt: generation.shape.prompt.describe(
+    'The prompt; for a Scenario edit, the instruction (a connected prompt input takes precedence).',
+  ),
+  width: generation.shape.width
+    .unwrap()
+    .optional()
+    .describe("Width in pixels; unset: the input image's (ModelsLab: at most 1024)."),
+  height: generation.shape.height
+    .unwrap()
+    .optional()
+    .describe("Height in pixels; unset: the input image's (ModelsLab: at most 1024)."),
+  strength: z
+    .number()
+    .min(0.01)
+    .max(1)
+    .default(0.6)
+    .describe(
+      'How much of the input image is replaced, 0.01..1 (ModelsLab img2img); a Scenario edit follows its instruction and takes none.',
+    ),
+});
+
+/**
+ * What `generate.imageToImage` declares, without its run (a `NodeSpec`): the ports of
+ * `generate.multiLora` plus the image to start from; its `validate` asks the image-to-image rules
+ * with the connections' types and settings, as its run does with their values.
+ *
+ * @example
+ * defineNode({ ...generateImageToImageSpec, estimate, run });
+ */
+export const generateImageToImageSpec = defineSpec({
+  type: 'generate.imageToImage',
+  version: 1,
+  title: 'Image to image with LoRAs',
+  category: 'Generate',
+  description:
+    "Generates images from an input image and a prompt with LoRAs: Scenario's edit route for edit LoRAs (*-edit-lora), ModelsLab's img2img for ModelsLab LoRAs. Cached when seeded; unseeded, it runs again every run.",
+  params,
+  inputs: {
+    image: {
+      type: imagesType(),
+      label: 'Image',
+      description: 'the image to start from (the first, when several arrive)',
+    },
+    loras: { type: loraInputType(), multiple: true, max: 6, settings: generationStrength, label: 'LoRAs' },
+    prompt: { type: textType(), optional: true, label: 'Prompt' },
+  },
+  outputs: generateMultiLoraSpec.outputs,
+  cache: (p) => (p.seed === undefined ? 'run' : 'pure'),
+  sideEffects: true,
+  resources: () => ['provider:scenario', 'provider:modelslab'],
+  validate: (args) => generationProblems(args, (loras) => planImageToImage(args.params, loras)),
+});
