@@ -101,6 +101,16 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
       collect,
       [],
     )
+    .option('--max-connections <n>', 'open connections at once; one more is answered 503 (default 512)')
+    .option('--max-streams <n>', 'event streams open at once; one more is answered 503 (default 256)')
+    .option('--headers-timeout <ms>', "a request's headers must arrive within this (default 10000)")
+    .option(
+      '--request-timeout <ms>',
+      'a whole request, body included, must arrive within this (default 60000)',
+    )
+    .addOption(
+      new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { serveCommand } = await import('./commands/serve');
       setCode(await serveCommand(io, flags));

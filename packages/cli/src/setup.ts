@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry } from '@loraflow/core';
 import { loraPack } from '@loraflow/nodes';
-import { createRuntime, type Runtime, type RuntimeStore } from '@loraflow/runtime';
+import { createRuntime, type LocalRuntime, type RuntimeStore } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { openProviders, type Providers, readProviderEnv } from './env';
 import { CLI_CODES, CliError, EXIT } from './errors';
@@ -25,7 +25,7 @@ export const EMULATOR_NOTICE = 'loraflow: no provider keys set — using the bui
  * const { runtime, close }: CliRuntime = await openRuntime(io, { baseDir: '.', outDir: 'out' });
  */
 export interface CliRuntime {
-  runtime: Runtime;
+  runtime: LocalRuntime;
   providers: Providers;
   store: RuntimeStore;
   /** Where the store lives (`<store>/emulator` with the built-in emulator). */

@@ -68,8 +68,8 @@ interface ActiveRun {
   done: Promise<RunResult>;
   /** Set once `interrupt` has checkpointed the attempt: nothing it does afterwards is stored. */
   detached: boolean;
-  /** Stores the attempt's events so far and its record as interrupted, then lets it go. */
-  detach(): Promise<void>;
+  /** Stores the attempt's events so far and its record as interrupted, then lets it go; false when it was finishing. */
+  detach(): Promise<boolean>;
 }
 
 const CHECKPOINT_MS = 2_000;
@@ -259,7 +259,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       cancel: () => handle.cancel(),
       done: undefined as unknown as Promise<RunResult>,
       detached: false,
-      detach: undefined as unknown as () => Promise<void>,
+      detach: undefined as unknown as () => Promise<boolean>,
     };
     let seq = lastSeq;
     let pending: RunEvent[] = [];
@@ -316,8 +316,14 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       // the event streams of a detached attempt end, instead of waiting for events it will never send
       for (const wake of run.wakers) wake();
     };
+    let finishing = false;
     run.detach = async () => {
-      if (run.detached) return;
+      // an attempt whose engine has finished is only storing its outcome: that is awaited, not interrupted
+      if (finishing) {
+        await run.done.catch(() => {});
+        return false;
+      }
+      if (run.detached) return false;
       run.detached = true;
       intervals.clearInterval(heartbeat);
       signal?.removeEventListener('abort', onAbort);
@@ -329,8 +335,10 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       } finally {
         release();
       }
+      return true;
     };
     run.done = handle.result.then(async (raw) => {
+      finishing = !run.detached;
       intervals.clearInterval(heartbeat);
       signal?.removeEventListener('abort', onAbort);
       const result = redactJson(raw);
@@ -528,8 +536,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     async interrupt() {
       stopping = true;
       const runs = [...active.values()];
-      await Promise.all(runs.map((run) => run.detach()));
-      return runs.map((run) => run.runId);
+      const detached = await Promise.all(runs.map((run) => run.detach()));
+      return runs.filter((_, i) => detached[i]).map((run) => run.runId);
     },
 
     async cancel(runId) {

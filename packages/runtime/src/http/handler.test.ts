@@ -294,6 +294,26 @@ describe('runtime HTTP handler: a run the store knows, and a shutdown', () => {
     expect(((await (await fetch(`${url}/runs`)).json()) as { runs: unknown[] }).runs).toEqual([]);
   });
 
+  it('lets a run whose engine has finished store its outcome on interrupt, rather than call it interrupted', async () => {
+    const memory = createMemoryStore();
+    let slow = false;
+    const store: RuntimeStore = {
+      ...memory,
+      async putRun(record) {
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 30));
+        await memory.putRun(record);
+      },
+    };
+    const { runtime, url, post } = await overHttp(store);
+    slow = true;
+    const { runId } = (await (await post('/runs', { graph: textGraph })).json()) as { runId: string };
+    // the event stream has seen run.finished; the final record is still being written
+    expect((await readSse(await fetch(`${url}/runs/${runId}/events`))).messages.at(-1)?.event).toBe('end');
+    expect(await runtime.interrupt()).toEqual([]);
+    expect(await memory.getRun(runId)).toMatchObject({ status: 'succeeded' });
+    expect((await memory.getRun(runId))?.interrupted).toBeUndefined();
+  });
+
   it('checkpoints a live run as interrupted on interrupt, refuses new runs, and resumes it elsewhere without training twice', async () => {
     const store = createMemoryStore();
     const { service, runtime, make, url, post } = await overHttp(store);
