@@ -37,6 +37,13 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     )
     .option('--resume <runId>', 'resume a run that was interrupted (its graph is in the store)')
     .option('-t, --target <node>', 'run only what this node needs (repeatable)', collect, [])
+    .option(
+      '--refresh <node>',
+      'run this node and what depends on it again, ignoring the cache (repeatable)',
+      collect,
+      [],
+    )
+    .option('--no-cache', 'run every node again, ignoring the cache')
     .option('--json', 'NDJSON events on stdout instead of progress lines')
     .addOption(
       new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),

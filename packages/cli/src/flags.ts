@@ -37,6 +37,8 @@ export const runFlagsSchema = z
       .regex(/^[\w-]{1,200}$/, 'a run id is letters, digits, "_" and "-" (as printed when the run started)')
       .optional(),
     target: z.array(nodeId).max(1000).default([]),
+    refresh: z.array(nodeId).max(1000).default([]),
+    cache: z.boolean().default(true),
     json: z.boolean().default(false),
     maxPoll: z.coerce
       .number({ error: 'the poll interval is a number of milliseconds' })

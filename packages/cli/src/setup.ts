@@ -9,6 +9,7 @@ import { CLI_CODES, CliError, EXIT } from './errors';
 import { createFilesService } from './graph-file';
 import type { CliIo } from './io';
 import { storeDirOf } from './store-dir';
+import { storeWarnings } from './store-warnings';
 
 /**
  * The message printed on stderr whenever the built-in emulator stands in for the providers.
@@ -43,7 +44,14 @@ export interface CliRuntime {
  */
 export async function openRuntime(
   io: CliIo,
-  o: { store?: string | undefined; baseDir: string; outDir: string; maxPollMs?: number | undefined },
+  o: {
+    store?: string | undefined;
+    baseDir: string;
+    outDir: string;
+    maxPollMs?: number | undefined;
+    /** Store warnings as JSON lines (`--json`). */
+    json?: boolean;
+  },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
   const { storeDir, builtIn } = storeDirOf(io, o.store);
@@ -62,7 +70,7 @@ export async function openRuntime(
     ...(builtIn ? { emulatorStateFile: join(storeDir, 'provider-state.ndjson') } : {}),
   });
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
-  const store = createFileStore({ dir: storeDir });
+  const store = createFileStore({ dir: storeDir, onProblem: storeWarnings(io, o.json ?? false) });
   const files = createFilesService({ baseDir: o.baseDir, outDir: o.outDir });
   const runtime = createRuntime({
     registry: createRegistry(loraPack),

@@ -206,6 +206,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     record: RunRecord,
     lastSeq: number,
     signal: AbortSignal | undefined,
+    refresh?: string[] | 'all',
   ): Promise<ActiveRun> {
     const verdict = engine.validate(record.doc);
     if (!verdict.ok) throw invalid(verdict.issues);
@@ -231,6 +232,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         runId: record.runId,
         signal: controller.signal,
         ...(record.targets ? { targets: record.targets } : {}),
+        ...(refresh ? { refresh } : {}),
       });
     } catch (error) {
       signal?.removeEventListener('abort', onAbort);
@@ -501,7 +503,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         lastSeq: 0,
       };
       if (o.targets) record.targets = [...o.targets];
-      return handleOf(await start(record, 0, o.signal));
+      checkRefresh(o.refresh);
+      return handleOf(await start(record, 0, o.signal, o.refresh));
     },
 
     async resume(runId, o = {}) {
@@ -694,6 +697,23 @@ function checkTargets(targets: unknown): void {
           path: ['targets'],
           code: RUNTIME_CODES.requestInvalid,
           message: 'targets must be a list of node ids.',
+        },
+      ],
+    );
+  }
+}
+
+function checkRefresh(refresh: unknown): void {
+  if (refresh === undefined || refresh === 'all') return;
+  if (!z.array(z.string().min(1)).safeParse(refresh).success) {
+    throw new RuntimeError(
+      RUNTIME_CODES.requestInvalid,
+      "refresh must be a list of node ids (non-empty strings) or 'all'.",
+      [
+        {
+          path: ['refresh'],
+          code: RUNTIME_CODES.requestInvalid,
+          message: "refresh must be node ids or 'all'.",
         },
       ],
     );

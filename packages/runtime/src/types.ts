@@ -122,7 +122,11 @@ export interface Runtime {
   validate(doc: unknown): Promise<{ ok: boolean; issues: Issue[] }>;
   explain(doc: GraphDocument, o?: { targets?: string[] }): Promise<ExplainEntry[]>;
   estimate(doc: GraphDocument, o?: { targets?: string[] }): Promise<RunEstimate>;
-  run(doc: GraphDocument, o?: { targets?: string[]; signal?: AbortSignal }): Promise<RuntimeRunHandle>;
+  /** `refresh`: nodes to run again whatever the cache holds (with their downstream), or `'all'` (see core's RunOptions). */
+  run(
+    doc: GraphDocument,
+    o?: { targets?: string[]; refresh?: string[] | 'all'; signal?: AbortSignal },
+  ): Promise<RuntimeRunHandle>;
   resume(runId: string, o?: { signal?: AbortSignal }): Promise<RuntimeRunHandle>;
   cancel(runId: string): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
