@@ -198,18 +198,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     );
   }
 
-  /**
-   * Starts an attempt. Whatever the engine would refuse is refused before the record exists, and the record is
-   * stored before the engine runs: no node (no provider call) ever starts for a run the store does not know.
-   */
-  async function start(
-    record: RunRecord,
-    lastSeq: number,
-    signal: AbortSignal | undefined,
-    refresh?: string[] | 'all',
-  ): Promise<ActiveRun> {
-    const verdict = engine.validate(record.doc);
-    if (!verdict.ok) throw invalid(verdict.issues);
+  /** The attempt's first record; a store that cannot take it refuses the run (`store.unavailable`). */
+  async function storeFirstRecord(record: RunRecord): Promise<void> {
     try {
       await store.putRun(structuredClone(record));
     } catch (error) {
@@ -222,6 +212,37 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         `The run could not be recorded in the store (${detail}), so it was not started.`,
       );
     }
+  }
+
+  /** Validated already, so only a target or a node's cache policy is left to refuse: the record says so. */
+  async function refusedByPlan(record: RunRecord, error: unknown): Promise<unknown> {
+    const refused = error instanceof GraphError ? invalid(error.issues) : error;
+    const message = refused instanceof Error ? refused.message : String(refused);
+    await store
+      .putRun({
+        ...record,
+        status: 'failed',
+        finishedAt: now(),
+        updatedAt: now(),
+        error: { code: RUNTIME_CODES.graphInvalid, message: redactText(message) },
+      })
+      .catch(() => {});
+    return refused;
+  }
+
+  /**
+   * Starts an attempt. Whatever the engine would refuse is refused before the record exists, and the record is
+   * stored before the engine runs: no node (no provider call) ever starts for a run the store does not know.
+   */
+  async function start(
+    record: RunRecord,
+    lastSeq: number,
+    signal: AbortSignal | undefined,
+    refresh?: string[] | 'all',
+  ): Promise<ActiveRun> {
+    const verdict = engine.validate(record.doc);
+    if (!verdict.ok) throw invalid(verdict.issues);
+    await storeFirstRecord(record);
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);
     if (signal?.aborted) controller.abort(signal.reason);
@@ -236,19 +257,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       });
     } catch (error) {
       signal?.removeEventListener('abort', onAbort);
-      // validated above, so only a target or a node's cache policy is left to refuse: the record says so
-      const refused = error instanceof GraphError ? invalid(error.issues) : error;
-      const message = refused instanceof Error ? refused.message : String(refused);
-      await store
-        .putRun({
-          ...record,
-          status: 'failed',
-          finishedAt: now(),
-          updatedAt: now(),
-          error: { code: RUNTIME_CODES.graphInvalid, message: redactText(message) },
-        })
-        .catch(() => {});
-      throw refused;
+      throw await refusedByPlan(record, error);
     }
     const run: ActiveRun = {
       runId: record.runId,

@@ -60,34 +60,34 @@ async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   throw new Error('the condition never held');
 }
 
+/** Sends `head`, then `drop` every 50 ms until the server closes the connection: how long that took, and what came back. */
+async function dripping(port: number, head: string, drop: string): Promise<{ ms: number; received: string }> {
+  const slow = await raw(port);
+  slow.socket.write(head);
+  const drip = setInterval(() => {
+    if (!slow.socket.destroyed) slow.socket.write(drop);
+  }, 50);
+  const ms = await slow.closed;
+  clearInterval(drip);
+  return { ms, received: slow.received() };
+}
+
 describe('boundedServer', () => {
   it('closes a connection whose headers trickle in slower than the header timeout, with 408', async () => {
     const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 1_000 });
-    const slow = await raw(port);
-    slow.socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     // one more header line every 50 ms: the connection is never idle, the headers never end
-    const drip = setInterval(() => {
-      if (!slow.socket.destroyed) slow.socket.write('x-slow: 1\r\n');
-    }, 50);
-    const ms = await slow.closed;
-    clearInterval(drip);
-    expect(ms).toBeLessThan(1_000);
-    expect(slow.received()).toMatch(/^HTTP\/1\.1 408/);
+    const slow = await dripping(port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'x-slow: 1\r\n');
+    expect(slow.ms).toBeLessThan(1_000);
+    expect(slow.received).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('closes a connection whose body arrives slower than the request timeout', async () => {
     const { port } = await start({ headersTimeoutMs: 200, requestTimeoutMs: 400 });
-    const slow = await raw(port);
-    slow.socket.write(
-      'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n',
-    );
-    const drip = setInterval(() => {
-      if (!slow.socket.destroyed) slow.socket.write(' ');
-    }, 50);
-    const ms = await slow.closed;
-    clearInterval(drip);
-    expect(ms).toBeLessThan(1_200);
-    expect(slow.received()).toMatch(/^HTTP\/1\.1 408/);
+    const head =
+      'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
+    const slow = await dripping(port, head, ' ');
+    expect(slow.ms).toBeLessThan(1_200);
+    expect(slow.received).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('answers 503 server.busy on a connection past the cap, never the handler, and serves again once one closes', async () => {
