@@ -4,7 +4,8 @@ import { serve } from '@hono/node-server';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { boundedServer, type ServerLimits } from './server-limits';
 
-// Real sockets on loopback: Node's own timers enforce these bounds, so the waits here are real (and short).
+// Real sockets on loopback: Node's own timers enforce these bounds, so the waits here are real (and short). The
+// bounds asserted leave room for a loaded machine; without the limits the same waits last 10 to 60 s.
 
 async function start(limits: ServerLimits): Promise<{ port: number; url: string }> {
   // reads the body first, as the runtime's routes do
@@ -77,7 +78,7 @@ describe('boundedServer', () => {
     const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 1_000 });
     // one more header line every 50 ms: the connection is never idle, the headers never end
     const slow = await dripping(port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'x-slow: 1\r\n');
-    expect(slow.ms).toBeLessThan(1_000);
+    expect(slow.ms).toBeLessThan(5_000);
     expect(slow.received).toMatch(/^HTTP\/1\.1 408/);
   });
 
@@ -86,7 +87,7 @@ describe('boundedServer', () => {
     const head =
       'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
     const slow = await dripping(port, head, ' ');
-    expect(slow.ms).toBeLessThan(1_200);
+    expect(slow.ms).toBeLessThan(5_000);
     expect(slow.received).toMatch(/^HTTP\/1\.1 408/);
   });
 
@@ -116,7 +117,7 @@ describe('boundedServer', () => {
     // idle: past the cap, yet within twice it (accepted in order, before the third)
     const second = await raw(port);
     const third = await raw(port);
-    expect(await third.closed).toBeLessThan(1_000);
+    expect(await third.closed).toBeLessThan(3_000);
     expect(third.received()).toBe('');
     expect(second.socket.destroyed).toBe(false);
   });
