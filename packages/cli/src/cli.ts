@@ -37,6 +37,13 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     )
     .option('--resume <runId>', 'resume a run that was interrupted (its graph is in the store)')
     .option('-t, --target <node>', 'run only what this node needs (repeatable)', collect, [])
+    .option(
+      '--refresh <node>',
+      'run this node and what depends on it again, ignoring the cache (repeatable)',
+      collect,
+      [],
+    )
+    .option('--no-cache', 'run every node again, ignoring the cache')
     .option('--json', 'NDJSON events on stdout instead of progress lines')
     .addOption(
       new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
@@ -100,6 +107,16 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
       'another Host header to answer to, e.g. name:port behind a proxy (repeatable)',
       collect,
       [],
+    )
+    .option('--max-connections <n>', 'open connections at once; one more is answered 503 (default 512)')
+    .option('--max-streams <n>', 'event streams open at once; one more is answered 503 (default 256)')
+    .option('--headers-timeout <ms>', "a request's headers must arrive within this (default 10000)")
+    .option(
+      '--request-timeout <ms>',
+      'a whole request, body included, must arrive within this (default 60000)',
+    )
+    .addOption(
+      new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
     )
     .action(async (flags: Record<string, unknown>) => {
       const { serveCommand } = await import('./commands/serve');

@@ -9,6 +9,19 @@ const port = z.coerce
   .min(0, 'a port is 0 (any free port) or more')
   .max(65535, 'a port is at most 65535');
 
+const count = (what: string, max: number) =>
+  z.coerce
+    .number({ error: `the number of ${what} is a number` })
+    .int(`the number of ${what} is a whole number`)
+    .min(1, `allow at least 1 of the ${what}`)
+    .max(max, `allow at most ${max} ${what}`);
+const ms = (what: string) =>
+  z.coerce
+    .number({ error: `${what} is a number of milliseconds` })
+    .int(`${what} is a whole number of milliseconds`)
+    .min(10, `${what} is at least 10 ms`)
+    .max(3_600_000, `${what} is at most 3600000 ms (an hour)`);
+
 /**
  * Flags of `loraflow run`.
  *
@@ -24,6 +37,8 @@ export const runFlagsSchema = z
       .regex(/^[\w-]{1,200}$/, 'a run id is letters, digits, "_" and "-" (as printed when the run started)')
       .optional(),
     target: z.array(nodeId).max(1000).default([]),
+    refresh: z.array(nodeId).max(1000).default([]),
+    cache: z.boolean().default(true),
     json: z.boolean().default(false),
     maxPoll: z.coerce
       .number({ error: 'the poll interval is a number of milliseconds' })
@@ -99,8 +114,17 @@ export const serveFlagsSchema = z
       .max(64)
       .default([]),
     allowHost: z.array(z.string().min(1).max(255)).max(64).default([]),
+    maxConnections: count('open connections', 1_000_000).optional(),
+    maxStreams: count('event streams', 1_000_000).optional(),
+    headersTimeout: ms('the header timeout').optional(),
+    requestTimeout: ms('the request timeout').optional(),
+    maxPoll: ms('the poll interval').optional(),
   })
-  .strict();
+  .strict()
+  .refine((f) => (f.headersTimeout ?? 10_000) <= (f.requestTimeout ?? 60_000), {
+    message: 'the header timeout cannot be longer than the request timeout (headers are part of the request)',
+    path: ['headersTimeout'],
+  });
 
 /**
  * Flags of `loraflow emulator`.

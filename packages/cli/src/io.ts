@@ -30,4 +30,9 @@ export interface CliIo {
   onInterrupt?: (cancel: () => void) => () => void;
   /** Called by `serve` and `emulator` with their stop function; resolves when the host wants them to stop. */
   untilStopped?: () => Promise<void>;
+  /**
+   * Called by `serve` once it has stopped (its live runs recorded as interrupted): the host ends the process, which
+   * those runs' provider waits would otherwise keep alive. Tests leave it out.
+   */
+  exit?: (code: number) => void;
 }

@@ -26,6 +26,7 @@ const code = await runCli(process.argv.slice(2), {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
     }),
+  exit: (code) => process.exit(code),
 });
 // No process.exit: a cancel request to the provider may still be in flight and must reach it.
 process.exitCode = code;

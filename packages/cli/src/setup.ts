@@ -2,13 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry } from '@loraflow/core';
 import { loraPack } from '@loraflow/nodes';
-import { createRuntime, type Runtime, type RuntimeStore } from '@loraflow/runtime';
+import { createRuntime, type LocalRuntime, type RuntimeStore } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { openProviders, type Providers, readProviderEnv } from './env';
 import { CLI_CODES, CliError, EXIT } from './errors';
 import { createFilesService } from './graph-file';
 import type { CliIo } from './io';
 import { storeDirOf } from './store-dir';
+import { storeWarnings } from './store-warnings';
 
 /**
  * The message printed on stderr whenever the built-in emulator stands in for the providers.
@@ -25,7 +26,7 @@ export const EMULATOR_NOTICE = 'loraflow: no provider keys set — using the bui
  * const { runtime, close }: CliRuntime = await openRuntime(io, { baseDir: '.', outDir: 'out' });
  */
 export interface CliRuntime {
-  runtime: Runtime;
+  runtime: LocalRuntime;
   providers: Providers;
   store: RuntimeStore;
   /** Where the store lives (`<store>/emulator` with the built-in emulator). */
@@ -43,7 +44,14 @@ export interface CliRuntime {
  */
 export async function openRuntime(
   io: CliIo,
-  o: { store?: string | undefined; baseDir: string; outDir: string; maxPollMs?: number | undefined },
+  o: {
+    store?: string | undefined;
+    baseDir: string;
+    outDir: string;
+    maxPollMs?: number | undefined;
+    /** Store warnings as JSON lines (`--json`). */
+    json?: boolean;
+  },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
   const { storeDir, builtIn } = storeDirOf(io, o.store);
@@ -62,7 +70,7 @@ export async function openRuntime(
     ...(builtIn ? { emulatorStateFile: join(storeDir, 'provider-state.ndjson') } : {}),
   });
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
-  const store = createFileStore({ dir: storeDir });
+  const store = createFileStore({ dir: storeDir, onProblem: storeWarnings(io, o.json ?? false) });
   const files = createFilesService({ baseDir: o.baseDir, outDir: o.outDir });
   const runtime = createRuntime({
     registry: createRegistry(loraPack),

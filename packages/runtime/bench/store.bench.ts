@@ -1,12 +1,14 @@
 // File-store and warm re-run figures as JSON lines: `corepack pnpm --filter @loraflow/runtime bench`.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
 import { createRegistry, type GraphDocument } from '@loraflow/core';
 // the core's example pack is for its own examples, tests and benches, not part of its public API
 import { examplePack } from '../../core/src/example-pack';
-import { createRuntime } from '../src/index';
+import { createRuntime, createRuntimeHandler } from '../src/index';
 import { createFileStore } from '../src/node';
 
 const median = (xs: number[]) => {
@@ -113,6 +115,51 @@ try {
     nodes: doc.nodes.length,
     n: warmRuns.length,
     median_ms: round(median(warmRuns)),
+  });
+
+  // The run history over real HTTP: the newest 20 of 10,000 stored runs must not cost a read of all of them.
+  const historyDir = join(dir, 'history');
+  const history = createFileStore({ dir: historyDir, durable: false });
+  const emptyDoc: GraphDocument = { format: 'loraflow.graph', version: 1, nodes: [], edges: [] };
+  const base = Date.now() - 10_000;
+  for (let i = 0; i < 10_000; i++) {
+    await history.putRun({
+      runId: `run_${i.toString(36).padStart(4, '0')}`,
+      doc: emptyDoc,
+      status: 'succeeded',
+      createdAt: base + i,
+      startedAt: base + i,
+      updatedAt: base + i,
+      attempts: 1,
+      nodes: {},
+      lastSeq: 0,
+    });
+  }
+  const served = createRuntime({ registry, store: createFileStore({ dir: historyDir }) });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: createRuntimeHandler(served), port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(s),
+    );
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/runs?limit=20`;
+  const list = () =>
+    time(async () => {
+      const body = (await (await fetch(url)).json()) as { runs: unknown[] };
+      if (body.runs.length !== 20) throw new Error('the list is not 20 runs long');
+    });
+  // right after the writes, every list reads the index folder again (its mtime is too fresh to trust a kept one)
+  const fresh: number[] = [];
+  for (let i = 0; i < 40; i++) fresh.push(await list());
+  await new Promise((resolve) => setTimeout(resolve, 2_600));
+  const settled: number[] = [];
+  for (let i = 0; i < 40; i++) settled.push(await list());
+  server.close();
+  emit({
+    bench: 'http.GET-runs-limit-20.10000-runs.file-store',
+    runs: 10_000,
+    n: settled.length,
+    median_ms: round(median(settled)),
+    just_written_median_ms: round(median(fresh)),
   });
 } finally {
   await rm(dir, { recursive: true, force: true });

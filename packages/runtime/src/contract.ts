@@ -32,6 +32,7 @@ export type {
   CatalogueNode,
   CataloguePort,
   ExplainEntry,
+  LocalRuntime,
   NodeCatalogue,
   NodeEstimate,
   RunEstimate,

@@ -18,6 +18,8 @@ export const RUNTIME_CODES = {
   internal: 'runtime.internal',
   remoteUnreachable: 'remote.unreachable',
   remoteProtocol: 'remote.protocol',
+  storeUnavailable: 'store.unavailable',
+  runtimeStopping: 'runtime.stopping',
 } as const;
 
 const STATUS: Record<string, number> = {
@@ -29,6 +31,8 @@ const STATUS: Record<string, number> = {
   [RUNTIME_CODES.requestInvalid]: 400,
   [RUNTIME_CODES.requestTooLarge]: 413,
   [RUNTIME_CODES.routeNotFound]: 404,
+  [RUNTIME_CODES.storeUnavailable]: 503,
+  [RUNTIME_CODES.runtimeStopping]: 503,
 };
 
 /**

@@ -4,4 +4,6 @@
  * @example
  * import { createFileStore } from '@loraflow/runtime/node';
  */
+
+export { boundedServer, type ServerLimits } from './http/server-limits';
 export { createFileStore, type FileStore, type FileStoreOptions } from './store/file';

@@ -314,7 +314,7 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
         answers.started,
         'POST',
         '/runs',
-        graphBody(doc, o.targets),
+        o.refresh ? { ...graphBody(doc, o.targets), refresh: o.refresh } : graphBody(doc, o.targets),
       );
       return handle(runId, after, o.signal);
     },

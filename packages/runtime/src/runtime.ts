@@ -28,7 +28,7 @@ import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { createMemoryStore } from './store/memory';
 import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
-import type { NodeEstimate, RunEstimate, Runtime, RuntimeRunHandle } from './types';
+import type { LocalRuntime, NodeEstimate, RunEstimate, RuntimeRunHandle } from './types';
 
 /**
  * Options of {@link createRuntime}.
@@ -62,11 +62,15 @@ interface ActiveRun {
   fold: RunStateFold;
   firstSeq: number;
   listeners: Set<(e: RunEvent) => void>;
+  /** The event streams waiting on this attempt, woken when it is detached. */
+  wakers: Set<() => void>;
   cancel(): void;
   /** Settles once the attempt has finished and its record and events are stored. */
   done: Promise<RunResult>;
-  /** Settles once the attempt's first record is stored. */
-  stored: Promise<void>;
+  /** Set once `interrupt` has checkpointed the attempt: nothing it does afterwards is stored. */
+  detached: boolean;
+  /** Stores the attempt's events so far and its record as interrupted, then lets it go; false when it was finishing. */
+  detach(): Promise<boolean>;
 }
 
 const CHECKPOINT_MS = 2_000;
@@ -92,7 +96,7 @@ const intervals = globalThis as unknown as {
  * // after a crash, in a new process over the same store:
  * await (await runtime.resume(handle.runId)).result;
  */
-export function createRuntime(options: RuntimeOptions): Runtime {
+export function createRuntime(options: RuntimeOptions): LocalRuntime {
   checkOptions(options);
   const store = options.store ?? createMemoryStore();
   const secrets = (options.secrets ?? []).filter((s) => typeof s === 'string' && s.length >= 4);
@@ -137,7 +141,19 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
 
   const active = new Map<string, ActiveRun>();
+  /** Runs being resumed here whose attempt is not active yet (its record is being stored). */
+  const resuming = new Set<string>();
+  let stopping = false;
   let lastCreatedAt = 0;
+
+  function refuseWhenStopping(): void {
+    if (stopping) {
+      throw new RuntimeError(
+        RUNTIME_CODES.runtimeStopping,
+        'The runtime is shutting down; start the run again once it is back.',
+      );
+    }
+  }
 
   function redactJson<T>(value: T): T {
     if (secrets.length === 0 && !options.redact) return value;
@@ -190,7 +206,51 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     );
   }
 
-  function start(record: RunRecord, lastSeq: number, signal: AbortSignal | undefined): ActiveRun {
+  /** The attempt's first record; a store that cannot take it refuses the run (`store.unavailable`). */
+  async function storeFirstRecord(record: RunRecord): Promise<void> {
+    try {
+      await store.putRun(structuredClone(record));
+    } catch (error) {
+      // an errno says enough and its message would carry the store's paths to HTTP callers
+      const code = (error as { code?: unknown })?.code;
+      const detail =
+        typeof code === 'string' ? code : redactText(error instanceof Error ? error.message : String(error));
+      throw new RuntimeError(
+        RUNTIME_CODES.storeUnavailable,
+        `The run could not be recorded in the store (${detail}), so it was not started.`,
+      );
+    }
+  }
+
+  /** Validated already, so only a target or a node's cache policy is left to refuse: the record says so. */
+  async function refusedByPlan(record: RunRecord, error: unknown): Promise<unknown> {
+    const refused = error instanceof GraphError ? invalid(error.issues) : error;
+    const message = refused instanceof Error ? refused.message : String(refused);
+    await store
+      .putRun({
+        ...record,
+        status: 'failed',
+        finishedAt: now(),
+        updatedAt: now(),
+        error: { code: RUNTIME_CODES.graphInvalid, message: redactText(message) },
+      })
+      .catch(() => {});
+    return refused;
+  }
+
+  /**
+   * Starts an attempt. Whatever the engine would refuse is refused before the record exists, and the record is
+   * stored before the engine runs: no node (no provider call) ever starts for a run the store does not know.
+   */
+  async function start(
+    record: RunRecord,
+    lastSeq: number,
+    signal: AbortSignal | undefined,
+    refresh?: string[] | 'all',
+  ): Promise<ActiveRun> {
+    const verdict = engine.validate(record.doc);
+    if (!verdict.ok) throw invalid(verdict.issues);
+    await storeFirstRecord(record);
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);
     if (signal?.aborted) controller.abort(signal.reason);
@@ -201,14 +261,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         runId: record.runId,
         signal: controller.signal,
         ...(record.targets ? { targets: record.targets } : {}),
+        ...(refresh ? { refresh } : {}),
       });
     } catch (error) {
       signal?.removeEventListener('abort', onAbort);
-      if (error instanceof GraphError) throw invalid(error.issues);
-      throw error;
+      throw await refusedByPlan(record, error);
     }
-    // The record goes first in the write chain, so no later write of this run can overtake it.
-    const stored = store.putRun(structuredClone(record));
     const run: ActiveRun = {
       runId: record.runId,
       record,
@@ -216,9 +274,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       fold: createRunStateFold(initialRunState(record.runId, record.startedAt)),
       firstSeq: lastSeq + 1,
       listeners: new Set(),
+      wakers: new Set(),
       cancel: () => handle.cancel(),
       done: undefined as unknown as Promise<RunResult>,
-      stored,
+      detached: false,
+      detach: undefined as unknown as () => Promise<boolean>,
     };
     let seq = lastSeq;
     let pending: RunEvent[] = [];
@@ -227,7 +287,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const keep = (error: unknown) => {
       writeError ??= error;
     };
-    let flushing: Promise<void> = stored.catch(() => {});
+    let flushing: Promise<void> = Promise.resolve();
     let lastCheckpoint = now();
     const flush = () => {
       const batch = pending;
@@ -237,6 +297,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       return flushing;
     };
     handle.subscribe((raw) => {
+      // a detached attempt is over for the store: what its engine still does is redone by the resume
+      if (run.detached) return;
       const event = redactJson({ ...raw, seq: ++seq, runId: record.runId }) as RunEvent;
       run.log.push(event);
       record.lastSeq = seq;
@@ -260,17 +322,47 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     // While the attempt runs, its record is rewritten now and then even without events, so another
     // process can tell a live run from one whose process died (see INTERRUPTED_AFTER_MS).
     const heartbeat = intervals.setInterval(() => {
-      if (now() - lastCheckpoint < HEARTBEAT_MS) return;
+      if (run.detached || now() - lastCheckpoint < HEARTBEAT_MS) return;
       lastCheckpoint = now();
       record.updatedAt = lastCheckpoint;
       const copy = structuredClone(record);
       flushing = flushing.then(() => store.putRun(copy)).catch(keep);
     }, HEARTBEAT_MS);
     (heartbeat as { unref?: () => void }).unref?.();
+    const release = () => {
+      if (active.get(record.runId) === run) active.delete(record.runId);
+      run.listeners.clear();
+      // the event streams of a detached attempt end, instead of waiting for events it will never send
+      for (const wake of run.wakers) wake();
+    };
+    let finishing = false;
+    run.detach = async () => {
+      // an attempt whose engine has finished is only storing its outcome: that is awaited, not interrupted
+      if (finishing) {
+        await run.done.catch(() => {});
+        return false;
+      }
+      if (run.detached) return false;
+      run.detached = true;
+      intervals.clearInterval(heartbeat);
+      signal?.removeEventListener('abort', onAbort);
+      await flush();
+      record.interrupted = true;
+      record.updatedAt = now();
+      try {
+        await store.putRun(structuredClone(record));
+      } finally {
+        release();
+      }
+      return true;
+    };
     run.done = handle.result.then(async (raw) => {
+      finishing = !run.detached;
       intervals.clearInterval(heartbeat);
       signal?.removeEventListener('abort', onAbort);
       const result = redactJson(raw);
+      // interrupted: the stored record stays as the checkpoint left it, for the resume
+      if (run.detached) return result;
       record.status = result.status;
       record.finishedAt = result.finishedAt;
       record.updatedAt = now();
@@ -280,8 +372,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         await flush();
         await store.putRun(record);
       } finally {
-        active.delete(record.runId);
-        run.listeners.clear();
+        release();
       }
       if (writeError !== undefined) throw writeError;
       return result;
@@ -310,17 +401,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     };
   }
 
-  /** Waits for the attempt's first record; a store that cannot take it stops the run rather than run unrecorded. */
-  async function started(run: ActiveRun): Promise<ActiveRun> {
-    try {
-      await run.stored;
-    } catch (error) {
-      run.cancel();
-      throw error;
-    }
-    return run;
-  }
-
   async function existing(runId: string): Promise<RunRecord> {
     const record = typeof runId === 'string' ? await store.getRun(runId) : undefined;
     if (!record)
@@ -334,7 +414,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return events.reduce((max, e) => Math.max(max, e.seq), record.lastSeq);
   }
 
-  const runtime: Runtime = {
+  const runtime: LocalRuntime = {
     async catalogue() {
       return buildCatalogue(options.registry);
     },
@@ -434,6 +514,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async run(doc, o = {}) {
+      refuseWhenStopping();
       checkTargets(o.targets);
       const admitted = admit(doc, 'run');
       // Strictly increasing, so the history's newest-first order holds for runs started in the same millisecond.
@@ -451,30 +532,44 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         lastSeq: 0,
       };
       if (o.targets) record.targets = [...o.targets];
-      return handleOf(await started(start(record, 0, o.signal)));
+      checkRefresh(o.refresh);
+      return handleOf(await start(record, 0, o.signal, o.refresh));
     },
 
     async resume(runId, o = {}) {
-      if (active.has(runId)) {
+      refuseWhenStopping();
+      if (active.has(runId) || resuming.has(runId)) {
         throw new RuntimeError(
           RUNTIME_CODES.runActive,
           `The run "${runId}" is still going here; it cannot be resumed twice.`,
         );
       }
-      const record = await existing(runId);
-      admit(record.doc);
-      const lastSeq = await lastStoredSeq(record);
-      const { finishedAt: _, error: __, ...rest } = record;
-      const at = now();
-      const next: RunRecord = {
-        ...rest,
-        status: 'running',
-        attempts: record.attempts + 1,
-        startedAt: at,
-        updatedAt: at,
-        lastSeq,
-      };
-      return handleOf(await started(start(next, lastSeq, o.signal)));
+      resuming.add(runId);
+      try {
+        const record = await existing(runId);
+        admit(record.doc);
+        const lastSeq = await lastStoredSeq(record);
+        const { finishedAt: _, error: __, interrupted: ___, ...rest } = record;
+        const at = now();
+        const next: RunRecord = {
+          ...rest,
+          status: 'running',
+          attempts: record.attempts + 1,
+          startedAt: at,
+          updatedAt: at,
+          lastSeq,
+        };
+        return handleOf(await start(next, lastSeq, o.signal));
+      } finally {
+        resuming.delete(runId);
+      }
+    },
+
+    async interrupt() {
+      stopping = true;
+      const runs = [...active.values()];
+      const detached = await Promise.all(runs.map((run) => run.detach()));
+      return runs.filter((_, i) => detached[i]).map((run) => run.runId);
     },
 
     async cancel(runId) {
@@ -487,7 +582,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const record = await existing(runId);
       if (record.status !== 'running') return;
       // Nobody here runs it (its process died): mark it so it is not mistaken for a live run.
-      await store.putRun({ ...record, status: 'cancelled', finishedAt: now(), updatedAt: now() });
+      const { interrupted: _, ...rest } = record;
+      await store.putRun({ ...rest, status: 'cancelled', finishedAt: now(), updatedAt: now() });
     },
 
     async getRun(runId) {
@@ -530,6 +626,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     let wake: (() => void) | undefined;
     const onEvent = () => wake?.();
     run.listeners.add(onEvent);
+    run.wakers.add(onEvent);
     signal?.addEventListener('abort', onEvent);
     try {
       let last = after;
@@ -551,7 +648,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           if (event.type === 'run.finished') return;
         }
         // A reader that has already seen this attempt's end must not wait for events that will never come.
-        if (signal?.aborted || run.log.at(-1)?.type === 'run.finished') return;
+        if (signal?.aborted || run.detached || run.log.at(-1)?.type === 'run.finished') return;
         await new Promise<void>((resolve) => {
           wake = resolve;
         });
@@ -559,13 +656,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
     } finally {
       run.listeners.delete(onEvent);
+      run.wakers.delete(onEvent);
       signal?.removeEventListener('abort', onEvent);
     }
   }
 
-  /** A record "running" in no live process: nothing wrote it for longer than a heartbeat allows. */
+  /**
+   * A record "running" in no live process: nothing wrote it for longer than a heartbeat allows (a crash), or the
+   * process that ran it stored it as interrupted on its way down (a shutdown: it knew).
+   */
   function flagInterrupted(record: RunRecord): RunRecord {
-    if (record.status !== 'running' || now() - record.updatedAt <= INTERRUPTED_AFTER_MS) return record;
+    if (record.status !== 'running' || record.interrupted) return record;
+    if (now() - record.updatedAt <= INTERRUPTED_AFTER_MS) return record;
     return { ...record, interrupted: true };
   }
 
@@ -624,6 +726,23 @@ function checkTargets(targets: unknown): void {
           path: ['targets'],
           code: RUNTIME_CODES.requestInvalid,
           message: 'targets must be a list of node ids.',
+        },
+      ],
+    );
+  }
+}
+
+function checkRefresh(refresh: unknown): void {
+  if (refresh === undefined || refresh === 'all') return;
+  if (!z.array(z.string().min(1)).safeParse(refresh).success) {
+    throw new RuntimeError(
+      RUNTIME_CODES.requestInvalid,
+      "refresh must be a list of node ids (non-empty strings) or 'all'.",
+      [
+        {
+          path: ['refresh'],
+          code: RUNTIME_CODES.requestInvalid,
+          message: "refresh must be node ids or 'all'.",
         },
       ],
     );

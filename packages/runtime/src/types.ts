@@ -122,7 +122,11 @@ export interface Runtime {
   validate(doc: unknown): Promise<{ ok: boolean; issues: Issue[] }>;
   explain(doc: GraphDocument, o?: { targets?: string[] }): Promise<ExplainEntry[]>;
   estimate(doc: GraphDocument, o?: { targets?: string[] }): Promise<RunEstimate>;
-  run(doc: GraphDocument, o?: { targets?: string[]; signal?: AbortSignal }): Promise<RuntimeRunHandle>;
+  /** `refresh`: nodes to run again whatever the cache holds (with their downstream), or `'all'` (see core's RunOptions). */
+  run(
+    doc: GraphDocument,
+    o?: { targets?: string[]; refresh?: string[] | 'all'; signal?: AbortSignal },
+  ): Promise<RuntimeRunHandle>;
   resume(runId: string, o?: { signal?: AbortSignal }): Promise<RuntimeRunHandle>;
   cancel(runId: string): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
@@ -136,3 +140,24 @@ export interface Runtime {
 }
 
 export type { ExplainEntry, JsonValue };
+
+/**
+ * A runtime in this process (`createRuntime`): a {@link Runtime} that can also be stopped for a shutdown.
+ *
+ * @example
+ * process.once('SIGTERM', async () => {
+ *   await server.close();
+ *   const stopped: string[] = await runtime.interrupt(); // each record now says interrupted
+ *   process.exit(0);
+ * });
+ */
+export interface LocalRuntime extends Runtime {
+  /**
+   * Stops the runtime for a shutdown: new runs and resumes are refused (`runtime.stopping`), and every live run is
+   * checkpointed as interrupted (status `running`, `interrupted: true`): its events so far and its record are stored,
+   * nothing it does afterwards is, and `resume(runId)` — here after a restart, or in another process — continues it.
+   * The provider is not asked to cancel anything (a training started goes on and is re-attached on resume). The
+   * runs' nodes may still be waiting on providers in memory: end the process afterwards. Answers the ids stopped.
+   */
+  interrupt(): Promise<string[]>;
+}

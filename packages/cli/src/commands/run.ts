@@ -33,14 +33,34 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
       'A resumed run keeps its own targets; drop --target.',
     );
   }
+  if (flags.resume !== undefined && (flags.refresh.length > 0 || !flags.cache)) {
+    throw new CliError(
+      CLI_CODES.flagConflict,
+      [flags.cache ? '--refresh' : '--no-cache'],
+      'A resumed run continues where it stopped; start a new run to refresh nodes.',
+    );
+  }
   const graphFile = graph !== undefined ? resolve(io.cwd, graph) : undefined;
   const doc = graphFile !== undefined ? await readGraphFile(graphFile, graph) : undefined;
+  // the document is not validated yet (run does that, with every issue): its node ids are read defensively
+  const nodes = (doc as { nodes?: unknown } | undefined)?.nodes;
+  const ids = new Set(Array.isArray(nodes) ? nodes.map((n) => (n as { id?: unknown } | null)?.id) : []);
+  const unknown = flags.refresh.find((id) => !ids.has(id));
+  if (unknown !== undefined) {
+    throw new CliError(
+      CLI_CODES.flagInvalid,
+      ['--refresh'],
+      `The graph has no node "${unknown}" to refresh.`,
+    );
+  }
+  const refresh = !flags.cache ? ('all' as const) : flags.refresh.length > 0 ? flags.refresh : undefined;
   const outDir = resolve(io.cwd, flags.out ?? '.');
   const cli = await openRuntime(io, {
     store: flags.store,
     baseDir: graphFile ? dirname(graphFile) : io.cwd,
     outDir,
     maxPollMs: flags.maxPoll,
+    json: flags.json,
   });
   try {
     const controller = new AbortController();
@@ -79,7 +99,11 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
         handle =
           flags.resume !== undefined
             ? await cli.runtime.resume(flags.resume, { signal: controller.signal })
-            : await cli.runtime.run(runDoc, { ...targets, signal: controller.signal });
+            : await cli.runtime.run(runDoc, {
+                ...targets,
+                ...(refresh ? { refresh } : {}),
+                signal: controller.signal,
+              });
       } catch (error) {
         if (error instanceof RuntimeError && error.issues) return reportIssues(io, error, graph, flags.json);
         const errno = (error as NodeJS.ErrnoException).syscall

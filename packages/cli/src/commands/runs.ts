@@ -6,6 +6,7 @@ import { EXIT } from '../errors';
 import { parseFlags, runsFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
 import { storeDirOf } from '../store-dir';
+import { storeWarnings } from '../store-warnings';
 
 /**
  * `loraflow runs`: the run history of a store, newest first — each run's status and what its nodes
@@ -25,7 +26,7 @@ export async function runsCommand(io: CliIo, rawFlags: unknown): Promise<number>
   // No node pack either: listing runs runs no node, so the pack and its provider clients stay unloaded.
   const runtime = createRuntime({
     registry: createRegistry(),
-    store: createFileStore({ dir: storeDir }),
+    store: createFileStore({ dir: storeDir, onProblem: storeWarnings(io, flags.json) }),
   });
   const runs = await runtime.listRuns({ limit: flags.limit });
   if (flags.json) {

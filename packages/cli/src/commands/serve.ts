@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
-import { createRuntimeHandler } from '@loraflow/runtime';
+import { createRuntimeHandler, type LocalRuntime } from '@loraflow/runtime';
+import { boundedServer } from '@loraflow/runtime/node';
 import { parseFlags, serveFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
 import { openRuntime } from '../setup';
@@ -24,15 +26,26 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
     return 2;
   }
   if (!given) io.stderr.write(`loraflow: token ${token}\n`);
-  const cli = await openRuntime(io, { store: flags.store, baseDir: io.cwd, outDir: io.cwd });
+  const cli = await openRuntime(io, {
+    store: flags.store,
+    baseDir: io.cwd,
+    outDir: io.cwd,
+    maxPollMs: flags.maxPoll,
+  });
+  let code: number;
   try {
-    return await listen(io, 'loraflow runtime', async () => {
+    code = await listen(io, 'loraflow runtime', async () => {
       // The Host allow-list needs the port the server got, so the handler is made once it listens.
       let handler: ((request: Request) => Promise<Response>) | undefined;
       const server = serve({
         fetch: (request) => (handler ? handler(request) : Promise.resolve(NOT_READY())),
         port: flags.port,
         hostname: flags.host,
+        ...boundedServer({
+          ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+          ...(flags.headersTimeout !== undefined ? { headersTimeoutMs: flags.headersTimeout } : {}),
+          ...(flags.requestTimeout !== undefined ? { requestTimeoutMs: flags.requestTimeout } : {}),
+        }),
       });
       await new Promise<void>((ok, fail) => {
         server.once('listening', ok);
@@ -50,19 +63,47 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
         token,
         allowedOrigins: flags.allowOrigin,
         allowedHosts: hosts,
+        ...(flags.maxStreams !== undefined ? { maxStreams: flags.maxStreams } : {}),
       });
       return {
         url: `http://${flags.host}:${port}`,
-        close: () =>
-          new Promise<void>((ok) => {
-            server.close(() => ok());
-            (server as import('node:http').Server).closeAllConnections?.();
-          }),
+        close: () => shutDown(io, server as Server, cli.runtime),
       };
     });
   } finally {
     await cli.close();
   }
+  // the interrupted runs' nodes may still wait on providers in memory; their records are stored, so the process ends
+  io.exit?.(code);
+  return code;
+}
+
+/** Past this, a shutdown stops waiting for the store and ends anyway (the bound is 10 s). */
+const SHUTDOWN_MS = 8_000;
+
+/**
+ * SIGTERM/SIGINT: stop accepting, checkpoint every live run as interrupted (resumable, nothing cancelled at the
+ * provider), then close the connections still open.
+ */
+async function shutDown(io: CliIo, server: Server, runtime: LocalRuntime): Promise<void> {
+  const closed = new Promise<void>((ok) => server.close(() => ok()));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((ok) => {
+    timer = setTimeout(() => ok('late'), SHUTDOWN_MS);
+  });
+  const stopped = await Promise.race([runtime.interrupt(), late]).catch(() => 'failed' as const);
+  clearTimeout(timer);
+  if (Array.isArray(stopped) && stopped.length > 0) {
+    io.stderr.write(
+      `loraflow: stopped; ${stopped.length} run${stopped.length === 1 ? '' : 's'} interrupted, resumable with POST /runs/<id>/resume: ${stopped.join(' ')}\n`,
+    );
+  } else if (!Array.isArray(stopped)) {
+    io.stderr.write(
+      'loraflow: stopped without recording every live run; they read as interrupted after a minute and resume then\n',
+    );
+  }
+  server.closeAllConnections();
+  await closed;
 }
 
 // The names a client on this machine may put in Host for the bound address (DNS rebinding sends any other).

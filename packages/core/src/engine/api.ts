@@ -120,6 +120,11 @@ export interface RunOptions {
   signal?: HostAbortSignal;
   /** Reuse a run id to resume: `run`-policy results and journal records of that run are found again. */
   runId?: string;
+  /**
+   * Nodes to run again whatever the cache and journal hold (and everything downstream of them), or `'all'`: for when
+   * a provider forgot what the cache remembers. Their effects are performed anew, not taken from earlier runs.
+   */
+  refresh?: readonly string[] | 'all';
 }
 
 /**

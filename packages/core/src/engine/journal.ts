@@ -27,6 +27,8 @@ export interface EffectSite {
   signal: HostAbortSignal;
   secrets: readonly string[];
   now: () => number;
+  /** Refreshed: records left by other runs are not reused (the provider may have forgotten what they made). */
+  fresh?: boolean;
 }
 
 /**
@@ -55,7 +57,8 @@ export async function performEffect<T extends JsonValue>(
     );
   }
   const recordKey = `${site.key}/${name}`;
-  const existing = await journal.getRecord(recordKey);
+  const recorded = await journal.getRecord(recordKey);
+  const existing = site.fresh && recorded?.runId !== runId ? undefined : recorded;
   if (existing?.state === 'done') return existing.result as T;
   if (existing?.state === 'intent' && spec.reconcile) {
     const found = await spec.reconcile(existing.intent);

@@ -21,6 +21,7 @@ export const EngineOptionsSchema = z.object({
 export const RunOptionsSchema = z.object({
   targets: z.array(z.string()).optional(),
   runId: z.string().min(1).optional(),
+  refresh: z.union([z.literal('all'), z.array(z.string())]).optional(),
   signal: z
     .custom((v) => v !== null && typeof v === 'object' && 'aborted' in v, 'expected an AbortSignal')
     .optional(),

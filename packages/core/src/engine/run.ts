@@ -90,6 +90,8 @@ export class Run implements ContextHost {
   private readonly progressOf: Array<NodeRunState['progress']>;
   /** Upstream steps not settled yet. */
   private readonly waiting: Int32Array;
+  /** Steps refreshed in this run (`RunOptions.refresh` and their downstream), or undefined: none. */
+  private readonly fresh: Uint8Array | undefined;
 
   // scheduling
   private readonly queue: number[] = [];
@@ -135,6 +137,7 @@ export class Run implements ContextHost {
     this.because = new Array(n);
     this.progressOf = new Array(n);
     this.waiting = new Int32Array(n);
+    this.fresh = options.refresh ? this.refreshed(options.refresh) : undefined;
     this.startedAt = parts.now();
     const result = new Promise<RunResult>((resolve) => {
       this.resolveResult = resolve;
@@ -261,6 +264,20 @@ export class Run implements ContextHost {
     }
   }
 
+  /** The steps named in `refresh` and everything downstream of them. */
+  private refreshed(refresh: readonly string[] | 'all'): Uint8Array {
+    const fresh = new Uint8Array(this.n);
+    const named = refresh === 'all' ? undefined : new Set(refresh);
+    const stack = this.steps.filter((s) => !named || named.has(s.nodeId)).map((s) => s.index);
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (fresh[d]) continue;
+      fresh[d] = 1;
+      for (let p = this.outStart[d]!; p < this.outStart[d + 1]!; p++) stack.push(this.outs[p]!);
+    }
+    return fresh;
+  }
+
   /** Takes the step's slots, then settles it from the cache or runs its node. */
   private start(i: number): void {
     const step = this.steps[i]!;
@@ -270,6 +287,10 @@ export class Run implements ContextHost {
     for (let k = 0; k < resources.length; k++)
       this.held.set(resources[k]!, (this.held.get(resources[k]!) ?? 0) + 1);
     this.status[i] = 'running';
+    if (this.fresh?.[i]) {
+      this.runNode(i);
+      return;
+    }
     const getSync = this.parts.access.getSync;
     // A store that reads synchronously answers here: a hit settles inside the pump loop, with no
     // promise per node and no recursion, which is what keeps warm re-runs cheap.
@@ -627,6 +648,7 @@ export class Run implements ContextHost {
       signal: this.controller.signal,
       secrets: this.parts.secrets,
       now: this.parts.now,
+      fresh: this.fresh?.[i] === 1,
     };
   }
 }

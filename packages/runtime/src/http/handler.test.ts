@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRemoteRuntime } from '../remote';
 import { createRuntime } from '../runtime';
+import { createMemoryStore } from '../store/memory';
+import type { RuntimeStore } from '../store/types';
+import { fakeServiceClient, fakeServiceHandler } from '../test/http-service';
 import { createFakeService, graph, testPack } from '../test/pack';
 import { listen } from '../test/serve';
 import { createRuntimeHandler, type RuntimeHandlerOptions } from './handler';
@@ -245,6 +248,100 @@ describe('runtime HTTP handler', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('runtime HTTP handler: a run the store knows, and a shutdown', () => {
+  /** The fake provider behind real HTTP, counted, and a runtime over `store` that reaches it through its client. */
+  async function overHttp(store: RuntimeStore) {
+    const service = createFakeService();
+    const provider = await listen(fakeServiceHandler(service));
+    const make = () =>
+      createRuntime({ registry, store, services: { fake: fakeServiceClient(provider.url) } });
+    const runtime = make();
+    const { url } = await listen(createRuntimeHandler(runtime));
+    const post = (path: string, body?: unknown) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body ?? {}),
+      });
+    return { service, runtime, make, url, post };
+  }
+
+  it('refuses a run whose record the store cannot write with 503 store.unavailable, before any provider call', async () => {
+    const memory = createMemoryStore();
+    const store: RuntimeStore = {
+      ...memory,
+      // slow, then failing: a node started before the record is stored would have reached the provider by then
+      async putRun() {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        throw Object.assign(new Error("ENOSPC: no space left on device, open '/srv/private/runs/x.json'"), {
+          code: 'ENOSPC',
+        });
+      },
+    };
+    const { service, url, post } = await overHttp(store);
+    const refused = await post('/runs', { graph: trainGraph });
+    expect(refused.status).toBe(503);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('store.unavailable');
+    expect(body.error.message).toBe(
+      'The run could not be recorded in the store (ENOSPC), so it was not started.',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(service.calls).toEqual({ create: 0, train: 0, cancel: 0, find: 0 });
+    expect(((await (await fetch(`${url}/runs`)).json()) as { runs: unknown[] }).runs).toEqual([]);
+  });
+
+  it('lets a run whose engine has finished store its outcome on interrupt, rather than call it interrupted', async () => {
+    const memory = createMemoryStore();
+    let slow = false;
+    const store: RuntimeStore = {
+      ...memory,
+      async putRun(record) {
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 30));
+        await memory.putRun(record);
+      },
+    };
+    const { runtime, url, post } = await overHttp(store);
+    slow = true;
+    const { runId } = (await (await post('/runs', { graph: textGraph })).json()) as { runId: string };
+    // the event stream has seen run.finished; the final record is still being written
+    expect((await readSse(await fetch(`${url}/runs/${runId}/events`))).messages.at(-1)?.event).toBe('end');
+    expect(await runtime.interrupt()).toEqual([]);
+    expect(await memory.getRun(runId)).toMatchObject({ status: 'succeeded' });
+    expect((await memory.getRun(runId))?.interrupted).toBeUndefined();
+  });
+
+  it('checkpoints a live run as interrupted on interrupt, refuses new runs, and resumes it elsewhere without training twice', async () => {
+    const store = createMemoryStore();
+    const { service, runtime, make, url, post } = await overHttp(store);
+    const { runId } = (await (await post('/runs', { graph: trainGraph })).json()) as { runId: string };
+    await until(() => service.calls.train === 1);
+    const stream = fetch(`${url}/runs/${runId}/events`);
+    expect(await runtime.interrupt()).toEqual([runId]);
+    // the stream of the interrupted attempt ends rather than waiting for events that will never come
+    expect((await readSse(await stream)).messages.at(-1)?.event).toBe('end');
+    const record = (await (await fetch(`${url}/runs/${runId}`)).json()) as Record<string, unknown>;
+    expect(record).toMatchObject({ status: 'running', interrupted: true });
+    expect(service.calls.cancel).toBe(0);
+    const refused = await post('/runs', { graph: textGraph });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('runtime.stopping');
+    // the old attempt's engine still waits in memory; nothing it does now reaches the store
+    const lastSeq = (await store.getRun(runId))!.lastSeq;
+    service.finishAll();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await store.getRun(runId))?.lastSeq).toBe(lastSeq);
+    // a later runtime on the same store (a restart) resumes it: the training is found again, not started again
+    const after = make();
+    const handle = await after.resume(runId);
+    expect((await handle.result).status).toBe('succeeded');
+    expect(service.calls).toMatchObject({ create: 1, train: 1, cancel: 0 });
+    const done = await after.getRun(runId);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(done?.interrupted).toBeUndefined();
   });
 });
 

@@ -40,6 +40,9 @@ const graphBody = z.object({
   graph: z.unknown().refine((v) => v !== undefined, 'a graph is required'),
   targets: z.array(z.string().min(1)).max(10_000).optional(),
 });
+const runBody = graphBody.extend({
+  refresh: z.union([z.literal('all'), z.array(z.string().min(1)).max(10_000)]).optional(),
+});
 const validateBody = z.object({ graph: z.unknown() });
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 const afterValue = z.coerce.number().int().min(0);
@@ -145,8 +148,11 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
   };
 
   app.post('/runs', async (c) => {
-    const { graph, targets } = await body(c.req.raw, graphBody);
-    const handle = await runtime.run(graph as never, targets ? { targets } : {});
+    const { graph, targets, refresh } = await body(c.req.raw, runBody);
+    const handle = await runtime.run(graph as never, {
+      ...(targets ? { targets } : {}),
+      ...(refresh ? { refresh } : {}),
+    });
     // The run outlives this request; its outcome is recorded in the store, not answered here.
     handle.result.catch(() => {});
     return c.json({ runId: handle.runId, after: handle.after }, 201);

@@ -3,6 +3,7 @@ import { type Dirent, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
+import { RunIndex } from './run-index';
 import {
   blobHashSchema,
   cacheEntrySchema,
@@ -78,6 +79,21 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   const blobFile = (hash: string) => fanned('blobs', hash, '');
   const runFile = (runId: string) => join(root, 'runs', `${runIdSchema.parse(runId)}.json`);
   const eventsFile = (runId: string) => join(root, 'events', `${runIdSchema.parse(runId)}.ndjson`);
+  const readRun = (runId: string) =>
+    files.readJson<RunRecord>(runFile(runId), runRecordSchema, (r) => r.runId === runId);
+  const runIndex = new RunIndex(join(root, 'run-index'), {
+    ensureDir: (dir) => files.ensureDir(dir),
+    syncDir: (dir) => files.syncDir(dir),
+    readRun,
+    async scanRuns() {
+      const records: RunRecord[] = [];
+      for (const file of await files.filesUnder(join(root, 'runs'))) {
+        const record = await files.readJson<RunRecord>(file, runRecordSchema);
+        if (record) records.push(record);
+      }
+      return records;
+    },
+  });
 
   return {
     async get(key) {
@@ -139,20 +155,17 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       return records.sort((a, b) => a.at - b.at);
     },
     async putRun(record) {
-      await files.writeAtomic(runFile(record.runId), JSON.stringify(valid(runRecordSchema, record)));
+      // the marker before the record: a listed run may lack its record (skipped), never the other way round
+      const text = JSON.stringify(valid(runRecordSchema, record));
+      await runIndex.add(runIdSchema.parse(record.runId), record.createdAt);
+      await files.writeAtomic(runFile(record.runId), text);
     },
     async getRun(runId) {
       if (!runIdSchema.safeParse(runId).success) return undefined;
-      return files.readJson<RunRecord>(runFile(runId), runRecordSchema, (r) => r.runId === runId);
+      return readRun(runId);
     },
     async listRuns(o) {
-      const records: RunRecord[] = [];
-      for (const file of await files.filesUnder(join(root, 'runs'))) {
-        const record = await files.readJson<RunRecord>(file, runRecordSchema);
-        if (record) records.push(record);
-      }
-      records.sort((a, b) => b.createdAt - a.createdAt);
-      return o?.limit === undefined ? records : records.slice(0, o.limit);
+      return runIndex.list(o?.limit);
     },
     async appendEvents(runId, events) {
       if (events.length === 0) return;
