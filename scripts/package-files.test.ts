@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -52,4 +52,30 @@ describe("every package's tarball", () => {
       expect(files).toEqual(expect.arrayContaining(['package.json', ...sourceFiles(manifest.exports)]));
     },
   );
+});
+
+/** Every file of a package's src/ that ships: not a test, not under src/test/. */
+function shippedSources(name: string): string[] {
+  const src = join(packagesDir, name, 'src');
+  return readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.[cm]?tsx?$/.test(f) && !/\.test\.[cm]?tsx?$/.test(f) && !/^test(\/|$)/.test(f))
+    .map((f) => join(src, f));
+}
+
+/** The relative specifiers a file imports, re-exports or loads with `import()`. */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1] ?? '');
+}
+
+describe('test-only code under src/test/', () => {
+  it.each(packages)('%s: no shipped source imports from src/test/', (name) => {
+    const testDir = join(packagesDir, name, 'src', 'test');
+    const offending = shippedSources(name).flatMap((file) =>
+      relativeImports(file)
+        .filter((spec) => !relative(testDir, resolve(dirname(file), spec)).startsWith('..'))
+        .map((spec) => `${relative(packagesDir, file)} imports ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
 });

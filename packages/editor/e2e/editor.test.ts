@@ -3,8 +3,8 @@ import type { GraphDocument } from '@loraflow/core';
 import { createRegistry } from '@loraflow/core';
 import { createRuntime, createRuntimeHandler } from '@loraflow/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pipelineDocument } from '../fixtures/graphs';
-import { testPack } from '../fixtures/test-pack';
+import { pipelineDocument } from '../src/test/graphs';
+import { testPack } from '../src/test/test-pack';
 import { type Harness, type Page, startHarness } from './harness';
 
 // What a person does, in headless Chromium, on the production build of the editor and its test pack.

@@ -6,7 +6,7 @@ import { AbortedError, DownloadError, ValidationError } from './errors';
 import type { FetchLike } from './http';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
-import { scriptedServers } from './test-server';
+import { scriptedServers } from './test/server';
 
 const serve = scriptedServers(afterEach);
 // Registered after the servers' hook, so it runs first: servers close on real timers.

@@ -12,7 +12,7 @@ import {
 import { ModelsLabClient } from './modelslab/client';
 import { backoffDelay, resolveRetryPolicy } from './retry';
 import { ScenarioClient } from './scenario/client';
-import { closedPortUrl, scriptedServers } from './test-server';
+import { closedPortUrl, scriptedServers } from './test/server';
 
 const model = { id: 'model_a', type: 'flux.1-lora', status: 'new' };
 const serve = scriptedServers(afterEach);

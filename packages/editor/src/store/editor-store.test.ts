@@ -7,11 +7,11 @@ import {
 } from '@loraflow/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { pipelineDocument } from '../../fixtures/graphs';
-import { createPageRuntime } from '../../fixtures/page-runtime';
-import { testPack } from '../../fixtures/test-pack';
 import { createCatalogue } from '../catalogue';
 import type { EditorRuntime } from '../runtime-types';
+import { pipelineDocument } from '../test/graphs';
+import { createPageRuntime } from '../test/page-runtime';
+import { testPack } from '../test/test-pack';
 import { createEditorStore } from './editor-store';
 
 const catalogue = createCatalogue([testPack]);

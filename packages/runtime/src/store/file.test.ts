@@ -171,7 +171,7 @@ describe('file store', () => {
     const dir = await tempDir();
     await mkdir(dir, { recursive: true });
     const tsx = createRequire(import.meta.url).resolve('tsx');
-    const writer = new URL('./fixtures/crash-writer.ts', import.meta.url).pathname;
+    const writer = new URL('../test/fixtures/crash-writer.ts', import.meta.url).pathname;
     const kills = 12;
     for (let round = 0; round < kills; round++) {
       const child = spawn(process.execPath, ['--import', tsx, writer, dir], {
