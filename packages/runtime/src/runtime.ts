@@ -21,6 +21,7 @@ import {
   type RunEvent,
   type RunResult,
   type RunStateFold,
+  redactValue,
 } from '@loraflow/core';
 import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
@@ -136,18 +137,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   let lastCreatedAt = 0;
 
   function redactJson<T>(value: T): T {
-    if (secrets.length === 0 && !options.redact) return value;
-    const walk = (v: unknown): unknown => {
-      if (typeof v === 'string') return redactText(v);
-      if (Array.isArray(v)) return v.map(walk);
-      if (v !== null && typeof v === 'object') {
-        const out: Record<string, unknown> = {};
-        for (const [k, inner] of Object.entries(v)) out[k] = walk(inner);
-        return out;
-      }
-      return v;
-    };
-    return walk(value) as T;
+    return secrets.length === 0 && !options.redact ? value : redactValue(value, redactText);
   }
 
   /** Loads and validates a document, refusing it as a RuntimeError carrying every issue. */
