@@ -92,6 +92,7 @@ const intervals = globalThis as unknown as {
  * // after a crash, in a new process over the same store:
  * await (await runtime.resume(handle.runId)).result;
  */
+// long because it is wiring: the runtime's methods share this closure's store, engine and active runs, and each is short (the longest, start, ~100 lines)
 export function createRuntime(options: RuntimeOptions): Runtime {
   checkOptions(options);
   const store = options.store ?? createMemoryStore();
