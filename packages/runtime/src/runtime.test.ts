@@ -11,6 +11,7 @@ import { fakeServiceClient, fakeServiceHandler } from './test/http-service';
 import { createFakeService, graph, testPack } from './test/pack';
 import { listen } from './test/serve';
 import { tempDir } from './test/temp-dir';
+import { until } from './test/until';
 
 const registry = createRegistry(testPack);
 const trainGraph = graph(
@@ -21,14 +22,6 @@ const trainGraph = graph(
   ],
   [['name.text', 'train.name']],
 );
-
-async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error('the condition never held');
-}
 
 describe('createRuntime over a file store', () => {
   it('finishes with exactly one create and one train however the process running it is killed with SIGKILL', async () => {
@@ -81,7 +74,7 @@ describe('createRuntime over a file store', () => {
     // What the provider held at the moment of each kill (models/jobs): before the create, and during training at least.
     expect(outcomes).toContain('1/1');
     expect(outcomes.size).toBeGreaterThan(1);
-  }, 180_000);
+  });
 
   it('resumes a crashed run without redoing a completed side effect, reconciling one left without a result', async () => {
     const dir = await tempDir();

@@ -6,6 +6,7 @@ import { createRemoteRuntime } from '../remote';
 import { createRuntime } from '../runtime';
 import { createFakeService, graph, testPack } from '../test/pack';
 import { listen } from '../test/serve';
+import { until } from '../test/until';
 import { createRuntimeHandler, type RuntimeHandlerOptions } from './handler';
 import { sniffMime } from './sniff';
 
@@ -60,14 +61,6 @@ async function readSse(
     }
   }
   return { messages, comments };
-}
-
-async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error('the condition never held');
 }
 
 describe('runtime HTTP handler', () => {
