@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { packageNames, root, shippedSources } from './repo-files';
 
 // The house rule: no function in packages/*/src (tests aside) longer than ~150 lines without a comment
 // saying why. The comment goes in the comment block right above the line the function starts on and
@@ -10,28 +10,6 @@ import { describe, expect, it } from 'vitest';
 
 const MAX_LINES = 150;
 const REASON = /long because/i;
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const packagesDir = join(root, 'packages');
-
-/** Every shipped source file: packages/X/src/**.ts(x), without tests, declarations and src/test/. */
-function sourceFiles(): string[] {
-  return readdirSync(packagesDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .flatMap((d) => {
-      const src = join(packagesDir, d.name, 'src');
-      let names: string[];
-      try {
-        names = readdirSync(src, { recursive: true, encoding: 'utf8' });
-      } catch {
-        return [];
-      }
-      return names
-        .filter((f) => /\.tsx?$/.test(f) && !/\.d\.ts$/.test(f) && !/\.test\.tsx?$/.test(f))
-        .filter((f) => !/^test(\/|$)/.test(f))
-        .map((f) => join(src, f));
-    });
-}
 
 /** One function longer than the rule allows, with no reason above it. */
 interface LongFunction {
@@ -109,7 +87,7 @@ describe('function length', () => {
   });
 
   it('holds in every package: no function over 150 lines without a reason', () => {
-    const files = sourceFiles();
+    const files = packageNames().flatMap(shippedSources);
     expect(files.length).toBeGreaterThan(50);
     const offending = files.flatMap((file) =>
       longFunctions(file, readFileSync(file, 'utf8')).map(

@@ -1,19 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { packageNames, root, shippedSources } from './repo-files';
 
-const packagesDir = fileURLToPath(new URL('../packages/', import.meta.url));
-const packages = readdirSync(packagesDir).filter((name) => {
-  try {
-    readFileSync(join(packagesDir, name, 'package.json'));
-    return true;
-  } catch {
-    return false;
-  }
-});
+const packagesDir = join(root, 'packages');
+const packages = packageNames();
 
 /** What only tests use: test files, helpers under src/test/, fixtures, harnesses, benches, browser pages. */
 const TEST_ONLY = [
@@ -53,14 +46,6 @@ describe("every package's tarball", () => {
     },
   );
 });
-
-/** Every file of a package's src/ that ships: not a test, not under src/test/. */
-function shippedSources(name: string): string[] {
-  const src = join(packagesDir, name, 'src');
-  return readdirSync(src, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.[cm]?tsx?$/.test(f) && !/\.test\.[cm]?tsx?$/.test(f) && !/^test(\/|$)/.test(f))
-    .map((f) => join(src, f));
-}
 
 /** The relative specifiers a file imports, re-exports or loads with `import()`. */
 function relativeImports(file: string): string[] {

@@ -1,15 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { packageNames, root, typeScriptFiles } from './repo-files';
 
 // Decision 0020: a test waits for a condition, never for a number of seconds. The one wall-clock bound is the
 // hang guard in vitest.shared.ts (HANG_GUARD_MS, and POLL_GUARD_MS for expect.poll). This check keeps the
 // speed checks in disguise from coming back: a limit on a test or hook, `vi.waitFor` (its 1 s default cannot be
 // raised in one place), a `timeout` on a poll or a browser wait, and a fixed sleep in a browser page.
-
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 const HOOKS = new Set(['it', 'test', 'describe', 'beforeAll', 'afterAll', 'beforeEach', 'afterEach']);
 const WAITS = /^(poll|waitFor\w*)$/;
@@ -66,42 +64,25 @@ function wallClockLimits(fileName: string, text: string): string[] {
 
 /** Test code: test files, helpers under src/test/, browser tests, stories' tests, and this folder's tests. */
 function testFiles(): string[] {
-  const walk = (dir: string, keep: (path: string) => boolean): string[] => {
-    let names: string[];
-    try {
-      names = readdirSync(dir, { recursive: true, encoding: 'utf8' });
-    } catch {
-      return [];
-    }
-    return names
-      .filter((f) => !f.includes('node_modules') && /\.tsx?$/.test(f) && keep(f))
-      .map((f) => join(dir, f));
-  };
   const isTest = (f: string) => /\.test\.tsx?$/.test(f);
-  const packages = readdirSync(join(root, 'packages'));
   return [
-    ...packages.flatMap((p) => walk(join(root, 'packages', p, 'src'), (f) => isTest(f) || /^test\//.test(f))),
-    ...packages.flatMap((p) => walk(join(root, 'packages', p, 'e2e'), () => true)),
-    ...walk(join(root, 'stories', 'test'), () => true),
+    ...packageNames().flatMap((p) => [
+      ...typeScriptFiles(join(root, 'packages', p, 'src'), (f) => isTest(f) || /^test\//.test(f)),
+      ...typeScriptFiles(join(root, 'packages', p, 'e2e')),
+    ]),
+    ...typeScriptFiles(join(root, 'stories', 'test')),
     // scripts/fixtures/ holds deliberately failing projects (a hook that times out), run only by their own test
-    ...walk(join(root, 'scripts'), (f) => isTest(f) && !f.startsWith('fixtures/')),
+    ...typeScriptFiles(join(root, 'scripts'), (f) => isTest(f) && !f.startsWith('fixtures/')),
   ];
 }
 
 /** Every vitest config but the shared one, which holds the guard. */
 function projectConfigs(): string[] {
   return [
-    ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'vitest.config.ts')),
+    ...packageNames().map((p) => join(root, 'packages', p, 'vitest.config.ts')),
     join(root, 'stories', 'vitest.config.ts'),
     join(root, 'scripts', 'vitest.config.ts'),
-  ].filter((f) => {
-    try {
-      readFileSync(f);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  ].filter((f) => existsSync(f));
 }
 
 describe('no fixed wall-clock limit in tests', () => {
