@@ -1,19 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { packageNames, root, shippedSources } from './repo-files';
 
-const packagesDir = fileURLToPath(new URL('../packages/', import.meta.url));
-const packages = readdirSync(packagesDir).filter((name) => {
-  try {
-    readFileSync(join(packagesDir, name, 'package.json'));
-    return true;
-  } catch {
-    return false;
-  }
-});
+const packagesDir = join(root, 'packages');
+const packages = packageNames();
 
 /** What only tests use: test files, helpers under src/test/, fixtures, harnesses, benches, browser pages. */
 const TEST_ONLY = [
@@ -52,4 +45,22 @@ describe("every package's tarball", () => {
       expect(files).toEqual(expect.arrayContaining(['package.json', ...sourceFiles(manifest.exports)]));
     },
   );
+});
+
+/** The relative specifiers a file imports, re-exports or loads with `import()`. */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1] ?? '');
+}
+
+describe('test-only code under src/test/', () => {
+  it.each(packages)('%s: no shipped source imports from src/test/', (name) => {
+    const testDir = join(packagesDir, name, 'src', 'test');
+    const offending = shippedSources(name).flatMap((file) =>
+      relativeImports(file)
+        .filter((spec) => !relative(testDir, resolve(dirname(file), spec)).startsWith('..'))
+        .map((spec) => `${relative(packagesDir, file)} imports ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
 });

@@ -6,7 +6,5 @@ export default mergeConfig(shared, {
     name: 'stories',
     root: import.meta.dirname,
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
   },
 });

@@ -23,15 +23,13 @@ afterAll(async () => {
   if (publicDir) await rm(publicDir, { recursive: true, force: true });
 });
 
-async function play(story: string, timeout = 90_000): Promise<string> {
+async function play(story: string): Promise<string> {
   const page = await h.browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
     await page.goto(`${h.url}/runner.html?story=${story}`);
-    await page.waitForFunction(() => (window as { __result?: string }).__result !== undefined, undefined, {
-      timeout,
-    });
+    await page.waitForFunction(() => (window as { __result?: string }).__result !== undefined);
     const result = await page.evaluate(() => (window as unknown as { __result: string }).__result);
     return errors.length > 0 ? `${result}; page errors: ${errors.join('; ')}` : result;
   } finally {

@@ -1,4 +1,4 @@
-import type { RunEvent } from '@loraflow/core';
+import { createRunStateFold, initialRunState, type RunEvent, type RunStateFold } from '@loraflow/core';
 import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import type { OutStream } from './io';
@@ -85,56 +85,47 @@ export function describeProgress(p: {
   return parts.join(' · ');
 }
 
-function applyEvent(
-  lines: Map<string, NodeLine>,
-  types: Map<string, string>,
-  event: RunEvent,
-): NodeLine | undefined {
-  if (event.type === 'run.started') {
-    for (const id of event.nodeIds) lines.set(id, { id, type: types.get(id) ?? '', status: 'pending' });
-    return undefined;
-  }
-  if (!('nodeId' in event)) return undefined;
-  const line = lines.get(event.nodeId) ?? {
-    id: event.nodeId,
-    type: types.get(event.nodeId) ?? '',
-    status: 'pending',
+/**
+ * Each node's line, read from core's one run-state fold (decision 0014) rather than a fold of its own: the
+ * status, progress and error are the fold's; the line adds the node's type and, once it succeeded, its time.
+ */
+function createLines(types: ReadonlyMap<string, string>) {
+  let fold: RunStateFold | undefined;
+  const ids = new Set<string>();
+  const ms = new Map<string, number>();
+  const lineOf = (id: string): NodeLine => {
+    const state = fold?.node(id);
+    const line: NodeLine = { id, type: types.get(id) ?? '', status: state?.status ?? 'pending' };
+    const progress = state?.progress;
+    if (progress) {
+      line.fraction = progress.fraction;
+      if (progress.message !== undefined) line.message = progress.message;
+      if (progress.detail !== undefined) line.detail = progress.detail;
+    }
+    const took = ms.get(id);
+    if (took !== undefined) line.ms = took;
+    if (state?.status === 'failed' && state.error) line.error = `${state.error.code}: ${state.error.message}`;
+    if (state?.status === 'skipped' && state.because !== undefined) line.error = state.because;
+    return line;
   };
-  lines.set(event.nodeId, line);
-  switch (event.type) {
-    case 'node.queued':
-      line.status = 'queued';
-      break;
-    case 'node.started':
-      line.status = 'running';
-      break;
-    case 'node.progress':
-      line.fraction = event.fraction;
-      if (event.message !== undefined) line.message = event.message;
-      if (event.detail !== undefined) line.detail = event.detail;
-      break;
-    case 'node.cached':
-      line.status = 'cached';
-      break;
-    case 'node.succeeded':
-      line.status = 'succeeded';
-      line.ms = event.ms;
-      break;
-    case 'node.failed':
-      line.status = 'failed';
-      line.error = `${event.error.code}: ${event.error.message}`;
-      break;
-    case 'node.skipped':
-      line.status = 'skipped';
-      line.error = event.because;
-      break;
-    case 'node.cancelled':
-      line.status = 'cancelled';
-      break;
-    default:
-      return undefined;
-  }
-  return line;
+  return {
+    /** Folds the event in; answers the line of the node it moved, if it moved one. */
+    apply(event: RunEvent): NodeLine | undefined {
+      fold ??= createRunStateFold(initialRunState(event.runId, event.at));
+      const changed = fold.apply(event);
+      if (event.type === 'run.started') {
+        ids.clear();
+        ms.clear();
+        for (const id of event.nodeIds) ids.add(id);
+        return undefined;
+      }
+      if (!('nodeId' in event) || !changed) return undefined;
+      ids.add(event.nodeId);
+      if (event.type === 'node.succeeded') ms.set(event.nodeId, event.ms);
+      return lineOf(event.nodeId);
+    },
+    all: (): NodeLine[] => [...ids].map(lineOf),
+  };
 }
 
 function lineText(line: NodeLine, width: number, idWidth: number, c: Colors): string {
@@ -163,8 +154,7 @@ export function createProgressView(
   out: OutStream,
   nodes: ReadonlyArray<{ id: string; type: string }>,
 ): ProgressView {
-  const types = new Map(nodes.map((n) => [n.id, n.type]));
-  const lines = new Map<string, NodeLine>();
+  const lines = createLines(new Map(nodes.map((n) => [n.id, n.type])));
   const idWidth = Math.min(24, Math.max(4, ...nodes.map((n) => n.id.length)));
 
   if (mode === 'json') {
@@ -182,7 +172,7 @@ export function createProgressView(
     return {
       onEvent(event) {
         if (event.type === 'run.started') {
-          applyEvent(lines, types, event);
+          lines.apply(event);
           out.write(`run ${event.runId} started: ${event.nodeIds.length} nodes\n`);
           return;
         }
@@ -194,7 +184,7 @@ export function createProgressView(
           out.write(`run ${event.runId} ${event.status}${counts ? ` (${counts})` : ''}\n`);
           return;
         }
-        const line = applyEvent(lines, types, event);
+        const line = lines.apply(event);
         if (!line || event.type === 'node.queued') return;
         if (event.type === 'node.progress') {
           // One line per visible change: the percentage step, the queue position or the stage.
@@ -220,11 +210,7 @@ export function createProgressView(
   let runLine = '';
   const draw = () => {
     const width = out.columns ?? 100;
-    update(
-      [runLine, ...[...lines.values()].map((l) => lineText(l, width, idWidth, pc))]
-        .filter(Boolean)
-        .join('\n'),
-    );
+    update([runLine, ...lines.all().map((l) => lineText(l, width, idWidth, pc))].filter(Boolean).join('\n'));
   };
   // Progress events can come by the hundred: redraw at most ten times a second.
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -238,7 +224,7 @@ export function createProgressView(
     onEvent(event) {
       if (event.type === 'run.started') runLine = pc.bold(`run ${event.runId}`);
       if (event.type === 'run.finished') runLine = pc.bold(`run ${event.runId} ${event.status}`);
-      applyEvent(lines, types, event);
+      lines.apply(event);
       schedule();
     },
     emit: () => {},

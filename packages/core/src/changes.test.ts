@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChanges, applyDocumentPatches, type GraphChange } from './changes';
 import type { GraphDocument } from './document';
-import { edge, node, sampleDoc } from './test-fixtures';
+import { edge, node, sampleDoc } from './test/fixtures';
 
 function ok(doc: GraphDocument, changes: unknown[]) {
   const r = applyChanges(doc, changes);

@@ -7,7 +7,7 @@ import { examplePack } from './example-pack';
 import type { Issue } from './issues';
 import { deepFreeze } from './json';
 import { createRegistry, defineNode, definePack, type RuleProblem } from './node';
-import { doc, edge, node, sampleDoc, testPack } from './test-fixtures';
+import { doc, edge, node, sampleDoc, testPack } from './test/fixtures';
 import { defineType, t } from './types';
 import { validateGraph } from './validate';
 

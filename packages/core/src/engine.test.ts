@@ -11,7 +11,7 @@ import { examplePack } from './example-pack';
 import { canonicalJson, sha256Hex } from './hash';
 import { createRegistry, defineNode, definePack } from './node';
 import { type CacheEntry, type CacheStore, createMemoryStore } from './store';
-import { doc, edge, node, sampleDoc } from './test-fixtures';
+import { doc, edge, node, sampleDoc } from './test/fixtures';
 import { t } from './types';
 
 interface Gate {

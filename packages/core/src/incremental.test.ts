@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChanges, type GraphChange } from './changes';
 import { createEngine } from './engine';
-import { editableDoc, expectSameAsFresh, testRegistry } from './test-fixtures';
+import { editableDoc, expectSameAsFresh, testRegistry } from './test/fixtures';
 
 const change: fc.Arbitrary<GraphChange> = fc.oneof(
   fc.record({

@@ -9,7 +9,7 @@ import { examplePack } from './example-pack';
 import { createRegistry, defineNode, definePack } from './node';
 import { CANCELLED_ERROR, createRunStateFold, initialRunState, reduceRunState } from './run-state';
 import { createMemoryStore } from './store';
-import { doc, edge, node, sampleDoc, testPack } from './test-fixtures';
+import { doc, edge, node, sampleDoc, testPack } from './test/fixtures';
 import { t } from './types';
 
 type Body = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq' | 'runId' | 'at'> : never) : never;

@@ -6,7 +6,7 @@ import { createEngine } from './engine';
 import { sameJson } from './engine/doc-snapshot';
 import { examplePack } from './example-pack';
 import { createRegistry, defineNode, definePack } from './node';
-import { doc, edge, editableDoc, expectSameAsFresh, node, testRegistry } from './test-fixtures';
+import { doc, edge, editableDoc, expectSameAsFresh, node, testRegistry } from './test/fixtures';
 import { t } from './types';
 
 type Edit = (d: GraphDocument) => void;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GraphEdgeSchema, GraphNodeSchema } from './document';
 import { createRegistry, defineNode, definePack } from './node';
-import { doc, edge, node, sampleDoc, testRegistry } from './test-fixtures';
+import { doc, edge, node, sampleDoc, testRegistry } from './test/fixtures';
 import { t } from './types';
 import { looksLikeEdge, looksLikeNode, validateGraph } from './validate';
 

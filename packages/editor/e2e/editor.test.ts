@@ -3,9 +3,9 @@ import type { GraphDocument } from '@loraflow/core';
 import { createRegistry } from '@loraflow/core';
 import { createRuntime, createRuntimeHandler } from '@loraflow/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pipelineDocument } from '../fixtures/graphs';
-import { testPack } from '../fixtures/test-pack';
-import { type Harness, type Page, startHarness } from './harness';
+import { pipelineDocument } from '../src/test/graphs';
+import { testPack } from '../src/test/test-pack';
+import { type Harness, holdsStill, type Page, startHarness } from './harness';
 
 // What a person does, in headless Chromium, on the production build of the editor and its test pack.
 let h: Harness;
@@ -73,7 +73,7 @@ describe('the editor in Chromium', () => {
           new Set((await currentDoc(page))?.nodes.map((n) => `${n.position?.x},${n.position?.y}`)).size,
       )
       .toBe(6);
-    await page.waitForTimeout(300);
+    await holdsStill(page);
     await drag(page, handle(page, a, 'lora', 'source'), handle(page, compose, 'loras', 'target'));
     await drag(page, handle(page, b, 'lora', 'source'), handle(page, compose, 'loras', 'target'));
     await drag(page, handle(page, prompt, 'text', 'source'), handle(page, train, 'caption', 'target'));
@@ -99,15 +99,11 @@ describe('the editor in Chromium', () => {
     await expect.poll(() => page.getByTestId('estimate').textContent()).toContain('6 nodes to run');
     expect(await node(page, generate).locator('.lf-badge--explain').textContent()).toBe('will run');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await expect
-      .poll(() => node(page, train).getAttribute('data-status'), { timeout: 10_000 })
-      .toBe('running');
+    await expect.poll(() => node(page, train).getAttribute('data-status')).toBe('running');
     await expect
       .poll(() => node(page, train).locator('.lf-node__progress-text').textContent())
       .toMatch(/in queue|left/);
-    await expect
-      .poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 })
-      .toBe('succeeded');
+    await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status')).toBe('succeeded');
     for (const id of [a, b, compose, train, prompt, generate]) {
       expect(await node(page, id).getAttribute('data-status')).toBe('succeeded');
     }
@@ -243,9 +239,7 @@ describe('the editor in Chromium', () => {
     await node(page, 'prompt').click();
     expect(await page.locator('.lf-inspector textarea[name="text"]').inputValue()).toBe(payload);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 })
-      .toBe('succeeded');
+    await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status')).toBe('succeeded');
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.locator('.lf-root img[src="x"], .lf-root script').count()).toBe(0);
     await page.close();
@@ -253,21 +247,15 @@ describe('the editor in Chromium', () => {
 
   it('runs on a runtime on the server through the remote client, with the same component', async () => {
     const page = await h.open('/editor.html?fixture=pipeline&runtime=remote');
-    await expect
-      .poll(() => page.getByTestId('estimate').textContent(), { timeout: 15_000 })
-      .toContain('5 nodes to run');
+    await expect.poll(() => page.getByTestId('estimate').textContent()).toContain('5 nodes to run');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 30_000 })
-      .toBe('succeeded');
+    await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status')).toBe('succeeded');
     expect(serverRuns).toBe(1);
     for (const id of ['style', 'subject', 'blend', 'prompt', 'generate']) {
       expect(await node(page, id).getAttribute('data-status')).toBe('succeeded');
     }
     // Image previews come from the server's store through runtime.getBlob.
-    await expect
-      .poll(() => node(page, 'generate').locator('img.lf-thumb').count(), { timeout: 10_000 })
-      .toBe(2);
+    await expect.poll(() => node(page, 'generate').locator('img.lf-thumb').count()).toBe(2);
     await page.close();
   });
 });

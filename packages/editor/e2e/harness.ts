@@ -101,6 +101,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     });
     // tsx (esbuild keepNames) wraps named functions in __name(); functions sent to the page need it too.
     await browser.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
+    // No wall-clock limit on any page's actions and waits: a loaded machine is slow, not wrong (the suite's hang guard ends a hang).
+    browser.setDefaultTimeout(0);
     const b = browser;
     const s = server;
     return {
@@ -111,21 +113,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
         await page.goto(url + path);
-        await page.waitForFunction(() => (window as { __ready?: boolean }).__ready === true, undefined, {
-          timeout: 60_000,
-        });
-        // fitView runs once nodes are measured, after the first frame: wait until the viewport holds still.
-        await page.waitForFunction(
-          () => {
-            const w = window as { __lastTransform?: string; __stableFrames?: number };
-            const t = document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
-            w.__stableFrames = t !== '' && t === w.__lastTransform ? (w.__stableFrames ?? 0) + 1 : 0;
-            w.__lastTransform = t;
-            return w.__stableFrames >= 5;
-          },
-          undefined,
-          { polling: 50, timeout: 60_000 },
-        );
+        await page.waitForFunction(() => (window as { __ready?: boolean }).__ready === true);
+        // fitView runs once nodes are measured, after the first frame.
+        await holdsStill(page);
         if (errors.length > 0) throw new Error(`the page failed: ${errors.join('; ')}`);
         return page;
       },
@@ -143,6 +133,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     await rm(profile, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Waits until the canvas holds still: the viewport's and every node's transform unchanged for five polls in a row
+ * (a fit or a layout animates over a few frames). It ends on that condition only, however slow the machine.
+ */
+export async function holdsStill(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const w = window as { __lastTransform?: string; __stableFrames?: number };
+      const t = [...document.querySelectorAll('.react-flow__viewport, .react-flow__node')]
+        .map((e) => e.getAttribute('style') ?? '')
+        .join('|');
+      w.__stableFrames = t !== '' && t === w.__lastTransform ? (w.__stableFrames ?? 0) + 1 : 0;
+      w.__lastTransform = t;
+      return w.__stableFrames >= 5;
+    },
+    undefined,
+    { polling: 50 },
+  );
 }
 
 export type { Page };

@@ -10,5 +10,5 @@ describe('bundle budget', () => {
     expect(size.entryGzipBytes + size.cssGzipBytes).toBeLessThanOrEqual(80 * 1024);
     // Auto-layout (dagre) loads on first use, outside the entry chunk.
     expect(size.lazyGzipBytes).toBeGreaterThan(0);
-  }, 120_000);
+  });
 });

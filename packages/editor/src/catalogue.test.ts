@@ -6,9 +6,9 @@ import {
   validateGraph,
 } from '@loraflow/core';
 import { describe, expect, it } from 'vitest';
-import { pipelineDocument } from '../fixtures/graphs';
-import { testPack } from '../fixtures/test-pack';
 import { createCatalogue } from './catalogue';
+import { pipelineDocument } from './test/graphs';
+import { testPack } from './test/test-pack';
 
 describe('catalogue', () => {
   it('resolves output types from the document, even when asked with a stale copy of the node', () => {

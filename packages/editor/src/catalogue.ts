@@ -147,6 +147,19 @@ export function createCatalogue(packs: readonly NodePack[]): Catalogue {
   };
 
   const label = (type: PortType | undefined) => (type ? typeLabel(type, types) : 'unknown');
+  // One node's ports of one side, labelled with their resolved types (an output is never multiple or optional).
+  const ports = (
+    resolved: Readonly<Record<string, PortType | undefined>> | undefined,
+    specs: Readonly<Record<string, { label?: string; multiple?: boolean; optional?: boolean }>> = {},
+  ) =>
+    Object.entries(specs).map(([name, spec]) => ({
+      name,
+      label: spec.label ?? name,
+      type: resolved?.[name],
+      typeLabel: label(resolved?.[name]),
+      multiple: spec.multiple === true,
+      optional: spec.optional === true,
+    }));
   const check = (doc: GraphDocument, from: PortRef, to: PortRef): ConnectionCheck => {
     const target = resolve(doc);
     const node = nodeOf(doc, to.node);
@@ -166,36 +179,8 @@ export function createCatalogue(packs: readonly NodePack[]): Catalogue {
     definition: (type) => byType.get(type),
     resolve,
     label,
-    inputs(node, doc) {
-      const def = byType.get(node.type);
-      const resolvedTypes = resolve(doc).inputTypes(node.id);
-      return Object.entries(def?.inputs ?? {}).map(([name, spec]) => {
-        const type = resolvedTypes?.[name];
-        return {
-          name,
-          label: spec.label ?? name,
-          type,
-          typeLabel: label(type),
-          multiple: spec.multiple === true,
-          optional: spec.optional === true,
-        };
-      });
-    },
-    outputs(node, doc) {
-      const def = byType.get(node.type);
-      const resolvedTypes = resolve(doc).outputTypes(node.id);
-      return Object.entries(def?.outputs ?? {}).map(([name, spec]) => {
-        const type = resolvedTypes?.[name];
-        return {
-          name,
-          label: spec.label ?? name,
-          type,
-          typeLabel: label(type),
-          multiple: false,
-          optional: false,
-        };
-      });
-    },
+    inputs: (node, doc) => ports(resolve(doc).inputTypes(node.id), byType.get(node.type)?.inputs),
+    outputs: (node, doc) => ports(resolve(doc).outputTypes(node.id), byType.get(node.type)?.outputs),
     check,
     refuse(doc, from, to) {
       const r = check(doc, from, to);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pipelineDocument } from '../fixtures/graphs';
 import { parseDocumentText, serializeDocument } from './io';
+import { pipelineDocument } from './test/graphs';
 
 describe('import and export', () => {
   it('round-trips a document through its exported text', () => {

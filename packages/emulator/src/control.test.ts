@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { control, loraWithImages, ML_KEY, manualEmulator, modelslab, scenario } from './test-helpers';
+import { control, loraWithImages, ML_KEY, manualEmulator, modelslab, scenario } from './test/helpers';
 
 describe('control API', () => {
   it('reads the request log with filters, counting creates, trains and polls without credentials', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EmulatorConnectionReset, isConnectionReset } from './emulator';
 import { compileRoute, createFaults } from './faults';
-import { ML_KEY, manualEmulator, modelslab, ORIGIN, SCENARIO_AUTH, scenario } from './test-helpers';
+import { ML_KEY, manualEmulator, modelslab, ORIGIN, SCENARIO_AUTH, scenario } from './test/helpers';
 
 afterEach(() => {
   vi.useRealTimers();

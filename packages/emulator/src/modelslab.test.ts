@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ML_KEY, manualEmulator, modelslab, specTrainingStages } from './test-helpers';
+import { ML_KEY, manualEmulator, modelslab, specTrainingStages } from './test/helpers';
 
 const text2img = (extra: Record<string, unknown> = {}) => ({
   key: ML_KEY,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEmulator } from './emulator';
-import { control, manualEmulator, ORIGIN, SCENARIO_AUTH } from './test-helpers';
+import { control, manualEmulator, ORIGIN, SCENARIO_AUTH } from './test/helpers';
 
 const WRITE_ROUTES: Array<[string, string]> = [
   ['POST', '/scenario/v1/models'],

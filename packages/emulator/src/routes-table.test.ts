@@ -8,7 +8,7 @@ import {
   ORIGIN,
   SCENARIO_AUTH,
   scenario,
-} from './test-helpers';
+} from './test/helpers';
 
 describe('route names', () => {
   it('given before routing (for faults) agree with the names the routes give themselves', async () => {

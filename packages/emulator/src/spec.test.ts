@@ -9,7 +9,7 @@ import {
   modelslab,
   scenario,
   solidPng,
-} from './test-helpers';
+} from './test/helpers';
 
 // The parts of the provider reference these tests read, kept in the package (scripts/extract-reference.ts
 // copies them from the shared reference), so a clone alone passes them.

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmulator } from './emulator';
-import { ML_KEY, manualEmulator, modelslab, specTrainingStages } from './test-helpers';
+import { ML_KEY, manualEmulator, modelslab, specTrainingStages } from './test/helpers';
 import { createWebhookDispatcher, isLoopback } from './webhooks';
 
 const servers: Server[] = [];

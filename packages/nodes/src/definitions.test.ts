@@ -39,7 +39,7 @@ describe('the definitions-only entry (@loraflow/nodes/definitions)', () => {
     expect(modules.some((id) => id.endsWith('specs/generate.ts'))).toBe(true);
     expect(modules.filter(heavy)).toEqual([]);
     expect(gzipBytes).toBeLessThanOrEqual(16 * 1024);
-  }, 60_000);
+  });
 
   it('is told apart from the full entry, which bundles fast-png and the providers’ polling (so the check above can fail)', async () => {
     const { modules } = await bundle('./index.ts');
@@ -49,7 +49,7 @@ describe('the definitions-only entry (@loraflow/nodes/definitions)', () => {
         expect.stringMatching(/fast-png/),
       ]),
     );
-  }, 60_000);
+  });
 
   it('declares the same nodes as loraPack: each runnable node is its spec plus a run (and an estimate)', () => {
     expect(loraPackDefinitions.nodes.map((d) => d.type)).toEqual(loraPack.nodes.map((d) => d.type));

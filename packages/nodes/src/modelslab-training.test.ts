@@ -97,7 +97,7 @@ describe('ModelsLab training', () => {
       },
     });
     expect(result.status).toBe('cancelled');
-    await vi.waitFor(() => expect(h?.count('modelslab.training.cancel')).toBe(1));
+    await expect.poll(() => h?.count('modelslab.training.cancel')).toBe(1);
   });
 
   it('refuses a LoRA trained on ModelsLab in a Scenario composition', async () => {

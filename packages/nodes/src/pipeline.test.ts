@@ -192,7 +192,7 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     });
     expect(result.status).toBe('cancelled');
     // The engine settles a cancelled run at once; the node's cancel request is still on its way.
-    await vi.waitFor(() => expect(h?.count('scenario.models.train.action')).toBe(1));
+    await expect.poll(() => h?.count('scenario.models.train.action')).toBe(1);
     const trainingId = h.server.emulator.log.entries({ route: 'scenario.models.train' })[0]?.modelId ?? '';
     expect((await h.scenario.getModel(trainingId)).status).toBe('training-canceled');
     expect(h.count('scenario.generate.txt2img')).toBe(0);

@@ -3,7 +3,7 @@
 // Prints one JSON object per line: { case, requests, latePct, ... }; exits 1 if a case breaks its limits.
 import { type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
 import { ModelsLabClient, ScenarioClient, waitForModel, waitForModelsLabResult } from '../src/index';
-import { TINY_PNG_DATA_URL } from '../src/test-assets';
+import { TINY_PNG_DATA_URL } from '../src/test/assets';
 
 const credentials = {
   scenario: [{ key: 'api_bench', secret: 'bench-secret' }],

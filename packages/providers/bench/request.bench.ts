@@ -4,7 +4,7 @@
 
 import { defaultFetch } from '#transport';
 import { ScenarioClient } from '../src/index';
-import { startScriptedServer } from '../src/test-server';
+import { startScriptedServer } from '../src/test/server';
 
 const MODEL = {
   id: 'model_bench',

@@ -6,7 +6,7 @@ import { AbortedError, DownloadError, ValidationError } from './errors';
 import type { FetchLike } from './http';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
-import { scriptedServers } from './test-server';
+import { scriptedServers } from './test/server';
 
 const serve = scriptedServers(afterEach);
 // Registered after the servers' hook, so it runs first: servers close on real timers.
@@ -68,7 +68,7 @@ describe('downloadImage', () => {
     });
     const e = await failure(downloadImage(`${s.url}/endless.png`, { maxBytes: 64 * 1024, retry: noRetry }));
     expect(e.code).toBe('download.too-large');
-    await vi.waitFor(() => expect(closed).toBe(true));
+    await expect.poll(() => closed).toBe(true);
     // Socket buffers hold a few MiB at most; the 256 MiB the server would send were never asked for.
     expect(written).toBeLessThan(32 * 1024 * 1024);
   });
@@ -81,7 +81,7 @@ describe('downloadImage', () => {
       settled = true;
     });
     const caught = failure(p);
-    await vi.waitFor(() => expect(s.seen).toHaveLength(1));
+    await expect.poll(() => s.seen).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(DOWNLOAD_DEFAULTS.timeoutMs - 1000);
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(1000);
@@ -200,7 +200,7 @@ describe('downloadImage', () => {
     const s = await serve(() => stalls);
     const ac = new AbortController();
     const p = downloadImage(`${s.url}/slow.png`, { signal: ac.signal }).catch((x: unknown) => x);
-    await vi.waitFor(() => expect(s.seen).toHaveLength(1));
+    await expect.poll(() => s.seen).toHaveLength(1);
     ac.abort();
     const e = await p;
     expect(e).toBeInstanceOf(AbortedError);

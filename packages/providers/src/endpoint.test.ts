@@ -4,7 +4,7 @@ import { defineEndpoint, fillPath } from './endpoint';
 import { ProviderResponseError, ServerError } from './errors';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
-import { scriptedServers } from './test-server';
+import { scriptedServers } from './test/server';
 
 const serve = scriptedServers(afterEach);
 

@@ -40,6 +40,12 @@ function fakeFetch(answer: (url: URL, body: unknown) => { status?: number; body:
 
 const noRetry = { maxRetries: 0 };
 
+/** Clients over an in-process fetch, with no retry: each poll is one request. */
+const scenarioOver = (fetch: FetchLike) =>
+  new ScenarioClient({ apiKey: 'k', apiSecret: 's', baseUrl: 'http://emu/v1', fetch, retry: noRetry });
+const modelslabOver = (fetch: FetchLike) =>
+  new ModelsLabClient({ apiKey: 'key-1234', baseUrl: 'http://emu/api', fetch, retry: noRetry });
+
 describe('waitForModel', () => {
   it('sleeps for the remaining time the vendor announces and stops at trained', async () => {
     const clock = virtualClock();
@@ -66,13 +72,7 @@ describe('waitForModel', () => {
         },
       };
     });
-    const client = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch,
-      retry: noRetry,
-    });
+    const client = scenarioOver(fetch);
     const seen: ModelProgress[] = [];
     const model = await waitForModel({ client, modelId: 'm', ...clock, onProgress: (p) => seen.push(p) });
     expect(model.status).toBe('trained');
@@ -89,13 +89,7 @@ describe('waitForModel', () => {
     const statuses = ['draft', 'something-new', 'training', 'failed'];
     let i = 0;
     const { fetch } = fakeFetch(() => ({ body: { model: { id: 'm', status: statuses[Math.min(i++, 3)] } } }));
-    const client = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch,
-      retry: noRetry,
-    });
+    const client = scenarioOver(fetch);
     const model = await waitForModel({ client, modelId: 'm', ...clock });
     expect(model.status).toBe('failed');
     expect(i).toBe(4);
@@ -104,13 +98,7 @@ describe('waitForModel', () => {
   it('gives up with wait_timeout at the deadline', async () => {
     const clock = virtualClock();
     const { fetch } = fakeFetch(() => ({ body: { model: { id: 'm', status: 'training' } } }));
-    const client = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch,
-      retry: noRetry,
-    });
+    const client = scenarioOver(fetch);
     const t0 = clock.now();
     const e = await waitForModel({ client, modelId: 'm', ...clock, timeoutMs: 60_000 }).catch(
       (x: unknown) => x,
@@ -128,35 +116,17 @@ describe('waitForModel', () => {
       if (n <= 2) return { status: 503, body: { reason: 'busy' } };
       return { body: { model: { id: 'm', status: 'trained' } } };
     });
-    const client = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch,
-      retry: noRetry,
-    });
+    const client = scenarioOver(fetch);
     await expect(waitForModel({ client, modelId: 'm', ...clock })).resolves.toMatchObject({
       status: 'trained',
     });
     const bad = fakeFetch(() => ({ status: 400, body: { reason: 'nope' } }));
-    const c2 = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch: bad.fetch,
-      retry: noRetry,
-    });
+    const c2 = scenarioOver(bad.fetch);
     await expect(waitForModel({ client: c2, modelId: 'm', ...clock })).rejects.toBeInstanceOf(
       ValidationError,
     );
     const down = fakeFetch(() => ({ status: 500, body: {} }));
-    const c3 = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch: down.fetch,
-      retry: noRetry,
-    });
+    const c3 = scenarioOver(down.fetch);
     await expect(
       waitForModel({ client: c3, modelId: 'm', ...clock, maxConsecutiveErrors: 2 }),
     ).rejects.toBeInstanceOf(ServerError);
@@ -171,13 +141,7 @@ describe('waitForModel', () => {
         ? { body: { model: { id: 'm', status: 'training-canceled' } } }
         : { body: { model: { id: 'm', status: 'training' } } },
     );
-    const client = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch,
-      retry: noRetry,
-    });
+    const client = scenarioOver(fetch);
     const e = await waitForModel({
       client,
       modelId: 'm',
@@ -204,13 +168,7 @@ describe('waitForJob', () => {
         },
       };
     });
-    const client = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch,
-      retry: noRetry,
-    });
+    const client = scenarioOver(fetch);
     const job = await waitForJob({ client, jobId: 'job_1', ...clock });
     expect(job).toMatchObject({ jobId: 'job_1', status: 'success', metadata: { assetIds: ['asset_1'] } });
     expect(clock.sleeps).toEqual([1000, 1500, 2250, 3375]);
@@ -224,13 +182,7 @@ describe('waitForJob', () => {
         ? { body: { job: { jobId: 'job_1', status: 'in-progress' } } }
         : { body: { job: { jobId: 'job_1', status: 'in-progress', progress: 0.1 } } },
     );
-    const client = new ScenarioClient({
-      apiKey: 'k',
-      apiSecret: 's',
-      baseUrl: 'http://emu/v1',
-      fetch,
-      retry: noRetry,
-    });
+    const client = scenarioOver(fetch);
     const wait = waitForJob({
       client,
       jobId: 'job_1',
@@ -253,12 +205,7 @@ describe('waitForModelsLabResult', () => {
         ? { body: { status: 'success', id: 5, output: ['http://x/1.png'] } }
         : { body: { status: 'processing', id: 5, eta: (ready - clock.now()) / 1000, future_links: [] } },
     );
-    const client = new ModelsLabClient({
-      apiKey: 'key-1234',
-      baseUrl: 'http://emu/api',
-      fetch,
-      retry: noRetry,
-    });
+    const client = modelslabOver(fetch);
     const r = await waitForModelsLabResult({ client, id: '5', etaMs: 13_000, ...clock });
     expect(r.output).toEqual(['http://x/1.png']);
     expect(calls).toEqual(['/api/v6/images/fetch/5']);
@@ -267,12 +214,7 @@ describe('waitForModelsLabResult', () => {
   it('throws the mapped error when the generation fails', async () => {
     const clock = virtualClock();
     const { fetch } = fakeFetch(() => ({ body: { status: 'failed', id: 5, message: 'NSFW' } }));
-    const client = new ModelsLabClient({
-      apiKey: 'key-1234',
-      baseUrl: 'http://emu/api',
-      fetch,
-      retry: noRetry,
-    });
+    const client = modelslabOver(fetch);
     await expect(waitForModelsLabResult({ client, id: '5', ...clock })).rejects.toMatchObject({
       code: 'job_failed',
     });
@@ -293,12 +235,7 @@ describe('waitForModelsLabTraining', () => {
     const { fetch } = fakeFetch(() => ({
       body: { status: 'success', messege: stages[Math.min(i++, 4)], data: 'log' },
     }));
-    const client = new ModelsLabClient({
-      apiKey: 'key-1234',
-      baseUrl: 'http://emu/api',
-      fetch,
-      retry: noRetry,
-    });
+    const client = modelslabOver(fetch);
     const seen: string[] = [];
     const s = await waitForModelsLabTraining({
       client,

@@ -40,9 +40,20 @@ interface PollSpec<T, P> {
   delay: (value: T, polls: number) => number;
   initialDelayMs?: number;
   defaultTimeoutMs: number;
+  /** Asks the vendor to stop the work when the wait ends because `signal` aborted (a failure to do so is ignored). */
+  cancelOnAbort?: (() => Promise<unknown>) | undefined;
 }
 
 async function poll<T, P>(spec: PollSpec<T, P>, o: WaitOptions<P>): Promise<T> {
+  try {
+    return await pollUntilDone(spec, o);
+  } catch (e) {
+    if (spec.cancelOnAbort && o.signal?.aborted) await spec.cancelOnAbort().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function pollUntilDone<T, P>(spec: PollSpec<T, P>, o: WaitOptions<P>): Promise<T> {
   const sleep = o.sleep ?? defaultSleep;
   const now = o.now ?? Date.now;
   const timeoutMs = o.timeoutMs ?? spec.defaultTimeoutMs;
@@ -153,40 +164,35 @@ export async function waitForModel(
   },
 ): Promise<Model> {
   const { client, modelId } = options;
-  try {
-    return await poll<Model, ModelProgress>(
-      {
-        provider: 'scenario',
-        what: `training of model ${modelId}`,
-        defaultTimeoutMs: 2 * 3_600_000,
-        read: (signal) => client.getModel(modelId, { signal }),
-        done: (m) => ['trained', 'failed', 'canceled'].includes(modelPhase(m.status)),
-        progress: (m) => ({
-          status: m.status,
-          stage: m.trainingProgress?.stage,
-          position: m.trainingProgress?.position,
-          progress: m.trainingProgress?.progress,
-          remainingTimeMs: m.trainingProgress?.remainingTimeMs,
-          model: m,
-        }),
-        delay: (m, polls) => {
-          const tp = m.trainingProgress;
-          if (tp?.remainingTimeMs !== undefined && tp.remainingTimeMs > 0)
-            return tp.remainingTimeMs + SETTLE_MS;
-          const est = estimateRemaining(tp?.progress, tp?.startedAt, tp?.updatedAt);
-          if (est !== undefined) return est + SETTLE_MS;
-          // Finished by the estimate but not by the status: the vendor is finalising, look again soon.
-          if (tp?.remainingTimeMs === 0 || tp?.progress === 1) return backoff(polls, 1000, 1.5, 10_000);
-          return backoff(polls, 5000, 1.5, 30_000);
-        },
+  return poll<Model, ModelProgress>(
+    {
+      provider: 'scenario',
+      what: `training of model ${modelId}`,
+      cancelOnAbort: options.cancelOnAbort ? () => client.cancelTraining(modelId) : undefined,
+      defaultTimeoutMs: 2 * 3_600_000,
+      read: (signal) => client.getModel(modelId, { signal }),
+      done: (m) => ['trained', 'failed', 'canceled'].includes(modelPhase(m.status)),
+      progress: (m) => ({
+        status: m.status,
+        stage: m.trainingProgress?.stage,
+        position: m.trainingProgress?.position,
+        progress: m.trainingProgress?.progress,
+        remainingTimeMs: m.trainingProgress?.remainingTimeMs,
+        model: m,
+      }),
+      delay: (m, polls) => {
+        const tp = m.trainingProgress;
+        if (tp?.remainingTimeMs !== undefined && tp.remainingTimeMs > 0)
+          return tp.remainingTimeMs + SETTLE_MS;
+        const est = estimateRemaining(tp?.progress, tp?.startedAt, tp?.updatedAt);
+        if (est !== undefined) return est + SETTLE_MS;
+        // Finished by the estimate but not by the status: the vendor is finalising, look again soon.
+        if (tp?.remainingTimeMs === 0 || tp?.progress === 1) return backoff(polls, 1000, 1.5, 10_000);
+        return backoff(polls, 5000, 1.5, 30_000);
       },
-      { maxIntervalMs: 300_000, ...options },
-    );
-  } catch (e) {
-    if (options.cancelOnAbort && options.signal?.aborted)
-      await client.cancelTraining(modelId).catch(() => undefined);
-    throw e;
-  }
+    },
+    { maxIntervalMs: 300_000, ...options },
+  );
 }
 
 /**
@@ -213,33 +219,28 @@ export async function waitForJob(
   options: WaitOptions<JobProgress> & { client: ScenarioClient; jobId: string; cancelOnAbort?: boolean },
 ): Promise<Job> {
   const { client, jobId } = options;
-  try {
-    return await poll<Job, JobProgress>(
-      {
-        provider: 'scenario',
-        what: `job ${jobId}`,
-        defaultTimeoutMs: 30 * 60_000,
-        read: (signal) => client.getJob(jobId, { signal }),
-        done: (j) => TERMINAL_JOB_STATUSES.has(j.status ?? ''),
-        progress: (j) => ({ status: j.status, progress: j.progress, job: j }),
-        delay: (j, polls) => {
-          const created = j.createdAt ? Date.parse(j.createdAt) : Number.NaN;
-          const updated = j.updatedAt ? Date.parse(j.updatedAt) : Number.NaN;
-          const est = estimateRemaining(
-            j.progress,
-            Number.isNaN(created) ? undefined : created,
-            Number.isNaN(updated) ? undefined : updated,
-          );
-          return est !== undefined ? Math.min(est + SETTLE_MS, 30_000) : backoff(polls, 1000, 1.5, 10_000);
-        },
+  return poll<Job, JobProgress>(
+    {
+      provider: 'scenario',
+      what: `job ${jobId}`,
+      cancelOnAbort: options.cancelOnAbort ? () => client.cancelJob(jobId) : undefined,
+      defaultTimeoutMs: 30 * 60_000,
+      read: (signal) => client.getJob(jobId, { signal }),
+      done: (j) => TERMINAL_JOB_STATUSES.has(j.status ?? ''),
+      progress: (j) => ({ status: j.status, progress: j.progress, job: j }),
+      delay: (j, polls) => {
+        const created = j.createdAt ? Date.parse(j.createdAt) : Number.NaN;
+        const updated = j.updatedAt ? Date.parse(j.updatedAt) : Number.NaN;
+        const est = estimateRemaining(
+          j.progress,
+          Number.isNaN(created) ? undefined : created,
+          Number.isNaN(updated) ? undefined : updated,
+        );
+        return est !== undefined ? Math.min(est + SETTLE_MS, 30_000) : backoff(polls, 1000, 1.5, 10_000);
       },
-      { maxIntervalMs: 60_000, ...options },
-    );
-  } catch (e) {
-    if (options.cancelOnAbort && options.signal?.aborted)
-      await client.cancelJob(jobId).catch(() => undefined);
-    throw e;
-  }
+    },
+    { maxIntervalMs: 60_000, ...options },
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createRedactor as createTextRedactor } from '@loraflow/core';
+import { createRedactor as createTextRedactor, redactValue } from '@loraflow/core';
 
 /**
  * Replaces every occurrence of a secret (and its common encodings) in text and JSON values.
@@ -46,7 +46,7 @@ export function wireForms(
 /**
  * Builds a provider client's redactor: core's one text redactor (`createRedactor` in
  * `@loraflow/core`: longest first, strings under 4 characters ignored) over every
- * {@link wireForms} of the credentials, plus a deep walk for JSON values.
+ * {@link wireForms} of the credentials, and core's `redactValue` for JSON values.
  *
  * @example
  * const r = createRedactor(['s3cr3t-key'], [['api_key', 's3cr3t']]);
@@ -57,14 +57,5 @@ export function createRedactor(
   pairs: ReadonlyArray<readonly [string, string]> = [],
 ): Redactor {
   const text = createTextRedactor({ secrets: wireForms(secrets, pairs) });
-  // Core has no value walker yet (the runtime keeps its own); this is the one the clients share.
-  const walk = (v: unknown, depth: number): unknown => {
-    if (typeof v === 'string') return text(v);
-    if (depth > 32 || v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[text(k)] = walk(x, depth + 1);
-    return out;
-  };
-  return { text, value: <T>(input: T): T => walk(input, 0) as T };
+  return { text, value: <T>(input: T): T => redactValue(input, text) };
 }

@@ -12,7 +12,7 @@ import {
 import { ModelsLabClient } from './modelslab/client';
 import { backoffDelay, resolveRetryPolicy } from './retry';
 import { ScenarioClient } from './scenario/client';
-import { closedPortUrl, scriptedServers } from './test-server';
+import { closedPortUrl, scriptedServers } from './test/server';
 
 const model = { id: 'model_a', type: 'flux.1-lora', status: 'new' };
 const serve = scriptedServers(afterEach);
@@ -166,9 +166,9 @@ describe('timeouts and cancellation', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { client } = scenario(s.url, { timeoutMs: 5000, retry: { maxRetries: 1, sleep: async () => {} } });
     const p = client.getModel('model_a').catch((x: unknown) => x);
-    await vi.waitFor(() => expect(s.seen).toHaveLength(1));
+    await expect.poll(() => s.seen).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(5000);
-    await vi.waitFor(() => expect(s.seen).toHaveLength(2));
+    await expect.poll(() => s.seen).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(5000);
     const e = await p;
     expect(e).toBeInstanceOf(TimeoutError);
@@ -180,7 +180,7 @@ describe('timeouts and cancellation', () => {
     const { client, sleeps } = scenario(s.url);
     const ac = new AbortController();
     const p = client.getModel('model_a', { signal: ac.signal }).catch((x: unknown) => x);
-    await vi.waitFor(() => expect(s.seen).toHaveLength(1));
+    await expect.poll(() => s.seen).toHaveLength(1);
     ac.abort();
     const e = await p;
     expect(e).toBeInstanceOf(AbortedError);

@@ -58,7 +58,7 @@ describe('Node transport', () => {
     const s = await countingServer(true);
     const fetch = createNodeFetch({ connections: 2 });
     const pending = Array.from({ length: 5 }, () => fetch(`${s.url}/x`).then((r) => r.text()));
-    await vi.waitFor(() => expect(s.held).toHaveLength(2));
+    await expect.poll(() => s.held).toHaveLength(2);
     expect(s.connections()).toBe(2);
     // Release in rounds: queued requests go out on the same two sockets.
     let done = false;

@@ -80,6 +80,7 @@ export interface RemoteRuntimeOptions {
  * handle.subscribe((e) => console.log(e.type));
  * console.log((await handle.result).status);
  */
+// long because it is wiring: the remote runtime's methods share this closure's base URL, headers and reconnect budget, and each is short
 export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
   if (typeof options?.baseUrl !== 'string' || !/^(https?:\/\/[^/]|\/)/.test(options.baseUrl)) {
     throw new TypeError('createRemoteRuntime: baseUrl must be an http(s) URL or a path starting with "/".');

@@ -7,6 +7,7 @@ import { createRuntime } from './runtime';
 import { createMemoryStore } from './store/memory';
 import { createFakeService, type FakeService, graph, testPack } from './test/pack';
 import { listen } from './test/serve';
+import { until } from './test/until';
 import type { Runtime } from './types';
 
 const registry = createRegistry(testPack);
@@ -19,14 +20,6 @@ async function remote(service: FakeService): Promise<Runtime> {
   const server = createRuntime({ registry, store: createMemoryStore(), services: { fake: service } });
   const { url } = await listen(createRuntimeHandler(server, { heartbeatMs: 50 }));
   return createRemoteRuntime({ baseUrl: url, reconnectDelayMs: 10 });
-}
-
-async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error('the condition never held');
 }
 
 const joinGraph = graph(

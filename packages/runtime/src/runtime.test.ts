@@ -1,18 +1,17 @@
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRegistry, type RunEvent } from '@loraflow/core';
 import { describe, expect, it, vi } from 'vitest';
 import { RuntimeError } from './errors';
 import { createRuntime, INTERRUPTED_AFTER_MS } from './runtime';
 import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
+import { startReadyChild } from './test/child';
 import { fakeServiceClient, fakeServiceHandler } from './test/http-service';
 import { createFakeService, graph, testPack } from './test/pack';
 import { listen } from './test/serve';
 import { tempDir } from './test/temp-dir';
+import { until } from './test/until';
 
 const registry = createRegistry(testPack);
 const trainGraph = graph(
@@ -24,35 +23,18 @@ const trainGraph = graph(
   [['name.text', 'train.name']],
 );
 
-async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error('the condition never held');
-}
-
 describe('createRuntime over a file store', () => {
   it('finishes with exactly one create and one train however the process running it is killed with SIGKILL', async () => {
-    const tsx = createRequire(import.meta.url).resolve('tsx');
-    const runner = fileURLToPath(new URL('./test/fixtures/crash-runner.ts', import.meta.url));
     const outcomes = new Set<string>();
     // Each kill waits for a trigger seen at the provider plus random jitter, so kills land all along the way.
     for (let round = 0; round < 8; round++) {
       const dir = await tempDir();
       const service = createFakeService();
       const { url } = await listen(fakeServiceHandler(service));
-      const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, runner, dir, url], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.once('data', () => resolve());
-        child.once('exit', (code) => reject(new Error(`the runner exited early (${code}): ${stderr}`)));
-      });
+      const child = await startReadyChild(new URL('./test/fixtures/crash-runner.ts', import.meta.url), [
+        dir,
+        url,
+      ]);
       const triggers = [
         () => true,
         () => service.calls.create > 0,
@@ -63,10 +45,7 @@ describe('createRuntime over a file store', () => {
       await new Promise((resolve) =>
         setTimeout(resolve, Math.floor(Math.random() * (round % 4 === 3 ? 100 : 15))),
       );
-      if (child.exitCode !== null) throw new Error(`the runner stopped by itself: ${stderr}`);
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
+      await child.killHard();
       outcomes.add(`${service.models.size}/${service.jobs.size}`);
 
       const runtime = createRuntime({
@@ -95,7 +74,7 @@ describe('createRuntime over a file store', () => {
     // What the provider held at the moment of each kill (models/jobs): before the create, and during training at least.
     expect(outcomes).toContain('1/1');
     expect(outcomes.size).toBeGreaterThan(1);
-  }, 180_000);
+  });
 
   it('resumes a crashed run without redoing a completed side effect, reconciling one left without a result', async () => {
     const dir = await tempDir();

@@ -22,6 +22,7 @@ import {
   type RunEvent,
   type RunResult,
   type RunStateFold,
+  redactValue,
 } from '@loraflow/core';
 import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
@@ -96,6 +97,7 @@ const intervals = globalThis as unknown as {
  * // after a crash, in a new process over the same store:
  * await (await runtime.resume(handle.runId)).result;
  */
+// long because it is wiring: the runtime's methods share this closure's store, engine and active runs, and each is short (the longest, start, ~100 lines)
 export function createRuntime(options: RuntimeOptions): LocalRuntime {
   checkOptions(options);
   const store = options.store ?? createMemoryStore();
@@ -156,18 +158,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   }
 
   function redactJson<T>(value: T): T {
-    if (secrets.length === 0 && !options.redact) return value;
-    const walk = (v: unknown): unknown => {
-      if (typeof v === 'string') return redactText(v);
-      if (Array.isArray(v)) return v.map(walk);
-      if (v !== null && typeof v === 'object') {
-        const out: Record<string, unknown> = {};
-        for (const [k, inner] of Object.entries(v)) out[k] = walk(inner);
-        return out;
-      }
-      return v;
-    };
-    return walk(value) as T;
+    return secrets.length === 0 && !options.redact ? value : redactValue(value, redactText);
   }
 
   /**

@@ -2,7 +2,7 @@ import '@xyflow/react/dist/style.css';
 import { applyNodeChanges, type Edge, type Node, type NodeChange, ReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { gridDocument } from '../../fixtures/graphs';
+import { gridDocument } from '../../src/test/graphs';
 
 // The comparison page for the bench: plain React Flow, default nodes, the same nodes and edges.
 const n = Number(new URLSearchParams(location.search).get('n') ?? '100');

@@ -3,10 +3,10 @@ import type { GraphDocument } from '@loraflow/core';
 import { createRemoteRuntime } from '@loraflow/runtime';
 import { useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
-import { gridDocument, pipelineDocument } from '../../fixtures/graphs';
-import { createPageRuntime } from '../../fixtures/page-runtime';
-import { testPack } from '../../fixtures/test-pack';
 import { LoraflowEditor } from '../../src';
+import { gridDocument, pipelineDocument } from '../../src/test/graphs';
+import { createPageRuntime } from '../../src/test/page-runtime';
+import { testPack } from '../../src/test/test-pack';
 
 // The page the browser tests and the bench drive: ?fixture=empty|pipeline|grid&n=&theme=&readonly=1
 const q = new URLSearchParams(location.search);

@@ -77,6 +77,7 @@ export function Canvas(props: CanvasProps) {
   return <Flow {...props} defaultViewport={viewport} />;
 }
 
+// long because React Flow's nodes, edges and change handlers share the node and edge caches this component keeps in refs; each hook is short
 function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zoom: number } }) {
   const { store } = useEditorContext();
   const doc = useEditorState((s) => s.doc);

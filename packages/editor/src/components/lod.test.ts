@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gridDocument, pipelineDocument } from '../../fixtures/graphs';
+import { gridDocument, pipelineDocument } from '../test/graphs';
 import { COMPACT_BELOW_ZOOM, estimateViewport } from './lod';
 
 describe('estimateViewport', () => {

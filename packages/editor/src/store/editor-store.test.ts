@@ -7,11 +7,11 @@ import {
 } from '@loraflow/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { pipelineDocument } from '../../fixtures/graphs';
-import { createPageRuntime } from '../../fixtures/page-runtime';
-import { testPack } from '../../fixtures/test-pack';
 import { createCatalogue } from '../catalogue';
 import type { EditorRuntime } from '../runtime-types';
+import { pipelineDocument } from '../test/graphs';
+import { createPageRuntime } from '../test/page-runtime';
+import { testPack } from '../test/test-pack';
 import { createEditorStore } from './editor-store';
 
 const catalogue = createCatalogue([testPack]);
@@ -362,7 +362,7 @@ describe('runs', () => {
     const fake = fakeRuntime();
     const store = setup({ runtime: fake.runtime });
     const running = store.run();
-    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    await expect.poll(() => store.getState().run.status).toBe('running');
     fake.emit({ type: 'run.started', nodeIds: ['style', 'blend', 'prompt'] });
     fake.emit({ type: 'node.queued', nodeId: 'style', key: 'k-style' });
     expect(store.getState().run.nodes.style?.status).toBe('queued');
@@ -402,7 +402,7 @@ describe('runs', () => {
     const fake = fakeRuntime();
     const store = setup({ runtime: fake.runtime });
     const running = store.run();
-    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    await expect.poll(() => store.getState().run.status).toBe('running');
     fake.finish(
       {
         style: { status: 'failed', key: 'k', error: { code: 'provider.error', message: 'no' } },
@@ -421,7 +421,7 @@ describe('runs', () => {
     const fake = fakeRuntime();
     const store = setup({ runtime: fake.runtime });
     void store.run();
-    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    await expect.poll(() => store.getState().run.status).toBe('running');
     fake.emit({ type: 'run.started', nodeIds: ['style', 'blend', 'prompt'] });
     fake.emit({ type: 'node.queued', nodeId: 'style', key: 'k1' });
     fake.emit({ type: 'node.queued', nodeId: 'blend', key: 'k2' });
@@ -482,7 +482,7 @@ describe('runs', () => {
     const fake = fakeRuntime();
     const store = setup({ runtime: fake.runtime });
     void store.run();
-    await vi.waitFor(() => expect(store.getState().run.status).toBe('running'));
+    await expect.poll(() => store.getState().run.status).toBe('running');
     store.cancel();
     expect(fake.cancel).toHaveBeenCalledTimes(1);
     fake.emit({ type: 'run.finished', status: 'cancelled', counts: store.getState().run.counts });

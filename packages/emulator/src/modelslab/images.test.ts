@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator';
-import { dataUrl, ML_KEY, manualEmulator, modelslab, pictureOf, solidPng } from '../test-helpers';
+import { dataUrl, ML_KEY, manualEmulator, modelslab, pictureOf, solidPng } from '../test/helpers';
 
 const RED: [number, number, number] = [230, 30, 30];
 const BLUE: [number, number, number] = [30, 30, 230];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator';
-import { dataUrl, manualEmulator, PNG_DATA_URL, pictureOf, scenario, solidPng } from '../test-helpers';
+import { dataUrl, manualEmulator, PNG_DATA_URL, pictureOf, scenario, solidPng } from '../test/helpers';
 
 const RED: [number, number, number] = [230, 30, 30];
 const BLUE: [number, number, number] = [30, 30, 230];

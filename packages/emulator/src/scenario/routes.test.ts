@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loraWithImages, manualEmulator, ORIGIN, PNG_DATA_URL, scenario } from '../test-helpers';
+import { loraWithImages, manualEmulator, ORIGIN, PNG_DATA_URL, scenario } from '../test/helpers';
 
 const MIN = 60_000;
 

@@ -134,46 +134,37 @@ export interface ScenarioState {
 export function createScenarioState(core: Core): ScenarioState {
   const models = new Map<string, ModelRecord>();
   const seededAt = core.clock.now() - 30 * 24 * 3600_000;
-  for (const base of BASE_MODELS) {
-    models.set(base.id, {
-      id: base.id,
-      name: base.name,
-      shortDescription: base.shortDescription,
-      type: base.type,
+  // What every seeded public model shares: trained from the start, owned by no account (fresh lists for each).
+  const seed = (
+    spec: { id: string; name: string; shortDescription: string; type: string },
+    own: Pick<ModelRecord, 'source' | 'custom' | 'tags'> &
+      Partial<Pick<ModelRecord, 'base' | 'compliantModelIds'>>,
+  ) =>
+    models.set(spec.id, {
+      id: spec.id,
+      name: spec.name,
+      shortDescription: spec.shortDescription,
+      type: spec.type,
       privacy: 'public',
-      source: 'scenario',
-      custom: base.route === 'custom',
       ownerId: PUBLIC_OWNER,
       authorId: 'user_scenario',
       createdAt: seededAt,
       updatedAt: seededAt,
-      tags: ['sc:base-model'],
       collectionIds: [],
       trainingImages: [],
       pairs: [],
       builtInStatus: 'trained',
-      base,
+      ...own,
     });
+  for (const base of BASE_MODELS) {
+    seed(base, { source: 'scenario', custom: base.route === 'custom', tags: ['sc:base-model'], base });
   }
   for (const lora of PUBLIC_LORAS) {
-    models.set(lora.id, {
-      id: lora.id,
-      name: lora.name,
-      shortDescription: lora.shortDescription,
-      type: lora.type,
-      privacy: 'public',
+    seed(lora, {
       source: 'huggingface',
       custom: false,
-      ownerId: PUBLIC_OWNER,
-      authorId: 'user_scenario',
-      createdAt: seededAt,
-      updatedAt: seededAt,
       tags: [...lora.tags, 'sc:third-party'],
-      collectionIds: [],
       compliantModelIds: lora.compliantModelIds,
-      trainingImages: [],
-      pairs: [],
-      builtInStatus: 'trained',
     });
   }
   return { models, jobs: new Map(), assets: new Map() };

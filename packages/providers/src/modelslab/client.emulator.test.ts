@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../emulator-harness';
 import { AuthenticationError, NotFoundError, RateLimitError, ValidationError } from '../errors';
 import { waitForModelsLabResult, waitForModelsLabTraining } from '../polling';
-import { isPng, TINY_PNG_DATA_URL } from '../test-assets';
+import { isPng, TINY_PNG_DATA_URL } from '../test/assets';
+import { type Harness, startHarness } from '../test/emulator-harness';
 
 let h: Harness;
 beforeEach(async () => {

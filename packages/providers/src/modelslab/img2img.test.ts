@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError, ValidationError } from '../errors';
-import { isPng } from '../test-assets';
-import { type SeenRequest, scriptedServers } from '../test-server';
+import { isPng } from '../test/assets';
+import { type SeenRequest, scriptedServers } from '../test/server';
 import { ModelsLabClient } from './client';
 
 // The request shape comes from specs/modelslab-community-models-openapi.json "/img2img"

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../emulator-harness';
 import {
   AuthenticationError,
   NotFoundError,
@@ -9,7 +8,8 @@ import {
   ValidationError,
 } from '../errors';
 import { waitForJob, waitForModel } from '../polling';
-import { isPng, TINY_PNG_DATA_URL } from '../test-assets';
+import { isPng, TINY_PNG_DATA_URL } from '../test/assets';
+import { type Harness, startHarness } from '../test/emulator-harness';
 
 let h: Harness;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors';
-import { TINY_PNG_DATA_URL } from '../test-assets';
-import { type SeenRequest, scriptedServers } from '../test-server';
+import { TINY_PNG_DATA_URL } from '../test/assets';
+import { type SeenRequest, scriptedServers } from '../test/server';
 import { ScenarioClient } from './client';
 
 // The request shapes come from the reference: POST /assets (PostAssetRequest: `name` required,

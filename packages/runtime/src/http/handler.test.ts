@@ -9,6 +9,7 @@ import type { RuntimeStore } from '../store/types';
 import { fakeServiceClient, fakeServiceHandler } from '../test/http-service';
 import { createFakeService, graph, testPack } from '../test/pack';
 import { listen } from '../test/serve';
+import { until } from '../test/until';
 import { createRuntimeHandler, type RuntimeHandlerOptions } from './handler';
 import { sniffMime } from './sniff';
 
@@ -63,14 +64,6 @@ async function readSse(
     }
   }
   return { messages, comments };
-}
-
-async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error('the condition never held');
 }
 
 describe('runtime HTTP handler', () => {

@@ -70,6 +70,7 @@ function zodIssues(error: z.ZodError) {
  * const handler = createRuntimeHandler(runtime, { authorize: (req) => sessionOk(req) });
  * serve({ fetch: handler, port: 8787, hostname: '127.0.0.1' });
  */
+// long because it is the route table: one short handler per route, all registered on one app that shares the options
 export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOptions = {}): RuntimeHandler {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 256;

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CacheEntry } from '../contract';
+import { startReadyChild } from '../test/child';
 import { tempDir } from '../test/temp-dir';
 import { createFileStore } from './file';
 import type { StoreProblem } from './types';
@@ -170,28 +169,13 @@ describe('file store', () => {
   it('keeps every entry absent or whole when its writer is killed with SIGKILL at random moments', async () => {
     const dir = await tempDir();
     await mkdir(dir, { recursive: true });
-    const tsx = createRequire(import.meta.url).resolve('tsx');
-    const writer = new URL('./fixtures/crash-writer.ts', import.meta.url).pathname;
+    const writer = new URL('../test/fixtures/crash-writer.ts', import.meta.url);
     const kills = 12;
     for (let round = 0; round < kills; round++) {
-      const child = spawn(process.execPath, ['--import', tsx, writer, dir], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.once('data', () => resolve());
-        child.once('exit', (code) => reject(new Error(`the writer exited early (${code}): ${stderr}`)));
-      });
+      const child = await startReadyChild(writer, [dir]);
       // A random moment within the first ~80 ms of writing: entries, records and blobs are all mid-flight then.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 80)));
-      if (child.exitCode !== null)
-        throw new Error(`the writer stopped by itself (${child.exitCode}): ${stderr}`);
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      expect(await exited).toBe(null);
+      expect(await child.killHard()).toBe(null);
     }
     const problems: StoreProblem[] = [];
     const store = createFileStore({ dir, onProblem: (p) => problems.push(p) });
@@ -220,5 +204,5 @@ describe('file store', () => {
     expect(await store.sweep({ olderThanMs: 60_000 })).toBe(0);
     expect(await store.sweep({ olderThanMs: -1 })).toBe(temps.length);
     expect(await allFiles(dir)).toHaveLength(kept);
-  }, 90_000);
+  });
 });

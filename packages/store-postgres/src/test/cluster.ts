@@ -147,7 +147,10 @@ export async function startTestCluster(o: { durable?: boolean } = {}): Promise<T
   }
 }
 
-/** True once the server accepts a connection; the tail of its log if it exits first or takes over 30 s. */
+/**
+ * True once the server accepts a connection; the tail of its log if it exits first. No deadline: a loaded machine
+ * only makes it slower, and a server that neither starts nor exits is ended by the suite's hang guard.
+ */
 async function waitReady(child: ChildProcess, port: number): Promise<true | string> {
   let log = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -157,8 +160,7 @@ async function waitReady(child: ChildProcess, port: number): Promise<true | stri
   child.once('exit', () => {
     exited = true;
   });
-  const deadline = Date.now() + 30_000;
-  while (!exited && Date.now() < deadline) {
+  while (!exited) {
     const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
     try {
       await client.connect();
@@ -169,7 +171,6 @@ async function waitReady(child: ChildProcess, port: number): Promise<true | stri
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  if (!exited) child.kill('SIGQUIT');
   return log || 'no output';
 }
 

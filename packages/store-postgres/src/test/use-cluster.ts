@@ -13,7 +13,7 @@ export function useTestCluster(o: { durable?: boolean } = {}): () => TestCluster
   let cluster: TestCluster | undefined;
   beforeAll(async () => {
     cluster = await startTestCluster(o);
-  }, 60_000);
+  });
   afterAll(async () => {
     await cluster?.stop();
   });

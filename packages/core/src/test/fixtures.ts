@@ -1,10 +1,10 @@
 import { expect } from 'vitest';
 import { z } from 'zod';
-import type { GraphDocument, GraphEdge, GraphNode } from './document';
-import { createEngine, type Engine } from './engine';
-import { examplePack } from './example-pack';
-import { createRegistry, defineNode, definePack, type NodeRegistry } from './node';
-import { t } from './types';
+import type { GraphDocument, GraphEdge, GraphNode } from '../document';
+import { createEngine, type Engine } from '../engine';
+import { examplePack } from '../example-pack';
+import { createRegistry, defineNode, definePack, type NodeRegistry } from '../node';
+import { t } from '../types';
 
 // Shared by the core's tests: a registry with the example pack plus nodes that exercise the rarer features.
 const pick = defineNode({

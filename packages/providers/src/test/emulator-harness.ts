@@ -1,7 +1,7 @@
 import { startEmulator } from '@loraflow/emulator/node';
-import { ModelsLabClient } from './modelslab/client';
-import type { RetryOptions } from './retry';
-import { ScenarioClient } from './scenario/client';
+import { ModelsLabClient } from '../modelslab/client';
+import type { RetryOptions } from '../retry';
+import { ScenarioClient } from '../scenario/client';
 
 /** Credentials the test emulator accepts; canary-like so a leak would be visible. */
 export const TEST_CREDENTIALS = {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { decode, encode } from 'fast-png';
-import { createEmulator, EMULATOR_CREDENTIALS, type Emulator, type EmulatorOptions } from './emulator';
+import { createEmulator, EMULATOR_CREDENTIALS, type Emulator, type EmulatorOptions } from '../emulator';
 
 /** Test-only helpers: a manual-clock emulator and small request builders. Not exported from the package. */
 export const ORIGIN = 'http://emulator.invalid';
@@ -74,7 +74,10 @@ export async function loraWithImages(emulator: Emulator, type = 'flux.1-lora', i
 /** The v3 training stages as the vendor's spec enumerates them (`TrainingResponse.messege`). */
 export function specTrainingStages(): string[] {
   const spec = JSON.parse(
-    readFileSync(new URL('../reference/specs/modelslab-train-model-openapi.json', import.meta.url), 'utf8'),
+    readFileSync(
+      new URL('../../reference/specs/modelslab-train-model-openapi.json', import.meta.url),
+      'utf8',
+    ),
   );
   return spec.components.schemas.TrainingResponse.properties.messege.enum;
 }
