@@ -45,6 +45,7 @@ export function createEngine(options: EngineOptions): Engine {
     access,
     keys,
     seen,
+    types: registry.types,
     services,
     blobs: {
       put: (bytes, mime) => cache.putBlob(bytes, mime),

@@ -16,6 +16,7 @@ import { canonicalJson } from '../hash';
 import { deepFreeze, isJsonValue, type JsonValue } from '../json';
 import type { NodeContext } from '../node';
 import { containsSecret } from '../redact';
+import { CANCELLED_ERROR, createRunStateFold, initialRunState, type RunStateFold } from '../run-state';
 import {
   CancelledError,
   createAbortController,
@@ -23,6 +24,7 @@ import {
   type HostAbortSignal,
 } from '../signal';
 import type { CacheEntry } from '../store';
+import type { TypeRegistry } from '../types';
 import type { RunOptions } from './api';
 import type { CacheAccess } from './cache-access';
 import { type DistributiveOmit, errorMessage, timers } from './common';
@@ -31,12 +33,15 @@ import type { LastSeen } from './explain';
 import type { EffectSite } from './journal';
 import type { NodeKeys } from './keys';
 import { type InternalPlan, NO_LINKS, type Step } from './plan';
+import { checkWire, wireChecksOf } from './wire-check';
 
 /** What every run of one engine shares: its store, keys, memory for explain, services and settings. */
 export interface RunParts {
   access: CacheAccess;
   keys: NodeKeys;
   seen: LastSeen;
+  /** The registry's port types, whose schemas outputs are checked against on the wire. */
+  types: TypeRegistry;
   services: Map<string, unknown>;
   blobs: NodeContext['blobs'];
   secrets: readonly string[];
@@ -76,7 +81,7 @@ export class Run implements ContextHost {
   private readonly writesAtStart: number;
   private readonly controller: HostAbortController;
   private readonly listeners = new Set<(e: RunEvent) => void>();
-  private readonly startedAt: number;
+  private startedAt: number;
   private readonly onAbort = () => this.cancel();
   private readonly identity = (i: number) => this.identities[i]!;
   private resolveResult!: (r: RunResult) => void;
@@ -87,7 +92,6 @@ export class Run implements ContextHost {
   private readonly identities: string[];
   private readonly errors: Array<NodeError | undefined>;
   private readonly because: Array<string | undefined>;
-  private readonly progressOf: Array<NodeRunState['progress']>;
   /** Upstream steps not settled yet. */
   private readonly waiting: Int32Array;
 
@@ -105,8 +109,14 @@ export class Run implements ContextHost {
   private seq = 0;
   private runStatus: RunStatus = 'running';
   private finishedAt: number | undefined;
-  /** The last snapshot handed out, until something changes. */
-  private snapshot: RunState | undefined;
+  /** The one fold from events to run state (run-state.ts): every event goes through it, listened to or not. */
+  private readonly fold: RunStateFold;
+  /**
+   * Events not folded yet: they are folded when someone reads the snapshot (or when there are many),
+   * so a run nobody looks at (a batch, the bench) pays for no state it never shows.
+   */
+  private readonly unfolded: RunEvent[] = [];
+  private readonly foldAfter: number;
 
   constructor(plan: InternalPlan, options: RunOptions, parts: RunParts) {
     const steps = plan.steps;
@@ -133,9 +143,11 @@ export class Run implements ContextHost {
     this.outputs = new Array(n);
     this.errors = new Array(n);
     this.because = new Array(n);
-    this.progressOf = new Array(n);
     this.waiting = new Int32Array(n);
     this.startedAt = parts.now();
+    this.fold = createRunStateFold(initialRunState(this.runId, this.startedAt));
+    // a few events per node: held no longer than the run's own columns would be
+    this.foldAfter = 4 * n + 64;
     const result = new Promise<RunResult>((resolve) => {
       this.resolveResult = resolve;
     });
@@ -165,7 +177,9 @@ export class Run implements ContextHost {
       this.handle.result.then(() => signal.removeEventListener('abort', this.onAbort));
     }
     const { steps, n, waiting, depStart } = this;
-    this.emit({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) });
+    // the run starts when it is told: the result's startedAt is the event's, as the fold's is
+    this.startedAt = this.parts.now();
+    this.emit({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) }, this.startedAt);
     for (let i = 0; i < n; i++) waiting[i] = depStart[i + 1]! - depStart[i]!;
     for (let i = 0; i < n; i++) if (waiting[i] === 0 && this.status[i] === 'pending') this.enqueue(i);
     this.pump();
@@ -180,11 +194,16 @@ export class Run implements ContextHost {
     };
   }
 
-  private emit(event: Emitted): void {
-    this.snapshot = undefined;
+  /** Folds an event into the run's state and hands it to the listeners; `at` is given for run-level events. */
+  private emit(event: Emitted, at?: number): void {
     this.seq++;
-    if (this.listeners.size === 0) return;
-    const full = { ...event, seq: this.seq, runId: this.runId, at: this.parts.now() } as RunEvent;
+    if (this.listeners.size === 0) {
+      // the fold reads seq, runId and at of no node event: nobody listening, none are made for it
+      this.toFold((at === undefined ? event : { ...event, at }) as RunEvent);
+      return;
+    }
+    const full = { ...event, seq: this.seq, runId: this.runId, at: at ?? this.parts.now() } as RunEvent;
+    this.toFold(full);
     for (const listener of this.listeners) {
       try {
         listener(full);
@@ -192,6 +211,23 @@ export class Run implements ContextHost {
         // a throwing subscriber must not break the run or the other subscribers
       }
     }
+  }
+
+  private toFold(event: RunEvent): void {
+    this.unfolded.push(event);
+    if (this.unfolded.length > this.foldAfter) this.foldPending();
+  }
+
+  private foldPending(): void {
+    const events = this.unfolded;
+    for (let k = 0; k < events.length; k++) this.fold.apply(events[k]!);
+    events.length = 0;
+  }
+
+  /** The run's state, immutable; the same object until something changes (useSyncExternalStore's contract). */
+  private getSnapshot(): RunState {
+    if (this.unfolded.length > 0) this.foldPending();
+    return this.fold.getSnapshot();
   }
 
   /** Computes a ready step's key and puts it in the queue. */
@@ -329,16 +365,14 @@ export class Run implements ContextHost {
       step.policy === 'pure' ? key : this.parts.keys.outputIdentity(entry.outputs, step.scope);
     this.parts.seen.remember(step, this.identities, this.steps);
     this.settle(i, 'cached');
-    if (this.listeners.size > 0)
-      this.emit({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
+    this.emit({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
     this.ready(i);
   }
 
   private runNode(i: number): void {
     const step = this.steps[i]!;
     const key = this.keys[i]!;
-    if (this.listeners.size > 0) this.emit({ type: 'node.started', nodeId: step.nodeId, key });
-    else this.snapshot = undefined;
+    this.emit({ type: 'node.started', nodeId: step.nodeId, key });
     const began = this.parts.now();
     const ctx = new RunContext(this, step, key);
     let pending: Promise<unknown>;
@@ -367,6 +401,9 @@ export class Run implements ContextHost {
     let frozen: Record<string, unknown>;
     try {
       frozen = deepFreeze(checkOutputs(step, produced, this.parts.secrets));
+      // made on the step's first run and kept with the plan: a warm re-run pays nothing for it
+      step.wireChecks ??= wireChecksOf(step, this.steps, this.parts.types);
+      if (step.wireChecks.length > 0) checkWire(step, frozen, step.wireChecks, this.parts.types);
     } catch (error) {
       this.fail(i, this.toNodeError(error));
       this.release(i);
@@ -445,15 +482,13 @@ export class Run implements ContextHost {
     const step = this.steps[i]!;
     this.parts.seen.remember(step, this.identities, this.steps);
     this.settle(i, 'succeeded');
-    if (this.listeners.size > 0) {
-      this.emit({
-        type: 'node.succeeded',
-        nodeId: step.nodeId,
-        key: this.keys[i]!,
-        ms: this.parts.now() - began,
-        outputs: this.outputs[i]!,
-      });
-    }
+    this.emit({
+      type: 'node.succeeded',
+      nodeId: step.nodeId,
+      key: this.keys[i]!,
+      ms: this.parts.now() - began,
+      outputs: this.outputs[i]!,
+    });
     this.ready(i);
     this.release(i);
   }
@@ -461,8 +496,6 @@ export class Run implements ContextHost {
   private settle(i: number, s: NodeStatus): void {
     this.status[i] = s;
     this.settled++;
-    // events are skipped when nobody listens, so the snapshot is invalidated here as well
-    this.snapshot = undefined;
   }
 
   /** Queues the downstream steps whose last dependency this was. */
@@ -478,7 +511,8 @@ export class Run implements ContextHost {
   private fail(i: number, error: NodeError): void {
     const { outStart, outs, steps } = this;
     const step = steps[i]!;
-    this.errors[i] = error;
+    // frozen: the snapshot hands the same object out
+    this.errors[i] = Object.freeze(error);
     this.settle(i, 'failed');
     this.emit({ type: 'node.failed', nodeId: step.nodeId, error });
     const stack = Array.from(outs.subarray(outStart[i]!, outStart[i + 1]!));
@@ -517,7 +551,7 @@ export class Run implements ContextHost {
     this.finishedAt = this.parts.now();
     const counts = countStatuses(status);
     this.parts.seen.finishRun(steps, this.writesAtStart, counts.succeeded + counts.cached === n);
-    this.emit({ type: 'run.finished', status: final, counts });
+    this.emit({ type: 'run.finished', status: final, counts }, this.finishedAt);
     const nodes: Record<string, NodeOutcome> = {};
     for (let i = 0; i < n; i++) {
       const s = status[i] as NodeOutcome['status'];
@@ -550,7 +584,7 @@ export class Run implements ContextHost {
       const s = this.status[i];
       if (s === 'pending' || s === 'queued' || s === 'running') {
         this.settle(i, 'cancelled');
-        this.errors[i] = { code: 'run.cancelled', message: 'The run was cancelled.' };
+        this.errors[i] = CANCELLED_ERROR;
         this.emit({ type: 'node.cancelled', nodeId: this.steps[i]!.nodeId });
       }
     }
@@ -566,29 +600,6 @@ export class Run implements ContextHost {
     }, this.parts.cancelGraceMs);
   }
 
-  /** The run's state, immutable; the same object until something changes (useSyncExternalStore's contract). */
-  private getSnapshot(): RunState {
-    if (!this.snapshot) this.snapshot = deepFreeze(this.foldState());
-    return this.snapshot;
-  }
-
-  /** The run's state from its per-step fields: the one place that turns them into a RunState. */
-  private foldState(): RunState {
-    const nodes: Record<string, NodeRunState> = {};
-    for (let i = 0; i < this.n; i++) {
-      const s: NodeRunState = { status: this.status[i]!, key: this.keys[i] ?? '' };
-      if (this.outputs[i] && (s.status === 'succeeded' || s.status === 'cached'))
-        s.outputs = this.outputs[i]!;
-      if (this.progressOf[i]) s.progress = this.progressOf[i]!;
-      if (this.errors[i]) s.error = this.errors[i]!;
-      if (this.because[i]) s.because = this.because[i]!;
-      nodes[this.steps[i]!.nodeId] = s;
-    }
-    const state: RunState = { runId: this.runId, status: this.runStatus, startedAt: this.startedAt, nodes };
-    if (this.finishedAt !== undefined) state.finishedAt = this.finishedAt;
-    return state;
-  }
-
   // ContextHost: what a node's context asks of its run
 
   progress(i: number, fraction: number, message?: string, detail?: Record<string, number>): void {
@@ -596,8 +607,7 @@ export class Run implements ContextHost {
     const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
     const p: NonNullable<NodeRunState['progress']> = { fraction: f };
     if (message !== undefined) p.message = this.parts.redact(message);
-    if (detail !== undefined) p.detail = { ...detail };
-    this.progressOf[i] = p;
+    if (detail !== undefined) p.detail = Object.freeze({ ...detail });
     this.emit({ type: 'node.progress', nodeId: this.steps[i]!.nodeId, ...p });
   }
 
