@@ -258,7 +258,7 @@ export const t = {
   string: (): PortType<string> => ({ kind: 'string' }),
   number: (): PortType<number> => ({ kind: 'number' }),
   boolean: (): PortType<boolean> => ({ kind: 'boolean' }),
-  json: (): PortType<JsonValue> => ({ kind: 'json' }),
+  json: (): PortType => ({ kind: 'json' }),
   list: <V>(of: PortType<V>): PortType<V[]> => ({ kind: 'list', params: { of: of as unknown as JsonValue } }),
 };
 

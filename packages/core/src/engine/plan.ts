@@ -61,7 +61,10 @@ export interface Step {
 }
 
 /** Per output port, the distinct port types its value must fit: its own, and those of the inputs it feeds. */
-export type WireChecks = ReadonlyArray<{ port: string; types: ReadonlyArray<{ type: PortType; to?: string }> }>;
+export type WireChecks = ReadonlyArray<{
+  port: string;
+  types: ReadonlyArray<{ type: PortType; to?: string }>;
+}>;
 
 /** A plan as the engine keeps it (with its analysis, see AnalysisCache). */
 export interface InternalPlan {

@@ -81,7 +81,11 @@ export const generateMultiLoraSpec = defineSpec({
   outputs: { images: { type: imagesType(), label: 'Images' } },
   cache: (p) => (p.seed === undefined ? 'run' : 'pure'),
   sideEffects: true,
-  resources: () => ['provider:scenario', 'provider:modelslab'],
+  // the connections' types say which provider the LoRAs are on: the generation holds only its slot
+  resources: (p, { inputTypes, inputSettings }) => {
+    const { plan } = planGeneration(p, lorasOfConnections(inputTypes.loras ?? [], inputSettings.loras ?? []));
+    return plan ? [`provider:${plan.provider}`] : [];
+  },
   validate({ params: p, inputTypes, inputSettings }) {
     const noPrompt = p.prompt.trim() === '' && (inputTypes.prompt ?? []).length === 0;
     const loras = lorasOfConnections(inputTypes.loras ?? [], inputSettings.loras ?? []);
