@@ -29,6 +29,7 @@ import type { RunOptions } from './api';
 import type { CacheAccess } from './cache-access';
 import { type DistributiveOmit, errorMessage, timers } from './common';
 import { type ContextHost, RunContext } from './context';
+import { EventLog, LOGGED } from './event-log';
 import type { LastSeen } from './explain';
 import type { EffectSite } from './journal';
 import type { NodeKeys } from './keys';
@@ -112,11 +113,10 @@ export class Run implements ContextHost {
   /** The one fold from events to run state (run-state.ts): every event goes through it, listened to or not. */
   private readonly fold: RunStateFold;
   /**
-   * Events not folded yet: they are folded when someone reads the snapshot (or when there are many),
-   * so a run nobody looks at (a batch, the bench) pays for no state it never shows.
+   * Events not folded yet, logged as ints: they are folded when someone reads the snapshot, so a run
+   * nobody looks at (a batch, the bench) pays for no state it never shows.
    */
-  private readonly unfolded: RunEvent[] = [];
-  private readonly foldAfter: number;
+  private readonly unfolded = new EventLog();
 
   constructor(plan: InternalPlan, options: RunOptions, parts: RunParts) {
     const steps = plan.steps;
@@ -146,8 +146,6 @@ export class Run implements ContextHost {
     this.waiting = new Int32Array(n);
     this.startedAt = parts.now();
     this.fold = createRunStateFold(initialRunState(this.runId, this.startedAt));
-    // a few events per node: held no longer than the run's own columns would be
-    this.foldAfter = 4 * n + 64;
     const result = new Promise<RunResult>((resolve) => {
       this.resolveResult = resolve;
     });
@@ -179,7 +177,9 @@ export class Run implements ContextHost {
     const { steps, n, waiting, depStart } = this;
     // the run starts when it is told: the result's startedAt is the event's, as the fold's is
     this.startedAt = this.parts.now();
-    this.emit({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) }, this.startedAt);
+    this.note(LOGGED.runStarted, -1);
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) }, this.startedAt);
     for (let i = 0; i < n; i++) waiting[i] = depStart[i + 1]! - depStart[i]!;
     for (let i = 0; i < n; i++) if (waiting[i] === 0 && this.status[i] === 'pending') this.enqueue(i);
     this.pump();
@@ -194,16 +194,15 @@ export class Run implements ContextHost {
     };
   }
 
-  /** Folds an event into the run's state and hands it to the listeners; `at` is given for run-level events. */
-  private emit(event: Emitted, at?: number): void {
+  /** Logs an event for the fold (see EventLog); every event counts in `seq`, listened to or not. */
+  private note(code: (typeof LOGGED)[keyof typeof LOGGED], i: number): void {
     this.seq++;
-    if (this.listeners.size === 0) {
-      // the fold reads seq, runId and at of no node event: nobody listening, none are made for it
-      this.toFold((at === undefined ? event : { ...event, at }) as RunEvent);
-      return;
-    }
+    this.unfolded.add(code, i);
+  }
+
+  /** Hands the event just noted to the listeners; `at` is given for run-level events. */
+  private dispatch(event: Emitted, at?: number): void {
     const full = { ...event, seq: this.seq, runId: this.runId, at: at ?? this.parts.now() } as RunEvent;
-    this.toFold(full);
     for (const listener of this.listeners) {
       try {
         listener(full);
@@ -213,20 +212,26 @@ export class Run implements ContextHost {
     }
   }
 
-  private toFold(event: RunEvent): void {
-    this.unfolded.push(event);
-    if (this.unfolded.length > this.foldAfter) this.foldPending();
-  }
-
   private foldPending(): void {
-    const events = this.unfolded;
-    for (let k = 0; k < events.length; k++) this.fold.apply(events[k]!);
-    events.length = 0;
+    this.unfolded.replay(
+      {
+        runId: this.runId,
+        steps: this.steps,
+        keys: this.keys,
+        outputs: this.outputs,
+        errors: this.errors,
+        because: this.because,
+        startedAt: this.startedAt,
+        finishedAt: this.finishedAt,
+        status: this.runStatus,
+      },
+      this.fold,
+    );
   }
 
   /** The run's state, immutable; the same object until something changes (useSyncExternalStore's contract). */
   private getSnapshot(): RunState {
-    if (this.unfolded.length > 0) this.foldPending();
+    if (this.unfolded.size > 0) this.foldPending();
     return this.fold.getSnapshot();
   }
 
@@ -251,7 +256,8 @@ export class Run implements ContextHost {
     }
     this.keys[i] = key;
     if (this.runKeys && step.policy === 'pure' && !step.late) this.runKeys[i] = key;
-    this.emit({ type: 'node.queued', nodeId: step.nodeId, key });
+    this.note(LOGGED.queued, i);
+    if (this.listeners.size > 0) this.dispatch({ type: 'node.queued', nodeId: step.nodeId, key });
     this.queue.push(i);
   }
 
@@ -365,14 +371,17 @@ export class Run implements ContextHost {
       step.policy === 'pure' ? key : this.parts.keys.outputIdentity(entry.outputs, step.scope);
     this.parts.seen.remember(step, this.identities, this.steps);
     this.settle(i, 'cached');
-    this.emit({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
+    this.note(LOGGED.cached, i);
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
     this.ready(i);
   }
 
   private runNode(i: number): void {
     const step = this.steps[i]!;
     const key = this.keys[i]!;
-    this.emit({ type: 'node.started', nodeId: step.nodeId, key });
+    this.note(LOGGED.started, i);
+    if (this.listeners.size > 0) this.dispatch({ type: 'node.started', nodeId: step.nodeId, key });
     const began = this.parts.now();
     const ctx = new RunContext(this, step, key);
     let pending: Promise<unknown>;
@@ -482,13 +491,16 @@ export class Run implements ContextHost {
     const step = this.steps[i]!;
     this.parts.seen.remember(step, this.identities, this.steps);
     this.settle(i, 'succeeded');
-    this.emit({
-      type: 'node.succeeded',
-      nodeId: step.nodeId,
-      key: this.keys[i]!,
-      ms: this.parts.now() - began,
-      outputs: this.outputs[i]!,
-    });
+    this.note(LOGGED.succeeded, i);
+    if (this.listeners.size > 0) {
+      this.dispatch({
+        type: 'node.succeeded',
+        nodeId: step.nodeId,
+        key: this.keys[i]!,
+        ms: this.parts.now() - began,
+        outputs: this.outputs[i]!,
+      });
+    }
     this.ready(i);
     this.release(i);
   }
@@ -514,14 +526,17 @@ export class Run implements ContextHost {
     // frozen: the snapshot hands the same object out
     this.errors[i] = Object.freeze(error);
     this.settle(i, 'failed');
-    this.emit({ type: 'node.failed', nodeId: step.nodeId, error });
+    this.note(LOGGED.failed, i);
+    if (this.listeners.size > 0) this.dispatch({ type: 'node.failed', nodeId: step.nodeId, error });
     const stack = Array.from(outs.subarray(outStart[i]!, outStart[i + 1]!));
     while (stack.length > 0) {
       const d = stack.pop()!;
       if (this.status[d] !== 'pending') continue;
       this.because[d] = `Upstream node "${step.nodeId}" failed.`;
       this.settle(d, 'skipped');
-      this.emit({ type: 'node.skipped', nodeId: steps[d]!.nodeId, because: this.because[d]! });
+      this.note(LOGGED.skipped, d);
+      if (this.listeners.size > 0)
+        this.dispatch({ type: 'node.skipped', nodeId: steps[d]!.nodeId, because: this.because[d]! });
       for (let p = outStart[d]!; p < outStart[d + 1]!; p++) stack.push(outs[p]!);
     }
   }
@@ -551,7 +566,9 @@ export class Run implements ContextHost {
     this.finishedAt = this.parts.now();
     const counts = countStatuses(status);
     this.parts.seen.finishRun(steps, this.writesAtStart, counts.succeeded + counts.cached === n);
-    this.emit({ type: 'run.finished', status: final, counts }, this.finishedAt);
+    this.note(LOGGED.runFinished, -1);
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'run.finished', status: final, counts }, this.finishedAt);
     const nodes: Record<string, NodeOutcome> = {};
     for (let i = 0; i < n; i++) {
       const s = status[i] as NodeOutcome['status'];
@@ -585,7 +602,8 @@ export class Run implements ContextHost {
       if (s === 'pending' || s === 'queued' || s === 'running') {
         this.settle(i, 'cancelled');
         this.errors[i] = CANCELLED_ERROR;
-        this.emit({ type: 'node.cancelled', nodeId: this.steps[i]!.nodeId });
+        this.note(LOGGED.cancelled, i);
+        if (this.listeners.size > 0) this.dispatch({ type: 'node.cancelled', nodeId: this.steps[i]!.nodeId });
       }
     }
     // Running nodes got the signal; their cleanup (asking a provider to stop a training) gets a
@@ -608,7 +626,10 @@ export class Run implements ContextHost {
     const p: NonNullable<NodeRunState['progress']> = { fraction: f };
     if (message !== undefined) p.message = this.parts.redact(message);
     if (detail !== undefined) p.detail = Object.freeze({ ...detail });
-    this.emit({ type: 'node.progress', nodeId: this.steps[i]!.nodeId, ...p });
+    this.seq++;
+    this.unfolded.addProgress(i, Object.freeze(p));
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'node.progress', nodeId: this.steps[i]!.nodeId, ...p });
   }
 
   log(
@@ -625,7 +646,10 @@ export class Run implements ContextHost {
         text += ' [unprintable data]';
       }
     }
-    this.emit({ type: 'node.log', nodeId, level, message: this.parts.redact(text) });
+    // a log line changes no state: counted and handed on, never folded
+    this.seq++;
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'node.log', nodeId, level, message: this.parts.redact(text) });
   }
 
   effectSite(i: number, key: string): EffectSite {

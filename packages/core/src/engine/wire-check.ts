@@ -1,5 +1,6 @@
 // The check on the wire: what a node returned must fit its output's port type and the type of every
 // input it feeds, or the producing node fails with `port.value-invalid` before a consumer sees it.
+import type { z } from 'zod';
 import { NodeRunError } from '../errors';
 import { checkPortValue, type PortType, type TypeRegistry, typeLabel, valueSchemaOf } from '../types';
 import { resolveInputType } from '../validate';
@@ -8,7 +9,7 @@ import type { Step, WireChecks } from './plan';
 /** The code of a node that returned a value its port types do not describe. */
 export const PORT_VALUE_INVALID = 'port.value-invalid';
 
-type Check = { port: string; types: Array<{ type: PortType; to?: string }> };
+type Check = { port: string; types: Array<{ type: PortType; schema: z.ZodType; to?: string }> };
 interface OwnChecks {
   checks: WireChecks;
   schemas: Record<string, unknown>;
@@ -32,7 +33,7 @@ function ownChecksOf(step: Step, types: TypeRegistry): OwnChecks {
     const schema = type && valueSchemaOf(type, types);
     schemas[port] = schema;
     plainKind[port] = schema && typeof types.get(type.kind)?.value !== 'function' ? type.kind : undefined;
-    if (type && schema) checks.push({ port, types: [{ type }] });
+    if (type && schema) checks.push({ port, types: [{ type, schema }] });
   }
   const own: OwnChecks = { checks: checks.length > 0 ? checks : NONE, schemas, plainKind };
   if (outputTypes) ownMemo.set(outputTypes, own);
@@ -66,8 +67,8 @@ export function wireChecksOf(step: Step, steps: readonly Step[], types: TypeRegi
         check = { port, types: [] };
         extra.push(check);
       }
-      if (!check.types.some((t) => valueSchemaOf(t.type, types) === schema))
-        check.types.push({ type, to: `${d.nodeId}.${input}` });
+      if (!check.types.some((t) => t.schema === schema))
+        check.types.push({ type, schema, to: `${d.nodeId}.${input}` });
     }
   }
   return extra ?? own.checks;
@@ -83,9 +84,9 @@ export function checkWire(
   for (let c = 0; c < checks.length; c++) {
     const { port, types: list } = checks[c]!;
     for (let k = 0; k < list.length; k++) {
-      const { type, to } = list[k]!;
+      const { type, schema, to } = list[k]!;
+      if (schema.safeParse(outputs[port]).success) continue;
       const verdict = checkPortValue(type, outputs[port], types);
-      if (verdict === true) continue;
       const what = to
         ? `that the ${typeLabel(type, types)} input "${to}" cannot take`
         : `that is not a ${typeLabel(type, types)} value`;
