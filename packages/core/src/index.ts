@@ -23,6 +23,7 @@ export {
   type EngineOptions,
   type ExplainEntry,
   type ExplainReason,
+  type NodeEstimate,
   type Plan,
   type PlanStep,
   type RunOptions,

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { JsonValue } from './json';
 import type { HostAbortSignal } from './signal';
 import type { BlobRef } from './store';
-import type { PortType, TypeDefinition, TypeRegistry } from './types';
+import type { PortType, PortValue, TypeDefinition, TypeRegistry } from './types';
 import { createTypeRegistry } from './types';
 
 // Method-extraction keeps callbacks bivariant, so a definition with specific params fits a registry of any.
@@ -46,29 +46,67 @@ export interface OutputSpec<P = unknown> {
 }
 
 /**
- * One connection's value on a `multiple` input.
+ * One connection's value on a `multiple` input, with its settings as the input's `settings` schema
+ * parsed them (defaults applied).
  *
  * @example
- * for (const { value, settings } of ctx.inputs.loras as InputItem[]) use(value, settings.scale);
+ * for (const { value, settings } of ctx.inputs.loras) use(value.id, settings.scale);
  */
-export interface InputItem {
-  value: unknown;
-  settings: Record<string, unknown>;
+export interface InputItem<V = unknown, S = Record<string, unknown>> {
+  value: V;
+  settings: S;
 }
 
 /**
- * What `run` receives for its inputs: a value per single input, a list of items per multiple input.
+ * The value type an input spec's port type carries (from its `PortType<V>`, or what its type function returns).
  *
  * @example
- * type V = InputValues<{ a: { type: PortType }; list: { type: PortType; multiple: true } }>; // { a: unknown; list: InputItem[] }
+ * type L = InputValue<{ type: PortType<LoraValue> }>; // LoraValue
+ */
+export type InputValue<Spec> = Spec extends { type: infer T }
+  ? T extends (...args: never[]) => infer R
+    ? PortValue<R>
+    : PortValue<T>
+  : unknown;
+
+/**
+ * The parsed settings of one connection into an input: its `settings` schema's output, or a plain record.
+ *
+ * @example
+ * type S = InputSettings<{ type: PortType; settings: z.ZodObject<{ scale: z.ZodNumber }> }>; // { scale: number }
+ */
+export type InputSettings<Spec> = Spec extends { settings: infer Z extends z.ZodType }
+  ? z.output<Z>
+  : Record<string, unknown>;
+
+/**
+ * What `run` receives for its inputs, typed from the declared ports: a value per single input
+ * (`undefined` when an optional one is not connected), a list of items per multiple input.
+ *
+ * @example
+ * type V = InputValues<{ a: { type: PortType<number> }; list: { type: PortType<string>; multiple: true } }>;
+ * // { a: number; list: InputItem<string>[] }
  */
 export type InputValues<I> = {
   [K in keyof I]: I[K] extends { multiple: true }
-    ? InputItem[]
+    ? InputItem<InputValue<I[K]>, InputSettings<I[K]>>[]
     : I[K] extends { optional: true }
-      ? unknown | undefined
-      : unknown;
+      ? InputValue<I[K]> | undefined
+      : InputValue<I[K]>;
 };
+
+/**
+ * What `resources` and `estimate` know of a node's connections before it runs: the type of every
+ * connection per input (a LoRA's provider and base family are known before the LoRA exists) and
+ * each connection's settings, parsed as `run` receives them.
+ *
+ * @example
+ * resources: (p, { inputTypes }) => inputTypes.loras?.some((t) => t.params?.provider === 'modelslab') ? ['provider:modelslab'] : []
+ */
+export interface PortFacts {
+  inputTypes: Record<string, PortType[]>;
+  inputSettings: Record<string, Array<Record<string, unknown>>>;
+}
 
 /**
  * A logger for node code; every line is redacted before anyone sees it.
@@ -147,12 +185,34 @@ export interface RuleProblem {
 }
 
 /**
+ * A definition's `resources` as a function of its parsed params and its connections.
+ *
+ * @example
+ * const resources: ResourcesFn<{ provider: string }> = (p) => [`provider:${p.provider}`];
+ */
+export type ResourcesFn<P> = Bivariant2<P, PortFacts, string[]>;
+type Bivariant2<A, B, R> = { fn(a: A, b: B): R }['fn'];
+
+/**
+ * What an `estimate` hook receives (see {@link NodeDefinition.estimate}).
+ *
+ * @example
+ * async estimate({ params, inputs, inputTypes, services }: EstimateArgs<P, I>) { ... }
+ */
+export interface EstimateArgs<P = unknown, I = Record<string, InputSpec>> extends PortFacts {
+  params: P;
+  /** Upstream values already cached, shaped as `ctx.inputs`; an input whose values are not all known is absent. */
+  inputs: Partial<InputValues<I>>;
+  services: { get<T>(name: string): T; has(name: string): boolean };
+}
+
+/**
  * A node type. Everything the engine needs is declared here; the engine never switches on `type`.
  *
  * @example
  * const add = defineNode({ type: 'math.add', version: 1, params: z.object({}),
  *   inputs: { a: { type: t.number() }, b: { type: t.number() } }, outputs: { sum: { type: t.number() } },
- *   async run({ inputs }) { return { sum: (inputs.a as number) + (inputs.b as number) }; } });
+ *   async run({ inputs }) { return { sum: inputs.a + inputs.b }; } });
  */
 export interface NodeDefinition<
   S extends z.ZodType = z.ZodType,
@@ -169,7 +229,11 @@ export interface NodeDefinition<
   outputs: O;
   cache?: CachePolicy | Bivariant<z.output<S>, CachePolicy>;
   sideEffects?: boolean;
-  resources?: string[] | Bivariant<z.output<S>, string[]>;
+  /**
+   * Named slots the node holds while it runs (`limits` caps each); a function sees the parsed params
+   * and what is known of the connections, so a node names only the provider it will use.
+   */
+  resources?: string[] | ResourcesFn<z.output<S>>;
   /**
    * Services whose account this node's results belong to (a model trained in one Scenario project
    * does not exist in another). Each named service may offer `cacheScope(hash)`, a digest naming
@@ -188,21 +252,21 @@ export interface NodeDefinition<
   >;
   /**
    * Cost of running this node; `services` are the host's, so a hook can ask a provider for a dry run.
-   * `inputs` holds only what upstream already has in the cache; `inputTypes` the type of every
-   * connection (a LoRA's provider and base family are known before the LoRA is trained). Answer
-   * `undefined` when the cost cannot be known: the estimate then says "unknown", not "free".
+   * `params` are parsed as `run` gets them; `inputs` hold only what upstream already has in the
+   * cache, shaped as `ctx.inputs` (settings parsed); `inputTypes`/`inputSettings` describe every
+   * connection. Answer `undefined` when the cost cannot be known: the estimate then says "unknown", not "free".
    */
-  estimate?: Bivariant<
-    {
-      params: z.output<S>;
-      inputs: Record<string, unknown>;
-      inputTypes: Record<string, PortType[]>;
-      services: { get<T>(name: string): T; has(name: string): boolean };
-    },
-    Promise<Estimate | undefined>
-  >;
-  run: Bivariant<NodeContext<z.output<S>, I>, Promise<{ [K in keyof O]: unknown }>>;
+  estimate?: Bivariant<EstimateArgs<z.output<S>, I>, Promise<Estimate | undefined>>;
+  run: Bivariant<NodeContext<z.output<S>, I>, Promise<{ [K in keyof O]: OutputValue<O[K]> }>>;
 }
+
+/**
+ * The value type an output spec's port type carries; `run` must return it.
+ *
+ * @example
+ * type V = OutputValue<{ type: PortType<number> }>; // number
+ */
+export type OutputValue<Spec> = InputValue<Spec>;
 
 /**
  * What a service offers to scope cache keys by account: a digest computed with the engine's hash,

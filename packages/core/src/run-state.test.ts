@@ -301,6 +301,36 @@ describe("the engine's snapshot", () => {
     expect(state.nodes.last).toMatchObject({ status: 'skipped', because: 'Upstream node "bad" failed.' });
   });
 
+  it('equals the fold of the events so far at every event, and is folded with nobody listening', async () => {
+    const d = doc(
+      [node('ok', 'fold.probe'), node('bad', 'fold.probe', { fail: true }), node('after', 'fold.probe')],
+      [edge('e1', 'bad.out', 'after.in')],
+    );
+    const engine = createEngine(engineOptions());
+    const handle = engine.run(d);
+    const seen: RunEvent[] = [];
+    const mismatches: string[] = [];
+    handle.subscribe((e) => {
+      seen.push(e);
+      // a listener's throw is swallowed by the run: mismatches are collected and asserted after
+      const folded = seen.reduce(reduceRunState, initialRunState(handle.runId, 0));
+      if (JSON.stringify(handle.getSnapshot()) !== JSON.stringify(folded)) mismatches.push(e.type);
+    });
+    await handle.result;
+    expect(mismatches).toEqual([]);
+    const quiet = engine.run(d);
+    await quiet.result;
+    const nodes = quiet.getSnapshot().nodes;
+    expect(Object.fromEntries(Object.entries(nodes).map(([id, n]) => [id, n.status]))).toEqual({
+      ok: 'cached',
+      bad: 'failed',
+      after: 'skipped',
+    });
+    expect(nodes.ok).toMatchObject({ outputs: { out: 0 } });
+    expect(nodes.bad).toMatchObject({ progress: { fraction: 0.25, detail: { queuePosition: 3 } } });
+    expect(Object.isFrozen(nodes.bad?.error)).toBe(true);
+  });
+
   it('equals the fold of its events for a cancelled run', async () => {
     const d = doc(
       [node('held', 'fold.probe', { hold: true }), node('next', 'fold.probe'), node('free', 'fold.probe')],

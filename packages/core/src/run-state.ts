@@ -60,8 +60,9 @@ export function reduceRunState(state: RunState, event: RunEvent): RunState {
     case 'node.log':
       return state;
     default: {
-      const prev = own(state.nodes, event.nodeId);
-      const next = nextNodeState(prev ?? PENDING, event);
+      const work = workingCopy(own(state.nodes, event.nodeId) ?? PENDING);
+      applyNodeEvent(work, event);
+      const next = frozenState(work);
       return Object.freeze({ ...state, nodes: Object.freeze({ ...state.nodes, [event.nodeId]: next }) });
     }
   }
@@ -89,11 +90,18 @@ export interface RunStateFold {
   counts(): Readonly<Record<NodeStatus, number>>;
 }
 
+/** A node the fold has seen an event for: its working state, and its frozen form once someone read it. */
+interface NodeSlot extends WorkingState {
+  frozen: Readonly<NodeRunState> | undefined;
+}
+
 /**
  * Starts an incremental fold from a run state (usually {@link initialRunState}).
  *
- * The snapshot's node record is rebuilt lazily, once per `getSnapshot` after a change, rather than copied
- * per event: a subscriber that reads per event reads `node(id)` and `counts()`, which cost O(1).
+ * Events change a working copy of their node in place; the frozen state a reader gets is made when it
+ * is read, once per change. So an event costs no allocation (the engine folds every event of a 10k-node
+ * run, listened to or not), and the snapshot's node record is rebuilt lazily, once per `getSnapshot`
+ * after a change: a subscriber that reads per event reads `node(id)` and `counts()`, which cost O(1).
  *
  * @example
  * const fold = createRunStateFold(initialRunState('run_1', 0));
@@ -105,8 +113,10 @@ export function createRunStateFold(initial: RunState): RunStateFold {
   let status: RunStatus = initial.status;
   let startedAt = initial.startedAt;
   let finishedAt = initial.finishedAt;
-  const nodes = new Map<string, Readonly<NodeRunState>>(Object.entries(initial.nodes));
-  let counts: Record<NodeStatus, number> = countOf(nodes.values());
+  // null: a node of run.started no event has moved yet (pending, no slot allocated)
+  const nodes = new Map<string, NodeSlot | null>();
+  for (const [id, state] of Object.entries(initial.nodes)) nodes.set(id, slotOf(state, state));
+  let counts: Record<NodeStatus, number> = countOf(initial.nodes);
   let frozenCounts: Readonly<Record<NodeStatus, number>> | undefined;
   // what getSnapshot last built; the record is kept across run-level changes (run.finished touches no node)
   let snapshot: RunState | undefined;
@@ -119,8 +129,9 @@ export function createRunStateFold(initial: RunState): RunStateFold {
         startedAt = event.at;
         finishedAt = undefined;
         nodes.clear();
-        for (const id of event.nodeIds) nodes.set(id, PENDING);
-        counts = countOf(nodes.values());
+        for (const id of event.nodeIds) nodes.set(id, null);
+        counts = countOf({});
+        counts.pending = nodes.size;
         frozenCounts = undefined;
         record = undefined;
         break;
@@ -132,14 +143,16 @@ export function createRunStateFold(initial: RunState): RunStateFold {
       case 'node.log':
         return false;
       default: {
-        const prev = nodes.get(event.nodeId);
-        const next = nextNodeState(prev ?? PENDING, event);
-        nodes.set(event.nodeId, next);
-        if (prev?.status !== next.status) {
-          if (prev) counts[prev.status]--;
-          counts[next.status]++;
-          frozenCounts = undefined;
-        }
+        let slot = nodes.get(event.nodeId);
+        if (slot === undefined || slot === null) {
+          if (slot === null) counts.pending--;
+          slot = slotOf(PENDING, undefined);
+          nodes.set(event.nodeId, slot);
+        } else counts[slot.status]--;
+        applyNodeEvent(slot, event);
+        counts[slot.status]++;
+        slot.frozen = undefined;
+        frozenCounts = undefined;
         record = undefined;
       }
     }
@@ -147,11 +160,17 @@ export function createRunStateFold(initial: RunState): RunStateFold {
     return true;
   };
 
+  const read = (slot: NodeSlot | null): Readonly<NodeRunState> => {
+    if (slot === null) return PENDING;
+    slot.frozen ??= frozenState(slot);
+    return slot.frozen;
+  };
+
   const getSnapshot = (): RunState => {
     if (snapshot) return snapshot;
     if (!record) {
       const built: Record<string, Readonly<NodeRunState>> = {};
-      for (const [id, state] of nodes) setOwn(built, id, state);
+      for (const [id, slot] of nodes) setOwn(built, id, read(slot));
       record = Object.freeze(built);
     }
     const state: RunState = { runId, status, startedAt, nodes: record };
@@ -163,7 +182,10 @@ export function createRunStateFold(initial: RunState): RunStateFold {
   return {
     apply,
     getSnapshot,
-    node: (nodeId) => nodes.get(nodeId),
+    node: (nodeId) => {
+      const slot = nodes.get(nodeId);
+      return slot === undefined ? undefined : read(slot);
+    },
     counts() {
       frozenCounts ??= Object.freeze({ ...counts });
       return frozenCounts;
@@ -182,42 +204,74 @@ const STATUS_OF = {
   'node.cancelled': 'cancelled',
 } as const satisfies Partial<Record<NodeEvent['type'], NodeStatus>>;
 
-/** The one per-node transition: what an event makes of a node's state. */
-function nextNodeState(prev: Readonly<NodeRunState>, event: NodeEvent): Readonly<NodeRunState> {
+/** A node's state while it is folded: every field present (undefined when absent), so one shape throughout. */
+interface WorkingState {
+  status: NodeStatus;
+  key: string;
+  progress: NodeRunState['progress'] | undefined;
+  error: NodeError | undefined;
+  because: string | undefined;
+  outputs: Readonly<Record<string, unknown>> | undefined;
+}
+
+function workingCopy(s: Readonly<NodeRunState>): WorkingState {
+  return slotOf(s, undefined);
+}
+
+// one object per node, of one shape: the working state and its frozen form
+function slotOf(s: Readonly<NodeRunState>, frozen: Readonly<NodeRunState> | undefined): NodeSlot {
+  return {
+    status: s.status,
+    key: s.key,
+    progress: s.progress,
+    error: s.error,
+    because: s.because,
+    outputs: s.outputs,
+    frozen,
+  };
+}
+
+/** The frozen state readers get: only the fields a node has. */
+function frozenState(w: WorkingState): Readonly<NodeRunState> {
+  const s: NodeRunState = { status: w.status, key: w.key };
+  if (w.progress !== undefined) s.progress = w.progress;
+  if (w.error !== undefined) s.error = w.error;
+  if (w.because !== undefined) s.because = w.because;
+  if (w.outputs !== undefined) s.outputs = w.outputs;
+  return Object.freeze(s);
+}
+
+/** The one per-node transition: what an event makes of a node's state (changed in place). */
+function applyNodeEvent(w: WorkingState, event: NodeEvent): void {
   if (event.type === 'node.progress') {
     const progress: NonNullable<NodeRunState['progress']> = { fraction: event.fraction };
     if (event.message !== undefined) progress.message = event.message;
     if (event.detail !== undefined) progress.detail = event.detail;
-    return Object.freeze({ ...prev, progress: Object.freeze(progress) });
+    w.progress = Object.freeze(progress);
+    return;
   }
-  const next = moved(prev, STATUS_OF[event.type]);
+  w.status = STATUS_OF[event.type];
+  // a node's outputs belong to its succeeded or cached state only: a change of status leaves them behind
+  w.outputs = undefined;
   switch (event.type) {
     case 'node.failed':
-      next.error = event.error;
+      w.error = event.error;
       break;
     case 'node.cancelled':
       // the engine's result and snapshot give a cancelled node this error; the fold says the same
-      next.error = CANCELLED_ERROR;
+      w.error = CANCELLED_ERROR;
       break;
     case 'node.skipped':
-      next.because = event.because;
+      w.because = event.because;
       break;
     default: {
-      next.key = event.key;
+      w.key = event.key;
       // events from an older runtime (or a store written by one) may carry no outputs
       const outputs: unknown = 'outputs' in event ? event.outputs : undefined;
       if (outputs !== null && typeof outputs === 'object' && !Array.isArray(outputs))
-        next.outputs = outputs as Readonly<Record<string, unknown>>;
+        w.outputs = outputs as Readonly<Record<string, unknown>>;
     }
   }
-  return Object.freeze(next);
-}
-
-// A node's outputs belong to its succeeded or cached state only: a change of status leaves them behind.
-function moved(prev: Readonly<NodeRunState>, status: NodeStatus): NodeRunState {
-  if (prev.outputs === undefined) return { ...prev, status };
-  const { outputs: _, ...rest } = prev;
-  return { ...rest, status };
 }
 
 function started(state: RunState, at: number): Omit<RunState, 'nodes'> {
@@ -231,9 +285,9 @@ function pendingNodes(ids: readonly string[]): NodeStates {
   return Object.freeze(nodes);
 }
 
-function countOf(states: Iterable<Readonly<NodeRunState>>): Record<NodeStatus, number> {
+function countOf(states: NodeStates): Record<NodeStatus, number> {
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>;
-  for (const state of states) counts[state.status]++;
+  for (const id in states) if (Object.hasOwn(states, id)) counts[states[id]!.status]++;
   return counts;
 }
 

@@ -1,41 +1,74 @@
+import { z } from 'zod';
 import { canonicalJson } from './hash';
 import { ISSUE_CODES } from './issues';
-import type { JsonValue } from './json';
+import { isJsonValue, type JsonValue } from './json';
+
+// A key that exists in types only: it carries a port type's value type, and no object ever has it.
+declare const portValue: unique symbol;
 
 /**
  * The type of a port: a kind plus optional parameters (e.g. `{ kind: 'lora', params: { family: 'flux.1' } }`).
+ * `V` is the value a port of this type carries, for TypeScript only: a definition whose port is
+ * declared with a `PortType<LoraValue>` gets `ctx.inputs.lora` typed `LoraValue`.
  *
  * @example
- * const t: PortType = { kind: 'list', params: { of: { kind: 'string' } } };
+ * const t: PortType<string[]> = { kind: 'list', params: { of: { kind: 'string' } } };
  */
-export interface PortType {
+export interface PortType<V = unknown> {
   kind: string;
   params?: Readonly<Record<string, JsonValue>>;
+  /** Never present at run time: the type of the value this port carries. */
+  readonly [portValue]?: V;
 }
 
 /**
- * How a kind of port type behaves: its label, and optionally which types it accepts as input.
- * `accepts(to, from)` is asked when `to` has this kind; it returns `true` or a reason sentence.
+ * The value type a port type carries (`unknown` for an untyped one).
  *
  * @example
- * defineType({ kind: 'lora', label: (t) => `LoRA (${t.params?.family})`,
+ * type N = PortValue<PortType<number>>; // number
+ */
+export type PortValue<T> = T extends { readonly [portValue]?: infer V } ? V : unknown;
+
+/**
+ * How a kind of port type behaves: its label, which types it accepts as input, and the values it
+ * carries. `accepts(to, from)` is asked when `to` has this kind; it returns `true` or a reason sentence.
+ * `value` is the zod schema of what travels on a port of this kind (or a function of the port type
+ * giving one, as `list` checks its items by `of`): the engine checks every output against it, and
+ * against the type of each input it feeds, before a consumer sees it. A schema checks, it does not
+ * convert: the consumer receives the value as produced, so use no transforms or defaults in it.
+ *
+ * @example
+ * defineType({ kind: 'lora', value: z.object({ id: z.string(), family: z.string() }),
+ *   label: (t) => `LoRA (${t.params?.family})`,
  *   accepts: (to, from) => from.kind === 'lora' && from.params?.family === to.params?.family || 'the base families differ' });
  */
-export interface TypeDefinition {
+export interface TypeDefinition<V = unknown> {
   kind: string;
   label?(type: PortType, types: TypeRegistry): string;
   accepts?(to: PortType, from: PortType, types: TypeRegistry): true | string;
   description?: string;
+  value?: z.ZodType<V> | ((type: PortType, types: TypeRegistry) => z.ZodType | undefined);
 }
 
 /**
  * Declares a port type kind; an identity function that exists for type inference.
  *
  * @example
- * export const textType = defineType({ kind: 'text', label: () => 'Text' });
+ * export const textType = defineType({ kind: 'text', label: () => 'Text', value: z.string() });
  */
 export function defineType<T extends TypeDefinition>(definition: T): T {
   return definition;
+}
+
+/**
+ * A port type of a kind whose values are `V` (for a pack's helpers: `loraType(...)` is a
+ * `PortType<LoraValue>`, so an input declared with it is typed).
+ *
+ * @example
+ * const lora = portType<LoraValue>('lora', { family: 'flux.1' });
+ */
+export function portType<V>(kind: string, params?: Readonly<Record<string, JsonValue>>): PortType<V> {
+  return params === undefined ? { kind } : { kind, params };
 }
 
 /**
@@ -58,12 +91,18 @@ export interface TypeRegistry {
  */
 export const BUILTIN_TYPES: readonly TypeDefinition[] = [
   defineType({ kind: 'any', label: () => 'Any', accepts: () => true }),
-  defineType({ kind: 'string', label: () => 'Text' }),
-  defineType({ kind: 'number', label: () => 'Number' }),
-  defineType({ kind: 'boolean', label: () => 'Yes/No' }),
+  defineType({ kind: 'string', label: () => 'Text', value: z.string() }),
+  defineType({ kind: 'number', label: () => 'Number', value: z.number() }),
+  defineType({ kind: 'boolean', label: () => 'Yes/No', value: z.boolean() }),
+  // every output is checked to be plain JSON already: `json` adds nothing to that
   defineType({ kind: 'json', label: () => 'JSON' }),
   defineType({
     kind: 'list',
+    value: (t, types) => {
+      const of = asPortType(t.params?.of);
+      const item = of ? valueSchemaOf(of, types) : undefined;
+      return item ? z.array(item) : z.array(z.unknown());
+    },
     label: (t, types) => {
       const of = asPortType(t.params?.of);
       return `List of ${of ? typeLabel(of, types) : 'anything'}`;
@@ -216,9 +255,46 @@ export function asPortType(value: unknown): PortType | undefined {
  */
 export const t = {
   any: (): PortType => ({ kind: 'any' }),
-  string: (): PortType => ({ kind: 'string' }),
-  number: (): PortType => ({ kind: 'number' }),
-  boolean: (): PortType => ({ kind: 'boolean' }),
+  string: (): PortType<string> => ({ kind: 'string' }),
+  number: (): PortType<number> => ({ kind: 'number' }),
+  boolean: (): PortType<boolean> => ({ kind: 'boolean' }),
   json: (): PortType => ({ kind: 'json' }),
-  list: (of: PortType): PortType => ({ kind: 'list', params: { of: of as unknown as JsonValue } }),
+  list: <V>(of: PortType<V>): PortType<V[]> => ({ kind: 'list', params: { of: of as unknown as JsonValue } }),
 };
+
+// schemas made by a kind's function, per port type object (fixed types are shared objects)
+const madeSchemas = new WeakMap<PortType, z.ZodType | null>();
+
+/**
+ * The zod schema of the values a port type carries, from its kind's `value`; undefined when the
+ * kind declares none (or is not registered). A function's answer is kept per port type object.
+ *
+ * @example
+ * valueSchemaOf(t.list(t.number()), types)?.safeParse([1, 2]).success; // true
+ */
+export function valueSchemaOf(type: PortType, types: TypeRegistry): z.ZodType | undefined {
+  const value = types.get(type.kind)?.value;
+  if (value === undefined || typeof value !== 'function') return value;
+  const known = madeSchemas.get(type);
+  if (known !== undefined) return known ?? undefined;
+  const made = value(type, types);
+  madeSchemas.set(type, made ?? null);
+  return made;
+}
+
+/**
+ * Checks a value against a port type's schema: `true`, or a sentence naming the first problem
+ * and where in the value it is. Values of kinds without a schema pass if they are plain JSON.
+ *
+ * @example
+ * checkPortValue(t.number(), 'seven', types); // 'expected number, received string'
+ */
+export function checkPortValue(type: PortType, value: unknown, types: TypeRegistry): true | string {
+  const schema = valueSchemaOf(type, types);
+  if (!schema) return isJsonValue(value) ? true : 'it is not plain JSON';
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return true;
+  const first = parsed.error.issues[0];
+  const where = first && first.path.length > 0 ? ` at ${first.path.map(String).join('.')}` : '';
+  return `${first?.message.replace(/\.$/, '') ?? 'wrong shape'}${where}`;
+}

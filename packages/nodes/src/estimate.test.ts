@@ -44,6 +44,7 @@ describe('dry-run cost estimates', () => {
         params: { prompt: 'a fox', width: 1024, height: 1024, samples: 1, seed: 1 },
         inputs: {},
         inputTypes: { loras: [type] },
+        inputSettings: { loras: [{ strength: 1 }] },
         services: servicesOf(harness),
       } as never);
     const flux2 = await priceWith(loraType('scenario', 'flux.2-dev', 'flux.2-dev-lora'));

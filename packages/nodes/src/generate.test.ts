@@ -1,5 +1,6 @@
-import type { GraphDocument, GraphNode } from '@loraflow/core';
+import { createEngine, createRegistry, type GraphDocument, type GraphNode } from '@loraflow/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loraPack } from './pack';
 import { type Harness, startHarness } from './test/harness';
 import type { ImagesValue } from './values';
 
@@ -243,5 +244,19 @@ describe('problems found before anything runs', () => {
     h = await startHarness();
     const seven = Array.from({ length: 7 }, () => scenarioLora('model_flux2-ink-sketch', 'flux.2-dev-lora'));
     expect(issues(h, generation(seven)).map((i) => i.code)).toContain('input.too-many');
+  });
+});
+
+describe('generation resources', () => {
+  it('holds only the slot of the provider its LoRAs are on, known from the connections before they run', () => {
+    const engine = createEngine({ registry: createRegistry(loraPack) });
+    const resourcesOf = (doc: GraphDocument) =>
+      engine.plan(doc).steps.find((s) => s.nodeId === 'gen')?.resources;
+    expect(resourcesOf(generation([modelslabLora('add-detail-xl', 'sd-xl')]))).toEqual([
+      'provider:modelslab',
+    ]);
+    expect(resourcesOf(generation([scenarioLora('model_flux1-watercolor', 'flux.1-lora')]))).toEqual([
+      'provider:scenario',
+    ]);
   });
 });

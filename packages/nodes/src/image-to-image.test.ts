@@ -160,9 +160,11 @@ describe('image-to-image cost estimates', () => {
     };
     const priceWith = (type: ReturnType<typeof loraType>) =>
       generateImageToImage.estimate?.({
-        params: { prompt: 'make it night', seed: 1 },
+        // the engine hands the hook params and settings parsed, as run gets them
+        params: generateImageToImage.params.parse({ prompt: 'make it night', seed: 1 }),
         inputs: {},
         inputTypes: { loras: [type], image: [{ kind: 'images' }] },
+        inputSettings: { loras: [{ strength: 1 }], image: [{}] },
         services,
       } as never);
     const edit = await priceWith(loraType('scenario', 'flux.2-dev', 'flux.2-dev-edit-lora'));

@@ -1,6 +1,8 @@
-import { canConnect, createTypeRegistry, type PortType } from '@loraflow/core';
-import { describe, expect, it } from 'vitest';
+import { canConnect, checkPortValue, createTypeRegistry, type PortType } from '@loraflow/core';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { COMPOSABLE_FAMILIES } from './families';
+import type { generateMultiLora } from './nodes/generate';
+import type { loraTrain } from './nodes/train';
 import {
   imagesType,
   loraInputType,
@@ -10,6 +12,7 @@ import {
   trainingSetType,
   trainingType,
 } from './types';
+import type { LoraValue, TrainingSetValue } from './values';
 
 const types = createTypeRegistry(loraTypes);
 const reason = (from: PortType, to: PortType): string => {
@@ -108,5 +111,34 @@ describe('training port types', () => {
 
   it('connects images to images', () => {
     expect(reason(imagesType(), imagesType())).toBe('ok');
+  });
+});
+
+describe('typed ports', () => {
+  it('types ctx.inputs and each connection’s settings from the declared ports, with no cast', () => {
+    type Ctx = Parameters<(typeof generateMultiLora)['run']>[0];
+    expectTypeOf<Ctx['inputs']['loras'][number]['value']>().toEqualTypeOf<LoraValue>();
+    expectTypeOf<Ctx['inputs']['loras'][number]['settings']>().toEqualTypeOf<{ strength: number }>();
+    expectTypeOf<Ctx['inputs']['prompt']>().toEqualTypeOf<string | undefined>();
+    type Train = Parameters<(typeof loraTrain)['run']>[0];
+    expectTypeOf<Train['inputs']['set']>().toEqualTypeOf<TrainingSetValue>();
+  });
+
+  it('gives every kind of the pack the schema of the values on its wires', () => {
+    const lora = { provider: 'scenario', id: 'model_a', family: 'flux.1' };
+    expect(checkPortValue(loraType('scenario', 'flux.1'), lora, types)).toBe(true);
+    expect(checkPortValue(loraType('scenario', 'flux.1'), { ...lora, provider: 'elsewhere' }, types)).toMatch(
+      /at provider/,
+    );
+    expect(checkPortValue(imagesType(), [{ blob: { $blob: 'ab', mime: 'image/png', size: 1 } }], types)).toBe(
+      true,
+    );
+    expect(checkPortValue(imagesType(), [{ blob: 'no' }], types)).toMatch(/at 0\.blob/);
+    expect(checkPortValue(trainingSetType(false), { pairs: false, images: [], pairList: [] }, types)).toBe(
+      true,
+    );
+    expect(checkPortValue(trainingType('scenario'), { provider: 'scenario' }, types)).not.toBe(true);
+    expect(checkPortValue(textType(), 7, types)).not.toBe(true);
+    for (const kind of loraTypes) expect(kind.value, kind.kind).toBeDefined();
   });
 });

@@ -1,11 +1,26 @@
-import { defineType, type PortType, type TypeDefinition } from '@loraflow/core';
+import { defineType, type PortType, portType, type TypeDefinition } from '@loraflow/core';
+import { z } from 'zod';
 import type { Provider } from './families';
 import { KINDS, portAccepts, portTypeLabel } from './port-rules';
+import {
+  type ImagesValue,
+  imagesValueSchema,
+  type LoraValue,
+  loraValueSchema,
+  type ModelValue,
+  modelValueSchema,
+  type TrainingSetValue,
+  type TrainingValue,
+  trainingSetValueSchema,
+  trainingValueSchema,
+} from './values';
 
-const define = (kind: string, description: string): TypeDefinition =>
+// every kind carries its value schema: the engine checks each value on the wire against it
+const define = (kind: string, description: string, value: z.ZodType): TypeDefinition =>
   defineType({
     kind,
     description,
+    value,
     label: (t) => portTypeLabel(t),
     accepts: (to, from) => portAccepts(to, from),
   });
@@ -19,12 +34,20 @@ const define = (kind: string, description: string): TypeDefinition =>
  * canConnect(loraType('scenario', 'flux.2-dev'), compositionInputType(), types).ok; // false
  */
 export const loraTypes: readonly TypeDefinition[] = [
-  define(KINDS.lora, 'A LoRA (or composition) on a provider, typed by its base-model family.'),
-  define(KINDS.model, 'A model record on a provider, typed by its base-model family.'),
-  define(KINDS.trainingSet, 'Images (or before/after pairs with instructions) to train a LoRA on.'),
-  define(KINDS.training, 'A training started on a provider, to wait on.'),
-  define(KINDS.images, 'Generated or loaded images, stored as blobs in the run store.'),
-  define(KINDS.text, 'A piece of text, such as a prompt.'),
+  define(
+    KINDS.lora,
+    'A LoRA (or composition) on a provider, typed by its base-model family.',
+    loraValueSchema,
+  ),
+  define(KINDS.model, 'A model record on a provider, typed by its base-model family.', modelValueSchema),
+  define(
+    KINDS.trainingSet,
+    'Images (or before/after pairs with instructions) to train a LoRA on.',
+    trainingSetValueSchema,
+  ),
+  define(KINDS.training, 'A training started on a provider, to wait on.', trainingValueSchema),
+  define(KINDS.images, 'Generated or loaded images, stored as blobs in the run store.', imagesValueSchema),
+  define(KINDS.text, 'A piece of text, such as a prompt.', z.string()),
 ];
 
 const withModelType = (params: Record<string, string>, modelType?: string): Record<string, string> =>
@@ -36,8 +59,8 @@ const withModelType = (params: Record<string, string>, modelType?: string): Reco
  * @example
  * loraType('scenario', 'flux.1'); // { kind: 'lora', params: { provider: 'scenario', family: 'flux.1' } }
  */
-export function loraType(provider: Provider, family: string, modelType?: string): PortType {
-  return { kind: KINDS.lora, params: withModelType({ provider, family }, modelType) };
+export function loraType(provider: Provider, family: string, modelType?: string): PortType<LoraValue> {
+  return portType(KINDS.lora, withModelType({ provider, family }, modelType));
 }
 
 /**
@@ -48,12 +71,12 @@ export function loraType(provider: Provider, family: string, modelType?: string)
  */
 export function loraInputType(
   o: { provider?: Provider; families?: readonly string[]; role?: string } = {},
-): PortType {
+): PortType<LoraValue> {
   const params: Record<string, string | string[]> = {};
   if (o.provider) params.provider = o.provider;
   if (o.families) params.families = [...o.families];
   if (o.role) params.role = o.role;
-  return { kind: KINDS.lora, params };
+  return portType(KINDS.lora, params);
 }
 
 /**
@@ -62,8 +85,8 @@ export function loraInputType(
  * @example
  * modelType('scenario', 'flux.1', 'flux.1-lora');
  */
-export function modelType(provider: Provider, family: string, type?: string): PortType {
-  return { kind: KINDS.model, params: withModelType({ provider, family }, type) };
+export function modelType(provider: Provider, family: string, type?: string): PortType<ModelValue> {
+  return portType(KINDS.model, withModelType({ provider, family }, type));
 }
 
 /**
@@ -72,11 +95,15 @@ export function modelType(provider: Provider, family: string, type?: string): Po
  * @example
  * trainingType('scenario', 'zimage', 'zimage-lora');
  */
-export function trainingType(provider: Provider | undefined, family?: string, type?: string): PortType {
+export function trainingType(
+  provider: Provider | undefined,
+  family?: string,
+  type?: string,
+): PortType<TrainingValue> {
   const params: Record<string, string> = {};
   if (provider) params.provider = provider;
   if (family) params.family = family;
-  return { kind: KINDS.training, params: withModelType(params, type) };
+  return portType(KINDS.training, withModelType(params, type));
 }
 
 /**
@@ -85,11 +112,11 @@ export function trainingType(provider: Provider | undefined, family?: string, ty
  * @example
  * trainingSetType(true); // { kind: 'training-set', params: { pairs: true } }
  */
-export function trainingSetType(pairs?: boolean): PortType {
-  return pairs === undefined ? { kind: KINDS.trainingSet } : { kind: KINDS.trainingSet, params: { pairs } };
+export function trainingSetType(pairs?: boolean): PortType<TrainingSetValue> {
+  return portType(KINDS.trainingSet, pairs === undefined ? undefined : { pairs });
 }
 
 /** The `images` port type. @example imagesType(); */
-export const imagesType = (): PortType => ({ kind: KINDS.images });
+export const imagesType = (): PortType<ImagesValue> => portType(KINDS.images);
 /** The `text` port type. @example textType(); */
-export const textType = (): PortType => ({ kind: KINDS.text });
+export const textType = (): PortType<string> => portType(KINDS.text);

@@ -1,7 +1,5 @@
-import { NodeRunError } from '@loraflow/core';
 import { z } from 'zod';
 import { PROVIDERS } from './families';
-import { NODE_ERROR_CODES } from './services';
 
 const blobRef = z.object({ $blob: z.string(), mime: z.string(), size: z.number() });
 
@@ -25,6 +23,26 @@ export const loraValueSchema = z.object({
  * const l: LoraValue = { provider: 'modelslab', id: 'add-detail-xl', family: 'sd-xl' };
  */
 export type LoraValue = z.infer<typeof loraValueSchema>;
+
+/**
+ * The value on a `model` wire: a LoRA with what its provider says of it (status; for Scenario, whether
+ * it is an edit model and how many images trained it).
+ *
+ * @example
+ * modelValueSchema.parse({ provider: 'scenario', id: 'model_a', family: 'flux.1', status: 'trained' });
+ */
+export const modelValueSchema = loraValueSchema.extend({
+  status: z.string(),
+  edit: z.boolean().optional(),
+  trainingImagesNumber: z.number().nullable().optional(),
+});
+/**
+ * The value on a `model` wire.
+ *
+ * @example
+ * const m: ModelValue = { provider: 'modelslab', id: 'x', family: 'sd-xl', status: 'model_ready' };
+ */
+export type ModelValue = z.infer<typeof modelValueSchema>;
 
 /**
  * One image of a training set: stored bytes (uploaded at training) or an existing Scenario asset.
@@ -113,21 +131,3 @@ export const imagesValueSchema = z.array(
  * const images: ImagesValue = [];
  */
 export type ImagesValue = z.infer<typeof imagesValueSchema>;
-
-/**
- * Reads a value that arrived on an input, failing the node with `input.invalid` when an
- * upstream node (perhaps another pack's) sent something of the wrong shape.
- *
- * @example
- * const lora = readInput(loraValueSchema, ctx.inputs.lora, 'lora');
- */
-export function readInput<T>(schema: z.ZodType<T>, value: unknown, port: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const first = parsed.error.issues[0];
-  const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
-  throw new NodeRunError(
-    NODE_ERROR_CODES.inputInvalid,
-    `The value on input "${port}" is not what this node expects${where}: ${first?.message ?? 'wrong shape'}.`,
-  );
-}

@@ -1,5 +1,4 @@
 import {
-  type AnyNodeDefinition,
   type CacheStore,
   canonicalJson,
   containsSecret,
@@ -8,7 +7,6 @@ import {
   createRunStateFold,
   type EngineOptions,
   type GraphDocument,
-  type GraphEdge,
   GraphError,
   type GraphNode,
   type HashFn,
@@ -427,73 +425,13 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
 
     async estimate(doc, o = {}) {
       checkTargets(o.targets);
-      // Estimate hooks ask providers for dry runs through the same services the nodes use.
-      const configured =
-        options.services instanceof Map ? options.services : new Map(Object.entries(options.services ?? {}));
-      const estimateServices = {
-        has: (name: string) => configured.has(name),
-        get: <T>(name: string): T => {
-          if (!configured.has(name))
-            throw new RuntimeError(
-              'service.missing',
-              `The estimate needs the service "${name}", which this runtime was not given.`,
-            );
-          return configured.get(name) as T;
-        },
-      };
       const admitted = admit(doc);
-      const explained = await checked(() =>
-        engine.explain(admitted, o.targets ? { targets: o.targets } : {}),
+      // the engine's estimate: hooks see params and settings parsed as run sees them (and the services)
+      const nodes: NodeEstimate[] = await checked(() =>
+        engine.estimate(admitted, o.targets ? { targets: o.targets } : {}),
       );
-      // This runs on every keystroke of an editor: one pass builds what every node needs (its type), and
-      // what only a node that prices itself needs (keys, inputs, connected types) is built only when one does.
-      const nodeById = new Map<string, GraphNode>();
-      for (const n of admitted.nodes) nodeById.set(n.id, n);
-      const priced = new Set<string>();
-      for (const entry of explained) {
-        if (entry.willRun && options.registry.get(nodeById.get(entry.nodeId)!.type)?.estimate)
-          priced.add(entry.nodeId);
-      }
-      let keyOf: Map<string, string | undefined> | undefined;
-      let typesOf: ReturnType<typeof engine.connectedTypes> | undefined;
-      const incoming = new Map<string, GraphEdge[]>();
-      if (priced.size > 0) {
-        keyOf = new Map(explained.map((e) => [e.nodeId, e.key]));
-        // what every connection carries, known before anything runs (a LoRA's provider and family)
-        typesOf = engine.connectedTypes(admitted);
-        for (const edge of admitted.edges) {
-          if (!priced.has(edge.to.node)) continue;
-          const list = incoming.get(edge.to.node);
-          if (list) list.push(edge);
-          else incoming.set(edge.to.node, [edge]);
-        }
-      }
-      const nodes: NodeEstimate[] = [];
       const totals: Record<string, number> = {};
-      for (const entry of explained) {
-        const graphNode = nodeById.get(entry.nodeId)!;
-        const out: NodeEstimate = { ...entry, type: graphNode.type };
-        if (priced.has(entry.nodeId)) {
-          const def = options.registry.get(graphNode.type)!;
-          try {
-            const params = def.params.parse(graphNode.params ?? {});
-            const inputs = await knownInputs(def, incoming.get(entry.nodeId) ?? [], keyOf!);
-            const inputTypes = typesOf!.get(entry.nodeId) ?? {};
-            const cost = await def.estimate!({ params, inputs, inputTypes, services: estimateServices });
-            if (cost) {
-              out.cost = cost;
-              totals[cost.unit] = (totals[cost.unit] ?? 0) + cost.amount;
-            } else out.costUnknown = true;
-          } catch (error) {
-            const code = (error as { code?: unknown })?.code;
-            out.costError = {
-              code: typeof code === 'string' ? code : 'estimate.failed',
-              message: redactText(error instanceof Error ? error.message : String(error)),
-            };
-          }
-        }
-        nodes.push(out);
-      }
+      for (const n of nodes) if (n.cost) totals[n.cost.unit] = (totals[n.cost.unit] ?? 0) + n.cost.amount;
       const estimate: RunEstimate = {
         nodes,
         totals,
@@ -660,27 +598,6 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     if (record.status !== 'running' || record.interrupted) return record;
     if (now() - record.updatedAt <= INTERRUPTED_AFTER_MS) return record;
     return { ...record, interrupted: true };
-  }
-
-  async function knownInputs(
-    def: AnyNodeDefinition,
-    edges: readonly GraphEdge[],
-    keyOf: Map<string, string | undefined>,
-  ): Promise<Record<string, unknown>> {
-    const inputs: Record<string, unknown> = {};
-    // Only upstream outputs already in the cache are known before running; the rest stay absent.
-    for (const edge of edges) {
-      const key = keyOf.get(edge.from.node);
-      const entry = key ? await store.get(key) : undefined;
-      if (!entry || !(edge.from.port in entry.outputs)) continue;
-      const value = entry.outputs[edge.from.port];
-      if (def.inputs?.[edge.to.port]?.multiple) {
-        const list = (inputs[edge.to.port] as unknown[] | undefined) ?? [];
-        list.push({ value, settings: edge.settings ?? {} });
-        inputs[edge.to.port] = list;
-      } else inputs[edge.to.port] = value;
-    }
-    return inputs;
   }
 
   return runtime;

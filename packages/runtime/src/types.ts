@@ -1,5 +1,5 @@
 import type {
-  Estimate,
+  NodeEstimate as CoreNodeEstimate,
   ExplainEntry,
   GraphDocument,
   Issue,
@@ -11,20 +11,14 @@ import type {
 import type { RunRecord } from './store/types';
 
 /**
- * One node of `estimate`: `explain` plus the node's own cost estimate when it will run and has one.
+ * One node of `estimate`: core's `NodeEstimate` (`explain` plus the node's own cost estimate when it
+ * will run and has one).
  *
  * @example
  * const train = (await runtime.estimate(doc)).nodes.find((n) => n.type === 'lora.train');
  * if (train?.cost) show(train.cost.amount, train.cost.unit);
  */
-export interface NodeEstimate extends ExplainEntry {
-  type: string;
-  cost?: Estimate;
-  /** The estimate hook failed: the node still runs, its cost is unknown. */
-  costError?: { code: string; message: string };
-  /** The node has a cost but it cannot be known before running (no dry run possible yet): not "free". */
-  costUnknown?: true;
-}
+export type NodeEstimate = CoreNodeEstimate;
 
 /**
  * What running a graph would do: each node's plan and cost, and the costs summed per unit.

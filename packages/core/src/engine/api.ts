@@ -1,9 +1,9 @@
 // The engine's public types: what a host passes in and gets back. Everything else in engine/ is internal.
 import type { GraphDocument } from '../document';
-import type { RunHandle } from '../events';
+import type { NodeError, RunHandle } from '../events';
 import type { HashFn } from '../hash';
 import type { Issue } from '../issues';
-import type { CachePolicy, NodeRegistry } from '../node';
+import type { CachePolicy, Estimate, NodeRegistry } from '../node';
 import type { HostAbortSignal } from '../signal';
 import type { CacheStore, Journal } from '../store';
 import type { PortType } from '../types';
@@ -110,6 +110,23 @@ export interface ExplainEntry {
 }
 
 /**
+ * One node in `estimate`: its explain entry, plus its cost when it will run and its definition has
+ * an `estimate` hook.
+ *
+ * @example
+ * const train = (await engine.estimate(doc)).find((n: NodeEstimate) => n.type === 'lora.train');
+ * if (train?.cost) show(train.cost.amount, train.cost.unit);
+ */
+export interface NodeEstimate extends ExplainEntry {
+  type: string;
+  cost?: Estimate;
+  /** The estimate hook failed: the node still runs, its cost is unknown. */
+  costError?: NodeError;
+  /** The node has a cost but it cannot be known before running (no dry run possible yet): not "free". */
+  costUnknown?: true;
+}
+
+/**
  * Options of `engine.run`.
  *
  * @example
@@ -150,5 +167,15 @@ export interface Engine {
   connectedTypes(doc: unknown): Map<string, Record<string, PortType[]>>;
   plan(doc: GraphDocument, options?: { targets?: string[] }): Plan;
   explain(doc: GraphDocument, options?: { targets?: string[] }): Promise<ExplainEntry[]>;
+  /**
+   * `explain` plus each node's cost: a definition's `estimate` hook gets the params and connection
+   * settings parsed as `run` gets them, the connections' types, the upstream values already cached
+   * (shaped as `ctx.inputs`) and the engine's services. A hook that throws is that node's `costError`.
+   *
+   * @example
+   * const nodes = await engine.estimate(doc);
+   * const credits = nodes.reduce((sum, n) => sum + (n.cost?.unit === 'credits' ? n.cost.amount : 0), 0);
+   */
+  estimate(doc: GraphDocument, options?: { targets?: string[] }): Promise<NodeEstimate[]>;
   run(doc: GraphDocument, options?: RunOptions): RunHandle;
 }

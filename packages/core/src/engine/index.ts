@@ -6,13 +6,23 @@ import { analyseGraph, typesOfAnalysis } from '../validate';
 import { AnalysisCache } from './analysis-cache';
 import type { Engine, EngineOptions } from './api';
 import { CacheAccess } from './cache-access';
+import { estimatePlan } from './estimate';
 import { explainPlan, LastSeen } from './explain';
 import { NodeKeys } from './keys';
 import { checkOptions, EngineOptionsSchema, RunOptionsSchema } from './options';
 import { publicPlan } from './plan';
 import { Run, type RunParts } from './run';
 
-export type { Engine, EngineOptions, ExplainEntry, ExplainReason, Plan, PlanStep, RunOptions } from './api';
+export type {
+  Engine,
+  EngineOptions,
+  ExplainEntry,
+  ExplainReason,
+  NodeEstimate,
+  Plan,
+  PlanStep,
+  RunOptions,
+} from './api';
 
 /**
  * Creates an engine. A graph that does not validate is a programming error for `plan`, `explain`
@@ -45,6 +55,7 @@ export function createEngine(options: EngineOptions): Engine {
     access,
     keys,
     seen,
+    types: registry.types,
     services,
     blobs: {
       put: (bytes, mime) => cache.putBlob(bytes, mime),
@@ -88,6 +99,16 @@ export function createEngine(options: EngineOptions): Engine {
     async explain(doc, o = {}) {
       const plan = analyses.plan(doc, o.targets, 'explain');
       return explainPlan(plan, keys.staticKeys(plan), access, seen);
+    },
+
+    async estimate(doc, o = {}) {
+      const plan = analyses.plan(doc, o.targets, 'estimate');
+      const entries = await explainPlan(plan, keys.staticKeys(plan), access, seen);
+      return estimatePlan(plan, analyses.analyse(doc), entries, {
+        access,
+        services,
+        redact: parts.redact,
+      });
     },
 
     run(doc, o = {}) {

@@ -1,10 +1,12 @@
 // Plans: the steps the targets need, in topological order, built from an analysis or patched from
 // the previous plan after an edit of a few nodes' params.
+import type { z } from 'zod';
 import type { GraphEdge } from '../document';
 import { GraphError } from '../errors';
 import { canonicalJson } from '../hash';
 import { ISSUE_CODES } from '../issues';
-import type { AnyNodeDefinition, CachePolicy } from '../node';
+import type { AnyNodeDefinition, CachePolicy, PortFacts } from '../node';
+import type { PortType } from '../types';
 import type { Analysis } from '../validate';
 import type { Plan } from './api';
 import { errorMessage } from './common';
@@ -51,9 +53,19 @@ export interface Step {
   /** True when some upstream node is volatile, so the key waits for its output. */
   late: boolean;
   template: KeyTemplate | undefined;
+  /** The node's resolved output types (validation's), which its outputs are checked against. */
+  outputTypes: Readonly<Record<string, PortType>> | undefined;
   /** The identity table of the last run that ran or reused this step (for explain's "what changed"). */
   seenIdentities: string[] | undefined;
+  /** What each output is checked against on the wire, made by the step's first run (see wire-check.ts). */
+  wireChecks: WireChecks | undefined;
 }
+
+/** Per output port, the distinct port types its value must fit: its own, and those of the inputs it feeds. */
+export type WireChecks = ReadonlyArray<{
+  port: string;
+  types: ReadonlyArray<{ type: PortType; schema: z.ZodType; to?: string }>;
+}>;
 
 /** A plan as the engine keeps it (with its analysis, see AnalysisCache). */
 export interface InternalPlan {
@@ -130,11 +142,40 @@ export function publicPlan(plan: InternalPlan, keys: Array<string | undefined>):
   return out;
 }
 
+/**
+ * What is known of slot `s`'s connections before it runs: their types, and their settings as the
+ * input's schema parsed them (what `ctx.inputs` will carry), per input port in connection order.
+ */
+export function portFactsOf(analysis: Analysis, s: number): PortFacts {
+  const def = analysis.defs[s]!;
+  const facts: PortFacts = { inputTypes: {}, inputSettings: {} };
+  for (const port in def.inputs ?? {}) {
+    facts.inputTypes[port] = [];
+    facts.inputSettings[port] = [];
+  }
+  for (let w = analysis.wireStart[s]!; w < analysis.wireStart[s + 1]!; w++) {
+    const edge = analysis.wireEdge[w]!;
+    const type = analysis.outputTypes[analysis.wireFrom[w]!]?.[edge.from.port];
+    if (!type || !facts.inputTypes[edge.to.port]) continue;
+    facts.inputTypes[edge.to.port]!.push(type);
+    facts.inputSettings[edge.to.port]!.push((settingsOf(analysis, edge) ?? {}) as Record<string, unknown>);
+  }
+  return facts;
+}
+
 /** A definition's cache policy and resources for some params; throws what the definition threw. */
-function policyOf(def: AnyNodeDefinition, params: unknown): { policy: CachePolicy; resources: string[] } {
+function policyOf(
+  def: AnyNodeDefinition,
+  params: unknown,
+  analysis: Analysis,
+  s: number,
+): { policy: CachePolicy; resources: string[] } {
   const policy = typeof def.cache === 'function' ? def.cache(params) : (def.cache ?? 'pure');
+  // the connections are gathered only for a definition that asks (most name fixed resources)
   const resources =
-    typeof def.resources === 'function' ? def.resources(params) : (def.resources ?? NO_RESOURCES);
+    typeof def.resources === 'function'
+      ? def.resources(params, portFactsOf(analysis, s))
+      : (def.resources ?? NO_RESOURCES);
   if (policy !== 'pure' && policy !== 'run' && policy !== 'never')
     throw new Error(`unknown cache policy "${String(policy)}"`);
   return { policy, resources };
@@ -184,7 +225,7 @@ export function buildPlan(
     const params = check.params;
     let found: { policy: CachePolicy; resources: string[] };
     try {
-      found = policyOf(def, params);
+      found = policyOf(def, params, analysis, s);
     } catch (error) {
       throw new GraphError(
         [
@@ -232,7 +273,9 @@ export function buildPlan(
       scope: keys.scopeOf(def, params),
       late,
       template: undefined,
+      outputTypes: analysis.outputTypes[s],
       seenIdentities: undefined,
+      wireChecks: undefined,
     };
     index++;
   }
@@ -330,11 +373,12 @@ export function patchPlan(
     const index = at.get(nodeId);
     if (index === undefined) continue;
     const old = steps[index]!;
-    const check = analysis.checks[analysis.slotOf.get(nodeId)!]!;
+    const slot = analysis.slotOf.get(nodeId)!;
+    const check = analysis.checks[slot]!;
     const def = old.def;
     let found: { policy: CachePolicy; resources: string[] };
     try {
-      found = policyOf(def, check.params);
+      found = policyOf(def, check.params, analysis, slot);
     } catch {
       return undefined;
     }
@@ -354,7 +398,10 @@ export function patchPlan(
       scope: keys.scopeOf(def, check.params),
       late: old.late,
       template: undefined,
+      // a patched node's definition has fixed types (analysis-cache patches no other), so they stand
+      outputTypes: old.outputTypes,
       seenIdentities: undefined,
+      wireChecks: undefined,
     };
   }
   // every plan is made with all its fields, so the code reading plans sees one shape

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRegistry, defineNode, definePack } from '../node';
 import { createMemoryStore } from '../store';
-import { doc, edge, node } from '../test-fixtures';
+import { doc, edge, node } from '../test/fixtures';
 import { t } from '../types';
 import { createEngine } from './index';
 

@@ -16,6 +16,7 @@ import { canonicalJson } from '../hash';
 import { deepFreeze, isJsonValue, type JsonValue } from '../json';
 import type { NodeContext } from '../node';
 import { containsSecret } from '../redact';
+import { CANCELLED_ERROR, createRunStateFold, initialRunState, type RunStateFold } from '../run-state';
 import {
   CancelledError,
   createAbortController,
@@ -23,20 +24,25 @@ import {
   type HostAbortSignal,
 } from '../signal';
 import type { CacheEntry } from '../store';
+import type { TypeRegistry } from '../types';
 import type { RunOptions } from './api';
 import type { CacheAccess } from './cache-access';
 import { type DistributiveOmit, errorMessage, timers } from './common';
 import { type ContextHost, RunContext } from './context';
+import { EventLog, LOGGED } from './event-log';
 import type { LastSeen } from './explain';
 import type { EffectSite } from './journal';
 import type { NodeKeys } from './keys';
 import { type InternalPlan, NO_LINKS, type Step } from './plan';
+import { checkWire, wireChecksOf } from './wire-check';
 
 /** What every run of one engine shares: its store, keys, memory for explain, services and settings. */
 export interface RunParts {
   access: CacheAccess;
   keys: NodeKeys;
   seen: LastSeen;
+  /** The registry's port types, whose schemas outputs are checked against on the wire. */
+  types: TypeRegistry;
   services: Map<string, unknown>;
   blobs: NodeContext['blobs'];
   secrets: readonly string[];
@@ -76,7 +82,7 @@ export class Run implements ContextHost {
   private readonly writesAtStart: number;
   private readonly controller: HostAbortController;
   private readonly listeners = new Set<(e: RunEvent) => void>();
-  private readonly startedAt: number;
+  private startedAt: number;
   private readonly onAbort = () => this.cancel();
   private readonly identity = (i: number) => this.identities[i]!;
   private resolveResult!: (r: RunResult) => void;
@@ -87,7 +93,6 @@ export class Run implements ContextHost {
   private readonly identities: string[];
   private readonly errors: Array<NodeError | undefined>;
   private readonly because: Array<string | undefined>;
-  private readonly progressOf: Array<NodeRunState['progress']>;
   /** Upstream steps not settled yet. */
   private readonly waiting: Int32Array;
   /** Steps refreshed in this run (`RunOptions.refresh` and their downstream), or undefined: none. */
@@ -107,8 +112,13 @@ export class Run implements ContextHost {
   private seq = 0;
   private runStatus: RunStatus = 'running';
   private finishedAt: number | undefined;
-  /** The last snapshot handed out, until something changes. */
-  private snapshot: RunState | undefined;
+  /** The one fold from events to run state (run-state.ts): every event goes through it, listened to or not. */
+  private readonly fold: RunStateFold;
+  /**
+   * Events not folded yet, logged as ints: they are folded when someone reads the snapshot, so a run
+   * nobody looks at (a batch, the bench) pays for no state it never shows.
+   */
+  private readonly unfolded = new EventLog();
 
   constructor(plan: InternalPlan, options: RunOptions, parts: RunParts) {
     const steps = plan.steps;
@@ -135,10 +145,10 @@ export class Run implements ContextHost {
     this.outputs = new Array(n);
     this.errors = new Array(n);
     this.because = new Array(n);
-    this.progressOf = new Array(n);
     this.waiting = new Int32Array(n);
     this.fresh = options.refresh ? this.refreshed(options.refresh) : undefined;
     this.startedAt = parts.now();
+    this.fold = createRunStateFold(initialRunState(this.runId, this.startedAt));
     const result = new Promise<RunResult>((resolve) => {
       this.resolveResult = resolve;
     });
@@ -168,7 +178,11 @@ export class Run implements ContextHost {
       this.handle.result.then(() => signal.removeEventListener('abort', this.onAbort));
     }
     const { steps, n, waiting, depStart } = this;
-    this.emit({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) });
+    // the run starts when it is told: the result's startedAt is the event's, as the fold's is
+    this.startedAt = this.parts.now();
+    this.note(LOGGED.runStarted, -1);
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'run.started', nodeIds: steps.map((s) => s.nodeId) }, this.startedAt);
     for (let i = 0; i < n; i++) waiting[i] = depStart[i + 1]! - depStart[i]!;
     for (let i = 0; i < n; i++) if (waiting[i] === 0 && this.status[i] === 'pending') this.enqueue(i);
     this.pump();
@@ -183,11 +197,15 @@ export class Run implements ContextHost {
     };
   }
 
-  private emit(event: Emitted): void {
-    this.snapshot = undefined;
+  /** Logs an event for the fold (see EventLog); every event counts in `seq`, listened to or not. */
+  private note(code: (typeof LOGGED)[keyof typeof LOGGED], i: number): void {
     this.seq++;
-    if (this.listeners.size === 0) return;
-    const full = { ...event, seq: this.seq, runId: this.runId, at: this.parts.now() } as RunEvent;
+    this.unfolded.add(code, i);
+  }
+
+  /** Hands the event just noted to the listeners; `at` is given for run-level events. */
+  private dispatch(event: Emitted, at?: number): void {
+    const full = { ...event, seq: this.seq, runId: this.runId, at: at ?? this.parts.now() } as RunEvent;
     for (const listener of this.listeners) {
       try {
         listener(full);
@@ -195,6 +213,29 @@ export class Run implements ContextHost {
         // a throwing subscriber must not break the run or the other subscribers
       }
     }
+  }
+
+  private foldPending(): void {
+    this.unfolded.replay(
+      {
+        runId: this.runId,
+        steps: this.steps,
+        keys: this.keys,
+        outputs: this.outputs,
+        errors: this.errors,
+        because: this.because,
+        startedAt: this.startedAt,
+        finishedAt: this.finishedAt,
+        status: this.runStatus,
+      },
+      this.fold,
+    );
+  }
+
+  /** The run's state, immutable; the same object until something changes (useSyncExternalStore's contract). */
+  private getSnapshot(): RunState {
+    if (this.unfolded.size > 0) this.foldPending();
+    return this.fold.getSnapshot();
   }
 
   /** Computes a ready step's key and puts it in the queue. */
@@ -218,7 +259,8 @@ export class Run implements ContextHost {
     }
     this.keys[i] = key;
     if (this.runKeys && step.policy === 'pure' && !step.late) this.runKeys[i] = key;
-    this.emit({ type: 'node.queued', nodeId: step.nodeId, key });
+    this.note(LOGGED.queued, i);
+    if (this.listeners.size > 0) this.dispatch({ type: 'node.queued', nodeId: step.nodeId, key });
     this.queue.push(i);
   }
 
@@ -350,16 +392,17 @@ export class Run implements ContextHost {
       step.policy === 'pure' ? key : this.parts.keys.outputIdentity(entry.outputs, step.scope);
     this.parts.seen.remember(step, this.identities, this.steps);
     this.settle(i, 'cached');
+    this.note(LOGGED.cached, i);
     if (this.listeners.size > 0)
-      this.emit({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
+      this.dispatch({ type: 'node.cached', nodeId: step.nodeId, key, outputs: entry.outputs });
     this.ready(i);
   }
 
   private runNode(i: number): void {
     const step = this.steps[i]!;
     const key = this.keys[i]!;
-    if (this.listeners.size > 0) this.emit({ type: 'node.started', nodeId: step.nodeId, key });
-    else this.snapshot = undefined;
+    this.note(LOGGED.started, i);
+    if (this.listeners.size > 0) this.dispatch({ type: 'node.started', nodeId: step.nodeId, key });
     const began = this.parts.now();
     const ctx = new RunContext(this, step, key);
     let pending: Promise<unknown>;
@@ -388,6 +431,9 @@ export class Run implements ContextHost {
     let frozen: Record<string, unknown>;
     try {
       frozen = deepFreeze(checkOutputs(step, produced, this.parts.secrets));
+      // made on the step's first run and kept with the plan: a warm re-run pays nothing for it
+      step.wireChecks ??= wireChecksOf(step, this.steps, this.parts.types);
+      if (step.wireChecks.length > 0) checkWire(step, frozen, step.wireChecks, this.parts.types);
     } catch (error) {
       this.fail(i, this.toNodeError(error));
       this.release(i);
@@ -466,8 +512,9 @@ export class Run implements ContextHost {
     const step = this.steps[i]!;
     this.parts.seen.remember(step, this.identities, this.steps);
     this.settle(i, 'succeeded');
+    this.note(LOGGED.succeeded, i);
     if (this.listeners.size > 0) {
-      this.emit({
+      this.dispatch({
         type: 'node.succeeded',
         nodeId: step.nodeId,
         key: this.keys[i]!,
@@ -482,8 +529,6 @@ export class Run implements ContextHost {
   private settle(i: number, s: NodeStatus): void {
     this.status[i] = s;
     this.settled++;
-    // events are skipped when nobody listens, so the snapshot is invalidated here as well
-    this.snapshot = undefined;
   }
 
   /** Queues the downstream steps whose last dependency this was. */
@@ -499,16 +544,20 @@ export class Run implements ContextHost {
   private fail(i: number, error: NodeError): void {
     const { outStart, outs, steps } = this;
     const step = steps[i]!;
-    this.errors[i] = error;
+    // frozen: the snapshot hands the same object out
+    this.errors[i] = Object.freeze(error);
     this.settle(i, 'failed');
-    this.emit({ type: 'node.failed', nodeId: step.nodeId, error });
+    this.note(LOGGED.failed, i);
+    if (this.listeners.size > 0) this.dispatch({ type: 'node.failed', nodeId: step.nodeId, error });
     const stack = Array.from(outs.subarray(outStart[i]!, outStart[i + 1]!));
     while (stack.length > 0) {
       const d = stack.pop()!;
       if (this.status[d] !== 'pending') continue;
       this.because[d] = `Upstream node "${step.nodeId}" failed.`;
       this.settle(d, 'skipped');
-      this.emit({ type: 'node.skipped', nodeId: steps[d]!.nodeId, because: this.because[d]! });
+      this.note(LOGGED.skipped, d);
+      if (this.listeners.size > 0)
+        this.dispatch({ type: 'node.skipped', nodeId: steps[d]!.nodeId, because: this.because[d]! });
       for (let p = outStart[d]!; p < outStart[d + 1]!; p++) stack.push(outs[p]!);
     }
   }
@@ -538,7 +587,9 @@ export class Run implements ContextHost {
     this.finishedAt = this.parts.now();
     const counts = countStatuses(status);
     this.parts.seen.finishRun(steps, this.writesAtStart, counts.succeeded + counts.cached === n);
-    this.emit({ type: 'run.finished', status: final, counts });
+    this.note(LOGGED.runFinished, -1);
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'run.finished', status: final, counts }, this.finishedAt);
     const nodes: Record<string, NodeOutcome> = {};
     for (let i = 0; i < n; i++) {
       const s = status[i] as NodeOutcome['status'];
@@ -571,8 +622,9 @@ export class Run implements ContextHost {
       const s = this.status[i];
       if (s === 'pending' || s === 'queued' || s === 'running') {
         this.settle(i, 'cancelled');
-        this.errors[i] = { code: 'run.cancelled', message: 'The run was cancelled.' };
-        this.emit({ type: 'node.cancelled', nodeId: this.steps[i]!.nodeId });
+        this.errors[i] = CANCELLED_ERROR;
+        this.note(LOGGED.cancelled, i);
+        if (this.listeners.size > 0) this.dispatch({ type: 'node.cancelled', nodeId: this.steps[i]!.nodeId });
       }
     }
     // Running nodes got the signal; their cleanup (asking a provider to stop a training) gets a
@@ -587,29 +639,6 @@ export class Run implements ContextHost {
     }, this.parts.cancelGraceMs);
   }
 
-  /** The run's state, immutable; the same object until something changes (useSyncExternalStore's contract). */
-  private getSnapshot(): RunState {
-    if (!this.snapshot) this.snapshot = deepFreeze(this.foldState());
-    return this.snapshot;
-  }
-
-  /** The run's state from its per-step fields: the one place that turns them into a RunState. */
-  private foldState(): RunState {
-    const nodes: Record<string, NodeRunState> = {};
-    for (let i = 0; i < this.n; i++) {
-      const s: NodeRunState = { status: this.status[i]!, key: this.keys[i] ?? '' };
-      if (this.outputs[i] && (s.status === 'succeeded' || s.status === 'cached'))
-        s.outputs = this.outputs[i]!;
-      if (this.progressOf[i]) s.progress = this.progressOf[i]!;
-      if (this.errors[i]) s.error = this.errors[i]!;
-      if (this.because[i]) s.because = this.because[i]!;
-      nodes[this.steps[i]!.nodeId] = s;
-    }
-    const state: RunState = { runId: this.runId, status: this.runStatus, startedAt: this.startedAt, nodes };
-    if (this.finishedAt !== undefined) state.finishedAt = this.finishedAt;
-    return state;
-  }
-
   // ContextHost: what a node's context asks of its run
 
   progress(i: number, fraction: number, message?: string, detail?: Record<string, number>): void {
@@ -617,9 +646,11 @@ export class Run implements ContextHost {
     const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
     const p: NonNullable<NodeRunState['progress']> = { fraction: f };
     if (message !== undefined) p.message = this.parts.redact(message);
-    if (detail !== undefined) p.detail = { ...detail };
-    this.progressOf[i] = p;
-    this.emit({ type: 'node.progress', nodeId: this.steps[i]!.nodeId, ...p });
+    if (detail !== undefined) p.detail = Object.freeze({ ...detail });
+    this.seq++;
+    this.unfolded.addProgress(i, Object.freeze(p));
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'node.progress', nodeId: this.steps[i]!.nodeId, ...p });
   }
 
   log(
@@ -636,7 +667,10 @@ export class Run implements ContextHost {
         text += ' [unprintable data]';
       }
     }
-    this.emit({ type: 'node.log', nodeId, level, message: this.parts.redact(text) });
+    // a log line changes no state: counted and handed on, never folded
+    this.seq++;
+    if (this.listeners.size > 0)
+      this.dispatch({ type: 'node.log', nodeId, level, message: this.parts.redact(text) });
   }
 
   effectSite(i: number, key: string): EffectSite {

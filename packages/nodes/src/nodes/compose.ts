@@ -6,11 +6,12 @@ import {
   familyLabel,
   listAnd,
 } from '../families';
+import { typeParam } from '../port-rules';
 import { createOnce, findModelByTag, startedAlready, waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
-import { compositionScale, loraComposeSpec } from '../specs/compose';
-import { type LoraValue, loraValueSchema, readInput } from '../values';
-import { type EstimateArgs, scenarioEstimate, trainingDryRun } from './estimate';
+import { loraComposeSpec } from '../specs/compose';
+import type { LoraValue } from '../values';
+import { scenarioEstimate, trainingDryRun } from './estimate';
 
 /**
  * `lora.compose`: several LoRAs of one composable family (FLUX.1, SDXL, SD 1.5), each with its
@@ -23,20 +24,17 @@ import { type EstimateArgs, scenarioEstimate, trainingDryRun } from './estimate'
  */
 export const loraCompose = defineNode({
   ...loraComposeSpec,
-  estimate: (args: EstimateArgs) =>
+  estimate: (args) =>
     scenarioEstimate(args, (scenario) => {
-      const first = (args.inputs.loras as Array<{ value?: { family?: unknown } }> | undefined)?.[0]?.value
-        ?.family;
-      const type = compositionTypeFor(typeof first === 'string' ? first : 'flux.1');
+      // the family is known from the connection's type before the LoRA exists
+      const first = args.inputs.loras?.[0]?.value.family ?? typeParam(args.inputTypes.loras?.[0], 'family');
+      const type = compositionTypeFor(first ?? 'flux.1');
       return type ? trainingDryRun(scenario, type) : Promise.resolve(undefined);
     }),
   async run(ctx) {
     const scenario = need(ctx, 'scenario');
     const signal = signalOf(ctx);
-    const items = ctx.inputs.loras.map((item, i) => ({
-      lora: readInput(loraValueSchema, item.value, `loras[${i}]`),
-      scale: compositionScale.parse(item.settings ?? {}).scale,
-    }));
+    const items = ctx.inputs.loras.map((item) => ({ lora: item.value, scale: item.settings.scale }));
     if (items.length === 0) {
       throw new NodeRunError(
         NODE_ERROR_CODES.inputMissing,

@@ -1,21 +1,16 @@
-import type { Estimate, PortType } from '@loraflow/core';
+import type { EstimateArgs as CoreEstimateArgs, Estimate } from '@loraflow/core';
 import type { CostEstimate, ScenarioClient } from '@loraflow/providers';
 import type { LoraServices } from '../services';
 
 /**
- * What an `estimate` hook receives. `services` is what the host configured; when the engine
- * does not pass it (or has no Scenario client) the hook answers `undefined`: cost unknown.
+ * What an `estimate` hook receives: core's `EstimateArgs` (params and connection settings parsed as
+ * `run` gets them, the connections' types, cached upstream values, the host's services). When the
+ * host has no client for the provider, a hook answers `undefined`: cost unknown.
  *
  * @example
- * await loraTrain.estimate?.({ params, inputs, services } as EstimateArgs);
+ * await loraTrain.estimate?.({ params, inputs, inputTypes, inputSettings, services } as EstimateArgs);
  */
-export interface EstimateArgs {
-  params: unknown;
-  inputs: Record<string, unknown>;
-  /** The type of every connection, known before anything runs (a LoRA's provider and family). */
-  inputTypes?: Record<string, PortType[]>;
-  services?: { get<T>(name: string): T; has(name: string): boolean };
-}
+export type EstimateArgs = CoreEstimateArgs;
 
 /**
  * A provider's dry-run answer as a core estimate, in creative units.

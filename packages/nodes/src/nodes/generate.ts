@@ -1,35 +1,30 @@
 import { defineNode, NodeRunError } from '@loraflow/core';
 import { backendFor, runGeneration } from '../generation/backend';
-import {
-  type GenerationLora,
-  generationStrength,
-  lorasOfConnections,
-  NO_PROMPT,
-  planGeneration,
-} from '../generation/rules';
+import { type GenerationLora, lorasOfConnections, NO_PROMPT, planGeneration } from '../generation/rules';
 import { NODE_ERROR_CODES } from '../services';
 import { generateMultiLoraSpec } from '../specs/generate';
-import { type LoraValue, loraValueSchema, readInput } from '../values';
-import { dryRunEstimate, type EstimateArgs } from './estimate';
+import type { LoraValue } from '../values';
+import { dryRunEstimate } from './estimate';
+
+type Args = Parameters<NonNullable<(typeof generateMultiLora)['estimate']>>[0];
 
 /**
- * The LoRAs an estimate can see: their values when upstream is cached (all of them, with valid
- * settings), else what their connections' types say — then they have no id yet and only the plan
- * and the params can be priced.
+ * The LoRAs an estimate can see: their values when upstream has them all cached (the engine hands
+ * an input over only whole, its settings parsed as `run` gets them), else what the connections'
+ * types and settings say — then they have no id yet and only the plan and the params can be priced.
  */
 function lorasToPrice(
-  args: EstimateArgs,
+  args: Args,
 ):
   | { known: true; loras: Array<LoraValue & { strength: number }> }
   | { known: false; loras: GenerationLora[] } {
-  const items = (args.inputs.loras as Array<{ value?: unknown; settings?: unknown }> | undefined) ?? [];
-  const loras = items.flatMap((item) => {
-    const lora = loraValueSchema.safeParse(item.value);
-    const settings = generationStrength.safeParse(item.settings ?? {});
-    return lora.success && settings.success ? [{ ...lora.data, strength: settings.data.strength }] : [];
-  });
-  if (items.length > 0 && loras.length === items.length) return { known: true, loras };
-  return { known: false, loras: lorasOfConnections(args.inputTypes?.loras ?? []) };
+  const items = args.inputs.loras;
+  if (items && items.length > 0)
+    return { known: true, loras: items.map((item) => ({ ...item.value, strength: item.settings.strength })) };
+  return {
+    known: false,
+    loras: lorasOfConnections(args.inputTypes.loras ?? [], args.inputSettings.loras ?? []),
+  };
 }
 
 /**
@@ -45,10 +40,8 @@ function lorasToPrice(
  */
 export const generateMultiLora = defineNode({
   ...generateMultiLoraSpec,
-  async estimate(args: EstimateArgs) {
-    const parsed = generateMultiLoraSpec.params.safeParse(args.params);
-    if (!parsed.success) return undefined;
-    const p = parsed.data;
+  async estimate(args) {
+    const p = args.params;
     const known = lorasToPrice(args);
     const { plan } = planGeneration(p, known.loras);
     if (!plan) return undefined;
@@ -64,12 +57,9 @@ export const generateMultiLora = defineNode({
   },
   async run(ctx) {
     const p = ctx.params;
-    const loras = ctx.inputs.loras.map((item, i) => ({
-      ...readInput(loraValueSchema, item.value, `loras[${i}]`),
-      strength: generationStrength.parse(item.settings ?? {}).strength,
-    }));
+    const loras = ctx.inputs.loras.map((item) => ({ ...item.value, strength: item.settings.strength }));
     const connected = ctx.inputs.prompt;
-    const prompt = typeof connected === 'string' && connected.trim() !== '' ? connected : p.prompt;
+    const prompt = connected !== undefined && connected.trim() !== '' ? connected : p.prompt;
     if (prompt.trim() === '') throw new NodeRunError(NO_PROMPT.code, NO_PROMPT.message);
     const { plan, problems } = planGeneration(p, loras);
     if (problems[0]) throw new NodeRunError(problems[0].code, problems[0].message);

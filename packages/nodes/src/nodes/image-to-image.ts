@@ -1,32 +1,25 @@
-import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
+import { defineNode, type InputValues, type NodeContext, NodeRunError } from '@loraflow/core';
 import { backendFor, generationPrompt, runImageGeneration, runnablePlan } from '../generation/backend';
-import { generationStrength, lorasOfConnections, planImageToImage } from '../generation/rules';
+import { lorasOfConnections, planImageToImage } from '../generation/rules';
 import { NODE_ERROR_CODES } from '../services';
 import { generateImageToImageSpec } from '../specs/image-to-image';
-import { imagesValueSchema, loraValueSchema, readInput } from '../values';
-import { dryRunEstimate, type EstimateArgs } from './estimate';
+import { dryRunEstimate } from './estimate';
 
-/** What the run reads from its inputs, in one place: the image to start from, the LoRAs with their strengths, the prompt. */
-function readInputs(
-  inputs: { image: unknown; loras: ReadonlyArray<{ value: unknown; settings?: unknown }>; prompt: unknown },
-  log: NodeContext['log'],
-  typed: string,
-) {
-  const images = readInput(imagesValueSchema, inputs.image, 'image');
-  const [image] = images;
+/** What the run reads from its typed inputs, in one place: the image to start from, the LoRAs with their strengths, the prompt. */
+function readInputs(inputs: Inputs, log: NodeContext['log'], typed: string) {
+  const [image] = inputs.image;
   if (!image) {
     throw new NodeRunError(
       NODE_ERROR_CODES.inputMissing,
       'The "image" input carries no image to start from.',
     );
   }
-  if (images.length > 1) log.warn(`${images.length} images arrived; the first is the one used.`);
-  const loras = inputs.loras.map((item, i) => ({
-    ...readInput(loraValueSchema, item.value, `loras[${i}]`),
-    strength: generationStrength.parse(item.settings ?? {}).strength,
-  }));
+  if (inputs.image.length > 1) log.warn(`${inputs.image.length} images arrived; the first is the one used.`);
+  const loras = inputs.loras.map((item) => ({ ...item.value, strength: item.settings.strength }));
   return { image, loras, prompt: generationPrompt(inputs.prompt, typed) };
 }
+
+type Inputs = InputValues<NonNullable<(typeof generateImageToImageSpec)['inputs']>>;
 
 /**
  * `generate.imageToImage`: images from an input image, a prompt and LoRAs, each at its own
@@ -41,11 +34,13 @@ function readInputs(
  */
 export const generateImageToImage = defineNode({
   ...generateImageToImageSpec,
-  async estimate(args: EstimateArgs) {
-    const parsed = generateImageToImageSpec.params.safeParse(args.params);
-    if (!parsed.success) return undefined;
-    const p = parsed.data;
-    const { plan } = planImageToImage(p, lorasOfConnections(args.inputTypes?.loras ?? []));
+  async estimate(args) {
+    // params and settings arrive parsed, as run gets them
+    const p = args.params;
+    const { plan } = planImageToImage(
+      p,
+      lorasOfConnections(args.inputTypes.loras ?? [], args.inputSettings.loras ?? []),
+    );
     if (!plan) return undefined;
     // Scenario prices a generation by its base model, so the LoRAs' ids are not needed.
     const query = { plan, prompt: p.prompt || 'estimate', params: p, loras: undefined };

@@ -1,7 +1,7 @@
 import { defineNode, NodeRunError } from '@loraflow/core';
 import { NODE_ERROR_CODES, need } from '../services';
 import { imagePreviewSpec, imageSaveSpec } from '../specs/image';
-import { type ImagesValue, imagesValueSchema, readInput } from '../values';
+import type { ImagesValue } from '../values';
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 
@@ -15,9 +15,7 @@ const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': '
 export const imagePreview = defineNode({
   ...imagePreviewSpec,
   async run(ctx) {
-    const images: ImagesValue = ctx.inputs.images.flatMap((item, i) =>
-      readInput(imagesValueSchema, item.value, `images[${i}]`),
-    );
+    const images: ImagesValue = ctx.inputs.images.flatMap((item) => item.value);
     return { images };
   },
 });
@@ -32,9 +30,7 @@ export const imagePreview = defineNode({
 export const imageSave = defineNode({
   ...imageSaveSpec,
   async run(ctx) {
-    const images: ImagesValue = ctx.inputs.images.flatMap((item, i) =>
-      readInput(imagesValueSchema, item.value, `images[${i}]`),
-    );
+    const images: ImagesValue = ctx.inputs.images.flatMap((item) => item.value);
     if (images.length === 0)
       throw new NodeRunError(NODE_ERROR_CODES.nothingToSave, 'There are no images to save.');
     const files = need(ctx, 'files');

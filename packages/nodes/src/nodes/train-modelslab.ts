@@ -3,7 +3,7 @@ import { familyLabel } from '../families';
 import { toDataUrl } from '../image-check';
 import { NODE_ERROR_CODES, need, signalOf } from '../services';
 import { loraTrainModelsLabSpec } from '../specs/train-modelslab';
-import { readInput, type TrainingValue, trainingSetValueSchema } from '../values';
+import type { TrainingValue } from '../values';
 
 /**
  * `lora.trainModelsLab`: trains an SD 1.5 or SDXL LoRA on ModelsLab (v3 `lora_fine_tune`).
@@ -20,7 +20,7 @@ export const loraTrainModelsLab = defineNode({
     const modelslab = need(ctx, 'modelslab');
     const signal = signalOf(ctx);
     const p = ctx.params;
-    const set = readInput(trainingSetValueSchema, ctx.inputs.set, 'set');
+    const set = ctx.inputs.set;
     if (set.pairs || set.images.length === 0) {
       throw new NodeRunError(
         NODE_ERROR_CODES.setEmpty,

@@ -6,8 +6,8 @@ import { createOnce, findModelByTag, startedAlready } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
 import { loraTrainSpec } from '../specs/train';
 import { MIN_PAIRS } from '../specs/training-set';
-import { readInput, type TrainingImageValue, type TrainingValue, trainingSetValueSchema } from '../values';
-import { type EstimateArgs, scenarioEstimate, trainingDryRun } from './estimate';
+import type { TrainingImageValue, TrainingValue } from '../values';
+import { scenarioEstimate, trainingDryRun } from './estimate';
 
 type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'services'>;
 
@@ -22,18 +22,17 @@ type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'services'>;
  */
 export const loraTrain = defineNode({
   ...loraTrainSpec,
-  estimate: (args: EstimateArgs) =>
+  estimate: (args) =>
     scenarioEstimate(args, (scenario) => {
-      const p = args.params as { modelType: string };
-      const set = trainingSetValueSchema.safeParse(args.inputs.set);
-      const count = set.success ? set.data.images.length + set.data.pairList.length * 2 : undefined;
-      return trainingDryRun(scenario, p.modelType, count);
+      const set = args.inputs.set;
+      const count = set ? set.images.length + set.pairList.length * 2 : undefined;
+      return trainingDryRun(scenario, args.params.modelType, count);
     }),
   async run(ctx) {
     const scenario = need(ctx, 'scenario');
     const signal = signalOf(ctx);
     const p = ctx.params;
-    const set = readInput(trainingSetValueSchema, ctx.inputs.set, 'set');
+    const set = ctx.inputs.set;
     const edit = isEditType(p.modelType);
     if (edit && set.pairList.length < MIN_PAIRS) {
       throw new NodeRunError(

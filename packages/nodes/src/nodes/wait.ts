@@ -4,7 +4,7 @@ import { isEditType } from '../families';
 import { waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
 import { loraWaitSpec } from '../specs/wait';
-import { type LoraValue, readInput, type TrainingValue, trainingValueSchema } from '../values';
+import type { LoraValue, TrainingValue } from '../values';
 
 /**
  * `lora.wait`: waits for a started training to finish, with the providers' polling helper
@@ -19,7 +19,7 @@ import { type LoraValue, readInput, type TrainingValue, trainingValueSchema } fr
 export const loraWait = defineNode({
   ...loraWaitSpec,
   async run(ctx) {
-    const training = readInput(trainingValueSchema, ctx.inputs.training, 'training');
+    const training = ctx.inputs.training;
     if (training.provider === 'modelslab') return waitModelsLab(ctx, training);
     const scenario = need(ctx, 'scenario');
     const model = await waitForTrained(ctx, scenario, {

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { generationProblems, generationStrength, planGeneration } from '../generation/rules';
+import {
+  generationProblems,
+  generationStrength,
+  lorasOfConnections,
+  planGeneration,
+} from '../generation/rules';
 import { defineSpec } from '../spec';
 import { imagesType, loraInputType, textType } from '../types';
 
@@ -81,6 +86,10 @@ export const generateMultiLoraSpec = defineSpec({
   outputs: { images: { type: imagesType(), label: 'Images' } },
   cache: (p) => (p.seed === undefined ? 'run' : 'pure'),
   sideEffects: true,
-  resources: () => ['provider:scenario', 'provider:modelslab'],
+  // the connections' types say which provider the LoRAs are on: the generation holds only its slot
+  resources: (p, { inputTypes, inputSettings }) => {
+    const { plan } = planGeneration(p, lorasOfConnections(inputTypes.loras ?? [], inputSettings.loras ?? []));
+    return plan ? [`provider:${plan.provider}`] : [];
+  },
   validate: (args) => generationProblems(args, (loras) => planGeneration(args.params, loras)),
 });

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { generationProblems, generationStrength, planImageToImage } from '../generation/rules';
+import {
+  generationProblems,
+  generationStrength,
+  lorasOfConnections,
+  planImageToImage,
+} from '../generation/rules';
 import { defineSpec } from '../spec';
 import { imagesType, loraInputType, textType } from '../types';
 import { generateMultiLoraSpec } from './generate';
@@ -56,6 +61,13 @@ export const generateImageToImageSpec = defineSpec({
   outputs: generateMultiLoraSpec.outputs,
   cache: (p) => (p.seed === undefined ? 'run' : 'pure'),
   sideEffects: true,
-  resources: () => ['provider:scenario', 'provider:modelslab'],
+  // the connections' types say which provider the LoRAs are on: the edit holds only its slot
+  resources: (p, { inputTypes, inputSettings }) => {
+    const { plan } = planImageToImage(
+      p,
+      lorasOfConnections(inputTypes.loras ?? [], inputSettings.loras ?? []),
+    );
+    return plan ? [`provider:${plan.provider}`] : [];
+  },
   validate: (args) => generationProblems(args, (loras) => planImageToImage(args.params, loras)),
 });
