@@ -12,7 +12,8 @@ import { NODE_ERROR_CODES, polling, pollOptions, signalOf } from './services';
 
 /**
  * Finds the model a previous attempt created, by the deterministic tag it put in the model's
- * name and description: how a resumed run avoids creating a second model.
+ * name and description: how a resumed run avoids creating a second model. A model whose training
+ * was cancelled or failed is never found: its work cannot be used, so it is made again.
  *
  * @example
  * const existing = await findModelByTag(scenario, 'flux.1-lora', 'lf-3fa9c0d2e1b4a7f6', signal);
@@ -25,9 +26,33 @@ export async function findModelByTag(
 ): Promise<Model | undefined> {
   const call = signal ? { signal } : {};
   for await (const m of scenario.iterateModels({ type }, call)) {
-    if ((m.shortDescription ?? '').includes(tag) || (m.name ?? '').includes(tag)) return m;
+    const tagged = (m.shortDescription ?? '').includes(tag) || (m.name ?? '').includes(tag);
+    if (tagged && !DEAD_PHASES.has(modelPhase(m.status))) return m;
   }
   return undefined;
+}
+
+const DEAD_PHASES: ReadonlySet<string> = new Set(['canceled', 'failed']);
+
+/**
+ * False when a model's training was cancelled or failed (or the model is gone): what a cache
+ * lookup or a recorded result pointing at it must not be reused for. Decision 0027.
+ *
+ * @example
+ * reusable: ({ outputs, services }) => modelUsable(services.get('scenario'), outputs.training.modelId)
+ */
+export async function modelUsable(
+  scenario: ScenarioClient,
+  modelId: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  try {
+    const model = await scenario.getModel(modelId, signal ? { signal } : {});
+    return !DEAD_PHASES.has(modelPhase(model.status));
+  } catch (error) {
+    if (error instanceof ProviderError && error.status === 404) return false;
+    throw error;
+  }
 }
 
 /**

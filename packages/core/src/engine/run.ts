@@ -26,7 +26,7 @@ import type { CacheEntry } from '../store';
 import type { RunOptions } from './api';
 import type { CacheAccess } from './cache-access';
 import { type DistributiveOmit, errorMessage, timers } from './common';
-import { type ContextHost, RunContext } from './context';
+import { type ContextHost, RunContext, Services } from './context';
 import type { LastSeen } from './explain';
 import type { EffectSite } from './journal';
 import type { NodeKeys } from './keys';
@@ -286,7 +286,11 @@ export class Run implements ContextHost {
       } else this.runNode(i);
       return;
     }
-    this.parts.access.reusable(step, key, this.runId).then(
+    const asked = {
+      services: new Services(this.parts.services, step.nodeId),
+      signal: this.controller.signal,
+    };
+    this.parts.access.reusable(step, key, this.runId, asked).then(
       (entry) => {
         if (this.status[i] !== 'running') {
           this.release(i);
