@@ -5,6 +5,7 @@ import {
   type ModelProgress,
   modelPhase,
   ProviderError,
+  RateLimitError,
   type ScenarioClient,
   waitForModel,
 } from '@loraflow/providers';
@@ -145,17 +146,25 @@ async function failureReason(
 }
 
 /**
- * Performs a remote create at most once in effect, through flaky networks: when the attempt
- * fails in a way that leaves it unknown whether the provider acted (a reset, a 5xx), `find`
- * looks for what it would have created before trying again. Errors that are not retryable, and
- * cancellation, go straight through.
+ * Performs a remote create at most once in effect, through flaky networks (decision 0027): when
+ * the attempt fails in a way that leaves it unknown whether the provider acted (a reset, a 5xx, a
+ * timeout after sending), `find` looks for what it would have created before trying again. A
+ * create that cannot be found (`find` absent) is never sent again after such a failure unless it is
+ * `idempotent`: the node fails with `provider.ambiguous` rather than pay twice. A request the
+ * provider surely did not act on (refused before sending, 429) is tried again. Errors that are not
+ * retryable, and cancellation, go straight through.
  *
  * @example
  * const model = await createOnce(ctx, { attempt: () => scenario.createModel(body), find: () => findModelByTag(scenario, type, tag) });
  */
 export async function createOnce<T>(
   ctx: Pick<NodeContext, 'services' | 'signal'>,
-  o: { attempt: () => Promise<T>; find: () => Promise<T | undefined>; tries?: number },
+  o: {
+    attempt: () => Promise<T>;
+    find?: (() => Promise<T | undefined>) | undefined;
+    idempotent?: boolean;
+    tries?: number;
+  },
 ): Promise<T> {
   const tries = o.tries ?? 5;
   const sleep = polling(ctx).sleep ?? defaultSleep;
@@ -165,11 +174,24 @@ export async function createOnce<T>(
     } catch (error) {
       if (!(error instanceof ProviderError) || !error.retryable || error.code === 'aborted') throw error;
       if (i + 1 >= tries || signalOf(ctx).aborted) throw error;
-      const found = await o.find();
-      if (found !== undefined) return found;
+      if (!o.idempotent && mayHaveActed(error)) {
+        if (!o.find) throw ambiguous(error);
+        const found = await o.find();
+        if (found !== undefined) return found;
+      }
       await sleep(error.retryAfterMs ?? Math.min(30_000, 1000 * 2 ** i), signalOf(ctx));
     }
   }
+}
+
+// Only a request refused before it was sent, or a rate limit, surely left nothing behind.
+const mayHaveActed = (e: ProviderError) => e.requestSent && !(e instanceof RateLimitError);
+
+function ambiguous(error: ProviderError): NodeRunError {
+  return new NodeRunError(
+    NODE_ERROR_CODES.providerAmbiguous,
+    `${error.message.replace(/\.$/, '')}; the request may have reached the provider, and it has no way to look it up, so it was not sent again (that could charge twice). Run again to send it once more.`,
+  );
 }
 
 /**

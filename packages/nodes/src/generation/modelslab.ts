@@ -4,6 +4,7 @@ import {
   type ModelsLabText2ImgInput,
   waitForModelsLabResult,
 } from '@loraflow/providers';
+import { createOnce } from '../scenario-ops';
 import { polling, pollOptions, signalOf } from '../services';
 import type { GenerationBackend } from './backend';
 
@@ -49,7 +50,8 @@ export function createModelsLabBackend(
     },
 
     async submit(ctx, body) {
-      const r = await client.text2img(body, { signal: signalOf(ctx) });
+      // ModelsLab lists no generations (its track_id only reaches a webhook): an ambiguous failure is not sent again.
+      const r = await createOnce(ctx, { attempt: () => client.text2img(body, { signal: signalOf(ctx) }) });
       return r.status === 'success'
         ? { id: r.id ?? null, output: r.output, etaMs: null }
         : { id: r.id, output: [], etaMs: r.etaMs ?? null };

@@ -105,7 +105,7 @@ export const loraTrain = defineNode({
               await scenario.replaceTrainingImagePairs(modelId, pairs, { signal });
               return { count: pairs.length };
             },
-            find: async () => undefined,
+            idempotent: true,
           }),
         valid: forThisModel,
       });

@@ -1,0 +1,109 @@
+import type { GraphDocument } from '@loraflow/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './test/harness';
+import type { ImagesValue } from './values';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+function generation(lora: Record<string, unknown>, params: Record<string, unknown> = {}): GraphDocument {
+  return {
+    format: 'loraflow.graph',
+    version: 1,
+    nodes: [
+      { id: 'lora', type: 'lora.source', params: lora },
+      {
+        id: 'gen',
+        type: 'generate.multiLora',
+        params: { prompt: 'a lighthouse', width: 512, height: 512, seed: 11, ...params },
+      },
+      { id: 'show', type: 'image.preview', params: {} },
+    ],
+    edges: [
+      {
+        id: 'e1',
+        from: { node: 'lora', port: 'lora' },
+        to: { node: 'gen', port: 'loras' },
+        settings: { strength: 1 },
+      },
+      { id: 'e2', from: { node: 'gen', port: 'images' }, to: { node: 'show', port: 'images' } },
+    ],
+  };
+}
+
+const flux1 = { modelId: 'model_flux1-neon-noir', modelType: 'flux.1-lora' };
+const flux2 = { modelId: 'model_flux2-ink-sketch', modelType: 'flux.2-dev-lora' };
+
+/** The generation jobs Scenario holds for the account: what it billed. */
+const paidJobs = async (x: Harness) =>
+  (await x.scenario.listJobs({ pageSize: 200 })).items.filter(
+    (j) => j.jobType === 'inference' || j.jobType === 'custom',
+  ).length;
+
+describe('money: no second charge, no false success', () => {
+  it.each([
+    ['txt2img', flux1, 'POST /scenario/v1/generate/txt2img'],
+    ['custom', flux2, 'POST /scenario/v1/generate/custom/*'],
+  ])(
+    'finds the Scenario %s job a 502 hid after it was created, instead of paying for another',
+    async (_route, lora, pattern) => {
+      h = await startHarness();
+      h.server.emulator.faults.set([
+        { route: pattern, rate: 1, kind: '5xx', status: 502, phase: 'after', times: 1 },
+      ]);
+      const { result } = await h.run(generation(lora));
+      expect(result.nodes.gen?.error).toBeUndefined();
+      expect(result.status).toBe('succeeded');
+      expect(result.nodes.show?.outputs?.images as ImagesValue).toHaveLength(1);
+      expect(await paidJobs(h)).toBe(1);
+    },
+  );
+
+  it('pays for one job when every answer to the generation is a 502 after Scenario created it', async () => {
+    h = await startHarness();
+    h.server.emulator.faults.set([
+      { route: 'POST /scenario/v1/generate/txt2img', rate: 1, kind: '5xx', status: 502, phase: 'after' },
+    ]);
+    const { result } = await h.run(generation(flux1));
+    expect(result.status).toBe('succeeded');
+    expect(await paidJobs(h)).toBe(1);
+  });
+
+  it('sends a generation once more, and only once, when no job shows it arrived', async () => {
+    h = await startHarness();
+    h.server.emulator.faults.set([
+      { route: 'POST /scenario/v1/generate/txt2img', rate: 1, kind: '5xx', status: 502, phase: 'before' },
+    ]);
+    const { result } = await h.run(generation(flux1));
+    expect(result.nodes.gen?.error?.code).toBe('server');
+    expect(h.server.emulator.log.entries({ route: 'scenario.generate.txt2img' })).toHaveLength(2);
+    h.server.emulator.faults.set([
+      {
+        route: 'POST /scenario/v1/generate/txt2img',
+        rate: 1,
+        kind: '5xx',
+        status: 502,
+        phase: 'before',
+        times: 1,
+      },
+    ]);
+    expect((await h.run(generation(flux1))).result.status).toBe('succeeded');
+    expect(await paidJobs(h)).toBe(1);
+  });
+
+  it('does not send a ModelsLab generation again after a 502 once it was queued: it cannot be looked up', async () => {
+    h = await startHarness();
+    h.server.emulator.faults.set([
+      { route: 'POST /modelslab/api/v6/images/text2img', rate: 1, kind: '5xx', status: 502, phase: 'after' },
+    ]);
+    const { result } = await h.run(
+      generation({ provider: 'modelslab', modelId: 'add-detail-xl', family: 'sd-xl' }),
+    );
+    expect(result.nodes.gen?.error?.code).toBe('provider.ambiguous');
+    expect(result.nodes.gen?.error?.message).toMatch(/not sent again/);
+    expect(h.server.emulator.log.entries({ route: 'modelslab.text2img' })).toHaveLength(1);
+  });
+});
