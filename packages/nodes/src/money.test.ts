@@ -106,4 +106,35 @@ describe('money: no second charge, no false success', () => {
     expect(result.nodes.gen?.error?.message).toMatch(/not sent again/);
     expect(h.server.emulator.log.entries({ route: 'modelslab.text2img' })).toHaveLength(1);
   });
+
+  it('fails a Scenario generation that succeeds with no assets, caches nothing, and generates again next run', async () => {
+    h = await startHarness();
+    h.server.emulator.misbehave({ emptyGenerations: 1 });
+    const first = await h.run(generation(flux1));
+    expect(first.result.nodes.gen?.error?.code).toBe('generate.failed');
+    expect(first.result.nodes.gen?.error?.message).toMatch(/answered success but returned no images/);
+    expect(await h.store.get(h.engine.plan(generation(flux1)).keys.gen!)).toBeUndefined();
+    const second = await h.run(generation(flux1));
+    expect(second.result.status).toBe('succeeded');
+    expect(second.result.nodes.show?.outputs?.images as ImagesValue).toHaveLength(1);
+    expect(await paidJobs(h)).toBe(2);
+  });
+
+  it('reads an asset afresh when its signed download URL has expired, instead of failing the node', async () => {
+    h = await startHarness();
+    const emulator = h.server.emulator;
+    const { result } = await h.run(generation(flux1, { samples: 2 }), {
+      // the URLs handed out after the job is submitted are stale by the time they are used
+      onEvent: (e) => {
+        if (e.type === 'node.progress' && e.nodeId === 'gen' && e.message === 'generation submitted')
+          emulator.misbehave({ staleUrls: 1 });
+      },
+    });
+    expect(result.nodes.gen?.error).toBeUndefined();
+    expect(result.nodes.show?.outputs?.images as ImagesValue).toHaveLength(2);
+    const files = emulator.log.entries({ provider: 'files' });
+    expect(files.filter((e) => e.status === 403)).toHaveLength(1);
+    expect(files.filter((e) => e.status === 200)).toHaveLength(2);
+    expect(await paidJobs(h)).toBe(1);
+  });
 });

@@ -1,6 +1,7 @@
 import { type JsonValue, NodeRunError } from '@loraflow/core';
 import {
   type CustomGenerateInput,
+  ProviderError,
   type ScenarioClient,
   type Txt2imgInput,
   waitForJob,
@@ -146,6 +147,17 @@ export function createScenarioBackend(
         find: () => findGenerationJob(client, request.body, sentAt - CLOCK_SKEW_MS, signal),
         tries: 2,
       });
+    },
+
+    async usable(ctx, submitted) {
+      try {
+        const job = await client.getJob(submitted.jobId, { signal: signalOf(ctx) });
+        if (job.status === 'failure' || job.status === 'canceled') return false;
+        return job.status !== 'success' || (job.metadata?.assetIds?.length ?? 0) > 0;
+      } catch (error) {
+        if (error instanceof ProviderError && error.status === 404) return false;
+        throw error;
+      }
     },
 
     async wait(ctx, submitted, timeoutMs) {
