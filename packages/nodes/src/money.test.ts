@@ -137,4 +137,24 @@ describe('money: no second charge, no false success', () => {
     expect(files.filter((e) => e.status === 200)).toHaveLength(2);
     expect(await paidJobs(h)).toBe(1);
   });
+
+  it('refuses ModelsLab steps its documents do not list for the model, and generates with a listed count', async () => {
+    h = await startHarness();
+    const lora = { provider: 'modelslab', modelId: 'more_details', family: 'sd-1_5' };
+    const doc = generation(lora, { steps: 30, baseModelId: 'realistic-vision-v51' });
+    expect(h.engine.validate(doc).issues).toEqual([
+      expect.objectContaining({
+        code: 'generate.steps-out-of-range',
+        path: ['nodes', 1, 'params', 'steps'],
+        message:
+          'Node "gen": ModelsLab takes 21, 31 or 41 inference steps for realistic-vision-v51 (its multi-LoRA documentation), not 30.',
+      }),
+    ]);
+    const { result } = await h.run(generation(lora, { steps: 31, baseModelId: 'realistic-vision-v51' }));
+    expect(result.status).toBe('succeeded');
+    const sent = h.server.emulator.log.entries({ route: 'modelslab.text2img' });
+    expect(sent).toHaveLength(1);
+    const images = result.nodes.show?.outputs?.images as ImagesValue;
+    expect(images).toHaveLength(1);
+  });
 });

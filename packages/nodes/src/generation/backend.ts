@@ -28,6 +28,10 @@ export interface GenerationParams extends GenerationSettings {
   negativePrompt?: string | undefined;
   seed?: number | undefined;
   scheduler?: string | undefined;
+  /** ModelsLab's NSFW checker; unset is sent as its documented "yes". */
+  safetyChecker?: boolean | undefined;
+  /** ModelsLab's prompt enhancement; unset is sent as its documented "yes". */
+  enhancePrompt?: boolean | undefined;
 }
 
 /**

@@ -45,6 +45,9 @@ export function createModelsLabBackend(
         ...(p.steps !== undefined ? { numInferenceSteps: p.steps } : {}),
         ...(p.guidance !== undefined ? { guidanceScale: p.guidance } : {}),
         ...(p.scheduler ? { scheduler: p.scheduler } : {}),
+        // sent explicitly: the spec and the multi-LoRA page disagree on their defaults (decision 0028)
+        safetyChecker: p.safetyChecker ?? true,
+        enhancePrompt: p.enhancePrompt ?? true,
       };
       return { body, intent: body as unknown as JsonValue, warnings: [] };
     },
