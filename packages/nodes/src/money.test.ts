@@ -157,4 +157,52 @@ describe('money: no second charge, no false success', () => {
     const images = result.nodes.show?.outputs?.images as ImagesValue;
     expect(images).toHaveLength(1);
   });
+
+  it('says when a composition goes beyond what Scenario documents: SDXL LoRAs, a scale outside 0..1', async () => {
+    h = await startHarness();
+    const compose = (loras: Array<[string, string, number]>): GraphDocument => ({
+      format: 'loraflow.graph',
+      version: 1,
+      nodes: [
+        ...loras.map(([modelId, modelType], i) => ({
+          id: `l${i}`,
+          type: 'lora.source',
+          params: { modelId, modelType },
+        })),
+        { id: 'blend', type: 'lora.compose', params: { name: 'mix' } },
+      ],
+      edges: loras.map(([, , scale], i) => ({
+        id: `e${i}`,
+        from: { node: `l${i}`, port: 'lora' },
+        to: { node: 'blend', port: 'loras' },
+        settings: { scale },
+      })),
+    });
+    const warnings = async (doc: GraphDocument) => {
+      const { result, events } = await h!.run(doc);
+      expect(result.status).toBe('succeeded');
+      return events.flatMap((e) => (e.type === 'node.log' && e.level === 'warn' ? [e.message] : []));
+    };
+    expect(
+      await warnings(
+        compose([
+          ['model_sdxl-isometric', 'sd-xl-lora', 0.7],
+          ['model_sdxl-charcoal', 'sd-xl-lora', 1.4],
+        ]),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^Scenario documents composition for FLUX\.1 LoRAs only .*SDXL LoRAs goes beyond/,
+      ),
+      expect.stringMatching(/has scale 1\.4, outside the documented 0\.\.1/),
+    ]);
+    expect(
+      await warnings(
+        compose([
+          ['model_flux1-neon-noir', 'flux.1-lora', 0.6],
+          ['model_flux1-paper-cut', 'flux.1-lora', 0.4],
+        ]),
+      ),
+    ).toEqual([]);
+  });
 });
