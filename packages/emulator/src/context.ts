@@ -33,6 +33,8 @@ export interface Timings {
 export interface Quirks {
   /** Scenario generation jobs that end `success` with no assets. */
   emptyGenerations: number;
+  /** ModelsLab generations that end `failed`. */
+  failedGenerations: number;
 }
 
 /** What a route tells the request log about itself. */

@@ -26,7 +26,7 @@ describe('control API', () => {
     expect(bad.body.error.issues[0].path).toEqual(['limit']);
   });
 
-  it('misbehaves on cue: a generation that succeeds with no assets, then a signed URL handed out expired', async () => {
+  it('misbehaves on cue: a generation that succeeds with no assets, a signed URL handed out expired, a ModelsLab generation that fails', async () => {
     const emulator = manualEmulator();
     const refused = await control(emulator, 'POST', '/misbehave', { emptyGenerations: -1 });
     expect(refused.status).toBe(400);
@@ -51,6 +51,18 @@ describe('control API', () => {
     expect((await emulator.fetch(stale)).status).toBe(403);
     const fresh = (await scenario(emulator, 'GET', `/assets/${assetId}`)).body.asset.url;
     expect((await emulator.fetch(fresh)).status).toBe(200);
+    await control(emulator, 'POST', '/misbehave', { failedGenerations: 1 });
+    const queued = await modelslab(emulator, '/v6/images/text2img', {
+      key: ML_KEY,
+      model_id: 'sdxl',
+      prompt: 'x',
+    });
+    emulator.clock.advance(60_000);
+    const fetched = await modelslab(emulator, '/v6/images/fetch', {
+      key: ML_KEY,
+      request_id: String(queued.body.id),
+    });
+    expect(fetched.body).toMatchObject({ status: 'failed', id: queued.body.id });
   });
 
   it('lists the route table with a fault glob per route that the fault matcher accepts', async () => {

@@ -176,7 +176,8 @@ export interface Emulator {
   setPublicUrl(url: string): void;
   /**
    * Misbehaves on cue, once per count: `staleUrls` signed asset URLs handed out already expired (a
-   * URL held too long), `emptyGenerations` Scenario generations that succeed with no assets.
+   * URL held too long), `emptyGenerations` Scenario generations that succeed with no assets,
+   * `failedGenerations` ModelsLab generations that end `failed`.
    */
   misbehave(next: Misbehaviour): void;
 }
@@ -194,6 +195,7 @@ export const misbehaviourSchema = z
   .object({
     staleUrls: z.number().int().min(0).max(1000).optional(),
     emptyGenerations: z.number().int().min(0).max(1000).optional(),
+    failedGenerations: z.number().int().min(0).max(1000).optional(),
   })
   .strict();
 
@@ -451,7 +453,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     files,
     webhooks,
     timings,
-    quirks: { emptyGenerations: 0 },
+    quirks: { emptyGenerations: 0, failedGenerations: 0 },
     seed,
     publicUrl: () => publicUrl,
     id: (prefix, length = 22) => {
@@ -508,6 +510,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       arm();
       files.clear();
       core.quirks.emptyGenerations = 0;
+      core.quirks.failedGenerations = 0;
       log.clear();
       faults.clear();
       build();
@@ -551,6 +554,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       const m = misbehaviourSchema.parse(next);
       if (m.staleUrls) files.expireNext(m.staleUrls);
       if (m.emptyGenerations) core.quirks.emptyGenerations += m.emptyGenerations;
+      if (m.failedGenerations) core.quirks.failedGenerations += m.failedGenerations;
     },
     setPublicUrl(url) {
       if (!z.url().safeParse(url).success)

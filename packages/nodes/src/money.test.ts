@@ -120,6 +120,17 @@ describe('money: no second charge, no false success', () => {
     expect(await paidJobs(h)).toBe(2);
   });
 
+  it('sends a ModelsLab generation again on the next run when the recorded one failed, not the dead request', async () => {
+    h = await startHarness();
+    h.server.emulator.misbehave({ failedGenerations: 1 });
+    const doc = generation({ provider: 'modelslab', modelId: 'add-detail-xl', family: 'sd-xl' });
+    const first = await h.run(doc);
+    expect(first.result.nodes.gen?.status).toBe('failed');
+    const second = await h.run(doc);
+    expect(second.result.status).toBe('succeeded');
+    expect(h.server.emulator.log.entries({ route: 'modelslab.text2img' })).toHaveLength(2);
+  });
+
   it('reads an asset afresh when its signed download URL has expired, instead of failing the node', async () => {
     h = await startHarness();
     const emulator = h.server.emulator;

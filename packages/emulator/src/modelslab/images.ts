@@ -211,6 +211,7 @@ function enqueue(c: C, api: ModelsLabApi, order: Order): Response {
   }
   const meta = { ...metaOf(input, { prompt, width, height, seed, uuid, loras }), ...order.meta };
   const record: GenerationRecord = { id, key: input.key as string, createdAt: t, readyAt, meta, files };
+  if (api.core.quirks.failedGenerations > 0 && api.core.quirks.failedGenerations-- > 0) record.failed = true;
   api.state.generations.set(id, record);
   c.env.info.modelId = String(id);
   if (input.webhook) {

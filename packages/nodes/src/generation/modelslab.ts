@@ -2,6 +2,7 @@ import type { JsonValue } from '@loraflow/core';
 import {
   type ModelsLabClient,
   type ModelsLabText2ImgInput,
+  ProviderError,
   waitForModelsLabResult,
 } from '@loraflow/providers';
 import { createOnce } from '../scenario-ops';
@@ -58,6 +59,18 @@ export function createModelsLabBackend(
       return r.status === 'success'
         ? { id: r.id ?? null, output: r.output, etaMs: null }
         : { id: r.id, output: [], etaMs: r.etaMs ?? null };
+    },
+
+    async usable(ctx, submitted) {
+      if (submitted.id === null) return submitted.output.length > 0;
+      try {
+        await client.fetch(submitted.id, { signal: signalOf(ctx) });
+        return true;
+      } catch (error) {
+        // a failed or unknown request answers an error that sending again cannot fix; that one is dead
+        if (error instanceof ProviderError && !error.retryable && error.code !== 'aborted') return false;
+        throw error;
+      }
     },
 
     async wait(ctx, submitted, timeoutMs) {
