@@ -68,7 +68,7 @@ const same = (a: unknown, b: unknown) =>
 
 /**
  * The job an ambiguous generation request created, if any: among the jobs created since it was
- * sent (newest first, a few pages), one whose echoed `metadata.input` has our prompt and agrees
+ * sent (a few pages), one whose echoed `metadata.input` has our prompt and agrees
  * with every other field of our body that it echoes. Decision 0027.
  */
 async function findGenerationJob(
@@ -83,15 +83,18 @@ async function findGenerationJob(
       { pageSize: 50, ...(token ? { paginationToken: token } : {}) },
       { signal },
     );
+    // The list's order is not documented: older jobs are skipped, and a page of only older ones ends the search.
+    let recent = 0;
     for (const job of items) {
       const created = Date.parse(job.createdAt ?? '');
-      if (Number.isFinite(created) && created < since) return undefined;
+      if (Number.isFinite(created) && created < since) continue;
+      recent++;
       const input = (job.metadata as { input?: Record<string, unknown> } | undefined)?.input;
       if (!input || input.prompt !== body.prompt) continue;
       const agrees = Object.entries(body).every(([k, v]) => !(k in input) || same(input[k], v));
       if (agrees) return { jobId: job.jobId };
     }
-    if (!nextPaginationToken) return undefined;
+    if (!nextPaginationToken || recent === 0) return undefined;
     token = nextPaginationToken;
   }
   return undefined;
