@@ -844,6 +844,74 @@ describe('side effects', () => {
   });
 });
 
+describe('effects whose outcome died since', () => {
+  // A remote job the test can cancel: what `reusable` and `valid` ask about.
+  function remote() {
+    const dead = new Set<string>();
+    let made = 0;
+    const make = defineNode({
+      type: 'remote.make',
+      version: 1,
+      params: z.object({}),
+      outputs: { id: { type: t.string() } },
+      sideEffects: true,
+      reusable: async ({ outputs, services }) => !services.get<Set<string>>('dead').has(String(outputs.id)),
+      async run(ctx) {
+        const id = await ctx.effect('make', {
+          intent: {},
+          perform: async () => `job-${++made}`,
+          valid: (r) => !dead.has(r),
+        });
+        return { id };
+      },
+    });
+    const store = createMemoryStore();
+    const engine = createEngine({
+      registry: createRegistry(definePack({ name: 'remote', nodes: [make] })),
+      cache: store,
+      journal: store,
+      services: { dead },
+    });
+    const run = async () => (await engine.run(doc([node('m', 'remote.make')])).result).nodes.m;
+    return { dead, run, made: () => made };
+  }
+
+  it('makes again, once, what was cancelled since it was cached, and is cached again after', async () => {
+    const r = remote();
+    expect((await r.run())?.outputs?.id).toBe('job-1');
+    expect((await r.run())?.status).toBe('cached');
+    r.dead.add('job-1');
+    const again = await r.run();
+    expect(again).toMatchObject({ status: 'succeeded', outputs: { id: 'job-2' } });
+    expect((await r.run())?.status).toBe('cached');
+    expect(r.made()).toBe(2);
+  });
+
+  it('keeps a cached entry when its reuse check throws: a blip is no evidence the work was lost', async () => {
+    const boom = defineNode({
+      type: 'remote.blip',
+      version: 1,
+      params: z.object({}),
+      outputs: { n: { type: t.number() } },
+      sideEffects: true,
+      reusable: async () => {
+        throw new Error('network down');
+      },
+      async run() {
+        return { n: 1 };
+      },
+    });
+    const store = createMemoryStore();
+    const engine = createEngine({
+      registry: createRegistry(definePack({ name: 'blip', nodes: [boom] })),
+      cache: store,
+      journal: store,
+    });
+    await engine.run(doc([node('b', 'remote.blip')])).result;
+    expect((await engine.run(doc([node('b', 'remote.blip')])).result).nodes.b?.status).toBe('cached');
+  });
+});
+
 describe('secrets', () => {
   const canary = 'sk-CANARY-9f3b2c';
 

@@ -132,6 +132,12 @@ export interface EffectSpec<T extends JsonValue> {
   perform(): Promise<T>;
   /** After a crash between intent and result: find what the first attempt created, or undefined to perform again. */
   reconcile?(intent: JsonValue): Promise<T | undefined>;
+  /**
+   * Whether a recorded (or reconciled) result still stands for work that can be used: `false` for
+   * one whose outcome was cancelled, failed or timed out (a training cancelled since), which is then
+   * performed again instead of returned. `intent` is the one recorded with it.
+   */
+  valid?(result: T, intent: JsonValue): boolean | Promise<boolean>;
 }
 
 /**
@@ -258,6 +264,20 @@ export interface NodeDefinition<
    */
   estimate?: Bivariant<EstimateArgs<z.output<S>, I>, Promise<Estimate | undefined>>;
   run: Bivariant<NodeContext<z.output<S>, I>, Promise<{ [K in keyof O]: OutputValue<O[K]> }>>;
+  /**
+   * Asked before a cached result of a node with side effects is reused: `false` when the remote
+   * work it points to can no longer be used (a training cancelled or failed since), which makes the
+   * entry a miss so the node runs again. A hook that throws keeps the entry (a network blip is no
+   * evidence the work was lost).
+   */
+  reusable?: Bivariant<
+    {
+      outputs: Record<string, unknown>;
+      services: { get<T>(name: string): T; has(name: string): boolean };
+      signal: HostAbortSignal;
+    },
+    Promise<boolean>
+  >;
 }
 
 /**

@@ -24,6 +24,19 @@ export interface Timings {
   modelslabQueueLimit: number;
 }
 
+/**
+ * Counts of one-shot misbehaviours still to come; each use takes one.
+ *
+ * @example
+ * emulator.misbehave({ emptyGenerations: 1 }); // the next Scenario generation succeeds with no assets
+ */
+export interface Quirks {
+  /** Scenario generation jobs that end `success` with no assets. */
+  emptyGenerations: number;
+  /** ModelsLab generations that end `failed`. */
+  failedGenerations: number;
+}
+
 /** What a route tells the request log about itself. */
 export type RequestInfo = Pick<LogEntry, 'route'> & Partial<Pick<LogEntry, 'modelId' | 'jobId'>>;
 
@@ -37,6 +50,8 @@ export interface Core {
   /** ModelsLab webhooks (loopback receivers only). */
   webhooks: WebhookDispatcher;
   timings: Timings;
+  /** One-shot misbehaviours a test asks for (see `Emulator.misbehave`). */
+  quirks: Quirks;
   seed: number;
   publicUrl(): string;
   /** A fresh vendor-looking id, deterministic in the seed and the number of ids drawn so far. */

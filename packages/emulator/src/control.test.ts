@@ -26,6 +26,45 @@ describe('control API', () => {
     expect(bad.body.error.issues[0].path).toEqual(['limit']);
   });
 
+  it('misbehaves on cue: a generation that succeeds with no assets, a signed URL handed out expired, a ModelsLab generation that fails', async () => {
+    const emulator = manualEmulator();
+    const refused = await control(emulator, 'POST', '/misbehave', { emptyGenerations: -1 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.issues[0].path).toEqual(['emptyGenerations']);
+    await control(emulator, 'POST', '/misbehave', { emptyGenerations: 1, staleUrls: 1 });
+    const generate = () =>
+      scenario(emulator, 'POST', '/generate/txt2img', {
+        modelId: 'model_flux1-neon-noir',
+        prompt: 'x',
+        numSamples: 1,
+      });
+    const jobOf = async () => {
+      const { jobId } = (await generate()).body.job;
+      emulator.clock.advance(60_000);
+      return (await scenario(emulator, 'GET', `/jobs/${jobId}`)).body.job;
+    };
+    const empty = await jobOf();
+    expect(empty.status).toBe('success');
+    expect(empty.metadata.assetIds).toEqual([]);
+    const assetId = (await jobOf()).metadata.assetIds[0];
+    const stale = (await scenario(emulator, 'GET', `/assets/${assetId}`)).body.asset.url;
+    expect((await emulator.fetch(stale)).status).toBe(403);
+    const fresh = (await scenario(emulator, 'GET', `/assets/${assetId}`)).body.asset.url;
+    expect((await emulator.fetch(fresh)).status).toBe(200);
+    await control(emulator, 'POST', '/misbehave', { failedGenerations: 1 });
+    const queued = await modelslab(emulator, '/v6/images/text2img', {
+      key: ML_KEY,
+      model_id: 'sdxl',
+      prompt: 'x',
+    });
+    emulator.clock.advance(60_000);
+    const fetched = await modelslab(emulator, '/v6/images/fetch', {
+      key: ML_KEY,
+      request_id: String(queued.body.id),
+    });
+    expect(fetched.body).toMatchObject({ status: 'failed', id: queued.body.id });
+  });
+
   it('lists the route table with a fault glob per route that the fault matcher accepts', async () => {
     const emulator = manualEmulator();
     const { body } = await control(emulator, 'GET', '/routes');

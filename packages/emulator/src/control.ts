@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { Emulator } from './emulator';
+import { type Emulator, misbehaviourSchema } from './emulator';
 import { faultRuleSchema } from './faults';
 import { ROUTE_TABLE } from './routes-table';
 import { json } from './vendor-errors';
@@ -171,6 +171,12 @@ export function createControlRoutes(emulator: Emulator): Hono {
       ]);
     }
     return json({ failed: id });
+  });
+
+  app.post('/misbehave', async (c) => {
+    const body = await readBody(c.req.raw, misbehaviourSchema);
+    emulator.misbehave(body);
+    return json({ misbehave: body });
   });
 
   app.post('/reset', () => {

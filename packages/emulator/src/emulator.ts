@@ -174,7 +174,30 @@ export interface Emulator {
   failTraining(id: string): boolean;
   /** Sets the origin used in response URLs. */
   setPublicUrl(url: string): void;
+  /**
+   * Misbehaves on cue, once per count: `staleUrls` signed asset URLs handed out already expired (a
+   * URL held too long), `emptyGenerations` Scenario generations that succeed with no assets,
+   * `failedGenerations` ModelsLab generations that end `failed`.
+   */
+  misbehave(next: Misbehaviour): void;
 }
+
+/**
+ * What {@link Emulator.misbehave} and `POST /_emulator/misbehave` take.
+ *
+ * @example
+ * emulator.misbehave({ staleUrls: 1 });
+ */
+export type Misbehaviour = z.infer<typeof misbehaviourSchema>;
+
+/** The zod schema of a {@link Misbehaviour} (also the control API's body). */
+export const misbehaviourSchema = z
+  .object({
+    staleUrls: z.number().int().min(0).max(1000).optional(),
+    emptyGenerations: z.number().int().min(0).max(1000).optional(),
+    failedGenerations: z.number().int().min(0).max(1000).optional(),
+  })
+  .strict();
 
 /**
  * The error a fetch handler throws for an injected connection reset; it looks like fetch's own
@@ -430,6 +453,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     files,
     webhooks,
     timings,
+    quirks: { emptyGenerations: 0, failedGenerations: 0 },
     seed,
     publicUrl: () => publicUrl,
     id: (prefix, length = 22) => {
@@ -485,6 +509,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       webhooks.clear();
       arm();
       files.clear();
+      core.quirks.emptyGenerations = 0;
+      core.quirks.failedGenerations = 0;
       log.clear();
       faults.clear();
       build();
@@ -523,6 +549,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         return true;
       }
       return failModelsLab(modelslab, id, t);
+    },
+    misbehave(next) {
+      const m = misbehaviourSchema.parse(next);
+      if (m.staleUrls) files.expireNext(m.staleUrls);
+      if (m.emptyGenerations) core.quirks.emptyGenerations += m.emptyGenerations;
+      if (m.failedGenerations) core.quirks.failedGenerations += m.failedGenerations;
     },
     setPublicUrl(url) {
       if (!z.url().safeParse(url).success)

@@ -22,12 +22,15 @@ export interface FileStore {
   url(path: string, now: number): string;
   /** Checks an `Expires`/`Signature` pair; returns why it is refused, or undefined when valid. */
   verify(path: string, expires: string | null, signature: string | null, now: number): string | undefined;
+  /** The next `count` signed URLs handed out are expired already, as a URL held too long would be. */
+  expireNext(count: number): void;
   clear(): void;
 }
 
 /** Creates a file store whose URLs start with `publicUrl()` (read on each call so startEmulator can set it). */
 export function createFileStore(publicUrl: () => string, seed: number): FileStore {
   const files = new Map<string, StoredFile & { cached?: Uint8Array }>();
+  let stale = 0;
   const sign = (path: string, expires: number) =>
     hashString(`${path}:${expires}`, seed).toString(16).padStart(8, '0') +
     hashString(`${expires}:${path}`, seed ^ 0x5bd1e995)
@@ -49,7 +52,8 @@ export function createFileStore(publicUrl: () => string, seed: number): FileStor
       const base = `${publicUrl()}/files/${path}`;
       const file = files.get(path);
       if (!file?.signed) return base;
-      const expires = Math.floor((now + SIGNED_URL_TTL_MS) / 1000);
+      const expires =
+        stale > 0 && stale-- > 0 ? Math.floor(now / 1000) - 1 : Math.floor((now + SIGNED_URL_TTL_MS) / 1000);
       return `${base}?Expires=${expires}&Signature=${sign(path, expires)}`;
     },
     verify(path, expires, signature, now) {
@@ -61,7 +65,11 @@ export function createFileStore(publicUrl: () => string, seed: number): FileStor
       if (seconds * 1000 < now) return 'The URL has expired; fetch the asset again for a fresh one.';
       return undefined;
     },
+    expireNext(count) {
+      stale += count;
+    },
     clear() {
+      stale = 0;
       files.clear();
     },
   };

@@ -19,6 +19,8 @@ export {
   type EmulatorOptions,
   type EmulatorState,
   isConnectionReset,
+  type Misbehaviour,
+  misbehaviourSchema,
 } from './emulator';
 export { type FaultRule, type Faults, faultRuleSchema } from './faults';
 export { type ImageSpec, loraOpacity, renderIndexed, renderPng } from './image';

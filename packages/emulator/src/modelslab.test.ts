@@ -83,6 +83,7 @@ describe('ModelsLab text2img', () => {
         'LoRA more_details is not compatible with model flux',
       ],
       [{ width: 'wide' }, 'width must be a number'],
+      [{ num_inference_steps: '30' }, 'num_inference_steps must be one of 21, 31 or 41'],
     ];
     for (const [patch, message] of cases) {
       const body = text2img(patch);
@@ -92,6 +93,15 @@ describe('ModelsLab text2img', () => {
       expect(res.status, message).toBe(200);
       expect(res.body).toEqual({ status: 'error', message });
     }
+  });
+
+  it('takes the documented steps per model (21, 31, 41; flux 1..50) and echoes safety_checker and enhance_prompt as "yes" by default', async () => {
+    const emulator = manualEmulator();
+    const ok = await modelslab(emulator, '/v6/images/text2img', text2img({ num_inference_steps: '41' }));
+    expect(ok.body.status).toBe('processing');
+    expect(ok.body.meta).toMatchObject({ steps: 41, safety_checker: 'yes', enhance_prompt: 'yes' });
+    const flux = { key: ML_KEY, model_id: 'flux', prompt: 'x', num_inference_steps: 30 };
+    expect((await modelslab(emulator, '/v6/images/text2img', flux)).body.status).toBe('processing');
   });
 
   it('treats numbers and numeric strings, booleans and "yes"/"no" alike', async () => {

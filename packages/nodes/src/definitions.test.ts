@@ -51,12 +51,12 @@ describe('the definitions-only entry (@loraflow/nodes/definitions)', () => {
     );
   });
 
-  it('declares the same nodes as loraPack: each runnable node is its spec plus a run (and an estimate)', () => {
+  it('declares the same nodes as loraPack: each runnable node is its spec plus a run (and an estimate, a reuse check)', () => {
     expect(loraPackDefinitions.nodes.map((d) => d.type)).toEqual(loraPack.nodes.map((d) => d.type));
     expect(loraPackDefinitions.types).toBe(loraPack.types);
     for (const [i, full] of loraPack.nodes.entries()) {
       const spec = loraPackDefinitions.nodes[i]!;
-      const { run: _run, estimate: _estimate, ...declared } = full;
+      const { run: _run, estimate: _estimate, reusable: _reusable, ...declared } = full;
       expect(Object.keys(spec).sort(), full.type).toEqual([...Object.keys(declared), 'run'].sort());
       for (const [key, value] of Object.entries(declared))
         expect(spec[key as keyof typeof spec], `${full.type}.${key}`).toBe(value);

@@ -100,6 +100,34 @@ describe('ModelsLab training', () => {
     await expect.poll(() => h?.count('modelslab.training.cancel')).toBe(1);
   });
 
+  it('trains again, once, after a run was cancelled while waiting, instead of reusing the cancelled training', async () => {
+    let block = true;
+    h = await startHarness({
+      sleep: (ms, signal) =>
+        block
+          ? new Promise((_resolve, reject) =>
+              signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+            )
+          : Promise.resolve(h!.server.emulator.clock.advance(ms)),
+    });
+    const controller = new AbortController();
+    const first = await h.run(graph(), {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'node.started' && e.nodeId === 'wait') queueMicrotask(() => controller.abort());
+      },
+    });
+    expect(first.result.status).toBe('cancelled');
+    await vi.waitFor(() => expect(h?.count('modelslab.training.cancel')).toBe(1));
+    block = false;
+    const second = await h.run(graph());
+    expect(second.result.nodes.wait?.error).toBeUndefined();
+    expect(second.result.status).toBe('succeeded');
+    expect(h.count('modelslab.training.create')).toBe(2);
+    expect((await h.run(graph())).result.nodes.train?.status).toBe('cached');
+    expect(h.count('modelslab.training.create')).toBe(2);
+  });
+
   it('refuses a LoRA trained on ModelsLab in a Scenario composition', async () => {
     h = await startHarness();
     const doc = graph();

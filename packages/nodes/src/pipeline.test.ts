@@ -76,6 +76,16 @@ const sideEffectCounts = (x: Harness) => ({
   trains: x.count('scenario.models.train'),
 });
 
+/** How many trainings of a LoRA (not a composition's finalising train) the emulator started. */
+async function loraTrainings(x: Harness): Promise<number> {
+  const ids = x.server.emulator.log
+    .entries({ route: 'scenario.models.train' })
+    .filter((e) => e.route === 'scenario.models.train' && e.status < 300)
+    .map((e) => e.modelId ?? '');
+  const models = await Promise.all(ids.map((id) => x.scenario.getModel(id)));
+  return models.filter((m) => m.type === 'flux.1-lora').length;
+}
+
 describe('the LoRA pipeline against the emulator over HTTP', () => {
   it('trains, waits, composes and generates end to end, storing PNGs', async () => {
     h = await startHarness();
@@ -196,6 +206,40 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
     const trainingId = h.server.emulator.log.entries({ route: 'scenario.models.train' })[0]?.modelId ?? '';
     expect((await h.scenario.getModel(trainingId)).status).toBe('training-canceled');
     expect(h.count('scenario.generate.txt2img')).toBe(0);
+  });
+
+  it('trains again, once, after a run was cancelled during training, instead of reusing the cancelled training', async () => {
+    let block = true;
+    const advance = (ms: number) => h!.server.emulator.clock.advance(ms);
+    h = await startHarness({
+      // The first run's polls wait until it is cancelled, as a long training would; later runs advance the clock.
+      sleep: (ms, signal) =>
+        block
+          ? new Promise((_resolve, reject) =>
+              signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+            )
+          : Promise.resolve(advance(ms)),
+    });
+    const controller = new AbortController();
+    const first = await h.run(pipeline({ seed: 4 }), {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'node.progress' && e.nodeId === 'wait') controller.abort();
+      },
+    });
+    expect(first.result.status).toBe('cancelled');
+    await vi.waitFor(() => expect(h?.count('scenario.models.train.action')).toBe(1));
+    block = false;
+    const second = await h.run(pipeline({ seed: 4 }));
+    expect(second.result.nodes.wait?.error).toBeUndefined();
+    expect(second.result.status).toBe('succeeded');
+    expect(second.result.nodes.train?.status).toBe('succeeded');
+    // one training per run: the cancelled one and the new one (the composition's finalising train aside)
+    expect(await loraTrainings(h)).toBe(2);
+    const third = await h.run(pipeline({ seed: 4 }));
+    expect(third.result.status).toBe('succeeded');
+    expect(third.result.nodes.train?.status).toBe('cached');
+    expect(await loraTrainings(h)).toBe(2);
   });
 
   it("fails the wait node with the provider's reason when the training fails, and skips what depends on it", async () => {

@@ -5,6 +5,7 @@ import {
   type ModelProgress,
   modelPhase,
   ProviderError,
+  RateLimitError,
   type ScenarioClient,
   waitForModel,
 } from '@loraflow/providers';
@@ -12,7 +13,8 @@ import { NODE_ERROR_CODES, polling, pollOptions, signalOf } from './services';
 
 /**
  * Finds the model a previous attempt created, by the deterministic tag it put in the model's
- * name and description: how a resumed run avoids creating a second model.
+ * name and description: how a resumed run avoids creating a second model. A model whose training
+ * was cancelled or failed is never found: its work cannot be used, so it is made again.
  *
  * @example
  * const existing = await findModelByTag(scenario, 'flux.1-lora', 'lf-3fa9c0d2e1b4a7f6', signal);
@@ -25,9 +27,33 @@ export async function findModelByTag(
 ): Promise<Model | undefined> {
   const call = signal ? { signal } : {};
   for await (const m of scenario.iterateModels({ type }, call)) {
-    if ((m.shortDescription ?? '').includes(tag) || (m.name ?? '').includes(tag)) return m;
+    const tagged = (m.shortDescription ?? '').includes(tag) || (m.name ?? '').includes(tag);
+    if (tagged && !DEAD_PHASES.has(modelPhase(m.status))) return m;
   }
   return undefined;
+}
+
+const DEAD_PHASES: ReadonlySet<string> = new Set(['canceled', 'failed']);
+
+/**
+ * False when a model's training was cancelled or failed (or the model is gone): what a cache
+ * lookup or a recorded result pointing at it must not be reused for. Decision 0027.
+ *
+ * @example
+ * reusable: ({ outputs, services }) => modelUsable(services.get('scenario'), outputs.training.modelId)
+ */
+export async function modelUsable(
+  scenario: ScenarioClient,
+  modelId: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  try {
+    const model = await scenario.getModel(modelId, signal ? { signal } : {});
+    return !DEAD_PHASES.has(modelPhase(model.status));
+  } catch (error) {
+    if (error instanceof ProviderError && error.status === 404) return false;
+    throw error;
+  }
 }
 
 /**
@@ -120,17 +146,25 @@ async function failureReason(
 }
 
 /**
- * Performs a remote create at most once in effect, through flaky networks: when the attempt
- * fails in a way that leaves it unknown whether the provider acted (a reset, a 5xx), `find`
- * looks for what it would have created before trying again. Errors that are not retryable, and
- * cancellation, go straight through.
+ * Performs a remote create at most once in effect, through flaky networks (decision 0027): when
+ * the attempt fails in a way that leaves it unknown whether the provider acted (a reset, a 5xx, a
+ * timeout after sending), `find` looks for what it would have created before trying again. A
+ * create that cannot be found (`find` absent) is never sent again after such a failure unless it is
+ * `idempotent`: the node fails with `provider.ambiguous` rather than pay twice. A request the
+ * provider surely did not act on (refused before sending, 429) is tried again. Errors that are not
+ * retryable, and cancellation, go straight through.
  *
  * @example
  * const model = await createOnce(ctx, { attempt: () => scenario.createModel(body), find: () => findModelByTag(scenario, type, tag) });
  */
 export async function createOnce<T>(
   ctx: Pick<NodeContext, 'services' | 'signal'>,
-  o: { attempt: () => Promise<T>; find: () => Promise<T | undefined>; tries?: number },
+  o: {
+    attempt: () => Promise<T>;
+    find?: (() => Promise<T | undefined>) | undefined;
+    idempotent?: boolean;
+    tries?: number;
+  },
 ): Promise<T> {
   const tries = o.tries ?? 5;
   const sleep = polling(ctx).sleep ?? defaultSleep;
@@ -140,11 +174,24 @@ export async function createOnce<T>(
     } catch (error) {
       if (!(error instanceof ProviderError) || !error.retryable || error.code === 'aborted') throw error;
       if (i + 1 >= tries || signalOf(ctx).aborted) throw error;
-      const found = await o.find();
-      if (found !== undefined) return found;
+      if (!o.idempotent && mayHaveActed(error)) {
+        if (!o.find) throw ambiguous(error);
+        const found = await o.find();
+        if (found !== undefined) return found;
+      }
       await sleep(error.retryAfterMs ?? Math.min(30_000, 1000 * 2 ** i), signalOf(ctx));
     }
   }
+}
+
+// Only a request refused before it was sent, or a rate limit, surely left nothing behind.
+const mayHaveActed = (e: ProviderError) => e.requestSent && !(e instanceof RateLimitError);
+
+function ambiguous(error: ProviderError): NodeRunError {
+  return new NodeRunError(
+    NODE_ERROR_CODES.providerAmbiguous,
+    `${error.message.replace(/\.$/, '')}; the request may have reached the provider, and it has no way to look it up, so it was not sent again (that could charge twice). Run again to send it once more.`,
+  );
 }
 
 /**

@@ -100,6 +100,7 @@ export const NODE_ERROR_CODES = {
   stepsRange: 'generate.steps-out-of-range',
   guidanceRange: 'generate.guidance-out-of-range',
   generationFailed: 'generate.failed',
+  providerAmbiguous: 'provider.ambiguous',
   trainingFailed: 'training.failed',
   trainingCancelled: 'training.cancelled',
   trainingTimeout: 'training.timeout',

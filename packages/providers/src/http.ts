@@ -168,6 +168,26 @@ function transportError(config: HttpConfig, what: string, f: TransportFailure): 
   });
 }
 
+// A browser's manual redirect is opaque (status 0, no Location); Node's shows both.
+function redirectError(config: HttpConfig, what: string, r: Response): ProviderError {
+  const label = providerLabel(config.provider);
+  const location = r.headers.get('location');
+  let where = 'another address';
+  try {
+    if (location)
+      where = new URL(location, 'http://x.invalid').origin.replace('http://x.invalid', 'the same host');
+  } catch {
+    // an unparseable Location is still a redirect; only its description is lost
+  }
+  return new ProviderError({
+    provider: config.provider,
+    code: 'redirect',
+    retryable: false,
+    ...(r.status ? { status: r.status } : {}),
+    message: `${label} answered ${what} with a redirect${r.status ? ` (${r.status})` : ''} to ${where}; it was not followed, so the request and its credentials went nowhere else. Check the client's baseUrl.`,
+  });
+}
+
 async function attempt(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
   const what = config.redactor.text(req.operation);
   const res = await withDeadline(
@@ -175,13 +195,18 @@ async function attempt(config: HttpConfig, req: HttpRequest): Promise<HttpRespon
     req.signal,
     async (signal, answered) => {
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-      const init: RequestInit = { method: req.method, headers, signal };
+      // Never followed: a 307/308 would re-send the body and credentials to whatever origin it names.
+      const init: RequestInit = { method: req.method, headers, signal, redirect: 'manual' };
       if (req.json !== undefined) {
         headers['content-type'] = 'application/json';
         init.body = JSON.stringify(req.json);
       }
       const r = await config.fetch(req.url.toString(), init);
       answered();
+      if (r.type === 'opaqueredirect' || (r.status >= 300 && r.status < 400)) {
+        await r.body?.cancel();
+        throw redirectError(config, what, r);
+      }
       return { status: r.status, headers: r.headers, body: parseText(await r.text()) };
     },
     (f) => transportError(config, what, f),

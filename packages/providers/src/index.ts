@@ -46,6 +46,8 @@ export {
   type ModelsLabImg2ImgInput,
   type ModelsLabText2ImgInput,
   modelslabEndpoints,
+  modelslabSteps,
+  modelslabStepsProblem,
 } from './modelslab/endpoints';
 export { ModelsLabImages, ModelsLabTraining } from './modelslab/resources';
 export {

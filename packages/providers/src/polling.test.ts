@@ -208,7 +208,7 @@ describe('waitForModelsLabResult', () => {
     const client = modelslabOver(fetch);
     const r = await waitForModelsLabResult({ client, id: '5', etaMs: 13_000, ...clock });
     expect(r.output).toEqual(['http://x/1.png']);
-    expect(calls).toEqual(['/api/v6/images/fetch/5']);
+    expect(calls).toEqual(['/api/v6/images/fetch']);
   });
 
   it('throws the mapped error when the generation fails', async () => {

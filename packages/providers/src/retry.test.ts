@@ -243,16 +243,23 @@ describe('secrets', () => {
 });
 
 describe('ModelsLab route spellings', () => {
-  it('falls back to the body form of fetch when the path form is not served', async () => {
+  it("fetches in the spec's body form (request_id), falling back to the SDKs' path form when it is not served", async () => {
     const s = await serve((r) =>
-      r.url.endsWith('/v6/images/fetch')
+      r.url.endsWith('/v6/images/fetch/9')
         ? { status: 200, body: { status: 'success', id: 9, output: ['http://x/9.png'] } }
         : { status: 404, body: '404 Not Found' },
     );
     const ml = new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: 'ml-key-1234' });
     await expect(ml.fetch(9)).resolves.toMatchObject({ status: 'success', id: '9' });
-    expect(s.seen.map((r) => r.url)).toEqual(['/api/v6/images/fetch/9', '/api/v6/images/fetch']);
-    expect(JSON.parse(s.seen[1]?.body ?? '{}')).toEqual({ key: 'ml-key-1234', request_id: '9' });
+    expect(s.seen.map((r) => r.url)).toEqual(['/api/v6/images/fetch', '/api/v6/images/fetch/9']);
+    expect(JSON.parse(s.seen[0]?.body ?? '{}')).toEqual({ key: 'ml-key-1234', request_id: '9' });
+  });
+
+  it('accepts a processing answer to fetch without an id: the id is the one asked for', async () => {
+    const s = await serve(() => ({ status: 200, body: { status: 'processing', eta: 3, output: [] } }));
+    const ml = new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: 'ml-key-1234' });
+    await expect(ml.fetch('41')).resolves.toMatchObject({ status: 'processing', id: '41', etaMs: 3000 });
+    expect(s.seen).toHaveLength(1);
   });
 
   it('does not fall back when the vendor itself says the id is unknown', async () => {

@@ -1,8 +1,24 @@
 // How the engine reads and writes results: through the store's optional synchronous capabilities
 // when it offers them (see CacheStore.getSync and putFrozen), else through its promises.
+
+import type { HostAbortSignal } from '../signal';
 import type { CacheEntry, CacheStore, Journal } from '../store';
+import type { Services } from './context';
 import { effectsDone } from './journal';
 import type { Step } from './plan';
+
+// The node's own check that the remote work behind an entry still stands; a check that throws keeps the entry.
+async function stillUsable(
+  step: Step,
+  entry: CacheEntry,
+  asked: { services: Services; signal: HostAbortSignal },
+): Promise<boolean> {
+  try {
+    return await step.def.reusable!({ outputs: entry.outputs, ...asked });
+  } catch {
+    return true;
+  }
+}
 
 /** One engine's view of its cache store and journal, with the store's capabilities found once. */
 export class CacheAccess {
@@ -21,7 +37,12 @@ export class CacheAccess {
   }
 
   /** The entry a step may reuse under its key in a run, or undefined (a store that fails counts as a miss). */
-  async reusable(step: Step, key: string, runId: string | undefined): Promise<CacheEntry | undefined> {
+  async reusable(
+    step: Step,
+    key: string,
+    runId: string | undefined,
+    asked?: { services: Services; signal: HostAbortSignal },
+  ): Promise<CacheEntry | undefined> {
     if (step.policy === 'never') return undefined;
     let entry: CacheEntry | undefined;
     try {
@@ -32,6 +53,7 @@ export class CacheAccess {
     if (!entry) return undefined;
     if (step.policy === 'run' && entry.runId !== runId) return undefined;
     if (step.def.sideEffects && !(await this.effectsDone(key, entry))) return undefined;
+    if (step.def.reusable && asked && !(await stillUsable(step, entry, asked))) return undefined;
     return entry;
   }
 

@@ -109,7 +109,8 @@ class Logger implements NodeLogger {
   }
 }
 
-class Services {
+/** A node's view of the engine's services: `get` names the node when one is missing. */
+export class Services {
   declare private readonly services: Map<string, unknown>;
   declare private readonly nodeId: string;
   constructor(services: Map<string, unknown>, nodeId: string) {

@@ -59,10 +59,12 @@ export async function performEffect<T extends JsonValue>(
   const recordKey = `${site.key}/${name}`;
   const recorded = await journal.getRecord(recordKey);
   const existing = site.fresh && recorded?.runId !== runId ? undefined : recorded;
-  if (existing?.state === 'done') return existing.result as T;
+  // A result whose outcome was cancelled, failed or timed out satisfies neither a lookup nor a reconcile.
+  const stands = async (r: T) => !spec.valid || (await spec.valid(r, existing!.intent));
+  if (existing?.state === 'done' && (await stands(existing.result as T))) return existing.result as T;
   if (existing?.state === 'intent' && spec.reconcile) {
     const found = await spec.reconcile(existing.intent);
-    if (found !== undefined) {
+    if (found !== undefined && (await stands(found))) {
       await journal.putRecord({ ...existing, state: 'done', result: found, at: now(), runId });
       return found;
     }

@@ -28,7 +28,7 @@ import type { TypeRegistry } from '../types';
 import type { RunOptions } from './api';
 import type { CacheAccess } from './cache-access';
 import { type DistributiveOmit, errorMessage, timers } from './common';
-import { type ContextHost, RunContext } from './context';
+import { type ContextHost, RunContext, Services } from './context';
 import { EventLog, LOGGED } from './event-log';
 import type { LastSeen } from './explain';
 import type { EffectSite } from './journal';
@@ -349,7 +349,11 @@ export class Run implements ContextHost {
       } else this.runNode(i);
       return;
     }
-    this.parts.access.reusable(step, key, this.runId).then(
+    const asked = {
+      services: new Services(this.parts.services, step.nodeId),
+      signal: this.controller.signal,
+    };
+    this.parts.access.reusable(step, key, this.runId, asked).then(
       (entry) => {
         if (this.status[i] !== 'running') {
           this.release(i);

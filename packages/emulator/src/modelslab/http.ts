@@ -119,6 +119,9 @@ export class ModelsLabApi {
   /** A generation as text2img, img2img and fetch answer it: `success` once ready, `processing` before. */
   generationView(g: GenerationRecord, t: number): Record<string, unknown> {
     const links = g.files.map((f) => this.core.files.url(f, t));
+    // "failed" is what several clients see from fetch (PROVIDERS.md 2.3)
+    if (t >= g.readyAt && g.failed)
+      return { status: 'failed', id: g.id, message: 'Image generation failed.' };
     if (t >= g.readyAt) {
       return {
         status: 'success',

@@ -27,6 +27,8 @@ export interface GenerationRecord {
   readyAt: number;
   meta: Record<string, unknown>;
   files: string[];
+  /** Set by `misbehave({ failedGenerations })`: the request ends `failed` instead of `success`. */
+  failed?: boolean;
 }
 
 export interface TrainingRecord {

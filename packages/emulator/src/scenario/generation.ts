@@ -83,22 +83,25 @@ export function startGeneration(c: C, api: ScenarioApi, o: GenerationOrder): Job
     assetIds: [],
     input: o.input,
   };
-  job.assetIds = generatedAssets(api.core, api.state, {
-    owner: api.owner(c),
-    count: o.count,
-    prompt: o.prompt,
-    seed: o.seed,
-    width: o.width,
-    height: o.height,
-    loras: o.loras,
-    modelId: o.modelId,
-    jobId,
-    availableAt: t + g,
-    source: o.source,
-    metadataType: o.metadataType,
-    ...(o.inferenceId !== undefined ? { inferenceId: o.inferenceId } : {}),
-    ...(o.init ? { init: o.init.spec, parentId: o.init.assetId } : {}),
-  });
+  const empty = api.core.quirks.emptyGenerations > 0 && api.core.quirks.emptyGenerations-- > 0;
+  job.assetIds = empty
+    ? []
+    : generatedAssets(api.core, api.state, {
+        owner: api.owner(c),
+        count: o.count,
+        prompt: o.prompt,
+        seed: o.seed,
+        width: o.width,
+        height: o.height,
+        loras: o.loras,
+        modelId: o.modelId,
+        jobId,
+        availableAt: t + g,
+        source: o.source,
+        metadataType: o.metadataType,
+        ...(o.inferenceId !== undefined ? { inferenceId: o.inferenceId } : {}),
+        ...(o.init ? { init: o.init.spec, parentId: o.init.assetId } : {}),
+      });
   api.state.jobs.set(jobId, job);
   tagRequest(c, { modelId: o.modelId, jobId });
   return job;

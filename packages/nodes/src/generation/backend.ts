@@ -31,6 +31,10 @@ export interface GenerationParams extends GenerationSettings {
   negativePrompt?: string | undefined;
   seed?: number | undefined;
   scheduler?: string | undefined;
+  /** ModelsLab's NSFW checker; unset is sent as its documented "yes". */
+  safetyChecker?: boolean | undefined;
+  /** ModelsLab's prompt enhancement; unset is sent as its documented "yes". */
+  enhancePrompt?: boolean | undefined;
 }
 
 /**
@@ -111,6 +115,8 @@ export interface GenerationBackend<
   request(job: GenerationJob): GenerationRequest<Body>;
   /** Sends the request; its answer is journaled, so a resumed run does not send it twice. */
   submit(ctx: GenerationContext, body: Body): Promise<Submitted>;
+  /** Whether a journaled submission can still give images: false once its job failed, was cancelled or came back empty, so the next run sends it again (decision 0027). */
+  usable?(ctx: GenerationContext, submitted: Submitted): Promise<boolean>;
   /** Waits until the images exist (polling on the host's clock), reporting progress; answers what to download. */
   wait(ctx: GenerationContext, submitted: Submitted, timeoutMs: number): Promise<Output[]>;
   /** The bytes of one output. */
@@ -182,6 +188,7 @@ export async function runGeneration<Body, Submitted extends JsonValue, Output>(
   const submitted = await ctx.effect<Submitted>('submit', {
     intent: request.intent,
     perform: () => backend.submit(ctx, request.body),
+    ...(backend.usable ? { valid: (s: Submitted) => backend.usable!(ctx, s) } : {}),
   });
   const outputs = await backend.wait(ctx, submitted, timeoutMs);
   if (outputs.length === 0) {

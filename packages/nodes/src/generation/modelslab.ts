@@ -3,8 +3,10 @@ import {
   type ModelsLabClient,
   type ModelsLabImg2ImgInput,
   type ModelsLabText2ImgInput,
+  ProviderError,
   waitForModelsLabResult,
 } from '@loraflow/providers';
+import { createOnce } from '../scenario-ops';
 import { polling, pollOptions, signalOf } from '../services';
 import { type GenerationBackend, withoutUnset } from './backend';
 
@@ -45,15 +47,31 @@ export function createModelsLabBackend(
         ...(p.steps !== undefined ? { numInferenceSteps: p.steps } : {}),
         ...(p.guidance !== undefined ? { guidanceScale: p.guidance } : {}),
         ...(p.scheduler ? { scheduler: p.scheduler } : {}),
+        // sent explicitly: the spec and the multi-LoRA page disagree on their defaults (decision 0028)
+        safetyChecker: p.safetyChecker ?? true,
+        enhancePrompt: p.enhancePrompt ?? true,
       };
       return { body, intent: body as unknown as JsonValue, warnings: [] };
     },
 
     async submit(ctx, body) {
-      const r = await client.text2img(body, { signal: signalOf(ctx) });
+      // ModelsLab lists no generations (its track_id only reaches a webhook): an ambiguous failure is not sent again.
+      const r = await createOnce(ctx, { attempt: () => client.text2img(body, { signal: signalOf(ctx) }) });
       return r.status === 'success'
         ? { id: r.id ?? null, output: r.output, etaMs: null }
         : { id: r.id, output: [], etaMs: r.etaMs ?? null };
+    },
+
+    async usable(ctx, submitted) {
+      if (submitted.id === null) return submitted.output.length > 0;
+      try {
+        await client.fetch(submitted.id, { signal: signalOf(ctx) });
+        return true;
+      } catch (error) {
+        // a failed or unknown request answers an error that sending again cannot fix; that one is dead
+        if (error instanceof ProviderError && !error.retryable && error.code !== 'aborted') return false;
+        throw error;
+      }
     },
 
     async wait(ctx, submitted, timeoutMs) {

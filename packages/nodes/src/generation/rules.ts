@@ -48,7 +48,9 @@ export const GENERATION_LIMITS = {
     size: [256, 1024],
     multiple: 8,
     samples: 4,
+    // 1..50 is the FLUX spec's range for `flux`; every other model takes only `documentedSteps` (decision 0028).
     steps: [1, 50],
+    documentedSteps: [21, 31, 41],
     guidance: [1, 20],
     strength: [0.1, 1],
   },
@@ -323,6 +325,16 @@ function modelsLabPlan(
       : [],
   );
   const baseModelId = p.baseModelId ?? FAMILIES[family]?.modelslabBaseModel ?? 'sdxl';
+  const { steps: range, documentedSteps: listed } = GENERATION_LIMITS.modelslab;
+  // Outside 1..50 the route's limits already say so; inside it, only flux takes any count.
+  const inRange = p.steps !== undefined && p.steps >= range[0] && p.steps <= range[1];
+  if (inRange && baseModelId !== 'flux' && !(listed as readonly number[]).includes(p.steps!)) {
+    problems.push({
+      code: NODE_ERROR_CODES.stepsRange,
+      message: `ModelsLab takes ${listed.slice(0, -1).join(', ')} or ${listed.at(-1)} inference steps for ${baseModelId} (its multi-LoRA documentation), not ${p.steps}.`,
+      path: ['params', 'steps'],
+    });
+  }
   return { plan: { provider: 'modelslab', route: 'modelslab', family, baseModelId }, problems };
 }
 

@@ -1,6 +1,7 @@
 import { type JsonValue, NodeRunError } from '@loraflow/core';
 import {
   type CustomGenerateInput,
+  ProviderError,
   type ScenarioClient,
   type Txt2imgInput,
   waitForJob,
@@ -55,6 +56,50 @@ function txt2imgBody(job: GenerationJob, model: number, concepts: number[]): Txt
   };
 }
 
+// How far the provider's clock may run behind ours when a job's creation time is compared with our send time.
+const CLOCK_SKEW_MS = 120_000;
+const JOB_PAGES = 3;
+
+// A scalar the vendor may echo as a string (Scenario echoes txt2img's seed as one).
+const same = (a: unknown, b: unknown) =>
+  typeof a === 'object' || typeof b === 'object'
+    ? JSON.stringify(a) === JSON.stringify(b)
+    : String(a) === String(b);
+
+/**
+ * The job an ambiguous generation request created, if any: among the jobs created since it was
+ * sent (a few pages), one whose echoed `metadata.input` has our prompt and agrees
+ * with every other field of our body that it echoes. Decision 0027.
+ */
+async function findGenerationJob(
+  client: ScenarioClient,
+  body: Record<string, unknown>,
+  since: number,
+  signal: AbortSignal,
+): Promise<{ jobId: string } | undefined> {
+  let token: string | undefined;
+  for (let page = 0; page < JOB_PAGES; page++) {
+    const { items, nextPaginationToken } = await client.listJobs(
+      { pageSize: 50, ...(token ? { paginationToken: token } : {}) },
+      { signal },
+    );
+    // The list's order is not documented: older jobs are skipped, and a page of only older ones ends the search.
+    let recent = 0;
+    for (const job of items) {
+      const created = Date.parse(job.createdAt ?? '');
+      if (Number.isFinite(created) && created < since) continue;
+      recent++;
+      const input = (job.metadata as { input?: Record<string, unknown> } | undefined)?.input;
+      if (!input || input.prompt !== body.prompt) continue;
+      const agrees = Object.entries(body).every(([k, v]) => !(k in input) || same(input[k], v));
+      if (agrees) return { jobId: job.jobId };
+    }
+    if (!nextPaginationToken || recent === 0) return undefined;
+    token = nextPaginationToken;
+  }
+  return undefined;
+}
+
 /**
  * Scenario as a generation backend (PROVIDERS.md §1.6): submit on route A or B, poll the job,
  * read each asset and download it; the price is the route's dry run. LoRAs that do not exist yet
@@ -91,7 +136,9 @@ export function createScenarioBackend(
 
     submit(ctx, request) {
       const signal = signalOf(ctx);
-      // A generation has no tag to find it by: after an ambiguous failure it is submitted again (images, not models).
+      const now = polling(ctx).now ?? Date.now;
+      const sentAt = now();
+      // A generation has no name or tag: after an ambiguous failure its job is found by its echoed input, then sent once more at most.
       return createOnce(ctx, {
         attempt: async () => {
           const r =
@@ -100,8 +147,20 @@ export function createScenarioBackend(
               : await client.generateCustom(request.baseModelId, request.body, {}, { signal });
           return { jobId: r.job.jobId };
         },
-        find: async () => undefined,
+        find: () => findGenerationJob(client, request.body, sentAt - CLOCK_SKEW_MS, signal),
+        tries: 2,
       });
+    },
+
+    async usable(ctx, submitted) {
+      try {
+        const job = await client.getJob(submitted.jobId, { signal: signalOf(ctx) });
+        if (job.status === 'failure' || job.status === 'canceled') return false;
+        return job.status !== 'success' || (job.metadata?.assetIds?.length ?? 0) > 0;
+      } catch (error) {
+        if (error instanceof ProviderError && error.status === 404) return false;
+        throw error;
+      }
     },
 
     async wait(ctx, submitted, timeoutMs) {

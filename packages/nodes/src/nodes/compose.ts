@@ -58,6 +58,7 @@ export const loraCompose = defineNode({
         `A composition takes Scenario LoRAs of one family; ${odd.lora.id} is a ${odd.lora.provider} ${familyLabel(odd.lora.family)} LoRA, the first is ${familyLabel(family)}.`,
       );
     }
+    for (const warning of beyondTheGuide(family, items)) ctx.log.warn(warning);
     const tag = remoteTag(ctx.key);
     const concepts = items.map((it) => ({ modelId: it.lora.id, scale: it.scale }));
     const findCreated = async () => {
@@ -107,3 +108,22 @@ export const loraCompose = defineNode({
     return { lora };
   },
 });
+
+/**
+ * What Scenario's composition guide does not cover (seed 000): composing is "for the moment only
+ * applicable for Flux", and a concept's scale is "a value between 0 and 1". The API accepts more
+ * (SDXL and SD 1.5 compositions, scales −2..2), so these are said, not refused.
+ */
+function beyondTheGuide(family: string, items: ReadonlyArray<{ lora: LoraValue; scale: number }>): string[] {
+  const out: string[] = [];
+  if (!familiesCompatible(family, 'flux.1')) {
+    out.push(
+      `Scenario documents composition for FLUX.1 LoRAs only ("for the moment"); composing ${familyLabel(family)} LoRAs goes beyond the documented support and may change without notice.`,
+    );
+  }
+  for (const { lora, scale } of items) {
+    if (scale < 0 || scale > 1)
+      out.push(`${lora.name ?? lora.id} has scale ${scale}, outside the documented 0..1 of a composition.`);
+  }
+  return out;
+}

@@ -1,9 +1,10 @@
 import { defineNode, NodeRunError } from '@loraflow/core';
+import { type ModelsLabClient, ProviderError } from '@loraflow/providers';
 import { familyLabel } from '../families';
 import { toDataUrl } from '../image-check';
 import { NODE_ERROR_CODES, need, signalOf } from '../services';
 import { loraTrainModelsLabSpec } from '../specs/train-modelslab';
-import type { TrainingValue } from '../values';
+import { type TrainingValue, trainingValueSchema } from '../values';
 
 /**
  * `lora.trainModelsLab`: trains an SD 1.5 or SDXL LoRA on ModelsLab (v3 `lora_fine_tune`).
@@ -16,6 +17,16 @@ import type { TrainingValue } from '../values';
 export const loraTrainModelsLab = defineNode({
   ...loraTrainModelsLabSpec,
   estimate: async () => undefined,
+  // A training cancelled or failed since it was cached is trained again, never handed on (decision 0027).
+  reusable: async ({ outputs, services, signal }) => {
+    const training = trainingValueSchema.safeParse(outputs.training);
+    if (!training.success || training.data.provider !== 'modelslab') return true;
+    return trainingUsable(
+      services.get<ModelsLabClient>('modelslab'),
+      training.data.modelId,
+      signalOf({ signal }),
+    );
+  },
   async run(ctx) {
     const modelslab = need(ctx, 'modelslab');
     const signal = signalOf(ctx);
@@ -75,6 +86,7 @@ export const loraTrainModelsLab = defineNode({
         );
         return { trainingId: r.trainingId };
       },
+      valid: (r) => trainingUsable(modelslab, r.trainingId, signal),
     });
     if (signal.aborted) {
       await modelslab.cancelTraining(started.trainingId).catch(() => undefined);
@@ -91,3 +103,18 @@ export const loraTrainModelsLab = defineNode({
     return { training };
   },
 });
+
+/** False once ModelsLab reports the training cancelled, failed or unknown (its status call answers an error then). */
+async function trainingUsable(
+  modelslab: ModelsLabClient,
+  trainingId: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  try {
+    await modelslab.fineTuneStatus(trainingId, { signal });
+    return true;
+  } catch (error) {
+    if (error instanceof ProviderError && !error.retryable && error.code !== 'aborted') return false;
+    throw error;
+  }
+}

@@ -2,11 +2,11 @@ import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
 import type { ScenarioClient } from '@loraflow/providers';
 import { familyLabel, isEditType, modelTypeInfo } from '../families';
 import { toDataUrl } from '../image-check';
-import { createOnce, findModelByTag, startedAlready } from '../scenario-ops';
+import { createOnce, findModelByTag, modelUsable, startedAlready } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
 import { loraTrainSpec } from '../specs/train';
 import { MIN_PAIRS } from '../specs/training-set';
-import type { TrainingImageValue, TrainingValue } from '../values';
+import { type TrainingImageValue, type TrainingValue, trainingValueSchema } from '../values';
 import { scenarioEstimate, trainingDryRun } from './estimate';
 
 type Ctx = Pick<NodeContext, 'effect' | 'blobs' | 'signal' | 'services'>;
@@ -28,6 +28,12 @@ export const loraTrain = defineNode({
       const count = set ? set.images.length + set.pairList.length * 2 : undefined;
       return trainingDryRun(scenario, args.params.modelType, count);
     }),
+  // A training cancelled or failed since it was cached is trained again, never handed on (decision 0027).
+  reusable: async ({ outputs, services, signal }) => {
+    const training = trainingValueSchema.safeParse(outputs.training);
+    if (!training.success || training.data.provider !== 'scenario') return true;
+    return modelUsable(services.get<ScenarioClient>('scenario'), training.data.modelId, signalOf({ signal }));
+  },
   async run(ctx) {
     const scenario = need(ctx, 'scenario');
     const signal = signalOf(ctx);
@@ -65,8 +71,12 @@ export const loraTrain = defineNode({
           find: findCreated,
         }),
       reconcile: findCreated,
+      valid: (r) => modelUsable(scenario, r.modelId, signal),
     });
     const modelId = created.modelId;
+    // What was recorded for a model that has since been replaced belongs to that model, not this one.
+    const forThisModel = (_: unknown, intent: unknown) =>
+      (intent as { modelId?: unknown }).modelId === modelId;
     const uploads = edit ? set.pairList.flatMap((pair) => [pair.source, pair.target]) : set.images;
     const assetIds: string[] = [];
     for (const [i, image] of uploads.entries()) {
@@ -88,8 +98,9 @@ export const loraTrain = defineNode({
               await scenario.replaceTrainingImagePairs(modelId, pairs, { signal });
               return { count: pairs.length };
             },
-            find: async () => undefined,
+            idempotent: true,
           }),
+        valid: forThisModel,
       });
     }
     ctx.progress(uploads.length / (uploads.length + 1), 'starting the training');
@@ -104,6 +115,7 @@ export const loraTrain = defineNode({
           find: () => startedAlready(scenario, modelId, signal),
         }),
       reconcile: () => startedAlready(scenario, modelId, signal),
+      valid: forThisModel,
     });
     if (signal.aborted) {
       await scenario.cancelTraining(modelId).catch(() => undefined);
@@ -167,6 +179,8 @@ async function upload(
     intent: { modelId, name, source: image.assetId ?? image.blob?.$blob ?? null },
     perform: () => createOnce(ctx, { attempt: uploadOnce, find: findUploaded }),
     reconcile: findUploaded,
+    // recorded for a model since replaced (its training was cancelled): upload to this one
+    valid: (_, intent) => (intent as { modelId?: unknown }).modelId === modelId,
   });
   return result.assetId;
 }

@@ -24,7 +24,9 @@ export const compositionScale = z.object({
     .max(2)
     .multipleOf(0.01)
     .default(1)
-    .describe('Influence of this LoRA in the composition (−2..2).'),
+    .describe(
+      'Influence of this LoRA in the composition (documented 0..1; the API takes −2..2, outside 0..1 warns).',
+    ),
 });
 
 /**
@@ -39,7 +41,7 @@ export const loraComposeSpec = defineSpec({
   title: 'Compose LoRAs',
   category: 'LoRA',
   description:
-    'Blends several LoRAs of one family, each with its own scale, into a Scenario composition model and finalises it.',
+    'Blends several LoRAs of one family, each with its own scale, into a Scenario composition model and finalises it. Scenario documents composition for FLUX.1; SDXL and SD 1.5 compositions work beyond that and warn.',
   params: z.object({
     name: z.string().trim().min(1).max(40).describe('Name of the composition model (a tag is appended).'),
     timeoutMinutes: z

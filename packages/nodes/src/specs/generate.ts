@@ -38,7 +38,9 @@ const params = z.object({
     .min(1)
     .max(150)
     .optional()
-    .describe('Inference steps (the base model default when unset).'),
+    .describe(
+      'Inference steps (the base model default when unset). ModelsLab takes 21, 31 or 41 (flux: 1..50).',
+    ),
   guidance: z
     .number()
     .min(0)
@@ -53,6 +55,16 @@ const params = z.object({
     .optional()
     .describe('Seed; a seeded generation is cached, an unseeded one runs again every run.'),
   scheduler: z.string().max(100).optional().describe('Scheduler name (Scenario route A and ModelsLab).'),
+  // Unset is sent as the documented "yes" (decision 0028); the JSON Schema default shows it without changing cache keys.
+  safetyChecker: z.boolean().optional().meta({
+    default: true,
+    description:
+      'ModelsLab: replace an image its NSFW checker flags with a blank one (documented default: yes).',
+  }),
+  enhancePrompt: z.boolean().optional().meta({
+    default: true,
+    description: 'ModelsLab: let it enhance the prompt (documented default: yes).',
+  }),
   baseModelId: z
     .string()
     .min(1)

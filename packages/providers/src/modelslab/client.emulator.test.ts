@@ -120,8 +120,8 @@ describe('ModelsLabClient against the emulator', () => {
     const first = await ml.text2img({ modelId: 'sdxl', prompt: 'x' });
     if (first.status !== 'processing') throw new Error('expected processing');
     h.emulator.faults.set([
-      { route: 'POST /modelslab/api/v6/images/fetch/*', rate: 1, kind: '5xx', times: 1 },
-      { route: 'POST /modelslab/api/v6/images/fetch/*', rate: 1, kind: 'reset', times: 1 },
+      { route: 'POST /modelslab/api/v6/images/fetch**', rate: 1, kind: '5xx', times: 1 },
+      { route: 'POST /modelslab/api/v6/images/fetch**', rate: 1, kind: 'reset', times: 1 },
     ]);
     await expect(
       waitForModelsLabResult({ client: ml, id: first.id, etaMs: first.etaMs, sleep: h.sleep, now: h.now }),

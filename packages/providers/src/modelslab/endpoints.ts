@@ -71,6 +71,36 @@ function commonToWire(i: z.output<typeof commonImage>): Record<string, unknown> 
   };
 }
 
+/**
+ * The inference steps ModelsLab documents for a text2img `model_id`: FLUX (`flux`) takes 1..50 (the
+ * FLUX spec); every other model takes 21, 31 or 41 (the multi-LoRA page; decision 0028).
+ *
+ * @example
+ * modelslabSteps('sdxl'); // { values: [21, 31, 41] }
+ */
+export function modelslabSteps(modelId: string): { values: readonly number[] } | { range: [number, number] } {
+  return modelId === 'flux' ? { range: [1, 50] } : { values: MODELSLAB_DOCUMENTED_STEPS };
+}
+const MODELSLAB_DOCUMENTED_STEPS = [21, 31, 41] as const;
+
+/**
+ * Whether a step count is one ModelsLab documents for a model, and the sentence saying what it takes.
+ *
+ * @example
+ * modelslabStepsProblem('realistic-vision-v51', 30); // 'takes 21, 31 or 41 inference steps …'
+ */
+export function modelslabStepsProblem(modelId: string, steps: number): string | undefined {
+  const allowed = modelslabSteps(modelId);
+  if ('range' in allowed) {
+    const [lo, hi] = allowed.range;
+    return steps >= lo && steps <= hi
+      ? undefined
+      : `takes ${lo}..${hi} inference steps for ${modelId}, not ${steps}`;
+  }
+  if (allowed.values.includes(steps)) return undefined;
+  return `takes ${allowed.values.slice(0, -1).join(', ')} or ${allowed.values.at(-1)} inference steps for ${modelId} (its multi-LoRA documentation), not ${steps}`;
+}
+
 const text2imgSchema = commonImage
   .extend({
     prompt: z.string().min(1).max(10_000),
@@ -78,7 +108,13 @@ const text2imgSchema = commonImage
     upscale: z.boolean().optional(),
     highresFix: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((i, ctx) => {
+    const problem =
+      i.numInferenceSteps === undefined ? undefined : modelslabStepsProblem(i.modelId, i.numInferenceSteps);
+    if (problem)
+      ctx.addIssue({ code: 'custom', path: ['numInferenceSteps'], message: `ModelsLab ${problem}` });
+  });
 /**
  * Arguments of {@link ModelsLabImages.text2img}; LoRAs are `{ model, strength }` pairs.
  *
@@ -136,36 +172,51 @@ const cropSchema = z
 
 const MISSING_ID = 'a queued answer needs an id to fetch';
 
-// Any non-error status other than `success` (`processing`, or one not documented yet) means: ask again later.
-const imageResult = imageResponseSchema.transform((r, ctx): ModelsLabImageResult => {
+/**
+ * A ModelsLab image answer as a result, `id` standing in for a queued answer's missing one (the id
+ * a fetch asked for, or the end of its `fetch_result` URL); undefined when a queued answer has none.
+ * Any non-error status other than `success` (`processing`, or one not documented yet) means: ask again later.
+ *
+ * @example
+ * toImageResult(answer, '42'); // { status: 'processing', id: '42', ... }
+ */
+export function toImageResult(
+  r: z.output<typeof imageResponseSchema>,
+  id: string | undefined,
+): ModelsLabImageResult | undefined {
   if (r.status === 'success') {
     return {
       status: 'success',
-      id: r.id,
+      id: r.id ?? id,
       output: r.output.length > 0 ? r.output : r.proxy_links,
       generationTimeS: r.generationTime,
       meta: r.meta,
     };
   }
-  if (r.id === undefined) {
-    ctx.addIssue({
-      code: 'invalid_type',
-      expected: 'string',
-      input: undefined,
-      path: ['id'],
-      message: MISSING_ID,
-    });
-    return z.NEVER;
-  }
+  const queued = r.id ?? id ?? /\/(\d+)\/?$/.exec(r.fetch_result ?? '')?.[1];
+  if (queued === undefined) return undefined;
   const eta = Number(r.eta);
   return {
     status: 'processing',
-    id: r.id,
+    id: queued,
     etaMs: Number.isFinite(eta) && eta >= 0 ? Math.round(eta * 1000) : undefined,
     fetchResult: r.fetch_result,
     futureLinks: r.future_links,
     message: r.message ?? r.messege,
   };
+}
+
+const imageResult = imageResponseSchema.transform((r, ctx): ModelsLabImageResult => {
+  const result = toImageResult(r, undefined);
+  if (result) return result;
+  ctx.addIssue({
+    code: 'invalid_type',
+    expected: 'string',
+    input: undefined,
+    path: ['id'],
+    message: MISSING_ID,
+  });
+  return z.NEVER;
 });
 
 const message = v3ResponseSchema.transform((r) => ({ message: r.message ?? r.messege }));
@@ -187,6 +238,9 @@ export const modelslabEndpoints = {
     kind: 'create',
     body: text2imgSchema.transform((i) => ({
       ...commonToWire(i),
+      // Sent explicitly with the multi-LoRA page's defaults ("yes"), where the spec and the page disagree (decision 0028).
+      safety_checker: yesNo(i.safetyChecker ?? true),
+      enhance_prompt: yesNo(i.enhancePrompt ?? true),
       prompt: i.prompt,
       multi_lingual: yesNo(i.multiLingual),
       upscale: yesNo(i.upscale),
@@ -206,20 +260,21 @@ export const modelslabEndpoints = {
     })),
     response: imageResult,
   }),
-  // The form both official SDKs use; `fetchByRequestId` is the one the current docs page shows.
-  fetch: defineEndpoint({
-    method: 'POST',
-    path: '/v6/images/fetch/{id}',
-    kind: 'read',
-    params: idParams,
-    response: imageResult,
-  }),
+  // The form the spec declares (`request_id` in the body); `fetch` is the path form both official SDKs use.
+  // Both answer the raw body: the id asked for stands in for a queued answer's missing one (toImageResult).
   fetchByRequestId: defineEndpoint({
     method: 'POST',
     path: '/v6/images/fetch',
     kind: 'read',
     body: z.object({ request_id: id }).strict(),
-    response: imageResult,
+    response: imageResponseSchema,
+  }),
+  fetch: defineEndpoint({
+    method: 'POST',
+    path: '/v6/images/fetch/{id}',
+    kind: 'read',
+    params: idParams,
+    response: imageResponseSchema,
   }),
   loraFineTune: defineEndpoint({
     method: 'POST',

@@ -64,7 +64,7 @@ describe('ModelsLab img2img', () => {
     expect(isPng(file.bytes)).toBe(true);
     expect(s.seen.map((r) => r.url)).toEqual([
       '/api/v6/images/img2img',
-      '/api/v6/images/fetch/77',
+      '/api/v6/images/fetch',
       '/files/77.png',
     ]);
     expect(s.seen[2]?.body).toBe('');

@@ -7,6 +7,7 @@ import {
   type ModelsLabFineTuneInput,
   type ModelsLabImg2ImgInput,
   type ModelsLabText2ImgInput,
+  toImageResult,
 } from './endpoints';
 import { type ModelsLabImageResult, type ModelsLabTrainingStatus, TRAINING_STAGES } from './schemas';
 
@@ -54,15 +55,18 @@ export class ModelsLabImages extends Resource {
   }
 
   /**
-   * Fetches a queued generation by id (`POST /v6/images/fetch/{id}`; falls back to the body form
-   * `request_id` when the path form is not found). Safe to repeat, so retried with backoff.
+   * Fetches a queued generation by id in the form the spec declares (`POST /v6/images/fetch` with
+   * `request_id`; falls back to the SDKs' path form `fetch/{id}` when that route is not served). A
+   * `processing` answer without an `id` is accepted: the id is the one asked for. Safe to repeat,
+   * so retried with backoff.
    * @example const r = await modelslab.images.fetch('12345');
    */
   async fetch(requestId: string | number, call?: CallOptions): Promise<ModelsLabImageResult> {
-    return eitherForm(
-      () => this.client.request(E.fetch, { params: { id: requestId } }, call),
+    const answer = await eitherForm(
       () => this.client.request(E.fetchByRequestId, { body: { request_id: String(requestId) } }, call),
+      () => this.client.request(E.fetch, { params: { id: requestId } }, call),
     );
+    return toImageResult(answer, String(requestId))!;
   }
 
   /**
