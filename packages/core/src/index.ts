@@ -29,6 +29,7 @@ export {
 export * from './errors';
 export * from './events';
 export { canonicalJson, digestBytes, type HashFn, sha256Hex } from './hash';
+export { type ImageMime, sniffImageType } from './image-type';
 export { ISSUE_CODES, type Issue, type Result } from './issues';
 export { deepFreeze, isJsonValue, type JsonValue } from './json';
 export * from './node';
