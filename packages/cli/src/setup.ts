@@ -72,7 +72,6 @@ export async function openRuntime(
       modelslab: providers.modelslab,
       polling: providers.polling,
       files,
-      fetch: globalThis.fetch,
     },
     secrets: providers.secrets,
   });
