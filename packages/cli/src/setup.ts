@@ -22,7 +22,7 @@ export const EMULATOR_NOTICE = 'loraflow: no provider keys set — using the bui
  * A runtime with the LoRA pack, its providers and its store, ready for one command.
  *
  * @example
- * const { runtime, close }: CliRuntime = await openRuntime(io, { baseDir: '.', outDir: 'out' });
+ * const { runtime, close }: CliRuntime = await openRuntime(io, { filesRoot: '.', outDir: 'out' });
  */
 export interface CliRuntime {
   runtime: Runtime;
@@ -39,11 +39,16 @@ export interface CliRuntime {
  * whose own state is kept there too so its models outlive the process) and a runtime over both.
  *
  * @example
- * const { runtime, close } = await openRuntime(io, { baseDir: 'examples', outDir: 'out' });
+ * const { runtime, close } = await openRuntime(io, { filesRoot: 'examples', outDir: 'out' });
  */
 export async function openRuntime(
   io: CliIo,
-  o: { store?: string | undefined; baseDir: string; outDir: string; maxPollMs?: number | undefined },
+  o: {
+    store?: string | undefined;
+    filesRoot: string | undefined;
+    outDir: string;
+    maxPollMs?: number | undefined;
+  },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
   const { storeDir, builtIn } = storeDirOf(io, o.store);
@@ -63,7 +68,7 @@ export async function openRuntime(
   });
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
   const store = createFileStore({ dir: storeDir });
-  const files = createFilesService({ baseDir: o.baseDir, outDir: o.outDir });
+  const files = createFilesService({ root: o.filesRoot, outDir: o.outDir });
   const runtime = createRuntime({
     registry: createRegistry(loraPack),
     store,

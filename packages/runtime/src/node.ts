@@ -4,4 +4,13 @@
  * @example
  * import { createFileStore } from '@loraflow/runtime/node';
  */
+
+export {
+  createRootedFiles,
+  FILES_CODES,
+  FilesError,
+  MAX_FILE_BYTES,
+  type RootedFiles,
+  type RootedFilesOptions,
+} from './files/rooted';
 export { createFileStore, type FileStore, type FileStoreOptions } from './store/file';

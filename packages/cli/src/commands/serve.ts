@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createRuntimeHandler } from '@loraflow/runtime';
 import { parseFlags, serveFlagsSchema } from '../flags';
@@ -24,7 +25,9 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
     return 2;
   }
   if (!given) io.stderr.write(`loraflow: token ${token}\n`);
-  const cli = await openRuntime(io, { store: flags.store, baseDir: io.cwd, outDir: io.cwd });
+  // Graphs arriving over HTTP read files only under --files-root, and none without it.
+  const filesRoot = flags.filesRoot !== undefined ? resolve(io.cwd, flags.filesRoot) : undefined;
+  const cli = await openRuntime(io, { store: flags.store, filesRoot, outDir: io.cwd });
   try {
     return await listen(io, 'loraflow runtime', async () => {
       // The Host allow-list needs the port the server got, so the handler is made once it listens.

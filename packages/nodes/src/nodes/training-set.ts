@@ -82,9 +82,11 @@ async function readBytes(
     try {
       return await files.read(source.file, { signal });
     } catch (error) {
+      // A host's refusal keeps its own code (files.outside-root, files.disabled, files.too-large...).
+      const code = (error as { code?: unknown }).code;
       throw new NodeRunError(
-        NODE_ERROR_CODES.imageUnreadable,
-        `The file "${source.file}" at ${where} cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
+        typeof code === 'string' && code.startsWith('files.') ? code : NODE_ERROR_CODES.imageUnreadable,
+        `The file "${source.file}" at ${where} cannot be read: ${(error instanceof Error ? error.message : String(error)).replace(/\.$/, '')}.`,
       );
     }
   }
