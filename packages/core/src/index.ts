@@ -16,6 +16,7 @@ export {
   MIGRATIONS,
   type Migration,
 } from './document';
+export { documentLimitIssues, MAX_DOCUMENT_DEPTH } from './document-limits';
 export {
   createEngine,
   type Engine,
