@@ -32,7 +32,7 @@ export * from './events';
 export { canonicalJson, digestBytes, type HashFn, sha256Hex } from './hash';
 export { type ImageMime, sniffImageType } from './image-type';
 export { ISSUE_CODES, type Issue, type Result } from './issues';
-export { deepFreeze, isJsonValue, type JsonValue } from './json';
+export { deepFreeze, isJsonValue, type JsonValue, setOwn } from './json';
 export * from './node';
 export * from './redact';
 export { createRunStateFold, initialRunState, type RunStateFold, reduceRunState } from './run-state';

@@ -21,6 +21,7 @@ import {
   type RunEvent,
   type RunResult,
   type RunStateFold,
+  setOwn,
 } from '@loraflow/core';
 import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
@@ -142,7 +143,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (Array.isArray(v)) return v.map(walk);
       if (v !== null && typeof v === 'object') {
         const out: Record<string, unknown> = {};
-        for (const [k, inner] of Object.entries(v)) out[k] = walk(inner);
+        for (const [k, inner] of Object.entries(v)) setOwn(out, k, walk(inner));
         return out;
       }
       return v;
@@ -267,7 +268,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       record.finishedAt = result.finishedAt;
       record.updatedAt = now();
       for (const [nodeId, outcome] of Object.entries(result.nodes))
-        record.nodes[nodeId] = nodeRecord(outcome);
+        setOwn(record.nodes, nodeId, nodeRecord(outcome));
       try {
         await flush();
         await store.putRun(record);
@@ -615,9 +616,9 @@ function applyToRecord(record: RunRecord, event: RunEvent, fold: RunStateFold): 
   record.updatedAt = event.at;
   if (event.type === 'run.started') {
     // nodes of an earlier attempt that this one does not plan keep their record
-    for (const id of event.nodeIds) record.nodes[id] = nodeRecord(fold.node(id)!);
+    for (const id of event.nodeIds) setOwn(record.nodes, id, nodeRecord(fold.node(id)!));
   } else if ('nodeId' in event && event.type !== 'node.log') {
-    record.nodes[event.nodeId] = nodeRecord(fold.node(event.nodeId)!);
+    setOwn(record.nodes, event.nodeId, nodeRecord(fold.node(event.nodeId)!));
   }
 }
 

@@ -13,7 +13,7 @@ import type {
   RunStatus,
 } from '../events';
 import { canonicalJson } from '../hash';
-import { deepFreeze, isJsonValue, type JsonValue } from '../json';
+import { deepFreeze, isJsonValue, type JsonValue, setOwn } from '../json';
 import type { NodeContext } from '../node';
 import { containsSecret } from '../redact';
 import {
@@ -529,7 +529,7 @@ export class Run implements ContextHost {
           : { status: s, key: this.keys[i] ?? '' };
       if (this.errors[i]) outcome.error = this.errors[i]!;
       if (this.because[i]) outcome.because = this.because[i]!;
-      nodes[steps[i]!.nodeId] = outcome;
+      setOwn(nodes, steps[i]!.nodeId, outcome);
     }
     // subscribers are released once the run has told them it finished
     this.listeners.clear();
@@ -582,7 +582,7 @@ export class Run implements ContextHost {
       if (this.progressOf[i]) s.progress = this.progressOf[i]!;
       if (this.errors[i]) s.error = this.errors[i]!;
       if (this.because[i]) s.because = this.because[i]!;
-      nodes[this.steps[i]!.nodeId] = s;
+      setOwn(nodes, this.steps[i]!.nodeId, s);
     }
     const state: RunState = { runId: this.runId, status: this.runStatus, startedAt: this.startedAt, nodes };
     if (this.finishedAt !== undefined) state.finishedAt = this.finishedAt;
