@@ -6,7 +6,7 @@ import { createRemoteRuntime } from '@loraflow/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli';
 import { testIo } from './test/collect';
-import { eventually } from './test/eventually';
+import { startServe } from './test/serving';
 import { examplesDir } from './test/spawn-cli';
 
 let tmp: string;
@@ -65,30 +65,14 @@ describe('loraflow serve reads no file unless --files-root names a folder', () =
     extra: string[],
     body: (remote: ReturnType<typeof createRemoteRuntime>) => Promise<void>,
   ) {
-    let stop = () => {};
-    const io = {
-      ...testIo({ cwd: tmp }),
-      untilStopped: () =>
-        new Promise<void>((resolve) => {
-          stop = resolve;
-        }),
-    };
-    const served = runCli(
-      ['serve', '--port', '0', '--store', join(tmp, `s-serve-${extra.length}`), ...extra],
-      io,
-    );
-    const url = await eventually(() => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout.text());
-      if (!match) throw new Error('not listening yet');
-      return match[1]!;
-    });
+    const server = await startServe(['--store', join(tmp, `s-serve-${extra.length}`), ...extra], tmp);
     try {
-      const token = /^loraflow: token (\S+)$/m.exec(io.stderr.text())?.[1];
-      await body(createRemoteRuntime({ baseUrl: url, headers: { authorization: `Bearer ${token}` } }));
+      await body(
+        createRemoteRuntime({ baseUrl: server.url, headers: { authorization: `Bearer ${server.token}` } }),
+      );
     } finally {
-      stop();
+      expect(await server.stop()).toBe(0);
     }
-    expect(await served).toBe(0);
   }
 
   it('refuses every file source with files.disabled by default', async () => {

@@ -6,7 +6,7 @@ import { AbortedError, DownloadError, ValidationError } from './errors';
 import type { FetchLike } from './http';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
-import { scriptedServers } from './test-server';
+import { downloadFailure, scriptedServers } from './test-server';
 
 const serve = scriptedServers(afterEach);
 // Registered after the servers' hook, so it runs first: servers close on real timers.
@@ -31,14 +31,7 @@ const stalls = (res: ServerResponse) => {
   res.write(PNG);
 };
 
-async function failure(p: Promise<unknown>): Promise<DownloadError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(DownloadError);
-  return e as DownloadError;
-}
+const failure = downloadFailure;
 
 describe('downloadImage', () => {
   it('returns the bytes and the claimed content type, and sends no credentials', async () => {

@@ -3,9 +3,8 @@ import { hostname } from 'node:os';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { downloadImage } from './download';
-import { DownloadError } from './errors';
 import { ScenarioClient } from './scenario/client';
-import { scriptedServers } from './test-server';
+import { downloadFailure, scriptedServers } from './test-server';
 import { forbiddenRange, literalRange, loopbackOrigin } from './url-policy';
 
 const serve = scriptedServers(afterEach);
@@ -13,14 +12,7 @@ const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2
 const png = () => ({ status: 200, body: PNG, headers: { 'content-type': 'image/png' } });
 const noRetry = { maxRetries: 0 };
 
-async function failure(p: Promise<unknown>): Promise<DownloadError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(DownloadError);
-  return e as DownloadError;
-}
+const failure = downloadFailure;
 
 const byte = fc.integer({ min: 0, max: 255 });
 const hex = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
