@@ -293,7 +293,7 @@ async function route(cfg: DownloadConfig, url: URL, what: string): Promise<Fetch
       throw failure(
         cfg,
         'download.connection',
-        `${what} failed: the host could not be resolved${typeof code === 'string' ? ` (${code})` : ''}.`,
+        `${what} failed: its host could not be resolved to check its address${typeof code === 'string' ? ` (${code})` : ''}; an origin that the given fetch answers in process belongs in allowOrigins.`,
         {
           retryable: true,
           requestSent: false,

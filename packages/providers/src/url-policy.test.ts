@@ -65,6 +65,14 @@ describe('the address policy of downloads', () => {
       downloadImage(`http://${name}:${new URL(s.url).port}/a.png`, { retry: { maxRetries: 2 } }),
     );
     expect(e).toMatchObject({ code: 'url.forbidden', retryable: false });
+    // With a fetch of the caller's own, the name is resolved and checked before that fetch is called.
+    const own = await failure(
+      downloadImage(`http://${name}:${new URL(s.url).port}/a.png`, {
+        fetch: globalThis.fetch,
+        retry: noRetry,
+      }),
+    );
+    expect(own.code).toBe('url.forbidden');
     expect(s.seen).toHaveLength(0);
   });
 
