@@ -1,15 +1,14 @@
 import type { GraphDocument, NodeOutcome, RunEvent, RunResult } from '@loraflow/core';
 import type { EditorRuntime, RunHandleLike } from '@loraflow/editor';
+import { renderPng } from '@loraflow/emulator';
 
 type Body = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq' | 'runId' | 'at'> : never) : never;
 
 /** The node states a story can freeze a run in. */
 export type FrozenState = 'queued' | 'running' | 'cached' | 'succeeded' | 'failed' | 'skipped';
 
-const SVG = (hue: number) =>
-  new TextEncoder().encode(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96"><rect width="96" height="96" fill="hsl(${hue} 70% 55%)"/><circle cx="48" cy="48" r="26" fill="hsl(${(hue + 180) % 360} 70% 60%)"/></svg>`,
-  );
+// PNGs (the emulator's deterministic pictures): the editor shows only PNG, JPEG or WebP bytes.
+const picture = (prompt: string) => renderPng({ prompt, seed: 1, width: 96, height: 96 });
 const hashOf = (i: number) => i.toString(16).padStart(64, '0');
 
 /**
@@ -20,8 +19,8 @@ export function frozenRuntime(
   state: FrozenState,
 ): EditorRuntime & { start(doc: GraphDocument): RunHandleLike } {
   const blobs = new Map<string, Uint8Array>([
-    [hashOf(1), SVG(20)],
-    [hashOf(2), SVG(200)],
+    [hashOf(1), picture('a warm still life')],
+    [hashOf(2), picture('a cold seascape')],
   ]);
   const start = (doc: GraphDocument): RunHandleLike => {
     const runId = `frozen-${state}`;
@@ -30,8 +29,8 @@ export function frozenRuntime(
     const ev = (body: Body) => events.push({ ...body, runId, seq: ++seq, at: 0 } as RunEvent);
     const outputs = {
       images: [
-        { $blob: hashOf(1), mime: 'image/svg+xml', size: 1 },
-        { $blob: hashOf(2), mime: 'image/svg+xml', size: 1 },
+        { $blob: hashOf(1), mime: 'image/png', size: 1 },
+        { $blob: hashOf(2), mime: 'image/png', size: 1 },
       ],
     };
     ev({ type: 'run.started', nodeIds: doc.nodes.map((n) => n.id) });

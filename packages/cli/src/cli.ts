@@ -101,6 +101,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('-p, --port <port>', 'port (0 picks a free one)', '8787')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--store <dir>', 'the cache, journal and run history (default .loraflow/)')
+    .option('--files-root <dir>', 'the folder graphs may read training images from (default: none)')
     .option('--allow-origin <origin>', 'a web page origin allowed to call the API (repeatable)', collect, [])
     .option(
       '--allow-host <host>',

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '@loraflow/emulator/node';
@@ -13,8 +13,8 @@ it('quotes the dry-run cost of a generation whose inputs are all cached', async 
   try {
     const env = emulatorEnv(server);
     const graph = JSON.parse(await readFile(join(examplesDir, 'train-from-images.json'), 'utf8'));
-    for (const n of graph.nodes)
-      if (n.type === 'training.set') for (const i of n.params.images) i.file = join(examplesDir, i.file);
+    // Training images are read only inside the graph file's folder: the graph brings its images along.
+    await cp(join(examplesDir, 'images'), join(dir, 'images'), { recursive: true });
     await writeFile(join(dir, 'g.json'), JSON.stringify(graph));
     expect(
       await runCli(['run', 'g.json', '--store', 'store', '--max-poll', '20'], testIo({ cwd: dir, env })),

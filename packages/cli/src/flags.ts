@@ -109,6 +109,7 @@ export const serveFlagsSchema = z
     port: port.default(8787),
     host: z.string().min(1).max(255).default('127.0.0.1'),
     store: dir.optional(),
+    filesRoot: dir.optional(),
     allowOrigin: z
       .array(z.url({ protocol: /^https?$/, error: 'an origin is a URL such as https://app.example' }))
       .max(64)

@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { FilesService } from '@loraflow/nodes';
+import type { RootedFiles } from '@loraflow/runtime/node';
 import { type ParseError, parse as parseTolerant, printParseErrorCode } from 'jsonc-parser';
 import { CLI_CODES, CliError } from './errors';
 
@@ -75,23 +76,31 @@ export function parseGraphText(text: string, file: string): unknown {
 }
 
 /**
- * The pack's `files` service for the command: training images are read relative to the graph file's folder; saved
+ * The pack's `files` service for the command: training images are read only inside `root` (`loraflow run`: the graph
+ * file's folder; `serve`: `--files-root`, none by default), symlinks resolved, regular files of at most 64 MiB; saved
  * images are written under the output folder and never outside it.
  *
  * @example
- * const files = createFilesService({ baseDir: 'examples', outDir: 'out' });
+ * const files = createFilesService({ root: 'examples', outDir: 'out' });
  * await files.read('images/fox-1.png');
  */
 export function createFilesService(o: {
-  baseDir: string;
+  root: string | undefined;
   outDir: string;
+  maxBytes?: number;
 }): FilesService & { written: string[] } {
   const written: string[] = [];
+  let reader: RootedFiles | undefined;
   return {
     written,
     async read(path, options) {
-      const full = isAbsolute(path) ? path : resolve(o.baseDir, path);
-      return new Uint8Array(await readFile(full, options?.signal ? { signal: options.signal } : {}));
+      // Loaded on first read: validate and schema read graph files but never training images.
+      const { createRootedFiles } = await import('@loraflow/runtime/node');
+      reader ??= createRootedFiles({
+        root: o.root,
+        ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+      });
+      return reader.read(path, options);
     },
     async write(path, bytes) {
       const full = resolve(o.outDir, path);

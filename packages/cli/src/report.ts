@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Estimate, GraphDocument, RunEvent, RunResult } from '@loraflow/core';
+import { type Estimate, type GraphDocument, type RunEvent, type RunResult, setOwn } from '@loraflow/core';
 import { imagesValueSchema } from '@loraflow/nodes';
 import { CLI_CODES, CliError } from './errors';
 
@@ -77,7 +77,7 @@ export function buildReport(o: {
     }
     if (outcome.error) node.error = { code: outcome.error.code, message: outcome.error.message };
     if (outcome.because !== undefined) node.because = outcome.because;
-    nodes[id] = node;
+    setOwn(nodes, id, node);
   }
   const report: RunReport = {
     format: 'loraflow.report',

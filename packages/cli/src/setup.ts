@@ -23,7 +23,7 @@ export const EMULATOR_NOTICE = 'loraflow: no provider keys set — using the bui
  * A runtime with the LoRA pack, its providers and its store, ready for one command.
  *
  * @example
- * const { runtime, close }: CliRuntime = await openRuntime(io, { baseDir: '.', outDir: 'out' });
+ * const { runtime, close }: CliRuntime = await openRuntime(io, { filesRoot: '.', outDir: 'out' });
  */
 export interface CliRuntime {
   runtime: LocalRuntime;
@@ -40,13 +40,13 @@ export interface CliRuntime {
  * whose own state is kept there too so its models outlive the process) and a runtime over both.
  *
  * @example
- * const { runtime, close } = await openRuntime(io, { baseDir: 'examples', outDir: 'out' });
+ * const { runtime, close } = await openRuntime(io, { filesRoot: 'examples', outDir: 'out' });
  */
 export async function openRuntime(
   io: CliIo,
   o: {
     store?: string | undefined;
-    baseDir: string;
+    filesRoot: string | undefined;
     outDir: string;
     maxPollMs?: number | undefined;
     /** Store warnings as JSON lines (`--json`). */
@@ -71,7 +71,7 @@ export async function openRuntime(
   });
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
   const store = createFileStore({ dir: storeDir, onProblem: storeWarnings(io, o.json ?? false) });
-  const files = createFilesService({ baseDir: o.baseDir, outDir: o.outDir });
+  const files = createFilesService({ root: o.filesRoot, outDir: o.outDir });
   const runtime = createRuntime({
     registry: createRegistry(loraPack),
     store,
@@ -80,7 +80,6 @@ export async function openRuntime(
       modelslab: providers.modelslab,
       polling: providers.polling,
       files,
-      fetch: globalThis.fetch,
     },
     secrets: providers.secrets,
   });

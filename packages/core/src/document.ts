@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { documentLimitIssues } from './document-limits';
 import { ISSUE_CODES, type Issue, type Result, toIssuePath } from './issues';
 
 /**
@@ -240,6 +241,9 @@ export function loadDocument(input: unknown, options: LoadOptions = {}): Result<
     return fail([], ISSUE_CODES.invalidDocument, 'A graph document must be a JSON object.');
   }
   let doc = input as Record<string, unknown>;
+  // Before migrations and schemas recurse into it: too deep or not finite is refused with its path.
+  const limits = documentLimitIssues(doc);
+  if (limits.length > 0) return { ok: false, issues: limits };
   if (doc.format !== GRAPH_FORMAT) {
     return fail(
       ['format'],

@@ -17,6 +17,7 @@ export {
   MIGRATIONS,
   type Migration,
 } from './document';
+export { documentLimitIssues, MAX_DOCUMENT_DEPTH } from './document-limits';
 export {
   createEngine,
   type Engine,
@@ -31,8 +32,9 @@ export {
 export * from './errors';
 export * from './events';
 export { canonicalJson, digestBytes, type HashFn, sha256Hex } from './hash';
+export { type ImageMime, sniffImageType } from './image-type';
 export { ISSUE_CODES, type Issue, type Result } from './issues';
-export { deepFreeze, isJsonValue, type JsonValue } from './json';
+export { deepFreeze, isJsonValue, type JsonValue, setOwn } from './json';
 export * from './node';
 export * from './redact';
 export { createRunStateFold, initialRunState, type RunStateFold, reduceRunState } from './run-state';

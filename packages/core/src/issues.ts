@@ -32,6 +32,8 @@ export const ISSUE_CODES = {
   formatUnknown: 'document.format',
   versionUnsupported: 'document.version-unsupported',
   migrationFailed: 'document.migration-failed',
+  tooDeep: 'document.too-deep',
+  notFinite: 'document.not-finite',
   invalidNode: 'node.invalid',
   invalidEdge: 'edge.invalid',
   unknownType: 'node.unknown-type',

@@ -60,6 +60,19 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
+ * Sets `record[key]` as an own, enumerable property whatever the key: a node id is any string, and
+ * `"__proto__"` assigned plainly would set the record's prototype instead (the node would vanish).
+ *
+ * @example
+ * setOwn(nodes, '__proto__', outcome); // Object.keys(nodes) includes '__proto__'
+ */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
+}
+
+/**
  * A deep copy of a JSON value (the core cannot count on `structuredClone`: it compiles without DOM or Node types).
  *
  * @example

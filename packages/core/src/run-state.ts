@@ -1,4 +1,5 @@
 import type { NodeError, NodeRunState, NodeStatus, RunEvent, RunState, RunStatus } from './events';
+import { setOwn } from './json';
 
 // The one fold from run events to run state (docs/decisions/0014): the engine's snapshot, the runtime's
 // handles and record, the remote client and the editor all read runs through it.
@@ -289,13 +290,6 @@ function countOf(states: NodeStates): Record<NodeStatus, number> {
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>;
   for (const id in states) if (Object.hasOwn(states, id)) counts[states[id]!.status]++;
   return counts;
-}
-
-// a node id is any string: "__proto__" must become a key of the record, not its prototype
-function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__')
-    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
-  else record[key] = value;
 }
 
 function own(record: NodeStates, key: string): Readonly<NodeRunState> | undefined {

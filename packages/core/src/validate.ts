@@ -7,6 +7,7 @@ import {
   type GraphNode,
   GraphNodeSchema,
 } from './document';
+import { documentLimitIssues } from './document-limits';
 import { ISSUE_CODES, type Issue, toIssuePath } from './issues';
 import { deepFreeze, isDeepFrozen } from './json';
 import type { AnyNodeDefinition, InputSpec, NodeRegistry } from './node';
@@ -164,6 +165,9 @@ export function internalIssue(error: unknown): Issue {
 // The steps, in order: the document's shape, the nodes on their own, each edge on its own, the
 // edges grouped per node, connection counts, order and cycles, then types and rules in that order.
 function analyse(doc: unknown, registry: NodeRegistry): Analysis {
+  // Before anything recursive looks at the document: a 10,000-deep value must not overflow the stack.
+  const limits = documentLimitIssues(doc);
+  if (limits.length > 0) return emptyAnalysis(limits);
   const issues: Issue[] = [];
   const lists = documentLists(doc, issues);
   if (!lists) return emptyAnalysis(issues);

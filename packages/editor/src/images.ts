@@ -1,3 +1,4 @@
+import { sniffImageType } from '@loraflow/core';
 import { useEffect, useState } from 'react';
 import type { EditorRuntime } from './runtime-types';
 
@@ -58,7 +59,11 @@ export function blobUrl(runtime: EditorRuntime, ref: ImageRef): Promise<string |
   let url = byHash.get(ref.hash);
   if (!url) {
     url = runtime.getBlob(ref.hash).then(
-      (bytes) => (bytes ? URL.createObjectURL(new Blob([bytes as BlobPart], { type: ref.mime })) : undefined),
+      (bytes) => {
+        // The type comes from the bytes, never the ref: an SVG opened from a blob: URL runs in the host's origin.
+        const type = bytes && sniffImageType(bytes);
+        return type ? URL.createObjectURL(new Blob([bytes as BlobPart], { type })) : undefined;
+      },
       () => undefined,
     );
     byHash.set(ref.hash, url);

@@ -1,5 +1,5 @@
 import { type NodeContext, NodeRunError } from '@loraflow/core';
-import type { ModelsLabClient, ScenarioClient, Sleep } from '@loraflow/providers';
+import type { DownloadLimits, ModelsLabClient, ScenarioClient, Sleep } from '@loraflow/providers';
 
 /**
  * Reads and writes files for the pack (training images from disk, saved images). The host
@@ -41,7 +41,8 @@ export interface PollingService {
  * | `scenario` | `ScenarioClient` | every Scenario node |
  * | `modelslab` | `ModelsLabClient` | `lora.source` (no call), `generate.multiLora` |
  * | `files` | {@link FilesService} | `training.set` (`file` sources), `image.save` |
- * | `fetch` | WHATWG `fetch` | `training.set` (`url` sources; default: the global `fetch`) |
+ * | `fetch` | WHATWG `fetch` | `training.set` (`url` sources; default: the providers' pinned transport, public addresses only) |
+ * | `downloads` | `DownloadLimits` | `training.set` (`url` sources: size, time, `allowOrigins`, `addresses`) |
  * | `polling` | {@link PollingService} | `lora.wait`, `lora.compose`, `generate.multiLora` |
  *
  * @example
@@ -52,6 +53,7 @@ export interface LoraServices {
   modelslab: ModelsLabClient;
   files: FilesService;
   fetch: typeof fetch;
+  downloads: DownloadLimits;
   polling: PollingService;
 }
 
@@ -69,6 +71,7 @@ export const SERVICE_DOCS: Readonly<Record<keyof LoraServices, string>> = {
   files:
     'a files service ({ read(path), write?(path, bytes, mime) }) that the host provides to reach its disk',
   fetch: 'a fetch function',
+  downloads: 'download limits ({ maxBytes?, timeoutMs?, allowOrigins?, addresses? })',
   polling: 'polling settings',
 };
 
@@ -108,6 +111,7 @@ export const NODE_ERROR_CODES = {
   setTooFewPairs: 'training-set.too-few-pairs',
   imageUnreadable: 'training-set.image-unreadable',
   imageUndecodable: 'training-set.image-undecodable',
+  urlForbidden: 'url.forbidden',
   nothingToSave: 'image.nothing-to-save',
   definitionOnly: 'node.definition-only',
 } as const;

@@ -41,8 +41,12 @@ const doc = (nodes: GraphNode[], edges: GraphDocument['edges'] = []): GraphDocum
 
 describe('training sets', () => {
   it('reads files through the host service, URLs over HTTP, data URLs and asset ids, checking each image', async () => {
-    h = await startHarness({ files: memoryFiles({ 'cats/a.png': png(1) }) });
     const base = await imageServer();
+    // The image server is on loopback, which training images may reach only when the host allows it.
+    h = await startHarness({
+      files: memoryFiles({ 'cats/a.png': png(1) }),
+      downloads: { allowOrigins: [base] },
+    });
     const { result } = await h.run(
       doc([
         {
@@ -84,9 +88,32 @@ describe('training sets', () => {
     });
   });
 
-  it('names the URL problem without fetching anything else', async () => {
+  it('refuses a training image URL on a loopback or private address with url.forbidden, fetching nothing', async () => {
     h = await startHarness();
     const base = await imageServer();
+    let asked = 0;
+    server?.on('request', () => asked++);
+    const { result } = await h.run(
+      doc([
+        {
+          id: 'set',
+          type: 'training.set',
+          params: {
+            images: [{ url: `${base}/cat.png` }],
+          },
+        },
+      ]),
+    );
+    expect(result.nodes.set?.error?.code).toBe('url.forbidden');
+    expect(result.nodes.set?.error?.message).toMatch(
+      /^The image URL at params.images\[0\] is not allowed: .*loopback address/,
+    );
+    expect(asked).toBe(0);
+  });
+
+  it('names the URL problem without fetching anything else', async () => {
+    const base = await imageServer();
+    h = await startHarness({ downloads: { allowOrigins: [base] } });
     const { result } = await h.run(
       doc([{ id: 'set', type: 'training.set', params: { images: [{ url: `${base}/missing.png` }] } }]),
     );

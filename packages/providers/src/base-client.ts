@@ -1,9 +1,9 @@
 import {
-  DOWNLOAD_DEFAULTS,
   type Download,
   type DownloadConfig,
   type DownloadLimits,
   download,
+  downloadConfig,
 } from './download';
 import type { AnyEndpoint, EndpointResult, RequestParts } from './endpoint';
 import { fillPath } from './endpoint';
@@ -12,6 +12,7 @@ import { type FetchLike, type HttpConfig, parseRequest, parseResponse, send } fr
 import { type CallOptions, callOptionsSchema, httpConfig } from './options';
 import type { Redactor } from './redact';
 import type { RetryOptions } from './retry';
+import { loopbackOrigin } from './url-policy';
 
 /**
  * What a vendor client hands its base: who it is, where it points, how it redacts, and the
@@ -66,17 +67,16 @@ export abstract class BaseClient {
   protected constructor(config: BaseClientConfig) {
     this.#baseUrl = config.baseUrl.replace(/\/+$/, '');
     this.#http = httpConfig(config.provider, config.options, config.retry, config.redactor);
-    const limits = config.options.download;
-    this.#download = {
+    // The emulator's own loopback origin is the one non-public origin a client downloads from by default.
+    this.#download = downloadConfig({
       provider: config.provider,
-      fetch: this.#http.fetch,
+      fetch: config.options.fetch,
       retry: this.#http.retry,
       redactor: config.redactor,
-      maxBytes: limits?.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes,
-      timeoutMs: limits?.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs,
-      guard: limits?.guard,
+      limits: config.options.download as DownloadLimits | undefined,
       now: this.#http.now,
-    };
+      ownOrigin: loopbackOrigin(this.#baseUrl),
+    });
   }
 
   /** Adds the vendor's credentials (and any per-account parameter) to a validated request. */

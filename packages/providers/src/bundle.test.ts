@@ -13,7 +13,8 @@ async function bundle(conditions: string[]): Promise<string> {
       write: false,
       minify: false,
       lib: { entry, formats: ['es'], fileName: 'providers' },
-      rollupOptions: { external: [/^zod/, /^undici/] },
+      // node: built-ins stay imports, so the browser check below sees any that leak in.
+      rollupOptions: { external: [/^zod/, /^undici/, /^node:/] },
     },
   })) as Rollup.RollupOutput[] | Rollup.RollupOutput;
   const outputs = Array.isArray(out) ? out : [out];

@@ -6,7 +6,7 @@ import { AbortedError, DownloadError, ValidationError } from './errors';
 import type { FetchLike } from './http';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
-import { scriptedServers } from './test/server';
+import { downloadFailure, scriptedServers } from './test/server';
 
 const serve = scriptedServers(afterEach);
 // Registered after the servers' hook, so it runs first: servers close on real timers.
@@ -16,6 +16,14 @@ afterEach(() => {
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 const noRetry = { maxRetries: 0 };
+/** The scripted servers listen on loopback, which the default address policy refuses. */
+const local = (s: { url: string }) => ({ allowOrigins: [s.url] });
+
+const padded = (n: number) => {
+  const bytes = new Uint8Array(n);
+  bytes.set(PNG);
+  return bytes;
+};
 
 /** Sends the headers and a first chunk, then writes nothing more (the body never ends). */
 const stalls = (res: ServerResponse) => {
@@ -23,19 +31,12 @@ const stalls = (res: ServerResponse) => {
   res.write(PNG);
 };
 
-async function failure(p: Promise<unknown>): Promise<DownloadError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(DownloadError);
-  return e as DownloadError;
-}
+const failure = downloadFailure;
 
 describe('downloadImage', () => {
   it('returns the bytes and the claimed content type, and sends no credentials', async () => {
     const s = await serve(() => ({ status: 200, body: PNG, headers: { 'content-type': 'image/png' } }));
-    const file = await downloadImage(`${s.url}/a.png`);
+    const file = await downloadImage(`${s.url}/a.png`, local(s));
     expect([...file.bytes]).toEqual([...PNG]);
     expect(file.mimeType).toBe('image/png');
     expect(s.seen[0]?.headers.authorization).toBeUndefined();
@@ -43,7 +44,7 @@ describe('downloadImage', () => {
 
   it('refuses a body whose Content-Length is over maxBytes, once and without retrying', async () => {
     const s = await serve(() => ({ status: 200, body: new Uint8Array(2048) }));
-    const e = await failure(downloadImage(`${s.url}/big.png`, { maxBytes: 1024 }));
+    const e = await failure(downloadImage(`${s.url}/big.png`, { ...local(s), maxBytes: 1024 }));
     expect(e).toMatchObject({ code: 'download.too-large', retryable: false, provider: undefined });
     expect(e.message).toMatch(/maxBytes 1024/);
     expect(s.seen).toHaveLength(1);
@@ -66,7 +67,9 @@ describe('downloadImage', () => {
       });
       pump();
     });
-    const e = await failure(downloadImage(`${s.url}/endless.png`, { maxBytes: 64 * 1024, retry: noRetry }));
+    const e = await failure(
+      downloadImage(`${s.url}/endless.png`, { ...local(s), maxBytes: 64 * 1024, retry: noRetry }),
+    );
     expect(e.code).toBe('download.too-large');
     await expect.poll(() => closed).toBe(true);
     // Socket buffers hold a few MiB at most; the 256 MiB the server would send were never asked for.
@@ -77,7 +80,7 @@ describe('downloadImage', () => {
     const s = await serve(() => stalls);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     let settled = false;
-    const p = downloadImage(`${s.url}/slow.png`, { retry: noRetry }).finally(() => {
+    const p = downloadImage(`${s.url}/slow.png`, { ...local(s), retry: noRetry }).finally(() => {
       settled = true;
     });
     const caught = failure(p);
@@ -101,10 +104,10 @@ describe('downloadImage', () => {
           ? { status: 503, body: 'busy' }
           : { status: 200, body: PNG },
     );
-    const e = await failure(downloadImage(`${s.url}/gone.png`, { retry }));
+    const e = await failure(downloadImage(`${s.url}/gone.png`, { ...local(s), retry }));
     expect(e).toMatchObject({ code: 'download.http', status: 404, retryable: false });
     expect(s.seen).toHaveLength(1);
-    const file = await downloadImage(`${s.url}/busy.png`, { retry });
+    const file = await downloadImage(`${s.url}/busy.png`, { ...local(s), retry });
     expect(file.bytes.byteLength).toBe(PNG.byteLength);
     expect(sleeps).toHaveLength(2);
   });
@@ -116,13 +119,17 @@ describe('downloadImage', () => {
         : { status: 200, body: PNG, headers: { 'content-type': 'image/png' } },
     );
     const seen: string[] = [];
-    const file = await downloadImage(`${s.url}/start.png`, { guard: (u) => void seen.push(u.pathname) });
+    const file = await downloadImage(`${s.url}/start.png`, {
+      ...local(s),
+      guard: (u) => void seen.push(u.pathname),
+    });
     expect(seen).toEqual(['/start.png', '/hop.png']);
     expect(file.mimeType).toBe('image/png');
 
     const before = s.seen.length;
     const refused = await failure(
       downloadImage(`${s.url}/start.png`, {
+        ...local(s),
         guard: (u) => {
           if (u.pathname === '/hop.png') throw new Error('a private address');
         },
@@ -139,6 +146,7 @@ describe('downloadImage', () => {
       message: 'no',
     });
     const passed = await downloadImage(`${s.url}/start.png`, {
+      ...local(s),
       guard: () => {
         throw own;
       },
@@ -152,7 +160,7 @@ describe('downloadImage', () => {
       body: '',
       headers: { location: 'data:image/png;base64,AAAA' },
     }));
-    const e = await failure(downloadImage(`${s.url}/start.png`, { guard: () => undefined }));
+    const e = await failure(downloadImage(`${s.url}/start.png`, { ...local(s), guard: () => undefined }));
     expect(e).toMatchObject({ code: 'download.invalid-url', requestSent: false });
     expect(s.seen).toHaveLength(1);
   });
@@ -163,7 +171,7 @@ describe('downloadImage', () => {
         ? { status: 307, body: '', headers: { location: '/end.png' } }
         : { status: 200, body: PNG },
     );
-    await expect(downloadImage(`${s.url}/start.png`)).resolves.toMatchObject({ bytes: PNG });
+    await expect(downloadImage(`${s.url}/start.png`, local(s))).resolves.toMatchObject({ bytes: PNG });
     expect(s.seen.map((r) => r.url)).toEqual(['/start.png', '/end.png']);
   });
 
@@ -199,7 +207,7 @@ describe('downloadImage', () => {
   it('rejects with AbortedError when the caller aborts mid-body', async () => {
     const s = await serve(() => stalls);
     const ac = new AbortController();
-    const p = downloadImage(`${s.url}/slow.png`, { signal: ac.signal }).catch((x: unknown) => x);
+    const p = downloadImage(`${s.url}/slow.png`, { ...local(s), signal: ac.signal }).catch((x: unknown) => x);
     await expect.poll(() => s.seen).toHaveLength(1);
     ac.abort();
     const e = await p;
@@ -224,7 +232,7 @@ describe('the clients download through the same path', () => {
               asset: { id: 'asset_1', url: `${s.url}/files/a.png?sig=SIGNATURE`, mimeType: 'image/png' },
             },
           }
-        : { status: 200, body: new Uint8Array(100) },
+        : { status: 200, body: padded(100), headers: { 'content-type': 'application/octet-stream' } },
     );
     const scenario = new ScenarioClient({
       baseUrl: `${s.url}/v1`,
@@ -243,9 +251,8 @@ describe('the clients download through the same path', () => {
       apiKey: 'api_key',
       apiSecret: 'secret_value',
     });
-    await expect(roomy.assets.download('asset_1')).resolves.toMatchObject({
-      mimeType: 'application/octet-stream',
-    });
+    // The type comes from the bytes, not from what the server claimed.
+    await expect(roomy.assets.download('asset_1')).resolves.toMatchObject({ mimeType: 'image/png' });
   });
 
   it('turns a ModelsLab output URL that answers 404 into download.http, without the key', async () => {

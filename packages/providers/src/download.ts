@@ -1,5 +1,6 @@
+import { type ImageMime, sniffImageType } from '@loraflow/core';
 import { z } from 'zod';
-import { defaultFetch } from '#transport';
+import { defaultFetch, publicFetch, resolveHost } from '#transport';
 import { abortedError } from './clock';
 import {
   DownloadError,
@@ -12,16 +13,18 @@ import {
 import { type FetchLike, retrying, type TransportFailure, toIssues, withDeadline } from './http';
 import type { Redactor } from './redact';
 import { type RetryOptions, type RetryPolicy, resolveRetryPolicy, retryOptionsSchema } from './retry';
+import { type AddressPolicy, forbiddenCause, forbiddenRange, isIpLiteral, literalRange } from './url-policy';
 
 /**
- * Downloaded bytes and the content type the server claimed (not checked against the bytes).
+ * Downloaded image bytes and their format, read from the bytes themselves (the Content-Type a
+ * server claims is never trusted).
  *
  * @example
  * const { bytes, mimeType }: Download = await downloadImage(url);
  */
 export interface Download {
   bytes: Uint8Array;
-  mimeType: string | undefined;
+  mimeType: ImageMime;
 }
 
 /**
@@ -47,6 +50,15 @@ export interface DownloadLimits {
   timeoutMs?: number;
   /** Called with each URL before it is requested; with a guard, redirects are followed one by one so it sees every hop. */
   guard?: DownloadGuard;
+  /**
+   * Which addresses a URL (and every redirect) may resolve to (default `public`: loopback, private,
+   * link-local, multicast and unspecified addresses are refused with `url.forbidden`).
+   */
+  addresses?: AddressPolicy;
+  /** Origins (`http://127.0.0.1:4010`) downloaded from whatever they resolve to; a client adds its own base URL's origin when that is loopback (the emulator). */
+  allowOrigins?: string[];
+  /** Time to open the connection, in ms (default 10 000; the default Node transport only). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -65,12 +77,16 @@ export interface DownloadOptions extends DownloadLimits {
 }
 
 /**
- * The defaults of {@link DownloadLimits}: 64 MiB and 30 s.
+ * The defaults of {@link DownloadLimits}: 64 MiB, 30 s in all, 10 s to connect.
  *
  * @example
  * DOWNLOAD_DEFAULTS.maxBytes; // 67108864
  */
-export const DOWNLOAD_DEFAULTS = Object.freeze({ maxBytes: 64 * 1024 * 1024, timeoutMs: 30_000 });
+export const DOWNLOAD_DEFAULTS = Object.freeze({
+  maxBytes: 64 * 1024 * 1024,
+  timeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+});
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
 
@@ -78,6 +94,12 @@ export const downloadLimitsShape = {
   maxBytes: z.number().int().positive().optional(),
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   guard: z.custom<DownloadGuard>((v) => typeof v === 'function', 'expected a function').optional(),
+  addresses: z.enum(['public', 'any']).optional(),
+  allowOrigins: z
+    .array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin))
+    .max(100)
+    .optional(),
+  connectTimeoutMs: z.number().int().positive().max(600_000).optional(),
 };
 export const downloadLimitsSchema = z.object(downloadLimitsShape).strict();
 
@@ -100,6 +122,42 @@ export interface DownloadConfig {
   timeoutMs: number;
   guard: DownloadGuard | undefined;
   now: () => number;
+  addresses: AddressPolicy;
+  /** Origins exempt from the address check. */
+  allowOrigins: ReadonlySet<string>;
+  /** A fetch whose sockets connect only to checked public addresses (Node's default transport); undefined with a caller's own fetch. */
+  publicFetch: FetchLike | undefined;
+}
+
+/**
+ * The download settings a client or {@link downloadImage} resolves from its options: the caller's
+ * own fetch (then hosts are resolved and checked before it is called) or the pinned public transport.
+ */
+export function downloadConfig(o: {
+  provider: ProviderName | undefined;
+  fetch: FetchLike | undefined;
+  retry: RetryPolicy;
+  redactor: Redactor | undefined;
+  limits: DownloadLimits | undefined;
+  now: () => number;
+  ownOrigin?: string | undefined;
+}): DownloadConfig {
+  const l = o.limits ?? {};
+  const allow = new Set((l.allowOrigins ?? []).map((u) => new URL(u).origin));
+  if (o.ownOrigin) allow.add(o.ownOrigin);
+  return {
+    provider: o.provider,
+    fetch: o.fetch ?? defaultFetch(),
+    retry: o.retry,
+    redactor: o.redactor,
+    maxBytes: l.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes,
+    timeoutMs: l.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs,
+    guard: l.guard,
+    now: o.now,
+    addresses: l.addresses ?? 'public',
+    allowOrigins: allow,
+    publicFetch: o.fetch ? undefined : publicFetch(l.connectTimeoutMs ?? DOWNLOAD_DEFAULTS.connectTimeoutMs),
+  };
 }
 
 // Browsers and curl stop at 20; an image URL needs a signed-URL hop or two, so 5 is plenty.
@@ -158,6 +216,11 @@ function tooLarge(cfg: DownloadConfig, what: string): DownloadError {
   return failure(cfg, 'download.too-large', `${what} is larger than ${mib} MiB (maxBytes ${cfg.maxBytes}).`);
 }
 
+function notImage(cfg: DownloadConfig, what: string, claimed: string | null): DownloadError {
+  const said = claimed ? ` (the server called it ${JSON.stringify(claimed.slice(0, 80))})` : '';
+  return failure(cfg, 'download.not-image', `${what} is not a PNG, JPEG or WebP image${said}.`);
+}
+
 /** Reads a body up to `max` bytes; undefined as soon as it grows past that (the rest is never read). */
 async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
   if (!res.body) return new Uint8Array();
@@ -202,6 +265,49 @@ function httpUrl(cfg: DownloadConfig, raw: string | URL, base: URL | undefined):
   );
 }
 
+function forbidden(cfg: DownloadConfig, what: string, range: string): DownloadError {
+  return failure(
+    cfg,
+    'url.forbidden',
+    `${what} was refused: the host is a ${range} address, and only public addresses are downloaded.`,
+    { requestSent: false },
+  );
+}
+
+/** Whether every hop can be checked here (Node), so redirects are followed one by one; a browser follows its own. */
+function checksHosts(cfg: DownloadConfig): boolean {
+  return cfg.addresses === 'public' && (cfg.publicFetch !== undefined || resolveHost !== undefined);
+}
+
+/** Applies the address policy to one URL and answers the fetch to request it with. */
+async function route(cfg: DownloadConfig, url: URL, what: string): Promise<FetchLike> {
+  if (cfg.addresses === 'any' || cfg.allowOrigins.has(url.origin)) return cfg.fetch;
+  const literal = literalRange(url);
+  if (literal) throw forbidden(cfg, what, literal);
+  // A public IP literal needs no lookup; a name is checked by the pinned transport as it connects.
+  if (isIpLiteral(url.hostname) || cfg.publicFetch) return cfg.publicFetch ?? cfg.fetch;
+  if (resolveHost) {
+    // With the caller's own fetch the check is this lookup (that fetch resolves again on its own).
+    const addresses = await resolveHost(url.hostname).catch((e: unknown) => {
+      const code = (e as { code?: unknown }).code;
+      throw failure(
+        cfg,
+        'download.connection',
+        `${what} failed: its host could not be resolved to check its address${typeof code === 'string' ? ` (${code})` : ''}; an origin that the given fetch answers in process belongs in allowOrigins.`,
+        {
+          retryable: true,
+          requestSent: false,
+        },
+      );
+    });
+    for (const a of addresses) {
+      const range = forbiddenRange(a);
+      if (range) throw forbidden(cfg, what, range);
+    }
+  }
+  return cfg.fetch;
+}
+
 async function checkGuard(cfg: DownloadConfig, url: URL, what: string): Promise<void> {
   if (!cfg.guard) return;
   try {
@@ -218,6 +324,8 @@ async function checkGuard(cfg: DownloadConfig, url: URL, what: string): Promise<
 /** One attempt: guard, request (redirects one by one when guarded), status, size cap. */
 async function once(cfg: DownloadConfig, start: URL, signal: AbortSignal | undefined): Promise<Download> {
   const what = subject(cfg, describeUrl(start, cfg.redactor));
+  // Each hop is checked before it is requested: redirects are followed one by one.
+  const stepwise = cfg.guard !== undefined || checksHosts(cfg);
   return withDeadline(
     cfg.timeoutMs,
     signal,
@@ -225,15 +333,19 @@ async function once(cfg: DownloadConfig, start: URL, signal: AbortSignal | undef
       let url = start;
       for (let hop = 0; ; hop++) {
         await checkGuard(cfg, url, what);
-        const res = await cfg.fetch(url.href, {
+        const fetcher = await route(cfg, url, what);
+        const res = await fetcher(url.href, {
           method: 'GET',
-          headers: { accept: 'image/*,*/*;q=0.8' },
+          headers: { accept: 'image/png,image/jpeg,image/webp' },
           signal: s,
-          redirect: cfg.guard ? 'manual' : 'follow',
+          redirect: stepwise ? 'manual' : 'follow',
+        }).catch((e: unknown) => {
+          const refused = forbiddenCause(e);
+          throw refused ? forbidden(cfg, what, refused.range) : e;
         });
         answered();
         const redirect = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
-        if (cfg.guard && redirect) {
+        if (stepwise && redirect) {
           await res.body?.cancel().catch(() => undefined);
           if (hop >= MAX_REDIRECTS) {
             throw failure(cfg, 'download.http', `${what} redirected more than ${MAX_REDIRECTS} times.`, {
@@ -259,7 +371,9 @@ async function once(cfg: DownloadConfig, start: URL, signal: AbortSignal | undef
         }
         const bytes = await readCapped(res, cfg.maxBytes);
         if (!bytes) throw tooLarge(cfg, what);
-        return { bytes, mimeType: res.headers.get('content-type') ?? undefined };
+        const mimeType = sniffImageType(bytes);
+        if (!mimeType) throw notImage(cfg, what, res.headers.get('content-type'));
+        return { bytes, mimeType };
       }
     },
     (f) => transportFailure(cfg, what, f),
@@ -306,19 +420,14 @@ export async function downloadImage(url: string | URL, options: DownloadOptions 
       message: `Invalid options for downloadImage: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`,
     });
   }
-  const o = options;
-  return download(
-    {
-      provider: undefined,
-      fetch: o.fetch ?? defaultFetch(),
-      retry: resolveRetryPolicy(o.retry),
-      redactor: undefined,
-      maxBytes: o.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes,
-      timeoutMs: o.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs,
-      guard: o.guard,
-      now: Date.now,
-    },
-    url,
-    o.signal,
-  );
+  const { fetch, retry, signal, ...limits } = options;
+  const cfg = downloadConfig({
+    provider: undefined,
+    fetch,
+    retry: resolveRetryPolicy(retry),
+    redactor: undefined,
+    limits,
+    now: Date.now,
+  });
+  return download(cfg, url, signal);
 }

@@ -205,8 +205,10 @@ export class ProviderResponseError extends ProviderError {
  * The stable codes of a {@link DownloadError}: the answer was not 2xx (`download.http`, with
  * `status`), the body passed `maxBytes` (`download.too-large`), the download outlasted `timeoutMs`
  * (`download.timeout`), the host could not be reached or the connection broke
- * (`download.connection`), the URL is not http(s) (`download.invalid-url`), or the `guard` refused
- * it without an error of its own (`download.refused`).
+ * (`download.connection`), the URL is not http(s) (`download.invalid-url`), the `guard` refused
+ * it without an error of its own (`download.refused`), the host (or a redirect's) resolves to a
+ * loopback, private, link-local, multicast or unspecified address (`url.forbidden`), or the bytes
+ * are not a PNG, JPEG or WebP image whatever the server claimed (`download.not-image`).
  *
  * @example
  * if (e instanceof DownloadError && e.code === 'download.too-large') askForASmallerImage();
@@ -217,7 +219,9 @@ export type DownloadErrorCode =
   | 'download.timeout'
   | 'download.connection'
   | 'download.invalid-url'
-  | 'download.refused';
+  | 'download.refused'
+  | 'download.not-image'
+  | 'url.forbidden';
 
 /**
  * An image download failed (see {@link DownloadErrorCode}); cancellation is an {@link AbortedError}.

@@ -12,3 +12,22 @@ export function defaultFetch(): FetchLike {
   }
   return globalThis.fetch.bind(globalThis);
 }
+
+/**
+ * Outside Node there is no socket to pin: the browser's fetch is used, and only what the URL itself
+ * shows (IP literals, `localhost`) is checked.
+ *
+ * @example
+ * const fetch = publicFetch(10_000);
+ */
+export function publicFetch(_connectTimeoutMs: number): FetchLike | undefined {
+  return undefined;
+}
+
+/**
+ * Outside Node a host name cannot be resolved: no resolver.
+ *
+ * @example
+ * if (resolveHost) await resolveHost('cdn.example');
+ */
+export const resolveHost: ((hostname: string) => Promise<string[]>) | undefined = undefined;

@@ -6,4 +6,12 @@
  */
 
 export { boundedServer, type ServerLimits } from './http/server-limits';
+export {
+  createRootedFiles,
+  FILES_CODES,
+  FilesError,
+  MAX_FILE_BYTES,
+  type RootedFiles,
+  type RootedFilesOptions,
+} from './files/rooted';
 export { createFileStore, type FileStore, type FileStoreOptions } from './store/file';

@@ -6,6 +6,7 @@ import {
   type NodeOutcome,
   type RunEvent,
   type RunResult,
+  setOwn,
 } from '@loraflow/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
@@ -400,7 +401,7 @@ function resultOf(record: RunRecord): RunResult {
     if (node.outputs) outcome.outputs = node.outputs;
     if (node.error) outcome.error = node.error;
     if (node.because !== undefined) outcome.because = node.because;
-    nodes[id] = outcome;
+    setOwn(nodes, id, outcome);
   }
   return {
     runId: record.runId,

@@ -21,6 +21,7 @@ import {
   type RunResult,
   type RunStateFold,
   redactValue,
+  setOwn,
 } from '@loraflow/core';
 import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
@@ -356,7 +357,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       record.finishedAt = result.finishedAt;
       record.updatedAt = now();
       for (const [nodeId, outcome] of Object.entries(result.nodes))
-        record.nodes[nodeId] = nodeRecord(outcome);
+        setOwn(record.nodes, nodeId, nodeRecord(outcome));
       try {
         await flush();
         await store.putRun(record);
@@ -662,9 +663,9 @@ function applyToRecord(record: RunRecord, event: RunEvent, fold: RunStateFold): 
   record.updatedAt = event.at;
   if (event.type === 'run.started') {
     // nodes of an earlier attempt that this one does not plan keep their record
-    for (const id of event.nodeIds) record.nodes[id] = nodeRecord(fold.node(id)!);
+    for (const id of event.nodeIds) setOwn(record.nodes, id, nodeRecord(fold.node(id)!));
   } else if ('nodeId' in event && event.type !== 'node.log') {
-    record.nodes[event.nodeId] = nodeRecord(fold.node(event.nodeId)!);
+    setOwn(record.nodes, event.nodeId, nodeRecord(fold.node(event.nodeId)!));
   }
 }
 

@@ -19,7 +19,7 @@ export async function estimateCommand(io: CliIo, graph: string, rawFlags: unknow
   const flags = parseFlags(estimateFlagsSchema, rawFlags);
   const file = resolve(io.cwd, graph);
   const doc = await readGraphFile(file, graph);
-  const cli = await openRuntime(io, { store: flags.store, baseDir: dirname(file), outDir: io.cwd });
+  const cli = await openRuntime(io, { store: flags.store, filesRoot: dirname(file), outDir: io.cwd });
   try {
     let estimate: Awaited<ReturnType<typeof cli.runtime.estimate>>;
     try {

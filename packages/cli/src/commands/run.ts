@@ -57,7 +57,7 @@ export async function runCommand(io: CliIo, graph: string | undefined, rawFlags:
   const outDir = resolve(io.cwd, flags.out ?? '.');
   const cli = await openRuntime(io, {
     store: flags.store,
-    baseDir: graphFile ? dirname(graphFile) : io.cwd,
+    filesRoot: graphFile ? dirname(graphFile) : io.cwd,
     outDir,
     maxPollMs: flags.maxPoll,
     json: flags.json,

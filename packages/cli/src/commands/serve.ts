@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createRuntimeHandler, type LocalRuntime } from '@loraflow/runtime';
 import { boundedServer } from '@loraflow/runtime/node';
@@ -26,9 +27,11 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
     return 2;
   }
   if (!given) io.stderr.write(`loraflow: token ${token}\n`);
+  // Graphs arriving over HTTP read files only under --files-root, and none without it.
+  const filesRoot = flags.filesRoot !== undefined ? resolve(io.cwd, flags.filesRoot) : undefined;
   const cli = await openRuntime(io, {
     store: flags.store,
-    baseDir: io.cwd,
+    filesRoot,
     outDir: io.cwd,
     maxPollMs: flags.maxPoll,
   });

@@ -13,7 +13,7 @@ import type {
   RunStatus,
 } from '../events';
 import { canonicalJson } from '../hash';
-import { deepFreeze, isJsonValue, type JsonValue } from '../json';
+import { deepFreeze, isJsonValue, type JsonValue, setOwn } from '../json';
 import type { NodeContext } from '../node';
 import { containsSecret } from '../redact';
 import { CANCELLED_ERROR, createRunStateFold, initialRunState, type RunStateFold } from '../run-state';
@@ -605,7 +605,7 @@ export class Run implements ContextHost {
           : { status: s, key: this.keys[i] ?? '' };
       if (this.errors[i]) outcome.error = this.errors[i]!;
       if (this.because[i]) outcome.because = this.because[i]!;
-      nodes[steps[i]!.nodeId] = outcome;
+      setOwn(nodes, steps[i]!.nodeId, outcome);
     }
     // subscribers are released once the run has told them it finished
     this.listeners.clear();

@@ -1,4 +1,5 @@
 import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
+import { DownloadError, type DownloadLimits, downloadImage, type FetchLike } from '@loraflow/providers';
 import { inspectImage, parseDataUrl } from '../image-check';
 import { NODE_ERROR_CODES, need, signalOf } from '../services';
 import { type ImageSource, trainingSetSpec } from '../specs/training-set';
@@ -81,28 +82,47 @@ async function readBytes(
     try {
       return await files.read(source.file, { signal });
     } catch (error) {
+      // A host's refusal keeps its own code (files.outside-root, files.disabled, files.too-large...).
+      const code = (error as { code?: unknown }).code;
       throw new NodeRunError(
-        NODE_ERROR_CODES.imageUnreadable,
-        `The file "${source.file}" at ${where} cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
+        typeof code === 'string' && code.startsWith('files.') ? code : NODE_ERROR_CODES.imageUnreadable,
+        `The file "${source.file}" at ${where} cannot be read: ${(error instanceof Error ? error.message : String(error)).replace(/\.$/, '')}.`,
       );
     }
   }
-  const fetcher = ctx.services.has('fetch') ? ctx.services.get<typeof fetch>('fetch') : globalThis.fetch;
-  let response: Response;
+  return fetchImage(ctx, source.url, where, signal);
+}
+
+/** A training image given by URL: the providers' one download path, under the address policy and limits. */
+async function fetchImage(
+  ctx: Pick<NodeContext, 'services'>,
+  url: string,
+  where: string,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const limits = ctx.services.has('downloads') ? ctx.services.get<DownloadLimits>('downloads') : {};
+  const fetch = ctx.services.has('fetch') ? { fetch: ctx.services.get<FetchLike>('fetch') } : {};
   try {
-    response = await fetcher(source.url, { signal });
+    return (await downloadImage(url, { ...limits, ...fetch, signal })).bytes;
   } catch (error) {
-    if (signal.aborted) throw error;
+    if (signal.aborted || !(error instanceof DownloadError)) throw error;
+    if (error.code === 'url.forbidden') {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.urlForbidden,
+        `The image URL at ${where} is not allowed: ${error.message}`,
+      );
+    }
+    if (error.code === 'download.not-image') {
+      throw new NodeRunError(
+        NODE_ERROR_CODES.imageUndecodable,
+        `The image URL at ${where} cannot be used: ${error.message}`,
+      );
+    }
     throw new NodeRunError(
       NODE_ERROR_CODES.imageUnreadable,
-      `The image URL at ${where} cannot be fetched: ${error instanceof Error ? error.message : String(error)}.`,
+      error.code === 'download.http'
+        ? `The image URL at ${where} answered HTTP ${error.status}.`
+        : `The image URL at ${where} cannot be fetched: ${error.message}`,
     );
   }
-  if (!response.ok) {
-    throw new NodeRunError(
-      NODE_ERROR_CODES.imageUnreadable,
-      `The image URL at ${where} answered HTTP ${response.status}.`,
-    );
-  }
-  return new Uint8Array(await response.arrayBuffer());
 }

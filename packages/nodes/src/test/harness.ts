@@ -8,7 +8,7 @@ import {
   type RunEvent,
 } from '@loraflow/core';
 import { EMULATOR_CREDENTIALS, type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
-import { ModelsLabClient, ScenarioClient, type Sleep } from '@loraflow/providers';
+import { type DownloadLimits, ModelsLabClient, ScenarioClient, type Sleep } from '@loraflow/providers';
 import { encode } from 'fast-png';
 import { toDataUrl } from '../image-check';
 import { loraPack } from '../pack';
@@ -66,7 +66,7 @@ export interface Harness {
  * takes no wall time; pass `sleep` to steer waiting differently.
  */
 export async function startHarness(
-  o: { sleep?: Sleep; files?: FilesService; scenarioSecret?: string } = {},
+  o: { sleep?: Sleep; files?: FilesService; scenarioSecret?: string; downloads?: DownloadLimits } = {},
 ): Promise<Harness> {
   const secret = o.scenarioSecret ?? EMULATOR_CREDENTIALS.scenario.secret;
   const server = await startEmulator({
@@ -109,6 +109,7 @@ export async function startHarness(
   const engineWith = (client: ScenarioClient) => {
     const services: Record<string, unknown> = { scenario: client, modelslab, polling };
     if (o.files) services.files = o.files;
+    if (o.downloads) services.downloads = o.downloads;
     return createEngine({
       registry: createRegistry(loraPack),
       cache: store,

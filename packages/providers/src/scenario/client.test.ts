@@ -38,6 +38,7 @@ function capture(reply: (s: Sent) => { status?: number; body: unknown }) {
 
 const model = { id: 'model_1', status: 'new', type: 'flux.1-lora' };
 const job = { jobId: 'job_1', jobType: 'flux-model-training', status: 'queued' };
+const PNG_HEAD = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 
 describe('ScenarioClient wire format', () => {
   it('sends Basic key:secret and projectId on every call', async () => {
@@ -151,16 +152,18 @@ describe('ScenarioClient wire format', () => {
           }),
         );
       }
-      return new Response(new Uint8Array([1, 2, 3]), { headers: { 'content-type': 'image/png' } });
+      return new Response(PNG_HEAD, { headers: { 'content-type': 'image/png' } });
     };
     const client = new ScenarioClient({
       baseUrl: 'https://api.test/v1',
       apiKey: 'api_k',
       apiSecret: 'sec',
       fetch,
+      // cdn.test resolves nowhere: the in-process fetch answers for it.
+      download: { allowOrigins: ['https://cdn.test'] },
     });
     const file = await client.downloadAsset('asset_1');
-    expect([...file.bytes]).toEqual([1, 2, 3]);
+    expect([...file.bytes]).toEqual([...PNG_HEAD]);
     expect(file.mimeType).toBe('image/png');
     expect(seen[0]).toMatch(/^Basic /);
     expect(seen[1]).toBeNull();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DownloadError } from '../errors';
 
 /** One request as the scripted server saw it. */
 export interface SeenRequest {
@@ -101,4 +102,14 @@ export function scriptedServers(afterEach: (fn: () => Promise<void>) => void) {
     open.push(s);
     return s;
   };
+}
+
+/** What a download rejected with; throws (failing the test) when it resolved or failed otherwise. */
+export async function downloadFailure(p: Promise<unknown>): Promise<DownloadError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  if (!(e instanceof DownloadError)) throw new Error(`expected a DownloadError, got ${String(e)}`);
+  return e;
 }

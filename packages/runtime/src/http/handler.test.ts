@@ -190,11 +190,12 @@ describe('runtime HTTP handler', () => {
     await expect(client.listRuns()).rejects.toMatchObject({ code: 'request.unauthorized' });
   });
 
-  it('serves a blob with its sniffed type and as immutable', async () => {
+  it('serves a blob that is not PNG, JPEG or WebP as an opaque attachment that cannot run script, and as immutable', async () => {
     const { url, runtime } = await setup();
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"/>';
     const doc = graph(
       [
-        { id: 't', type: 'test.text', params: { text: 'plain' } },
+        { id: 't', type: 'test.text', params: { text: svg } },
         { id: 'f', type: 'test.bytes' },
       ],
       [['t.text', 'f.text']],
@@ -203,16 +204,19 @@ describe('runtime HTTP handler', () => {
     const ref = result.nodes.f?.outputs?.file as { $blob: string };
     const response = await fetch(`${url}/blobs/${ref.$blob}`);
     expect(response.headers.get('content-type')).toBe('application/octet-stream');
+    expect(response.headers.get('content-disposition')).toBe('attachment');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-security-policy')).toMatch(/sandbox/);
     expect(response.headers.get('cache-control')).toContain('immutable');
-    expect(new TextDecoder().decode(await response.arrayBuffer())).toBe('plain');
+    expect(new TextDecoder().decode(await response.arrayBuffer())).toBe(svg);
   });
 
-  it('recognises PNG, JPEG, GIF and WebP bytes for the blob content type', () => {
+  it('recognises PNG, JPEG and WebP bytes for the blob content type, and nothing else', () => {
     const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0];
     const webp = [0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50];
     expect(sniffMime(new Uint8Array(png))).toBe('image/png');
     expect(sniffMime(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]))).toBe('image/jpeg');
-    expect(sniffMime(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39]))).toBe('image/gif');
+    expect(sniffMime(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39]))).toBe('application/octet-stream');
     expect(sniffMime(new Uint8Array(webp))).toBe('image/webp');
     expect(sniffMime(new Uint8Array([0x89, 0x50]))).toBe('application/octet-stream');
   });

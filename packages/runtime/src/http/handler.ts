@@ -272,12 +272,17 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
     const hash = c.req.param('hash');
     const bytes = blobHashSchema.safeParse(hash).success ? await runtime.getBlob(hash) : undefined;
     if (!bytes) throw new RuntimeError(RUNTIME_CODES.blobNotFound, 'There is no stored blob with that hash.');
+    const type = sniffMime(bytes);
     return new Response(bytes as Uint8Array<ArrayBuffer>, {
       headers: {
-        'content-type': sniffMime(bytes),
+        'content-type': type,
         'content-length': String(bytes.byteLength),
         // Content-addressed: the bytes behind a hash never change.
         'cache-control': 'public, max-age=31536000, immutable',
+        // Served from the host's origin: the browser must neither guess a type nor run anything it opens.
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        ...(type.startsWith('image/') ? {} : { 'content-disposition': 'attachment' }),
       },
     });
   });

@@ -1,3 +1,4 @@
+import { setOwn } from '@loraflow/core';
 import { z } from 'zod';
 
 // What a store reads back is input like any other: a torn or foreign file must fail here, not later.
@@ -25,6 +26,26 @@ export const journalRecordSchema = z.object({
   runId: z.string(),
 });
 
+/** A record keyed by node ids: z.record drops a "__proto__" key, and a node id may be any string. */
+function byNodeId<T>(value: z.ZodType<T>) {
+  return z
+    .custom<Record<string, unknown>>(
+      (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+      'expected an object',
+    )
+    .transform((v, ctx) => {
+      const out: Record<string, T> = {};
+      for (const [id, item] of Object.entries(v)) {
+        const r = value.safeParse(item);
+        if (r.success) setOwn(out, id, r.data);
+        else
+          for (const i of r.error.issues)
+            ctx.addIssue({ code: 'custom', message: i.message, path: [id, ...i.path] });
+      }
+      return out;
+    });
+}
+
 const outcomeSchema = z.object({
   status: z.enum(['pending', 'queued', 'running', 'succeeded', 'cached', 'failed', 'skipped', 'cancelled']),
   key: z.string(),
@@ -48,7 +69,7 @@ export const runRecordSchema = z.object({
   updatedAt: z.number(),
   finishedAt: z.number().optional(),
   attempts: z.number().int(),
-  nodes: z.record(z.string(), outcomeSchema),
+  nodes: byNodeId(outcomeSchema),
   lastSeq: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   interrupted: z.literal(true).optional(),
