@@ -46,7 +46,7 @@ function remote() {
     params: z.object({ text: z.string() }),
     inputs: { model: { type: t.any() } },
     outputs: { out: { type: t.any() } },
-    run: (ctx) => ({ out: `${String(ctx.inputs.model)}:${ctx.params.text}` }),
+    run: async (ctx) => ({ out: `${String(ctx.inputs.model)}:${ctx.params.text}` }),
   });
   return {
     registry: createRegistry(definePack({ name: 'remote', nodes: [create, prompt] })),
