@@ -136,7 +136,7 @@ export interface EffectClaims {
  * const claims = createMemoryClaims();
  * await claims.acquire('k', 'owner', 1_000);
  */
-export function createMemoryClaims(now: () => number = Date.now): EffectClaims {
+export function createMemoryClaims(now: () => number = () => Date.now()): EffectClaims {
   const held = new Map<string, { owner: string; expiresAt: number }>();
   return {
     async acquire(key, owner, ttlMs) {

@@ -77,7 +77,8 @@ export class ClaimGate {
   private readonly waiting = new Map<string, Set<() => void>>();
 
   constructor(claims: EffectClaims | undefined, ttlMs: number, now: () => number) {
-    this.claims = claims ?? createMemoryClaims(now);
+    // claims live on the wall clock (a store's), whatever clock the engine's events use
+    this.claims = claims ?? createMemoryClaims();
     this.ttlMs = ttlMs;
     this.engineId = `${now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
   }

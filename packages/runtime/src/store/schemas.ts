@@ -51,6 +51,7 @@ export const runRecordSchema = z.object({
   nodes: z.record(z.string(), outcomeSchema),
   lastSeq: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  lease: z.object({ owner: z.string(), expiresAt: z.number() }).optional(),
   interrupted: z.literal(true).optional(),
 });
 

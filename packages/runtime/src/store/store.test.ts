@@ -25,7 +25,7 @@ describe('indexeddb store', () => {
     await store.put('k', sampleEntry('k'));
     await store.close();
     // Another writer (an older version of the app, say) left a malformed value under the key.
-    const raw = await openDB(name, 1);
+    const raw = await openDB(name, 2);
     await raw.put('cache', { key: 'k', outputs: 'not a record' }, 'k');
     raw.close();
     const again = createIndexedDbStore({ name, onProblem: (p) => problems.push(p) });
