@@ -36,7 +36,10 @@ export function createFileClaims(root: string): EffectClaims {
   };
 
   /** Runs `work` on the key's claim file, after this process's earlier operations on it, under the file's lock. */
-  function locked<T>(key: string, work: (file: string, current: Claim | undefined) => Promise<T>): Promise<T> {
+  function locked<T>(
+    key: string,
+    work: (file: string, current: Claim | undefined) => Promise<T>,
+  ): Promise<T> {
     const file = fileOf(key);
     const turn = (queues.get(file) ?? Promise.resolve()).then(async () => {
       await mkdir(dirname(file), { recursive: true });

@@ -69,7 +69,8 @@ export function describeStoreContract(
       const winners = answers.flatMap((a, n) => (a.acquired ? [`owner-${n}`] : []));
       expect(winners).toHaveLength(1);
       for (const answer of answers)
-        if (!answer.acquired) expect(answer).toMatchObject({ heldBy: winners[0], expiresAt: expect.any(Number) });
+        if (!answer.acquired)
+          expect(answer).toMatchObject({ heldBy: winners[0], expiresAt: expect.any(Number) });
       // another key is another claim
       expect((await claims.acquire('effect/other', 'owner-x', 60_000)).acquired).toBe(true);
       await store.close();
