@@ -7,7 +7,8 @@ import {
   type EmulatorOptions,
   isConnectionReset,
 } from './emulator';
-import { createRequestRecorder, isRecorded, readRecordedRequests, replayRequests } from './persist';
+import { createRequestRecorder, isRecorded, type RecordedRequest, replayRequests } from './persist';
+import { SharedStateFile } from './shared-state';
 
 /**
  * Options of {@link startEmulator}: the emulator's own, plus where to listen.
@@ -25,7 +26,9 @@ export interface StartEmulatorOptions extends EmulatorOptions {
   /**
    * Keep the emulator's state across restarts: every state-changing request is appended to this
    * file (without credentials) and replayed at start, so models trained in an earlier process are
-   * still there. Not combinable with `faults` or `emulator`.
+   * still there. Several emulators (processes) may share one file: each appends under a lock and first replays
+   * what the others appended, so they agree on every id (requests replayed so also show in this emulator's log).
+   * Not combinable with `faults` or `emulator`.
    */
   persistFile?: string;
 }
@@ -66,44 +69,89 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       'persistFile cannot be combined with `emulator` or `faults`: a replay must see what the first run saw.',
     );
   }
-  const emulator = given ?? (persistFile ? await restore(persistFile, rest) : createEmulator(rest));
+  const shared = persistFile !== undefined ? new SharedStateFile(persistFile) : undefined;
+  const credentials = {
+    scenario: rest.credentials?.scenario?.[0] ?? EMULATOR_CREDENTIALS.scenario,
+    modelslab: rest.credentials?.modelslab?.[0] ?? EMULATOR_CREDENTIALS.modelslab.key,
+  };
+  const emulator =
+    given ?? (shared ? await restore(shared.readNew(), rest, credentials) : createEmulator(rest));
   const recorder = persistFile ? createRequestRecorder(persistFile) : undefined;
+  /** Applies the writes other emulators appended to the shared file since this one last looked. */
+  const catchUp = async () => {
+    const foreign = shared?.readNew() ?? [];
+    if (foreign.length === 0) return;
+    const { speed } = emulator.clock.describe();
+    if (speed > 0) emulator.clock.setManual();
+    try {
+      await replayRequests(emulator, foreign, credentials);
+    } finally {
+      if (speed > 0) emulator.clock.setSpeed(speed);
+    }
+  };
   // Ids are drawn in the order writes are processed; one write at a time keeps that order the file's.
   let writes: Promise<unknown> = Promise.resolve();
   const handle = async (request: Request): Promise<Response> => {
     const { pathname, search } = new URL(request.url);
-    if (recorder && request.method === 'POST' && pathname === '/_emulator/reset') recorder.truncate();
-    if (!recorder || !isRecorded(request.method, pathname)) return emulator.fetch(request);
+    if (recorder && request.method === 'POST' && pathname === '/_emulator/reset') {
+      recorder.truncate();
+      shared?.truncated();
+    }
+    if (!recorder || !shared) return emulator.fetch(request);
+    if (!isRecorded(request.method, pathname)) {
+      // a read sees what other processes sharing the file wrote, as a shared provider would show it
+      const caughtUp = writes.then(catchUp);
+      writes = caughtUp.catch(() => undefined);
+      await caughtUp;
+      return emulator.fetch(request);
+    }
     const body = await request.text();
     const turn = writes.then(async () => {
-      const { speed } = emulator.clock.describe();
-      // Frozen emulated time while a write runs: the replay will process it at exactly `at`.
-      if (speed > 0) emulator.clock.setManual();
+      // The file's lock, held from catching up to answering: no other process's write lands in between.
+      const unlock = await shared.lock();
       try {
-        const contentType = request.headers.get('content-type');
-        recorder.append({
-          at: emulator.clock.now(),
-          method: request.method,
-          path: `${pathname}${search}`,
-          ...(contentType ? { contentType } : {}),
-          ...(body !== '' ? { body } : {}),
-        });
-        const response = await emulator.fetch(
-          new Request(request.url, {
-            method: request.method,
-            headers: request.headers,
-            body,
-            signal: request.signal,
-          }),
-        );
-        // Read the answer while time is frozen, so a lazily built body sees the same clock.
-        return new Response(await response.arrayBuffer(), response);
+        await catchUp();
+        return await ownWrite(recorder, request, `${pathname}${search}`, body);
       } finally {
-        if (speed > 0) emulator.clock.setSpeed(speed);
+        await unlock().catch(() => {});
       }
     });
     writes = turn.catch(() => undefined);
     return turn;
+  };
+  /** Records one write of this emulator's client, appends it to the file, and answers it. */
+  const ownWrite = async (
+    rec: NonNullable<typeof recorder>,
+    request: Request,
+    path: string,
+    body: string,
+  ): Promise<Response> => {
+    const { speed } = emulator.clock.describe();
+    // Frozen emulated time while a write runs: the replay will process it at exactly `at`.
+    if (speed > 0) emulator.clock.setManual();
+    try {
+      const contentType = request.headers.get('content-type');
+      rec.append({
+        at: emulator.clock.now(),
+        method: request.method,
+        path,
+        ...(contentType ? { contentType } : {}),
+        ...(body !== '' ? { body } : {}),
+      });
+      shared?.appended();
+      const response = await emulator.fetch(
+        new Request(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body,
+          signal: request.signal,
+        }),
+      );
+      // Read the answer while time is frozen, so a lazily built body sees the same clock.
+      return new Response(await response.arrayBuffer(), response);
+    } finally {
+      if (speed > 0) emulator.clock.setSpeed(speed);
+    }
   };
   const server = createAdaptorServer({
     hostname: host,
@@ -147,14 +195,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   };
 }
 
-/** Rebuilds an emulator from its persistence file, then lets its clock run as asked. */
-async function restore(file: string, options: EmulatorOptions): Promise<Emulator> {
-  const { requests } = readRecordedRequests(file);
+/** Rebuilds an emulator from its persistence file's requests, then lets its clock run as asked. */
+async function restore(
+  requests: readonly RecordedRequest[],
+  options: EmulatorOptions,
+  credentials: Parameters<typeof replayRequests>[2],
+): Promise<Emulator> {
   if (requests.length === 0) return createEmulator(options);
   const emulator = createEmulator({ ...options, clock: 'manual' });
-  const scenario = options.credentials?.scenario?.[0] ?? EMULATOR_CREDENTIALS.scenario;
-  const modelslab = options.credentials?.modelslab?.[0] ?? EMULATOR_CREDENTIALS.modelslab.key;
-  await replayRequests(emulator, requests, { scenario, modelslab });
+  await replayRequests(emulator, requests, credentials);
   // The request log describes this process's traffic, not the replay.
   emulator.log.clear();
   const mode = options.clock ?? 'real';
