@@ -4,6 +4,7 @@ import type { RunningEmulator } from '@loraflow/emulator/node';
 import { INTERRUPTED_AFTER_MS } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { describe, expect, it } from 'vitest';
+import { lapseLeases } from '../../runtime/src/test/lapse';
 import { runCli } from './cli';
 import { testIo } from './test/collect';
 import { eventually } from './test/eventually';
@@ -119,6 +120,8 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const runId = first.records()[0]?.runId as string;
+    // the killed process's run lease and claims lapse (a minute later) before another process may take the run up
+    await lapseLeases(createFileStore({ dir: join(cwd, 'store/emulator') }), join(cwd, 'store/emulator'));
 
     const resumed = spawnCli([...args, '--resume', runId, '--out', 'out'], { cwd, env: {} });
     expect((await resumed.exited).code, resumed.stderr()).toBe(0);

@@ -85,6 +85,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     if (speed > 0) emulator.clock.setManual();
     try {
       await replayRequests(emulator, foreign, credentials);
+      // The other emulator's clock ran on since its last write: ours keeps up, so a job it saw end has ended here too.
+      const last = foreign.at(-1)!;
+      if (speed > 0 && last.wall !== undefined) {
+        const ahead = last.at + (Date.now() - last.wall) * speed - emulator.clock.now();
+        if (ahead > 0) emulator.clock.advance(Math.floor(ahead));
+      }
     } finally {
       if (speed > 0) emulator.clock.setSpeed(speed);
     }
@@ -133,6 +139,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       const contentType = request.headers.get('content-type');
       rec.append({
         at: emulator.clock.now(),
+        wall: Date.now(),
         method: request.method,
         path,
         ...(contentType ? { contentType } : {}),

@@ -16,6 +16,8 @@ export interface RecordedRequest {
   contentType?: string;
   /** The body as text (the emulated APIs take JSON). */
   body?: string;
+  /** Wall-clock epoch ms when it was recorded: another emulator sharing the file keeps up with this one's clock. */
+  wall?: number;
 }
 
 const recordSchema = z.object({
@@ -24,6 +26,7 @@ const recordSchema = z.object({
   path: z.string().startsWith('/'),
   contentType: z.string().optional(),
   body: z.string().optional(),
+  wall: z.number().finite().optional(),
 });
 
 /**
