@@ -1,22 +1,13 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { proofEnvironment } from './test/proof-env';
-import { spawnCli } from './test/spawn-cli';
+import { spawnCli, withPrompt } from './test/spawn-cli';
 
 // Two real `loraflow run` processes on one store with the built-in emulator (no provider keys): each starts its own
 // emulator on the store's provider-state.ndjson. Judged by that file, which holds every provider write of both.
 
 const { dir } = proofEnvironment();
-
-async function withPrompt(cwd: string, file: string, prompt: string): Promise<string> {
-  const doc = JSON.parse(await readFile(join(cwd, 'compose-train-generate.json'), 'utf8')) as {
-    nodes: Array<{ id: string; params: Record<string, unknown> }>;
-  };
-  doc.nodes.find((n) => n.id === 'prompt')!.params.text = prompt;
-  await writeFile(join(cwd, file), JSON.stringify(doc));
-  return file;
-}
 
 async function providerWrites(cwd: string) {
   const writes = (await readFile(join(cwd, 'store/emulator/provider-state.ndjson'), 'utf8'))
