@@ -8,6 +8,7 @@ import { lapseLeases } from './test/lapse';
 import { createFakeService, graph, testPack } from './test/pack';
 import { listen } from './test/serve';
 import { tempDir } from './test/temp-dir';
+import { until } from './test/until';
 
 const registry = createRegistry(testPack);
 const trainGraph = graph(
@@ -17,14 +18,6 @@ const trainGraph = graph(
   ],
   [['name.text', 'train.name']],
 );
-
-async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error('the condition never held');
-}
 
 /** A runtime over the store folder, served on loopback: one per "process". */
 async function serveRuntime(dir: string, service: ReturnType<typeof createFakeService>) {

@@ -14,6 +14,7 @@ import { lapseLeases } from './test/lapse';
 import { createFakeService, graph, testPack } from './test/pack';
 import { listen } from './test/serve';
 import { tempDir } from './test/temp-dir';
+import { until } from './test/until';
 
 const registry = createRegistry(testPack);
 const trainGraph = graph(
@@ -24,14 +25,6 @@ const trainGraph = graph(
   ],
   [['name.text', 'train.name']],
 );
-
-async function until(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error('the condition never held');
-}
 
 describe('createRuntime over a file store', () => {
   it('finishes with exactly one create and one train however the process running it is killed with SIGKILL', async () => {
