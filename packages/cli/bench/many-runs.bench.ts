@@ -13,9 +13,11 @@ try {
   const { statuses, perRunMs, wallMs } = await runMany(server, cwd, runs);
   const sorted = [...perRunMs].sort((a, b) => a - b);
   const calls: Record<string, number> = {};
+  const refused: Record<string, number> = {};
   for (const entry of server.emulator.log.entries({})) {
-    if (entry.status < 200 || entry.status >= 300) continue;
-    calls[entry.route] = (calls[entry.route] ?? 0) + 1;
+    const tally = entry.status >= 200 && entry.status < 300 ? calls : refused;
+    const name = tally === calls ? entry.route : `${entry.route} ${entry.status}`;
+    tally[name] = (tally[name] ?? 0) + 1;
   }
   process.stdout.write(
     `${JSON.stringify({
@@ -27,6 +29,7 @@ try {
       p50RunMs: sorted[Math.floor(sorted.length * 0.5)],
       p95RunMs: sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)],
       calls,
+      refused,
     })}\n`,
   );
 } finally {
