@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { proofEnvironment } from './test/proof-env';
-import { spawnCli, withPrompt } from './test/spawn-cli';
+import { hits, POLL, proofEnvironment, trainingPolled } from './test/proof-env';
+import { emulatorEnv, spawnCli, withPrompt } from './test/spawn-cli';
 
 // Two real `loraflow run` processes on one store with the built-in emulator (no provider keys): each starts its own
 // emulator on the store's provider-state.ndjson. Judged by that file, which holds every provider write of both.
 
-const { dir } = proofEnvironment();
+const { dir, emulator } = proofEnvironment();
 
 async function providerWrites(cwd: string) {
   const writes = (await readFile(join(cwd, 'store/emulator/provider-state.ndjson'), 'utf8'))
@@ -62,4 +62,23 @@ describe('two loraflow run processes on one store', () => {
     expect((await later.exited).code, later.stderr()).toBe(0);
     expect(await providerWrites(cwd)).toEqual({ modelCreates: 2, trains: 2, uploads: 5, generations: 3 });
   }, 120_000);
+
+  it('refuses --resume of a run the other process is executing (run.active) and leaves that run to finish', async () => {
+    // an emulator server whose clock stands still: the training goes on until the test lets it end
+    const server = await emulator({ clock: 'manual' });
+    const cwd = await dir();
+    const env = emulatorEnv(server);
+    const args = ['run', 'train-from-images.json', '--store', 'store', ...POLL];
+    const first = spawnCli([...args, '--json', '--out', 'out1'], { cwd, env });
+    await trainingPolled(server);
+    const runId = first.records()[0]?.runId as string;
+    const second = spawnCli([...args, '--resume', runId, '--out', 'out2'], { cwd, env });
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toMatch(/run\.active.*being executed by another process/);
+    // time runs again (fast): the training and the generation end
+    server.emulator.clock.setSpeed(1000);
+    expect((await first.exited).code, first.stderr()).toBe(0);
+    expect(hits(server, 'scenario.models.create')).toHaveLength(1);
+    expect(hits(server, 'scenario.models.train')).toHaveLength(1);
+  }, 60_000);
 });

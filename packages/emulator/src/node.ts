@@ -78,17 +78,27 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     given ?? (shared ? await restore(shared.readNew(), rest, credentials) : createEmulator(rest));
   const recorder = persistFile ? createRequestRecorder(persistFile) : undefined;
   /** Applies the writes other emulators appended to the shared file since this one last looked. */
+  /** The latest write another emulator sharing the file made, with its wall time: where its clock was then. */
+  let peer: { at: number; wall: number } | undefined;
   const catchUp = async () => {
     const foreign = shared?.readNew() ?? [];
-    if (foreign.length === 0) return;
     const { speed } = emulator.clock.describe();
+    if (foreign.length === 0 && (peer === undefined || speed === 0)) return;
     if (speed > 0) emulator.clock.setManual();
     try {
-      await replayRequests(emulator, foreign, credentials);
-      // The other emulator's clock ran on since its last write: ours keeps up, so a job it saw end has ended here too.
-      const last = foreign.at(-1)!;
-      if (speed > 0 && last.wall !== undefined) {
-        const ahead = last.at + (Date.now() - last.wall) * speed - emulator.clock.now();
+      // A write replayed here later than it happened starts its job later: the clock then moves on by the
+      // largest such lag, so a job the other emulator saw end has ended here too.
+      let lag = 0;
+      for (const line of foreign) {
+        lag = Math.max(lag, emulator.clock.now() - line.at);
+        await replayRequests(emulator, [line], credentials);
+        if (line.wall !== undefined) peer = { at: line.at, wall: line.wall };
+      }
+      if (lag > 0) emulator.clock.advance(lag);
+      // The other emulator's clock ran on since its last write: ours never falls behind it (time stands still
+      // here while a write is handled).
+      if (speed > 0 && peer !== undefined) {
+        const ahead = peer.at + (Date.now() - peer.wall) * speed - emulator.clock.now();
         if (ahead > 0) emulator.clock.advance(Math.floor(ahead));
       }
     } finally {
