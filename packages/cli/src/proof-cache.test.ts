@@ -1,14 +1,15 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunningEmulator } from '@loraflow/emulator/node';
 import { INTERRUPTED_AFTER_MS } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { describe, expect, it } from 'vitest';
+import { lapseLeases } from '../../runtime/src/test/lapse';
 import { runCli } from './cli';
 import { testIo } from './test/collect';
 import { eventually } from './test/eventually';
 import { FAST, hits, POLL, proofEnvironment, trainingPolled } from './test/proof-env';
-import { emulatorEnv, spawnCli } from './test/spawn-cli';
+import { emulatorEnv, spawnCli, withPrompt } from './test/spawn-cli';
 
 // Real processes over real HTTP: each test starts an emulator server, spawns `loraflow` against it through the
 // SCENARIO_/MODELSLAB_ variables, and judges by the emulator's request log and state.
@@ -20,15 +21,6 @@ const sideEffects = (server: RunningEmulator) => ({
   uploads: hits(server, 'scenario.models.trainingImages.add').length,
   trains: hits(server, 'scenario.models.train').length,
 });
-
-async function withPrompt(cwd: string, file: string, prompt: string): Promise<string> {
-  const doc = JSON.parse(await readFile(join(cwd, 'compose-train-generate.json'), 'utf8')) as {
-    nodes: Array<{ id: string; params: Record<string, unknown> }>;
-  };
-  doc.nodes.find((n) => n.id === 'prompt')!.params.text = prompt;
-  await writeFile(join(cwd, file), JSON.stringify(doc));
-  return file;
-}
 
 describe('loraflow run against an emulator server: cache and resume', () => {
   it('re-runs only the generation when only the prompt changes after a finished pipeline', async () => {
@@ -119,6 +111,8 @@ describe('loraflow run against an emulator server: cache and resume', () => {
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const runId = first.records()[0]?.runId as string;
+    // the killed process's run lease and claims lapse (a minute later) before another process may take the run up
+    await lapseLeases(createFileStore({ dir: join(cwd, 'store/emulator') }), join(cwd, 'store/emulator'));
 
     const resumed = spawnCli([...args, '--resume', runId, '--out', 'out'], { cwd, env: {} });
     expect((await resumed.exited).code, resumed.stderr()).toBe(0);

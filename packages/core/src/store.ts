@@ -83,6 +83,83 @@ export interface CacheStore {
    * else await store.put(key, entry);
    */
   putFrozen?(key: string, entry: CacheEntry): void;
+  /**
+   * Optional capability: claims of side effects, shared by every process that shares the store. The engine claims a
+   * side-effect node's cache key before it performs the node, so another run needing the same key waits for the
+   * outcome instead of creating, uploading or training a second time (decision 0031). Without it, the engine keeps
+   * claims in memory: single-flight within the engine only.
+   *
+   * @example
+   * const store: CacheStore = { ...methods, claims: createMemoryClaims() };
+   */
+  claims?: EffectClaims;
+}
+
+/**
+ * What {@link EffectClaims.acquire} answers: the claim is the caller's until `expiresAt` (renew before), or another
+ * owner holds it until then. `tookOver` names the owner whose lapsed claim the caller took.
+ *
+ * @example
+ * const answer = await claims.acquire(key, owner, 60_000);
+ * if (!answer.acquired) console.log(`${answer.heldBy} holds it until ${new Date(answer.expiresAt)}`);
+ */
+export type ClaimAnswer =
+  | { acquired: true; expiresAt: number; tookOver?: string }
+  | { acquired: false; heldBy: string; expiresAt: number };
+
+/**
+ * Leases on keys, atomic in the store: of any number of acquirers racing for a free or lapsed key, exactly one gets
+ * it. A claim lapses `ttlMs` after it was taken or last renewed; then anyone may take it over. Times are the store's
+ * clock (epoch ms); a store shared by several machines must use one clock for all (a database's `now()`).
+ *
+ * - `acquire` answers `{ acquired: true }` when the key is free, lapsed, or already the owner's (which renews it).
+ * - `renew` extends the owner's claim and answers true; false when the claim is gone or another owner holds it.
+ * - `release` frees the owner's claim; it does nothing to another owner's.
+ *
+ * @example
+ * const claims = createMemoryClaims();
+ * const a = await claims.acquire('k', 'run-a', 60_000); // { acquired: true, expiresAt }
+ * const b = await claims.acquire('k', 'run-b', 60_000); // { acquired: false, heldBy: 'run-a', expiresAt }
+ * await claims.release('k', 'run-a');
+ */
+export interface EffectClaims {
+  acquire(key: string, owner: string, ttlMs: number): Promise<ClaimAnswer>;
+  renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(key: string, owner: string): Promise<void>;
+}
+
+/**
+ * Claims held in memory: atomic because JavaScript runs one callback at a time. The memory store's claims, and the
+ * engine's own when its store has none.
+ *
+ * @example
+ * const claims = createMemoryClaims();
+ * await claims.acquire('k', 'owner', 1_000);
+ */
+export function createMemoryClaims(now: () => number = () => Date.now()): EffectClaims {
+  const held = new Map<string, { owner: string; expiresAt: number }>();
+  return {
+    async acquire(key, owner, ttlMs) {
+      const at = now();
+      const current = held.get(key);
+      if (current && current.owner !== owner && current.expiresAt > at)
+        return { acquired: false, heldBy: current.owner, expiresAt: current.expiresAt };
+      const expiresAt = at + ttlMs;
+      held.set(key, { owner, expiresAt });
+      return current && current.owner !== owner
+        ? { acquired: true, expiresAt, tookOver: current.owner }
+        : { acquired: true, expiresAt };
+    },
+    async renew(key, owner, ttlMs) {
+      const current = held.get(key);
+      if (current?.owner !== owner) return false;
+      current.expiresAt = now() + ttlMs;
+      return true;
+    },
+    async release(key, owner) {
+      if (held.get(key)?.owner === owner) held.delete(key);
+    },
+  };
 }
 
 /**
@@ -115,8 +192,8 @@ export interface Journal {
 }
 
 /**
- * The in-memory store: a CacheStore and a Journal in one object, with both optional capabilities
- * (`getSync`, `putFrozen`), plus a size for tests and hosts.
+ * The in-memory store: a CacheStore and a Journal in one object, with the optional capabilities
+ * (`getSync`, `putFrozen`, `claims`), plus a size for tests and hosts.
  *
  * @example
  * const store: MemoryStore = createMemoryStore();
@@ -127,6 +204,7 @@ export interface MemoryStore extends CacheStore, Journal {
   readonly size: { entries: number; blobs: number; records: number };
   getSync(key: string): CacheEntry | undefined;
   putFrozen(key: string, entry: CacheEntry): void;
+  claims: EffectClaims;
 }
 
 /**
@@ -145,6 +223,7 @@ export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore 
   const blobs = new Map<string, Uint8Array>();
   const records = new Map<string, JournalRecord>();
   const store: MemoryStore = {
+    claims: createMemoryClaims(),
     getSync: (key) => entries.get(key),
     putFrozen(key, entry) {
       // the caller vouches for the depth; a top-level check is free and catches a plain object passed by mistake

@@ -30,7 +30,9 @@ export {
   isRecorded,
   type RecordedRequest,
   type RequestSink,
+  recordedWrite,
   recordSchema,
+  replayCredentials,
   replayRequests,
   restoreEmulator,
 } from './recording';

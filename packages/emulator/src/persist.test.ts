@@ -181,3 +181,35 @@ describe('startEmulator with persistFile', () => {
     ).rejects.toThrow(/persistFile cannot be combined/);
   });
 });
+
+describe('startEmulator with a persistFile shared by two emulators (two processes on one store)', () => {
+  it('agrees on every id: each sees what the other created, and a later replay rebuilds both', async () => {
+    const file = tempFile();
+    const a = await start(file);
+    const b = await start(file);
+    const fromA = await trainedLora(a, 'made by a');
+    const fromB = await call(b, 'POST', '/models', { name: 'made by b', type: 'flux.1-lora' });
+    // without sharing, b would draw the first id again
+    expect(fromB.model.id).not.toBe(fromA);
+    expect((await call(b, 'GET', `/models/${fromA}`)).model.name).toBe('made by a');
+    expect((await call(a, 'GET', `/models/${fromB.model.id}`)).model.name).toBe('made by b');
+    const interleaved = await Promise.all([
+      call(a, 'POST', '/models', { name: 'a again', type: 'flux.1-lora' }),
+      call(b, 'POST', '/models', { name: 'b again', type: 'flux.1-lora' }),
+    ]);
+    const ids = [fromA, fromB.model.id, ...interleaved.map((r) => r.model.id as string)];
+    expect(new Set(ids).size).toBe(4);
+    await Promise.all([a.close(), b.close()]);
+
+    const later = await start(file);
+    for (const [id, name] of [
+      [fromA, 'made by a'],
+      [fromB.model.id, 'made by b'],
+      [interleaved[0].model.id, 'a again'],
+      [interleaved[1].model.id, 'b again'],
+    ]) {
+      expect((await call(later, 'GET', `/models/${id}`)).model.name).toBe(name);
+    }
+    expect((await call(later, 'GET', `/models/${fromA}`)).model.trainingImages).toHaveLength(3);
+  });
+});

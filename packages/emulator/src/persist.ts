@@ -27,6 +27,11 @@ export function readRecordedRequests(file: string): LoadedRequests {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { requests: [], skipped: 0 };
     throw error;
   }
+  return parseRecordedLines(text);
+}
+
+/** The requests of NDJSON text, one per line; a line that is not one is skipped and counted. */
+export function parseRecordedLines(text: string): LoadedRequests {
   const requests: RecordedRequest[] = [];
   let skipped = 0;
   for (const line of text.split('\n')) {

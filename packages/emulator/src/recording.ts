@@ -14,6 +14,8 @@ export interface RecordedRequest {
   contentType?: string;
   /** The body as text (the emulated APIs take JSON). */
   body?: string;
+  /** Wall-clock epoch ms when it was recorded: another emulator sharing the file keeps up with this one's clock. */
+  wall?: number;
 }
 
 export const recordSchema = z.object({
@@ -22,6 +24,7 @@ export const recordSchema = z.object({
   path: z.string().startsWith('/'),
   contentType: z.string().optional(),
   body: z.string().optional(),
+  wall: z.number().finite().optional(),
 });
 
 /**
@@ -82,9 +85,56 @@ export async function replayRequests(
 }
 
 /**
+ * Records one state-changing request to a sink (credentials blanked, with its emulated and wall time)
+ * and has the emulator answer it, at a frozen emulated instant so a replay processes it at exactly `at`.
+ * The caller serialises writes: ids are drawn in the order writes are processed.
+ *
+ * @example
+ * const response = await recordedWrite(emulator, sink, request, '/scenario/v1/models', body);
+ */
+export async function recordedWrite(
+  emulator: Emulator,
+  sink: RequestSink,
+  request: Request,
+  path: string,
+  body: string,
+): Promise<Response> {
+  const { speed } = emulator.clock.describe();
+  if (speed > 0) emulator.clock.setManual();
+  try {
+    const contentType = request.headers.get('content-type');
+    const entry: RecordedRequest = {
+      at: emulator.clock.now(),
+      wall: Date.now(),
+      method: request.method,
+      path,
+      ...(contentType ? { contentType } : {}),
+      ...(body !== '' ? { body } : {}),
+    };
+    await sink.append(
+      entry.body !== undefined && path.startsWith('/modelslab/')
+        ? { ...entry, body: withModelsLabKey(entry.body, BLANK_KEY) ?? entry.body }
+        : entry,
+    );
+    const response = await emulator.fetch(
+      new Request(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body,
+        signal: request.signal,
+      }),
+    );
+    // Read the answer while time is frozen, so a lazily built body sees the same clock.
+    return new Response(await response.arrayBuffer(), response);
+  } finally {
+    if (speed > 0) emulator.clock.setSpeed(speed);
+  }
+}
+
+/**
  * The emulator's `fetch`, recording every state-changing request to a sink before the emulator
- * processes it (credentials removed), one write at a time and at a frozen emulated instant, so that
- * {@link replayRequests} rebuilds the same state. Browser-safe: the sink decides where lines go.
+ * processes it (see {@link recordedWrite}), one write at a time, so that {@link replayRequests}
+ * rebuilds the same state. Browser-safe: the sink decides where lines go.
  *
  * @example
  * const fetch = createRecordingFetch(emulator, { append: (e) => lines.push(e), truncate: () => { lines.length = 0; } });
@@ -93,47 +143,28 @@ export function createRecordingFetch(
   emulator: Emulator,
   sink: RequestSink,
 ): (request: Request) => Promise<Response> {
-  // Ids are drawn in the order writes are processed; one write at a time keeps that order the sink's.
   let writes: Promise<unknown> = Promise.resolve();
   return async (request) => {
     const { pathname, search } = new URL(request.url);
     if (request.method === 'POST' && pathname === '/_emulator/reset') await sink.truncate();
     if (!isRecorded(request.method, pathname)) return emulator.fetch(request);
     const body = await request.text();
-    const turn = writes.then(async () => {
-      const { speed } = emulator.clock.describe();
-      // Frozen emulated time while a write runs: the replay will process it at exactly `at`.
-      if (speed > 0) emulator.clock.setManual();
-      try {
-        const contentType = request.headers.get('content-type');
-        const entry: RecordedRequest = {
-          at: emulator.clock.now(),
-          method: request.method,
-          path: `${pathname}${search}`,
-          ...(contentType ? { contentType } : {}),
-          ...(body !== '' ? { body } : {}),
-        };
-        await sink.append(
-          entry.body !== undefined && entry.path.startsWith('/modelslab/')
-            ? { ...entry, body: withModelsLabKey(entry.body, BLANK_KEY) ?? entry.body }
-            : entry,
-        );
-        const response = await emulator.fetch(
-          new Request(request.url, {
-            method: request.method,
-            headers: request.headers,
-            body,
-            signal: request.signal,
-          }),
-        );
-        // Read the answer while time is frozen, so a lazily built body sees the same clock.
-        return new Response(await response.arrayBuffer(), response);
-      } finally {
-        if (speed > 0) emulator.clock.setSpeed(speed);
-      }
-    });
+    const turn = writes.then(() => recordedWrite(emulator, sink, request, `${pathname}${search}`, body));
     writes = turn.catch(() => undefined);
     return turn;
+  };
+}
+
+/**
+ * The credentials a replay signs recorded requests with: the emulator's first configured ones.
+ *
+ * @example
+ * await replayRequests(emulator, requests, replayCredentials(options));
+ */
+export function replayCredentials(options: EmulatorOptions): Parameters<typeof replayRequests>[2] {
+  return {
+    scenario: options.credentials?.scenario?.[0] ?? EMULATOR_CREDENTIALS.scenario,
+    modelslab: options.credentials?.modelslab?.[0] ?? EMULATOR_CREDENTIALS.modelslab.key,
   };
 }
 
@@ -149,9 +180,7 @@ export async function restoreEmulator(
 ): Promise<Emulator> {
   if (requests.length === 0) return createEmulator(options);
   const emulator = createEmulator({ ...options, clock: 'manual' });
-  const scenario = options.credentials?.scenario?.[0] ?? EMULATOR_CREDENTIALS.scenario;
-  const modelslab = options.credentials?.modelslab?.[0] ?? EMULATOR_CREDENTIALS.modelslab.key;
-  await replayRequests(emulator, requests, { scenario, modelslab });
+  await replayRequests(emulator, requests, replayCredentials(options));
   // The request log describes this process's traffic, not the replay.
   emulator.log.clear();
   const mode = options.clock ?? 'real';

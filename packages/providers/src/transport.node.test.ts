@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createEmulator, EMULATOR_CREDENTIALS } from '@loraflow/emulator';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defaultFetch as chosenTransport } from '#transport';
 import { ScenarioClient } from './scenario/client';
 import { createNodeFetch, defaultFetch } from './transport.node';

@@ -12,6 +12,8 @@ export type {
   BlobRef,
   CacheEntry,
   CacheStore,
+  ClaimAnswer,
+  EffectClaims,
   GraphDocument,
   Issue,
   Journal,

@@ -5,7 +5,6 @@
  * import { createFileStore } from '@loraflow/runtime/node';
  */
 
-export { boundedServer, type ServerLimits } from './http/server-limits';
 export {
   createRootedFiles,
   FILES_CODES,
@@ -14,4 +13,5 @@ export {
   type RootedFiles,
   type RootedFilesOptions,
 } from './files/rooted';
+export { boundedServer, type ServerLimits } from './http/server-limits';
 export { createFileStore, type FileStore, type FileStoreOptions } from './store/file';

@@ -8,6 +8,7 @@ import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
 import { startReadyChild } from './test/child';
 import { fakeServiceClient, fakeServiceHandler } from './test/http-service';
+import { lapseLeases } from './test/lapse';
 import { createFakeService, graph, testPack } from './test/pack';
 import { listen } from './test/serve';
 import { tempDir } from './test/temp-dir';
@@ -47,6 +48,8 @@ describe('createRuntime over a file store', () => {
       );
       await child.killHard();
       outcomes.add(`${service.models.size}/${service.jobs.size}`);
+      // the killed process's run lease and effect claims lapse before another process may take its run up
+      await lapseLeases(createFileStore({ dir }), dir);
 
       const runtime = createRuntime({
         registry,
@@ -87,6 +90,7 @@ describe('createRuntime over a file store', () => {
     expect((await first.getRun(handle.runId))?.status).toBe('running');
 
     service.hangAfterCreate(false);
+    await lapseLeases(createFileStore({ dir }), dir);
     const second = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
     expect((await second.getRun(handle.runId))?.status).toBe('running');
     const resumed = await second.resume(handle.runId);
@@ -113,6 +117,7 @@ describe('createRuntime over a file store', () => {
       (await store.listRecords()).some((r) => r.key.endsWith('/train') && r.state === 'done'),
     );
     // The first process is gone while the training runs; the job keeps going at the provider.
+    await lapseLeases(store, dir);
     const second = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
     const resumed = await second.resume(handle.runId);
     await until(async () => (await second.getRun(handle.runId))?.nodes.train?.status === 'running');
@@ -247,6 +252,7 @@ describe('createRuntime', () => {
     const first = createRuntime({ registry, store, services: { fake: createFakeService() } });
     const handle = await first.run(trainGraph);
     const second = createRuntime({ registry, store });
+    await lapseLeases(store);
     await second.cancel(handle.runId);
     expect(await store.getRun(handle.runId)).toMatchObject({
       status: 'cancelled',

@@ -3,12 +3,12 @@ import {
   canonicalJson,
   containsSecret,
   createEngine,
+  createMemoryClaims,
   createRedactor,
   createRunStateFold,
   type EngineOptions,
   type GraphDocument,
   GraphError,
-  type GraphNode,
   type HashFn,
   initialRunState,
   isJsonValue,
@@ -26,6 +26,7 @@ import {
 import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
+import { activeElsewhere, executorAlive, whileTakingUp } from './run-lease';
 import { createMemoryStore } from './store/memory';
 import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
 import type { LocalRuntime, NodeEstimate, RunEstimate, RuntimeRunHandle } from './types';
@@ -76,7 +77,10 @@ interface ActiveRun {
 const CHECKPOINT_MS = 2_000;
 /** A running attempt writes its record at least this often, even when nothing happens (a long training poll). */
 export const HEARTBEAT_MS = 20_000;
-/** A record left "running" that nobody wrote for this long belongs to a process that is gone. */
+/**
+ * A record left "running" that nobody wrote for this long belongs to a process that is gone; it is also how long an
+ * executor's lease on its run lives past its last write (decision 0032).
+ */
 export const INTERRUPTED_AFTER_MS = 3 * HEARTBEAT_MS;
 
 // Every JavaScript host has interval timers; Node's can be unref'd so a heartbeat never keeps a process alive.
@@ -106,6 +110,13 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   const createRunId = options.createRunId ?? (() => `run_${crypto.randomUUID().replaceAll('-', '')}`);
   const encoder = new TextEncoder();
   const secretBytes = secrets.map((s) => encoder.encode(s));
+  // Effect claims and run leases live in the store, shared with every process that shares it (decisions 0031, 0032).
+  const claims = store.claims ?? createMemoryClaims();
+  /** This runtime's name in the leases it holds: one per runtime, so two runtimes of one process are two owners. */
+  const owner = `rt_${crypto.randomUUID().replaceAll('-', '')}`;
+  const leased = (record: RunRecord) => {
+    record.lease = { owner, expiresAt: now() + INTERRUPTED_AFTER_MS };
+  };
 
   const guardedCache: CacheStore = {
     get: (key) => store.get(key),
@@ -126,6 +137,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     // The store's synchronous capabilities pass through: without them every explain awaits one lookup per node.
     ...(store.getSync ? { getSync: store.getSync.bind(store) } : {}),
     ...(store.putFrozen ? { putFrozen: store.putFrozen.bind(store) } : {}),
+    claims,
   };
 
   const engine = createEngine({
@@ -240,6 +252,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   ): Promise<ActiveRun> {
     const verdict = engine.validate(record.doc);
     if (!verdict.ok) throw invalid(verdict.issues);
+    // the first record carries this process's lease: from now on no other process takes the run up
+    leased(record);
     await storeFirstRecord(record);
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);
@@ -277,13 +291,23 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     const keep = (error: unknown) => {
       writeError ??= error;
     };
+    // Set when another process took the run over (this one stalled past its lease): it writes nothing more.
+    let fenced = false;
+    const write = (work: () => Promise<void>) => {
+      flushing = flushing.then(() => (fenced ? undefined : work())).catch(keep);
+    };
+    /** Writes the record unless the stored one names another lease owner: then this attempt is fenced off. */
+    const putFenced = async (copy: RunRecord) => {
+      const stored = await store.getRun(copy.runId);
+      if (stored?.lease !== undefined && stored.lease.owner !== owner) fenced = true;
+      else await store.putRun(copy);
+    };
     let flushing: Promise<void> = Promise.resolve();
     let lastCheckpoint = now();
     const flush = () => {
       const batch = pending;
       pending = [];
-      if (batch.length > 0)
-        flushing = flushing.then(() => store.appendEvents(record.runId, batch)).catch(keep);
+      if (batch.length > 0) write(() => store.appendEvents(record.runId, batch));
       return flushing;
     };
     handle.subscribe((raw) => {
@@ -298,8 +322,9 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       if (pending.length === 1) queueMicrotask(flush);
       if (event.type !== 'run.finished' && now() - lastCheckpoint > CHECKPOINT_MS) {
         lastCheckpoint = now();
+        leased(record);
         const copy = structuredClone(record);
-        flushing = flushing.then(() => store.putRun(copy)).catch(keep);
+        write(() => putFenced(copy));
       }
       for (const listener of run.listeners) {
         try {
@@ -311,12 +336,14 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     });
     // While the attempt runs, its record is rewritten now and then even without events, so another
     // process can tell a live run from one whose process died (see INTERRUPTED_AFTER_MS).
+    // Every write of the record first checks the stored lease is still this runtime's (putFenced).
     const heartbeat = intervals.setInterval(() => {
       if (run.detached || now() - lastCheckpoint < HEARTBEAT_MS) return;
       lastCheckpoint = now();
       record.updatedAt = lastCheckpoint;
+      leased(record);
       const copy = structuredClone(record);
-      flushing = flushing.then(() => store.putRun(copy)).catch(keep);
+      write(() => putFenced(copy));
     }, HEARTBEAT_MS);
     (heartbeat as { unref?: () => void }).unref?.();
     const release = () => {
@@ -339,6 +366,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       await flush();
       record.interrupted = true;
       record.updatedAt = now();
+      // stopped on purpose: the next process may resume it at once, without waiting for a lease to lapse
+      delete record.lease;
       try {
         await store.putRun(structuredClone(record));
       } finally {
@@ -358,12 +387,20 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       record.updatedAt = now();
       for (const [nodeId, outcome] of Object.entries(result.nodes))
         setOwn(record.nodes, nodeId, nodeRecord(outcome));
+      // a finished run is nobody's: its record carries no lease
+      delete record.lease;
       try {
-        await flush();
-        await store.putRun(record);
+        flush();
+        write(() => putFenced(record));
+        await flushing;
       } finally {
         release();
       }
+      if (fenced)
+        throw new RuntimeError(
+          RUNTIME_CODES.runLeaseLost,
+          `The run "${record.runId}" was taken over by another process after this one stalled past its lease; this attempt's end was not recorded.`,
+        );
       if (writeError !== undefined) throw writeError;
       return result;
     });
@@ -476,20 +513,32 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       }
       resuming.add(runId);
       try {
-        const record = await existing(runId);
-        admit(record.doc);
-        const lastSeq = await lastStoredSeq(record);
-        const { finishedAt: _, error: __, interrupted: ___, ...rest } = record;
-        const at = now();
-        const next: RunRecord = {
-          ...rest,
-          status: 'running',
-          attempts: record.attempts + 1,
-          startedAt: at,
-          updatedAt: at,
-          lastSeq,
-        };
-        return handleOf(await start(next, lastSeq, o.signal));
+        // Read, checked and rewritten under the run's take-up claim: of two processes resuming at once, one does.
+        const taken = await whileTakingUp(claims, runId, owner, async () => {
+          const record = await existing(runId);
+          if (record.lease !== undefined && executorAlive(record, now(), INTERRUPTED_AFTER_MS))
+            throw activeElsewhere(runId, record);
+          admit(record.doc);
+          const lastSeq = await lastStoredSeq(record);
+          const { finishedAt: _, error: __, interrupted: ___, lease: ____, ...rest } = record;
+          const at = now();
+          const next: RunRecord = {
+            ...rest,
+            status: 'running',
+            attempts: record.attempts + 1,
+            startedAt: at,
+            updatedAt: at,
+            lastSeq,
+          };
+          return start(next, lastSeq, o.signal);
+        });
+        if (!taken) {
+          throw new RuntimeError(
+            RUNTIME_CODES.runActive,
+            `The run "${runId}" is being taken up by another process right now; it cannot be resumed twice.`,
+          );
+        }
+        return handleOf(taken.value);
       } finally {
         resuming.delete(runId);
       }
@@ -511,6 +560,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       }
       const record = await existing(runId);
       if (record.status !== 'running') return;
+      if (record.lease !== undefined && executorAlive(record, now(), INTERRUPTED_AFTER_MS))
+        throw activeElsewhere(runId, record);
       // Nobody here runs it (its process died): mark it so it is not mistaken for a live run.
       const { interrupted: _, ...rest } = record;
       await store.putRun({ ...rest, status: 'cancelled', finishedAt: now(), updatedAt: now() });
@@ -597,7 +648,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
    */
   function flagInterrupted(record: RunRecord): RunRecord {
     if (record.status !== 'running' || record.interrupted) return record;
-    if (now() - record.updatedAt <= INTERRUPTED_AFTER_MS) return record;
+    if (executorAlive(record, now(), INTERRUPTED_AFTER_MS)) return record;
     return { ...record, interrupted: true };
   }
 

@@ -83,7 +83,11 @@ describe('postgres store migrations', () => {
 
   it('keeps nothing of a migration run that fails part-way: no tables, no recorded version', async () => {
     const url = await cluster().createDatabase();
-    const broken: Migration = { version: 2, name: 'broken', up: () => 'SELECT no_such_column FROM nowhere' };
+    const broken: Migration = {
+      version: MIGRATIONS.at(-1)!.version + 1,
+      name: 'broken',
+      up: () => 'SELECT no_such_column FROM nowhere',
+    };
     await expect(withPool(url, (pool) => migrate(pool, 'loraflow', [...MIGRATIONS, broken]))).rejects.toThrow(
       /nowhere/,
     );

@@ -53,6 +53,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'effect claims',
+    // decision 0031: one row per claimed key; the key's uniqueness is what makes a claim atomic
+    up: (s) => `
+      CREATE TABLE ${s}.effect_claims (
+        key text PRIMARY KEY,
+        owner text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /** A PostgreSQL identifier quoted for SQL text (the schema name is checked to be a plain identifier before this). */

@@ -12,8 +12,11 @@ let schemas = 0;
 const freshSchema = () => `s_${++schemas}`;
 
 // Each case gets a fresh, empty schema of one database: the contract's stores never see each other's rows.
-describeStoreContract('postgres', async () =>
-  createPostgresStore({ connectionString: cluster().url(), schema: freshSchema() }),
+// Claims live on the database's clock, which a test cannot move: their lapse is waited for (a few hundred ms).
+describeStoreContract(
+  'postgres',
+  async () => createPostgresStore({ connectionString: cluster().url(), schema: freshSchema() }),
+  { lapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
 );
 
 let admin: pg.Pool | undefined;
@@ -201,5 +204,20 @@ describe('postgres store: listRuns at 10,000 runs', () => {
       'Actual Rows': 20,
     });
     await store.close();
+  });
+});
+
+describe('postgres store: effect claims across pools', () => {
+  it('lets exactly one of twenty acquirers from two stores on one schema (two processes) claim a key', async () => {
+    const schema = freshSchema();
+    const a = await createPostgresStore({ connectionString: cluster().url(), schema });
+    const b = await createPostgresStore({ connectionString: cluster().url(), schema });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => (n % 2 ? a : b).claims.acquire('k', `owner-${n}`, 60_000)),
+    );
+    expect(answers.filter((x) => x.acquired)).toHaveLength(1);
+    const { rows } = await sql(`SELECT count(*)::int AS n FROM ${schema}.effect_claims`);
+    expect(rows[0]).toEqual({ n: 1 });
+    await Promise.all([a.close(), b.close()]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RunEvent } from '@loraflow/core';
+import type { ClaimAnswer, EffectClaims, RunEvent } from '@loraflow/core';
 import {
   type BlobRef,
   type CacheEntry,
@@ -45,6 +45,8 @@ export interface PostgresStore extends RuntimeStore {
   readonly schema: string;
   /** The schema version the database is at (the last migration this package knows). */
   readonly schemaVersion: number;
+  /** Effect claims in the `effect_claims` table, atomic across every process sharing the schema (decision 0031). */
+  readonly claims: EffectClaims;
 }
 
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -102,6 +104,23 @@ export function statements(schema: string) {
       SELECT $1, seq, event::json FROM unnest($2::bigint[], $3::text[]) AS batch(seq, event)`,
     getEvents: `SELECT seq, event FROM ${s}.events WHERE run_id = $1 ORDER BY seq`,
     getEventsAfter: `SELECT seq, event FROM ${s}.events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
+    // The claim is taken when the key is free, lapsed or already the owner's, in one statement: of racing inserts
+    // PostgreSQL lets one through and re-checks the WHERE of the others against the row it wrote. Times are the
+    // database's clock. `prior` names whom a takeover replaced.
+    acquireClaim: `WITH prior AS (SELECT owner FROM ${s}.effect_claims WHERE key = $1),
+      taken AS (
+        INSERT INTO ${s}.effect_claims AS c (key, owner, expires_at)
+        VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+        ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+          WHERE c.expires_at <= now() OR c.owner = EXCLUDED.owner
+        RETURNING extract(epoch FROM expires_at) * 1000 AS expires_at
+      )
+      SELECT taken.expires_at::float8 AS expires_at, (SELECT owner FROM prior) AS prior FROM taken`,
+    claimHolder: `SELECT owner, (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at
+      FROM ${s}.effect_claims WHERE key = $1`,
+    renewClaim: `UPDATE ${s}.effect_claims SET expires_at = now() + $3 * interval '1 millisecond'
+      WHERE key = $1 AND owner = $2`,
+    releaseClaim: `DELETE FROM ${s}.effect_claims WHERE key = $1 AND owner = $2`,
   };
 }
 
@@ -151,6 +170,15 @@ class PostgresRuntimeStore implements PostgresStore {
   readonly schemaVersion = MIGRATIONS.at(-1)?.version ?? 0;
   readonly #sql: ReturnType<typeof statements>;
   #closed = false;
+  /** Effect claims and run take-ups, one row per key in `effect_claims` (decision 0031). */
+  readonly claims: EffectClaims = {
+    acquire: (key, owner, ttlMs) => this.#acquire(key, owner, ttlMs),
+    renew: async (key, owner, ttlMs) =>
+      ((await this.pool.query(this.#sql.renewClaim, [key, owner, ttlMs])).rowCount ?? 0) > 0,
+    release: async (key, owner) => {
+      await this.pool.query(this.#sql.releaseClaim, [key, owner]);
+    },
+  };
 
   constructor(
     private readonly pool: pg.Pool,
@@ -183,6 +211,22 @@ class PostgresRuntimeStore implements PostgresStore {
   async #read<T>(text: string, key: string, schema: Check, where: string, fits: (v: T) => boolean) {
     const row = (await this.pool.query<{ value: unknown }>(text, [key])).rows[0];
     return row && this.#checked<T>(row.value, schema, where, fits);
+  }
+
+  async #acquire(key: string, owner: string, ttlMs: number): Promise<ClaimAnswer> {
+    // A holder that releases between the two statements leaves no row to name: then the claim is tried again.
+    for (;;) {
+      type Taken = { expires_at: number; prior: string | null };
+      const taken = (await this.pool.query<Taken>(this.#sql.acquireClaim, [key, owner, ttlMs])).rows[0];
+      if (taken) {
+        return taken.prior !== null && taken.prior !== owner
+          ? { acquired: true, expiresAt: taken.expires_at, tookOver: taken.prior }
+          : { acquired: true, expiresAt: taken.expires_at };
+      }
+      type Holder = { owner: string; expires_at: number };
+      const holder = (await this.pool.query<Holder>(this.#sql.claimHolder, [key])).rows[0];
+      if (holder) return { acquired: false, heldBy: holder.owner, expiresAt: holder.expires_at };
+    }
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,4 +99,14 @@ export async function filesUnder(dir: string): Promise<Array<{ path: string; byt
     out.push({ path, bytes: await readFile(path) });
   }
   return out;
+}
+
+/** Writes `file` in `cwd`: the example compose-train-generate.json with its prompt node's text set to `prompt`. */
+export async function withPrompt(cwd: string, file: string, prompt: string): Promise<string> {
+  const doc = JSON.parse(await readFile(join(cwd, 'compose-train-generate.json'), 'utf8')) as {
+    nodes: Array<{ id: string; params: Record<string, unknown> }>;
+  };
+  doc.nodes.find((n) => n.id === 'prompt')!.params.text = prompt;
+  await writeFile(join(cwd, file), JSON.stringify(doc));
+  return file;
 }

@@ -42,6 +42,11 @@ export interface EngineOptions {
    * provider's cancel call) before it finishes anyway. Default 10 000 ms.
    */
   cancelGraceMs?: number;
+  /**
+   * How long a claim on a side-effect node's key lives without renewal (renewed every third of it while the node
+   * runs); after a crash, other runs needing the key take it over this long after the last renewal. Default 60 000 ms.
+   */
+  claimTtlMs?: number;
 }
 
 /**

@@ -6,6 +6,7 @@ import { analyseGraph, typesOfAnalysis } from '../validate';
 import { AnalysisCache } from './analysis-cache';
 import type { Engine, EngineOptions } from './api';
 import { CacheAccess } from './cache-access';
+import { CLAIM_TTL_MS, ClaimGate } from './claims';
 import { estimatePlan } from './estimate';
 import { explainPlan, LastSeen } from './explain';
 import { NodeKeys } from './keys';
@@ -50,9 +51,11 @@ export function createEngine(options: EngineOptions): Engine {
   const keys = new NodeKeys(hash, services);
   const analyses = new AnalysisCache(registry, keys);
   const access = new CacheAccess(cache, journal);
+  const claims = new ClaimGate(cache.claims, options.claimTtlMs ?? CLAIM_TTL_MS, now);
   const seen = new LastSeen();
   const parts: RunParts = {
     access,
+    claims,
     keys,
     seen,
     types: registry.types,

@@ -17,6 +17,7 @@ export const EngineOptionsSchema = z.object({
   now: fn.optional(),
   createRunId: fn.optional(),
   cancelGraceMs: z.number().int().min(0).optional(),
+  claimTtlMs: z.number().int().min(3).optional(),
 });
 export const RunOptionsSchema = z.object({
   targets: z.array(z.string()).optional(),

@@ -27,6 +27,7 @@ import type { CacheEntry } from '../store';
 import type { TypeRegistry } from '../types';
 import type { RunOptions } from './api';
 import type { CacheAccess } from './cache-access';
+import type { ClaimGate, ClaimLease } from './claims';
 import { type DistributiveOmit, errorMessage, timers } from './common';
 import { type ContextHost, RunContext, Services } from './context';
 import { EventLog, LOGGED } from './event-log';
@@ -39,6 +40,8 @@ import { checkWire, wireChecksOf } from './wire-check';
 /** What every run of one engine shares: its store, keys, memory for explain, services and settings. */
 export interface RunParts {
   access: CacheAccess;
+  /** Claims of side-effect nodes' keys, shared with other runs through the store (decision 0031). */
+  claims: ClaimGate;
   keys: NodeKeys;
   seen: LastSeen;
   /** The registry's port types, whose schemas outputs are checked against on the wire. */
@@ -107,6 +110,8 @@ export class Run implements ContextHost {
   private running = 0;
   private settled = 0;
   private graceTimer: unknown;
+  /** Claims this run holds, by step: created by the first side-effect node that runs. */
+  private leases: Map<number, ClaimLease> | undefined;
 
   // the run as a whole
   private seq = 0;
@@ -360,7 +365,8 @@ export class Run implements ContextHost {
           return;
         }
         if (!entry) {
-          this.runNode(i);
+          if (step.def.sideEffects && step.policy !== 'never') this.claimThenRun(i);
+          else this.runNode(i);
           return;
         }
         this.hit(i, entry);
@@ -380,8 +386,72 @@ export class Run implements ContextHost {
       this.held.set(resources[k]!, this.held.get(resources[k]!)! - 1);
   }
 
-  /** Gives the step's slots back and lets the queue move. */
+  /**
+   * Claims a side-effect step's key before running it. While another run holds it, this step is shown running and
+   * waiting; it then settles from the holder's cached result, or runs itself when the holder left none.
+   */
+  private claimThenRun(i: number): void {
+    const step = this.steps[i]!;
+    const key = this.keys[i]!;
+    this.note(LOGGED.started, i);
+    if (this.listeners.size > 0) this.dispatch({ type: 'node.started', nodeId: step.nodeId, key });
+    const signal = this.controller.signal;
+    this.parts.claims
+      .take(key, this.runId, {
+        signal,
+        reusable: () => this.parts.access.reusable(step, key, this.runId),
+        onWait: (heldBy) => {
+          const run = heldBy.slice(0, heldBy.lastIndexOf('@')) || heldBy;
+          this.progress(i, 0, `waiting for run ${run}, which performs this step`);
+        },
+        onLost: () =>
+          this.log(
+            step.nodeId,
+            'warn',
+            `The claim on "${step.nodeId}" was taken over by another run after this process stalled; the journal reconciles what both did.`,
+          ),
+        onTakeover: (previous) =>
+          this.log(
+            step.nodeId,
+            'info',
+            `Took over "${step.nodeId}" from ${previous}, whose claim lapsed; its effects are reconciled with the provider.`,
+          ),
+      })
+      .then(
+        (taken) => {
+          if ('lease' in taken) {
+            if (this.status[i] !== 'running') {
+              taken.lease.release();
+              this.release(i);
+              return;
+            }
+            this.leases ??= new Map();
+            this.leases.set(i, taken.lease);
+            this.runNode(i, true);
+            return;
+          }
+          if (this.status[i] !== 'running') {
+            this.release(i);
+            return;
+          }
+          this.hit(i, taken.entry);
+          this.release(i);
+        },
+        (error) => {
+          if (this.status[i] === 'running' && !signal.aborted)
+            this.fail(i, { code: 'cache.claim-failed', message: this.parts.redact(errorMessage(error)) });
+          this.release(i);
+        },
+      );
+  }
+
+  /** Gives the step's slots back (and its claim, once its result is stored) and lets the queue move. */
   private release(i: number): void {
+    const lease = this.leases?.get(i);
+    if (lease) {
+      this.leases!.delete(i);
+      lease.release();
+    }
     this.unhold(i);
     this.pump();
     this.maybeFinish();
@@ -402,11 +472,14 @@ export class Run implements ContextHost {
     this.ready(i);
   }
 
-  private runNode(i: number): void {
+  private runNode(i: number, announced = false): void {
     const step = this.steps[i]!;
     const key = this.keys[i]!;
-    this.note(LOGGED.started, i);
-    if (this.listeners.size > 0) this.dispatch({ type: 'node.started', nodeId: step.nodeId, key });
+    // a step that waited on another run's claim was announced as started then
+    if (!announced) {
+      this.note(LOGGED.started, i);
+      if (this.listeners.size > 0) this.dispatch({ type: 'node.started', nodeId: step.nodeId, key });
+    }
     const began = this.parts.now();
     const ctx = new RunContext(this, step, key);
     let pending: Promise<unknown>;
@@ -587,6 +660,8 @@ export class Run implements ContextHost {
 
   private finish(final: Exclude<RunStatus, 'running'>): void {
     const { n, status, steps } = this;
+    // a node that ignored the cancel may still run: its claim is let go with the run, and lapses elsewhere
+    if (this.leases) for (const lease of this.leases.values()) lease.release();
     this.runStatus = final;
     this.finishedAt = this.parts.now();
     const counts = countStatuses(status);

@@ -3,6 +3,7 @@ import { type Dirent, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
+import { createFileClaims } from './file-claims';
 import { RunIndex } from './run-index';
 import {
   blobHashSchema,
@@ -96,6 +97,8 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   });
 
   return {
+    // atomic across processes sharing the folder (decision 0031)
+    claims: createFileClaims(root),
     async get(key) {
       return files.readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key);
     },

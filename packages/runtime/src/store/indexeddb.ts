@@ -1,6 +1,6 @@
 import { digestBytes } from '@loraflow/core';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
+import type { BlobRef, CacheEntry, ClaimAnswer, JournalRecord, RunEvent } from '../contract';
 import { cacheEntrySchema, journalRecordSchema, runEventSchema, runRecordSchema, valid } from './schemas';
 import type { RunRecord, RuntimeStore, StoreProblem } from './types';
 
@@ -10,6 +10,7 @@ interface LoraflowDB extends DBSchema {
   journal: { key: string; value: JournalRecord; indexes: { runId: string } };
   runs: { key: string; value: RunRecord; indexes: { createdAt: number } };
   events: { key: [string, number]; value: RunEvent; indexes: { runId: string } };
+  claims: { key: string; value: { key: string; owner: string; expiresAt: number } };
 }
 
 /**
@@ -42,13 +43,17 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): Runti
   const report = options.onProblem ?? (() => {});
   let opened: Promise<IDBPDatabase<LoraflowDB>> | undefined;
   const db = () => {
-    opened ??= openDB<LoraflowDB>(options.name ?? 'loraflow', 1, {
-      upgrade(database) {
-        database.createObjectStore('cache');
-        database.createObjectStore('blobs', { keyPath: 'hash' });
-        database.createObjectStore('journal', { keyPath: 'key' }).createIndex('runId', 'runId');
-        database.createObjectStore('runs', { keyPath: 'runId' }).createIndex('createdAt', 'createdAt');
-        database.createObjectStore('events', { keyPath: ['runId', 'seq'] }).createIndex('runId', 'runId');
+    opened ??= openDB<LoraflowDB>(options.name ?? 'loraflow', 2, {
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          database.createObjectStore('cache');
+          database.createObjectStore('blobs', { keyPath: 'hash' });
+          database.createObjectStore('journal', { keyPath: 'key' }).createIndex('runId', 'runId');
+          database.createObjectStore('runs', { keyPath: 'runId' }).createIndex('createdAt', 'createdAt');
+          database.createObjectStore('events', { keyPath: ['runId', 'seq'] }).createIndex('runId', 'runId');
+        }
+        // version 2: effect claims and run leases (decision 0031)
+        if (oldVersion < 2) database.createObjectStore('claims', { keyPath: 'key' });
       },
     });
     return opened;
@@ -69,7 +74,48 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): Runti
     return undefined;
   }
 
+  /** Reads and writes one claim in one readwrite transaction: tabs sharing the database take their turns. */
+  async function claimTx<T>(
+    key: string,
+    decide: (current: LoraflowDB['claims']['value'] | undefined) => {
+      next: LoraflowDB['claims']['value'] | null | undefined;
+      answer: T;
+    },
+  ): Promise<T> {
+    const tx = (await db()).transaction('claims', 'readwrite');
+    const { next, answer } = decide(await tx.store.get(key));
+    if (next === null) await tx.store.delete(key);
+    else if (next !== undefined) await tx.store.put(next);
+    await tx.done;
+    return answer;
+  }
+
   return {
+    claims: {
+      acquire: (key, owner, ttlMs) =>
+        claimTx<ClaimAnswer>(key, (current) => {
+          const at = Date.now();
+          if (current && current.owner !== owner && current.expiresAt > at)
+            return {
+              next: undefined,
+              answer: { acquired: false, heldBy: current.owner, expiresAt: current.expiresAt },
+            };
+          const expiresAt = at + ttlMs;
+          const answer: ClaimAnswer =
+            current && current.owner !== owner
+              ? { acquired: true, expiresAt, tookOver: current.owner }
+              : { acquired: true, expiresAt };
+          return { next: { key, owner, expiresAt }, answer };
+        }),
+      renew: (key, owner, ttlMs) =>
+        claimTx(key, (current) =>
+          current?.owner === owner
+            ? { next: { key, owner, expiresAt: Date.now() + ttlMs }, answer: true }
+            : { next: undefined, answer: false },
+        ),
+      release: (key, owner) =>
+        claimTx(key, (current) => ({ next: current?.owner === owner ? null : undefined, answer: undefined })),
+    },
     async get(key) {
       return checked<CacheEntry>(await (await db()).get('cache', key), cacheEntrySchema, `cache/${key}`);
     },

@@ -25,6 +25,7 @@ export function createMemoryStore(): RuntimeStore {
     getBlob: cache.getBlob,
     getSync: cache.getSync,
     putFrozen: cache.putFrozen,
+    claims: cache.claims,
     getRecord: cache.getRecord,
     putRecord: cache.putRecord,
     listRecords: cache.listRecords,

@@ -72,6 +72,7 @@ export const runRecordSchema = z.object({
   nodes: byNodeId(outcomeSchema),
   lastSeq: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  lease: z.object({ owner: z.string(), expiresAt: z.number() }).optional(),
   interrupted: z.literal(true).optional(),
 });
 

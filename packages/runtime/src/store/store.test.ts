@@ -25,12 +25,31 @@ describe('indexeddb store', () => {
     await store.put('k', sampleEntry('k'));
     await store.close();
     // Another writer (an older version of the app, say) left a malformed value under the key.
-    const raw = await openDB(name, 1);
+    const raw = await openDB(name, 2);
     await raw.put('cache', { key: 'k', outputs: 'not a record' }, 'k');
     raw.close();
     const again = createIndexedDbStore({ name, onProblem: (p) => problems.push(p) });
     expect(await again.get('k')).toBeUndefined();
     expect(problems).toEqual([expect.objectContaining({ code: 'store.corrupt_record', where: 'cache/k' })]);
     await again.close();
+  });
+
+  it('upgrades a version-1 database (before claims) in place: its entries stay, and claims work', async () => {
+    const name = `test-v1-${++dbCount}`;
+    const old = await openDB(name, 1, {
+      upgrade(database) {
+        database.createObjectStore('cache');
+        database.createObjectStore('blobs', { keyPath: 'hash' });
+        database.createObjectStore('journal', { keyPath: 'key' }).createIndex('runId', 'runId');
+        database.createObjectStore('runs', { keyPath: 'runId' }).createIndex('createdAt', 'createdAt');
+        database.createObjectStore('events', { keyPath: ['runId', 'seq'] }).createIndex('runId', 'runId');
+      },
+    });
+    await old.put('cache', sampleEntry('k'), 'k');
+    old.close();
+    const store = createIndexedDbStore({ name });
+    expect(await store.get('k')).toEqual(sampleEntry('k'));
+    expect(await store.claims?.acquire('effect', 'owner', 60_000)).toMatchObject({ acquired: true });
+    await store.close();
   });
 });

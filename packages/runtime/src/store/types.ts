@@ -49,6 +49,12 @@ export interface RunRecord {
   lastSeq: number;
   error?: { code: string; message: string };
   /**
+   * The lease of the process executing the run (decision 0032): its owner id and when the lease lapses unless the
+   * heartbeat renews it. A run whose lease is live is refused to `resume` elsewhere (`run.active`); a finished run
+   * has none.
+   */
+  lease?: { owner: string; expiresAt: number };
+  /**
    * Set by `getRun`/`listRuns` (never stored) on a run recorded as running that no process has
    * written for over a minute: the process running it died (a crash, a reboot). `resume(runId)`
    * continues it — a training already started is re-attached, not started again — and
@@ -76,7 +82,9 @@ export interface StoreProblem {
  * event log for replay. Pass it as both `cache` and `journal` to core's engine.
  *
  * Of `CacheStore`'s optional synchronous capabilities, the memory store offers both (`getSync`, `putFrozen`: its
- * entries are at hand and frozen); the file and IndexedDB stores offer neither, since every read is I/O.
+ * entries are at hand and frozen); the file and IndexedDB stores offer neither, since every read is I/O. Every
+ * runtime store offers `claims` (atomic across the processes sharing it: decision 0031), which the engine uses for
+ * single-flight side effects and the runtime for run leases (decision 0032).
  *
  * @example
  * const store = createMemoryStore();

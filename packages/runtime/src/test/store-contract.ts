@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CacheEntry, JournalRecord, RunEvent } from '../contract';
 import type { RunRecord, RuntimeStore } from '../store/types';
 
@@ -30,14 +30,85 @@ export const sampleRun = (runId: string, createdAt: number): RunRecord => ({
 // JSON as it survives a JSON round trip (no -0, no undefined), since every durable store keeps JSON text.
 const jsonValue = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)));
 
+/** Moves the clock of stores that read this process's `Date.now()` (memory, file, IndexedDB): Date alone is faked. */
+const moveDateOn = async (ms: number) => {
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+  vi.setSystemTime(Date.now() + ms);
+};
+
 /**
  * Declares the store contract suite for one backend: `open` must answer a fresh, empty store each time it is called
- * (every case opens its own and closes it).
+ * (every case opens its own and closes it). `lapse(ms)` lets the store's clock pass `ms` (by default this process's
+ * Date is moved on; a store on another clock, a database's, waits for real).
  *
  * @example
  * describeStoreContract('memory', async () => createMemoryStore());
  */
-export function describeStoreContract(name: string, open: () => Promise<RuntimeStore>): void {
+export function describeStoreContract(
+  name: string,
+  open: () => Promise<RuntimeStore>,
+  o: { lapse?: (ms: number) => Promise<void> } = {},
+): void {
+  const lapse = o.lapse ?? moveDateOn;
+  describe(`${name} store: effect claims`, () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    const claimsOf = (store: RuntimeStore) => {
+      expect(store.claims, 'every runtime store offers claims').toBeDefined();
+      return store.claims!;
+    };
+
+    it('lets exactly one of twenty racing acquirers claim a free key; the others are told who holds it', async () => {
+      const store = await open();
+      const claims = claimsOf(store);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => claims.acquire('effect/k', `owner-${n}`, 60_000)),
+      );
+      const winners = answers.flatMap((a, n) => (a.acquired ? [`owner-${n}`] : []));
+      expect(winners).toHaveLength(1);
+      for (const answer of answers)
+        if (!answer.acquired)
+          expect(answer).toMatchObject({ heldBy: winners[0], expiresAt: expect.any(Number) });
+      // another key is another claim
+      expect((await claims.acquire('effect/other', 'owner-x', 60_000)).acquired).toBe(true);
+      await store.close();
+    });
+
+    it('renews and releases only for the owner; a released key is free again', async () => {
+      const store = await open();
+      const claims = claimsOf(store);
+      expect((await claims.acquire('k', 'a', 60_000)).acquired).toBe(true);
+      // the owner acquiring again keeps it (a renewal)
+      expect((await claims.acquire('k', 'a', 60_000)).acquired).toBe(true);
+      expect(await claims.renew('k', 'b', 60_000)).toBe(false);
+      expect(await claims.renew('k', 'a', 60_000)).toBe(true);
+      await claims.release('k', 'b');
+      expect(await claims.acquire('k', 'b', 60_000)).toMatchObject({ acquired: false, heldBy: 'a' });
+      await claims.release('k', 'a');
+      expect(await claims.renew('k', 'a', 60_000)).toBe(false);
+      expect((await claims.acquire('k', 'b', 60_000)).acquired).toBe(true);
+      await store.close();
+    });
+
+    it('lets a lapsed claim be taken over by exactly one of several racers, naming the owner it replaced', async () => {
+      const store = await open();
+      const claims = claimsOf(store);
+      expect((await claims.acquire('k', 'dead', 300)).acquired).toBe(true);
+      expect((await claims.acquire('k', 'early', 60_000)).acquired).toBe(false);
+      await lapse(600);
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, n) => claims.acquire('k', `heir-${n}`, 60_000)),
+      );
+      const won = answers.filter((a) => a.acquired);
+      expect(won).toEqual([{ acquired: true, expiresAt: expect.any(Number), tookOver: 'dead' }]);
+      // the dead owner cannot renew what another took over
+      expect(await claims.renew('k', 'dead', 60_000)).toBe(false);
+      await store.close();
+    });
+  });
+
   describe(`${name} store`, () => {
     it('returns an entry as it was put, and nothing for a key never put', async () => {
       const store = await open();

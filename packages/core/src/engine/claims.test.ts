@@ -1,0 +1,206 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import type { RunEvent } from '../events';
+import { createRegistry, defineNode, definePack } from '../node';
+import { createMemoryStore, type MemoryStore } from '../store';
+import { doc, edge, node } from '../test/fixtures';
+import { t } from '../types';
+import { createEngine } from './index';
+
+/** A side-effect node that creates a "model" through the journal, held open until the test lets it finish. */
+function remote() {
+  const performed: string[] = [];
+  const reconciled: string[] = [];
+  let release: () => void = () => {};
+  let held = Promise.resolve();
+  let failNext = false;
+  const create = defineNode({
+    type: 'remote.create',
+    version: 1,
+    params: z.object({ name: z.string() }),
+    outputs: { id: { type: t.any() } },
+    sideEffects: true,
+    async run(ctx) {
+      const made = await ctx.effect<{ id: string }>('create', {
+        intent: { name: ctx.params.name },
+        perform: async () => {
+          performed.push(ctx.params.name);
+          await held;
+          if (failNext) {
+            failNext = false;
+            throw new Error('the provider refused');
+          }
+          return { id: `model-${ctx.params.name}` };
+        },
+        reconcile: async (intent) => {
+          reconciled.push((intent as { name: string }).name);
+          return { id: `found-${(intent as { name: string }).name}` };
+        },
+      });
+      return { id: made.id };
+    },
+  });
+  const prompt = defineNode({
+    type: 'remote.prompt',
+    version: 1,
+    params: z.object({ text: z.string() }),
+    inputs: { model: { type: t.any() } },
+    outputs: { out: { type: t.any() } },
+    run: async (ctx) => ({ out: `${String(ctx.inputs.model)}:${ctx.params.text}` }),
+  });
+  return {
+    registry: createRegistry(definePack({ name: 'remote', nodes: [create, prompt] })),
+    performed,
+    reconciled,
+    hold() {
+      held = new Promise((resolve) => {
+        release = resolve;
+      });
+    },
+    open: () => release(),
+    failOnce() {
+      failNext = true;
+    },
+  };
+}
+
+const graph = (text: string) =>
+  doc(
+    [node('m', 'remote.create', { name: 'lantern' }), node('p', 'remote.prompt', { text })],
+    [{ ...edge('e', 'm', 'p'), from: { node: 'm', port: 'id' }, to: { node: 'p', port: 'model' } }],
+  );
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('single-flight side effects', () => {
+  it('performs an effect once for ten concurrent runs of one engine; the others wait, then take the cached result', async () => {
+    const r = remote();
+    r.hold();
+    const engine = createEngine({ registry: r.registry, cache: createMemoryStore() });
+    const events: RunEvent[][] = [];
+    const handles = Array.from({ length: 10 }, (_, n) => {
+      const handle = engine.run(graph(`prompt ${n}`));
+      const seen: RunEvent[] = [];
+      events.push(seen);
+      handle.subscribe((e) => seen.push(e));
+      return handle;
+    });
+    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    r.open();
+    const results = await Promise.all(handles.map((h) => h.result));
+    expect(results.map((x) => x.status)).toEqual(new Array(10).fill('succeeded'));
+    expect(r.performed).toEqual(['lantern']);
+    expect(results.filter((x) => x.nodes.m?.status === 'succeeded')).toHaveLength(1);
+    expect(results.filter((x) => x.nodes.m?.status === 'cached')).toHaveLength(9);
+    expect(results[3]?.nodes.p?.outputs).toEqual({ out: 'model-lantern:prompt 3' });
+    // a waiting run says whom it waits for, as a progress event of its own
+    const waited = events.flat().filter((e) => e.type === 'node.progress' && e.nodeId === 'm');
+    expect(waited).toHaveLength(9);
+    expect(waited[0]).toMatchObject({
+      message: expect.stringMatching(/^waiting for run run-.*, which performs this step$/),
+    });
+  });
+
+  it('performs an effect once for two engines sharing one store (as two processes would)', async () => {
+    const r = remote();
+    r.hold();
+    const store = createMemoryStore();
+    const a = createEngine({ registry: r.registry, cache: store });
+    const b = createEngine({ registry: r.registry, cache: store });
+    const first = a.run(graph('one'));
+    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    const second = b.run(graph('two'));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    r.open();
+    const [x, y] = await Promise.all([first.result, second.result]);
+    expect([x.status, y.status]).toEqual(['succeeded', 'succeeded']);
+    expect(r.performed).toEqual(['lantern']);
+    expect(y.nodes.m?.status).toBe('cached');
+  });
+
+  it('lets a waiter take the step on when the holder failed, reconciling what the holder may have done', async () => {
+    const r = remote();
+    r.hold();
+    r.failOnce();
+    const engine = createEngine({ registry: r.registry, cache: createMemoryStore() });
+    const first = engine.run(graph('one'));
+    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    const second = engine.run(graph('two'));
+    r.open();
+    expect((await first.result).status).toBe('failed');
+    const after = await second.result;
+    expect(after.status).toBe('succeeded');
+    // the failed holder left its intent: the waiter asks the provider (the journal's path) before creating again
+    expect(r.performed).toEqual(['lantern']);
+    expect(r.reconciled).toEqual(['lantern']);
+    expect(after.nodes.m?.outputs).toEqual({ id: 'found-lantern' });
+  });
+
+  it('takes over a claim whose holder died once it lapses, and reconciles the intent it left instead of performing again', async () => {
+    vi.useFakeTimers();
+    const r = remote();
+    const store: MemoryStore = createMemoryStore();
+    const engine = createEngine({ registry: r.registry, cache: store, claimTtlMs: 30_000 });
+    // A process died mid-effect: its claim is in the store and its intent in the journal.
+    const key = (await engine.explain(graph('x'))).find((e) => e.nodeId === 'm')!.key!;
+    await store.claims.acquire(key, 'run-dead@gone', 30_000);
+    await store.putRecord({
+      key: `${key}/create`,
+      state: 'intent',
+      intent: { name: 'lantern' },
+      at: 0,
+      runId: 'run-dead',
+    });
+    const handle = engine.run(graph('after the crash'));
+    const logs: RunEvent[] = [];
+    handle.subscribe((e) => logs.push(e));
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(handle.getSnapshot().nodes.m?.status).toBe('running');
+    expect(r.reconciled).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    const result = await handle.result;
+    expect(result.status).toBe('succeeded');
+    expect(r.reconciled).toEqual(['lantern']);
+    expect(r.performed).toEqual([]);
+    expect(result.nodes.m?.outputs).toEqual({ id: 'found-lantern' });
+    expect(logs).toContainEqual(
+      expect.objectContaining({ type: 'node.log', message: expect.stringContaining('run-dead@gone') }),
+    );
+  });
+
+  it('renews a claim while its node runs, so a long effect is not taken over', async () => {
+    vi.useFakeTimers();
+    const r = remote();
+    r.hold();
+    const store = createMemoryStore();
+    const a = createEngine({ registry: r.registry, cache: store, claimTtlMs: 3_000 });
+    const b = createEngine({ registry: r.registry, cache: store, claimTtlMs: 3_000 });
+    const first = a.run(graph('one'));
+    await vi.advanceTimersByTimeAsync(1);
+    const second = b.run(graph('two'));
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(r.performed).toEqual(['lantern']);
+    r.open();
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect((await first.result).status).toBe('succeeded');
+    expect((await second.result).nodes.m?.status).toBe('cached');
+    expect(r.performed).toEqual(['lantern']);
+  });
+
+  it('stops waiting when its run is cancelled, and performs nothing', async () => {
+    const r = remote();
+    r.hold();
+    const engine = createEngine({ registry: r.registry, cache: createMemoryStore() });
+    const first = engine.run(graph('one'));
+    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    const second = engine.run(graph('two'));
+    await vi.waitFor(() => expect(second.getSnapshot().nodes.m?.progress).toBeDefined());
+    second.cancel();
+    expect((await second.result).status).toBe('cancelled');
+    r.open();
+    expect((await first.result).status).toBe('succeeded');
+    expect(r.performed).toEqual(['lantern']);
+  });
+});
