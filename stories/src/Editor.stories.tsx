@@ -141,6 +141,17 @@ export const TrainingCancelled: Story = {
   },
 };
 
+/** The README's example graph at rest on the in-browser emulator (the screenshot in the docs). */
+export const ExampleGraph: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate, emulated: true },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByTestId('estimate').textContent).toMatch(/nodes to run/), {
+      timeout: 15_000,
+    });
+  },
+};
+
 /** Several LoRAs at their own strengths in one ModelsLab generation. */
 export const ModelsLabMultiLora: Story = {
   args: { defaultDocument: examples.modelslabMultiLora, emulated: true },

@@ -1,13 +1,21 @@
-import type { GraphNode, Issue } from '@loraflow/core';
+import type { GraphEdge, GraphNode, Issue } from '@loraflow/core';
 import { Handle, type NodeProps, Position } from '@xyflow/react';
 import { memo, useContext, useMemo, useRef } from 'react';
-import { kindColour, type ResolvedPort } from '../catalogue';
+import { type Catalogue, type ResolvedPort, typeColour, typeFamily } from '../catalogue';
 import { findImages, type ImageRef, useBlobUrl } from '../images';
+import { type ParamField, paramFields } from '../params';
 import { sameArray, useEditorContext, useNodeState } from '../react/context';
-import type { ExplainEntry } from '../runtime-types';
-import type { NodeRunView } from '../store/editor-store';
+import type { ExplainEntry, NodeEstimate } from '../runtime-types';
+import type { EditorState, NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
 import { CompactContext } from './lod';
+import { costText, headlineFields, NodeContent, nodeDisplayName, type SettingsGroup } from './NodeContent';
+import { schemaOf } from './widgets';
+
+/** A node type's param fields (titles, units, advanced), made once per definition's schema. */
+export function fieldsOfType(catalogue: Catalogue, type: string): readonly ParamField[] {
+  return paramFields(schemaOf(catalogue.definition(type)?.params));
+}
 
 const samePorts = (a: ResolvedPort[], b: ResolvedPort[]) =>
   a.length === b.length &&
@@ -31,11 +39,20 @@ interface NodeView {
   issues: readonly Issue[] | undefined;
   explain: ExplainEntry | undefined;
   run: NodeRunView | undefined;
+  estimate: NodeEstimate | undefined;
+  incoming: readonly GraphEdge[] | undefined;
+  /** The display name of each incoming edge's source, in order. */
+  sources: string[];
+  readOnly: boolean;
 }
 
 const sameView = (a: NodeView, b: NodeView) =>
   a.node === b.node &&
   a.run === b.run &&
+  a.incoming === b.incoming &&
+  a.readOnly === b.readOnly &&
+  costText(a.estimate) === costText(b.estimate) &&
+  sameArray(a.sources, b.sources) &&
   samePorts(a.outputs, b.outputs) &&
   sameIssues(a.issues, b.issues) &&
   sameExplain(a.explain, b.explain);
@@ -81,6 +98,16 @@ function Thumb({ image, alt }: { image: ImageRef; alt: string }) {
   );
 }
 
+function sourceNames(s: EditorState, catalogue: Catalogue, incoming: readonly GraphEdge[] | undefined) {
+  if (!incoming) return [];
+  return incoming.map((e) => {
+    const src = s.nodesById.get(e.from.node);
+    if (!src) return e.from.node;
+    const title = catalogue.definition(src.type)?.title ?? src.type;
+    return nodeDisplayName(src, title, fieldsOfType(catalogue, src.type), s.run.node(src.id)?.outputs);
+  });
+}
+
 function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
   return (
     <div className={`lf-port lf-port--${side}`} data-port={port.name}>
@@ -89,7 +116,7 @@ function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
         position={side === 'in' ? Position.Left : Position.Right}
         id={port.name}
         className="lf-handle"
-        style={{ background: kindColour(port.type?.kind) }}
+        style={{ background: typeColour(port.type) }}
       />
       <span className="lf-port__label">
         {port.label}
@@ -110,7 +137,7 @@ function BareHandles({ ports, side }: { ports: ResolvedPort[]; side: 'in' | 'out
       position={side === 'in' ? Position.Left : Position.Right}
       id={port.name}
       className="lf-handle"
-      style={{ background: kindColour(port.type?.kind), top: `${((i + 1) * 100) / (ports.length + 1)}%` }}
+      style={{ background: typeColour(port.type), top: `${((i + 1) * 100) / (ports.length + 1)}%` }}
     />
   ));
 }
@@ -140,14 +167,22 @@ function LoraNodeView({ id, selected }: NodeProps) {
       const issues = s.issuesByNode.get(id);
       const explain = s.explain.get(id);
       const run = s.run.node(id);
+      const estimate = s.estimateByNode.get(id);
+      const incoming = s.edgesByTarget.get(id);
       const prev = last.current;
+      // a source's name may change with any edit but a move; a drag tells only the moved nodes
+      const sources = sourceNames(s, store.catalogue, incoming);
       if (
         prev &&
         prev.typesDoc === s.typesDoc &&
         prev.view.node === current &&
         prev.view.issues === issues &&
         prev.view.explain === explain &&
-        prev.view.run === run
+        prev.view.run === run &&
+        prev.view.estimate === estimate &&
+        prev.view.incoming === incoming &&
+        prev.view.readOnly === s.readOnly &&
+        sameArray(prev.view.sources, sources)
       ) {
         return prev.view;
       }
@@ -157,13 +192,17 @@ function LoraNodeView({ id, selected }: NodeProps) {
         issues,
         explain,
         run,
+        estimate,
+        incoming,
+        sources,
+        readOnly: s.readOnly,
       };
       last.current = { typesDoc: s.typesDoc, view: next };
       return next;
     },
     sameView,
   );
-  const { node, outputs, issues, explain, run } = view;
+  const { node, outputs, issues, explain, run, estimate, incoming, sources, readOnly } = view;
   // Zoomed out, only the title and bare handles; a selected node keeps every detail.
   const compact = useContext(CompactContext) && !selected;
   const def = node ? store.catalogue.definition(node.type) : undefined;
@@ -173,7 +212,26 @@ function LoraNodeView({ id, selected }: NodeProps) {
     [node, store],
   );
   const images = useMemo(() => findImages(run?.outputs), [run?.outputs]);
+  const groups = useMemo((): SettingsGroup[] => {
+    if (!node || !def || !incoming) return [];
+    const out: SettingsGroup[] = [];
+    for (const [port, spec] of Object.entries(def.inputs ?? {})) {
+      if (!spec.settings) continue;
+      // the first number setting (a LoRA's scale or strength) is the one worth a place on the node
+      const field = paramFields(schemaOf(spec.settings)).find((f) =>
+        ['number', 'integer'].includes(String(f.schema.type)),
+      );
+      if (!field) continue;
+      const edges = incoming.flatMap((edge, i) =>
+        edge.to.port === port ? [{ edge, sourceName: sources[i] ?? edge.from.node }] : [],
+      );
+      if (edges.length > 0) out.push({ port, label: spec.label ?? port, field, edges });
+    }
+    return out;
+  }, [node, def, incoming, sources]);
   if (!node) return null;
+  const headline = compact ? [] : headlineFields(fieldsOfType(store.catalogue, node.type), node.params);
+  const family = outputs.length === 1 ? typeFamily(outputs[0]?.type) : undefined;
   const title = def?.title ?? node.type;
   const status = statusLabel(run);
   const detail = progressDetail(run?.detail);
@@ -198,6 +256,15 @@ function LoraNodeView({ id, selected }: NodeProps) {
           {status && (
             <span className="lf-badge lf-badge--status" data-status={run?.status}>
               {status}
+            </span>
+          )}
+          {family && (
+            <span
+              className="lf-badge lf-badge--family"
+              style={{ borderColor: typeColour(outputs[0]?.type) }}
+              title={outputs[0]?.typeLabel}
+            >
+              {family}
             </span>
           )}
           {!status && explain && (
@@ -231,10 +298,22 @@ function LoraNodeView({ id, selected }: NodeProps) {
           </div>
         </div>
       )}
+      {!compact && (headline.length > 0 || groups.length > 0 || estimate || run?.outputs || explain) && (
+        <NodeContent
+          node={node}
+          headline={headline}
+          groups={groups}
+          run={run}
+          explain={explain}
+          estimate={estimate}
+          readOnly={readOnly}
+        />
+      )}
       {run?.status === 'running' && (
         <div
           className="lf-node__progress"
           role="progressbar"
+          aria-label={`${node.label ?? title} progress`}
           aria-valuenow={Math.round((run.fraction ?? 0) * 100)}
           aria-valuemin={0}
           aria-valuemax={100}

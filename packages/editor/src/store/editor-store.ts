@@ -14,7 +14,7 @@ import {
   type RunStateFold,
 } from '@loraflow/core';
 import { type Catalogue, defaultParams } from '../catalogue';
-import type { EditorRuntime, ExplainEntry, RunEstimate, RunHandleLike } from '../runtime-types';
+import type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from '../runtime-types';
 import { History } from './history';
 import { createRunView, eventsOfResult, type RunFields, type RunView } from './run-view';
 import { Subscribable } from './subscribable';
@@ -52,6 +52,10 @@ export interface EditorState {
   issuesByEdge: ReadonlyMap<string, readonly Issue[]>;
   explain: ReadonlyMap<string, ExplainEntry>;
   estimate: RunEstimate | undefined;
+  /** Each node's line of the estimate (its cost), by node id. */
+  estimateByNode: ReadonlyMap<string, NodeEstimate>;
+  /** The edges reaching each node, in document order; a node's list keeps its identity while its edges do. */
+  edgesByTarget: ReadonlyMap<string, readonly GraphEdge[]>;
   run: RunView;
   canUndo: boolean;
   canRedo: boolean;
@@ -97,6 +101,25 @@ function indexIssues(issues: readonly Issue[]) {
     }
   }
   return { byNode, byEdge };
+}
+
+// Lists whose edges are the same objects are reused, so a node whose wires did not change keeps its slice.
+function indexEdges(
+  edges: readonly GraphEdge[],
+  previous: ReadonlyMap<string, readonly GraphEdge[]>,
+): Map<string, readonly GraphEdge[]> {
+  const byTarget = new Map<string, GraphEdge[]>();
+  for (const e of edges) {
+    const list = byTarget.get(e.to.node);
+    if (list) list.push(e);
+    else byTarget.set(e.to.node, [e]);
+  }
+  const out = new Map<string, readonly GraphEdge[]>();
+  for (const [id, list] of byTarget) {
+    const old = previous.get(id);
+    out.set(id, old && old.length === list.length && old.every((e, i) => e === list[i]) ? old : list);
+  }
+  return out;
 }
 
 let idCounter = 0;
@@ -165,6 +188,8 @@ export class EditorStore extends Subscribable {
       issuesByEdge: new Map(),
       explain: new Map(),
       estimate: undefined,
+      estimateByNode: new Map(),
+      edgesByTarget: indexEdges(doc.edges, new Map()),
       run: EMPTY_RUN,
       canUndo: false,
       canRedo: false,
@@ -233,6 +258,8 @@ export class EditorStore extends Subscribable {
     };
     // Positions never change validity, so a drag does not revalidate 1,000 nodes per frame.
     if (structural) Object.assign(patch, this.validation(doc), { typesDoc: doc });
+    if (doc.edges !== this.state.doc.edges)
+      patch.edgesByTarget = indexEdges(doc.edges, this.state.edgesByTarget);
     const selectedNodes = [...this.state.selectedNodes].filter((id) => patch.nodesById?.has(id));
     if (selectedNodes.length !== this.state.selectedNodes.size) patch.selectedNodes = new Set(selectedNodes);
     const edgeIds = new Set(doc.edges.map((e) => e.id));
@@ -606,16 +633,20 @@ export class EditorStore extends Subscribable {
     const doc = this.state.doc;
     // Explain and estimate of an invalid graph only repeat validation's complaints.
     if (this.state.issues.length > 0) {
-      this.set({ explain: new Map(), estimate: undefined });
+      this.set({ explain: new Map(), estimate: undefined, estimateByNode: new Map() });
       return;
     }
     try {
       const [entries, estimate] = await Promise.all([runtime.explain(doc), runtime.estimate(doc)]);
       if (seq !== this.explainSeq) return;
-      this.set({ explain: new Map(entries.map((e) => [e.nodeId, e])), estimate });
+      this.set({
+        explain: new Map(entries.map((e) => [e.nodeId, e])),
+        estimate,
+        estimateByNode: new Map(estimate.nodes.map((n) => [n.nodeId, n])),
+      });
     } catch {
       if (seq !== this.explainSeq) return;
-      this.set({ explain: new Map(), estimate: undefined });
+      this.set({ explain: new Map(), estimate: undefined, estimateByNode: new Map() });
     }
   }
 
