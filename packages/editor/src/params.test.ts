@@ -1,8 +1,9 @@
 import { loraPack } from '@loraflow/nodes';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createCatalogue } from './catalogue';
 import { schemaOf } from './components/widgets';
-import { humanise, paramFields } from './params';
+import { humanise, paramFields, starterParams } from './params';
 
 const fieldsOf = (type: string) => {
   const def = loraPack.nodes.find((n) => n.type === type);
@@ -48,5 +49,41 @@ describe('param fields from the params schema', () => {
     expect(byName.get('steps')).toMatchObject({ advanced: true, clearable: true });
     expect(byName.get('seed')).toMatchObject({ advanced: false, clearable: true });
     expect(byName.get('prompt')).toMatchObject({ title: 'Prompt', advanced: false });
+  });
+});
+
+describe('a node added from the palette', () => {
+  const catalogue = createCatalogue([loraPack]);
+  // what only the person can give: the prompt to generate from, the images to train on
+  const content: Record<string, RegExp> = {
+    'generate.multiLora': /needs a prompt/,
+    'training.set': /needs images/,
+  };
+  it.each(catalogue.definitions.map((d) => [d.type, d] as const))(
+    '%s starts with params that validate, but for the content it asks for',
+    (type, def) => {
+      const params = starterParams(schemaOf(def.params), def.title ?? type);
+      const doc = {
+        format: 'loraflow.graph' as const,
+        version: 1 as const,
+        nodes: [{ id: 'n', type, params }],
+        edges: [],
+      };
+      const paramIssues = catalogue
+        .resolve(doc)
+        .issues.filter((i) => i.path.includes('params') && !content[type]?.test(i.message));
+      expect(paramIssues.map((i) => i.message)).toEqual([]);
+    },
+  );
+
+  it('makes a LoRA source of a known family and a composition with a name', () => {
+    const source = catalogue.definition('lora.source')!;
+    const node = { id: 'n', type: 'lora.source', params: starterParams(schemaOf(source.params), 'LoRA') };
+    const doc = { format: 'loraflow.graph' as const, version: 1 as const, nodes: [node], edges: [] };
+    expect(catalogue.outputs(node, doc)[0]?.typeLabel).not.toMatch(/unknown/);
+    expect(starterParams(schemaOf(catalogue.definition('lora.compose')!.params), 'Compose LoRAs')).toEqual({
+      name: 'Compose LoRAs',
+      timeoutMinutes: 30,
+    });
   });
 });

@@ -102,3 +102,38 @@ function readFields(schema: JsonSchema): ParamField[] {
     };
   });
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The params a node added from the palette starts with, so that it starts valid where the schema allows:
+ * every default, then the schema's first `examples` entry (`.meta({ examples: [{ … }] })` on the params
+ * object), then for each required param still missing its own first example, its first enum value, or for
+ * a text the node type's title.
+ *
+ * @example
+ * starterParams(z.object({ name: z.string().min(1), timeoutMinutes: z.number().default(30) }), 'Compose LoRAs');
+ * // { timeoutMinutes: 30, name: 'Compose LoRAs' }
+ */
+export function starterParams(json: JsonSchema, title: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(json.properties ?? {})) {
+    const d = unwrap(raw).default;
+    if (d !== undefined) out[name] = structuredClone(d);
+  }
+  const example = Array.isArray(json.examples) ? json.examples[0] : undefined;
+  if (isRecord(example)) Object.assign(out, structuredClone(example));
+  for (const name of json.required ?? []) {
+    if (out[name] !== undefined) continue;
+    const s = unwrap(json.properties?.[name] ?? {});
+    const own = Array.isArray(s.examples) ? s.examples[0] : undefined;
+    const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+    if (own !== undefined) out[name] = structuredClone(own);
+    else if (s.enum && s.enum.length > 0) out[name] = s.enum[0];
+    else if (type === 'string') out[name] = title.slice(0, s.maxLength ?? title.length);
+    else if (type === 'number' || type === 'integer') out[name] = s.minimum ?? 0;
+    else if (type === 'boolean') out[name] = false;
+  }
+  return out;
+}

@@ -82,6 +82,53 @@ export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: bo
   return undefined;
 }
 
+/**
+ * Where a node added from the palette (not from a dropped wire) lands: right of the selection, else at the
+ * pointer when it is over the canvas, else the canvas's centre; moved down-right while it would cover a node.
+ */
+function placeNewNode(
+  store: EditorStore,
+  flow: ReturnType<typeof useReactFlow>,
+  canvas: HTMLElement | null,
+  pointer: { x: number; y: number } | undefined,
+): { x: number; y: number } {
+  const state = store.getState();
+  let at: { x: number; y: number } | undefined;
+  let right = Number.NEGATIVE_INFINITY;
+  for (const id of state.selectedNodes) {
+    const n = flow.getNode(id);
+    if (!n) continue;
+    const edge = n.position.x + (n.measured?.width ?? 220);
+    if (edge > right) {
+      right = edge;
+      at = { x: edge + 80, y: n.position.y };
+    }
+  }
+  if (!at && pointer) at = flow.screenToFlowPosition(pointer);
+  if (!at) {
+    const r = canvas?.getBoundingClientRect();
+    at = flow.screenToFlowPosition(
+      r
+        ? { x: r.left + r.width / 2, y: r.top + r.height / 2 }
+        : { x: window.innerWidth / 2, y: window.innerHeight / 2 },
+    );
+  }
+  const taken = (p: { x: number; y: number }) =>
+    state.doc.nodes.some(
+      (n) => n.position && Math.abs(n.position.x - p.x) < 40 && Math.abs(n.position.y - p.y) < 40,
+    );
+  for (let i = 0; i < 50 && taken(at); i++) at = { x: at.x + 40, y: at.y + 40 };
+  return at;
+}
+
+/** Puts the keyboard back on the editor (after a palette closes, a node is deleted): never on <body>. */
+function focusCanvas(root: HTMLElement | null) {
+  requestAnimationFrame(() => {
+    if (!root || root.contains(document.activeElement)) return;
+    root.focus({ preventScroll: true });
+  });
+}
+
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
@@ -220,6 +267,7 @@ function EditorLayout(props: {
   const flow = useReactFlow();
   const [palette, setPalette] = useState<{ pending: PendingConnection | undefined } | undefined>(undefined);
   const fileInput = useRef<HTMLInputElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
   const readOnly = useEditorState((s) => s.readOnly);
 
   const importFile = useCallback(
@@ -267,17 +315,25 @@ function EditorLayout(props: {
     );
   }, [store, flow]);
 
+  // the pointer's last place over the canvas, so a node added from the keyboard lands where the person looks
+  const pointer = useRef<{ x: number; y: number } | undefined>(undefined);
+  const canvasRef = useRef<HTMLDivElement>(null);
+
   const addAt = useCallback(
     (type: string, port: string | undefined) => {
       const pending = palette?.pending;
-      const position =
-        pending?.position ??
-        flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
       setPalette(undefined);
-      const id = store.addNode(type, position);
-      if (!id || !pending || !port) return;
-      if (pending.from) store.connect(pending.from, { node: id, port });
-      else if (pending.to) store.connect({ node: id, port }, pending.to);
+      const position = pending?.position ?? placeNewNode(store, flow, canvasRef.current, pointer.current);
+      const link =
+        pending && port
+          ? {
+              port,
+              ...(pending.from ? { from: pending.from } : {}),
+              ...(pending.to ? { to: pending.to } : {}),
+            }
+          : undefined;
+      store.addNode(type, position, undefined, link);
+      focusCanvas(rootRef.current);
     },
     [store, flow, palette],
   );
@@ -303,8 +359,11 @@ function EditorLayout(props: {
         if (text) void navigator.clipboard?.writeText(text).catch(() => undefined);
       } else if (action === 'paste') store.paste();
       else if (action === 'duplicate') store.duplicate();
-      else if (action === 'delete') store.deleteSelection();
-      else if (action === 'palette') setPalette({ pending: undefined });
+      else if (action === 'delete') {
+        store.deleteSelection();
+        // the focused node may be gone: keep the keyboard on the editor so Ctrl+Z still reaches it
+        focusCanvas(rootRef.current);
+      } else if (action === 'palette') setPalette({ pending: undefined });
     },
     [store, readOnly],
   );
@@ -315,6 +374,7 @@ function EditorLayout(props: {
       className={`lf-root${props.className ? ` ${props.className}` : ''}`}
       data-theme={props.theme}
       onKeyDown={onKeyDown}
+      ref={rootRef}
       tabIndex={-1}
     >
       <Toolbar
@@ -338,14 +398,30 @@ function EditorLayout(props: {
       />
       <NoticeBar />
       <div className="lf-body">
-        <div className="lf-canvas">
+        <div
+          className="lf-canvas"
+          ref={canvasRef}
+          onPointerMove={(e) => {
+            pointer.current = { x: e.clientX, y: e.clientY };
+          }}
+          onPointerLeave={() => {
+            pointer.current = undefined;
+          }}
+        >
           <Canvas
             onPaneDropConnection={(pending) => setPalette({ pending })}
             onImportFile={importFile}
             showMinimap={props.showMinimap}
           />
           {palette && (
-            <Palette pending={palette.pending} onPick={addAt} onClose={() => setPalette(undefined)} />
+            <Palette
+              pending={palette.pending}
+              onPick={addAt}
+              onClose={() => {
+                setPalette(undefined);
+                focusCanvas(rootRef.current);
+              }}
+            />
           )}
         </div>
         <Inspector />

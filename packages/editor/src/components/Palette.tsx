@@ -1,8 +1,9 @@
 import type { AnyNodeDefinition } from '@loraflow/core';
 import { Command } from 'cmdk';
-import { useMemo } from 'react';
+import { useCallback, useMemo } from 'react';
 import { useEditorContext } from '../react/context';
 import { NODE_DRAG_MIME, type PendingConnection } from './Canvas';
+import { type PaletteEntryText, paletteScore } from './palette-search';
 
 /** Which input or output of `def` a pending connection could attach to, if any. */
 export function compatiblePort(
@@ -64,6 +65,30 @@ export function Palette(props: {
       .filter((e): e is NonNullable<typeof e> => e !== undefined);
   }, [catalogue, props.pending, store]);
 
+  // cmdk asks for a score per item value (the node type): ours ranks titles first and knows synonyms
+  const texts = useMemo(
+    () =>
+      new Map<string, PaletteEntryText>(
+        entries.map((e) => [
+          e.def.type,
+          {
+            title: e.def.title ?? e.def.type,
+            type: e.def.type,
+            keywords: e.keywords,
+            description: e.def.description ?? '',
+          },
+        ]),
+      ),
+    [entries],
+  );
+  const filter = useCallback(
+    (value: string, search: string) => {
+      const text = texts.get(value);
+      return text ? paletteScore(search, text) : 0;
+    },
+    [texts],
+  );
+
   const groups = useMemo(() => {
     const byCategory = new Map<string, typeof entries>();
     for (const e of entries) {
@@ -77,7 +102,7 @@ export function Palette(props: {
 
   return (
     <div className="lf-palette" role="dialog" aria-label="Add a node">
-      <Command label="Add a node" loop>
+      <Command label="Add a node" loop filter={filter}>
         <Command.Input
           autoFocus
           placeholder={
@@ -94,11 +119,10 @@ export function Palette(props: {
           <Command.Empty>No node matches.</Command.Empty>
           {groups.map(([category, list]) => (
             <Command.Group key={category} heading={category}>
-              {list.map(({ def, keywords, port }) => (
+              {list.map(({ def, port }) => (
                 <Command.Item
                   key={def.type}
-                  value={`${def.title ?? def.type} ${def.type}`}
-                  keywords={keywords}
+                  value={def.type}
                   onSelect={() => props.onPick(def.type, port)}
                   data-node-type={def.type}
                 >

@@ -14,6 +14,8 @@ import {
   type RunStateFold,
 } from '@loraflow/core';
 import { type Catalogue, defaultParams } from '../catalogue';
+import { schemaOf } from '../components/widgets';
+import { starterParams } from '../params';
 import type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from '../runtime-types';
 import { History } from './history';
 import { createRunView, eventsOfResult, type RunFields, type RunView } from './run-view';
@@ -365,11 +367,19 @@ export class EditorStore extends Subscribable {
     this.commitDoc(doc, true);
   }
 
-  /** Adds a node of `type` at `position` with its params' defaults; returns its id. */
+  /**
+   * Adds a node of `type` at `position` with its starter params (defaults, the schema's example, a value
+   * for each required param: see `starterParams`), and, with `link`, its connection to the node a dragged
+   * wire came from: one undo step. Returns the new node's id.
+   *
+   * @example
+   * store.addNode('lora.compose', { x: 0, y: 0 }, undefined, { port: 'loras', from: { node: 'style', port: 'lora' } });
+   */
   addNode(
     type: string,
     position: { x: number; y: number },
     params?: Record<string, unknown>,
+    link?: { port: string; from?: PortRef; to?: PortRef },
   ): string | undefined {
     const def = this.catalogue.definition(type);
     if (!def) {
@@ -378,13 +388,57 @@ export class EditorStore extends Subscribable {
     }
     const base = type.split('.').pop() ?? 'node';
     const id = this.uniqueId(base);
-    const defaults = params ?? defaultParams(def.params);
+    const starter = params ?? starterParams(schemaOf(def.params), def.title ?? type);
     const node: GraphNode = { id, type, position: { x: Math.round(position.x), y: Math.round(position.y) } };
-    if (Object.keys(defaults).length > 0) node.params = defaults;
-    const ok = this.edit([{ type: 'node.add', node }]);
+    if (Object.keys(starter).length > 0) node.params = starter;
+    const changes: GraphChange[] = [{ type: 'node.add', node }];
+    if (link && !this.state.readOnly) {
+      const from = link.from ?? { node: id, port: link.port };
+      const to = link.to ?? { node: id, port: link.port };
+      // checked against the document with the new node in it, so the wire and the node are one step
+      const withNode = { ...this.state.typesDoc, nodes: [...this.state.typesDoc.nodes, node] };
+      const planned = this.connectionChanges(withNode, from, to);
+      if (planned.ok) changes.push(...planned.changes);
+      else this.notice('refusal', planned.code, planned.reason);
+    }
+    const ok = this.edit(changes);
     if (!ok) return undefined;
     this.select([id], []);
     return id;
+  }
+
+  // the changes that connect `from` to `to` in `doc` (replacing a single input's old wire), or why not
+  private connectionChanges(
+    doc: GraphDocument,
+    from: PortRef,
+    to: PortRef,
+  ):
+    | { ok: true; changes: GraphChange[]; edgeId: string }
+    | { ok: false; code: string; reason: string; issues: Issue[] } {
+    const checked = this.catalogue.check(doc, from, to);
+    if (!checked.ok) {
+      const first = checked.issues[0]!;
+      return { ok: false, code: first.code, reason: first.message, issues: checked.issues };
+    }
+    const target = doc.nodes.find((n) => n.id === to.node);
+    const spec = target ? this.catalogue.definition(target.type)?.inputs?.[to.port] : undefined;
+    const existing = doc.edges.filter((e) => e.to.node === to.node && e.to.port === to.port);
+    if (existing.some((e) => e.from.node === from.node && e.from.port === from.port)) {
+      return {
+        ok: false,
+        code: 'edge.duplicate',
+        reason: 'These two ports are already connected.',
+        issues: [],
+      };
+    }
+    const edgeId = this.newId('e');
+    const settings = spec?.settings ? defaultParams(spec.settings) : {};
+    const edge: GraphEdge = { id: edgeId, from: { ...from }, to: { ...to } };
+    if (Object.keys(settings).length > 0) edge.settings = settings;
+    const replaced: GraphChange[] = spec?.multiple
+      ? []
+      : existing.map((e) => ({ type: 'edge.remove', id: e.id }));
+    return { ok: true, changes: [...replaced, { type: 'edge.add', edge }], edgeId };
   }
 
   private uniqueId(base: string): string {
@@ -420,29 +474,14 @@ export class EditorStore extends Subscribable {
   ): { ok: true; edgeId: string } | { ok: false; code: string; reason: string; issues: Issue[] } {
     if (this.state.readOnly)
       return { ok: false, code: 'editor.read-only', reason: 'This editor is read-only.', issues: [] };
-    const checked = this.checkConnection(from, to);
-    if (!checked.ok) {
-      const first = checked.issues[0]!;
-      this.notice('refusal', first.code, first.message);
-      return { ok: false, code: first.code, reason: first.message, issues: checked.issues };
+    // typesDoc differs from the document only by positions, which no check depends on
+    const planned = this.connectionChanges(this.state.typesDoc, from, to);
+    if (!planned.ok) {
+      this.notice('refusal', planned.code, planned.reason);
+      return planned;
     }
-    const target = this.state.nodesById.get(to.node);
-    const spec = target ? this.catalogue.definition(target.type)?.inputs?.[to.port] : undefined;
-    const existing = this.state.doc.edges.filter((e) => e.to.node === to.node && e.to.port === to.port);
-    if (existing.some((e) => e.from.node === from.node && e.from.port === from.port)) {
-      const reason = 'These two ports are already connected.';
-      this.notice('refusal', 'edge.duplicate', reason);
-      return { ok: false, code: 'edge.duplicate', reason, issues: [] };
-    }
-    const edgeId = this.newId('e');
-    const settings = spec?.settings ? defaultParams(spec.settings) : {};
-    const edge: GraphEdge = { id: edgeId, from: { ...from }, to: { ...to } };
-    if (Object.keys(settings).length > 0) edge.settings = settings;
-    const replaced: GraphChange[] = spec?.multiple
-      ? []
-      : existing.map((e) => ({ type: 'edge.remove', id: e.id }));
-    this.edit([...replaced, { type: 'edge.add', edge }]);
-    return { ok: true, edgeId };
+    this.edit(planned.changes);
+    return { ok: true, edgeId: planned.edgeId };
   }
 
   /** Sets one parameter (`undefined` removes it); typing in one field coalesces into one undo step. */
