@@ -168,6 +168,32 @@ describe('the editor in Chromium', () => {
     expect(
       doc.edges.filter((e) => e.to.node === 'generate' && e.to.port === 'lora').map((e) => e.from.node),
     ).toEqual(['blend']);
+    // the same sentence where the wire was dropped, gone once the LoRA is of the right family again
+    const atDrop = page.getByTestId('refusal-at-drop');
+    expect(await atDrop.textContent()).toContain('cannot connect to a flux.1 LoRA input');
+    await page.locator('.lf-inspector select[name="family"]').selectOption('flux.1');
+    await expect.poll(() => atDrop.count()).toBe(0);
+    await page.close();
+  });
+
+  it('highlights the ports a dragged wire may end on and dims the nodes it cannot reach, until it is dropped', async () => {
+    const page = await h.open('/editor.html?fixture=pipeline');
+    const from = await handle(page, 'subject', 'lora', 'source').boundingBox();
+    if (!from) throw new Error('the handle is not on screen');
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 60, from.y + 40, { steps: 4 });
+    const compat = (l: ReturnType<typeof handle>) => l.getAttribute('data-compat');
+    await expect.poll(() => compat(handle(page, 'blend', 'loras', 'target'))).toBe('valid');
+    expect(await compat(handle(page, 'generate', 'lora', 'target'))).toBe('valid');
+    expect(await compat(handle(page, 'generate', 'prompt', 'target'))).toBe('invalid');
+    expect(await page.locator('.react-flow__node[data-id="prompt"]').getAttribute('data-compat')).toBe(
+      'none',
+    );
+    await page.mouse.move(from.x + 200, from.y + 400, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-compat]').count()).toBe(0);
     await page.close();
   });
 

@@ -34,6 +34,10 @@ export interface Notice {
   code: string;
   message: string;
   seq: number;
+  /** A refused connection: the notice goes once the two ports could be connected (or one is gone). */
+  connection?: { from: PortRef; to: PortRef };
+  /** Where on the canvas (px from its top left) the refused wire was dropped. */
+  at?: { x: number; y: number };
 }
 
 /**
@@ -260,6 +264,16 @@ export class EditorStore extends Subscribable {
     };
     // Positions never change validity, so a drag does not revalidate 1,000 nodes per frame.
     if (structural) Object.assign(patch, this.validation(doc), { typesDoc: doc });
+    const refused = this.state.notice?.connection;
+    // a refusal that no longer applies (the ports now fit, or one is gone) is not left on screen
+    if (
+      structural &&
+      refused &&
+      (!patch.nodesById?.has(refused.from.node) ||
+        !patch.nodesById.has(refused.to.node) ||
+        this.catalogue.check(doc, refused.from, refused.to).ok)
+    )
+      patch.notice = undefined;
     if (doc.edges !== this.state.doc.edges)
       patch.edgesByTarget = indexEdges(doc.edges, this.state.edgesByTarget);
     const selectedNodes = [...this.state.selectedNodes].filter((id) => patch.nodesById?.has(id));
@@ -477,7 +491,7 @@ export class EditorStore extends Subscribable {
     // typesDoc differs from the document only by positions, which no check depends on
     const planned = this.connectionChanges(this.state.typesDoc, from, to);
     if (!planned.ok) {
-      this.notice('refusal', planned.code, planned.reason);
+      this.notice('refusal', planned.code, planned.reason, { connection: { from, to } });
       return planned;
     }
     this.edit(planned.changes);
@@ -644,9 +658,14 @@ export class EditorStore extends Subscribable {
   }
 
   /** Shows a message to the person (a refused connection, a failed import). */
-  notice(kind: Notice['kind'], code: string, message: string): void {
+  notice(
+    kind: Notice['kind'],
+    code: string,
+    message: string,
+    about: Pick<Notice, 'connection' | 'at'> = {},
+  ): void {
     this.noticeSeq += 1;
-    this.set({ notice: { kind, code, message, seq: this.noticeSeq } });
+    this.set({ notice: { kind, code, message, seq: this.noticeSeq, ...about } });
   }
 
   /** Hides the current message. */
