@@ -18,7 +18,7 @@ import {
 import { type DragEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { typeColour } from '../catalogue';
 import { useEditorContext, useEditorState } from '../react/context';
-import { clearCompatibility, edgeEnds, markCompatibility } from './connection-cues';
+import { clearCompatibility, edgeEnds, keyboardWiring, markCompatibility } from './connection-cues';
 import { GridBackground } from './GridBackground';
 import { LoraNode } from './LoraNode';
 import { COMPACT_BELOW_ZOOM, CompactContext, estimateViewport } from './lod';
@@ -89,6 +89,7 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
   const issuesByEdge = useEditorState((s) => s.issuesByEdge);
   const typesDoc = useEditorState((s) => s.typesDoc);
   const flowRef = useRef<HTMLDivElement>(null);
+  useEffect(() => (flowRef.current ? keyboardWiring(flowRef.current, store) : undefined), [store]);
   const readOnly = useEditorState((s) => s.readOnly);
   const flow = useReactFlow();
   const startZoom = props.defaultViewport.zoom;

@@ -108,13 +108,19 @@ function sourceNames(s: EditorState, catalogue: Catalogue, incoming: readonly Gr
   });
 }
 
-function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
+// A port is a keyboard stop: Enter starts or ends a connection there (see keyboardWiring).
+const portName = (port: ResolvedPort, side: 'in' | 'out', node: string) =>
+  `${side === 'in' ? 'Input' : 'Output'} ${port.label} (${port.typeLabel}) of ${node}`;
+
+function PortRow({ port, side, node }: { port: ResolvedPort; side: 'in' | 'out'; node: string }) {
   return (
     <div className={`lf-port lf-port--${side}`} data-port={port.name}>
       <Handle
         type={side === 'in' ? 'target' : 'source'}
         position={side === 'in' ? Position.Left : Position.Right}
         id={port.name}
+        tabIndex={0}
+        aria-label={portName(port, side, node)}
         className="lf-handle"
         style={{ background: typeColour(port.type) }}
       />
@@ -288,12 +294,12 @@ function LoraNodeView({ id, selected }: NodeProps) {
         <div className="lf-node__ports">
           <div className="lf-node__inputs">
             {inputs.map((p) => (
-              <PortRow key={p.name} port={p} side="in" />
+              <PortRow key={p.name} port={p} side="in" node={node.label ?? id} />
             ))}
           </div>
           <div className="lf-node__outputs">
             {outputs.map((p) => (
-              <PortRow key={p.name} port={p} side="out" />
+              <PortRow key={p.name} port={p} side="out" node={node.label ?? id} />
             ))}
           </div>
         </div>

@@ -350,6 +350,8 @@ function EditorLayout(props: {
       }
       e.preventDefault();
       e.stopPropagation();
+      // whatever the action removes (the focused node, on delete or undo), the keyboard stays in the editor
+      focusCanvas(rootRef.current);
       if (action === 'undo') store.undo();
       else if (action === 'redo') store.redo();
       else if (action === 'run') void store.run();
@@ -359,11 +361,8 @@ function EditorLayout(props: {
         if (text) void navigator.clipboard?.writeText(text).catch(() => undefined);
       } else if (action === 'paste') store.paste();
       else if (action === 'duplicate') store.duplicate();
-      else if (action === 'delete') {
-        store.deleteSelection();
-        // the focused node may be gone: keep the keyboard on the editor so Ctrl+Z still reaches it
-        focusCanvas(rootRef.current);
-      } else if (action === 'palette') setPalette({ pending: undefined });
+      else if (action === 'delete') store.deleteSelection();
+      else if (action === 'palette') setPalette({ pending: undefined });
     },
     [store, readOnly],
   );

@@ -66,3 +66,67 @@ export function clearCompatibility(root: HTMLElement): void {
   delete root.dataset.connecting;
   for (const el of root.querySelectorAll<HTMLElement>('[data-compat]')) delete el.dataset.compat;
 }
+
+/**
+ * Wiring from the keyboard: Enter (or Space) on a port starts a connection and marks where it may end;
+ * Tab moves between ports; Enter on a port of the other side connects; Escape cancels. Listens on the
+ * canvas in the capture phase, so React Flow's own Enter (select the node) never sees these keys.
+ *
+ * @example
+ * const off = keyboardWiring(flowElement, store); // on unmount: off()
+ */
+export function keyboardWiring(root: HTMLElement, store: EditorStore): () => void {
+  let start: ConnectionStart | undefined;
+  const cancel = () => {
+    start = undefined;
+    delete root.dataset.keyboardConnecting;
+    clearCompatibility(root);
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    const el = event.target instanceof HTMLElement ? event.target : null;
+    const isHandle = el?.classList.contains('react-flow__handle') === true;
+    if (event.key === 'Escape' && start) {
+      event.stopPropagation();
+      cancel();
+      store.notice('info', 'connect.cancelled', 'Connection cancelled.');
+      return;
+    }
+    if (!isHandle || !el || (event.key !== 'Enter' && event.key !== ' ')) return;
+    const node = el.dataset.nodeid;
+    const port = el.dataset.handleid;
+    const handleType = el.classList.contains('source') ? 'source' : 'target';
+    if (!node || !port) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (store.getState().readOnly) return;
+    if (!start || start.handleType === handleType) {
+      cancel();
+      start = { nodeId: node, handleId: port, handleType };
+      root.dataset.keyboardConnecting = 'true';
+      const n = markCompatibility(root, store, start);
+      const side = handleType === 'source' ? 'an input' : 'an output';
+      store.notice(
+        'info',
+        'connect.started',
+        n > 0
+          ? `Connecting ${port} of ${node}: Tab to ${side} (${n} can take it) and press Enter; Escape cancels.`
+          : `Nothing on the canvas can connect to ${port} of ${node}; Escape cancels.`,
+      );
+      return;
+    }
+    const [from, to] = edgeEnds(start, { node, port });
+    cancel();
+    const r = store.connect(from, to);
+    if (r.ok)
+      store.notice(
+        'info',
+        'connect.done',
+        `Connected ${from.port} of ${from.node} to ${to.port} of ${to.node}.`,
+      );
+  };
+  root.addEventListener('keydown', onKeyDown, true);
+  return () => {
+    root.removeEventListener('keydown', onKeyDown, true);
+    cancel();
+  };
+}
