@@ -5,7 +5,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useMemo } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { createEmulatorRuntime } from './emulator-runtime';
-import { bigGraph, everyNodeType, examples, failingTraining, invalidGraph } from './fixtures';
+import { bigGraph, everyNodeType, examples, failingTraining, invalidGraph, looseCompose } from './fixtures';
 import { type FrozenState, frozenRuntime } from './scripted-runtime';
 
 const packs = [loraPackDefinitions];
@@ -149,6 +149,81 @@ export const ExampleGraph: Story = {
     await waitFor(() => expect(canvas.getByTestId('estimate').textContent).toMatch(/nodes to run/), {
       timeout: 15_000,
     });
+  },
+};
+
+/** What a node shows on the canvas: each LoRA's scale in the composition, editable in place; the prompt's text. */
+export const NodeContent: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    const compose = node(canvasElement, 'style')!;
+    await waitFor(() => expect(compose.querySelectorAll('.lf-node__connection')).toHaveLength(3));
+    const scale = within(compose).getByRole('button', { name: /^Scale of model_flux1-watercolor/ });
+    await userEvent.click(scale);
+    const input = within(compose).getByRole('spinbutton', { name: /^Scale of model_flux1-watercolor/ });
+    await userEvent.clear(input);
+    await userEvent.type(input, '0.35');
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(
+        within(compose).getByRole('button', { name: /^Scale of model_flux1-watercolor/ }).textContent,
+      ).toBe('× 0.35'),
+    );
+    await expect(node(canvasElement, 'prompt')?.textContent).toMatch(/paper lantern/);
+    await expect(canvas.getAllByText('flux.1').length).toBeGreaterThan(0);
+  },
+};
+
+/** Dragging a LoRA's wire: the ports that can take it are ringed, the nodes that cannot are dimmed. */
+export const DragCues: Story = {
+  args: { defaultDocument: looseCompose },
+  play: async ({ canvasElement }) => {
+    const start = canvasElement.querySelector<HTMLElement>(
+      '.react-flow__node[data-id="watercolor"] .react-flow__handle.source',
+    );
+    await waitFor(() => expect(start).toBeTruthy());
+    // pressed, moved past React Flow's drag threshold and left there, so the story shows the cues
+    const box = start!.getBoundingClientRect();
+    const at = (dx: number, dy: number) => ({
+      bubbles: true,
+      cancelable: true,
+      button: 0,
+      buttons: 1,
+      clientX: box.x + box.width / 2 + dx,
+      clientY: box.y + box.height / 2 + dy,
+    });
+    start!.dispatchEvent(new MouseEvent('mousedown', at(0, 0)));
+    for (const d of [4, 40, 120]) document.dispatchEvent(new MouseEvent('mousemove', at(d, d / 2)));
+    const target = (id: string) =>
+      canvasElement.querySelector<HTMLElement>(
+        `.react-flow__node[data-id="${id}"] .react-flow__handle.target`,
+      );
+    await waitFor(() => expect(target('style')?.dataset.compat).toBe('valid'));
+    await expect(
+      canvasElement.querySelector<HTMLElement>('.react-flow__node[data-id="prompt"]')?.dataset.compat,
+    ).toBe('none');
+  },
+};
+
+/** Wiring without a mouse: Enter on the composition's output, Tab to the generation's LoRAs, Enter. */
+export const KeyboardWiring: Story = {
+  args: { defaultDocument: looseCompose },
+  play: async ({ canvasElement }) => {
+    const handle = (id: string, kind: 'source' | 'target', port: string) =>
+      canvasElement.querySelector<HTMLElement>(
+        `.react-flow__node[data-id="${id}"] .react-flow__handle.${kind}[data-handleid="${port}"]`,
+      );
+    await waitFor(() => expect(handle('style', 'source', 'lora')).toBeTruthy());
+    handle('style', 'source', 'lora')!.focus();
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(handle('render', 'target', 'loras')?.dataset.compat).toBe('valid'));
+    handle('render', 'target', 'loras')!.focus();
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(within(canvasElement).getByRole('alert').textContent).toMatch(/^Connected lora of style/),
+    );
+    await expect(canvasElement.querySelectorAll('[data-compat]').length).toBe(0);
   },
 };
 

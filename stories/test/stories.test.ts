@@ -49,6 +49,10 @@ describe('stories in Chromium', () => {
     'ComposeTrainGenerate',
     'TrainingFailsOnCue',
     'TrainingCancelled',
+    'ExampleGraph',
+    'NodeContent',
+    'DragCues',
+    'KeyboardWiring',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');
