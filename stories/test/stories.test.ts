@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../packages/editor/e2e/harness';
 
-// The stories' play functions, run in headless Chromium on a production build of the stories.
+// The stories' play functions, run in headless Chromium on a production build of the stories, then
+// axe-core on the page each one leaves (no serious or critical accessibility violation).
 let h: Harness;
 let publicDir: string;
 beforeAll(async () => {
@@ -53,6 +54,12 @@ describe('stories in Chromium', () => {
     'NodeContent',
     'DragCues',
     'KeyboardWiring',
+    'Dark',
+    'EveryNodeRunningDark',
+    'EveryNodeQueued',
+    'EveryNodeCached',
+    'EveryNodeFailed',
+    'EveryNodeSkipped',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

@@ -120,6 +120,7 @@ function PortRow({ port, side, node }: { port: ResolvedPort; side: 'in' | 'out';
         position={side === 'in' ? Position.Left : Position.Right}
         id={port.name}
         tabIndex={0}
+        role="button"
         aria-label={portName(port, side, node)}
         className="lf-handle"
         style={{ background: typeColour(port.type) }}
