@@ -281,6 +281,25 @@ export const EveryNodeSucceeded: Story = {
     );
   },
 };
+/** A generation's images: click one to see it full size, step with ← →, download it, Escape closes. */
+export const ImageViewer: Story = {
+  render: () => <FrozenEditor state="succeeded" />,
+  play: async ({ canvasElement }) => {
+    const render = await waitFor(() => {
+      const n = node(canvasElement, 'render');
+      expect(n?.querySelectorAll('img.lf-thumb').length).toBe(2);
+      return n!;
+    });
+    await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
+    const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
+    await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
+    await userEvent.keyboard('{ArrowRight}');
+    await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+    await expect(within(dialog).getByRole('link', { name: 'Download' }).getAttribute('download')).toMatch(
+      /-2-/,
+    );
+  },
+};
 export const EveryNodeFailed: Story = { render: () => <FrozenEditor state="failed" /> };
 export const EveryNodeSkipped: Story = { render: () => <FrozenEditor state="skipped" /> };
 export const EveryNodeRunningDark: Story = { render: () => <FrozenEditor state="running" theme="dark" /> };

@@ -60,6 +60,7 @@ describe('stories in Chromium', () => {
     'EveryNodeCached',
     'EveryNodeFailed',
     'EveryNodeSkipped',
+    'ImageViewer',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

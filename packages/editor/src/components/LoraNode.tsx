@@ -8,6 +8,7 @@ import { sameArray, useEditorContext, useNodeState } from '../react/context';
 import type { ExplainEntry, NodeEstimate } from '../runtime-types';
 import type { EditorState, NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
+import { useOpenViewer } from './ImageViewer';
 import { CompactContext } from './lod';
 import { costText, headlineFields, NodeContent, nodeDisplayName, type SettingsGroup } from './NodeContent';
 import { schemaOf } from './widgets';
@@ -88,13 +89,23 @@ export function progressDetail(detail: Record<string, unknown> | undefined): str
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
-function Thumb({ image, alt }: { image: ImageRef; alt: string }) {
+function Thumb(props: { images: readonly ImageRef[]; index: number; title: string }) {
   const { runtime } = useEditorContext();
+  const open = useOpenViewer();
+  const image = props.images[props.index]!;
   const src = useBlobUrl(runtime, image);
-  return src ? (
-    <img className="lf-thumb" src={src} alt={alt} />
-  ) : (
-    <span className="lf-thumb lf-thumb--loading" />
+  const alt = `${props.title} output ${props.index + 1}`;
+  if (!src) return <span className="lf-thumb lf-thumb--loading" />;
+  if (!open) return <img className="lf-thumb" src={src} alt={alt} />;
+  return (
+    <button
+      type="button"
+      className="lf-thumb__button nodrag"
+      aria-label={`Enlarge ${alt}`}
+      onClick={() => open({ images: props.images, index: props.index, title: props.title })}
+    >
+      <img className="lf-thumb" src={src} alt={alt} />
+    </button>
   );
 }
 
@@ -353,7 +364,7 @@ function LoraNodeView({ id, selected }: NodeProps) {
       {images.length > 0 && (
         <div className="lf-node__images">
           {images.map((image, i) => (
-            <Thumb key={image.hash} image={image} alt={`${node.label ?? title} output ${i + 1}`} />
+            <Thumb key={image.hash} images={images} index={i} title={node.label ?? title} />
           ))}
         </div>
       )}

@@ -1,6 +1,16 @@
 import { type GraphDocument, loadDocument, type NodePack } from '@loraflow/core';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
-import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  lazy,
+  type ReactNode,
+  Suspense,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { z } from 'zod';
 import { createCatalogue } from '../catalogue';
 import { downloadDocument, parseDocumentText } from '../io';
@@ -9,8 +19,10 @@ import { EditorContext, type EditorContextValue, useEditorContext, useEditorStat
 import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore, type EditorStore } from '../store/editor-store';
 import { Canvas, type PendingConnection } from './Canvas';
+import { ImageViewer, ViewerContext, type ViewerState } from './ImageViewer';
 import { Inspector } from './Inspector';
-import { Palette } from './Palette';
+import type { PaletteProps } from './Palette';
+import { palettePlaceholder } from './palette-search';
 import { NoticeBar, Toolbar } from './Toolbar';
 import type { WidgetRegistry } from './widgets';
 
@@ -80,6 +92,39 @@ export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: bo
   if (!mod && (key === 'delete' || key === 'backspace')) return 'delete';
   if (!mod && key === '/') return 'palette';
   return undefined;
+}
+
+// The palette (cmdk and the Radix dialog it brings, ~18 kB gzipped) loads on first use, or when the browser
+// is idle after the editor mounts: the entry stays in budget and the first render parses less.
+const loadPalette = () => import('./Palette');
+const LazyPalette = lazy(() => loadPalette().then((m) => ({ default: m.Palette })));
+
+/** The palette, with a plain search field that keeps what is typed while its code loads. */
+function PaletteLoader(props: PaletteProps) {
+  const [pickOnOpen, setPickOnOpen] = useState(false);
+  const fallback = (
+    <div className="lf-palette" role="dialog" aria-label="Add a node">
+      <input
+        className="lf-palette__fallback"
+        aria-label="Add a node"
+        ref={(el) => el?.focus()}
+        value={props.search}
+        placeholder={palettePlaceholder(props.pending !== undefined)}
+        onChange={(e) => props.onSearch(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            props.onClose();
+          } else if (e.key === 'Enter') setPickOnOpen(true);
+        }}
+      />
+    </div>
+  );
+  return (
+    <Suspense fallback={fallback}>
+      <LazyPalette {...props} pickOnOpen={pickOnOpen} />
+    </Suspense>
+  );
 }
 
 /**
@@ -268,7 +313,15 @@ function EditorLayout(props: {
   const [palette, setPalette] = useState<{ pending: PendingConnection | undefined } | undefined>(undefined);
   const fileInput = useRef<HTMLInputElement>(null);
   const rootRef = useRef<HTMLDivElement>(null);
+  const [viewer, setViewer] = useState<ViewerState | undefined>(undefined);
+  const [search, setSearch] = useState('');
+  useEffect(() => {
+    if (readOnlyRef.current) return;
+    const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 200));
+    idle(() => void loadPalette());
+  }, []);
   const readOnly = useEditorState((s) => s.readOnly);
+  const readOnlyRef = useRef(readOnly);
 
   const importFile = useCallback(
     (file: File) => {
@@ -314,6 +367,11 @@ function EditorLayout(props: {
         ),
     );
   }, [store, flow]);
+
+  const openPalette = useCallback((pending: PendingConnection | undefined) => {
+    setSearch('');
+    setPalette({ pending });
+  }, []);
 
   // the pointer's last place over the canvas, so a node added from the keyboard lands where the person looks
   const pointer = useRef<{ x: number; y: number } | undefined>(undefined);
@@ -362,9 +420,9 @@ function EditorLayout(props: {
       } else if (action === 'paste') store.paste();
       else if (action === 'duplicate') store.duplicate();
       else if (action === 'delete') store.deleteSelection();
-      else if (action === 'palette') setPalette({ pending: undefined });
+      else if (action === 'palette') openPalette(undefined);
     },
-    [store, readOnly],
+    [store, readOnly, openPalette],
   );
 
   return (
@@ -377,7 +435,7 @@ function EditorLayout(props: {
       tabIndex={-1}
     >
       <Toolbar
-        onAdd={() => setPalette({ pending: undefined })}
+        onAdd={() => openPalette(undefined)}
         onLayout={layout}
         onImport={() => fileInput.current?.click()}
         onExport={() => downloadDocument(store.document)}
@@ -396,35 +454,40 @@ function EditorLayout(props: {
         }}
       />
       <NoticeBar />
-      <div className="lf-body">
-        <div
-          className="lf-canvas"
-          ref={canvasRef}
-          onPointerMove={(e) => {
-            pointer.current = { x: e.clientX, y: e.clientY };
-          }}
-          onPointerLeave={() => {
-            pointer.current = undefined;
-          }}
-        >
-          <Canvas
-            onPaneDropConnection={(pending) => setPalette({ pending })}
-            onImportFile={importFile}
-            showMinimap={props.showMinimap}
-          />
-          {palette && (
-            <Palette
-              pending={palette.pending}
-              onPick={addAt}
-              onClose={() => {
-                setPalette(undefined);
-                focusCanvas(rootRef.current);
-              }}
+      <ViewerContext.Provider value={setViewer}>
+        <div className="lf-body">
+          <div
+            className="lf-canvas"
+            ref={canvasRef}
+            onPointerMove={(e) => {
+              pointer.current = { x: e.clientX, y: e.clientY };
+            }}
+            onPointerLeave={() => {
+              pointer.current = undefined;
+            }}
+          >
+            <Canvas
+              onPaneDropConnection={(pending) => openPalette(pending)}
+              onImportFile={importFile}
+              showMinimap={props.showMinimap}
             />
-          )}
+            {palette && (
+              <PaletteLoader
+                pending={palette.pending}
+                search={search}
+                onSearch={setSearch}
+                onPick={addAt}
+                onClose={() => {
+                  setPalette(undefined);
+                  focusCanvas(rootRef.current);
+                }}
+              />
+            )}
+          </div>
+          <Inspector />
         </div>
-        <Inspector />
-      </div>
+      </ViewerContext.Provider>
+      {viewer && <ImageViewer state={viewer} onChange={setViewer} />}
       {props.children}
     </div>
   );

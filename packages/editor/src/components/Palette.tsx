@@ -1,9 +1,9 @@
 import type { AnyNodeDefinition } from '@loraflow/core';
 import { Command } from 'cmdk';
-import { useCallback, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { useEditorContext } from '../react/context';
 import { NODE_DRAG_MIME, type PendingConnection } from './Canvas';
-import { type PaletteEntryText, paletteScore } from './palette-search';
+import { type PaletteEntryText, palettePlaceholder, paletteScore } from './palette-search';
 
 /** Which input or output of `def` a pending connection could attach to, if any. */
 export function compatiblePort(
@@ -16,15 +16,22 @@ export function compatiblePort(
   return undefined;
 }
 
+/** What the palette is opened with; the search text is the editor's, so keys typed before it loads count. */
+export interface PaletteProps {
+  pending: PendingConnection | undefined;
+  search: string;
+  onSearch(search: string): void;
+  onPick(type: string, port: string | undefined): void;
+  onClose(): void;
+  /** Enter was pressed before the palette loaded: pick the best match as soon as it has. */
+  pickOnOpen?: boolean;
+}
+
 /**
  * The node palette: search by name, category or port type; Enter adds, dragging drops on the canvas.
  * Opened from a connection dropped on empty canvas, it lists only the nodes that can take it.
  */
-export function Palette(props: {
-  pending: PendingConnection | undefined;
-  onPick(type: string, port: string | undefined): void;
-  onClose(): void;
-}) {
+export function Palette(props: PaletteProps) {
   const { store } = useEditorContext();
   const catalogue = store.catalogue;
 
@@ -89,6 +96,22 @@ export function Palette(props: {
     [texts],
   );
 
+  const pickOnOpen = useRef(props.pickOnOpen === true);
+  useEffect(() => {
+    if (!pickOnOpen.current) return;
+    pickOnOpen.current = false;
+    let best: (typeof entries)[number] | undefined;
+    let bestScore = 0;
+    for (const e of entries) {
+      const score = filter(e.def.type, props.search);
+      if (score > bestScore) {
+        best = e;
+        bestScore = score;
+      }
+    }
+    if (best) props.onPick(best.def.type, best.port);
+  });
+
   const groups = useMemo(() => {
     const byCategory = new Map<string, typeof entries>();
     for (const e of entries) {
@@ -105,9 +128,9 @@ export function Palette(props: {
       <Command label="Add a node" loop filter={filter}>
         <Command.Input
           autoFocus
-          placeholder={
-            props.pending ? 'Nodes that can take this connection…' : 'Search nodes by name, category or type…'
-          }
+          value={props.search}
+          onValueChange={props.onSearch}
+          placeholder={palettePlaceholder(props.pending !== undefined)}
           onKeyDown={(e) => {
             if (e.key === 'Escape') {
               e.stopPropagation();
