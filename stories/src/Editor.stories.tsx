@@ -206,6 +206,12 @@ export const DragCues: Story = {
   },
 };
 
+/** The same cues on the dark theme (axe-core checks its contrast in the stories' test). */
+export const DragCuesDark: Story = {
+  args: { defaultDocument: looseCompose, theme: 'dark' },
+  ...(DragCues.play ? { play: DragCues.play } : {}),
+};
+
 /** Wiring without a mouse: Enter on the composition's output, Tab to the generation's LoRAs, Enter. */
 export const KeyboardWiring: Story = {
   args: { defaultDocument: looseCompose },

@@ -53,6 +53,7 @@ describe('stories in Chromium', () => {
     'ExampleGraph',
     'NodeContent',
     'DragCues',
+    'DragCuesDark',
     'KeyboardWiring',
     'Dark',
     'EveryNodeRunningDark',

@@ -201,6 +201,20 @@ export function Inspector() {
       ),
   );
 
+  const paramField = (field: ParamField) => (
+    <Field
+      key={field.name}
+      ownerId={node.id}
+      ownerType={node.type}
+      field={field}
+      value={node.params?.[field.name]}
+      issues={paramIssues(field.name)}
+      disabled={readOnly}
+      onChange={(v) => store.setParam(node.id, field.name, v)}
+      onCommit={() => store.closeStep()}
+    />
+  );
+
   return (
     <aside className="lf-inspector" aria-label="Inspector" data-node={node.id}>
       <h2 className="lf-inspector__title">{def?.title ?? node.type}</h2>
@@ -222,21 +236,7 @@ export function Inspector() {
           onBlur={() => store.closeStep()}
         />
       </div>
-      {fields
-        .filter((f) => !f.advanced)
-        .map((field) => (
-          <Field
-            key={field.name}
-            ownerId={node.id}
-            ownerType={node.type}
-            field={field}
-            value={node.params?.[field.name]}
-            issues={paramIssues(field.name)}
-            disabled={readOnly}
-            onChange={(v) => store.setParam(node.id, field.name, v)}
-            onCommit={() => store.closeStep()}
-          />
-        ))}
+      {fields.filter((f) => !f.advanced).map(paramField)}
       {fields.some((f) => f.advanced) && (
         // folded unless a value is set or has a problem, so what needs attention is never hidden
         <details
@@ -246,21 +246,7 @@ export function Inspector() {
           )}
         >
           <summary>Advanced</summary>
-          {fields
-            .filter((f) => f.advanced)
-            .map((field) => (
-              <Field
-                key={field.name}
-                ownerId={node.id}
-                ownerType={node.type}
-                field={field}
-                value={node.params?.[field.name]}
-                issues={paramIssues(field.name)}
-                disabled={readOnly}
-                onChange={(v) => store.setParam(node.id, field.name, v)}
-                onCommit={() => store.closeStep()}
-              />
-            ))}
+          {fields.filter((f) => f.advanced).map(paramField)}
         </details>
       )}
       {incoming.map((group) => (
