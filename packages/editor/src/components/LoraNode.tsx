@@ -47,8 +47,13 @@ interface NodeView {
   readOnly: boolean;
 }
 
+// A node draws nothing of its position: a move (a drag's every pointer move) must not re-render it.
+const sameButPosition = (a: GraphNode | undefined, b: GraphNode | undefined) =>
+  a === b ||
+  (a !== undefined && b !== undefined && a.type === b.type && a.params === b.params && a.label === b.label);
+
 const sameView = (a: NodeView, b: NodeView) =>
-  a.node === b.node &&
+  sameButPosition(a.node, b.node) &&
   a.run === b.run &&
   a.incoming === b.incoming &&
   a.readOnly === b.readOnly &&
@@ -193,7 +198,7 @@ function LoraNodeView({ id, selected }: NodeProps) {
       if (
         prev &&
         prev.typesDoc === s.typesDoc &&
-        prev.view.node === current &&
+        sameButPosition(prev.view.node, current) &&
         prev.view.issues === issues &&
         prev.view.explain === explain &&
         prev.view.run === run &&
