@@ -253,7 +253,13 @@ function LoraNodeView({ id, selected }: NodeProps) {
     return out;
   }, [node, def, incoming, sources]);
   if (!node) return null;
-  const headline = compact ? [] : headlineFields(fieldsOfType(store.catalogue, node.type), node.params);
+  const headline = compact
+    ? []
+    : headlineFields(
+        fieldsOfType(store.catalogue, node.type),
+        node.params,
+        new Set(incoming?.map((e) => e.to.port)),
+      );
   const family = outputs.length === 1 ? typeFamily(outputs[0]?.type) : undefined;
   const title = def?.title ?? node.type;
   const status = statusLabel(run);

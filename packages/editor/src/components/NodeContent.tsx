@@ -15,7 +15,8 @@ export interface HeadlineField {
 
 /**
  * The params a node shows on the canvas: its first one-line text param (a name, a model id) and its
- * multi-line ones (a prompt), at most three, not folded away as advanced, set or required.
+ * multi-line ones (a prompt), at most three, not folded away as advanced, set or required, and not fed by
+ * a connected input of the same name.
  *
  * @example
  * headlineFields(paramFields(schemaOf(def.params)), node.params); // [{ field: prompt, multiline: true }]
@@ -23,10 +24,12 @@ export interface HeadlineField {
 export function headlineFields(
   fields: readonly ParamField[],
   params: Readonly<Record<string, unknown>> | undefined,
+  connected: ReadonlySet<string> = new Set(),
 ): HeadlineField[] {
   const out: HeadlineField[] = [];
   for (const field of fields) {
-    if (field.advanced || out.length >= 3) continue;
+    // a param named like a connected input (a generation's prompt) gives way to the wire
+    if (field.advanced || out.length >= 3 || connected.has(field.name)) continue;
     const widget = builtinWidgetName(field.name, field.schema);
     if (widget !== 'text' && widget !== 'textarea') continue;
     const value = params?.[field.name];

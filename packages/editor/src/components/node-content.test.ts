@@ -25,6 +25,7 @@ describe('what a node shows on the canvas', () => {
       ],
     );
     expect(headlineFields(fields, {}).map((h) => h.field.name)).toEqual(['prompt']);
+    expect(headlineFields(fields, {}, new Set(['prompt'])).map((h) => h.field.name)).toEqual([]);
   });
 
   it('names a node by its label, then the name a run gave it, then its first text param, then its title', () => {
