@@ -5,7 +5,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useMemo } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { createEmulatorRuntime } from './emulator-runtime';
-import { bigGraph, everyNodeType, examples, failingTraining, invalidGraph } from './fixtures';
+import { bigGraph, everyNodeType, examples, failingTraining, invalidGraph, looseCompose } from './fixtures';
 import { type FrozenState, frozenRuntime } from './scripted-runtime';
 
 const packs = [loraPackDefinitions];
@@ -141,6 +141,98 @@ export const TrainingCancelled: Story = {
   },
 };
 
+/** The README's example graph at rest on the in-browser emulator (the screenshot in the docs). */
+export const ExampleGraph: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate, emulated: true },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByTestId('estimate').textContent).toMatch(/nodes to run/), {
+      timeout: 15_000,
+    });
+  },
+};
+
+/** What a node shows on the canvas: each LoRA's scale in the composition, editable in place; the prompt's text. */
+export const NodeContent: Story = {
+  args: { defaultDocument: examples.composeTrainGenerate },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    const compose = node(canvasElement, 'style')!;
+    await waitFor(() => expect(compose.querySelectorAll('.lf-node__connection')).toHaveLength(3));
+    const scale = within(compose).getByRole('button', { name: /^Scale of model_flux1-watercolor/ });
+    await userEvent.click(scale);
+    const input = within(compose).getByRole('spinbutton', { name: /^Scale of model_flux1-watercolor/ });
+    await userEvent.clear(input);
+    await userEvent.type(input, '0.35');
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(
+        within(compose).getByRole('button', { name: /^Scale of model_flux1-watercolor/ }).textContent,
+      ).toBe('× 0.35'),
+    );
+    await expect(node(canvasElement, 'prompt')?.textContent).toMatch(/paper lantern/);
+    await expect(canvas.getAllByText('flux.1').length).toBeGreaterThan(0);
+  },
+};
+
+/** Dragging a LoRA's wire: the ports that can take it are ringed, the nodes that cannot are dimmed. */
+export const DragCues: Story = {
+  args: { defaultDocument: looseCompose },
+  play: async ({ canvasElement }) => {
+    const start = canvasElement.querySelector<HTMLElement>(
+      '.react-flow__node[data-id="watercolor"] .react-flow__handle.source',
+    );
+    await waitFor(() => expect(start).toBeTruthy());
+    // pressed, moved past React Flow's drag threshold and left there, so the story shows the cues
+    const box = start!.getBoundingClientRect();
+    const at = (dx: number, dy: number) => ({
+      bubbles: true,
+      cancelable: true,
+      button: 0,
+      buttons: 1,
+      clientX: box.x + box.width / 2 + dx,
+      clientY: box.y + box.height / 2 + dy,
+    });
+    start!.dispatchEvent(new MouseEvent('mousedown', at(0, 0)));
+    for (const d of [4, 40, 120]) document.dispatchEvent(new MouseEvent('mousemove', at(d, d / 2)));
+    const target = (id: string) =>
+      canvasElement.querySelector<HTMLElement>(
+        `.react-flow__node[data-id="${id}"] .react-flow__handle.target`,
+      );
+    await waitFor(() => expect(target('style')?.dataset.compat).toBe('valid'));
+    await expect(
+      canvasElement.querySelector<HTMLElement>('.react-flow__node[data-id="prompt"]')?.dataset.compat,
+    ).toBe('none');
+  },
+};
+
+/** The same cues on the dark theme (axe-core checks its contrast in the stories' test). */
+export const DragCuesDark: Story = {
+  args: { defaultDocument: looseCompose, theme: 'dark' },
+  ...(DragCues.play ? { play: DragCues.play } : {}),
+};
+
+/** Wiring without a mouse: Enter on the composition's output, Tab to the generation's LoRAs, Enter. */
+export const KeyboardWiring: Story = {
+  args: { defaultDocument: looseCompose },
+  play: async ({ canvasElement }) => {
+    const handle = (id: string, kind: 'source' | 'target', port: string) =>
+      canvasElement.querySelector<HTMLElement>(
+        `.react-flow__node[data-id="${id}"] .react-flow__handle.${kind}[data-handleid="${port}"]`,
+      );
+    await waitFor(() => expect(handle('style', 'source', 'lora')).toBeTruthy());
+    handle('style', 'source', 'lora')!.focus();
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(handle('render', 'target', 'loras')?.dataset.compat).toBe('valid'));
+    handle('render', 'target', 'loras')!.focus();
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(within(canvasElement).getByRole('alert').textContent).toMatch(/^Connected lora of style/),
+    );
+    await expect(canvasElement.querySelectorAll('[data-compat]').length).toBe(0);
+  },
+};
+
 /** Several LoRAs at their own strengths in one ModelsLab generation. */
 export const ModelsLabMultiLora: Story = {
   args: { defaultDocument: examples.modelslabMultiLora, emulated: true },
@@ -192,6 +284,25 @@ export const EveryNodeSucceeded: Story = {
   play: async ({ canvasElement }) => {
     await waitFor(() =>
       expect(node(canvasElement, 'render')?.querySelectorAll('img.lf-thumb').length).toBe(2),
+    );
+  },
+};
+/** A generation's images: click one to see it full size, step with ← →, download it, Escape closes. */
+export const ImageViewer: Story = {
+  render: () => <FrozenEditor state="succeeded" />,
+  play: async ({ canvasElement }) => {
+    const render = await waitFor(() => {
+      const n = node(canvasElement, 'render');
+      expect(n?.querySelectorAll('img.lf-thumb').length).toBe(2);
+      return n!;
+    });
+    await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
+    const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
+    await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
+    await userEvent.keyboard('{ArrowRight}');
+    await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+    await expect(within(dialog).getByRole('link', { name: 'Download' }).getAttribute('download')).toMatch(
+      /-2-/,
     );
   },
 };

@@ -121,3 +121,12 @@ export function bigGraph(pairs: number): GraphDocument {
   }
   return { format: 'loraflow.graph', version: 1, name: `${pairs * 2} nodes`, nodes, edges };
 }
+
+/** compose-train-generate without the composition's wire to the generation: what the wiring stories complete. */
+export const looseCompose: GraphDocument = {
+  ...examples.composeTrainGenerate,
+  name: 'loose composition',
+  edges: examples.composeTrainGenerate.edges.filter(
+    (e) => !(e.from.node === 'style' && e.to.node === 'render'),
+  ),
+};

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../packages/editor/e2e/harness';
 
-// The stories' play functions, run in headless Chromium on a production build of the stories.
+// The stories' play functions, run in headless Chromium on a production build of the stories, then
+// axe-core on the page each one leaves (no serious or critical accessibility violation).
 let h: Harness;
 let publicDir: string;
 beforeAll(async () => {
@@ -47,6 +48,18 @@ describe('stories in Chromium', () => {
     'ComposeTrainGenerate',
     'TrainingFailsOnCue',
     'TrainingCancelled',
+    'ExampleGraph',
+    'NodeContent',
+    'DragCues',
+    'DragCuesDark',
+    'KeyboardWiring',
+    'Dark',
+    'EveryNodeRunningDark',
+    'EveryNodeQueued',
+    'EveryNodeCached',
+    'EveryNodeFailed',
+    'EveryNodeSkipped',
+    'ImageViewer',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

@@ -164,6 +164,77 @@ describe('the editor in Chromium', () => {
     expect(
       doc.edges.filter((e) => e.to.node === 'generate' && e.to.port === 'lora').map((e) => e.from.node),
     ).toEqual(['blend']);
+    // the same sentence where the wire was dropped, gone once the LoRA is of the right family again
+    const atDrop = page.getByTestId('refusal-at-drop');
+    expect(await atDrop.textContent()).toContain('cannot connect to a flux.1 LoRA input');
+    await page.locator('.lf-inspector select[name="family"]').selectOption('flux.1');
+    await expect.poll(() => atDrop.count()).toBe(0);
+    await page.close();
+  });
+
+  it('wires compose → generate by keyboard only, and Ctrl+Z after Delete brings a node back', async () => {
+    const page = await h.open('/editor.html?fixture=empty');
+    const focused = (selector: string) =>
+      page.evaluate((s) => document.activeElement?.matches(s) === true, selector);
+    // Tab until the element matching `selector` has the focus (a person would see where it is)
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 80 && !(await focused(selector)); i++) await page.keyboard.press('Tab');
+      expect(await focused(selector)).toBe(true);
+    };
+    await page.keyboard.press('Tab');
+    for (const [search, type] of [
+      ['compose', 'test.compose'],
+      ['generate images', 'test.generate'],
+    ] as const) {
+      await page.keyboard.press('/');
+      await page.keyboard.type(search);
+      await expect.poll(() => page.locator(`[cmdk-item][data-node-type="${type}"]`).count()).toBe(1);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.lf-palette').count()).toBe(0);
+    }
+    await expect
+      .poll(async () => (await currentDoc(page))?.nodes.map((n) => n.id))
+      .toEqual(['compose-1', 'generate-1']);
+    await tabTo('.react-flow__node[data-id="compose-1"] .react-flow__handle.source[data-handleid="lora"]');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => handle(page, 'generate-1', 'lora', 'target').getAttribute('data-compat'))
+      .toBe('valid');
+    await tabTo('.react-flow__node[data-id="generate-1"] .react-flow__handle.target[data-handleid="lora"]');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(async () => (await currentDoc(page))?.edges.map((e) => [e.from.node, e.to.node, e.to.port]))
+      .toEqual([['compose-1', 'generate-1', 'lora']]);
+    expect(await page.locator('[data-compat]').count()).toBe(0);
+
+    await tabTo('.react-flow__node[data-id="generate-1"]');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Delete');
+    await expect.poll(async () => (await currentDoc(page))?.nodes.length).toBe(1);
+    expect(await page.evaluate(() => document.activeElement === document.body)).toBe(false);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await currentDoc(page))?.edges.length).toBe(1);
+    await page.close();
+  });
+
+  it('highlights the ports a dragged wire may end on and dims the nodes it cannot reach, until it is dropped', async () => {
+    const page = await h.open('/editor.html?fixture=pipeline');
+    const from = await handle(page, 'subject', 'lora', 'source').boundingBox();
+    if (!from) throw new Error('the handle is not on screen');
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 60, from.y + 40, { steps: 4 });
+    const compat = (l: ReturnType<typeof handle>) => l.getAttribute('data-compat');
+    await expect.poll(() => compat(handle(page, 'blend', 'loras', 'target'))).toBe('valid');
+    expect(await compat(handle(page, 'generate', 'lora', 'target'))).toBe('valid');
+    expect(await compat(handle(page, 'generate', 'prompt', 'target'))).toBe('invalid');
+    expect(await page.locator('.react-flow__node[data-id="prompt"]').getAttribute('data-compat')).toBe(
+      'none',
+    );
+    await page.mouse.move(from.x + 200, from.y + 400, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-compat]').count()).toBe(0);
     await page.close();
   });
 

@@ -83,6 +83,34 @@ export function kindColour(kind: string | undefined): string {
 }
 
 /**
+ * A port type's colour: its `family` type parameter when it has one (so a FLUX.1 and an SDXL LoRA differ
+ * at a glance), else its kind.
+ *
+ * @example
+ * <path style={{ stroke: typeColour({ kind: 'lora', params: { family: 'flux.1' } }) }} />
+ */
+export function typeColour(type: PortType | undefined): string {
+  const family = type?.params?.family;
+  if (typeof family === 'string') {
+    let h = 0;
+    for (let i = 0; i < family.length; i++) h = (h * 37 + family.charCodeAt(i)) % 360;
+    return `hsl(${h} 70% 45%)`;
+  }
+  return kindColour(type?.kind);
+}
+
+/**
+ * The family a port type names, if any.
+ *
+ * @example
+ * typeFamily({ kind: 'lora', params: { family: 'flux.1' } }); // 'flux.1'
+ */
+export function typeFamily(type: PortType | undefined): string | undefined {
+  const family = type?.params?.family;
+  return typeof family === 'string' ? family : undefined;
+}
+
+/**
  * The defaults a params schema gives to an empty object (what a fresh node or connection starts with).
  *
  * @example

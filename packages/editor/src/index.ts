@@ -5,9 +5,12 @@ export {
   kindColour,
   type Refusal,
   type ResolvedPort,
+  typeColour,
+  typeFamily,
 } from './catalogue';
 export { NODE_DRAG_MIME } from './components/Canvas';
 export { LoraflowEditor, type LoraflowEditorProps, LoraflowProvider } from './components/LoraflowEditor';
+export { PALETTE_SYNONYMS, type PaletteEntryText, paletteScore } from './components/palette-search';
 export {
   BUILTIN_WIDGETS,
   type JsonSchema,
@@ -18,6 +21,7 @@ export {
 export { findImages, type ImageRef, useBlobUrl } from './images';
 export { parseDocumentText, serializeDocument } from './io';
 export { autoLayout } from './layout';
+export { humanise, type ParamField, paramFields, starterParams } from './params';
 export {
   useEditorContext,
   useEditorDocument,
@@ -26,7 +30,7 @@ export {
   useRunState,
   useSelection,
 } from './react/context';
-export type { EditorRuntime, ExplainEntry, RunEstimate, RunHandleLike } from './runtime-types';
+export type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from './runtime-types';
 export {
   createEditorStore,
   type EditorState,

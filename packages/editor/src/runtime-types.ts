@@ -1,8 +1,14 @@
 import type { GraphDocument } from '@loraflow/core';
 // Types only: the editor programs against the runtime's contract and ships none of its code.
-import type { ExplainEntry, RunEstimate, Runtime, RuntimeRunHandle } from '@loraflow/runtime/contract';
+import type {
+  ExplainEntry,
+  NodeEstimate,
+  RunEstimate,
+  Runtime,
+  RuntimeRunHandle,
+} from '@loraflow/runtime/contract';
 
-export type { ExplainEntry, RunEstimate };
+export type { ExplainEntry, NodeEstimate, RunEstimate };
 
 /**
  * The part of a run handle the editor uses (`@loraflow/runtime`'s `RuntimeRunHandle` is one).

@@ -8,6 +8,7 @@ import {
   MiniMap,
   type Node,
   type NodeChange,
+  type OnConnectStartParams,
   ReactFlow,
   type ReactFlowState,
   useReactFlow,
@@ -15,7 +16,9 @@ import {
   useUpdateNodeInternals,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { typeColour } from '../catalogue';
 import { useEditorContext, useEditorState } from '../react/context';
+import { clearCompatibility, edgeEnds, keyboardWiring, markCompatibility } from './connection-cues';
 import { GridBackground } from './GridBackground';
 import { LoraNode } from './LoraNode';
 import { COMPACT_BELOW_ZOOM, CompactContext, estimateViewport } from './lod';
@@ -42,6 +45,7 @@ interface CachedEdge {
   source: GraphEdge;
   selected: boolean;
   invalid: boolean;
+  colour: string;
   flow: Edge;
 }
 
@@ -84,6 +88,9 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
   const selectedNodes = useEditorState((s) => s.selectedNodes);
   const selectedEdges = useEditorState((s) => s.selectedEdges);
   const issuesByEdge = useEditorState((s) => s.issuesByEdge);
+  const typesDoc = useEditorState((s) => s.typesDoc);
+  const flowRef = useRef<HTMLDivElement>(null);
+  useEffect(() => (flowRef.current ? keyboardWiring(flowRef.current, store) : undefined), [store]);
   const readOnly = useEditorState((s) => s.readOnly);
   const flow = useReactFlow();
   const startZoom = props.defaultViewport.zoom;
@@ -148,12 +155,21 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
   const edges = useMemo(() => {
     const next = new Map<string, CachedEdge>();
     const list: Edge[] = [];
+    const resolved = store.catalogue.resolve(typesDoc);
     for (const source of doc.edges) {
       const selected = selectedEdges.has(source.id);
       const invalid = issuesByEdge.has(source.id);
+      // a wire takes its source port's colour: a FLUX.1 LoRA wire differs from an SDXL one
+      const colour = typeColour(resolved.outputTypes(source.from.node)?.[source.from.port]);
       const cached = edgeCache.current.get(source.id);
       let entry: CachedEdge;
-      if (cached && cached.source === source && cached.selected === selected && cached.invalid === invalid) {
+      if (
+        cached &&
+        cached.source === source &&
+        cached.selected === selected &&
+        cached.invalid === invalid &&
+        cached.colour === colour
+      ) {
         entry = cached;
       } else {
         const flowEdge: Edge = {
@@ -164,19 +180,20 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
           targetHandle: source.to.port,
           selected,
           className: invalid ? 'lf-edge lf-edge--invalid' : 'lf-edge',
+          style: { stroke: colour },
         };
         const scale = source.settings?.scale;
         // Labels cost a text measurement per edge: the scale is shown on the selected wire only.
         if (typeof scale === 'number' && selected) flowEdge.label = `× ${scale}`;
         if (invalid) flowEdge.label = `⚠ ${flowEdge.label ?? ''}`.trim();
-        entry = { source, selected, invalid, flow: flowEdge };
+        entry = { source, selected, invalid, colour, flow: flowEdge };
       }
       next.set(source.id, entry);
       list.push(entry.flow);
     }
     edgeCache.current = next;
     return list;
-  }, [doc.edges, selectedEdges, issuesByEdge]);
+  }, [doc.edges, selectedEdges, issuesByEdge, typesDoc, store]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange[]) => {
@@ -249,24 +266,44 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
     [store],
   );
 
+  const onConnectStart = useCallback(
+    (_: MouseEvent | TouchEvent, start: OnConnectStartParams) => {
+      // a new drag: the last refusal no longer applies
+      if (store.getState().notice?.kind === 'refusal') store.dismissNotice();
+      if (!flowRef.current || !start.nodeId || !start.handleId || !start.handleType) return;
+      markCompatibility(flowRef.current, store, {
+        nodeId: start.nodeId,
+        handleId: start.handleId,
+        handleType: start.handleType,
+      });
+    },
+    [store],
+  );
+
   const onConnectEnd = useCallback(
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (flowRef.current) clearCompatibility(flowRef.current);
       const fromHandle = state.fromHandle;
       if (!fromHandle?.id) return;
       const fromEnd = { node: fromHandle.nodeId, port: fromHandle.id };
       const toHandle = state.toHandle;
+      const point = 'changedTouches' in event ? event.changedTouches[0] : event;
       if (toHandle?.id && !state.isValid) {
-        // The same sentence the engine's validation gives, told to the person at the moment of refusal.
-        const [from, to] =
-          fromHandle.type === 'source'
-            ? [fromEnd, { node: toHandle.nodeId, port: toHandle.id }]
-            : [{ node: toHandle.nodeId, port: toHandle.id }, fromEnd];
+        // The same sentence the engine's validation gives, told to the person where the wire was dropped.
+        const [from, to] = edgeEnds(
+          { nodeId: fromHandle.nodeId, handleId: fromHandle.id, handleType: fromHandle.type },
+          { node: toHandle.nodeId, port: toHandle.id },
+        );
         const checked = store.checkConnection(from, to);
-        if (!checked.ok) store.notice('refusal', checked.issues[0]!.code, checked.issues[0]!.message);
+        const rect = flowRef.current?.getBoundingClientRect();
+        if (!checked.ok)
+          store.notice('refusal', checked.issues[0]!.code, checked.issues[0]!.message, {
+            connection: { from, to },
+            ...(point && rect ? { at: { x: point.clientX - rect.left, y: point.clientY - rect.top } } : {}),
+          });
         return;
       }
       if (!toHandle && !readOnly) {
-        const point = 'changedTouches' in event ? event.changedTouches[0] : event;
         if (!point) return;
         const position = flow.screenToFlowPosition({ x: point.clientX, y: point.clientY });
         props.onPaneDropConnection({
@@ -306,6 +343,7 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
   return (
     <CompactContext.Provider value={compact}>
       <ReactFlow
+        ref={flowRef}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
@@ -313,6 +351,7 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
         onEdgesChange={onEdgesChange}
         onNodeDragStop={onNodeDragStop}
         onConnect={onConnect}
+        onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         onDragOver={onDragOver}
@@ -329,9 +368,26 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
         proOptions={{ hideAttribution: true }}
       >
         <GridBackground />
+        <RefusalAtDrop />
         <Controls showInteractive={false} />
         {props.showMinimap && <MiniMap pannable zoomable className="lf-minimap" />}
       </ReactFlow>
     </CompactContext.Provider>
+  );
+}
+
+/** A refused connection's sentence where the wire was dropped; it goes when the notice does. */
+function RefusalAtDrop() {
+  const notice = useEditorState((s) => s.notice);
+  if (notice?.kind !== 'refusal' || !notice.at) return null;
+  return (
+    <div
+      className="lf-refusal"
+      data-code={notice.code}
+      data-testid="refusal-at-drop"
+      style={{ left: notice.at.x, top: notice.at.y }}
+    >
+      {notice.message}
+    </div>
   );
 }

@@ -1,9 +1,10 @@
 import type { GraphEdge, GraphNode, Issue } from '@loraflow/core';
 import { useMemo } from 'react';
+import { type ParamField, paramFields } from '../params';
 import { useEditorContext, useEditorState } from '../react/context';
 import { explainText } from './explain';
 import { progressDetail } from './LoraNode';
-import { type JsonSchema, resolveWidget, schemaOf, unwrap } from './widgets';
+import { resolveWidget, schemaOf } from './widgets';
 
 const sameButPosition = (a: GraphNode | undefined, b: GraphNode | undefined) =>
   a === b ||
@@ -14,11 +15,16 @@ const sameButPosition = (a: GraphNode | undefined, b: GraphNode | undefined) =>
     a.label === b.label &&
     a.params === b.params);
 
-function Field(props: {
+/**
+ * One parameter: its title, widget, unit and help from the schema, and its problems.
+ *
+ * @example
+ * <Field ownerId="gen" ownerType="generate.multiLora" field={field} value={3} issues={[]} disabled={false} onChange={set} onCommit={close} />
+ */
+export function Field(props: {
   ownerId: string;
   ownerType: string;
-  name: string;
-  schema: JsonSchema;
+  field: ParamField;
   value: unknown;
   issues: readonly Issue[];
   disabled: boolean;
@@ -26,18 +32,20 @@ function Field(props: {
   onCommit(): void;
 }) {
   const { widgets } = useEditorContext();
-  const schema = unwrap(props.schema);
-  const Widget = resolveWidget(widgets, props.ownerType, props.name, schema);
-  const inputId = `lf-${props.ownerId}-${props.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
-  const label = schema.title ?? props.name;
+  const { field } = props;
+  const schema = field.schema;
+  const Widget = resolveWidget(widgets, props.ownerType, field.name, schema);
+  const inputId = `lf-${props.ownerId}-${field.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const helpId = `${inputId}-help`;
   return (
-    <div className="lf-field" data-param={props.name} data-invalid={props.issues.length > 0 || undefined}>
+    <div className="lf-field" data-param={field.name} data-invalid={props.issues.length > 0 || undefined}>
       <label className="lf-field__label" htmlFor={inputId}>
-        {label}
+        {field.title}
+        {field.unit ? <span className="lf-field__unit"> ({field.unit})</span> : null}
       </label>
       <Widget
-        name={props.name}
-        label={label}
+        name={field.name}
+        label={field.title}
         value={props.value ?? schema.default}
         schema={schema}
         onChange={props.onChange}
@@ -45,8 +53,15 @@ function Field(props: {
         disabled={props.disabled}
         ownerId={props.ownerId}
         inputId={inputId}
+        isSet={props.value !== undefined}
+        clearable={field.clearable}
+        {...(field.unit ? { unit: field.unit } : {})}
       />
-      {schema.description && <div className="lf-field__help">{schema.description}</div>}
+      {field.help && (
+        <div className="lf-field__help" id={helpId}>
+          {field.help}
+        </div>
+      )}
       {props.issues.map((issue) => (
         <div key={`${issue.code}:${issue.message}`} className="lf-field__issue" role="alert">
           {issue.message}
@@ -68,7 +83,7 @@ function EdgeSettings(props: { edge: GraphEdge; index: number; count: number; di
   const target = useEditorState((s) => s.nodesById.get(edge.to.node));
   const issues = useEditorState((s) => s.issuesByEdge.get(edge.id));
   const spec = target ? store.catalogue.definition(target.type)?.inputs?.[edge.to.port] : undefined;
-  const settingsSchema = schemaOf(spec?.settings);
+  const settingsFields = paramFields(schemaOf(spec?.settings));
   const sourceTitle = sourceNode
     ? (sourceNode.label ?? store.catalogue.definition(sourceNode.type)?.title ?? sourceNode.id)
     : edge.from.node;
@@ -98,17 +113,16 @@ function EdgeSettings(props: { edge: GraphEdge; index: number; count: number; di
           </button>
         </span>
       </div>
-      {Object.entries(settingsSchema.properties ?? {}).map(([name, schema]) => (
+      {settingsFields.map((field) => (
         <Field
-          key={name}
+          key={field.name}
           ownerId={edge.id}
           ownerType={`${target?.type ?? ''}.${edge.to.port}`}
-          name={name}
-          schema={schema}
-          value={edge.settings?.[name]}
-          issues={issuesAt(issues, (p) => p.includes(name))}
+          field={field}
+          value={edge.settings?.[field.name]}
+          issues={issuesAt(issues, (p) => p.includes(field.name))}
           disabled={props.disabled}
-          onChange={(v) => store.setEdgeSetting(edge.id, name, v)}
+          onChange={(v) => store.setEdgeSetting(edge.id, field.name, v)}
           onCommit={() => store.closeStep()}
         />
       ))}
@@ -140,6 +154,7 @@ export function Inspector() {
   const nodeIndex = useEditorState((s) => (nodeId ? s.doc.nodes.findIndex((n) => n.id === nodeId) : -1));
   const def = node ? store.catalogue.definition(node.type) : undefined;
   const paramsSchema = schemaOf(def?.params);
+  const fields = useMemo(() => paramFields(paramsSchema), [paramsSchema]);
 
   const incoming = useMemo(() => {
     if (!node || !def) return [];
@@ -186,6 +201,20 @@ export function Inspector() {
       ),
   );
 
+  const paramField = (field: ParamField) => (
+    <Field
+      key={field.name}
+      ownerId={node.id}
+      ownerType={node.type}
+      field={field}
+      value={node.params?.[field.name]}
+      issues={paramIssues(field.name)}
+      disabled={readOnly}
+      onChange={(v) => store.setParam(node.id, field.name, v)}
+      onCommit={() => store.closeStep()}
+    />
+  );
+
   return (
     <aside className="lf-inspector" aria-label="Inspector" data-node={node.id}>
       <h2 className="lf-inspector__title">{def?.title ?? node.type}</h2>
@@ -207,20 +236,19 @@ export function Inspector() {
           onBlur={() => store.closeStep()}
         />
       </div>
-      {Object.entries(paramsSchema.properties ?? {}).map(([name, schema]) => (
-        <Field
-          key={name}
-          ownerId={node.id}
-          ownerType={node.type}
-          name={name}
-          schema={schema}
-          value={node.params?.[name]}
-          issues={paramIssues(name)}
-          disabled={readOnly}
-          onChange={(v) => store.setParam(node.id, name, v)}
-          onCommit={() => store.closeStep()}
-        />
-      ))}
+      {fields.filter((f) => !f.advanced).map(paramField)}
+      {fields.some((f) => f.advanced) && (
+        // folded unless a value is set or has a problem, so what needs attention is never hidden
+        <details
+          className="lf-inspector__advanced"
+          open={fields.some(
+            (f) => f.advanced && (node.params?.[f.name] !== undefined || paramIssues(f.name).length > 0),
+          )}
+        >
+          <summary>Advanced</summary>
+          {fields.filter((f) => f.advanced).map(paramField)}
+        </details>
+      )}
       {incoming.map((group) => (
         <section key={group.port} className="lf-inspector__section">
           <h3>{group.label}</h3>
@@ -249,7 +277,7 @@ export function Inspector() {
           </ul>
         </section>
       )}
-      {explain && !run && (
+      {explain && (!run || !['running', 'queued', 'starting'].includes(run.status)) && (
         <section className="lf-inspector__section">
           <h3>Next run</h3>
           <p data-will-run={explain.willRun}>

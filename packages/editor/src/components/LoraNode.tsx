@@ -1,13 +1,22 @@
-import type { GraphNode, Issue } from '@loraflow/core';
+import type { GraphEdge, GraphNode, Issue } from '@loraflow/core';
 import { Handle, type NodeProps, Position } from '@xyflow/react';
 import { memo, useContext, useMemo, useRef } from 'react';
-import { kindColour, type ResolvedPort } from '../catalogue';
+import { type Catalogue, type ResolvedPort, typeColour, typeFamily } from '../catalogue';
 import { findImages, type ImageRef, useBlobUrl } from '../images';
+import { type ParamField, paramFields } from '../params';
 import { sameArray, useEditorContext, useNodeState } from '../react/context';
-import type { ExplainEntry } from '../runtime-types';
-import type { NodeRunView } from '../store/editor-store';
+import type { ExplainEntry, NodeEstimate } from '../runtime-types';
+import type { EditorState, NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
+import { useOpenViewer } from './ImageViewer';
 import { CompactContext } from './lod';
+import { costText, headlineFields, NodeContent, nodeDisplayName, type SettingsGroup } from './NodeContent';
+import { schemaOf } from './widgets';
+
+/** A node type's param fields (titles, units, advanced), made once per definition's schema. */
+export function fieldsOfType(catalogue: Catalogue, type: string): readonly ParamField[] {
+  return paramFields(schemaOf(catalogue.definition(type)?.params));
+}
 
 const samePorts = (a: ResolvedPort[], b: ResolvedPort[]) =>
   a.length === b.length &&
@@ -31,11 +40,25 @@ interface NodeView {
   issues: readonly Issue[] | undefined;
   explain: ExplainEntry | undefined;
   run: NodeRunView | undefined;
+  estimate: NodeEstimate | undefined;
+  incoming: readonly GraphEdge[] | undefined;
+  /** The display name of each incoming edge's source, in order. */
+  sources: string[];
+  readOnly: boolean;
 }
 
+// A node draws nothing of its position: a move (a drag's every pointer move) must not re-render it.
+const sameButPosition = (a: GraphNode | undefined, b: GraphNode | undefined) =>
+  a === b ||
+  (a !== undefined && b !== undefined && a.type === b.type && a.params === b.params && a.label === b.label);
+
 const sameView = (a: NodeView, b: NodeView) =>
-  a.node === b.node &&
+  sameButPosition(a.node, b.node) &&
   a.run === b.run &&
+  a.incoming === b.incoming &&
+  a.readOnly === b.readOnly &&
+  costText(a.estimate) === costText(b.estimate) &&
+  sameArray(a.sources, b.sources) &&
   samePorts(a.outputs, b.outputs) &&
   sameIssues(a.issues, b.issues) &&
   sameExplain(a.explain, b.explain);
@@ -71,25 +94,52 @@ export function progressDetail(detail: Record<string, unknown> | undefined): str
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
-function Thumb({ image, alt }: { image: ImageRef; alt: string }) {
+function Thumb(props: { images: readonly ImageRef[]; index: number; title: string }) {
   const { runtime } = useEditorContext();
+  const open = useOpenViewer();
+  const image = props.images[props.index]!;
   const src = useBlobUrl(runtime, image);
-  return src ? (
-    <img className="lf-thumb" src={src} alt={alt} />
-  ) : (
-    <span className="lf-thumb lf-thumb--loading" />
+  const alt = `${props.title} output ${props.index + 1}`;
+  if (!src) return <span className="lf-thumb lf-thumb--loading" />;
+  if (!open) return <img className="lf-thumb" src={src} alt={alt} />;
+  return (
+    <button
+      type="button"
+      className="lf-thumb__button nodrag"
+      aria-label={`Enlarge ${alt}`}
+      onClick={() => open({ images: props.images, index: props.index, title: props.title })}
+    >
+      <img className="lf-thumb" src={src} alt={alt} />
+    </button>
   );
 }
 
-function PortRow({ port, side }: { port: ResolvedPort; side: 'in' | 'out' }) {
+function sourceNames(s: EditorState, catalogue: Catalogue, incoming: readonly GraphEdge[] | undefined) {
+  if (!incoming) return [];
+  return incoming.map((e) => {
+    const src = s.nodesById.get(e.from.node);
+    if (!src) return e.from.node;
+    const title = catalogue.definition(src.type)?.title ?? src.type;
+    return nodeDisplayName(src, title, fieldsOfType(catalogue, src.type), s.run.node(src.id)?.outputs);
+  });
+}
+
+// A port is a keyboard stop: Enter starts or ends a connection there (see keyboardWiring).
+const portName = (port: ResolvedPort, side: 'in' | 'out', node: string) =>
+  `${side === 'in' ? 'Input' : 'Output'} ${port.label} (${port.typeLabel}) of ${node}`;
+
+function PortRow({ port, side, node }: { port: ResolvedPort; side: 'in' | 'out'; node: string }) {
   return (
     <div className={`lf-port lf-port--${side}`} data-port={port.name}>
       <Handle
         type={side === 'in' ? 'target' : 'source'}
         position={side === 'in' ? Position.Left : Position.Right}
         id={port.name}
+        tabIndex={0}
+        role="button"
+        aria-label={portName(port, side, node)}
         className="lf-handle"
-        style={{ background: kindColour(port.type?.kind) }}
+        style={{ background: typeColour(port.type) }}
       />
       <span className="lf-port__label">
         {port.label}
@@ -110,7 +160,7 @@ function BareHandles({ ports, side }: { ports: ResolvedPort[]; side: 'in' | 'out
       position={side === 'in' ? Position.Left : Position.Right}
       id={port.name}
       className="lf-handle"
-      style={{ background: kindColour(port.type?.kind), top: `${((i + 1) * 100) / (ports.length + 1)}%` }}
+      style={{ background: typeColour(port.type), top: `${((i + 1) * 100) / (ports.length + 1)}%` }}
     />
   ));
 }
@@ -140,14 +190,22 @@ function LoraNodeView({ id, selected }: NodeProps) {
       const issues = s.issuesByNode.get(id);
       const explain = s.explain.get(id);
       const run = s.run.node(id);
+      const estimate = s.estimateByNode.get(id);
+      const incoming = s.edgesByTarget.get(id);
       const prev = last.current;
+      // a source's name may change with any edit but a move; a drag tells only the moved nodes
+      const sources = sourceNames(s, store.catalogue, incoming);
       if (
         prev &&
         prev.typesDoc === s.typesDoc &&
-        prev.view.node === current &&
+        sameButPosition(prev.view.node, current) &&
         prev.view.issues === issues &&
         prev.view.explain === explain &&
-        prev.view.run === run
+        prev.view.run === run &&
+        prev.view.estimate === estimate &&
+        prev.view.incoming === incoming &&
+        prev.view.readOnly === s.readOnly &&
+        sameArray(prev.view.sources, sources)
       ) {
         return prev.view;
       }
@@ -157,13 +215,17 @@ function LoraNodeView({ id, selected }: NodeProps) {
         issues,
         explain,
         run,
+        estimate,
+        incoming,
+        sources,
+        readOnly: s.readOnly,
       };
       last.current = { typesDoc: s.typesDoc, view: next };
       return next;
     },
     sameView,
   );
-  const { node, outputs, issues, explain, run } = view;
+  const { node, outputs, issues, explain, run, estimate, incoming, sources, readOnly } = view;
   // Zoomed out, only the title and bare handles; a selected node keeps every detail.
   const compact = useContext(CompactContext) && !selected;
   const def = node ? store.catalogue.definition(node.type) : undefined;
@@ -173,7 +235,32 @@ function LoraNodeView({ id, selected }: NodeProps) {
     [node, store],
   );
   const images = useMemo(() => findImages(run?.outputs), [run?.outputs]);
+  const groups = useMemo((): SettingsGroup[] => {
+    if (!node || !def || !incoming) return [];
+    const out: SettingsGroup[] = [];
+    for (const [port, spec] of Object.entries(def.inputs ?? {})) {
+      if (!spec.settings) continue;
+      // the first number setting (a LoRA's scale or strength) is the one worth a place on the node
+      const field = paramFields(schemaOf(spec.settings)).find((f) =>
+        ['number', 'integer'].includes(String(f.schema.type)),
+      );
+      if (!field) continue;
+      const edges = incoming.flatMap((edge, i) =>
+        edge.to.port === port ? [{ edge, sourceName: sources[i] ?? edge.from.node }] : [],
+      );
+      if (edges.length > 0) out.push({ port, label: spec.label ?? port, field, edges });
+    }
+    return out;
+  }, [node, def, incoming, sources]);
   if (!node) return null;
+  const headline = compact
+    ? []
+    : headlineFields(
+        fieldsOfType(store.catalogue, node.type),
+        node.params,
+        new Set(incoming?.map((e) => e.to.port)),
+      );
+  const family = outputs.length === 1 ? typeFamily(outputs[0]?.type) : undefined;
   const title = def?.title ?? node.type;
   const status = statusLabel(run);
   const detail = progressDetail(run?.detail);
@@ -200,6 +287,15 @@ function LoraNodeView({ id, selected }: NodeProps) {
               {status}
             </span>
           )}
+          {family && (
+            <span
+              className="lf-badge lf-badge--family"
+              style={{ borderColor: typeColour(outputs[0]?.type) }}
+              title={outputs[0]?.typeLabel}
+            >
+              {family}
+            </span>
+          )}
           {!status && explain && (
             <span
               className="lf-badge lf-badge--explain"
@@ -221,20 +317,32 @@ function LoraNodeView({ id, selected }: NodeProps) {
         <div className="lf-node__ports">
           <div className="lf-node__inputs">
             {inputs.map((p) => (
-              <PortRow key={p.name} port={p} side="in" />
+              <PortRow key={p.name} port={p} side="in" node={node.label ?? id} />
             ))}
           </div>
           <div className="lf-node__outputs">
             {outputs.map((p) => (
-              <PortRow key={p.name} port={p} side="out" />
+              <PortRow key={p.name} port={p} side="out" node={node.label ?? id} />
             ))}
           </div>
         </div>
+      )}
+      {!compact && (headline.length > 0 || groups.length > 0 || estimate || run?.outputs || explain) && (
+        <NodeContent
+          node={node}
+          headline={headline}
+          groups={groups}
+          run={run}
+          explain={explain}
+          estimate={estimate}
+          readOnly={readOnly}
+        />
       )}
       {run?.status === 'running' && (
         <div
           className="lf-node__progress"
           role="progressbar"
+          aria-label={`${node.label ?? title} progress`}
           aria-valuenow={Math.round((run.fraction ?? 0) * 100)}
           aria-valuemin={0}
           aria-valuemax={100}
@@ -267,7 +375,7 @@ function LoraNodeView({ id, selected }: NodeProps) {
       {images.length > 0 && (
         <div className="lf-node__images">
           {images.map((image, i) => (
-            <Thumb key={image.hash} image={image} alt={`${node.label ?? title} output ${i + 1}`} />
+            <Thumb key={image.hash} images={images} index={i} title={node.label ?? title} />
           ))}
         </div>
       )}

@@ -1,6 +1,16 @@
 import { type GraphDocument, loadDocument, type NodePack } from '@loraflow/core';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
-import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  lazy,
+  type ReactNode,
+  Suspense,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { z } from 'zod';
 import { createCatalogue } from '../catalogue';
 import { downloadDocument, parseDocumentText } from '../io';
@@ -9,8 +19,10 @@ import { EditorContext, type EditorContextValue, useEditorContext, useEditorStat
 import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore, type EditorStore } from '../store/editor-store';
 import { Canvas, type PendingConnection } from './Canvas';
+import { ImageViewer, ViewerContext, type ViewerState } from './ImageViewer';
 import { Inspector } from './Inspector';
-import { Palette } from './Palette';
+import type { PaletteProps } from './Palette';
+import { palettePlaceholder } from './palette-search';
 import { NoticeBar, Toolbar } from './Toolbar';
 import type { WidgetRegistry } from './widgets';
 
@@ -80,6 +92,86 @@ export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: bo
   if (!mod && (key === 'delete' || key === 'backspace')) return 'delete';
   if (!mod && key === '/') return 'palette';
   return undefined;
+}
+
+// The palette (cmdk and the Radix dialog it brings, ~18 kB gzipped) loads on first use, or when the browser
+// is idle after the editor mounts: the entry stays in budget and the first render parses less.
+const loadPalette = () => import('./Palette');
+const LazyPalette = lazy(() => loadPalette().then((m) => ({ default: m.Palette })));
+
+/** The palette, with a plain search field that keeps what is typed while its code loads. */
+function PaletteLoader(props: PaletteProps) {
+  const [pickOnOpen, setPickOnOpen] = useState(false);
+  const fallback = (
+    <div className="lf-palette" role="dialog" aria-label="Add a node">
+      <input
+        className="lf-palette__fallback"
+        aria-label="Add a node"
+        ref={(el) => el?.focus()}
+        value={props.search}
+        placeholder={palettePlaceholder(props.pending !== undefined)}
+        onChange={(e) => props.onSearch(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            props.onClose();
+          } else if (e.key === 'Enter') setPickOnOpen(true);
+        }}
+      />
+    </div>
+  );
+  return (
+    <Suspense fallback={fallback}>
+      <LazyPalette {...props} pickOnOpen={pickOnOpen} />
+    </Suspense>
+  );
+}
+
+/**
+ * Where a node added from the palette (not from a dropped wire) lands: right of the selection, else at the
+ * pointer when it is over the canvas, else the canvas's centre; moved down-right while it would cover a node.
+ */
+function placeNewNode(
+  store: EditorStore,
+  flow: ReturnType<typeof useReactFlow>,
+  canvas: HTMLElement | null,
+  pointer: { x: number; y: number } | undefined,
+): { x: number; y: number } {
+  const state = store.getState();
+  let at: { x: number; y: number } | undefined;
+  let right = Number.NEGATIVE_INFINITY;
+  for (const id of state.selectedNodes) {
+    const n = flow.getNode(id);
+    if (!n) continue;
+    const edge = n.position.x + (n.measured?.width ?? 220);
+    if (edge > right) {
+      right = edge;
+      at = { x: edge + 80, y: n.position.y };
+    }
+  }
+  if (!at && pointer) at = flow.screenToFlowPosition(pointer);
+  if (!at) {
+    const r = canvas?.getBoundingClientRect();
+    at = flow.screenToFlowPosition(
+      r
+        ? { x: r.left + r.width / 2, y: r.top + r.height / 2 }
+        : { x: window.innerWidth / 2, y: window.innerHeight / 2 },
+    );
+  }
+  const taken = (p: { x: number; y: number }) =>
+    state.doc.nodes.some(
+      (n) => n.position && Math.abs(n.position.x - p.x) < 40 && Math.abs(n.position.y - p.y) < 40,
+    );
+  for (let i = 0; i < 50 && taken(at); i++) at = { x: at.x + 40, y: at.y + 40 };
+  return at;
+}
+
+/** Puts the keyboard back on the editor (after a palette closes, a node is deleted): never on <body>. */
+function focusCanvas(root: HTMLElement | null) {
+  requestAnimationFrame(() => {
+    if (!root || root.contains(document.activeElement)) return;
+    root.focus({ preventScroll: true });
+  });
 }
 
 function isTyping(target: EventTarget | null): boolean {
@@ -220,7 +312,16 @@ function EditorLayout(props: {
   const flow = useReactFlow();
   const [palette, setPalette] = useState<{ pending: PendingConnection | undefined } | undefined>(undefined);
   const fileInput = useRef<HTMLInputElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const [viewer, setViewer] = useState<ViewerState | undefined>(undefined);
+  const [search, setSearch] = useState('');
+  useEffect(() => {
+    if (readOnlyRef.current) return;
+    const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 200));
+    idle(() => void loadPalette());
+  }, []);
   const readOnly = useEditorState((s) => s.readOnly);
+  const readOnlyRef = useRef(readOnly);
 
   const importFile = useCallback(
     (file: File) => {
@@ -267,17 +368,30 @@ function EditorLayout(props: {
     );
   }, [store, flow]);
 
+  const openPalette = useCallback((pending: PendingConnection | undefined) => {
+    setSearch('');
+    setPalette({ pending });
+  }, []);
+
+  // the pointer's last place over the canvas, so a node added from the keyboard lands where the person looks
+  const pointer = useRef<{ x: number; y: number } | undefined>(undefined);
+  const canvasRef = useRef<HTMLDivElement>(null);
+
   const addAt = useCallback(
     (type: string, port: string | undefined) => {
       const pending = palette?.pending;
-      const position =
-        pending?.position ??
-        flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
       setPalette(undefined);
-      const id = store.addNode(type, position);
-      if (!id || !pending || !port) return;
-      if (pending.from) store.connect(pending.from, { node: id, port });
-      else if (pending.to) store.connect({ node: id, port }, pending.to);
+      const position = pending?.position ?? placeNewNode(store, flow, canvasRef.current, pointer.current);
+      const link =
+        pending && port
+          ? {
+              port,
+              ...(pending.from ? { from: pending.from } : {}),
+              ...(pending.to ? { to: pending.to } : {}),
+            }
+          : undefined;
+      store.addNode(type, position, undefined, link);
+      focusCanvas(rootRef.current);
     },
     [store, flow, palette],
   );
@@ -294,6 +408,8 @@ function EditorLayout(props: {
       }
       e.preventDefault();
       e.stopPropagation();
+      // whatever the action removes (the focused node, on delete or undo), the keyboard stays in the editor
+      focusCanvas(rootRef.current);
       if (action === 'undo') store.undo();
       else if (action === 'redo') store.redo();
       else if (action === 'run') void store.run();
@@ -304,9 +420,9 @@ function EditorLayout(props: {
       } else if (action === 'paste') store.paste();
       else if (action === 'duplicate') store.duplicate();
       else if (action === 'delete') store.deleteSelection();
-      else if (action === 'palette') setPalette({ pending: undefined });
+      else if (action === 'palette') openPalette(undefined);
     },
-    [store, readOnly],
+    [store, readOnly, openPalette],
   );
 
   return (
@@ -315,10 +431,11 @@ function EditorLayout(props: {
       className={`lf-root${props.className ? ` ${props.className}` : ''}`}
       data-theme={props.theme}
       onKeyDown={onKeyDown}
+      ref={rootRef}
       tabIndex={-1}
     >
       <Toolbar
-        onAdd={() => setPalette({ pending: undefined })}
+        onAdd={() => openPalette(undefined)}
         onLayout={layout}
         onImport={() => fileInput.current?.click()}
         onExport={() => downloadDocument(store.document)}
@@ -337,19 +454,40 @@ function EditorLayout(props: {
         }}
       />
       <NoticeBar />
-      <div className="lf-body">
-        <div className="lf-canvas">
-          <Canvas
-            onPaneDropConnection={(pending) => setPalette({ pending })}
-            onImportFile={importFile}
-            showMinimap={props.showMinimap}
-          />
-          {palette && (
-            <Palette pending={palette.pending} onPick={addAt} onClose={() => setPalette(undefined)} />
-          )}
+      <ViewerContext.Provider value={setViewer}>
+        <div className="lf-body">
+          <div
+            className="lf-canvas"
+            ref={canvasRef}
+            onPointerMove={(e) => {
+              pointer.current = { x: e.clientX, y: e.clientY };
+            }}
+            onPointerLeave={() => {
+              pointer.current = undefined;
+            }}
+          >
+            <Canvas
+              onPaneDropConnection={(pending) => openPalette(pending)}
+              onImportFile={importFile}
+              showMinimap={props.showMinimap}
+            />
+            {palette && (
+              <PaletteLoader
+                pending={palette.pending}
+                search={search}
+                onSearch={setSearch}
+                onPick={addAt}
+                onClose={() => {
+                  setPalette(undefined);
+                  focusCanvas(rootRef.current);
+                }}
+              />
+            )}
+          </div>
+          <Inspector />
         </div>
-        <Inspector />
-      </div>
+      </ViewerContext.Provider>
+      {viewer && <ImageViewer state={viewer} onChange={setViewer} />}
       {props.children}
     </div>
   );

@@ -1,8 +1,9 @@
 import type { AnyNodeDefinition } from '@loraflow/core';
 import { Command } from 'cmdk';
-import { useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { useEditorContext } from '../react/context';
 import { NODE_DRAG_MIME, type PendingConnection } from './Canvas';
+import { type PaletteEntryText, palettePlaceholder, paletteScore } from './palette-search';
 
 /** Which input or output of `def` a pending connection could attach to, if any. */
 export function compatiblePort(
@@ -15,15 +16,22 @@ export function compatiblePort(
   return undefined;
 }
 
+/** What the palette is opened with; the search text is the editor's, so keys typed before it loads count. */
+export interface PaletteProps {
+  pending: PendingConnection | undefined;
+  search: string;
+  onSearch(search: string): void;
+  onPick(type: string, port: string | undefined): void;
+  onClose(): void;
+  /** Enter was pressed before the palette loaded: pick the best match as soon as it has. */
+  pickOnOpen?: boolean;
+}
+
 /**
  * The node palette: search by name, category or port type; Enter adds, dragging drops on the canvas.
  * Opened from a connection dropped on empty canvas, it lists only the nodes that can take it.
  */
-export function Palette(props: {
-  pending: PendingConnection | undefined;
-  onPick(type: string, port: string | undefined): void;
-  onClose(): void;
-}) {
+export function Palette(props: PaletteProps) {
   const { store } = useEditorContext();
   const catalogue = store.catalogue;
 
@@ -64,6 +72,46 @@ export function Palette(props: {
       .filter((e): e is NonNullable<typeof e> => e !== undefined);
   }, [catalogue, props.pending, store]);
 
+  // cmdk asks for a score per item value (the node type): ours ranks titles first and knows synonyms
+  const texts = useMemo(
+    () =>
+      new Map<string, PaletteEntryText>(
+        entries.map((e) => [
+          e.def.type,
+          {
+            title: e.def.title ?? e.def.type,
+            type: e.def.type,
+            keywords: e.keywords,
+            description: e.def.description ?? '',
+          },
+        ]),
+      ),
+    [entries],
+  );
+  const filter = useCallback(
+    (value: string, search: string) => {
+      const text = texts.get(value);
+      return text ? paletteScore(search, text) : 0;
+    },
+    [texts],
+  );
+
+  const pickOnOpen = useRef(props.pickOnOpen === true);
+  useEffect(() => {
+    if (!pickOnOpen.current) return;
+    pickOnOpen.current = false;
+    let best: (typeof entries)[number] | undefined;
+    let bestScore = 0;
+    for (const e of entries) {
+      const score = filter(e.def.type, props.search);
+      if (score > bestScore) {
+        best = e;
+        bestScore = score;
+      }
+    }
+    if (best) props.onPick(best.def.type, best.port);
+  });
+
   const groups = useMemo(() => {
     const byCategory = new Map<string, typeof entries>();
     for (const e of entries) {
@@ -77,12 +125,12 @@ export function Palette(props: {
 
   return (
     <div className="lf-palette" role="dialog" aria-label="Add a node">
-      <Command label="Add a node" loop>
+      <Command label="Add a node" loop filter={filter}>
         <Command.Input
           autoFocus
-          placeholder={
-            props.pending ? 'Nodes that can take this connection…' : 'Search nodes by name, category or type…'
-          }
+          value={props.search}
+          onValueChange={props.onSearch}
+          placeholder={palettePlaceholder(props.pending !== undefined)}
           onKeyDown={(e) => {
             if (e.key === 'Escape') {
               e.stopPropagation();
@@ -94,11 +142,10 @@ export function Palette(props: {
           <Command.Empty>No node matches.</Command.Empty>
           {groups.map(([category, list]) => (
             <Command.Group key={category} heading={category}>
-              {list.map(({ def, keywords, port }) => (
+              {list.map(({ def, port }) => (
                 <Command.Item
                   key={def.type}
-                  value={`${def.title ?? def.type} ${def.type}`}
-                  keywords={keywords}
+                  value={def.type}
                   onSelect={() => props.onPick(def.type, port)}
                   data-node-type={def.type}
                 >

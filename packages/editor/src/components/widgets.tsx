@@ -57,6 +57,12 @@ export interface WidgetProps {
   ownerId: string;
   /** The DOM id the label points at. */
   inputId: string;
+  /** Whether the document holds a value (false: `value` is the schema default, or undefined). */
+  isSet?: boolean;
+  /** The parameter may be unset (optional, no default): the widget offers to clear it. */
+  clearable?: boolean;
+  /** The unit to show beside the value (`.meta({ unit })`, or read from the key). */
+  unit?: string;
 }
 
 /**
@@ -124,6 +130,7 @@ export function builtinWidgetName(name: string, schema: JsonSchema): string {
   if (schema.enum) return 'select';
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
   if (type === 'number' || type === 'integer') {
+    if (name === 'seed' && type === 'integer') return 'seed';
     const { min, max } = bounds(schema);
     return min !== undefined && max !== undefined ? 'slider' : 'number';
   }
@@ -141,17 +148,21 @@ export function builtinWidgetName(name: string, schema: JsonSchema): string {
   return 'json';
 }
 
-const SliderWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => {
+const SliderWidget: Widget = (props) => {
+  const { name, label, value, schema, onChange, onCommit, disabled, inputId } = props;
   const { min = 0, max = 1 } = bounds(schema);
   const integer = schema.type === 'integer';
   const step = typeof schema.multipleOf === 'number' ? schema.multipleOf : integer ? 1 : (max - min) / 100;
-  const current = typeof value === 'number' ? value : min;
+  // an unset optional number sits mid-range, dimmed, its box empty: it is not the minimum
+  const unset = typeof value !== 'number';
+  const current = unset ? (min + max) / 2 : value;
   const set = (raw: string) => {
     const n = Number(raw);
     if (raw.trim() !== '' && Number.isFinite(n)) onChange(n);
+    else if (raw.trim() === '' && props.clearable) onChange(undefined);
   };
   return (
-    <div className="lf-widget lf-widget--slider">
+    <div className="lf-widget lf-widget--slider" data-unset={unset || undefined}>
       <input
         id={inputId}
         type="range"
@@ -167,36 +178,128 @@ const SliderWidget: Widget = ({ name, value, schema, onChange, onCommit, disable
       />
       <input
         type="number"
-        aria-label={`${name} value`}
+        aria-label={`${label} value`}
         className="lf-widget__number"
         min={min}
         max={max}
         step={step}
-        value={current}
+        value={unset ? '' : current}
+        placeholder={unset ? 'default' : undefined}
         disabled={disabled}
         onChange={(e) => set(e.currentTarget.value)}
         onBlur={onCommit}
       />
+      {props.unit && <span className="lf-widget__unit">{props.unit}</span>}
+      <ClearButton {...props} />
     </div>
   );
 };
 
-const NumberWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => (
-  <input
-    id={inputId}
-    className="lf-widget lf-input"
-    type="number"
-    name={name}
-    step={schema.type === 'integer' ? 1 : 'any'}
-    value={typeof value === 'number' ? value : ''}
-    disabled={disabled}
-    onChange={(e) => {
-      const raw = e.currentTarget.value;
-      onChange(raw === '' ? undefined : Number(raw));
-    }}
-    onBlur={onCommit}
-  />
-);
+/** "×": unsets an optional parameter, back to its provider default. */
+function ClearButton({ label, clearable, isSet, disabled, onChange, onCommit }: WidgetProps) {
+  if (!clearable || !isSet) return null;
+  return (
+    <button
+      type="button"
+      className="lf-button lf-button--small"
+      aria-label={`Clear ${label}`}
+      title="Back to the default"
+      disabled={disabled}
+      onClick={() => {
+        onChange(undefined);
+        onCommit();
+      }}
+    >
+      ×
+    </button>
+  );
+}
+
+const MAX_SEED = 2_147_483_647;
+
+/**
+ * A seed: locked (a number, so the result is reproducible and cached) or free (unset, new every run),
+ * with a button for a fresh random seed.
+ */
+const SeedWidget: Widget = (props) => {
+  const { name, label, value, schema, onChange, onCommit, disabled, inputId } = props;
+  const max = Math.min(schema.maximum ?? MAX_SEED, MAX_SEED);
+  const locked = typeof value === 'number';
+  const random = () => Math.floor(Math.random() * (max + 1));
+  return (
+    <div className="lf-widget lf-widget--seed" data-locked={locked || undefined}>
+      <input
+        id={inputId}
+        className="lf-input"
+        type="number"
+        name={name}
+        step={1}
+        min={schema.minimum ?? 0}
+        max={max}
+        value={locked ? value : ''}
+        placeholder="random every run"
+        disabled={disabled}
+        onChange={(e) => {
+          const raw = e.currentTarget.value;
+          onChange(raw === '' ? undefined : Math.trunc(Number(raw)));
+        }}
+        onBlur={onCommit}
+      />
+      <button
+        type="button"
+        className="lf-button lf-button--small"
+        aria-pressed={locked}
+        aria-label={locked ? `Unlock ${label} (random every run)` : `Lock ${label}`}
+        title={locked ? 'Locked: same image, cached' : 'Free: a new image every run'}
+        disabled={disabled}
+        onClick={() => {
+          onChange(locked ? undefined : random());
+          onCommit();
+        }}
+      >
+        {locked ? '🔒' : '🔓'}
+      </button>
+      <button
+        type="button"
+        className="lf-button lf-button--small"
+        aria-label={`Randomise ${label}`}
+        title="A new random seed"
+        disabled={disabled}
+        onClick={() => {
+          onChange(random());
+          onCommit();
+        }}
+      >
+        🎲
+      </button>
+    </div>
+  );
+};
+
+const NumberWidget: Widget = (props) => {
+  const { name, value, schema, onChange, onCommit, disabled, inputId } = props;
+  return (
+    <div className="lf-widget lf-widget--number">
+      <input
+        id={inputId}
+        className="lf-input"
+        type="number"
+        name={name}
+        step={schema.type === 'integer' ? 1 : 'any'}
+        value={typeof value === 'number' ? value : ''}
+        placeholder={typeof schema.default === 'number' ? String(schema.default) : 'default'}
+        disabled={disabled}
+        onChange={(e) => {
+          const raw = e.currentTarget.value;
+          onChange(raw === '' ? undefined : Number(raw));
+        }}
+        onBlur={onCommit}
+      />
+      {props.unit && <span className="lf-widget__unit">{props.unit}</span>}
+      <ClearButton {...props} />
+    </div>
+  );
+};
 
 const SelectWidget: Widget = ({ name, value, schema, onChange, onCommit, disabled, inputId }) => (
   <select
@@ -424,6 +527,7 @@ const JsonWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputId
 export const BUILTIN_WIDGETS: WidgetRegistry = {
   slider: SliderWidget,
   number: NumberWidget,
+  seed: SeedWidget,
   select: SelectWidget,
   checkbox: CheckboxWidget,
   text: TextWidget,

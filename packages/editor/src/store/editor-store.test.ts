@@ -135,6 +135,34 @@ describe('editing and undo', () => {
     expect(store.document.edges.find((e) => r.ok && e.id === r.edgeId)?.settings).toEqual({ scale: 0.8 });
   });
 
+  it('adds a node and its wire from a dropped connection as one undo step', () => {
+    const store = setup();
+    const before = store.document;
+    const id = store.addNode('test.compose', { x: 500, y: 0 }, undefined, {
+      port: 'loras',
+      from: { node: 'style', port: 'lora' },
+    });
+    expect(id).toBeDefined();
+    const wire = store.document.edges.find((e) => e.to.node === id);
+    expect(wire).toMatchObject({ from: { node: 'style', port: 'lora' }, settings: { scale: 0.8 } });
+    store.undo();
+    expect(store.document).toEqual(before);
+  });
+
+  it('keeps the edges reaching a node in one list that keeps its identity while they do', () => {
+    const store = setup();
+    const blend = store.getState().edgesByTarget.get('blend');
+    expect(blend?.map((e) => e.id)).toEqual(['e1', 'e2']);
+    store.connect({ node: 'prompt', port: 'text' }, { node: 'generate', port: 'prompt' });
+    store.setEdgeSetting('e1', 'scale', 0.3);
+    expect(store.getState().edgesByTarget.get('generate')?.length).toBe(2);
+    store.moveNodes([{ id: 'style', x: 5, y: 5 }]);
+    const after = store.getState().edgesByTarget.get('blend');
+    expect(after?.[0]?.settings).toEqual({ scale: 0.3 });
+    store.setParam('prompt', 'text', 'x');
+    expect(store.getState().edgesByTarget.get('blend')).toBe(after);
+  });
+
   it('pastes and duplicates with fresh ids, keeping the edges between the copies', () => {
     const store = setup();
     store.select(['style', 'blend'], []);

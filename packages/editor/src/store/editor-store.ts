@@ -14,7 +14,9 @@ import {
   type RunStateFold,
 } from '@loraflow/core';
 import { type Catalogue, defaultParams } from '../catalogue';
-import type { EditorRuntime, ExplainEntry, RunEstimate, RunHandleLike } from '../runtime-types';
+import { schemaOf } from '../components/widgets';
+import { starterParams } from '../params';
+import type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from '../runtime-types';
 import { History } from './history';
 import { createRunView, eventsOfResult, type RunFields, type RunView } from './run-view';
 import { Subscribable } from './subscribable';
@@ -32,6 +34,10 @@ export interface Notice {
   code: string;
   message: string;
   seq: number;
+  /** A refused connection: the notice goes once the two ports could be connected (or one is gone). */
+  connection?: { from: PortRef; to: PortRef };
+  /** Where on the canvas (px from its top left) the refused wire was dropped. */
+  at?: { x: number; y: number };
 }
 
 /**
@@ -52,6 +58,10 @@ export interface EditorState {
   issuesByEdge: ReadonlyMap<string, readonly Issue[]>;
   explain: ReadonlyMap<string, ExplainEntry>;
   estimate: RunEstimate | undefined;
+  /** Each node's line of the estimate (its cost), by node id. */
+  estimateByNode: ReadonlyMap<string, NodeEstimate>;
+  /** The edges reaching each node, in document order; a node's list keeps its identity while its edges do. */
+  edgesByTarget: ReadonlyMap<string, readonly GraphEdge[]>;
   run: RunView;
   canUndo: boolean;
   canRedo: boolean;
@@ -97,6 +107,25 @@ function indexIssues(issues: readonly Issue[]) {
     }
   }
   return { byNode, byEdge };
+}
+
+// Lists whose edges are the same objects are reused, so a node whose wires did not change keeps its slice.
+function indexEdges(
+  edges: readonly GraphEdge[],
+  previous: ReadonlyMap<string, readonly GraphEdge[]>,
+): Map<string, readonly GraphEdge[]> {
+  const byTarget = new Map<string, GraphEdge[]>();
+  for (const e of edges) {
+    const list = byTarget.get(e.to.node);
+    if (list) list.push(e);
+    else byTarget.set(e.to.node, [e]);
+  }
+  const out = new Map<string, readonly GraphEdge[]>();
+  for (const [id, list] of byTarget) {
+    const old = previous.get(id);
+    out.set(id, old && old.length === list.length && old.every((e, i) => e === list[i]) ? old : list);
+  }
+  return out;
 }
 
 let idCounter = 0;
@@ -165,6 +194,8 @@ export class EditorStore extends Subscribable {
       issuesByEdge: new Map(),
       explain: new Map(),
       estimate: undefined,
+      estimateByNode: new Map(),
+      edgesByTarget: indexEdges(doc.edges, new Map()),
       run: EMPTY_RUN,
       canUndo: false,
       canRedo: false,
@@ -233,6 +264,18 @@ export class EditorStore extends Subscribable {
     };
     // Positions never change validity, so a drag does not revalidate 1,000 nodes per frame.
     if (structural) Object.assign(patch, this.validation(doc), { typesDoc: doc });
+    const refused = this.state.notice?.connection;
+    // a refusal that no longer applies (the ports now fit, or one is gone) is not left on screen
+    if (
+      structural &&
+      refused &&
+      (!patch.nodesById?.has(refused.from.node) ||
+        !patch.nodesById.has(refused.to.node) ||
+        this.catalogue.check(doc, refused.from, refused.to).ok)
+    )
+      patch.notice = undefined;
+    if (doc.edges !== this.state.doc.edges)
+      patch.edgesByTarget = indexEdges(doc.edges, this.state.edgesByTarget);
     const selectedNodes = [...this.state.selectedNodes].filter((id) => patch.nodesById?.has(id));
     if (selectedNodes.length !== this.state.selectedNodes.size) patch.selectedNodes = new Set(selectedNodes);
     const edgeIds = new Set(doc.edges.map((e) => e.id));
@@ -338,11 +381,19 @@ export class EditorStore extends Subscribable {
     this.commitDoc(doc, true);
   }
 
-  /** Adds a node of `type` at `position` with its params' defaults; returns its id. */
+  /**
+   * Adds a node of `type` at `position` with its starter params (defaults, the schema's example, a value
+   * for each required param: see `starterParams`), and, with `link`, its connection to the node a dragged
+   * wire came from: one undo step. Returns the new node's id.
+   *
+   * @example
+   * store.addNode('lora.compose', { x: 0, y: 0 }, undefined, { port: 'loras', from: { node: 'style', port: 'lora' } });
+   */
   addNode(
     type: string,
     position: { x: number; y: number },
     params?: Record<string, unknown>,
+    link?: { port: string; from?: PortRef; to?: PortRef },
   ): string | undefined {
     const def = this.catalogue.definition(type);
     if (!def) {
@@ -351,13 +402,57 @@ export class EditorStore extends Subscribable {
     }
     const base = type.split('.').pop() ?? 'node';
     const id = this.uniqueId(base);
-    const defaults = params ?? defaultParams(def.params);
+    const starter = params ?? starterParams(schemaOf(def.params), def.title ?? type);
     const node: GraphNode = { id, type, position: { x: Math.round(position.x), y: Math.round(position.y) } };
-    if (Object.keys(defaults).length > 0) node.params = defaults;
-    const ok = this.edit([{ type: 'node.add', node }]);
+    if (Object.keys(starter).length > 0) node.params = starter;
+    const changes: GraphChange[] = [{ type: 'node.add', node }];
+    if (link && !this.state.readOnly) {
+      const from = link.from ?? { node: id, port: link.port };
+      const to = link.to ?? { node: id, port: link.port };
+      // checked against the document with the new node in it, so the wire and the node are one step
+      const withNode = { ...this.state.typesDoc, nodes: [...this.state.typesDoc.nodes, node] };
+      const planned = this.connectionChanges(withNode, from, to);
+      if (planned.ok) changes.push(...planned.changes);
+      else this.notice('refusal', planned.code, planned.reason);
+    }
+    const ok = this.edit(changes);
     if (!ok) return undefined;
     this.select([id], []);
     return id;
+  }
+
+  // the changes that connect `from` to `to` in `doc` (replacing a single input's old wire), or why not
+  private connectionChanges(
+    doc: GraphDocument,
+    from: PortRef,
+    to: PortRef,
+  ):
+    | { ok: true; changes: GraphChange[]; edgeId: string }
+    | { ok: false; code: string; reason: string; issues: Issue[] } {
+    const checked = this.catalogue.check(doc, from, to);
+    if (!checked.ok) {
+      const first = checked.issues[0]!;
+      return { ok: false, code: first.code, reason: first.message, issues: checked.issues };
+    }
+    const target = doc.nodes.find((n) => n.id === to.node);
+    const spec = target ? this.catalogue.definition(target.type)?.inputs?.[to.port] : undefined;
+    const existing = doc.edges.filter((e) => e.to.node === to.node && e.to.port === to.port);
+    if (existing.some((e) => e.from.node === from.node && e.from.port === from.port)) {
+      return {
+        ok: false,
+        code: 'edge.duplicate',
+        reason: 'These two ports are already connected.',
+        issues: [],
+      };
+    }
+    const edgeId = this.newId('e');
+    const settings = spec?.settings ? defaultParams(spec.settings) : {};
+    const edge: GraphEdge = { id: edgeId, from: { ...from }, to: { ...to } };
+    if (Object.keys(settings).length > 0) edge.settings = settings;
+    const replaced: GraphChange[] = spec?.multiple
+      ? []
+      : existing.map((e) => ({ type: 'edge.remove', id: e.id }));
+    return { ok: true, changes: [...replaced, { type: 'edge.add', edge }], edgeId };
   }
 
   private uniqueId(base: string): string {
@@ -393,29 +488,14 @@ export class EditorStore extends Subscribable {
   ): { ok: true; edgeId: string } | { ok: false; code: string; reason: string; issues: Issue[] } {
     if (this.state.readOnly)
       return { ok: false, code: 'editor.read-only', reason: 'This editor is read-only.', issues: [] };
-    const checked = this.checkConnection(from, to);
-    if (!checked.ok) {
-      const first = checked.issues[0]!;
-      this.notice('refusal', first.code, first.message);
-      return { ok: false, code: first.code, reason: first.message, issues: checked.issues };
+    // typesDoc differs from the document only by positions, which no check depends on
+    const planned = this.connectionChanges(this.state.typesDoc, from, to);
+    if (!planned.ok) {
+      this.notice('refusal', planned.code, planned.reason, { connection: { from, to } });
+      return planned;
     }
-    const target = this.state.nodesById.get(to.node);
-    const spec = target ? this.catalogue.definition(target.type)?.inputs?.[to.port] : undefined;
-    const existing = this.state.doc.edges.filter((e) => e.to.node === to.node && e.to.port === to.port);
-    if (existing.some((e) => e.from.node === from.node && e.from.port === from.port)) {
-      const reason = 'These two ports are already connected.';
-      this.notice('refusal', 'edge.duplicate', reason);
-      return { ok: false, code: 'edge.duplicate', reason, issues: [] };
-    }
-    const edgeId = this.newId('e');
-    const settings = spec?.settings ? defaultParams(spec.settings) : {};
-    const edge: GraphEdge = { id: edgeId, from: { ...from }, to: { ...to } };
-    if (Object.keys(settings).length > 0) edge.settings = settings;
-    const replaced: GraphChange[] = spec?.multiple
-      ? []
-      : existing.map((e) => ({ type: 'edge.remove', id: e.id }));
-    this.edit([...replaced, { type: 'edge.add', edge }]);
-    return { ok: true, edgeId };
+    this.edit(planned.changes);
+    return { ok: true, edgeId: planned.edgeId };
   }
 
   /** Sets one parameter (`undefined` removes it); typing in one field coalesces into one undo step. */
@@ -578,9 +658,14 @@ export class EditorStore extends Subscribable {
   }
 
   /** Shows a message to the person (a refused connection, a failed import). */
-  notice(kind: Notice['kind'], code: string, message: string): void {
+  notice(
+    kind: Notice['kind'],
+    code: string,
+    message: string,
+    about: Pick<Notice, 'connection' | 'at'> = {},
+  ): void {
     this.noticeSeq += 1;
-    this.set({ notice: { kind, code, message, seq: this.noticeSeq } });
+    this.set({ notice: { kind, code, message, seq: this.noticeSeq, ...about } });
   }
 
   /** Hides the current message. */
@@ -606,16 +691,20 @@ export class EditorStore extends Subscribable {
     const doc = this.state.doc;
     // Explain and estimate of an invalid graph only repeat validation's complaints.
     if (this.state.issues.length > 0) {
-      this.set({ explain: new Map(), estimate: undefined });
+      this.set({ explain: new Map(), estimate: undefined, estimateByNode: new Map() });
       return;
     }
     try {
       const [entries, estimate] = await Promise.all([runtime.explain(doc), runtime.estimate(doc)]);
       if (seq !== this.explainSeq) return;
-      this.set({ explain: new Map(entries.map((e) => [e.nodeId, e])), estimate });
+      this.set({
+        explain: new Map(entries.map((e) => [e.nodeId, e])),
+        estimate,
+        estimateByNode: new Map(estimate.nodes.map((n) => [n.nodeId, n])),
+      });
     } catch {
       if (seq !== this.explainSeq) return;
-      this.set({ explain: new Map(), estimate: undefined });
+      this.set({ explain: new Map(), estimate: undefined, estimateByNode: new Map() });
     }
   }
 

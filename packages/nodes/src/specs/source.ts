@@ -64,7 +64,9 @@ const params = z
         });
       }
     }
-  });
+  })
+  // what the editor gives a new LoRA node: the newest FLUX.1 LoRA of the project, valid and typed at once
+  .meta({ examples: [{ provider: 'scenario', mode: 'pick', modelType: 'flux.1-lora', from: 'project' }] });
 
 const familyOf = (p: z.output<typeof params>): string =>
   p.provider === 'modelslab' ? (p.family ?? 'unknown') : modelTypeInfo(p.modelType ?? '').family;
