@@ -489,6 +489,21 @@ describe('runs', () => {
     expect(run.counts.succeeded).toBe(Object.keys(snapshot.nodes).length);
   });
 
+  it('says so when the runtime refuses to explain or estimate, once, instead of showing nothing', async () => {
+    const fake = fakeRuntime();
+    const refusal = Object.assign(new Error('A bearer token is required.'), { code: 'auth.required' });
+    fake.runtime.estimate = async () => {
+      throw refusal;
+    };
+    const store = setup({ runtime: fake.runtime });
+    await store.refreshExplain();
+    expect(store.getState().notice).toMatchObject({ kind: 'error', code: 'auth.required' });
+    expect(store.getState().notice?.message).toContain('A bearer token is required.');
+    const seq = store.getState().notice?.seq;
+    await store.refreshExplain();
+    expect(store.getState().notice?.seq).toBe(seq);
+  });
+
   it('asks explain and estimate after an edit settles, once', async () => {
     vi.useFakeTimers();
     try {

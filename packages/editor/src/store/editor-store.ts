@@ -702,9 +702,16 @@ export class EditorStore extends Subscribable {
         estimate,
         estimateByNode: new Map(estimate.nodes.map((n) => [n.nodeId, n])),
       });
-    } catch {
+    } catch (error) {
       if (seq !== this.explainSeq) return;
       this.set({ explain: new Map(), estimate: undefined, estimateByNode: new Map() });
+      // a refusal (a server's 401, a store that is down) is said once, not on every keystroke
+      const code = (error as { code?: unknown } | null)?.code;
+      const said = typeof code === 'string' ? code : 'explain.failed';
+      if (this.state.notice?.code !== said) {
+        const why = error instanceof Error ? error.message : String(error);
+        this.notice('error', said, `The runtime did not say what would run or what it costs: ${why}`);
+      }
     }
   }
 
