@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry, type RunEvent } from '@loraflow/core';
 import { describe, expect, it, vi } from 'vitest';
@@ -538,5 +538,28 @@ describe('the editor keystroke path through the runtime', () => {
     await handle.result;
     const record = await store.getRun(handle.runId);
     expect(record?.doc.nodes[0]?.params).toEqual({ text: 'one' });
+  });
+});
+
+describe('a cache hit whose blobs are gone', () => {
+  it('runs the node again instead of succeeding with images that are not there', async () => {
+    const dir = await tempDir();
+    const doc = graph(
+      [
+        { id: 'name', type: 'test.text', params: { text: 'lantern' } },
+        { id: 'file', type: 'test.bytes' },
+      ],
+      [['name.text', 'file.text']],
+    );
+    const first = await (await createRuntime({ registry, store: createFileStore({ dir }) }).run(doc)).result;
+    expect(first.nodes.file?.status).toBe('succeeded');
+    // the store copied elsewhere without its blobs folder
+    await rm(join(dir, 'blobs'), { recursive: true, force: true });
+    const runtime = createRuntime({ registry, store: createFileStore({ dir }) });
+    const second = await (await runtime.run(doc)).result;
+    expect(second.nodes.name?.status).toBe('cached');
+    expect(second.nodes.file?.status).toBe('succeeded');
+    const ref = second.nodes.file?.outputs?.file as { $blob: string };
+    expect(new TextDecoder().decode(await runtime.getBlob(ref.$blob))).toBe('lantern');
   });
 });

@@ -11,6 +11,7 @@ import {
   GraphError,
   type HashFn,
   initialRunState,
+  isBlobRef,
   isJsonValue,
   type JsonValue,
   loadDocument,
@@ -119,7 +120,11 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   };
 
   const guardedCache: CacheStore = {
-    get: (key) => store.get(key),
+    // A hit whose images are gone (a store copied without its blobs folder) would succeed with nothing to show.
+    get: async (key) => {
+      const entry = await store.get(key);
+      return entry && (await blobsPresent(entry.outputs)) ? entry : undefined;
+    },
     has: (key) => store.has(key),
     put: (key, entry) => store.put(key, entry),
     delete: (key) => store.delete(key),
@@ -139,6 +144,20 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     ...(store.putFrozen ? { putFrozen: store.putFrozen.bind(store) } : {}),
     claims,
   };
+
+  /** Whether every blob an entry's outputs point to is still in the store. */
+  async function blobsPresent(outputs: Record<string, unknown>): Promise<boolean> {
+    const hashes = new Set<string>();
+    const stack: unknown[] = [outputs];
+    while (stack.length > 0) {
+      const v = stack.pop();
+      if (isBlobRef(v)) hashes.add(v.$blob);
+      else if (Array.isArray(v)) stack.push(...v);
+      else if (v !== null && typeof v === 'object') stack.push(...Object.values(v));
+    }
+    for (const hash of hashes) if ((await store.getBlob(hash)) === undefined) return false;
+    return true;
+  }
 
   const engine = createEngine({
     registry: options.registry,

@@ -58,6 +58,35 @@ describe('file store', () => {
     expect(problems.map((p) => p.code)).toEqual(['store.corrupt_record', 'store.corrupt_record']);
   });
 
+  it('reads an entry whose outputs were changed on disk as absent, even with its own key, and reports it', async () => {
+    const dir = await tempDir();
+    const problems: StoreProblem[] = [];
+    const store = createFileStore({ dir, onProblem: (p) => problems.push(p) });
+    await store.put('a', { ...entry('a'), outputs: { lora: 'model_of_a' } });
+    await store.put('b', { ...entry('b'), outputs: { lora: 'model_of_b' } });
+    const fileOf = (key: string) => join(dir, 'cache', sha256(key).slice(0, 2), `${sha256(key)}.json`);
+    // two entries' results swapped by hand, each keeping its own key: the wrong LoRA must not be served
+    const a = JSON.parse(await readFile(fileOf('a'), 'utf8'));
+    const b = JSON.parse(await readFile(fileOf('b'), 'utf8'));
+    await writeFile(fileOf('a'), JSON.stringify({ ...a, outputs: b.outputs }));
+    await writeFile(fileOf('b'), JSON.stringify({ ...b, outputs: a.outputs }));
+    expect(await store.get('a')).toBeUndefined();
+    expect(await store.has('b')).toBe(false);
+    expect(problems.map((p) => p.code)).toEqual(['store.corrupt_record', 'store.corrupt_record']);
+    // what get returns is the entry as it was put, without the digest the file carries
+    await store.put('a', entry('a'));
+    expect(await store.get('a')).toEqual(entry('a'));
+  });
+
+  it('still reads an entry written before entries carried a digest', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.put('old', entry('old'));
+    const file = join(dir, 'cache', sha256('old').slice(0, 2), `${sha256('old')}.json`);
+    await writeFile(file, JSON.stringify(entry('old')));
+    expect(await store.get('old')).toEqual(entry('old'));
+  });
+
   it('never throws on reading whatever bytes or JSON a record or event file holds', async () => {
     const dir = await tempDir();
     const store = createFileStore({ dir, onProblem: () => {} });

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type Dirent, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { canonicalJson } from '@loraflow/core';
 import type { BlobRef, CacheEntry, JournalRecord, RunEvent } from '../contract';
 import { createFileClaims } from './file-claims';
 import { RunIndex } from './run-index';
@@ -32,6 +33,14 @@ export interface FileStoreOptions {
 }
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** The digest an entry file carries of everything else it says (entries written before it have none). */
+const integrityOf = (entry: CacheEntry) => sha256(canonicalJson(entry));
+
+function withoutIntegrity(stored: CacheEntry & { integrity?: string }): CacheEntry {
+  const { integrity: _, ...entry } = stored;
+  return entry;
+}
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -96,22 +105,36 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     },
   });
 
+  /**
+   * An entry whose file holds its key and still matches the digest written with it; anything else (another key's
+   * entry, a hand edit, a damaged copy) is a miss and a reported problem, never another node's result.
+   */
+  async function readEntry(key: string): Promise<CacheEntry | undefined> {
+    const stored = await files.readJson<CacheEntry & { integrity?: string }>(
+      entryFile(key),
+      cacheEntrySchema,
+      (e) => e.key === key && (e.integrity === undefined || e.integrity === integrityOf(withoutIntegrity(e))),
+    );
+    return stored && withoutIntegrity(stored);
+  }
+
   return {
     // atomic across processes sharing the folder (decision 0031)
     claims: createFileClaims(root),
     async get(key) {
-      return files.readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key);
+      return readEntry(key);
     },
     async has(key) {
-      return (
-        (await files.readJson<CacheEntry>(entryFile(key), cacheEntrySchema, (e) => e.key === key)) !==
-        undefined
-      );
+      return (await readEntry(key)) !== undefined;
     },
     async put(key, entry) {
       if (entry.key !== key)
         throw new Error(`cache.put: the entry's key "${entry.key}" differs from "${key}".`);
-      await files.writeAtomic(entryFile(key), JSON.stringify(valid(cacheEntrySchema, entry)));
+      const checked = valid(cacheEntrySchema, entry);
+      await files.writeAtomic(
+        entryFile(key),
+        JSON.stringify({ ...checked, integrity: integrityOf(checked) }),
+      );
     },
     async delete(key) {
       await rm(entryFile(key), { force: true });
@@ -251,15 +274,16 @@ class StoreFiles {
     const temp = `${file}.${randomUUID()}.tmp`;
     const handle = await open(temp, 'wx');
     try {
-      await handle.writeFile(data);
-      if (this.durable) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      try {
+        await handle.writeFile(data);
+        if (this.durable) await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temp, file);
     } catch (error) {
-      await rm(temp, { force: true });
+      // a write that failed (a full disk) leaves nothing behind: its half-written temporary file goes too
+      await rm(temp, { force: true }).catch(() => {});
       throw error;
     }
     await this.syncDir(dir);
