@@ -19,11 +19,15 @@ try {
   await page.setViewportSize({ width: Number(width), height: Number(height) });
   await page.goto(`${h.url}/runner.html?story=${story}`);
   await page.waitForFunction(() => (window as { __result?: string }).__result !== undefined, undefined, {
-    timeout: 90_000,
+    timeout: 0,
   });
   const result = await page.evaluate(() => (window as unknown as { __result: string }).__result);
   if (result !== 'passed') throw new Error(`the story ${story} did not pass: ${result}`);
-  await page.waitForTimeout(500);
+  // what the played story left on screen, once its fonts are in and two frames have painted
+  await page.evaluate(async () => {
+    await document.fonts.ready;
+    for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(r));
+  });
   await page.screenshot({ path: out });
   process.stdout.write(`${out}\n`);
 } finally {

@@ -3,6 +3,7 @@ import {
   createRecordingFetch,
   EMULATOR_CREDENTIALS,
   type Emulator,
+  emulatedSleep,
   restoreEmulator,
 } from '@loraflow/emulator';
 import { loraPack } from '@loraflow/nodes';
@@ -81,36 +82,13 @@ export async function createBrowserRuntime(o: BrowserRuntimeOptions = {}): Promi
     publicUrl: IN_PAGE_ORIGIN,
     seed: o.seed ?? 7,
   });
-  const answer = state ? createRecordingFetch(emulator, state) : (r: Request) => emulator.fetch(r);
-  // The providers' clients and every image download reach the emulator through this fetch.
-  const routed: typeof fetch = (input, init) => {
-    const request = new Request(input, init);
-    return request.url.startsWith(`${IN_PAGE_ORIGIN}/`) ? answer(request) : fetch(request);
-  };
-  const scenario = new ScenarioClient({
-    baseUrl: `${IN_PAGE_ORIGIN}/scenario/v1`,
-    apiKey: EMULATOR_CREDENTIALS.scenario.key,
-    apiSecret: EMULATOR_CREDENTIALS.scenario.secret,
-    fetch: routed,
-  });
-  const modelslab = new ModelsLabClient({
-    baseUrl: `${IN_PAGE_ORIGIN}/modelslab/api`,
-    apiKey: EMULATOR_CREDENTIALS.modelslab.key,
-    fetch: routed,
-  });
   const store = persist === false ? createMemoryStore() : createIndexedDbStore({ name: persist });
-  const runtime = createRuntime({
-    registry: createRegistry(...(o.packs ?? [loraPack])),
+  const runtime = wireInPageRuntime(emulator, {
     store,
-    services: {
-      scenario,
-      modelslab,
-      files: filesFrom(o.filesBaseUrl),
-      fetch: routed,
-      // Polls wait in emulated time, so a vendor's 30 s hint is a few real milliseconds.
-      polling: { sleep: emulatedSleep(speed), now: () => emulator.clock.now() },
-    },
-    secrets: [EMULATOR_CREDENTIALS.scenario.secret, EMULATOR_CREDENTIALS.modelslab.key],
+    speed,
+    ...(state ? { answer: createRecordingFetch(emulator, state) } : {}),
+    ...(o.filesBaseUrl !== undefined ? { filesBaseUrl: o.filesBaseUrl } : {}),
+    ...(o.packs ? { packs: o.packs } : {}),
   });
   return {
     runtime,
@@ -123,20 +101,60 @@ export async function createBrowserRuntime(o: BrowserRuntimeOptions = {}): Promi
   };
 }
 
-function emulatedSleep(speed: number) {
-  return (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(resolve, Math.max(1, ms / speed));
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
-    });
+/**
+ * The synchronous half of {@link createBrowserRuntime}: a runtime whose providers are `emulator`, already
+ * created (for a host, or a story, that builds and keeps its own emulator). `answer` is how the emulator
+ * answers (default its own `fetch`; a recording one persists its state).
+ *
+ * @example
+ * const emulator = createEmulator({ clock: { speed: 600 }, publicUrl: IN_PAGE_ORIGIN });
+ * const runtime = wireInPageRuntime(emulator, { store: createMemoryStore(), speed: 600 });
+ */
+export function wireInPageRuntime(
+  emulator: Emulator,
+  o: {
+    store: RuntimeStore;
+    speed: number;
+    answer?: (request: Request) => Promise<Response>;
+    filesBaseUrl?: string;
+    packs?: NodePack[];
+  },
+): Runtime {
+  const answer = o.answer ?? ((r: Request) => emulator.fetch(r));
+  // The providers' clients and every image download reach the emulator through this fetch.
+  const routed: typeof fetch = (input, init) => {
+    const request = new Request(input, init);
+    return request.url.startsWith(`${IN_PAGE_ORIGIN}/`) ? answer(request) : fetch(request);
+  };
+  // The in-page origin is not a network address: downloads from it are answered by the emulator, never fetched.
+  const download = { allowOrigins: [IN_PAGE_ORIGIN] };
+  const scenario = new ScenarioClient({
+    baseUrl: `${IN_PAGE_ORIGIN}/scenario/v1`,
+    apiKey: EMULATOR_CREDENTIALS.scenario.key,
+    apiSecret: EMULATOR_CREDENTIALS.scenario.secret,
+    fetch: routed,
+    download,
+  });
+  const modelslab = new ModelsLabClient({
+    baseUrl: `${IN_PAGE_ORIGIN}/modelslab/api`,
+    apiKey: EMULATOR_CREDENTIALS.modelslab.key,
+    fetch: routed,
+    download,
+  });
+  return createRuntime({
+    registry: createRegistry(...(o.packs ?? [loraPack])),
+    store: o.store,
+    services: {
+      scenario,
+      modelslab,
+      files: filesFrom(o.filesBaseUrl),
+      fetch: routed,
+      downloads: download,
+      // Polls wait in emulated time, so a vendor's 30 s hint is a few real milliseconds.
+      polling: { sleep: emulatedSleep(o.speed), now: () => emulator.clock.now() },
+    },
+    secrets: [EMULATOR_CREDENTIALS.scenario.secret, EMULATOR_CREDENTIALS.modelslab.key],
+  });
 }
 
 /** Reads file sources under one URL prefix only: a graph cannot name a path outside it. */

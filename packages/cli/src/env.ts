@@ -120,7 +120,7 @@ export async function openProviders(
   const clients = await import('@loraflow/providers');
   if (!hasKeys) {
     // The emulator (its routes and PNG codec) loads only when it stands in for the providers.
-    const { EMULATOR_CREDENTIALS, startEmulator } = await import('@loraflow/emulator/node');
+    const { EMULATOR_CREDENTIALS, emulatedSleep, startEmulator } = await import('@loraflow/emulator/node');
     // With a state file the emulator's models outlive the process, so a persistent cache stays valid.
     const server = await startEmulator({
       clock: { speed: EMBEDDED_EMULATOR_SPEED },
@@ -140,19 +140,7 @@ export async function openProviders(
       retry: RETRY,
     });
     // Polls wait in emulated time: a 30 s interval of the vendor's hint is 50 ms of real time here.
-    const sleep: Sleep = (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(resolve, Math.max(1, ms / EMBEDDED_EMULATOR_SPEED));
-        signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-          },
-          { once: true },
-        );
-      });
+    const sleep: Sleep = emulatedSleep(EMBEDDED_EMULATOR_SPEED);
     return {
       scenario,
       modelslab,

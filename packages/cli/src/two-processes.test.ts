@@ -61,7 +61,7 @@ describe('two loraflow run processes on one store', () => {
     );
     expect((await later.exited).code, later.stderr()).toBe(0);
     expect(await providerWrites(cwd)).toEqual({ modelCreates: 2, trains: 2, uploads: 5, generations: 3 });
-  }, 120_000);
+  });
 
   it('refuses --resume of a run the other process is executing (run.active) and leaves that run to finish', async () => {
     // an emulator server whose clock stands still: the training goes on until the test lets it end
@@ -80,5 +80,5 @@ describe('two loraflow run processes on one store', () => {
     expect((await first.exited).code, first.stderr()).toBe(0);
     expect(hits(server, 'scenario.models.create')).toHaveLength(1);
     expect(hits(server, 'scenario.models.train')).toHaveLength(1);
-  }, 60_000);
+  });
 });

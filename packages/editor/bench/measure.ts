@@ -155,28 +155,10 @@ export async function bundleSize(): Promise<{
       rollupOptions: { external },
     },
   })) as Rollup.RollupOutput | Rollup.RollupOutput[];
-  const outputs = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
-  let entryGzipBytes = 0;
-  let lazyGzipBytes = 0;
-  let cssGzipBytes = 0;
-  // What loads with the entry: the entry chunk and every chunk it imports statically, transitively (a chunk
-  // shared by the entry and a lazy one is split out of the entry, but still loads up front).
-  const chunks = new Map(outputs.flatMap((f) => (f.type === 'chunk' ? [[f.fileName, f] as const] : [])));
-  const upFront = new Set<string>();
-  const visit = (name: string) => {
-    if (upFront.has(name)) return;
-    upFront.add(name);
-    for (const dep of chunks.get(name)?.imports ?? []) visit(dep);
-  };
-  for (const c of chunks.values()) if (c.isEntry) visit(c.fileName);
-  for (const file of outputs) {
-    const code = file.type === 'chunk' ? file.code : file.source;
-    const size = gzipSync(typeof code === 'string' ? Buffer.from(code) : Buffer.from(code)).length;
-    if (file.type === 'chunk') {
-      if (upFront.has(file.fileName)) entryGzipBytes += size;
-      else lazyGzipBytes += size;
-    } else if (file.fileName.endsWith('.css')) cssGzipBytes += size;
-  }
+  const sized = gzipSizes(out);
+  const entryGzipBytes = sized.upFrontJs;
+  const lazyGzipBytes = sized.lazyJs;
+  let cssGzipBytes = sized.css;
   // The stylesheet ships as its own export (`@loraflow/editor/style.css`), which the JS entry does not
   // import, so the build above never sees it: measure the file hosts actually load.
   if (cssGzipBytes === 0) {
@@ -215,24 +197,39 @@ export async function pageBundle(page: string, entry: string): Promise<PageBundl
       rollupOptions: { input: fileURLToPath(new URL(entry, import.meta.url)) },
     },
   })) as Rollup.RollupOutput | Rollup.RollupOutput[];
+  const sized = gzipSizes(out);
+  const initialGzipBytes = sized.upFrontJs + sized.css;
+  const lazyGzipBytes = sized.lazyJs;
+  return { page, initialGzipBytes, lazyGzipBytes };
+}
+
+/**
+ * The gzip sizes of a build's output: JS that loads with the entry (the entry chunk and every chunk it imports
+ * statically, transitively — a chunk shared by the entry and a lazy one is split out of the entry, but still
+ * loads up front), JS loaded on first use, and CSS.
+ */
+function gzipSizes(out: Rollup.RollupOutput | Rollup.RollupOutput[]): {
+  upFrontJs: number;
+  lazyJs: number;
+  css: number;
+} {
   const outputs = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
-  const initial = new Set<string>();
-  // what the entry pulls in statically is downloaded at once; dynamic imports wait for first use
+  const chunks = new Map(outputs.flatMap((f) => (f.type === 'chunk' ? [[f.fileName, f] as const] : [])));
+  const upFront = new Set<string>();
   const visit = (name: string) => {
-    if (initial.has(name)) return;
-    initial.add(name);
-    const chunk = outputs.find((o) => o.fileName === name);
-    if (chunk?.type === 'chunk') for (const dep of chunk.imports) visit(dep);
+    if (upFront.has(name)) return;
+    upFront.add(name);
+    for (const dep of chunks.get(name)?.imports ?? []) visit(dep);
   };
-  for (const file of outputs) if (file.type === 'chunk' && file.isEntry) visit(file.fileName);
-  let initialGzipBytes = 0;
-  let lazyGzipBytes = 0;
+  for (const c of chunks.values()) if (c.isEntry) visit(c.fileName);
+  const sizes = { upFrontJs: 0, lazyJs: 0, css: 0 };
   for (const file of outputs) {
     const code = file.type === 'chunk' ? file.code : file.source;
-    if (file.type === 'asset' && !file.fileName.endsWith('.css')) continue;
     const size = gzipSync(Buffer.from(code)).length;
-    if (file.type === 'asset' || initial.has(file.fileName)) initialGzipBytes += size;
-    else lazyGzipBytes += size;
+    if (file.type === 'chunk') {
+      if (upFront.has(file.fileName)) sizes.upFrontJs += size;
+      else sizes.lazyJs += size;
+    } else if (file.fileName.endsWith('.css')) sizes.css += size;
   }
-  return { page, initialGzipBytes, lazyGzipBytes };
+  return sizes;
 }

@@ -57,6 +57,7 @@ describe('a node added from the palette', () => {
   // what only the person can give: the prompt to generate from, the images to train on
   const content: Record<string, RegExp> = {
     'generate.multiLora': /needs a prompt/,
+    'generate.imageToImage': /needs a prompt/,
     'training.set': /needs images/,
   };
   it.each(catalogue.definitions.map((d) => [d.type, d] as const))(

@@ -90,3 +90,26 @@ export function createClock(
     describe: () => ({ mode: label, speed, now: now() }),
   };
 }
+
+/**
+ * A `sleep` that waits emulated time on a clock running `speed` times faster than real time (at least
+ * 1 ms), cancelled by its signal: what polling nodes get so a vendor's 30 s hint costs milliseconds.
+ *
+ * @example
+ * const polling = { sleep: emulatedSleep(600), now: () => emulator.clock.now() };
+ */
+export function emulatedSleep(speed: number): (ms: number, signal?: AbortSignal) => Promise<void> {
+  return (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(resolve, Math.max(1, ms / speed));
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+}

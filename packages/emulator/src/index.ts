@@ -8,7 +8,7 @@ export {
   PUBLIC_LORAS,
   type PublicLoraSpec,
 } from './catalogue';
-export { type ClockMode, createClock, type EmulatorClock, MANUAL_CLOCK_START } from './clock';
+export { type ClockMode, createClock, type EmulatorClock, emulatedSleep, MANUAL_CLOCK_START } from './clock';
 export type { Timings } from './context';
 export {
   createEmulator,

@@ -118,7 +118,7 @@ describe('ModelsLab training', () => {
       },
     });
     expect(first.result.status).toBe('cancelled');
-    await vi.waitFor(() => expect(h?.count('modelslab.training.cancel')).toBe(1));
+    await expect.poll(() => h?.count('modelslab.training.cancel')).toBe(1);
     block = false;
     const second = await h.run(graph());
     expect(second.result.nodes.wait?.error).toBeUndefined();

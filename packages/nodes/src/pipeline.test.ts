@@ -228,7 +228,7 @@ describe('the LoRA pipeline against the emulator over HTTP', () => {
       },
     });
     expect(first.result.status).toBe('cancelled');
-    await vi.waitFor(() => expect(h?.count('scenario.models.train.action')).toBe(1));
+    await expect.poll(() => h?.count('scenario.models.train.action')).toBe(1);
     block = false;
     const second = await h.run(pipeline({ seed: 4 }));
     expect(second.result.nodes.wait?.error).toBeUndefined();

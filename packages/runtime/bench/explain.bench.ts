@@ -4,14 +4,7 @@ import { createEngine, createRegistry, type GraphDocument } from '@loraflow/core
 // the core's example pack is for its own examples, tests and benches, not part of its public API
 import { examplePack } from '../../core/src/example-pack';
 import { createRuntime } from '../src/index';
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const round = (x: number) => Math.round(x * 1000) / 1000;
-const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+import { emit, median, round } from './stats';
 
 /** Layers of number nodes feeding adders, like an editor's wide graph. */
 function layered(size: number): GraphDocument {

@@ -10,14 +10,7 @@ import { createRegistry, type GraphDocument } from '@loraflow/core';
 import { examplePack } from '../../core/src/example-pack';
 import { createRuntime, createRuntimeHandler } from '../src/index';
 import { createFileStore } from '../src/node';
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const round = (x: number) => Math.round(x * 1000) / 1000;
-const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+import { emit, median, round } from './stats';
 
 async function time<T>(fn: () => Promise<T>): Promise<number> {
   const start = performance.now();

@@ -261,6 +261,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
 
   /**
    * Starts an attempt. Whatever the engine would refuse is refused before the record exists, and the record is
+   * (long because the attempt's closures — write chain, lease fencing, heartbeat, detach, finish — share its record
+   * and sequence number; each is under 30 lines.)
    * stored before the engine runs: no node (no provider call) ever starts for a run the store does not know.
    */
   async function start(

@@ -87,7 +87,7 @@ describe('single-flight side effects', () => {
       handle.subscribe((e) => seen.push(e));
       return handle;
     });
-    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    await expect.poll(() => r.performed).toHaveLength(1);
     r.open();
     const results = await Promise.all(handles.map((h) => h.result));
     expect(results.map((x) => x.status)).toEqual(new Array(10).fill('succeeded'));
@@ -110,7 +110,7 @@ describe('single-flight side effects', () => {
     const a = createEngine({ registry: r.registry, cache: store });
     const b = createEngine({ registry: r.registry, cache: store });
     const first = a.run(graph('one'));
-    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    await expect.poll(() => r.performed).toHaveLength(1);
     const second = b.run(graph('two'));
     await new Promise((resolve) => setTimeout(resolve, 60));
     r.open();
@@ -126,7 +126,7 @@ describe('single-flight side effects', () => {
     r.failOnce();
     const engine = createEngine({ registry: r.registry, cache: createMemoryStore() });
     const first = engine.run(graph('one'));
-    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    await expect.poll(() => r.performed).toHaveLength(1);
     const second = engine.run(graph('two'));
     r.open();
     expect((await first.result).status).toBe('failed');
@@ -194,9 +194,9 @@ describe('single-flight side effects', () => {
     r.hold();
     const engine = createEngine({ registry: r.registry, cache: createMemoryStore() });
     const first = engine.run(graph('one'));
-    await vi.waitFor(() => expect(r.performed).toHaveLength(1));
+    await expect.poll(() => r.performed).toHaveLength(1);
     const second = engine.run(graph('two'));
-    await vi.waitFor(() => expect(second.getSnapshot().nodes.m?.progress).toBeDefined());
+    await expect.poll(() => second.getSnapshot().nodes.m?.progress).toBeDefined();
     second.cancel();
     expect((await second.result).status).toBe('cancelled');
     r.open();

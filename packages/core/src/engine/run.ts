@@ -365,7 +365,7 @@ export class Run implements ContextHost {
           return;
         }
         if (!entry) {
-          if (step.def.sideEffects && step.policy !== 'never') this.claimThenRun(i);
+          if (step.def.sideEffects && step.policy !== 'never') this.claimThenRun(i, asked);
           else this.runNode(i);
           return;
         }
@@ -390,7 +390,7 @@ export class Run implements ContextHost {
    * Claims a side-effect step's key before running it. While another run holds it, this step is shown running and
    * waiting; it then settles from the holder's cached result, or runs itself when the holder left none.
    */
-  private claimThenRun(i: number): void {
+  private claimThenRun(i: number, asked: { services: Services; signal: HostAbortSignal }): void {
     const step = this.steps[i]!;
     const key = this.keys[i]!;
     this.note(LOGGED.started, i);
@@ -399,7 +399,8 @@ export class Run implements ContextHost {
     this.parts.claims
       .take(key, this.runId, {
         signal,
-        reusable: () => this.parts.access.reusable(step, key, this.runId),
+        // the holder's entry is checked as a lookup is: a result whose remote work died since is no result
+        reusable: () => this.parts.access.reusable(step, key, this.runId, asked),
         onWait: (heldBy) => {
           const run = heldBy.slice(0, heldBy.lastIndexOf('@')) || heldBy;
           this.progress(i, 0, `waiting for run ${run}, which performs this step`);

@@ -138,6 +138,7 @@ function EdgeSettings(props: { edge: GraphEdge; index: number; count: number; di
 /**
  * The inspector: a form generated from the selected node's params schema, the per-connection
  * settings (e.g. each LoRA's scale) of its multiple inputs, its problems, explain and run state.
+ * (long because it is one form: its sections read the same selection and state, and each is a few lines of JSX.)
  */
 export function Inspector() {
   const { store } = useEditorContext();

@@ -177,6 +177,7 @@ function sameNodeProps(a: NodeProps, b: NodeProps): boolean {
   return a.id === b.id && a.selected === b.selected;
 }
 
+// long because it is the node's one view: header, body, ports and run state share its hooks; moving them out would pass a dozen props down
 function LoraNodeView({ id, selected }: NodeProps) {
   const { store, onNodeRender } = useEditorContext();
   onNodeRender?.(id);

@@ -302,6 +302,7 @@ export function LoraflowProvider(props: {
   return <EditorContext.Provider value={value}>{props.children}</EditorContext.Provider>;
 }
 
+// long because it lays out the toolbar, canvas, inspector and dialogs around one store; each part is a few lines of JSX
 function EditorLayout(props: {
   theme: 'light' | 'dark';
   className: string | undefined;

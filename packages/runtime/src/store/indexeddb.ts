@@ -33,6 +33,7 @@ export interface IndexedDbStoreOptions {
  * @example
  * const store = createIndexedDbStore({ name: 'my-app-loraflow' });
  * const runtime = createRuntime({ registry, store });
+ * (long because it is the store's method table over one database handle; each method is one transaction.)
  */
 export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): RuntimeStore {
   // idb reaches the global factory itself; tests install one with `fake-indexeddb/auto`.
