@@ -563,3 +563,30 @@ describe('a cache hit whose blobs are gone', () => {
     expect(new TextDecoder().decode(await runtime.getBlob(ref.$blob))).toBe('lantern');
   });
 });
+
+describe('a run record and its events', () => {
+  it('never disagree about the outcome, even when the last record write was lost after the events were appended', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    const doc = graph([{ id: 'name', type: 'test.text', params: { text: 'lantern' } }], []);
+    const handle = await createRuntime({ registry, store }).run(doc);
+    expect((await handle.result).status).toBe('succeeded');
+    const finished = (await store.getRun(handle.runId))!;
+    // the record as the first checkpoint left it: events appended after it, the final rewrite lost (a crash)
+    const { finishedAt: _, ...started } = finished;
+    await store.putRun({
+      ...started,
+      status: 'running',
+      nodes: {},
+      lastSeq: 1,
+      updatedAt: finished.startedAt,
+    });
+    const later = createRuntime({ registry, store: createFileStore({ dir }) });
+    const record = await later.getRun(handle.runId);
+    expect(record).toMatchObject({ status: 'succeeded', lastSeq: finished.lastSeq });
+    expect(record?.nodes.name?.status).toBe('succeeded');
+    expect(record?.interrupted).toBeUndefined();
+    const [listed] = await later.listRuns({ limit: 1 });
+    expect(listed).toMatchObject({ runId: handle.runId, status: 'succeeded' });
+  });
+});

@@ -592,13 +592,17 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       const run = active.get(runId);
       if (run) return structuredClone(run.record);
       const record = await store.getRun(runId);
-      return record && flagInterrupted(record);
+      return record && flagInterrupted(await caughtUp(record));
     },
 
     async listRuns(o = {}) {
       const records = await store.listRuns(o.limit !== undefined ? { limit: o.limit } : {});
-      return records.map((r) =>
-        active.has(r.runId) ? structuredClone(active.get(r.runId)!.record) : flagInterrupted(r),
+      return Promise.all(
+        records.map(async (r) =>
+          active.has(r.runId)
+            ? structuredClone(active.get(r.runId)!.record)
+            : flagInterrupted(await caughtUp(r)),
+        ),
       );
     },
 
@@ -661,6 +665,32 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       run.wakers.delete(onEvent);
       signal?.removeEventListener('abort', onEvent);
     }
+  }
+
+  /**
+   * A stored record as its event log tells it. Events are appended before the record is rewritten, so a crash
+   * between the two leaves events the record has not seen (a run.finished among them): they are applied here, and
+   * the record and its events never disagree about the outcome.
+   */
+  async function caughtUp(record: RunRecord): Promise<RunRecord> {
+    if (record.status !== 'running') return record;
+    const tail = await store.getEvents(record.runId, { after: record.lastSeq });
+    if (tail.length === 0) return record;
+    const next = structuredClone(record);
+    const fold = createRunStateFold(initialRunState(record.runId, record.startedAt));
+    for (const event of await store.getEvents(record.runId, { after: 0 })) {
+      fold.apply(event);
+      if (event.seq <= record.lastSeq) continue;
+      applyToRecord(next, event, fold);
+      next.lastSeq = Math.max(next.lastSeq, event.seq);
+      if (event.type === 'run.finished') {
+        next.status = event.status;
+        next.finishedAt = event.at;
+        delete next.lease;
+        delete next.interrupted;
+      }
+    }
+    return next;
   }
 
   /**
