@@ -690,6 +690,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         delete next.interrupted;
       }
     }
+    // whether an executor still lives is the record's heartbeat and lease, not when it last emitted an event
+    if (next.status === 'running') next.updatedAt = record.updatedAt;
     return next;
   }
 
