@@ -39,18 +39,24 @@ export function markCompatibility(root: HTMLElement, store: EditorStore, start: 
     if (!node || !port) continue;
     if (node === start.nodeId) {
       el.dataset.compat = 'invalid';
+      el.setAttribute('aria-disabled', 'true');
       if (!nodes.has(node)) nodes.set(node, false);
       continue;
     }
     const [from, to] = edgeEnds(start, { node, port });
     const ok = store.checkConnection(from, to).ok;
     el.dataset.compat = ok ? 'valid' : 'invalid';
+    // a dimmed target is inactive for this drag, and says so to assistive technology
+    if (!ok) el.setAttribute('aria-disabled', 'true');
     if (ok) valid++;
     nodes.set(node, (nodes.get(node) ?? false) || ok);
   }
   for (const el of root.querySelectorAll<HTMLElement>('.react-flow__node')) {
     const id = el.dataset.id;
-    if (id && id !== start.nodeId && nodes.get(id) !== true) el.dataset.compat = 'none';
+    if (id && id !== start.nodeId && nodes.get(id) !== true) {
+      el.dataset.compat = 'none';
+      el.setAttribute('aria-disabled', 'true');
+    }
   }
   return valid;
 }
@@ -64,7 +70,10 @@ export function markCompatibility(root: HTMLElement, store: EditorStore, start: 
 export function clearCompatibility(root: HTMLElement): void {
   if (root.dataset.connecting === undefined) return;
   delete root.dataset.connecting;
-  for (const el of root.querySelectorAll<HTMLElement>('[data-compat]')) delete el.dataset.compat;
+  for (const el of root.querySelectorAll<HTMLElement>('[data-compat]')) {
+    if (el.dataset.compat !== 'valid') el.removeAttribute('aria-disabled');
+    delete el.dataset.compat;
+  }
 }
 
 /**
