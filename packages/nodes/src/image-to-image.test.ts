@@ -215,6 +215,23 @@ describe('image-to-image against the emulator over HTTP', () => {
     expect(h.count('modelslab.img2img')).toBe(1);
   });
 
+  it('does not send a ModelsLab img2img again after a 502 (it cannot be looked up), and the next run sends it once more', async () => {
+    h = await startHarness();
+    h.server.emulator.faults.set([
+      { route: 'POST /modelslab/api/v6/images/img2img', rate: 1, kind: '5xx', status: 502, phase: 'after' },
+    ]);
+    const doc = fromScenarioPicture(lineart, { strength: 0.4 });
+    const { result } = await h.run(doc);
+    expect(result.nodes.edit?.error?.code).toBe('provider.ambiguous');
+    // the one request that may have been billed is the only one sent
+    expect(h.server.emulator.log.entries({ route: 'modelslab.img2img' })).toHaveLength(1);
+    // the ambiguous failure is not cached: running again, as its message says, sends it once more
+    h.server.emulator.faults.set([]);
+    const again = await h.run(doc);
+    expect(again.result.nodes.edit?.status).toBe('succeeded');
+    expect(h.server.emulator.log.entries({ route: 'modelslab.img2img' })).toHaveLength(2);
+  });
+
   it('uploads and submits nothing again when a run resumes with its journal but without its cache entries', async () => {
     h = await startHarness();
     const doc = fromScenarioPicture(lineart, { strength: 0.4 });

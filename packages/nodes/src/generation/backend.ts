@@ -315,6 +315,8 @@ export async function runImageGeneration<Body, Submitted extends JsonValue, Outp
     wait: (c, submitted, t) => backend.wait(c, submitted, t),
     download: (c, output) => backend.download(c, output),
     price: (query) => backend.price(query),
+    // a journaled job that died since (failed, or unknown to the provider) is submitted again, as for text
+    ...(backend.usable ? { usable: (c, submitted) => backend.usable!(c, submitted) } : {}),
   };
   return runGeneration(ctx, fromImage, job, timeoutMs);
 }

@@ -112,7 +112,10 @@ export function createModelsLabBackend(
     },
 
     async submitImage(ctx, body) {
-      const r = await client.images.img2img(body, { signal: signalOf(ctx) });
+      // as submit: an ambiguous failure is not sent again (nothing to look it up by), a surely-unsent one is
+      const r = await createOnce(ctx, {
+        attempt: () => client.images.img2img(body, { signal: signalOf(ctx) }),
+      });
       if (r.status === 'success') return { id: r.id ?? null, output: r.output, etaMs: null };
       return { id: r.id, output: [], etaMs: r.etaMs ?? null };
     },
