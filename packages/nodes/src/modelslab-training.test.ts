@@ -1,5 +1,5 @@
 import type { GraphDocument } from '@loraflow/core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, pngDataUrl, startHarness } from './test/harness';
 import type { ImagesValue } from './values';
 

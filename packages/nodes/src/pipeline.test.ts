@@ -1,6 +1,6 @@
 import type { GraphDocument, GraphEdge, GraphNode } from '@loraflow/core';
 import { EMULATOR_CREDENTIALS, FAIL_TRAINING_MARKER } from '@loraflow/emulator/node';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, memoryFiles, pngDataUrl, startHarness } from './test/harness';
 import type { ImagesValue } from './values';
 
