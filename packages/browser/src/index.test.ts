@@ -93,7 +93,40 @@ describe('createBrowserRuntime', () => {
     }
   });
 
-  it('refuses a speed that is not a positive number', async () => {
-    await expect(createBrowserRuntime({ persist: false, speed: 0 })).rejects.toThrow(/speed/);
+  it('refuses options it cannot use, naming the option', async () => {
+    await expect(createBrowserRuntime({ persist: false, speed: 0 })).rejects.toThrow(
+      /"speed" must be a positive number/,
+    );
+    await expect(createBrowserRuntime({ persist: '' })).rejects.toThrow(/"persist"/);
+    await expect(createBrowserRuntime({ persist: false, seed: 1.5 } as never)).rejects.toThrow(/"seed"/);
+  });
+
+  it('refuses a file source larger than the cap while reading it, without holding the whole of it', async () => {
+    const huge = createServer((_req, res) => {
+      // no Content-Length: the cap must hold while the bytes stream
+      const chunk = new Uint8Array(1024 * 1024);
+      let sent = 0;
+      const more = () => {
+        while (sent < 80 && res.write(chunk)) sent++;
+        if (sent >= 80) res.end();
+        else res.once('drain', more);
+      };
+      res.on('close', () => res.destroy());
+      more();
+    });
+    await new Promise<void>((resolve) => huge.listen(0, '127.0.0.1', resolve));
+    const page = await createBrowserRuntime({
+      persist: false,
+      filesBaseUrl: `http://127.0.0.1:${(huge.address() as AddressInfo).port}/`,
+    });
+    try {
+      const out = await (await page.runtime.run(await exampleGraph())).result;
+      expect(out.status).toBe('failed');
+      expect(JSON.stringify(out.nodes.photos?.error)).toMatch(/larger than 67108864 bytes/);
+    } finally {
+      await page.close();
+      huge.closeAllConnections();
+      await new Promise<void>((resolve) => huge.close(() => resolve()));
+    }
   });
 });

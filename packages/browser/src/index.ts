@@ -15,9 +15,18 @@ import {
   type Runtime,
   type RuntimeStore,
 } from '@loraflow/runtime';
+import { z } from 'zod';
 import { type EmulatorStateStore, openEmulatorState } from './emulator-state';
 
 export { type EmulatorStateStore, openEmulatorState } from './emulator-state';
+
+const optionsSchema = z.looseObject({
+  speed: z.number().finite().positive('must be a positive number').optional(),
+  seed: z.number().int().optional(),
+  persist: z.union([z.string().min(1, 'must name a database'), z.literal(false)]).optional(),
+  filesBaseUrl: z.string().min(1).optional(),
+  packs: z.array(z.looseObject({ nodes: z.array(z.unknown()) })).optional(),
+});
 
 /** The origin the page's providers are reached at; nothing listens there, the emulator answers in the page. */
 export const IN_PAGE_ORIGIN = 'http://emulator.invalid';
@@ -71,9 +80,14 @@ export interface BrowserRuntime {
  * root.render(<LoraflowEditor packs={[loraPack]} runtime={runtime} />);
  */
 export async function createBrowserRuntime(o: BrowserRuntimeOptions = {}): Promise<BrowserRuntime> {
+  const checked = optionsSchema.safeParse(o);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new TypeError(
+      `createBrowserRuntime: "${issue.path.join('.') || 'options'}" ${issue.message.replace(/\.$/, '')}.`,
+    );
+  }
   const speed = o.speed ?? 600;
-  if (!(Number.isFinite(speed) && speed > 0))
-    throw new TypeError(`createBrowserRuntime: speed must be a positive number, got ${String(speed)}.`);
   const persist = o.persist ?? 'loraflow';
   const state: EmulatorStateStore | undefined =
     persist === false ? undefined : await openEmulatorState(`${persist}-emulator`);
@@ -174,9 +188,46 @@ function filesFrom(base: string | undefined) {
           code: 'files.outside-root',
         });
       const url = `${base.replace(/\/+$/, '')}/${parts.map(encodeURIComponent).join('/')}`;
-      const response = await fetch(url);
+      // bounded as the server's rooted files are: a size cap enforced while reading, and a time limit
+      const response = await fetch(url, { signal: AbortSignal.timeout(FILE_TIMEOUT_MS) });
       if (!response.ok) throw new Error(`The file "${path}" could not be read (${response.status}).`);
-      return new Uint8Array(await response.arrayBuffer());
+      return readCapped(response, path);
     },
   };
+}
+
+/** The most a page reads for one file source, as on the server (`files.too-large` past it). */
+export const MAX_PAGE_FILE_BYTES = 64 * 1024 * 1024;
+const FILE_TIMEOUT_MS = 30_000;
+
+async function readCapped(response: Response, path: string): Promise<Uint8Array> {
+  const tooLarge = () =>
+    Object.assign(new Error(`The file "${path}" is larger than ${MAX_PAGE_FILE_BYTES} bytes.`), {
+      code: 'files.too-large',
+    });
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_PAGE_FILE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_PAGE_FILE_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }
