@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import react from '@vitejs/plugin-react';
-import { build, defaultClientConditions, type Rollup } from 'vite';
+import { build, defaultClientConditions, type InlineConfig, type Rollup } from 'vite';
 import type { Page } from '../e2e/harness';
 
 /** First render, pan and drag timings of one page, measured inside it. */
@@ -139,22 +139,11 @@ export async function bundleSize(): Promise<{
   lazyGzipBytes: number;
   cssGzipBytes: number;
 }> {
-  const root = fileURLToPath(new URL('..', import.meta.url));
   const external = (id: string) => /^(react|react-dom|@xyflow\/react|zod)(\/|$)/.test(id);
-  const out = (await build({
-    root,
-    configFile: false,
-    logLevel: 'silent',
-    plugins: [react()],
-    resolve: { conditions: ['source', ...defaultClientConditions] },
-    build: {
-      write: false,
-      minify: true,
-      reportCompressedSize: false,
-      lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'index' },
-      rollupOptions: { external },
-    },
-  })) as Rollup.RollupOutput | Rollup.RollupOutput[];
+  const out = await viteBuild({
+    lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'index' },
+    rollupOptions: { external },
+  });
   const sized = gzipSizes(out);
   const entryGzipBytes = sized.upFrontJs;
   const lazyGzipBytes = sized.lazyJs;
@@ -181,22 +170,10 @@ export interface PageBundle {
  * and sums the gzip size of what it emits.
  */
 export async function pageBundle(page: string, entry: string): Promise<PageBundle> {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const out = (await build({
-    root,
-    configFile: false,
-    logLevel: 'silent',
-    plugins: [react()],
-    resolve: { conditions: ['source', ...defaultClientConditions] },
-    define: { 'process.env.NODE_ENV': '"production"' },
-    build: {
-      write: false,
-      minify: true,
-      reportCompressedSize: false,
-      cssCodeSplit: false,
-      rollupOptions: { input: fileURLToPath(new URL(entry, import.meta.url)) },
-    },
-  })) as Rollup.RollupOutput | Rollup.RollupOutput[];
+  const out = await viteBuild(
+    { cssCodeSplit: false, rollupOptions: { input: fileURLToPath(new URL(entry, import.meta.url)) } },
+    { 'process.env.NODE_ENV': '"production"' },
+  );
   const sized = gzipSizes(out);
   const initialGzipBytes = sized.upFrontJs + sized.css;
   const lazyGzipBytes = sized.lazyJs;
@@ -232,4 +209,20 @@ function gzipSizes(out: Rollup.RollupOutput | Rollup.RollupOutput[]): {
     } else if (file.fileName.endsWith('.css')) sizes.css += size;
   }
   return sizes;
+}
+
+/** A minified, in-memory vite build of this package's code with the editor's React plugin. */
+async function viteBuild(
+  options: NonNullable<InlineConfig['build']>,
+  define?: Record<string, string>,
+): Promise<Rollup.RollupOutput | Rollup.RollupOutput[]> {
+  return (await build({
+    root: fileURLToPath(new URL('..', import.meta.url)),
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [react()],
+    resolve: { conditions: ['source', ...defaultClientConditions] },
+    ...(define ? { define } : {}),
+    build: { write: false, minify: true, reportCompressedSize: false, ...options },
+  })) as Rollup.RollupOutput | Rollup.RollupOutput[];
 }

@@ -4,30 +4,7 @@ import { createEngine, createRegistry, type GraphDocument } from '@loraflow/core
 // the core's example pack is for its own examples, tests and benches, not part of its public API
 import { examplePack } from '../../core/src/example-pack';
 import { createRuntime } from '../src/index';
-import { emit, median, round } from './stats';
-
-/** Layers of number nodes feeding adders, like an editor's wide graph. */
-function layered(size: number): GraphDocument {
-  const nodes: GraphDocument['nodes'] = [];
-  const edges: GraphDocument['edges'] = [];
-  const half = size / 2;
-  for (let i = 0; i < half; i++) {
-    nodes.push({ id: `n${i}`, type: 'example.number', params: { value: i } });
-    nodes.push({ id: `a${i}`, type: 'example.add', params: {} });
-    edges.push({
-      id: `en${i}`,
-      from: { node: `n${i}`, port: 'value' },
-      to: { node: `a${i}`, port: 'terms' },
-    });
-    if (i >= 10)
-      edges.push({
-        id: `ea${i}`,
-        from: { node: `a${i - 10}`, port: 'sum' },
-        to: { node: `a${i}`, port: 'terms' },
-      });
-  }
-  return { format: 'loraflow.graph', version: 1, nodes, edges };
-}
+import { adderGraph, emit, median, round } from './stats';
 
 /** The same document with one node's value changed, as an editor's immutable update makes it. */
 function edited(doc: GraphDocument, index: number, value: number): GraphDocument {
@@ -43,7 +20,7 @@ for (const size of [1000, 5000]) {
   const registry = createRegistry(examplePack);
   const runtime = createRuntime({ registry });
   const engine = createEngine({ registry });
-  let doc = layered(size);
+  let doc = adderGraph(size, 10);
   engine.explain(doc);
   // The editor's path: one estimate per edit (its entries carry what explain says); both calls for reference.
   const pathMs: number[] = [];

@@ -10,34 +10,12 @@ import { createRegistry, type GraphDocument } from '@loraflow/core';
 import { examplePack } from '../../core/src/example-pack';
 import { createRuntime, createRuntimeHandler } from '../src/index';
 import { createFileStore } from '../src/node';
-import { emit, median, round } from './stats';
+import { adderGraph, emit, median, round } from './stats';
 
 async function time<T>(fn: () => Promise<T>): Promise<number> {
   const start = performance.now();
   await fn();
   return performance.now() - start;
-}
-
-function chain(size: number): GraphDocument {
-  const nodes: GraphDocument['nodes'] = [];
-  const edges: GraphDocument['edges'] = [];
-  const half = size / 2;
-  for (let i = 0; i < half; i++) {
-    nodes.push({ id: `n${i}`, type: 'example.number', params: { value: i } });
-    nodes.push({ id: `a${i}`, type: 'example.add', params: {} });
-    edges.push({
-      id: `en${i}`,
-      from: { node: `n${i}`, port: 'value' },
-      to: { node: `a${i}`, port: 'terms' },
-    });
-    if (i > 0)
-      edges.push({
-        id: `ea${i}`,
-        from: { node: `a${i - 1}`, port: 'sum' },
-        to: { node: `a${i}`, port: 'terms' },
-      });
-  }
-  return { format: 'loraflow.graph', version: 1, nodes, edges };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'loraflow-bench-'));
@@ -86,7 +64,7 @@ try {
   });
 
   const registry = createRegistry(examplePack);
-  const doc = chain(1000);
+  const doc = adderGraph(1000, 1);
   const graphDir = join(dir, 'graph');
   const cold = createRuntime({ registry, store: createFileStore({ dir: graphDir }) });
   const coldMs = await time(async () => (await cold.run(doc)).result);
