@@ -58,6 +58,15 @@ export interface CacheStore {
   putBlob(bytes: Uint8Array, mime: string): Promise<BlobRef>;
   getBlob(hash: string): Promise<Uint8Array | undefined>;
   /**
+   * Optional capability: whether a blob is stored, without reading its bytes. A runtime asks it of
+   * every blob a cache hit points to (a hit whose images are gone is a miss); without it, it reads
+   * them with `getBlob`.
+   *
+   * @example
+   * if (store.hasBlob ? await store.hasBlob(ref.$blob) : (await store.getBlob(ref.$blob)) !== undefined) reuse();
+   */
+  hasBlob?(hash: string): Promise<boolean>;
+  /**
    * Optional capability: read an entry synchronously. Offer it only when entries are at hand without
    * I/O (in memory). A store that offers it promises that `getSync(key)` answers what `get(key)` would
    * resolve to at that moment — the same entry, equally immutable — with no side effect and no promise;
@@ -205,6 +214,7 @@ export interface MemoryStore extends CacheStore, Journal {
   getSync(key: string): CacheEntry | undefined;
   putFrozen(key: string, entry: CacheEntry): void;
   claims: EffectClaims;
+  hasBlob(hash: string): Promise<boolean>;
 }
 
 /**
@@ -245,6 +255,7 @@ export function createMemoryStore(options: { hash?: HashFn } = {}): MemoryStore 
       if (!blobs.has(digest)) blobs.set(digest, copy);
       return { $blob: digest, mime, size: copy.byteLength };
     },
+    hasBlob: async (digest) => blobs.has(digest),
     async getBlob(digest) {
       const bytes = blobs.get(digest);
       // a copy: the stored bytes are content-addressed and must not change under their hash

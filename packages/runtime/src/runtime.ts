@@ -155,7 +155,10 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       else if (Array.isArray(v)) stack.push(...v);
       else if (v !== null && typeof v === 'object') stack.push(...Object.values(v));
     }
-    for (const hash of hashes) if ((await store.getBlob(hash)) === undefined) return false;
+    for (const hash of hashes) {
+      const present = store.hasBlob ? await store.hasBlob(hash) : (await store.getBlob(hash)) !== undefined;
+      if (!present) return false;
+    }
     return true;
   }
 

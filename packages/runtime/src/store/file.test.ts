@@ -78,6 +78,17 @@ describe('file store', () => {
     expect(await store.get('a')).toEqual(entry('a'));
   });
 
+  it('says whether a blob is stored from a stat, and no for a missing or malformed hash', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    const ref = await store.putBlob(new Uint8Array([1, 2, 3]), 'image/png');
+    expect(await store.hasBlob?.(ref.$blob)).toBe(true);
+    expect(await store.hasBlob?.('0'.repeat(64))).toBe(false);
+    expect(await store.hasBlob?.('../../etc/passwd')).toBe(false);
+    await rm(join(dir, 'blobs'), { recursive: true, force: true });
+    expect(await store.hasBlob?.(ref.$blob)).toBe(false);
+  });
+
   it('still reads an entry written before entries carried a digest', async () => {
     const dir = await tempDir();
     const store = createFileStore({ dir });

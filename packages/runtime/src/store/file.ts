@@ -146,6 +146,12 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       if (existing?.size !== bytes.byteLength) await files.writeAtomic(file, bytes);
       return { $blob: hash, mime, size: bytes.byteLength };
     },
+    async hasBlob(hash) {
+      if (!blobHashSchema.safeParse(hash).success) return false;
+      // a stat, not a read: a cache hit checks its images this way on every run
+      const found = await stat(blobFile(hash)).catch(() => undefined);
+      return found?.isFile() === true && found.size > 0;
+    },
     async getBlob(hash) {
       if (!blobHashSchema.safeParse(hash).success) return undefined;
       const file = blobFile(hash);

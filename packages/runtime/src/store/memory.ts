@@ -23,6 +23,7 @@ export function createMemoryStore(): RuntimeStore {
     delete: cache.delete,
     putBlob: cache.putBlob,
     getBlob: cache.getBlob,
+    hasBlob: cache.hasBlob,
     getSync: cache.getSync,
     putFrozen: cache.putFrozen,
     claims: cache.claims,
