@@ -678,7 +678,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   async function caughtUp(record: RunRecord): Promise<RunRecord> {
     if (record.status !== 'running') return record;
     const tail = await store.getEvents(record.runId, { after: record.lastSeq });
-    if (tail.length === 0) return record;
+    // a run still going (here or in another process) shows its last checkpoint; only an ending is caught up
+    if (!tail.some((e) => e.type === 'run.finished')) return record;
     const next = structuredClone(record);
     const fold = createRunStateFold(initialRunState(record.runId, record.startedAt));
     for (const event of await store.getEvents(record.runId, { after: 0 })) {

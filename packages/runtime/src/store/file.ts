@@ -37,6 +37,19 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
 /** The digest an entry file carries of everything else it says (entries written before it have none). */
 const integrityOf = (entry: CacheEntry) => sha256(canonicalJson(entry));
 
+/**
+ * An entry whose file holds its key and still matches the digest written with it; anything else (another key's
+ * entry, a hand edit, a damaged copy) is a miss and a reported problem, never another node's result.
+ */
+async function readCacheEntry(files: StoreFiles, file: string, key: string): Promise<CacheEntry | undefined> {
+  const stored = await files.readJson<CacheEntry & { integrity?: string }>(
+    file,
+    cacheEntrySchema,
+    (e) => e.key === key && (e.integrity === undefined || e.integrity === integrityOf(withoutIntegrity(e))),
+  );
+  return stored && withoutIntegrity(stored);
+}
+
 function withoutIntegrity(stored: CacheEntry & { integrity?: string }): CacheEntry {
   const { integrity: _, ...entry } = stored;
   return entry;
@@ -105,18 +118,7 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     },
   });
 
-  /**
-   * An entry whose file holds its key and still matches the digest written with it; anything else (another key's
-   * entry, a hand edit, a damaged copy) is a miss and a reported problem, never another node's result.
-   */
-  async function readEntry(key: string): Promise<CacheEntry | undefined> {
-    const stored = await files.readJson<CacheEntry & { integrity?: string }>(
-      entryFile(key),
-      cacheEntrySchema,
-      (e) => e.key === key && (e.integrity === undefined || e.integrity === integrityOf(withoutIntegrity(e))),
-    );
-    return stored && withoutIntegrity(stored);
-  }
+  const readEntry = (key: string) => readCacheEntry(files, entryFile(key), key);
 
   return {
     // atomic across processes sharing the folder (decision 0031)
