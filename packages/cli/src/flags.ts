@@ -120,6 +120,12 @@ export const serveFlagsSchema = z
     headersTimeout: ms('the header timeout').optional(),
     requestTimeout: ms('the request timeout').optional(),
     maxPoll: ms('the poll interval').optional(),
+    publicUrl: z
+      .url({
+        protocol: /^https?$/,
+        error: 'the public URL is where providers reach this server, such as https://flows.example',
+      })
+      .optional(),
   })
   .strict()
   .refine((f) => (f.headersTimeout ?? 10_000) <= (f.requestTimeout ?? 60_000), {

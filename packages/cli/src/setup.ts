@@ -1,8 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry } from '@loraflow/core';
-import { loraPack } from '@loraflow/nodes';
-import { createRuntime, type LocalRuntime, type RuntimeStore } from '@loraflow/runtime';
+import { loraPack, loraWebhookKinds } from '@loraflow/nodes';
+import {
+  createRuntime,
+  createWebhookReceiver,
+  type LocalRuntime,
+  type RuntimeStore,
+  type WebhookReceiver,
+} from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { openProviders, type Providers, readProviderEnv } from './env';
 import { CLI_CODES, CliError, EXIT } from './errors';
@@ -10,6 +16,7 @@ import { createFilesService } from './graph-file';
 import type { CliIo } from './io';
 import { storeDirOf } from './store-dir';
 import { storeWarnings } from './store-warnings';
+import { webhookSecret } from './webhook-secret';
 
 /**
  * The message printed on stderr whenever the built-in emulator stands in for the providers.
@@ -31,6 +38,8 @@ export interface CliRuntime {
   store: RuntimeStore;
   /** Where the store lives (`<store>/emulator` with the built-in emulator). */
   storeDir: string;
+  /** The callback receiver, with `publicUrl`: mount it on the handler (`createRuntimeHandler(runtime, { webhooks })`). */
+  webhooks?: WebhookReceiver;
   close(): Promise<void>;
 }
 
@@ -51,6 +60,8 @@ export async function openRuntime(
     maxPollMs?: number | undefined;
     /** Store warnings as JSON lines (`--json`). */
     json?: boolean;
+    /** Where providers reach this process's HTTP handler: nodes give them webhooks (`serve --public-url`). */
+    publicUrl?: string | undefined;
   },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
@@ -72,6 +83,15 @@ export async function openRuntime(
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
   const store = createFileStore({ dir: storeDir, onProblem: storeWarnings(io, o.json ?? false) });
   const files = createFilesService({ root: o.filesRoot, outDir: o.outDir });
+  const webhooks =
+    o.publicUrl !== undefined
+      ? createWebhookReceiver({
+          publicUrl: o.publicUrl,
+          secret: await webhookSecret(io, storeDir),
+          kinds: loraWebhookKinds,
+          journal: store,
+        })
+      : undefined;
   const runtime = createRuntime({
     registry: createRegistry(loraPack),
     store,
@@ -80,8 +100,16 @@ export async function openRuntime(
       modelslab: providers.modelslab,
       polling: providers.polling,
       files,
+      ...(webhooks ? { webhooks } : {}),
     },
     secrets: providers.secrets,
   });
-  return { runtime, providers, store, storeDir, close: () => providers.close() };
+  return {
+    runtime,
+    providers,
+    store,
+    storeDir,
+    ...(webhooks ? { webhooks } : {}),
+    close: () => providers.close(),
+  };
 }

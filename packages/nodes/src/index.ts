@@ -29,3 +29,4 @@ export { trainingSet } from './nodes/training-set';
 export { loraWait } from './nodes/wait';
 export { loraPack } from './pack';
 export { describeTraining } from './scenario-ops';
+export { hookPolling, hookUrl, loraWebhookKinds, WEBHOOK_KINDS, type WebhookService } from './webhooks';

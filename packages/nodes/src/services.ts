@@ -1,5 +1,6 @@
 import { type NodeContext, NodeRunError } from '@loraflow/core';
 import type { DownloadLimits, ModelsLabClient, ScenarioClient, Sleep } from '@loraflow/providers';
+import type { WebhookService } from './webhooks';
 
 /**
  * Reads and writes files for the pack (training images from disk, saved images). The host
@@ -44,6 +45,7 @@ export interface PollingService {
  * | `fetch` | WHATWG `fetch` | `training.set` (`url` sources; default: the providers' pinned transport, public addresses only) |
  * | `downloads` | `DownloadLimits` | `training.set` (`url` sources: size, time, `allowOrigins`, `addresses`) |
  * | `polling` | {@link PollingService} | `lora.wait`, `lora.compose`, `generate.multiLora` |
+ * | `webhooks` | `WebhookService` (optional) | `lora.trainModelsLab`, `lora.wait` (ModelsLab): callbacks instead of polling |
  *
  * @example
  * createEngine({ registry, services: { scenario: new ScenarioClient({ apiKey, apiSecret }), files } });
@@ -55,6 +57,7 @@ export interface LoraServices {
   fetch: typeof fetch;
   downloads: DownloadLimits;
   polling: PollingService;
+  webhooks: WebhookService;
 }
 
 /**
@@ -73,6 +76,8 @@ export const SERVICE_DOCS: Readonly<Record<keyof LoraServices, string>> = {
   fetch: 'a fetch function',
   downloads: 'download limits ({ maxBytes?, timeoutMs?, allowOrigins?, addresses? })',
   polling: 'polling settings',
+  webhooks:
+    "a webhooks service ({ url(kind, hook), ended(kind, job, signal), safetyNetMs }), such as the runtime's createWebhookReceiver",
 };
 
 /**

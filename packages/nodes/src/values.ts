@@ -99,6 +99,8 @@ export const trainingValueSchema = z.object({
   family: z.string(),
   name: z.string().optional(),
   jobId: z.string().optional(),
+  /** A webhook announces this training's end (it was started with one), so its wait polls only as a safety net. */
+  webhook: z.boolean().optional(),
 });
 /**
  * The value on a `training` wire.

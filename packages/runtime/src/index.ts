@@ -3,8 +3,18 @@ export { buildCatalogue } from './catalogue';
 export type * from './contract';
 export { RUNTIME_CODES, RuntimeError } from './errors';
 export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions } from './http/handler';
+export { WEBHOOK_CODES } from './http/webhooks';
 export { createRemoteRuntime, type RemoteRuntimeOptions } from './remote';
 export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions } from './runtime';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';
 export { createMemoryStore } from './store/memory';
 export { storeSchemas, validStoreRecord } from './store/record-schemas';
+export {
+  createWebhookReceiver,
+  type WebhookKinds,
+  type WebhookNotice,
+  type WebhookOutcome,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+  webhookRecordKey,
+} from './webhooks';

@@ -34,6 +34,7 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
     filesRoot,
     outDir: io.cwd,
     maxPollMs: flags.maxPoll,
+    publicUrl: flags.publicUrl,
   });
   let code: number;
   try {
@@ -67,6 +68,7 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
         allowedOrigins: flags.allowOrigin,
         allowedHosts: hosts,
         ...(flags.maxStreams !== undefined ? { maxStreams: flags.maxStreams } : {}),
+        ...(cli.webhooks ? { webhooks: cli.webhooks } : {}),
       });
       return {
         url: `http://${flags.host}:${port}`,

@@ -7,8 +7,9 @@ import {
   waitForModelsLabResult,
 } from '@loraflow/providers';
 import { createOnce } from '../scenario-ops';
-import { polling, pollOptions, signalOf } from '../services';
-import { type GenerationBackend, withoutUnset } from './backend';
+import { signalOf } from '../services';
+import { hookPolling, hookUrl, WEBHOOK_KINDS } from '../webhooks';
+import { type GenerationBackend, type GenerationContext, withoutUnset } from './backend';
 
 /**
  * What ModelsLab's text2img answered: the images at once, or an id to fetch them by later.
@@ -16,7 +17,13 @@ import { type GenerationBackend, withoutUnset } from './backend';
  * @example
  * const s: ModelsLabSubmitted = { id: '42', output: [], etaMs: 8000 };
  */
-export type ModelsLabSubmitted = { id: string | null; output: string[]; etaMs: number | null };
+export type ModelsLabSubmitted = {
+  id: string | null;
+  output: string[];
+  etaMs: number | null;
+  /** A webhook announces the result, so the wait polls only as a safety net. */
+  webhook?: boolean;
+};
 
 /**
  * ModelsLab as a generation backend (PROVIDERS.md §2.2–2.3): text2img with every LoRA at its
@@ -56,10 +63,13 @@ export function createModelsLabBackend(
 
     async submit(ctx, body) {
       // ModelsLab lists no generations (its track_id only reaches a webhook): an ambiguous failure is not sent again.
-      const r = await createOnce(ctx, { attempt: () => client.text2img(body, { signal: signalOf(ctx) }) });
+      const hook = await withHook(ctx, body);
+      const r = await createOnce(ctx, {
+        attempt: () => client.text2img(hook.body, { signal: signalOf(ctx) }),
+      });
       return r.status === 'success'
         ? { id: r.id ?? null, output: r.output, etaMs: null }
-        : { id: r.id, output: [], etaMs: r.etaMs ?? null };
+        : { id: r.id, output: [], etaMs: r.etaMs ?? null, ...hook.flag };
     },
 
     async usable(ctx, submitted) {
@@ -78,7 +88,10 @@ export function createModelsLabBackend(
       if (submitted.output.length > 0 || submitted.id === null) return submitted.output;
       ctx.progress(0.1, 'ModelsLab is processing');
       const done = await waitForModelsLabResult({
-        ...pollOptions(polling(ctx)),
+        ...hookPolling(
+          ctx,
+          submitted.webhook ? { kind: WEBHOOK_KINDS.modelslabImage, job: submitted.id } : undefined,
+        ),
         client,
         id: submitted.id,
         etaMs: submitted.etaMs ?? undefined,
@@ -113,11 +126,25 @@ export function createModelsLabBackend(
 
     async submitImage(ctx, body) {
       // as submit: an ambiguous failure is not sent again (nothing to look it up by), a surely-unsent one is
+      const hook = await withHook(ctx, body);
       const r = await createOnce(ctx, {
-        attempt: () => client.images.img2img(body, { signal: signalOf(ctx) }),
+        attempt: () => client.images.img2img(hook.body, { signal: signalOf(ctx) }),
       });
       if (r.status === 'success') return { id: r.id ?? null, output: r.output, etaMs: null };
-      return { id: r.id, output: [], etaMs: r.etaMs ?? null };
+      return { id: r.id, output: [], etaMs: r.etaMs ?? null, ...hook.flag };
     },
   };
+}
+
+/** The body with a callback URL and its `track_id` when the host takes webhooks (the journal keeps only the flag). */
+async function withHook<B extends object>(
+  ctx: GenerationContext,
+  body: B,
+): Promise<{ body: B; flag: { webhook?: true } }> {
+  // A fresh hook per request: the waiter is keyed by the id ModelsLab answers, the hook only names the URL's token.
+  const hook = crypto.randomUUID();
+  const webhook = await hookUrl(ctx, WEBHOOK_KINDS.modelslabImage, hook);
+  return webhook
+    ? { body: { ...body, webhook, trackId: hook }, flag: { webhook: true } }
+    : { body, flag: {} };
 }

@@ -2,9 +2,10 @@ import { defineNode, NodeRunError } from '@loraflow/core';
 import { type ModelsLabClient, ProviderError } from '@loraflow/providers';
 import { familyLabel } from '../families';
 import { toDataUrl } from '../image-check';
-import { NODE_ERROR_CODES, need, signalOf } from '../services';
+import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
 import { loraTrainModelsLabSpec } from '../specs/train-modelslab';
 import { type TrainingValue, trainingValueSchema } from '../values';
+import { hookUrl, WEBHOOK_KINDS } from '../webhooks';
 
 /**
  * `lora.trainModelsLab`: trains an SD 1.5 or SDXL LoRA on ModelsLab (v3 `lora_fine_tune`).
@@ -68,9 +69,11 @@ export const loraTrainModelsLab = defineNode({
     }
     const steps = p.maxTrainSteps ?? Math.min(50, Math.max(10, set.images.length * 2));
     // ModelsLab lists trainings by id only, so nothing can be matched after a crash: the journal's intent is the guard.
-    const started = await ctx.effect<{ trainingId: string }>('train', {
+    const started = await ctx.effect<{ trainingId: string; webhook?: boolean }>('train', {
       intent: { family: p.family, images: urls.length, steps },
       perform: async () => {
+        // The URL carries a token: it goes to ModelsLab only, never into the journal (which keeps a flag).
+        const webhook = await hookUrl(ctx, WEBHOOK_KINDS.modelslabTraining, remoteTag(ctx.key));
         const r = await modelslab.loraFineTune(
           {
             instancePrompt: p.instancePrompt,
@@ -81,10 +84,11 @@ export const loraTrainModelsLab = defineNode({
             loraType: p.loraType,
             maxTrainSteps: steps,
             ...(p.seed !== undefined ? { seed: p.seed } : {}),
+            ...(webhook ? { webhook } : {}),
           },
           { signal },
         );
-        return { trainingId: r.trainingId };
+        return webhook ? { trainingId: r.trainingId, webhook: true } : { trainingId: r.trainingId };
       },
       valid: (r) => trainingUsable(modelslab, r.trainingId, signal),
     });
@@ -98,6 +102,7 @@ export const loraTrainModelsLab = defineNode({
       modelType: `${p.family}-lora`,
       family: p.family,
       name: p.instancePrompt,
+      ...(started.webhook ? { webhook: true } : {}),
     };
     ctx.progress(1, `training started on ModelsLab ${familyLabel(p.family)}`);
     return { training };

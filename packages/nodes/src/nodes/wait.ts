@@ -2,9 +2,10 @@ import { defineNode, type NodeContext, NodeRunError } from '@loraflow/core';
 import { ProviderError, TRAINING_STAGES, waitForModelsLabTraining } from '@loraflow/providers';
 import { isEditType } from '../families';
 import { waitForTrained } from '../scenario-ops';
-import { NODE_ERROR_CODES, need, polling, pollOptions, signalOf } from '../services';
+import { NODE_ERROR_CODES, need, signalOf } from '../services';
 import { loraWaitSpec } from '../specs/wait';
 import type { LoraValue, TrainingValue } from '../values';
+import { hookPolling, WEBHOOK_KINDS } from '../webhooks';
 
 /**
  * `lora.wait`: waits for a started training to finish, with the providers' polling helper
@@ -56,7 +57,10 @@ async function waitModelsLab(
   const timeoutMs = ctx.params.timeoutMinutes * 60_000;
   try {
     await waitForModelsLabTraining({
-      ...pollOptions(polling(ctx)),
+      ...hookPolling(
+        ctx,
+        training.webhook ? { kind: WEBHOOK_KINDS.modelslabTraining, job: training.modelId } : undefined,
+      ),
       client: modelslab,
       trainingId: training.modelId,
       timeoutMs,

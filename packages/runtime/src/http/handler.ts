@@ -6,8 +6,10 @@ import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from '../errors';
 import { blobHashSchema } from '../store/schemas';
 import type { Runtime } from '../types';
+import type { WebhookReceiver } from '../webhooks';
 import { guardMiddlewares, type HandlerGuards } from './guards';
 import { sniffMime } from './sniff';
+import { mountWebhooks } from './webhooks';
 
 /**
  * Options of {@link createRuntimeHandler}.
@@ -26,6 +28,8 @@ export interface RuntimeHandlerOptions extends HandlerGuards {
   basePath?: string;
   /** Event streams open at once; one more is answered `503 server.busy` (default 256). */
   maxStreams?: number;
+  /** Receives provider callbacks at `POST /hooks/…` (outside the guards: its URL token is the proof); see webhooks.ts. */
+  webhooks?: WebhookReceiver;
 }
 
 /**
@@ -94,6 +98,7 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
     ),
   );
 
+  if (options.webhooks) mountWebhooks(app, options.webhooks, problem);
   // Who may call comes before anything else the handler does (see guards.ts for the order).
   for (const guard of guardMiddlewares(options, problem)) app.use('*', guard);
 

@@ -1,0 +1,220 @@
+import type { Journal, JournalRecord } from '@loraflow/core';
+import { z } from 'zod';
+
+/**
+ * What one verified callback says, once its kind's schema has read the provider's body: which provider job it is
+ * about, whether that job has reached an end, and the stage it names (for the record only).
+ *
+ * @example
+ * const notice: WebhookNotice = { job: 'F5jvdzGnYi', ended: true, stage: 'model_ready' };
+ */
+export interface WebhookNotice {
+  job: string;
+  ended: boolean;
+  stage?: string | undefined;
+}
+
+/**
+ * The callbacks a receiver accepts, by kind (a URL segment): a zod schema that reads a provider's body into a
+ * {@link WebhookNotice}. The node pack that registers webhooks brings them (the runtime knows no provider).
+ *
+ * @example
+ * const kinds: WebhookKinds = { 'modelslab-training': z.object({ model_id: z.string() }).transform((b) => ({ job: b.model_id, ended: false })) };
+ */
+export type WebhookKinds = Readonly<Record<string, z.ZodType<WebhookNotice>>>;
+
+/**
+ * Options of {@link createWebhookReceiver}.
+ *
+ * @example
+ * createWebhookReceiver({ publicUrl: 'https://flows.example/loraflow', secret, kinds: loraWebhookKinds, journal: store });
+ */
+export interface WebhookReceiverOptions {
+  /** Where providers reach the runtime's HTTP handler (its base path included), e.g. `https://flows.example`. */
+  publicUrl: string;
+  /** The server's secret (at least 32 bytes of randomness); every process that hands out or checks URLs shares it. */
+  secret: string;
+  kinds: WebhookKinds;
+  /** Where callbacks are recorded, so a resumed run or another process sharing the store sees them. */
+  journal?: Journal;
+  /** How often a waiter re-reads the record for a callback that landed in another process (ms, default 10 s). */
+  recheckMs?: number;
+  /** The poll interval while a webhook is registered: polling stays as a safety net (ms, default 5 min). */
+  safetyNetMs?: number;
+  /** Largest callback body accepted, in bytes (default 64 KiB). */
+  maxBodyBytes?: number;
+}
+
+/**
+ * What a callback route's {@link WebhookReceiver.receive} answers: `recorded`, or why nothing was.
+ *
+ * @example
+ * if (outcome.kind === 'forged') return new Response(null, { status: 401 });
+ */
+export type WebhookOutcome =
+  | { kind: 'recorded'; notice: WebhookNotice }
+  | { kind: 'unknown-kind' }
+  | { kind: 'forged' }
+  | { kind: 'invalid'; issues: z.core.$ZodIssue[] };
+
+/**
+ * The server side of webhooks: it mints per-job callback URLs, verifies and records the callbacks its route receives,
+ * and wakes whoever waits on that job. Nodes see it as their `webhooks` service; the HTTP handler mounts its route.
+ *
+ * @example
+ * const webhooks = createWebhookReceiver({ publicUrl, secret, kinds, journal: store });
+ * createRuntime({ registry, store, services: { ...services, webhooks } });
+ * createRuntimeHandler(runtime, { webhooks });
+ */
+export interface WebhookReceiver {
+  /** The URL to give a provider for the job a node is about to start; `hook` is an id the node knows before (its cache key's tag). */
+  url(kind: string, hook: string): Promise<string>;
+  /** Resolves when a verified callback says `job` ended (at once when one is recorded already); rejects only when `signal` aborts. */
+  ended(kind: string, job: string, signal: AbortSignal): Promise<void>;
+  /** The poll interval while a webhook is registered (ms). */
+  readonly safetyNetMs: number;
+  /** Largest callback body accepted (bytes). */
+  readonly maxBodyBytes: number;
+  /** Checks a callback's token in constant time, reads its body with its kind's schema, records it and wakes its waiters. */
+  receive(kind: string, hook: string, token: string, body: unknown): Promise<WebhookOutcome>;
+}
+
+/** The journal key a callback about `job` is recorded under. */
+export function webhookRecordKey(kind: string, job: string): string {
+  return `webhook/${kind}/${job}`;
+}
+
+const recordedNotice = z.object({ job: z.string(), ended: z.boolean(), stage: z.string().optional() });
+const segment = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Creates the receiver. A callback URL is `<publicUrl>/hooks/<kind>/<hook>/<token>`, the token an HMAC-SHA256 of
+ * kind and hook under the server's secret: it proves the caller was handed that URL, since ModelsLab signs nothing.
+ * A callback is a hint to look now, never the outcome: the waiting node still reads the job's status with its key.
+ *
+ * @example
+ * const webhooks = createWebhookReceiver({ publicUrl: 'http://127.0.0.1:8787', secret, kinds: loraWebhookKinds });
+ * await webhooks.url('modelslab-training', 'lf-3fa9c0d2e1b4a7f6');
+ */
+export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
+  if (new TextEncoder().encode(options.secret).byteLength < 32) {
+    throw new Error(
+      'createWebhookReceiver needs a secret of at least 32 bytes (e.g. 32 random bytes, base64url).',
+    );
+  }
+  const base = new URL(options.publicUrl);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new Error(`createWebhookReceiver needs an http(s) publicUrl, not ${base.protocol}`);
+  }
+  const root = base.href.replace(/\/+$/, '');
+  const recheckMs = options.recheckMs ?? 10_000;
+  const key = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(options.secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  );
+  const waiters = new Map<string, Set<() => void>>();
+  const signed = (kind: string, hook: string) => new TextEncoder().encode(`loraflow.webhook:${kind}:${hook}`);
+
+  const wake = (id: string) => {
+    for (const resolve of waiters.get(id) ?? []) resolve();
+    waiters.delete(id);
+  };
+  const recordedEnd = async (kind: string, job: string) => {
+    const record = await options.journal?.getRecord(webhookRecordKey(kind, job));
+    const notice = recordedNotice.safeParse(record?.result);
+    return notice.success && notice.data.ended;
+  };
+
+  return {
+    safetyNetMs: options.safetyNetMs ?? 5 * 60_000,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+
+    async url(kind, hook) {
+      if (!options.kinds[kind] || !segment.test(hook)) {
+        throw new Error(
+          `No webhook URL for kind "${kind}" and hook "${hook}": the kind is not registered or the hook is not a URL segment.`,
+        );
+      }
+      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await key, signed(kind, hook)));
+      return `${root}/hooks/${kind}/${hook}/${base64url(mac)}`;
+    },
+
+    async ended(kind, job, signal) {
+      const id = `${kind}\n${job}`;
+      signal.throwIfAborted();
+      let resolve = () => {};
+      const woken = new Promise<void>((r) => {
+        resolve = r;
+      });
+      const set = waiters.get(id) ?? new Set();
+      set.add(resolve);
+      waiters.set(id, set);
+      const stop = () => resolve();
+      signal.addEventListener('abort', stop, { once: true });
+      // A callback that landed in another process sharing the store is seen on a re-read of its record.
+      const timer = setInterval(() => {
+        recordedEnd(kind, job).then(
+          (yes) => yes && resolve(),
+          () => undefined,
+        );
+      }, recheckMs);
+      try {
+        if (await recordedEnd(kind, job)) return;
+        await woken;
+        signal.throwIfAborted();
+      } finally {
+        clearInterval(timer);
+        signal.removeEventListener('abort', stop);
+        set.delete(resolve);
+        if (set.size === 0 && waiters.get(id) === set) waiters.delete(id);
+      }
+    },
+
+    async receive(kind, hook, token, body) {
+      const schema = options.kinds[kind];
+      if (!schema) return { kind: 'unknown-kind' };
+      const mac = segment.test(hook) ? fromBase64url(token) : undefined;
+      // subtle.verify compares in constant time; a token of the wrong length or alphabet fails the same way.
+      if (!mac || !(await crypto.subtle.verify('HMAC', await key, mac, signed(kind, hook)))) {
+        return { kind: 'forged' };
+      }
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
+      const notice = parsed.data;
+      if (options.journal) {
+        const record: JournalRecord = {
+          key: webhookRecordKey(kind, notice.job),
+          state: 'done',
+          intent: { hook },
+          result: {
+            job: notice.job,
+            ended: notice.ended,
+            ...(notice.stage !== undefined ? { stage: notice.stage } : {}),
+          },
+          at: Date.now(),
+          runId: `webhook-${kind}`,
+        };
+        const previous = await options.journal.getRecord(record.key);
+        // An end once recorded stays recorded: a late stage callback arriving out of order never hides it.
+        if (!recordedNotice.safeParse(previous?.result).data?.ended) await options.journal.putRecord(record);
+      }
+      if (notice.ended) wake(`${kind}\n${notice.job}`);
+      return { kind: 'recorded', notice };
+    },
+  };
+}
+
+function base64url(bytes: Uint8Array): string {
+  let text = '';
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
+  const raw = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+}
