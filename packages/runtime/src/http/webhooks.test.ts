@@ -1,0 +1,156 @@
+import { createRegistry } from '@loraflow/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createRuntime } from '../runtime';
+import { createMemoryStore } from '../store/memory';
+import { createFakeService, testPack } from '../test/pack';
+import { listen } from '../test/serve';
+import { createWebhookReceiver, webhookRecordKey } from '../webhooks';
+import { createRuntimeHandler } from './handler';
+
+const SECRET = 'a-server-secret-of-at-least-32-bytes!';
+const kinds = {
+  job: z
+    .looseObject({ status: z.string(), id: z.string() })
+    .transform((b) => ({ job: b.id, ended: b.status === 'done', stage: b.status })),
+};
+
+async function setup() {
+  const store = createMemoryStore();
+  const runtime = createRuntime({
+    registry: createRegistry(testPack),
+    store,
+    services: { fake: createFakeService() },
+  });
+  // Providers call the public name; the test reaches the same route on loopback.
+  const webhooks = createWebhookReceiver({
+    publicUrl: 'https://flows.example/',
+    secret: SECRET,
+    kinds,
+    journal: store,
+  });
+  const { url } = await listen(
+    createRuntimeHandler(runtime, {
+      token: 'a-bearer-token-for-the-api',
+      allowedHosts: ['127.0.0.1:1'],
+      webhooks,
+    }),
+  );
+  const rebase = (hookUrl: string) => `${url}${new URL(hookUrl).pathname}`;
+  const post = (target: string, body: unknown) =>
+    fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const recorded = (job: string) => store.getRecord(webhookRecordKey('job', job));
+  return { store, webhooks, url, rebase, post, recorded };
+}
+
+describe('the webhook route', () => {
+  it('records a callback on a URL the server issued, with no bearer token, and wakes the job’s waiter at once', async () => {
+    const s = await setup();
+    const hook = await s.webhooks.url('job', 'lf-0123456789abcdef');
+    const waiting = s.webhooks.ended('job', 'job-1', new AbortController().signal);
+    const response = await s.post(s.rebase(hook), { status: 'done', id: 'job-1', extra: [1, 2] });
+    expect(response.status).toBe(200);
+    await waiting;
+    // the guards still hold everywhere else: this Host is not one the API answers to
+    expect((await fetch(`${s.url}/runs`)).status).toBe(403);
+    expect((await s.recorded('job-1'))?.result).toEqual({ job: 'job-1', ended: true, stage: 'done' });
+  });
+
+  it('lets a waiter that starts after the callback (a resumed run) see it from the record', async () => {
+    const s = await setup();
+    await s.post(s.rebase(await s.webhooks.url('job', 'h1')), { status: 'done', id: 'job-2' });
+    await expect(s.webhooks.ended('job', 'job-2', new AbortController().signal)).resolves.toBeUndefined();
+  });
+
+  it('keeps a recorded end when a late stage callback arrives after it', async () => {
+    const s = await setup();
+    const hook = s.rebase(await s.webhooks.url('job', 'h2'));
+    await s.post(hook, { status: 'done', id: 'job-3' });
+    expect((await s.post(hook, { status: 'running', id: 'job-3' })).status).toBe(200);
+    expect((await s.recorded('job-3'))?.result).toMatchObject({ ended: true });
+  });
+
+  it('refuses a forged token with 401 and records nothing', async () => {
+    const s = await setup();
+    const real = new URL(await s.webhooks.url('job', 'h3')).pathname;
+    const other = new URL(await s.webhooks.url('job', 'h4')).pathname.split('/').at(-1)!;
+    const forged = [
+      real.replace(/\/[^/]+$/, `/${other}`), // another hook's token
+      real.replace(/\/([^/])([^/]+)$/, (_, c, rest) => `/${c === 'A' ? 'B' : 'A'}${rest}`), // one character changed
+      real.replace(/.$/, (c) => String.fromCharCode(c.charCodeAt(0) + 1)), // same bytes, another spelling
+      real.replace(/\/[^/]+$/, '/short'),
+    ];
+    for (const path of forged) {
+      const response = await s.post(`${s.url}${path}`, { status: 'done', id: 'job-4' });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('webhook.forged');
+    }
+    expect(await s.recorded('job-4')).toBeUndefined();
+  });
+
+  it('never accepts a token it did not issue (property)', async () => {
+    const s = await setup();
+    await fc.assert(
+      fc.asyncProperty(fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/), async (token) => {
+        expect((await s.webhooks.receive('job', 'h5', token, { status: 'done', id: 'job-5' })).kind).toBe(
+          'forged',
+        );
+      }),
+      { numRuns: 200 },
+    );
+    expect(await s.recorded('job-5')).toBeUndefined();
+  });
+
+  it('answers 404 for a kind it does not take and records nothing', async () => {
+    const s = await setup();
+    const path = new URL(await s.webhooks.url('job', 'h6')).pathname.replace('/hooks/job/', '/hooks/other/');
+    expect((await s.post(`${s.url}${path}`, { status: 'done', id: 'job-6' })).status).toBe(404);
+    expect(await s.recorded('job-6')).toBeUndefined();
+  });
+
+  it('refuses a body over the bound with 413 and records nothing', async () => {
+    const s = await setup();
+    const hook = s.rebase(await s.webhooks.url('job', 'h7'));
+    const response = await s.post(hook, {
+      status: 'done',
+      id: 'job-7',
+      logs: 'x'.repeat(s.webhooks.maxBodyBytes),
+    });
+    expect(response.status).toBe(413);
+    expect(await s.recorded('job-7')).toBeUndefined();
+  });
+
+  it('refuses a body its kind does not describe with 400, a path and a sentence', async () => {
+    const s = await setup();
+    const hook = s.rebase(await s.webhooks.url('job', 'h8'));
+    const response = await s.post(hook, { status: 'done' });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as {
+      error: { code: string; message: string; issues: unknown[] };
+    };
+    expect(error.code).toBe('webhook.invalid');
+    expect(error.message).toMatch(/at id:/);
+    expect((await s.post(hook, 'not json')).status).toBe(400);
+  });
+
+  it('puts neither the secret nor anything but kind, hook and token in the URL', async () => {
+    const s = await setup();
+    const hook = new URL(await s.webhooks.url('job', 'h9'));
+    expect(hook.href).not.toContain(SECRET);
+    expect(hook.search).toBe('');
+    expect(hook.pathname).toMatch(/^\/hooks\/job\/h9\/[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('stops waiting when the signal aborts', async () => {
+    const s = await setup();
+    const controller = new AbortController();
+    const waiting = s.webhooks.ended('job', 'job-10', controller.signal);
+    controller.abort(new Error('run cancelled'));
+    await expect(waiting).rejects.toThrow('run cancelled');
+  });
+});
