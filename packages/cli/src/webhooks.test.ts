@@ -1,6 +1,6 @@
 import { EMULATOR_CREDENTIALS } from '@loraflow/emulator/node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startWebhookRig, trainingGraph, type WebhookRig } from './test/webhook-rig';
+import { generationGraph, startWebhookRig, trainingGraph, type WebhookRig } from './test/webhook-rig';
 
 let rig: WebhookRig | undefined;
 afterEach(async () => {
@@ -28,6 +28,19 @@ describe('webhooks instead of polling', () => {
     const deliveries = rig.emulator.emulator.webhooks.deliveries();
     expect(deliveries).toHaveLength(8);
     expect(deliveries.every((d) => d.status === 200)).toBe(true);
+  });
+
+  it('wakes a generation’s wait when ModelsLab posts the finished result with its track_id', async () => {
+    rig = await startWebhookRig({ webhooks: true, sleep: 'held' });
+    const handle = await rig.runtime.run(generationGraph());
+    await expect.poll(() => rig?.sleeps.length).toBe(1);
+    expect(rig.count('modelslab.fetch')).toBe(0);
+    rig.emulator.emulator.clock.advance(60_000);
+    expect((await handle.result).status).toBe('succeeded');
+    expect(rig.count('modelslab.fetch')).toBe(1);
+    const [delivery] = rig.emulator.emulator.webhooks.deliveries();
+    expect(delivery?.url).toMatch(/\/hooks\/modelslab-image\/[0-9a-f-]{36}\/[A-Za-z0-9_-]{43}$/);
+    expect(delivery?.status).toBe(200);
   });
 
   it('keeps the provider key out of the callback URL and the secret token out of the run’s events', async () => {

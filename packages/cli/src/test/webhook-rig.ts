@@ -31,6 +31,8 @@ export interface WebhookRig {
   sleeps: number[];
   /** Status reads of the training the emulator answered. */
   statusReads(): number;
+  /** Answered requests of one emulator route, e.g. `modelslab.images.fetch`. */
+  count(route: string): number;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,8 @@ export async function startWebhookRig(o: {
     },
     secrets: [EMULATOR_CREDENTIALS.modelslab.key],
   });
+  const count = (route: string) =>
+    emulator.emulator.log.entries({ route }).filter((e) => e.status >= 200 && e.status < 300).length;
   handler = createRuntimeHandler(runtime, {
     token: 'a-bearer-token-the-provider-never-has',
     ...(webhooks ? { webhooks } : {}),
@@ -105,10 +109,8 @@ export async function startWebhookRig(o: {
     runtime,
     webhooks,
     sleeps,
-    statusReads: () =>
-      emulator.emulator.log
-        .entries({ route: 'modelslab.training.status' })
-        .filter((e) => e.status >= 200 && e.status < 300).length,
+    statusReads: () => count('modelslab.training.status'),
+    count,
     async close() {
       await runtime.interrupt();
       http.closeAllConnections();
@@ -144,6 +146,36 @@ export function trainingGraph(): GraphDocument {
     edges: [
       { id: 'a', from: { node: 'set', port: 'set' }, to: { node: 'train', port: 'set' } },
       { id: 'b', from: { node: 'train', port: 'training' }, to: { node: 'wait', port: 'training' } },
+    ],
+  };
+}
+
+/** A ModelsLab SDXL text-to-image with one public LoRA, previewed. */
+export function generationGraph(): GraphDocument {
+  return {
+    format: 'loraflow.graph',
+    version: 1,
+    nodes: [
+      {
+        id: 'detail',
+        type: 'lora.source',
+        params: { provider: 'modelslab', modelId: 'add-detail-xl', family: 'sd-xl' },
+      },
+      {
+        id: 'gen',
+        type: 'generate.multiLora',
+        params: { prompt: 'a lantern at dusk', width: 512, height: 512, seed: 4 },
+      },
+      { id: 'show', type: 'image.preview', params: {} },
+    ],
+    edges: [
+      {
+        id: 'a',
+        from: { node: 'detail', port: 'lora' },
+        to: { node: 'gen', port: 'loras' },
+        settings: { strength: 0.5 },
+      },
+      { id: 'b', from: { node: 'gen', port: 'images' }, to: { node: 'show', port: 'images' } },
     ],
   };
 }
