@@ -32,7 +32,7 @@ describe('webhooks instead of polling', () => {
 
   it('wakes a generation’s wait when ModelsLab posts the finished result with its track_id', async () => {
     rig = await startWebhookRig({ webhooks: true, sleep: 'held' });
-    const handle = await rig.runtime.run(generationGraph());
+    const handle = await rig.runtime.run(await generationGraph());
     await expect.poll(() => rig?.sleeps.length).toBe(1);
     expect(rig.count('modelslab.fetch')).toBe(0);
     rig.emulator.emulator.clock.advance(60_000);

@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createRegistry, type GraphDocument } from '@loraflow/core';
 import { EMULATOR_CREDENTIALS, type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
@@ -14,6 +16,7 @@ import {
   type WebhookReceiver,
 } from '@loraflow/runtime';
 import { encode } from 'fast-png';
+import { examplesDir } from './spawn-cli';
 
 /**
  * How the rig's polls wait: `stepped` advances the emulator's clock a second at a time (letting its webhooks reach the
@@ -150,32 +153,7 @@ export function trainingGraph(): GraphDocument {
   };
 }
 
-/** A ModelsLab SDXL text-to-image with one public LoRA, previewed. */
-export function generationGraph(): GraphDocument {
-  return {
-    format: 'loraflow.graph',
-    version: 1,
-    nodes: [
-      {
-        id: 'detail',
-        type: 'lora.source',
-        params: { provider: 'modelslab', modelId: 'add-detail-xl', family: 'sd-xl' },
-      },
-      {
-        id: 'gen',
-        type: 'generate.multiLora',
-        params: { prompt: 'a lantern at dusk', width: 512, height: 512, seed: 4 },
-      },
-      { id: 'show', type: 'image.preview', params: {} },
-    ],
-    edges: [
-      {
-        id: 'a',
-        from: { node: 'detail', port: 'lora' },
-        to: { node: 'gen', port: 'loras' },
-        settings: { strength: 0.5 },
-      },
-      { id: 'b', from: { node: 'gen', port: 'images' }, to: { node: 'show', port: 'images' } },
-    ],
-  };
+/** The README's ModelsLab example: a text-to-image with two public LoRAs. */
+export async function generationGraph(): Promise<GraphDocument> {
+  return JSON.parse(await readFile(join(examplesDir, 'modelslab-multi-lora.json'), 'utf8')) as GraphDocument;
 }
