@@ -83,14 +83,10 @@ export async function openRuntime(
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
   const store = createFileStore({ dir: storeDir, onProblem: storeWarnings(io, o.json ?? false) });
   const files = createFilesService({ root: o.filesRoot, outDir: o.outDir });
+  const secret = o.publicUrl !== undefined ? await webhookSecret(io, storeDir) : undefined;
   const webhooks =
-    o.publicUrl !== undefined
-      ? createWebhookReceiver({
-          publicUrl: o.publicUrl,
-          secret: await webhookSecret(io, storeDir),
-          kinds: loraWebhookKinds,
-          journal: store,
-        })
+    o.publicUrl !== undefined && secret !== undefined
+      ? createWebhookReceiver({ publicUrl: o.publicUrl, secret, kinds: loraWebhookKinds, journal: store })
       : undefined;
   const runtime = createRuntime({
     registry: createRegistry(loraPack),
@@ -102,7 +98,8 @@ export async function openRuntime(
       files,
       ...(webhooks ? { webhooks } : {}),
     },
-    secrets: providers.secrets,
+    // the webhook secret is as private as a key: redacted wherever a key would be
+    secrets: secret !== undefined ? [...providers.secrets, secret] : providers.secrets,
   });
   return {
     runtime,
