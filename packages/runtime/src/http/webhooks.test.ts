@@ -1,6 +1,6 @@
 import { createRegistry } from '@loraflow/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createRuntime } from '../runtime';
 import { createMemoryStore } from '../store/memory';
@@ -152,5 +152,40 @@ describe('the webhook route', () => {
     const waiting = s.webhooks.ended('job', 'job-10', controller.signal);
     controller.abort(new Error('run cancelled'));
     await expect(waiting).rejects.toThrow('run cancelled');
+  });
+});
+
+describe('a callback recorded by another process', () => {
+  it('wakes a waiter sharing the store on its next re-read of the record, with no provider request', async () => {
+    vi.useFakeTimers();
+    try {
+      const store = createMemoryStore();
+      const options = {
+        publicUrl: 'https://flows.example',
+        secret: SECRET,
+        kinds,
+        journal: store,
+        recheckMs: 10_000,
+      };
+      // serve receives; a worker with the same secret and store waits
+      const serve = createWebhookReceiver(options);
+      const worker = createWebhookReceiver(options);
+      let woken = false;
+      const waiting = worker.ended('job', 'job-11', new AbortController().signal).then(() => {
+        woken = true;
+      });
+      const token = new URL(await worker.url('job', 'h11')).pathname.split('/').at(-1)!;
+      expect((await serve.receive('job', 'h11', token, { status: 'done', id: 'job-11' })).kind).toBe(
+        'recorded',
+      );
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(woken).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await waiting;
+      expect(woken).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
