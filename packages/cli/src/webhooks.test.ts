@@ -25,6 +25,12 @@ describe('webhooks instead of polling', () => {
     // one read to start, one when model_ready arrived: the callback is a hint, the outcome is read with the key
     expect(rig.statusReads()).toBe(2);
     expect(rig.sleeps).toHaveLength(1);
+    // the stage callbacks showed progress between polls; only two reads were made
+    const stages: string[] = [];
+    for await (const e of rig.runtime.events(handle.runId)) {
+      if (e.type === 'node.progress' && e.nodeId === 'wait' && e.message) stages.push(e.message);
+    }
+    expect(stages).toEqual(expect.arrayContaining(['training_started', 'deploying_model', 'model_ready']));
     const deliveries = rig.emulator.emulator.webhooks.deliveries();
     expect(deliveries).toHaveLength(8);
     expect(deliveries.every((d) => d.status === 200)).toBe(true);

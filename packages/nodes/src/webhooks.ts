@@ -16,6 +16,8 @@ export interface WebhookService {
   url(kind: string, hook: string): Promise<string>;
   /** Resolves once a verified callback says `job` ended; rejects when `signal` aborts. */
   ended(kind: string, job: string, signal: AbortSignal): Promise<void>;
+  /** Calls `listener` with each callback about `job` (a stage, for progress only), until the returned function is called. */
+  notices?(kind: string, job: string, listener: (notice: { stage?: string | undefined }) => void): () => void;
   /** The poll interval while a webhook is registered (ms): polling stays as a safety net. */
   readonly safetyNetMs: number;
 }

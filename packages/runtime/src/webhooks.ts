@@ -71,6 +71,8 @@ export interface WebhookReceiver {
   url(kind: string, hook: string): Promise<string>;
   /** Resolves when a verified callback says `job` ended (at once when one is recorded already); rejects only when `signal` aborts. */
   ended(kind: string, job: string, signal: AbortSignal): Promise<void>;
+  /** Calls `listener` with each verified callback about `job` this process receives, until the returned function is called. */
+  notices(kind: string, job: string, listener: (notice: WebhookNotice) => void): () => void;
   /** The poll interval while a webhook is registered (ms). */
   readonly safetyNetMs: number;
   /** Largest callback body accepted (bytes). */
@@ -116,6 +118,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
     ['sign', 'verify'],
   );
   const waiters = new Map<string, Set<() => void>>();
+  const listeners = new Map<string, Set<(notice: WebhookNotice) => void>>();
   const signed = (kind: string, hook: string) => new TextEncoder().encode(`loraflow.webhook:${kind}:${hook}`);
 
   const wake = (id: string) => {
@@ -140,6 +143,17 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       }
       const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await key, signed(kind, hook)));
       return `${root}/hooks/${kind}/${hook}/${base64url(mac)}`;
+    },
+
+    notices(kind, job, listener) {
+      const id = `${kind}\n${job}`;
+      const set = listeners.get(id) ?? new Set();
+      set.add(listener);
+      listeners.set(id, set);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0 && listeners.get(id) === set) listeners.delete(id);
+      };
     },
 
     async ended(kind, job, signal) {
@@ -201,6 +215,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
         // An end once recorded stays recorded: a late stage callback arriving out of order never hides it.
         if (!recordedNotice.safeParse(previous?.result).data?.ended) await options.journal.putRecord(record);
       }
+      for (const listener of listeners.get(`${kind}\n${notice.job}`) ?? []) listener(notice);
       if (notice.ended) wake(`${kind}\n${notice.job}`);
       return { kind: 'recorded', notice };
     },

@@ -5,7 +5,7 @@ import { waitForTrained } from '../scenario-ops';
 import { NODE_ERROR_CODES, need, signalOf } from '../services';
 import { loraWaitSpec } from '../specs/wait';
 import type { LoraValue, TrainingValue } from '../values';
-import { hookPolling, WEBHOOK_KINDS } from '../webhooks';
+import { hookPolling, WEBHOOK_KINDS, webhooks } from '../webhooks';
 
 /**
  * `lora.wait`: waits for a started training to finish, with the providers' polling helper
@@ -55,6 +55,20 @@ async function waitModelsLab(
   const modelslab = need(ctx, 'modelslab');
   const signal = signalOf(ctx);
   const timeoutMs = ctx.params.timeoutMinutes * 60_000;
+  let shown = -1;
+  const report = (stageIndex: number, stage: string) => {
+    // a callback and a poll may cross: progress never steps back
+    if (stageIndex < shown) return;
+    shown = stageIndex;
+    ctx.progress(Math.max(0, stageIndex + 1) / TRAINING_STAGES.length, stage, { stage: stageIndex });
+  };
+  // Stage callbacks show progress between the safety-net polls; only a status read decides the end.
+  const unwatch = training.webhook
+    ? webhooks(ctx)?.notices?.(WEBHOOK_KINDS.modelslabTraining, training.modelId, ({ stage }) => {
+        const index = TRAINING_STAGES.indexOf(stage as never);
+        if (stage && index >= 0) report(index, stage);
+      })
+    : undefined;
   try {
     await waitForModelsLabTraining({
       ...hookPolling(
@@ -65,10 +79,7 @@ async function waitModelsLab(
       trainingId: training.modelId,
       timeoutMs,
       signal,
-      onProgress: (s) =>
-        ctx.progress(Math.max(0, s.stageIndex + 1) / TRAINING_STAGES.length, s.stage, {
-          stage: s.stageIndex,
-        }),
+      onProgress: (s) => report(s.stageIndex, s.stage),
     });
   } catch (error) {
     if (signal.aborted) {
@@ -89,6 +100,8 @@ async function waitModelsLab(
       cancelled ? NODE_ERROR_CODES.trainingCancelled : NODE_ERROR_CODES.trainingFailed,
       `The training ${training.modelId} ${cancelled ? 'was cancelled' : 'failed'} at ModelsLab: ${reason.replace(/\.$/, '')}.`,
     );
+  } finally {
+    unwatch?.();
   }
   const lora: LoraValue = {
     provider: 'modelslab',
