@@ -8,3 +8,9 @@ export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions 
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';
 export { createMemoryStore } from './store/memory';
 export { storeSchemas, validStoreRecord } from './store/record-schemas';
+export {
+  parseTenantCredentials,
+  type TenantCredentials,
+  type TenantOptions,
+  tenantCredentialsSchema,
+} from './tenants';
