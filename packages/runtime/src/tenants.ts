@@ -211,17 +211,29 @@ export interface TenantAware {
 }
 
 /**
- * A tenant's services laid over the runtime's own (a record or a Map, as the engine takes them).
+ * A tenant's services laid over the runtime's own (a record or a Map, as the engine takes them). The runtime's
+ * account services — those with a `cacheScope` (decision 0010): provider clients holding the host's keys — are left
+ * out, so a tenant's run spends its own keys or fails for want of the service, never the host's account.
  *
  * @example
- * layServices(new Map([['polling', {}]]), { scenario }); // { polling: {}, scenario }
+ * layServices({ polling: {}, scenario: hostClient }, { modelslab }); // { polling: {}, modelslab }
  */
 export function layServices(
   base: Record<string, unknown> | Map<string, unknown> | undefined,
   over: Record<string, unknown>,
 ): Record<string, unknown> {
   const own = base instanceof Map ? Object.fromEntries(base) : (base ?? {});
-  return { ...own, ...over };
+  const shared = Object.entries(own).filter(([, service]) => !isAccountService(service));
+  return { ...Object.fromEntries(shared), ...over };
+}
+
+function isAccountService(service: unknown): boolean {
+  try {
+    return typeof (service as { cacheScope?: unknown } | null)?.cacheScope === 'function';
+  } catch {
+    // a client that cannot even be looked at (a lazy one missing its key) is a provider client all the same
+    return true;
+  }
 }
 
 /** Drops the least recently used entries of `map` past `max`. */
@@ -274,7 +286,11 @@ export function tenantRuntime(
     explain: (doc, o) => base.explain(doc, o, credentials),
     estimate: (doc, o) => base.estimate(doc, o, credentials),
     run: (doc, o) => base.run(doc, o, credentials),
-    resume: (runId, o) => base.resume(runId, o, credentials),
+    async resume(runId, o) {
+      // checked before the runtime's own refusals, which would tell a live run (run.active) from an absent one
+      await owned(runId);
+      return base.resume(runId, o, credentials);
+    },
     async cancel(runId) {
       await owned(runId);
       await base.cancel(runId);
