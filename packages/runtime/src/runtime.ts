@@ -34,6 +34,7 @@ import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
 import {
   layServices,
   parseTenantCredentials,
+  servesTenants,
   type TenantAware,
   type TenantCredentials,
   TenantEngines,
@@ -778,6 +779,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     return { ...record, interrupted: true };
   }
 
+  if (tenants) servesTenants(runtime, true);
   return runtime;
 }
 

@@ -236,6 +236,20 @@ function isAccountService(service: unknown): boolean {
   }
 }
 
+/** The runtimes created with a `tenants` option: what the HTTP handler checks before it takes a credentials hook. */
+const serving = new WeakSet<object>();
+
+/**
+ * Marks `runtime` as one that serves tenants (createRuntime does, when given `tenants`), or asks whether it is.
+ *
+ * @example
+ * if (!servesTenants(runtime)) throw new TypeError('credentials needs a runtime that serves tenants');
+ */
+export function servesTenants(runtime: object, mark = false): boolean {
+  if (mark) serving.add(runtime);
+  return serving.has(runtime);
+}
+
 /** Drops the least recently used entries of `map` past `max`. */
 function trim(map: Map<string, unknown>, max: number): void {
   for (const key of map.keys()) {

@@ -1,7 +1,7 @@
 // Which tenant a request acts for (decision 0034): the host's credentials hook, checked, turned into that tenant's view.
 import type { MiddlewareHandler } from 'hono';
 import { RUNTIME_CODES, RuntimeError } from '../errors';
-import { parseTenantCredentials } from '../tenants';
+import { parseTenantCredentials, servesTenants } from '../tenants';
 import type { LocalRuntime, Runtime } from '../types';
 
 /**
@@ -34,7 +34,7 @@ export function tenantMiddleware(
   problem: Problem,
 ): MiddlewareHandler<{ Variables: TenantVariables }> {
   const forTenant = (runtime as Partial<LocalRuntime>).forTenant;
-  if (typeof forTenant !== 'function') {
+  if (typeof forTenant !== 'function' || !servesTenants(runtime)) {
     throw new TypeError(
       'createRuntimeHandler: credentials needs a runtime that serves tenants (createRuntime with a tenants option).',
     );
