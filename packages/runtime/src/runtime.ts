@@ -186,14 +186,10 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       now,
     });
   const engine = buildEngine(options.services, secrets);
-  const tenants = options.tenants
-    ? new TenantEngines(options.tenants, (services, extra) =>
-        buildEngine(layServices(options.services, services), [
-          ...secrets,
-          ...extra.filter((s) => s.length >= 4),
-        ]),
-      )
-    : undefined;
+  const tenants = new TenantEngines(options.tenants, (services, tenantKeys) =>
+    buildEngine(layServices(options.services, services), [...secrets, ...tenantKeys]),
+  );
+  const engineAs = (as: TenantCredentials | undefined): Engine => (as ? tenants.engineFor(as) : engine);
 
   const active = new Map<string, ActiveRun>();
   /** Runs being resumed here whose attempt is not active yet (its record is being stored). */
@@ -219,10 +215,16 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
    * (explain, estimate) the input itself comes back when it is already exact, so the engine's kept
    * analysis sees an editor's untouched nodes; a run gets its own copy, which the host cannot change.
    */
-  function admit(input: unknown, use: 'question' | 'run' = 'question'): GraphDocument {
+  function admit(
+    input: unknown,
+    use: 'question' | 'run' = 'question',
+    as?: TenantCredentials,
+  ): GraphDocument {
     const loaded = loadDocument(input, { keepIdentity: use === 'question' });
     if (!loaded.ok) throw invalid(loaded.issues);
-    if (secrets.length > 0 && containsSecret(canonicalJson(loaded.value), secrets)) {
+    // a tenant's keys are secrets of its runs as the host's are
+    const refused = as ? [...secrets, ...tenantSecrets(as)] : secrets;
+    if (refused.length > 0 && containsSecret(canonicalJson(loaded.value), refused)) {
       throw new RuntimeError(
         RUNTIME_CODES.graphSecret,
         'The graph contains a configured secret; secrets belong in the runtime configuration, never in a graph.',
@@ -486,41 +488,6 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     return events.reduce((max, e) => Math.max(max, e.seq), record.lastSeq);
   }
 
-  /** The engine acting for `as` (its tenant's keys), or the runtime's own; refuses a tenant the runtime has no tenants option for. */
-  function engineAs(as: TenantCredentials | undefined, doc?: GraphDocument): Engine {
-    if (as === undefined) return engine;
-    // a tenant's own keys are secrets of its runs like the host's: a graph carrying one is refused the same way
-    if (doc && containsSecret(canonicalJson(doc), tenantSecrets(as)))
-      throw new RuntimeError(
-        RUNTIME_CODES.graphSecret,
-        'The graph contains a configured secret; secrets belong in the runtime configuration, never in a graph.',
-      );
-    return tenantsOrThrow().engineFor(as);
-  }
-
-  /** The engine to resume a tenant's run with: on the keys `as` brings, else on what `tenants.credentialsFor` gives. */
-  async function engineOfTenantRun(
-    runId: string,
-    tenant: string,
-    as: TenantCredentials | undefined,
-  ): Promise<Engine> {
-    if (!tenants) {
-      throw new RuntimeError(
-        RUNTIME_CODES.tenantCredentialsUnavailable,
-        `The run "${runId}" belongs to a tenant, and this runtime has no tenants option to run it with.`,
-      );
-    }
-    return tenants.forRun(runId, tenant, as);
-  }
-
-  function tenantsOrThrow(): TenantEngines {
-    if (!tenants)
-      throw new TypeError(
-        'This runtime serves no tenants: give createRuntime a tenants option (decision 0034).',
-      );
-    return tenants;
-  }
-
   const runtime: LocalRuntime & TenantAware = {
     async catalogue() {
       return buildCatalogue(options.registry);
@@ -535,15 +502,15 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
 
     async explain(doc: GraphDocument, o: { targets?: string[] } = {}, as?: TenantCredentials) {
       checkTargets(o.targets);
-      const admitted = admit(doc);
-      const use = engineAs(as, admitted);
+      const admitted = admit(doc, 'question', as);
+      const use = engineAs(as);
       return redactJson(await checked(() => use.explain(admitted, o.targets ? { targets: o.targets } : {})));
     },
 
     async estimate(doc: GraphDocument, o: { targets?: string[] } = {}, as?: TenantCredentials) {
       checkTargets(o.targets);
-      const admitted = admit(doc);
-      const use = engineAs(as, admitted);
+      const admitted = admit(doc, 'question', as);
+      const use = engineAs(as);
       // the engine's estimate: hooks see params and settings parsed as run sees them (and the services)
       const nodes: NodeEstimate[] = await checked(() =>
         use.estimate(admitted, o.targets ? { targets: o.targets } : {}),
@@ -563,8 +530,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     async run(doc: GraphDocument, o: Parameters<LocalRuntime['run']>[1] = {}, as?: TenantCredentials) {
       refuseWhenStopping();
       checkTargets(o.targets);
-      const admitted = admit(doc, 'run');
-      const use = engineAs(as, admitted);
+      const admitted = admit(doc, 'run', as);
+      const use = engineAs(as);
       // Strictly increasing, so the history's newest-first order holds for runs started in the same millisecond.
       const at = Math.max(now(), lastCreatedAt + 1);
       lastCreatedAt = at;
@@ -604,8 +571,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
           if (record.lease !== undefined && executorAlive(record, now(), INTERRUPTED_AFTER_MS))
             throw activeElsewhere(runId, record);
           admit(record.doc);
-          const use =
-            record.tenant === undefined ? engine : await engineOfTenantRun(runId, record.tenant, as);
+          const use = record.tenant === undefined ? engine : await tenants.forRun(runId, record.tenant, as);
           const lastSeq = await lastStoredSeq(record);
           const { finishedAt: _, error: __, interrupted: ___, lease: ____, ...rest } = record;
           const at = now();
@@ -684,7 +650,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     },
 
     forTenant(credentials) {
-      return tenantRuntime(runtime, parseTenantCredentials(credentials), tenantsOrThrow());
+      return tenantRuntime(runtime, parseTenantCredentials(credentials), tenants.serving());
     },
   };
 
@@ -779,7 +745,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     return { ...record, interrupted: true };
   }
 
-  if (tenants) servesTenants(runtime, true);
+  if (options.tenants) servesTenants(runtime, true);
   return runtime;
 }
 

@@ -121,23 +121,39 @@ export function tenantSecrets(credentials: TenantCredentials): string[] {
  * const engine = await engines.forRun(record.tenant, credentialsFromTheRequest);
  */
 export class TenantEngines {
-  private readonly options: TenantOptions;
+  private readonly options: TenantOptions | undefined;
   private readonly build: (services: Record<string, unknown>, secrets: string[]) => Engine;
   /** By tenant, least recently used first (a Map keeps insertion order). */
   private readonly kept = new Map<string, { fingerprint: string; engine: Engine }>();
   /** By tenant, the blob hashes its runs were seen to refer to: a hash never leaves a run once in it. */
   private readonly blobs = new Map<string, Set<string>>();
 
+  /** `options` undefined: a runtime that serves no tenant, whose tenant runs cannot run here. */
   constructor(
-    options: TenantOptions,
+    options: TenantOptions | undefined,
     build: (services: Record<string, unknown>, secrets: string[]) => Engine,
   ) {
     this.options = options;
     this.build = build;
   }
 
+  /** These engines, for a runtime that serves tenants; a TypeError naming the missing option otherwise. */
+  serving(): this {
+    this.servingOptions();
+    return this;
+  }
+
+  private servingOptions(): TenantOptions {
+    if (this.options === undefined)
+      throw new TypeError(
+        'This runtime serves no tenants: give createRuntime a tenants option (decision 0034).',
+      );
+    return this.options;
+  }
+
   /** The engine for these credentials: the tenant's kept one while its keys are the same, else a new one. */
   engineFor(credentials: TenantCredentials): Engine {
+    const options = this.servingOptions();
     // held in memory only, like the clients that hold the same keys
     const fingerprint = canonicalJson(credentials.providers);
     const found = this.kept.get(credentials.tenant);
@@ -145,9 +161,9 @@ export class TenantEngines {
     const engine =
       found?.fingerprint === fingerprint
         ? found.engine
-        : this.build(this.options.services(credentials), tenantSecrets(credentials));
+        : this.build(options.services(credentials), tenantSecrets(credentials));
     this.kept.set(credentials.tenant, { fingerprint, engine });
-    trim(this.kept, this.options.maxTenants ?? 256);
+    trim(this.kept, options.maxTenants ?? 256);
     return engine;
   }
 
@@ -156,7 +172,7 @@ export class TenantEngines {
     const found = this.blobs.get(tenant) ?? new Set<string>();
     this.blobs.delete(tenant);
     this.blobs.set(tenant, found);
-    trim(this.blobs, this.options.maxTenants ?? 256);
+    trim(this.blobs, this.options?.maxTenants ?? 256);
     return found;
   }
 
@@ -166,11 +182,12 @@ export class TenantEngines {
    */
   async forRun(runId: string, tenant: string, given?: TenantCredentials): Promise<Engine> {
     if (given?.tenant === tenant) return this.engineFor(given);
-    const found = this.options.credentialsFor ? await this.options.credentialsFor(tenant) : undefined;
+    const lookup = this.options?.credentialsFor;
+    const found = lookup ? await lookup(tenant) : undefined;
     if (found === undefined) {
       throw new RuntimeError(
         RUNTIME_CODES.tenantCredentialsUnavailable,
-        this.options.credentialsFor
+        lookup
           ? `The run "${runId}" belongs to a tenant whose keys tenants.credentialsFor no longer gives; it cannot be resumed.`
           : `The run "${runId}" belongs to a tenant, and without tenants.credentialsFor this runtime has no keys to resume it with: resume it through that tenant's requests, or configure credentialsFor.`,
       );
