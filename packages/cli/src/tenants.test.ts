@@ -38,6 +38,12 @@ const BOB = {
 };
 const SECRETS = [ALICE, BOB].flatMap((t) => [t.scenario.key, t.scenario.secret, t.modelslab]);
 
+/** An emulator that accepts both tenants' keys, each pair its own account. */
+const twoAccounts = () =>
+  emulator({
+    credentials: { scenario: [ALICE.scenario, BOB.scenario], modelslab: [ALICE.modelslab, BOB.modelslab] },
+  });
+
 const credentialsOf = (who: typeof ALICE, name: string, withProject: boolean): TenantCredentials => ({
   tenant: name,
   providers: {
@@ -137,12 +143,7 @@ const errorCode = async (response: Response) =>
 
 describe('many tenants through one runtime handler', () => {
   it('runs each tenant’s graph on its own keys and account: the second tenant reuses none of the first’s training', async () => {
-    const server = await emulator({
-      credentials: {
-        scenario: [ALICE.scenario, BOB.scenario],
-        modelslab: [ALICE.modelslab, BOB.modelslab],
-      },
-    });
+    const server = await twoAccounts();
     const cwd = await dir();
     const { call } = await tenantServer(server, cwd);
     const graph = await exampleGraph(cwd);
@@ -189,12 +190,7 @@ describe('many tenants through one runtime handler', () => {
   });
 
   it('answers one tenant’s requests for another’s runs, events and images as if they did not exist', async () => {
-    const server = await emulator({
-      credentials: {
-        scenario: [ALICE.scenario, BOB.scenario],
-        modelslab: [ALICE.modelslab, BOB.modelslab],
-      },
-    });
+    const server = await twoAccounts();
     const cwd = await dir();
     const { call } = await tenantServer(server, cwd);
     const alice = await runToEnd(call, ALICE.token, await exampleGraph(cwd, 'a lantern for alice'));
@@ -247,12 +243,7 @@ describe('many tenants through one runtime handler', () => {
   });
 
   it('estimates with the caller’s account: what one tenant trained is still to be paid by another', async () => {
-    const server = await emulator({
-      credentials: {
-        scenario: [ALICE.scenario, BOB.scenario],
-        modelslab: [ALICE.modelslab, BOB.modelslab],
-      },
-    });
+    const server = await twoAccounts();
     const cwd = await dir();
     const { call } = await tenantServer(server, cwd);
     const graph = await exampleGraph(cwd);
@@ -269,12 +260,7 @@ describe('many tenants through one runtime handler', () => {
   });
 
   it('resumes a tenant’s run after a restart only with credentialsFor, and then on that tenant’s keys', async () => {
-    const server = await emulator({
-      credentials: {
-        scenario: [ALICE.scenario, BOB.scenario],
-        modelslab: [ALICE.modelslab, BOB.modelslab],
-      },
-    });
+    const server = await twoAccounts();
     const cwd = await dir();
     const first = await tenantServer(server, cwd);
     const alice = await runToEnd(first.call, ALICE.token, await exampleGraph(cwd));
