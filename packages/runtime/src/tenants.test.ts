@@ -166,6 +166,25 @@ describe('a runtime serving tenants', () => {
     for (const key of ['alice-key-1234', 'bob-key-5678']) expect(stored).not.toContain(key);
   });
 
+  it('lists only the tenant’s runs even over a store that ignores the tenant option', async () => {
+    const inner = createMemoryStore();
+    // a store written before tenants: it lists everyone's runs whatever it is asked
+    const older = Object.assign(Object.create(inner), {
+      listRuns: (o?: { limit?: number }) => inner.listRuns(o?.limit !== undefined ? { limit: o.limit } : {}),
+    }) as typeof inner;
+    const runtime = createRuntime({
+      registry,
+      store: older,
+      tenants: {
+        services: ({ providers }) => ({ modelslab: new KeyedClient(providers.modelslab?.apiKey ?? '') }),
+      },
+    });
+    const mine = await runtime.forTenant(alice).run(doc);
+    await (await runtime.forTenant(bob).run(doc)).result;
+    await mine.result;
+    expect((await runtime.forTenant(alice).listRuns()).map((r) => r.runId)).toEqual([mine.runId]);
+  });
+
   it('refuses a graph that carries the tenant’s own key, as it does the host’s secrets', async () => {
     const { runtime } = tenantRuntime();
     const leaky = graph([{ id: 'who', type: 'tenant.whoami', params: { label: 'alice-key-1234' } }]);

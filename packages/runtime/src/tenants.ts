@@ -301,11 +301,16 @@ export function tenantRuntime(
       throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${String(runId)}" in this store.`);
     return record;
   };
+  const ownRuns = async (limit: number | undefined) => {
+    const runs = await base.listRuns(limit === undefined ? { tenant } : { limit, tenant });
+    // checked again here: a store written before tenants existed would ignore the option and list everyone's runs
+    return runs.filter((r) => r.tenant === tenant);
+  };
   const findBlob = async (hash: string): Promise<boolean> => {
     const seen = engines.blobsSeen(tenant);
     if (seen.has(hash)) return true;
     for (const limit of BLOB_SEARCH) {
-      const runs = await base.listRuns(limit === undefined ? { tenant } : { limit, tenant });
+      const runs = await ownRuns(limit);
       for (const run of runs) blobHashesIn([run.doc, run.nodes], seen);
       if (seen.has(hash) || limit === undefined || runs.length < limit) return seen.has(hash);
     }
@@ -330,7 +335,7 @@ export function tenantRuntime(
       const record = await base.getRun(runId);
       return record?.tenant === tenant ? record : undefined;
     },
-    listRuns: (o) => base.listRuns({ ...(o?.limit !== undefined ? { limit: o.limit } : {}), tenant }),
+    listRuns: (o) => ownRuns(o?.limit),
     async *events(runId, o) {
       await owned(runId);
       yield* base.events(runId, o);

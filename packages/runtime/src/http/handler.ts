@@ -27,7 +27,8 @@ export interface RuntimeHandlerOptions extends HandlerGuards {
    * Asked after `authorize`: which tenant the request acts for and the provider keys its runs spend (decision 0034).
    * Every route then serves that tenant's view (`runtime.forTenant`): its own runs and blobs only, another's are 404.
    * Undefined or a throw is `401 tenant.unauthorized`; a wrong shape `403 tenant.credentials-invalid`. Needs a runtime
-   * created with a `tenants` option.
+   * created with a `tenants` option. Read the request's headers only: its body belongs to the route. See
+   * docs/multi-tenant.md.
    */
   credentials?: CredentialsHook;
   /** The path the routes live under when the host's router passes full paths through (e.g. `/loraflow`). */
