@@ -118,7 +118,7 @@ export function tenantSecrets(credentials: TenantCredentials): string[] {
  *
  * @example
  * const engines = new TenantEngines(options.tenants, (services, secrets) => createEngine({ ...base, services, secrets }));
- * const engine = await engines.forRun(record.tenant, credentialsFromTheRequest);
+ * const engine = await engines.forRun(record.runId, record.tenant, credentialsFromTheRequest);
  */
 export class TenantEngines {
   private readonly options: TenantOptions | undefined;
@@ -288,7 +288,6 @@ const BLOB_SEARCH = [16, 256, undefined] as const;
  * const { runId } = await alice.run(doc);
  * await runtime.forTenant(bob).getRun(runId); // undefined
  */
-// long because it is one short method per Runtime method, each the base call with the tenant's check in front
 export function tenantRuntime(
   base: Runtime & TenantAware,
   credentials: TenantCredentials,

@@ -18,7 +18,13 @@ export type CredentialsHook = (request: Request) => unknown;
 
 type Problem = (code: string, message: string, issues?: unknown) => { error: Record<string, unknown> };
 
-/** The variable the tenant middleware sets: the runtime as the request's tenant sees it. */
+/**
+ * The variable the tenant middleware sets: the runtime as the request's tenant sees it.
+ *
+ * @example
+ * const app = new Hono<{ Variables: TenantVariables }>();
+ * app.get('/runs', async (c) => c.json(await (c.get('runtime') ?? runtime).listRuns()));
+ */
 export type TenantVariables = { runtime?: Runtime };
 
 /**
