@@ -119,6 +119,10 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .addOption(
       new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
     )
+    .option(
+      '--tenants <file>',
+      "serve many tenants: each bearer token in the file runs on that tenant's own keys",
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { serveCommand } = await import('./commands/serve');
       setCode(await serveCommand(io, flags));

@@ -120,6 +120,7 @@ export const serveFlagsSchema = z
     headersTimeout: ms('the header timeout').optional(),
     requestTimeout: ms('the request timeout').optional(),
     maxPoll: ms('the poll interval').optional(),
+    tenants: z.string().min(1).max(4096).optional(),
   })
   .strict()
   .refine((f) => (f.headersTimeout ?? 10_000) <= (f.requestTimeout ?? 60_000), {

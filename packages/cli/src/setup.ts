@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry } from '@loraflow/core';
 import { loraPack } from '@loraflow/nodes';
-import { createRuntime, type LocalRuntime, type RuntimeStore } from '@loraflow/runtime';
+import { createRuntime, type LocalRuntime, type RuntimeStore, type TenantOptions } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { openProviders, type Providers, readProviderEnv } from './env';
 import { CLI_CODES, CliError, EXIT } from './errors';
@@ -51,6 +51,8 @@ export async function openRuntime(
     maxPollMs?: number | undefined;
     /** Store warnings as JSON lines (`--json`). */
     json?: boolean;
+    /** Many tenants, each on its own keys (`serve --tenants`), and their keys and tokens to keep secret. */
+    tenants?: { options: TenantOptions; secrets: string[] };
   },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
@@ -81,7 +83,8 @@ export async function openRuntime(
       polling: providers.polling,
       files,
     },
-    secrets: providers.secrets,
+    secrets: [...providers.secrets, ...(o.tenants?.secrets ?? [])],
+    ...(o.tenants ? { tenants: o.tenants.options } : {}),
   });
   return { runtime, providers, store, storeDir, close: () => providers.close() };
 }
