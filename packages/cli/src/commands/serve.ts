@@ -32,7 +32,7 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
   // The token is printed once, as Jupyter does; it never reaches a log line or a run.
   const given = io.env.LORAFLOW_TOKEN;
   const token = given && given.length > 0 ? given : randomBytes(24).toString('base64url');
-  if (token.length < 16) {
+  if (!served && token.length < 16) {
     io.stderr.write('loraflow: LORAFLOW_TOKEN must be at least 16 characters long\n');
     return 2;
   }
