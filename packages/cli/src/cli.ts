@@ -123,6 +123,10 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
       '--public-url <url>',
       'where providers reach this server: nodes give them webhooks, polling becomes a safety net',
     )
+    .option(
+      '--tenants <file>',
+      "serve many tenants: each bearer token in the file runs on that tenant's own keys",
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { serveCommand } = await import('./commands/serve');
       setCode(await serveCommand(io, flags));

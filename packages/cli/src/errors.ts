@@ -13,6 +13,7 @@ export const CLI_CODES = {
   fileUnreadable: 'file.unreadable',
   fileNotJson: 'file.not-json',
   fileTooLarge: 'file.too-large',
+  fileInvalid: 'file.invalid',
   outUnwritable: 'out.unwritable',
   storeUnusable: 'store.unusable',
   portInUse: 'port.in-use',

@@ -126,6 +126,7 @@ export const serveFlagsSchema = z
         error: 'the public URL is where providers reach this server, such as https://flows.example',
       })
       .optional(),
+    tenants: z.string().min(1).max(4096).optional(),
   })
   .strict()
   .refine((f) => (f.headersTimeout ?? 10_000) <= (f.requestTimeout ?? 60_000), {

@@ -7,6 +7,7 @@ import {
   createWebhookReceiver,
   type LocalRuntime,
   type RuntimeStore,
+  type TenantOptions,
   type WebhookReceiver,
 } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
@@ -62,6 +63,8 @@ export async function openRuntime(
     json?: boolean;
     /** Where providers reach this process's HTTP handler: nodes give them webhooks (`serve --public-url`). */
     publicUrl?: string | undefined;
+    /** Many tenants, each on its own keys (`serve --tenants`), and their keys and tokens to keep secret. */
+    tenants?: { options: TenantOptions; secrets: string[] };
   },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
@@ -99,7 +102,8 @@ export async function openRuntime(
       ...(webhooks ? { webhooks } : {}),
     },
     // the webhook secret is as private as a key: redacted wherever a key would be
-    secrets: secret !== undefined ? [...providers.secrets, secret] : providers.secrets,
+    secrets: [...providers.secrets, ...(secret !== undefined ? [secret] : []), ...(o.tenants?.secrets ?? [])],
+    ...(o.tenants ? { tenants: o.tenants.options } : {}),
   });
   return {
     runtime,

@@ -38,7 +38,7 @@ export interface Quirks {
 }
 
 /** What a route tells the request log about itself. */
-export type RequestInfo = Pick<LogEntry, 'route'> & Partial<Pick<LogEntry, 'modelId' | 'jobId'>>;
+export type RequestInfo = Pick<LogEntry, 'route'> & Partial<Pick<LogEntry, 'modelId' | 'jobId' | 'account'>>;
 
 /** Hono environment of the emulator's apps: each request carries a mutable info record for the log. */
 export type Env = { Bindings: { info: RequestInfo } };

@@ -93,7 +93,18 @@ const optionsSchema = z
     credentials: z
       .object({
         scenario: z
-          .array(z.object({ key: z.string().min(1), secret: z.string().min(1) }).strict())
+          .array(
+            z
+              .object({
+                key: z.string().min(1),
+                secret: z.string().min(1),
+                projectId: z
+                  .string()
+                  .regex(/^proj_[A-Za-z0-9_-]+$/)
+                  .optional(),
+              })
+              .strict(),
+          )
           .optional(),
         modelslab: z.array(z.string().min(1)).optional(),
       })
@@ -117,8 +128,14 @@ export interface EmulatorOptions {
   clock?: ClockMode;
   /** Seeds ids, random seeds and faults (default 1). */
   seed?: number;
-  /** Accepted credentials; {@link EMULATOR_CREDENTIALS} when omitted. */
-  credentials?: { scenario?: Array<{ key: string; secret: string }>; modelslab?: string[] };
+  /**
+   * Accepted credentials; {@link EMULATOR_CREDENTIALS} when omitted. A Scenario key's `projectId` is the project it
+   * acts in when a request names none (Scenario binds each key to one project); `proj_emulator` when not given.
+   */
+  credentials?: {
+    scenario?: Array<{ key: string; secret: string; projectId?: string }>;
+    modelslab?: string[];
+  };
   /** Shorthand for `timings.trainingMs`. */
   trainingMs?: number;
   timings?: Partial<Timings>;
@@ -342,6 +359,7 @@ async function serveWithFaults(
     };
     if (info.modelId !== undefined) entry.modelId = info.modelId;
     if (info.jobId !== undefined) entry.jobId = info.jobId;
+    if (info.account !== undefined) entry.account = info.account;
     if (fault !== undefined) entry.fault = fault;
     log.append(entry);
   };
@@ -394,7 +412,7 @@ function createApp(
   core: Core,
   scenario: ScenarioState,
   modelslab: ModelsLabState,
-  keys: { scenario: Array<{ key: string; secret: string }>; modelslab: string[] },
+  keys: { scenario: Array<{ key: string; secret: string; projectId?: string }>; modelslab: string[] },
 ): Hono<Env> {
   const app = new Hono<Env>();
   app.route(SCENARIO_API.mount, createScenarioRoutes(core, scenario, { credentials: () => keys.scenario }));

@@ -18,6 +18,11 @@ export interface LogEntry {
   /** The model (or ModelsLab request/training) the request created or acted on, when there is one. */
   modelId?: string;
   jobId?: string;
+  /**
+   * Which account made the request, once its credentials were accepted: `scenario-key-<n>` or `modelslab-key-<n>`, the
+   * position of the key among the accepted ones (the keys themselves are credentials).
+   */
+  account?: string;
   /** The fault that was injected, if any. */
   fault?: string;
 }

@@ -21,6 +21,12 @@ export const RUNTIME_CODES = {
   remoteProtocol: 'remote.protocol',
   storeUnavailable: 'store.unavailable',
   runtimeStopping: 'runtime.stopping',
+  /** The host's `credentials(request)` hook refused the request (threw, or answered nothing). */
+  tenantUnauthorized: 'tenant.unauthorized',
+  /** The host's `credentials(request)` hook (or `credentialsFor`) answered something that is not tenant credentials. */
+  tenantCredentialsInvalid: 'tenant.credentials-invalid',
+  /** A tenant's run cannot be resumed: no request brought its keys and `tenants.credentialsFor` gave none. */
+  tenantCredentialsUnavailable: 'tenant.credentials-unavailable',
 } as const;
 
 const STATUS: Record<string, number> = {
@@ -35,6 +41,9 @@ const STATUS: Record<string, number> = {
   [RUNTIME_CODES.routeNotFound]: 404,
   [RUNTIME_CODES.storeUnavailable]: 503,
   [RUNTIME_CODES.runtimeStopping]: 503,
+  [RUNTIME_CODES.tenantUnauthorized]: 401,
+  [RUNTIME_CODES.tenantCredentialsInvalid]: 403,
+  [RUNTIME_CODES.tenantCredentialsUnavailable]: 409,
 };
 
 /**

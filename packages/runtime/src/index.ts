@@ -3,12 +3,19 @@ export { buildCatalogue } from './catalogue';
 export type * from './contract';
 export { RUNTIME_CODES, RuntimeError } from './errors';
 export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions } from './http/handler';
+export type { CredentialsHook } from './http/tenant';
 export { WEBHOOK_CODES } from './http/webhooks';
 export { createRemoteRuntime, type RemoteRuntimeOptions } from './remote';
 export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions } from './runtime';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';
 export { createMemoryStore } from './store/memory';
 export { storeSchemas, validStoreRecord } from './store/record-schemas';
+export {
+  parseTenantCredentials,
+  type TenantCredentials,
+  type TenantOptions,
+  tenantCredentialsSchema,
+} from './tenants';
 export {
   createWebhookReceiver,
   type WebhookKinds,

@@ -6,12 +6,12 @@ import {
   createMemoryClaims,
   createRedactor,
   createRunStateFold,
+  type Engine,
   type EngineOptions,
   type GraphDocument,
   GraphError,
   type HashFn,
   initialRunState,
-  isBlobRef,
   isJsonValue,
   type JsonValue,
   loadDocument,
@@ -25,11 +25,23 @@ import {
   setOwn,
 } from '@loraflow/core';
 import { z } from 'zod';
+import { blobHashesIn } from './blob-refs';
 import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { activeElsewhere, executorAlive, whileTakingUp } from './run-lease';
 import { createMemoryStore } from './store/memory';
 import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
+import {
+  layServices,
+  parseTenantCredentials,
+  servesTenants,
+  type TenantAware,
+  type TenantCredentials,
+  TenantEngines,
+  type TenantOptions,
+  tenantRuntime,
+  tenantSecrets,
+} from './tenants';
 import type { LocalRuntime, NodeEstimate, RunEstimate, RuntimeRunHandle } from './types';
 
 /**
@@ -48,6 +60,11 @@ export interface RuntimeOptions {
   limits?: Record<string, number>;
   /** Strings (4+ characters) that must never reach the store, an event or an error: API keys and the like. */
   secrets?: readonly string[];
+  /**
+   * Runs on behalf of several tenants, each with its own provider keys (`runtime.forTenant`, the HTTP handler's
+   * `credentials`): how a tenant's services are built from its keys, and how to find its keys again to resume.
+   */
+  tenants?: TenantOptions;
   /** Applied to every log line, event message and error message, before the secrets are. */
   redact?: (text: string) => string;
   hash?: HashFn;
@@ -110,7 +127,6 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   const now = options.now ?? Date.now;
   const createRunId = options.createRunId ?? (() => `run_${crypto.randomUUID().replaceAll('-', '')}`);
   const encoder = new TextEncoder();
-  const secretBytes = secrets.map((s) => encoder.encode(s));
   // Effect claims and run leases live in the store, shared with every process that shares it (decisions 0031, 0032).
   const claims = store.claims ?? createMemoryClaims();
   /** This runtime's name in the leases it holds: one per runtime, so two runtimes of one process are two owners. */
@@ -119,7 +135,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     record.lease = { owner, expiresAt: now() + INTERRUPTED_AFTER_MS };
   };
 
-  const guardedCache: CacheStore = {
+  /** The store as an engine's cache, refusing blobs that hold one of `secretBytes`. */
+  const guardCache = (secretBytes: Uint8Array[]): CacheStore => ({
     // A hit whose images are gone (a store copied without its blobs folder) would succeed with nothing to show.
     get: async (key) => {
       const entry = await store.get(key);
@@ -143,37 +160,36 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     ...(store.getSync ? { getSync: store.getSync.bind(store) } : {}),
     ...(store.putFrozen ? { putFrozen: store.putFrozen.bind(store) } : {}),
     claims,
-  };
+  });
 
   /** Whether every blob an entry's outputs point to is still in the store. */
   async function blobsPresent(outputs: Record<string, unknown>): Promise<boolean> {
-    const hashes = new Set<string>();
-    const stack: unknown[] = [outputs];
-    while (stack.length > 0) {
-      const v = stack.pop();
-      if (isBlobRef(v)) hashes.add(v.$blob);
-      else if (Array.isArray(v)) stack.push(...v);
-      else if (v !== null && typeof v === 'object') stack.push(...Object.values(v));
-    }
-    for (const hash of hashes) {
+    for (const hash of blobHashesIn(outputs)) {
       const present = store.hasBlob ? await store.hasBlob(hash) : (await store.getBlob(hash)) !== undefined;
       if (!present) return false;
     }
     return true;
   }
 
-  const engine = createEngine({
-    registry: options.registry,
-    cache: guardedCache,
-    journal: store,
-    secrets,
-    ...(options.redact ? { redact: options.redact } : {}),
-    ...(options.services !== undefined ? { services: options.services } : {}),
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    ...(options.limits !== undefined ? { limits: options.limits } : {}),
-    ...(options.hash !== undefined ? { hash: options.hash } : {}),
-    now,
-  });
+  /** An engine on the store: the runtime's own, or a tenant's (its services and secrets laid over the runtime's). */
+  const buildEngine = (services: EngineOptions['services'] | undefined, engineSecrets: string[]) =>
+    createEngine({
+      registry: options.registry,
+      cache: guardCache(engineSecrets.map((s) => encoder.encode(s))),
+      journal: store,
+      secrets: engineSecrets,
+      ...(options.redact ? { redact: options.redact } : {}),
+      ...(services !== undefined ? { services } : {}),
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
+      ...(options.hash !== undefined ? { hash: options.hash } : {}),
+      now,
+    });
+  const engine = buildEngine(options.services, secrets);
+  const tenants = new TenantEngines(options.tenants, (services, tenantKeys) =>
+    buildEngine(layServices(options.services, services), [...secrets, ...tenantKeys]),
+  );
+  const engineAs = (as: TenantCredentials | undefined): Engine => (as ? tenants.engineFor(as) : engine);
 
   const active = new Map<string, ActiveRun>();
   /** Runs being resumed here whose attempt is not active yet (its record is being stored). */
@@ -199,10 +215,16 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
    * (explain, estimate) the input itself comes back when it is already exact, so the engine's kept
    * analysis sees an editor's untouched nodes; a run gets its own copy, which the host cannot change.
    */
-  function admit(input: unknown, use: 'question' | 'run' = 'question'): GraphDocument {
+  function admit(
+    input: unknown,
+    use: 'question' | 'run' = 'question',
+    as?: TenantCredentials,
+  ): GraphDocument {
     const loaded = loadDocument(input, { keepIdentity: use === 'question' });
     if (!loaded.ok) throw invalid(loaded.issues);
-    if (secrets.length > 0 && containsSecret(canonicalJson(loaded.value), secrets)) {
+    // a tenant's keys are secrets of its runs as the host's are
+    const refused = as ? [...secrets, ...tenantSecrets(as)] : secrets;
+    if (refused.length > 0 && containsSecret(canonicalJson(loaded.value), refused)) {
       throw new RuntimeError(
         RUNTIME_CODES.graphSecret,
         'The graph contains a configured secret; secrets belong in the runtime configuration, never in a graph.',
@@ -273,8 +295,9 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     lastSeq: number,
     signal: AbortSignal | undefined,
     refresh?: string[] | 'all',
+    runEngine: Engine = engine,
   ): Promise<ActiveRun> {
-    const verdict = engine.validate(record.doc);
+    const verdict = runEngine.validate(record.doc);
     if (!verdict.ok) throw invalid(verdict.issues);
     // the first record carries this process's lease: from now on no other process takes the run up
     leased(record);
@@ -283,9 +306,9 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     const onAbort = () => controller.abort(signal?.reason);
     if (signal?.aborted) controller.abort(signal.reason);
     else signal?.addEventListener('abort', onAbort, { once: true });
-    let handle: ReturnType<typeof engine.run>;
+    let handle: ReturnType<Engine['run']>;
     try {
-      handle = engine.run(record.doc, {
+      handle = runEngine.run(record.doc, {
         runId: record.runId,
         signal: controller.signal,
         ...(record.targets ? { targets: record.targets } : {}),
@@ -465,7 +488,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     return events.reduce((max, e) => Math.max(max, e.seq), record.lastSeq);
   }
 
-  const runtime: LocalRuntime = {
+  const runtime: LocalRuntime & TenantAware = {
     async catalogue() {
       return buildCatalogue(options.registry);
     },
@@ -477,20 +500,20 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       return { ok: checked.ok, issues: redactJson(checked.issues) };
     },
 
-    async explain(doc, o = {}) {
+    async explain(doc: GraphDocument, o: { targets?: string[] } = {}, as?: TenantCredentials) {
       checkTargets(o.targets);
-      const admitted = admit(doc);
-      return redactJson(
-        await checked(() => engine.explain(admitted, o.targets ? { targets: o.targets } : {})),
-      );
+      const admitted = admit(doc, 'question', as);
+      const use = engineAs(as);
+      return redactJson(await checked(() => use.explain(admitted, o.targets ? { targets: o.targets } : {})));
     },
 
-    async estimate(doc, o = {}) {
+    async estimate(doc: GraphDocument, o: { targets?: string[] } = {}, as?: TenantCredentials) {
       checkTargets(o.targets);
-      const admitted = admit(doc);
+      const admitted = admit(doc, 'question', as);
+      const use = engineAs(as);
       // the engine's estimate: hooks see params and settings parsed as run sees them (and the services)
       const nodes: NodeEstimate[] = await checked(() =>
-        engine.estimate(admitted, o.targets ? { targets: o.targets } : {}),
+        use.estimate(admitted, o.targets ? { targets: o.targets } : {}),
       );
       const totals: Record<string, number> = {};
       for (const n of nodes) if (n.cost) totals[n.cost.unit] = (totals[n.cost.unit] ?? 0) + n.cost.amount;
@@ -504,10 +527,11 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       return redactJson(estimate);
     },
 
-    async run(doc, o = {}) {
+    async run(doc: GraphDocument, o: Parameters<LocalRuntime['run']>[1] = {}, as?: TenantCredentials) {
       refuseWhenStopping();
       checkTargets(o.targets);
-      const admitted = admit(doc, 'run');
+      const admitted = admit(doc, 'run', as);
+      const use = engineAs(as);
       // Strictly increasing, so the history's newest-first order holds for runs started in the same millisecond.
       const at = Math.max(now(), lastCreatedAt + 1);
       lastCreatedAt = at;
@@ -523,11 +547,12 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         lastSeq: 0,
       };
       if (o.targets) record.targets = [...o.targets];
+      if (as) record.tenant = as.tenant;
       checkRefresh(o.refresh);
-      return handleOf(await start(record, 0, o.signal, o.refresh));
+      return handleOf(await start(record, 0, o.signal, o.refresh, use));
     },
 
-    async resume(runId, o = {}) {
+    async resume(runId: string, o: Parameters<LocalRuntime['resume']>[1] = {}, as?: TenantCredentials) {
       refuseWhenStopping();
       if (active.has(runId) || resuming.has(runId)) {
         throw new RuntimeError(
@@ -540,9 +565,13 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         // Read, checked and rewritten under the run's take-up claim: of two processes resuming at once, one does.
         const taken = await whileTakingUp(claims, runId, owner, async () => {
           const record = await existing(runId);
+          // another tenant's run is absent for this one, not forbidden: its existence is not told
+          if (as !== undefined && record.tenant !== as.tenant)
+            throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${runId}" in this store.`);
           if (record.lease !== undefined && executorAlive(record, now(), INTERRUPTED_AFTER_MS))
             throw activeElsewhere(runId, record);
           admit(record.doc);
+          const use = record.tenant === undefined ? engine : await tenants.forRun(runId, record.tenant, as);
           const lastSeq = await lastStoredSeq(record);
           const { finishedAt: _, error: __, interrupted: ___, lease: ____, ...rest } = record;
           const at = now();
@@ -554,7 +583,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             updatedAt: at,
             lastSeq,
           };
-          return start(next, lastSeq, o.signal);
+          return start(next, lastSeq, o.signal, undefined, use);
         });
         if (!taken) {
           throw new RuntimeError(
@@ -598,8 +627,11 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       return record && flagInterrupted(await caughtUp(record));
     },
 
-    async listRuns(o = {}) {
-      const records = await store.listRuns(o.limit !== undefined ? { limit: o.limit } : {});
+    async listRuns(o: { limit?: number; tenant?: string } = {}) {
+      const records = await store.listRuns({
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
+      });
       return Promise.all(
         records.map(async (r) =>
           active.has(r.runId)
@@ -615,6 +647,10 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
 
     getBlob(hash) {
       return store.getBlob(hash);
+    },
+
+    forTenant(credentials) {
+      return tenantRuntime(runtime, parseTenantCredentials(credentials), tenants.serving());
     },
   };
 
@@ -709,6 +745,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     return { ...record, interrupted: true };
   }
 
+  if (options.tenants) servesTenants(runtime, true);
   return runtime;
 }
 

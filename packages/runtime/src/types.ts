@@ -9,6 +9,7 @@ import type {
   RunHandle,
 } from '@loraflow/core';
 import type { RunRecord } from './store/types';
+import type { TenantCredentials } from './tenants';
 
 /**
  * One node of `estimate`: core's `NodeEstimate` (`explain` plus the node's own cost estimate when it
@@ -154,4 +155,14 @@ export interface LocalRuntime extends Runtime {
    * runs' nodes may still be waiting on providers in memory: end the process afterwards. Answers the ids stopped.
    */
   interrupt(): Promise<string[]>;
+  /**
+   * The runtime as one tenant sees it (decision 0034): its runs spend the keys in `credentials` (checked with
+   * `tenantCredentialsSchema`; services built by the `tenants` option), carry its id, and only it lists or reads them;
+   * another tenant's run is `run.not-found`. Throws a TypeError when the runtime was created without `tenants`.
+   *
+   * @example
+   * const alice = runtime.forTenant({ tenant: 'alice', providers: { modelslab: { apiKey: aliceKey } } });
+   * const { runId } = await alice.run(doc);
+   */
+  forTenant(credentials: TenantCredentials): Runtime;
 }

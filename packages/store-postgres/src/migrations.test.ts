@@ -1,21 +1,11 @@
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { POSTGRES_STORE_CODES } from './errors';
 import { MIGRATIONS, type Migration, migrate } from './migrations';
 import { createPostgresStore } from './store';
 import { useTestCluster } from './test/use-cluster';
+import { withPool } from './test/with-pool';
 
 const cluster = useTestCluster();
-
-/** Runs `work` with a pool on `url`, ending the pool after. */
-async function withPool<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
-  try {
-    return await work(pool);
-  } finally {
-    await pool.end();
-  }
-}
 
 const versions = (url: string) =>
   withPool(url, async (pool) => {

@@ -65,6 +65,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'run tenants',
+    // decision 0034: a tenant lists its own runs newest first without reading anyone else's; null is "no tenant"
+    up: (s) => `
+      ALTER TABLE ${s}.runs ADD COLUMN tenant text;
+      UPDATE ${s}.runs SET tenant = record->>'tenant' WHERE record->>'tenant' IS NOT NULL;
+      CREATE INDEX runs_by_tenant ON ${s}.runs (tenant, created_at DESC, run_id DESC) WHERE tenant IS NOT NULL;
+    `,
+  },
 ];
 
 /** A PostgreSQL identifier quoted for SQL text (the schema name is checked to be a plain identifier before this). */

@@ -94,11 +94,14 @@ export function statements(schema: string) {
       ON CONFLICT (key) DO UPDATE SET run_id = EXCLUDED.run_id, at = EXCLUDED.at, record = EXCLUDED.record`,
     listRecords: `SELECT key, record FROM ${s}.journal ORDER BY at, key`,
     listRunRecords: `SELECT key, record FROM ${s}.journal WHERE run_id = $1 ORDER BY at, key`,
-    putRun: `INSERT INTO ${s}.runs (run_id, created_at, record) VALUES ($1, $2, $3)
-      ON CONFLICT (run_id) DO UPDATE SET created_at = EXCLUDED.created_at, record = EXCLUDED.record`,
+    putRun: `INSERT INTO ${s}.runs (run_id, created_at, record, tenant) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (run_id) DO UPDATE SET created_at = EXCLUDED.created_at, record = EXCLUDED.record, tenant = EXCLUDED.tenant`,
     getRun: `SELECT record AS value FROM ${s}.runs WHERE run_id = $1`,
     listRuns: `SELECT run_id, created_at, record FROM ${s}.runs ${newest}`,
     listRunsBefore: `SELECT run_id, created_at, record FROM ${s}.runs WHERE (created_at, run_id) < ($2, $3) ${newest}`,
+    listTenantRuns: `SELECT run_id, created_at, record FROM ${s}.runs WHERE tenant = $2 ${newest}`,
+    listTenantRunsBefore: `SELECT run_id, created_at, record FROM ${s}.runs
+      WHERE tenant = $4 AND (created_at, run_id) < ($2, $3) ${newest}`,
     // One statement per batch: a batch lands whole or not at all.
     appendEvents: `INSERT INTO ${s}.events (run_id, seq, event)
       SELECT $1, seq, event::json FROM unnest($2::bigint[], $3::text[]) AS batch(seq, event)`,
@@ -319,7 +322,12 @@ class PostgresRuntimeStore implements PostgresStore {
   async putRun(record: RunRecord): Promise<void> {
     this.#runId(record.runId);
     const valid = validStoreRecord(storeSchemas.runRecord, record);
-    await this.pool.query(this.#sql.putRun, [valid.runId, valid.createdAt, JSON.stringify(valid)]);
+    await this.pool.query(this.#sql.putRun, [
+      valid.runId,
+      valid.createdAt,
+      JSON.stringify(valid),
+      valid.tenant ?? null,
+    ]);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -333,25 +341,31 @@ class PostgresRuntimeStore implements PostgresStore {
     );
   }
 
-  async listRuns(o?: { limit?: number }): Promise<RunRecord[]> {
+  async listRuns(o?: { limit?: number; tenant?: string }): Promise<RunRecord[]> {
     const limit = o?.limit;
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0))
       throw new TypeError(`listRuns: limit must be a whole number of runs, 0 or more (got ${limit}).`);
     const runs: RunRecord[] = [];
+    const tenant = o?.tenant;
     let before: [number, string] | undefined;
     // One page in the common case; a corrupt row is skipped and the next page, after it, fills the limit.
     while (limit === undefined || runs.length < limit) {
       const want = limit === undefined ? null : limit - runs.length;
       type Row = { run_id: string; created_at: number; record: unknown };
-      const { rows } = before
-        ? await this.pool.query<Row>(this.#sql.listRunsBefore, [want, ...before])
-        : await this.pool.query<Row>(this.#sql.listRuns, [want]);
+      const { rows } =
+        tenant === undefined
+          ? before
+            ? await this.pool.query<Row>(this.#sql.listRunsBefore, [want, ...before])
+            : await this.pool.query<Row>(this.#sql.listRuns, [want])
+          : before
+            ? await this.pool.query<Row>(this.#sql.listTenantRunsBefore, [want, ...before, tenant])
+            : await this.pool.query<Row>(this.#sql.listTenantRuns, [want, tenant]);
       for (const row of rows) {
         const record = this.#checked<RunRecord>(
           row.record,
           storeSchemas.runRecord,
           `runs/${row.run_id}`,
-          (r) => r.runId === row.run_id,
+          (r) => r.runId === row.run_id && (tenant === undefined || r.tenant === tenant),
         );
         if (record) runs.push(record);
       }

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createRuntimeHandler, type LocalRuntime } from '@loraflow/runtime';
 import { boundedServer } from '@loraflow/runtime/node';
+import { readProviderEnv } from '../env';
 import { parseFlags, serveFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
 import { openRuntime } from '../setup';
@@ -19,14 +20,23 @@ import { listen } from './listen';
  */
 export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(serveFlagsSchema, rawFlags);
+  // With --tenants each tenant's token is its own (checked by the credentials hook); loaded only when asked for.
+  const served =
+    flags.tenants === undefined
+      ? undefined
+      : await (await import('../tenants-file')).readTenantsFile(
+          resolve(io.cwd, flags.tenants),
+          flags.tenants,
+          readProviderEnv(io.env),
+        );
   // The token is printed once, as Jupyter does; it never reaches a log line or a run.
   const given = io.env.LORAFLOW_TOKEN;
   const token = given && given.length > 0 ? given : randomBytes(24).toString('base64url');
-  if (token.length < 16) {
+  if (!served && token.length < 16) {
     io.stderr.write('loraflow: LORAFLOW_TOKEN must be at least 16 characters long\n');
     return 2;
   }
-  if (!given) io.stderr.write(`loraflow: token ${token}\n`);
+  if (!given && !served) io.stderr.write(`loraflow: token ${token}\n`);
   // Graphs arriving over HTTP read files only under --files-root, and none without it.
   const filesRoot = flags.filesRoot !== undefined ? resolve(io.cwd, flags.filesRoot) : undefined;
   const cli = await openRuntime(io, {
@@ -35,6 +45,7 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
     outDir: io.cwd,
     maxPollMs: flags.maxPoll,
     publicUrl: flags.publicUrl,
+    ...(served ? { tenants: { options: served.tenants, secrets: served.secrets } } : {}),
   });
   let code: number;
   try {
@@ -64,7 +75,7 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
         );
       }
       handler = createRuntimeHandler(cli.runtime, {
-        token,
+        ...(served ? { credentials: served.credentials } : { token }),
         allowedOrigins: flags.allowOrigin,
         allowedHosts: hosts,
         ...(flags.maxStreams !== undefined ? { maxStreams: flags.maxStreams } : {}),

@@ -90,10 +90,13 @@ export class ModelsLabApi {
       typeof body === 'object' && body !== null && !Array.isArray(body)
         ? (body as Record<string, unknown>)
         : {};
-    if (typeof record.key !== 'string' || !this.keys().includes(record.key)) {
+    const index = typeof record.key === 'string' ? this.keys().indexOf(record.key) : -1;
+    if (index < 0) {
       c.env.info.route = 'modelslab.unauthorized';
       throw new VendorError(fail('Invalid API key', 401), 'unauthorized');
     }
+    // the key itself is the secret: the log names its position among the accepted ones
+    c.env.info.account = `modelslab-key-${index}`;
     return record as Record<string, unknown> & { key: string };
   }
 

@@ -98,6 +98,8 @@ export class ScenarioApi {
   constructor(
     readonly core: Core,
     readonly state: ScenarioState,
+    /** The project an account (`scenario-key-<n>`) is bound to, when it has one of its own. */
+    readonly projectOf: (account: string) => string | undefined = () => undefined,
   ) {}
 
   now(): number {
@@ -109,7 +111,8 @@ export class ScenarioApi {
     if (projectId !== undefined && !/^proj_[A-Za-z0-9_-]+$/.test(projectId)) {
       throw new ReasonError(400, `Invalid projectId ${projectId}`);
     }
-    return { ownerId: projectId ?? DEFAULT_PROJECT_ID, authorId: 'apiu_emulator' };
+    const bound = c.env.info.account === undefined ? undefined : this.projectOf(c.env.info.account);
+    return { ownerId: projectId ?? bound ?? DEFAULT_PROJECT_ID, authorId: 'apiu_emulator' };
   }
 
   visibleModel(c: C, id: string): ModelRecord {

@@ -15,6 +15,8 @@ import { trainingImages } from './training-images';
 export interface ScenarioCredential {
   key: string;
   secret: string;
+  /** The project the key is bound to: where a request that names no `projectId` acts (`proj_emulator` by default). */
+  projectId?: string;
 }
 
 /**
@@ -31,8 +33,8 @@ export interface ScenarioRoutesOptions {
   credentials: () => ScenarioCredential[];
 }
 
-/** The key of a valid Basic pair, or undefined. */
-function basicUser(c: C, credentials: ScenarioCredential[]): string | undefined {
+/** The accepted credential a valid Basic pair names, or undefined. */
+function basicUser(c: C, credentials: ScenarioCredential[]): ScenarioCredential | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(c.req.header('authorization') ?? '');
   if (!match) return undefined;
   try {
@@ -40,7 +42,7 @@ function basicUser(c: C, credentials: ScenarioCredential[]): string | undefined 
     const colon = decoded.indexOf(':');
     const key = decoded.slice(0, colon);
     const secret = decoded.slice(colon + 1);
-    return colon > 0 && credentials.some((k) => k.key === key && k.secret === secret) ? key : undefined;
+    return colon > 0 ? credentials.find((k) => k.key === key && k.secret === secret) : undefined;
   } catch {
     return undefined;
   }
@@ -65,14 +67,26 @@ export function createScenarioRoutes(
   });
   // Basic auth: a missing or wrong pair is the API Gateway authorizer's 401.
   app.use('*', async (c, next) => {
-    if (basicUser(c, options.credentials()) === undefined) {
+    const credentials = options.credentials();
+    const user = basicUser(c, credentials);
+    if (user === undefined) {
       c.env.info.route = 'scenario.unauthorized';
       return json({ message: 'Unauthorized' }, 401);
     }
+    // a key id is a credential too: the log names the key's position among the accepted ones
+    c.env.info.account = `scenario-key-${credentials.indexOf(user)}`;
     await next();
     return undefined;
   });
-  mountResources(app, SCENARIO_API.resources, new ScenarioApi(core, state));
+  mountResources(
+    app,
+    SCENARIO_API.resources,
+    new ScenarioApi(
+      core,
+      state,
+      (account) => options.credentials()[Number(account.slice('scenario-key-'.length))]?.projectId,
+    ),
+  );
   app.notFound((c) => {
     c.env.info.route = 'scenario.unknown';
     return reason(404, `Route ${c.req.method} ${new URL(c.req.url).pathname} not found`);

@@ -1,5 +1,5 @@
 import type { RunEvent } from '@loraflow/core';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import type { Runtime } from '../types';
 import type { WebhookReceiver } from '../webhooks';
 import { guardMiddlewares, type HandlerGuards } from './guards';
 import { sniffMime } from './sniff';
+import { type CredentialsHook, type TenantVariables, tenantMiddleware } from './tenant';
 import { mountWebhooks } from './webhooks';
 
 /**
@@ -24,6 +25,14 @@ export interface RuntimeHandlerOptions extends HandlerGuards {
   heartbeatMs?: number;
   /** Asked before every request; answer false to refuse it with 401 (the host's own session check). */
   authorize?: (request: Request) => boolean | Promise<boolean>;
+  /**
+   * Asked after `authorize`: which tenant the request acts for and the provider keys its runs spend (decision 0034).
+   * Every route then serves that tenant's view (`runtime.forTenant`): its own runs and blobs only, another's are 404.
+   * Undefined or a throw is `401 tenant.unauthorized`; a wrong shape `403 tenant.credentials-invalid`. Needs a runtime
+   * created with a `tenants` option. Read the request's headers only: its body belongs to the route. See
+   * docs/multi-tenant.md.
+   */
+  credentials?: CredentialsHook;
   /** The path the routes live under when the host's router passes full paths through (e.g. `/loraflow`). */
   basePath?: string;
   /** Event streams open at once; one more is answered `503 server.busy` (default 256). */
@@ -79,7 +88,10 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 256;
   let openStreams = 0;
-  const app = options.basePath ? new Hono().basePath(options.basePath) : new Hono();
+  type Env = { Variables: TenantVariables };
+  const app = options.basePath ? new Hono<Env>().basePath(options.basePath) : new Hono<Env>();
+  /** The runtime as this request's tenant sees it, when the host names tenants; else the runtime itself. */
+  const runtimeOf = (c: Context<Env>): Runtime => c.get('runtime') ?? runtime;
 
   app.onError((error, c) => {
     if (error instanceof RuntimeError) {
@@ -109,6 +121,7 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
       return c.json(problem('request.unauthorized', 'This request is not allowed to use the runtime.'), 401);
     });
   }
+  if (options.credentials) app.use('*', tenantMiddleware(runtime, options.credentials, problem));
   app.use(
     '*',
     bodyLimit({
@@ -155,7 +168,7 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
 
   app.post('/runs', async (c) => {
     const { graph, targets, refresh } = await body(c.req.raw, runBody);
-    const handle = await runtime.run(graph as never, {
+    const handle = await runtimeOf(c).run(graph as never, {
       ...(targets ? { targets } : {}),
       ...(refresh ? { refresh } : {}),
     });
@@ -174,26 +187,26 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
       );
     }
     return c.json({
-      runs: await runtime.listRuns(query.data.limit !== undefined ? { limit: query.data.limit } : {}),
+      runs: await runtimeOf(c).listRuns(query.data.limit !== undefined ? { limit: query.data.limit } : {}),
     });
   });
 
   app.get('/runs/:id', async (c) => {
     const id = runId(c.req.param('id'));
-    const record = await runtime.getRun(id);
+    const record = await runtimeOf(c).getRun(id);
     if (!record) throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${id}".`);
     return c.json(record);
   });
 
   app.post('/runs/:id/cancel', async (c) => {
     const id = runId(c.req.param('id'));
-    await runtime.cancel(id);
-    return c.json({ runId: id, status: (await runtime.getRun(id))?.status ?? 'cancelled' });
+    await runtimeOf(c).cancel(id);
+    return c.json({ runId: id, status: (await runtimeOf(c).getRun(id))?.status ?? 'cancelled' });
   });
 
   app.post('/runs/:id/resume', async (c) => {
     const id = runId(c.req.param('id'));
-    const handle = await runtime.resume(id);
+    const handle = await runtimeOf(c).resume(id);
     handle.result.catch(() => {});
     return c.json({ runId: id, after: handle.after }, 202);
   });
@@ -208,7 +221,7 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
         'Last-Event-ID (or after) must be a whole number, the seq of the last event seen.',
       );
     }
-    if (!(await runtime.getRun(id)))
+    if (!(await runtimeOf(c).getRun(id)))
       throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${id}".`);
     if (openStreams >= maxStreams) {
       return c.json(problem('server.busy', 'Too many event streams are open; try again shortly.'), 503, {
@@ -222,7 +235,7 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
       counted = false;
     };
     const controller = new AbortController();
-    const iterator = runtime
+    const iterator = runtimeOf(c)
       .events(id, { after: after.data, signal: controller.signal })
       [Symbol.asyncIterator]();
     const chunks = sse(iterator, heartbeatMs);
@@ -258,24 +271,24 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
 
   app.post('/validate', async (c) => {
     const { graph } = await body(c.req.raw, validateBody);
-    return c.json(await runtime.validate(graph));
+    return c.json(await runtimeOf(c).validate(graph));
   });
 
   app.post('/explain', async (c) => {
     const { graph, targets } = await body(c.req.raw, graphBody);
-    return c.json({ nodes: await runtime.explain(graph as never, targets ? { targets } : {}) });
+    return c.json({ nodes: await runtimeOf(c).explain(graph as never, targets ? { targets } : {}) });
   });
 
   app.post('/estimate', async (c) => {
     const { graph, targets } = await body(c.req.raw, graphBody);
-    return c.json(await runtime.estimate(graph as never, targets ? { targets } : {}));
+    return c.json(await runtimeOf(c).estimate(graph as never, targets ? { targets } : {}));
   });
 
-  app.get('/nodes', async (c) => c.json(await runtime.catalogue()));
+  app.get('/nodes', async (c) => c.json(await runtimeOf(c).catalogue()));
 
   app.get('/blobs/:hash', async (c) => {
     const hash = c.req.param('hash');
-    const bytes = blobHashSchema.safeParse(hash).success ? await runtime.getBlob(hash) : undefined;
+    const bytes = blobHashSchema.safeParse(hash).success ? await runtimeOf(c).getBlob(hash) : undefined;
     if (!bytes) throw new RuntimeError(RUNTIME_CODES.blobNotFound, 'There is no stored blob with that hash.');
     const type = sniffMime(bytes);
     return new Response(bytes as Uint8Array<ArrayBuffer>, {

@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { RUNTIME_CODES } from '../errors';
 import type { WebhookReceiver } from '../webhooks';
@@ -25,7 +25,7 @@ export const WEBHOOK_CODES = {
  * @example
  * mountWebhooks(app, receiver, problem); // before guardMiddlewares
  */
-export function mountWebhooks(app: Hono, receiver: WebhookReceiver, problem: Problem): void {
+export function mountWebhooks<E extends Env>(app: Hono<E>, receiver: WebhookReceiver, problem: Problem): void {
   app.post(
     '/hooks/:kind/:hook/:token',
     bodyLimit({

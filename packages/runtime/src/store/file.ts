@@ -199,7 +199,7 @@ export function createFileStore(options: FileStoreOptions): FileStore {
       return readRun(runId);
     },
     async listRuns(o) {
-      return runIndex.list(o?.limit);
+      return runIndex.list(o?.limit, o?.tenant);
     },
     async appendEvents(runId, events) {
       if (events.length === 0) return;

@@ -184,7 +184,7 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): Runti
       let cursor = await database.transaction('runs').store.index('createdAt').openCursor(null, 'prev');
       while (cursor && (o?.limit === undefined || records.length < o.limit)) {
         const record = checked<RunRecord>(cursor.value, runRecordSchema, `runs/${cursor.primaryKey}`);
-        if (record) records.push(record);
+        if (record && (o?.tenant === undefined || record.tenant === o.tenant)) records.push(record);
         cursor = await cursor.continue();
       }
       return records;

@@ -38,7 +38,9 @@ export function createMemoryStore(): RuntimeStore {
       return record ? copy(record) : undefined;
     },
     async listRuns(o) {
-      const all = [...runs.values()].sort((a, b) => b.createdAt - a.createdAt);
+      const all = [...runs.values()]
+        .filter((r) => o?.tenant === undefined || r.tenant === o.tenant)
+        .sort((a, b) => b.createdAt - a.createdAt);
       return copy(o?.limit === undefined ? all : all.slice(0, o.limit));
     },
     async appendEvents(runId, batch) {

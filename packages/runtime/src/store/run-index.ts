@@ -58,8 +58,8 @@ export class RunIndex {
     this.known.add(runId);
   }
 
-  /** The newest `limit` runs (all without a limit), newest first. */
-  async list(limit?: number): Promise<RunRecord[]> {
+  /** The newest `limit` runs (all without a limit) of `tenant` (of anyone without one), newest first. */
+  async list(limit?: number, tenant?: string): Promise<RunRecord[]> {
     await this.ensureBuilt();
     const names = await this.newestFirst();
     const out: RunRecord[] = [];
@@ -70,7 +70,7 @@ export class RunIndex {
       if (seen.has(runId)) continue;
       seen.add(runId);
       const record = await this.files.readRun(runId);
-      if (record) out.push(record);
+      if (record && (tenant === undefined || record.tenant === tenant)) out.push(record);
     }
     // markers order by creation; records are the truth when a rewrite moved createdAt (it never should)
     return out.sort((a, b) => b.createdAt - a.createdAt);

@@ -74,6 +74,7 @@ export const runRecordSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   lease: z.object({ owner: z.string(), expiresAt: z.number() }).optional(),
   interrupted: z.literal(true).optional(),
+  tenant: z.string().min(1).optional(),
 });
 
 export const runEventSchema = z.looseObject({

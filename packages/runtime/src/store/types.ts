@@ -55,6 +55,11 @@ export interface RunRecord {
    */
   lease?: { owner: string; expiresAt: number };
   /**
+   * The tenant the run belongs to when a host serves several (`runtime.forTenant`, decision 0034): only that tenant
+   * lists, reads, resumes or cancels it. Only the id is kept; the tenant's provider keys never are.
+   */
+  tenant?: string;
+  /**
    * Set by `getRun`/`listRuns` (never stored) on a run recorded as running that no process has
    * written for over a minute: the process running it died (a crash, a reboot). `resume(runId)`
    * continues it — a training already started is re-attached, not started again — and
@@ -95,8 +100,8 @@ export interface RuntimeStore extends CacheStore, Journal {
   listRecords(runId?: string): Promise<JournalRecord[]>;
   putRun(record: RunRecord): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
-  listRuns(o?: { limit?: number }): Promise<RunRecord[]>;
+  /** Newest first; with `tenant`, only the runs whose record names that tenant (the limit counts those). */
+  listRuns(o?: { limit?: number; tenant?: string }): Promise<RunRecord[]>;
   appendEvents(runId: string, events: readonly RunEvent[]): Promise<void>;
   /** The run's events in order, those with `seq > after` when given. */
   getEvents(runId: string, o?: { after?: number }): Promise<RunEvent[]>;

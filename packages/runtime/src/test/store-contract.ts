@@ -202,6 +202,31 @@ export function describeStoreContract(
       await store.close();
     });
 
+    it('lists only the runs of the tenant asked for, newest first, the limit counting that tenant’s runs', async () => {
+      const store = await open();
+      const of = (runId: string, createdAt: number, tenant?: string): RunRecord => ({
+        ...sampleRun(runId, createdAt),
+        ...(tenant !== undefined ? { tenant } : {}),
+      });
+      await store.putRun(of('a1', 1, 'alice'));
+      await store.putRun(of('b1', 2, 'bob'));
+      await store.putRun(of('a2', 3, 'alice'));
+      await store.putRun(of('none', 4));
+      await store.putRun(of('b2', 5, 'bob'));
+      expect((await store.listRuns({ tenant: 'alice' })).map((r) => r.runId)).toEqual(['a2', 'a1']);
+      expect((await store.listRuns({ tenant: 'bob', limit: 1 })).map((r) => r.runId)).toEqual(['b2']);
+      expect(await store.listRuns({ tenant: 'carol' })).toEqual([]);
+      expect((await store.listRuns()).map((r) => r.runId)).toEqual(['b2', 'none', 'a2', 'b1', 'a1']);
+      expect((await store.getRun('a1'))?.tenant).toBe('alice');
+      // a run rewritten keeps its tenant in the listing
+      await store.putRun({ ...of('a1', 1, 'alice'), status: 'succeeded' });
+      expect((await store.listRuns({ tenant: 'alice' })).map((r) => r.status)).toEqual([
+        'running',
+        'succeeded',
+      ]);
+      await store.close();
+    });
+
     it('replays a run’s events in order from after a given sequence number', async () => {
       const store = await open();
       const ev = (seq: number): RunEvent => ({

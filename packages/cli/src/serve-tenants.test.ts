@@ -1,0 +1,108 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli';
+import { testIo } from './test/collect';
+import { hits, POLL, proofEnvironment } from './test/proof-env';
+import { startServe } from './test/serving';
+import { filesUnder } from './test/spawn-cli';
+
+// `loraflow serve --tenants <file>`: each caller's bearer token picks a tenant whose own keys its runs spend.
+
+const { emulator, dir } = proofEnvironment();
+
+const ALICE = {
+  key: 'api_alice_key',
+  secret: 'alice-scenario-secret-7c1d',
+  token: 'alice-token-0123456789abcdef',
+};
+const BOB = { key: 'api_bob_key', secret: 'bob-scenario-secret-93fe', token: 'bob-token-0123456789abcdef01' };
+const tenantsFile = {
+  tenants: [
+    {
+      token: ALICE.token,
+      tenant: 'alice',
+      providers: { scenario: { apiKey: ALICE.key, apiSecret: ALICE.secret, projectId: 'proj_alice' } },
+    },
+    { token: BOB.token, tenant: 'bob', providers: { scenario: { apiKey: BOB.key, apiSecret: BOB.secret } } },
+  ],
+};
+
+describe('loraflow serve --tenants', () => {
+  it('runs a tenant’s graph on the keys its token names, and refuses a token no tenant has', async () => {
+    const server = await emulator({
+      credentials: {
+        scenario: [
+          { key: ALICE.key, secret: ALICE.secret },
+          { key: BOB.key, secret: BOB.secret, projectId: 'proj_bob' },
+        ],
+      },
+    });
+    const cwd = await dir();
+    await writeFile(join(cwd, 'tenants.json'), JSON.stringify(tenantsFile));
+    const serve = await startServe(
+      ['--tenants', 'tenants.json', '--store', 'store', '--files-root', '.', ...POLL],
+      cwd,
+      {
+        SCENARIO_BASE_URL: `${server.url}/scenario/v1`,
+      },
+    );
+    try {
+      const as = (token: string | undefined, path: string, body?: unknown) =>
+        fetch(`${serve.url}${path}`, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const graph = JSON.parse(await readFile(join(cwd, 'compose-train-generate.json'), 'utf8')) as unknown;
+      const started = await as(ALICE.token, '/runs', { graph });
+      expect(started.status).toBe(201);
+      const { runId } = (await started.json()) as { runId: string };
+      await (await as(ALICE.token, `/runs/${runId}/events`)).text();
+      expect(((await (await as(ALICE.token, `/runs/${runId}`)).json()) as { status: string }).status).toBe(
+        'succeeded',
+      );
+      // every training call went with Alice's key; Bob sees no run, and a stranger nothing at all
+      expect(hits(server, 'scenario.models.train').map((e) => e.account)).toEqual([
+        'scenario-key-0',
+        'scenario-key-0',
+      ]);
+      expect(await (await as(BOB.token, '/runs')).json()).toEqual({ runs: [] });
+      expect((await as(BOB.token, `/runs/${runId}`)).status).toBe(404);
+      for (const token of [undefined, 'not-a-tenant-token-at-all']) {
+        const refused = await as(token, '/runs');
+        expect(refused.status).toBe(401);
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+          'tenant.unauthorized',
+        );
+      }
+      expect(serve.io.stderr.text()).not.toMatch(/loraflow: token /);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+    for (const file of await filesUnder(join(cwd, 'store')))
+      for (const secret of [ALICE.secret, ALICE.token, BOB.secret, BOB.token])
+        expect(file.bytes.includes(secret), `${file.path} holds a secret`).toBe(false);
+  });
+
+  it('refuses a tenants file that is malformed, naming where without quoting it', async () => {
+    const cwd = await dir();
+    const leaked = 'short-key-that-leaks';
+    await writeFile(
+      join(cwd, 'bad.json'),
+      JSON.stringify({
+        tenants: [{ token: 'tiny', tenant: 'x', providers: { modelslab: { apiKey: leaked } } }],
+      }),
+    );
+    const io = testIo({ cwd });
+    const code = await runCli(['serve', '--port', '0', '--tenants', 'bad.json'], io);
+    expect(code).toBe(2);
+    expect(io.stderr.text()).toContain('file.invalid at bad.json');
+    expect(io.stderr.text()).toContain('tenants[0].token');
+    expect(io.stderr.text()).not.toContain(leaked);
+    expect(io.stderr.text()).not.toContain('tiny');
+  });
+});

@@ -1,0 +1,145 @@
+// `serve --tenants <file>`: each caller's bearer token names a tenant whose own provider keys its runs spend (decision 0034).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
+import {
+  type CredentialsHook,
+  type TenantCredentials,
+  type TenantOptions,
+  tenantCredentialsSchema,
+} from '@loraflow/runtime';
+import { z } from 'zod';
+import type { ProviderEnv } from './env';
+import { CLI_CODES, CliError } from './errors';
+
+const tenantsFileSchema = z.strictObject({
+  tenants: z
+    .array(
+      tenantCredentialsSchema.extend({
+        // what the tenant's requests carry as `Authorization: Bearer <token>`
+        token: z.string().min(16, 'must be at least 16 characters').max(512),
+      }),
+    )
+    .min(1, 'must name at least one tenant')
+    .max(10_000)
+    .refine((all) => new Set(all.map((t) => t.tenant)).size === all.length, 'names a tenant twice')
+    .refine(
+      (all) => new Set(all.map((t) => t.token)).size === all.length,
+      'gives two tenants the same token',
+    ),
+});
+
+/**
+ * What `serve --tenants` serves with: the runtime's `tenants` option and the handler's `credentials` hook, both read
+ * from one file.
+ *
+ * @example
+ * const { tenants, credentials, secrets } = await readTenantsFile('tenants.json', 'tenants.json', env);
+ */
+export interface ServedTenants {
+  tenants: TenantOptions;
+  credentials: CredentialsHook;
+  /** Every token and key in the file: the runtime keeps them out of what it stores and says. */
+  secrets: string[];
+}
+
+/**
+ * Reads a tenants file — `{ "tenants": [{ "token", "tenant", "providers": { "scenario"?: { apiKey, apiSecret,
+ * projectId? }, "modelslab"?: { apiKey } } }] }` — refusing a missing or malformed one with the JSON path and the rule
+ * broken (never a value: the file is keys). Provider clients go to the environment's base URLs when set.
+ *
+ * @example
+ * const served = await readTenantsFile(resolve(cwd, flags.tenants), flags.tenants, readProviderEnv(io.env));
+ */
+export async function readTenantsFile(
+  file: string,
+  shownAs: string,
+  env: ProviderEnv,
+): Promise<ServedTenants> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT' ? CLI_CODES.fileNotFound : CLI_CODES.fileUnreadable,
+      [shownAs],
+      code === 'ENOENT'
+        ? 'There is no such tenants file.'
+        : `The tenants file cannot be read (${code ?? 'error'}).`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // the parser's message quotes the text around the error, which is keys here
+    throw new CliError(CLI_CODES.fileNotJson, [shownAs], 'The tenants file is not valid JSON.');
+  }
+  const parsed = tenantsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CliError(
+      CLI_CODES.fileInvalid,
+      [shownAs, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
+      `The tenants file ${issue.message}.`,
+    );
+  }
+  const entries = parsed.data.tenants.map(({ token, ...credentials }) => ({
+    digest: digestOf(token),
+    credentials: credentials as TenantCredentials,
+  }));
+  const byTenant = new Map(entries.map((e) => [e.credentials.tenant, e.credentials]));
+  return {
+    tenants: {
+      services: (credentials) => clientsFor(credentials, env),
+      credentialsFor: (tenant) => byTenant.get(tenant),
+    },
+    credentials: (request) => {
+      const match = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '');
+      if (!match) return undefined;
+      const digest = digestOf(match[1]!);
+      // compared in constant time on fixed-length digests, each entry every time, so timing tells nothing
+      let found: TenantCredentials | undefined;
+      for (const entry of entries) if (timingSafeEqual(entry.digest, digest)) found = entry.credentials;
+      return found;
+    },
+    secrets: parsed.data.tenants.flatMap((t) => [
+      t.token,
+      ...[
+        t.providers.scenario?.apiKey,
+        t.providers.scenario?.apiSecret,
+        t.providers.modelslab?.apiKey,
+      ].filter((s): s is string => s !== undefined),
+    ]),
+  };
+}
+
+function digestOf(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** A tenant's provider clients, at the environment's base URLs when set (the vendors' own otherwise). */
+function clientsFor(credentials: TenantCredentials, env: ProviderEnv): Record<string, unknown> {
+  const { scenario, modelslab } = credentials.providers;
+  return {
+    ...(scenario
+      ? {
+          scenario: new ScenarioClient({
+            apiKey: scenario.apiKey,
+            apiSecret: scenario.apiSecret,
+            ...(scenario.projectId ? { projectId: scenario.projectId } : {}),
+            ...(env.SCENARIO_BASE_URL ? { baseUrl: env.SCENARIO_BASE_URL } : {}),
+          }),
+        }
+      : {}),
+    ...(modelslab
+      ? {
+          modelslab: new ModelsLabClient({
+            apiKey: modelslab.apiKey,
+            ...(env.MODELSLAB_BASE_URL ? { baseUrl: env.MODELSLAB_BASE_URL } : {}),
+          }),
+        }
+      : {}),
+  };
+}
