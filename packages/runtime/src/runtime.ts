@@ -1,4 +1,5 @@
 import {
+  type Admission,
   type CacheStore,
   canonicalJson,
   containsSecret,
@@ -25,6 +26,7 @@ import {
   setOwn,
 } from '@loraflow/core';
 import { z } from 'zod';
+import { createQuestionAdmission } from './analysis-cache';
 import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { activeElsewhere, executorAlive, whileTakingUp } from './run-lease';
@@ -175,6 +177,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     now,
   });
 
+  const admitQuestion = createQuestionAdmission(secrets);
   const active = new Map<string, ActiveRun>();
   /** Runs being resumed here whose attempt is not active yet (its record is being stored). */
   const resuming = new Set<string>();
@@ -200,15 +203,24 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
    * analysis sees an editor's untouched nodes; a run gets its own copy, which the host cannot change.
    */
   function admit(input: unknown, use: 'question' | 'run' = 'question'): GraphDocument {
-    const loaded = loadDocument(input, { keepIdentity: use === 'question' });
-    if (!loaded.ok) throw invalid(loaded.issues);
-    if (secrets.length > 0 && containsSecret(canonicalJson(loaded.value), secrets)) {
+    // a question walks only the parts it has not admitted before (same verdict, decision 0047)
+    const loaded = use === 'question' ? admitQuestion(input) : admitRun(input);
+    if (!loaded.ok && !loaded.refused) throw invalid(loaded.issues);
+    if (!loaded.ok) {
       throw new RuntimeError(
         RUNTIME_CODES.graphSecret,
         'The graph contains a configured secret; secrets belong in the runtime configuration, never in a graph.',
       );
     }
     return loaded.value;
+  }
+
+  function admitRun(input: unknown): Admission {
+    const loaded = loadDocument(input);
+    if (!loaded.ok) return loaded;
+    if (secrets.length > 0 && containsSecret(canonicalJson(loaded.value), secrets))
+      return { ok: false, issues: [], refused: true };
+    return loaded;
   }
 
   /** Calls the engine, which checks the graph's meaning itself (once: analysing a big graph is not free). */
@@ -493,13 +505,20 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         engine.estimate(admitted, o.targets ? { targets: o.targets } : {}),
       );
       const totals: Record<string, number> = {};
-      for (const n of nodes) if (n.cost) totals[n.cost.unit] = (totals[n.cost.unit] ?? 0) + n.cost.amount;
+      let willRun = 0;
+      let unknownCosts = 0;
+      // one pass: the editor asks this after every keystroke
+      for (const n of nodes) {
+        if (n.willRun) willRun++;
+        if (n.costUnknown || n.costError) unknownCosts++;
+        if (n.cost) totals[n.cost.unit] = (totals[n.cost.unit] ?? 0) + n.cost.amount;
+      }
       const estimate: RunEstimate = {
         nodes,
         totals,
-        willRun: nodes.filter((n) => n.willRun).length,
-        fromCache: nodes.filter((n) => !n.willRun).length,
-        unknownCosts: nodes.filter((n) => n.costUnknown || n.costError).length,
+        willRun,
+        fromCache: nodes.length - willRun,
+        unknownCosts,
       };
       return redactJson(estimate);
     },
