@@ -4,27 +4,10 @@ import { createDocumentAdmission } from './admission';
 import { type GraphDocument, loadDocument } from './document';
 import { createEngine } from './engine';
 import { GraphError } from './errors';
-import { examplePack } from './example-pack';
-import { createRegistry } from './node';
+import { editableDoc, testRegistry } from './test/fixtures';
 
-const base = (): GraphDocument => ({
-  format: 'loraflow.graph',
-  version: 1,
-  nodes: [
-    { id: 'a', type: 'example.number', params: { value: 1 }, position: { x: 0, y: 0 } },
-    { id: 'b', type: 'example.number', params: { value: 2 } },
-    { id: 'sum', type: 'example.add', params: {} },
-  ],
-  edges: [
-    { id: 'e1', from: { node: 'a', port: 'value' }, to: { node: 'sum', port: 'terms' } },
-    {
-      id: 'e2',
-      from: { node: 'b', port: 'value' },
-      to: { node: 'sum', port: 'terms' },
-      settings: { weight: 2 },
-    },
-  ],
-});
+// a fixture with params, settings and a node without params
+const base = editableDoc;
 
 /** A value nested `depth` objects deep. */
 function nested(depth: number): unknown {
@@ -158,7 +141,7 @@ describe('createDocumentAdmission', () => {
 describe('the engine behind an admission', () => {
   it('refuses a value changed in place inside params the admission remembers', async () => {
     const admit = createDocumentAdmission();
-    const engine = createEngine({ registry: createRegistry(examplePack) });
+    const engine = createEngine({ registry: testRegistry() });
     const doc = base();
     expect(admit(doc).ok).toBe(true);
     await engine.explain(doc);
@@ -175,7 +158,7 @@ describe('the engine behind an admission', () => {
   });
 
   it('refuses a too-deep value changed in place when the document was analysed incrementally before', async () => {
-    const engine = createEngine({ registry: createRegistry(examplePack) });
+    const engine = createEngine({ registry: testRegistry() });
     let doc = base();
     await engine.explain(doc);
     // one keystroke: the incremental re-check of one node (patchAnalysis) sees the new params
