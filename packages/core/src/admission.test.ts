@@ -72,6 +72,18 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
         return doc;
       },
   ),
+  fc
+    .tuple(
+      fc.nat(2),
+      fc.constantFrom<[string, unknown]>(['id', ''], ['id', 'z'], ['label', 5], ['label', 'L']),
+    )
+    .map(
+      ([i, [field, v]]): Edit =>
+        (doc) => {
+          (doc.nodes[i % doc.nodes.length]! as unknown as Record<string, unknown>)[field] = v;
+          return doc;
+        },
+    ),
   value.map(
     (v): Edit =>
       (doc) => ({ ...doc, meta: { v } }),

@@ -62,8 +62,8 @@ export const GraphDocumentSchema = z.object({
   edges: z.array(GraphEdgeSchema),
 });
 
-export const NODE_KEYS = new Set(['id', 'type', 'params', 'position', 'label']);
-export const EDGE_KEYS = new Set(['id', 'from', 'to', 'settings']);
+const NODE_KEYS = new Set(['id', 'type', 'params', 'position', 'label']);
+const EDGE_KEYS = new Set(['id', 'from', 'to', 'settings']);
 const DOC_KEYS = new Set(['format', 'version', 'name', 'meta', 'nodes', 'edges']);
 
 /**
@@ -108,7 +108,7 @@ export function isExactNode(n: unknown): boolean {
   );
 }
 
-export const POSITION_KEYS = new Set(['x', 'y']);
+const POSITION_KEYS = new Set(['x', 'y']);
 const END_KEYS = new Set(['node', 'port']);
 
 /** One edge exactly as `GraphEdgeSchema` would return it (internal: see isExactDocument). */
@@ -133,14 +133,13 @@ function isId(v: unknown): boolean {
 }
 
 // Plain objects only (what JSON makes); anything else goes the zod way, which decides and explains.
-export function isPlainRecord(v: unknown): v is Record<string, unknown> {
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 
-/** True when every own enumerable key of `o` is one of `allowed`. */
-export function hasOnlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+function hasOnlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
   for (const k in o) if (!allowed.has(k)) return false;
   return true;
 }
