@@ -1,11 +1,18 @@
 // The editor over the real runtime, in Node (no browser): what a keystroke and a run cost through the
 // editor store. One JSON object per line on stdout, after render.bench.ts's lines.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createRegistry, validateGraph } from '@loraflow/core';
 import { createRuntime } from '@loraflow/runtime';
 // the core's example pack and the runtime bench's graph are for examples, tests and benches, not public API
 import { examplePack } from '../../core/src/example-pack';
 import { adderGraph, median, round } from '../../runtime/bench/stats';
 import { createCatalogue, createEditorStore } from '../src/index';
+
+// a full collection before each run measured, so no run pays for the garbage of the one before (not before a
+// keystroke: an editor's keystroke meets a heap in use)
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 
 const registry = createRegistry(examplePack);
 const catalogue = createCatalogue([examplePack]);
@@ -65,6 +72,7 @@ const doc = adderGraph(FOLD_NODES, 10);
 const alone: Array<{ wall: number; cpu: number }> = [];
 const shown: Array<{ wall: number; cpu: number }> = [];
 for (let r = 0; r < 6; r++) {
+  collect();
   alone.push(
     await cpuMs(async () => {
       const handle = await createRuntime({ registry }).run(doc);
@@ -84,6 +92,7 @@ for (let r = 0; r < 6; r++) {
     reads += store.getState().run.counts.succeeded;
   });
   const offNodes = doc.nodes.map((n) => store.subscribeNode(n.id, () => store.getState().run.node(n.id)));
+  collect();
   shown.push(await cpuMs(() => store.run()));
   off();
   for (const o of offNodes) o();
