@@ -11,6 +11,16 @@ export type FrozenState = 'queued' | 'running' | 'cached' | 'succeeded' | 'faile
 const picture = (prompt: string) => renderPng({ prompt, seed: 1, width: 96, height: 96 });
 const hashOf = (i: number) => i.toString(16).padStart(64, '0');
 
+/** Every node will run, never having run: what explain says of a graph a frozen runtime has not run. */
+const explained = (doc: GraphDocument) =>
+  doc.nodes.map((n) => ({
+    nodeId: n.id,
+    type: n.type,
+    willRun: true,
+    key: undefined,
+    reason: { code: 'cache.miss' as const, message: 'never run' },
+  }));
+
 /**
  * A runtime that puts every node of a graph in one state and stays there: what the "every node in every state"
  * stories show. Succeeded and cached nodes carry two generated images.
@@ -86,14 +96,12 @@ export function frozenRuntime(
   };
   return {
     start,
-    explain: async (doc) =>
-      doc.nodes.map((n) => ({
-        nodeId: n.id,
-        willRun: true,
-        key: undefined,
-        reason: { code: 'cache.miss', message: 'never run' },
-      })),
-    estimate: async () => ({ nodes: [], totals: {}, willRun: 0, fromCache: 0, unknownCosts: 0 }),
+    explain: async (doc) => explained(doc),
+    // the editor asks estimate only: its nodes carry what explain says (will run and why)
+    estimate: async (doc) => {
+      const nodes = explained(doc);
+      return { nodes, totals: {}, willRun: nodes.length, fromCache: 0, unknownCosts: 0 };
+    },
     run: async (doc) => start(doc),
     getBlob: async (hash) => blobs.get(hash),
   };

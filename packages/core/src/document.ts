@@ -74,18 +74,24 @@ const DOC_KEYS = new Set(['format', 'version', 'name', 'meta', 'nodes', 'edges']
  * it to the zod schemas (`document.test.ts`).
  */
 export function isExactDocument(value: unknown): value is GraphDocument {
-  if (!isPlainRecord(value) || !hasOnlyKeys(value, DOC_KEYS)) return false;
-  if (value.format !== GRAPH_FORMAT || value.version !== GRAPH_VERSION) return false;
-  if (value.name !== undefined && typeof value.name !== 'string') return false;
-  if (value.meta !== undefined && !isPlainRecord(value.meta)) return false;
+  if (!isExactShell(value)) return false;
   const { nodes, edges } = value;
-  if (!Array.isArray(nodes) || !Array.isArray(edges)) return false;
   for (let i = 0; i < nodes.length; i++) if (!isExactNode(nodes[i])) return false;
   for (let i = 0; i < edges.length; i++) if (!isExactEdge(edges[i])) return false;
   return true;
 }
 
-function isExactNode(n: unknown): boolean {
+/** The document object itself exact (its nodes and edges arrays, not what they hold; internal). */
+export function isExactShell(value: unknown): value is GraphDocument {
+  if (!isPlainRecord(value) || !hasOnlyKeys(value, DOC_KEYS)) return false;
+  if (value.format !== GRAPH_FORMAT || value.version !== GRAPH_VERSION) return false;
+  if (value.name !== undefined && typeof value.name !== 'string') return false;
+  if (value.meta !== undefined && !isPlainRecord(value.meta)) return false;
+  return Array.isArray(value.nodes) && Array.isArray(value.edges);
+}
+
+/** One node exactly as `GraphNodeSchema` would return it (internal: see isExactDocument). */
+export function isExactNode(n: unknown): boolean {
   if (!isPlainRecord(n) || !hasOnlyKeys(n, NODE_KEYS) || !isId(n.id)) return false;
   if (typeof n.type !== 'string' || n.type.length === 0) return false;
   if (n.params !== undefined && !isPlainRecord(n.params)) return false;
@@ -105,7 +111,8 @@ function isExactNode(n: unknown): boolean {
 const POSITION_KEYS = new Set(['x', 'y']);
 const END_KEYS = new Set(['node', 'port']);
 
-function isExactEdge(e: unknown): boolean {
+/** One edge exactly as `GraphEdgeSchema` would return it (internal: see isExactDocument). */
+export function isExactEdge(e: unknown): boolean {
   if (!isPlainRecord(e) || !hasOnlyKeys(e, EDGE_KEYS) || !isId(e.id)) return false;
   if (e.settings !== undefined && !isPlainRecord(e.settings)) return false;
   return isExactEnd(e.from) && isExactEnd(e.to);

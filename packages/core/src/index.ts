@@ -1,5 +1,6 @@
 // The API a host uses, and nothing else: the engine's parts, key rendering, store fast paths and
 // small helpers stay inside the package (its tests and bench import them from their files).
+export { type Admission, type AdmissionOptions, createDocumentAdmission } from './admission';
 export * from './changes';
 export * from './connection';
 export {

@@ -188,7 +188,7 @@ export function createRunStateFold(initial: RunState): RunStateFold {
       return slot === undefined ? undefined : read(slot);
     },
     counts() {
-      frozenCounts ??= Object.freeze({ ...counts });
+      frozenCounts ??= frozenCountsOf(counts);
       return frozenCounts;
     },
   };
@@ -284,6 +284,20 @@ function pendingNodes(ids: readonly string[]): NodeStates {
   const nodes: Record<string, Readonly<NodeRunState>> = {};
   for (const id of ids) setOwn(nodes, id, PENDING);
   return Object.freeze(nodes);
+}
+
+// A literal of one shape (STATUSES' order) rather than a spread: a status line reads the counts after every event.
+function frozenCountsOf(c: Record<NodeStatus, number>): Readonly<Record<NodeStatus, number>> {
+  return Object.freeze({
+    pending: c.pending,
+    queued: c.queued,
+    running: c.running,
+    cached: c.cached,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    skipped: c.skipped,
+    cancelled: c.cancelled,
+  } satisfies Record<NodeStatus, number>);
 }
 
 function countOf(states: NodeStates): Record<NodeStatus, number> {

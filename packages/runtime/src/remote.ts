@@ -38,7 +38,15 @@ const answers = {
     ),
   }),
   estimate: z.looseObject({
-    nodes: z.array(z.looseObject({ nodeId: z.string(), willRun: z.boolean(), type: z.string() })),
+    // each node is its explain entry too: the editor reads why a node will run from estimate alone
+    nodes: z.array(
+      z.looseObject({
+        nodeId: z.string(),
+        willRun: z.boolean(),
+        type: z.string(),
+        reason: z.looseObject({ code: z.string(), message: z.string() }),
+      }),
+    ),
     totals: z.record(z.string(), z.number()),
     willRun: z.number().int(),
     fromCache: z.number().int(),

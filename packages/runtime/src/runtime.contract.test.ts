@@ -158,6 +158,28 @@ describe.each([
     expect(estimate).toMatchObject({ totals: { credits: 10 }, willRun: 2, fromCache: 0 });
   });
 
+  it('says in each estimate node whether it will run and why, as explain does (the editor asks estimate only)', async () => {
+    const runtime = await open(createFakeService());
+    await (await runtime.run(joinGraph)).result;
+    const edited = {
+      ...joinGraph,
+      nodes: joinGraph.nodes.map((n) => (n.id === 'b' ? { ...n, params: { text: 'you' } } : n)),
+    };
+    const estimate = await runtime.estimate(edited);
+    expect(estimate.nodes.map(({ type: _, cost: __, costUnknown: ___, ...entry }) => entry)).toEqual(
+      await runtime.explain(edited),
+    );
+    expect(estimate.nodes.find((n) => n.nodeId === 'b')).toMatchObject({
+      type: 'test.text',
+      willRun: true,
+      reason: { code: 'params.changed', params: ['text'] },
+    });
+    expect(estimate.nodes.find((n) => n.nodeId === 'a')).toMatchObject({
+      willRun: false,
+      reason: { code: 'cache.hit' },
+    });
+  });
+
   it('cancels a run during training, and the provider’s training with it', async () => {
     const service = createFakeService();
     const runtime = await open(service);

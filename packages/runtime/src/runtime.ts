@@ -1,4 +1,5 @@
 import {
+  type Admission,
   type CacheStore,
   canonicalJson,
   containsSecret,
@@ -25,6 +26,7 @@ import {
   setOwn,
 } from '@loraflow/core';
 import { z } from 'zod';
+import { createQuestionAdmission } from './analysis-cache';
 import { blobHashesIn } from './blob-refs';
 import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
@@ -191,6 +193,19 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   );
   const engineAs = (as: TenantCredentials | undefined): Engine => (as ? tenants.engineFor(as) : engine);
 
+  const admitQuestion = createQuestionAdmission(secrets);
+  // one incremental admission per tenant engine (so per tenant key set), dropped with the engine
+  const tenantAdmissions = new WeakMap<Engine, (input: unknown) => Admission>();
+  const questionAdmission = (as: TenantCredentials | undefined) => {
+    if (!as) return admitQuestion;
+    const key = engineAs(as);
+    let admission = tenantAdmissions.get(key);
+    if (!admission) {
+      admission = createQuestionAdmission([...secrets, ...tenantSecrets(as)]);
+      tenantAdmissions.set(key, admission);
+    }
+    return admission;
+  };
   const active = new Map<string, ActiveRun>();
   /** Runs being resumed here whose attempt is not active yet (its record is being stored). */
   const resuming = new Set<string>();
@@ -220,17 +235,26 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     use: 'question' | 'run' = 'question',
     as?: TenantCredentials,
   ): GraphDocument {
-    const loaded = loadDocument(input, { keepIdentity: use === 'question' });
-    if (!loaded.ok) throw invalid(loaded.issues);
-    // a tenant's keys are secrets of its runs as the host's are
-    const refused = as ? [...secrets, ...tenantSecrets(as)] : secrets;
-    if (refused.length > 0 && containsSecret(canonicalJson(loaded.value), refused)) {
+    // a question walks only the parts it has not admitted before (same verdict, decision 0047); a tenant's keys
+    // are secrets of its runs as the host's are
+    const loaded = use === 'question' ? questionAdmission(as)(input) : admitRun(input, as);
+    if (!loaded.ok && !loaded.refused) throw invalid(loaded.issues);
+    if (!loaded.ok) {
       throw new RuntimeError(
         RUNTIME_CODES.graphSecret,
         'The graph contains a configured secret; secrets belong in the runtime configuration, never in a graph.',
       );
     }
     return loaded.value;
+  }
+
+  function admitRun(input: unknown, as?: TenantCredentials): Admission {
+    const loaded = loadDocument(input);
+    if (!loaded.ok) return loaded;
+    const refused = as ? [...secrets, ...tenantSecrets(as)] : secrets;
+    if (refused.length > 0 && containsSecret(canonicalJson(loaded.value), refused))
+      return { ok: false, issues: [], refused: true };
+    return loaded;
   }
 
   /** Calls the engine, which checks the graph's meaning itself (once: analysing a big graph is not free). */
@@ -516,13 +540,20 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         use.estimate(admitted, o.targets ? { targets: o.targets } : {}),
       );
       const totals: Record<string, number> = {};
-      for (const n of nodes) if (n.cost) totals[n.cost.unit] = (totals[n.cost.unit] ?? 0) + n.cost.amount;
+      let willRun = 0;
+      let unknownCosts = 0;
+      // one pass: the editor asks this after every keystroke
+      for (const n of nodes) {
+        if (n.willRun) willRun++;
+        if (n.costUnknown || n.costError) unknownCosts++;
+        if (n.cost) totals[n.cost.unit] = (totals[n.cost.unit] ?? 0) + n.cost.amount;
+      }
       const estimate: RunEstimate = {
         nodes,
         totals,
-        willRun: nodes.filter((n) => n.willRun).length,
-        fromCache: nodes.filter((n) => !n.willRun).length,
-        unknownCosts: nodes.filter((n) => n.costUnknown || n.costError).length,
+        willRun,
+        fromCache: nodes.length - willRun,
+        unknownCosts,
       };
       return redactJson(estimate);
     },

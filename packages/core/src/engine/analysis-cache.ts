@@ -1,6 +1,7 @@
 // What the engine remembers about the documents it was given, so validate-then-run, explain-then-run,
 // a warm re-run and an editor's keystroke do not analyse and plan the graph again.
 import type { GraphDocument } from '../document';
+import { documentLimitIssues, MAX_DOCUMENT_DEPTH } from '../document-limits';
 import { GraphError } from '../errors';
 import type { Issue } from '../issues';
 import { isDeepFrozen } from '../json';
@@ -61,6 +62,15 @@ export class AnalysisCache {
    * does not validate (`verb` names the call in its message).
    */
   plan(doc: GraphDocument, targets: string[] | undefined, verb: string): InternalPlan {
+    return this.planned(doc, targets, verb).plan;
+  }
+
+  /** `plan` with the analysis it came from, so a caller needing both (estimate) walks the document once. */
+  planned(
+    doc: GraphDocument,
+    targets: string[] | undefined,
+    verb: string,
+  ): { plan: InternalPlan; analysis: Analysis } {
     const analysis = this.analyse(doc);
     if (analysis.issues.length > 0) throw new GraphError(analysis.issues, verb);
     let byTargets = this.plans.get(analysis);
@@ -81,7 +91,7 @@ export class AnalysisCache {
       // earlier analysis and plan of an editing session into memory (~0.4 MB per edit at 10k nodes)
       this.derived.delete(analysis);
     }
-    return plan;
+    return { plan, analysis };
   }
 
   // A plain document can change between two calls (validate, then run), so its analysis is kept
@@ -151,6 +161,10 @@ export class AnalysisCache {
       const def = pa.defs[slot];
       // types or rules that depend on params could change what other nodes see
       if (!def || def.validate || hasDynamicTypes(def)) return undefined;
+      // a changed node gets the document limits a full analysis applies (too deep, not finite), so a
+      // caller that skips its own walk over unchanged nodes (the runtime's admission) loses no check
+      // (a node sits two levels down: document, nodes, node)
+      if (documentLimitIssues(raw, MAX_DOCUMENT_DEPTH - 2).length > 0) return undefined;
       const check = checkNode(raw, this.registry);
       if (check.shape || check.def !== def) return undefined;
       pushParamIssues(issues, raw, i, check);

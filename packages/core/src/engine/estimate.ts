@@ -18,11 +18,11 @@ export interface EstimateParts {
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** The estimate of each explained step of `plan`, in plan order. */
+/** The estimate of each explained step of `plan`, in plan order: `entries` (typed explain entries) with their costs. */
 export async function estimatePlan(
   plan: InternalPlan,
   analysis: Analysis,
-  entries: ExplainEntry[],
+  entries: NodeEstimate[],
   parts: EstimateParts,
 ): Promise<NodeEstimate[]> {
   const services = {
@@ -37,12 +37,11 @@ export async function estimatePlan(
       return parts.services.get(name) as T;
     },
   };
-  const out: NodeEstimate[] = [];
+  // the entries are this call's own objects: a cost is added in place, nothing is copied per node
   for (const step of plan.steps) {
-    const entry = entries[step.index]!;
-    const node: NodeEstimate = { ...entry, type: step.def.type };
+    const node = entries[step.index]!;
     const hook = step.def.estimate;
-    if (entry.willRun && hook) {
+    if (node.willRun && hook) {
       try {
         const facts = portFactsOf(analysis, analysis.slotOf.get(step.nodeId)!);
         const inputs = await knownInputs(step, entries, parts.access);
@@ -53,9 +52,8 @@ export async function estimatePlan(
         node.costError = costError(error, parts.redact);
       }
     }
-    out.push(node);
   }
-  return out;
+  return entries;
 }
 
 /**

@@ -1,7 +1,7 @@
 // explain: whether each planned node will run and why, against what the engine last ran for it.
 import { canonicalJson } from '../hash';
 import type { CacheEntry } from '../store';
-import type { ExplainEntry, ExplainReason } from './api';
+import type { ExplainEntry, ExplainReason, NodeEstimate } from './api';
 import type { CacheAccess } from './cache-access';
 import { depsOf, type InternalPlan, type Step, wiresOf } from './plan';
 
@@ -46,8 +46,23 @@ export function explainPlan(
   keys: Array<string | undefined>,
   access: CacheAccess,
   seen: LastSeen,
+): Promise<ExplainEntry[]>;
+/** The same entries made as estimate nodes (with the node's type), which estimate fills in place. */
+export function explainPlan(
+  plan: InternalPlan,
+  keys: Array<string | undefined>,
+  access: CacheAccess,
+  seen: LastSeen,
+  typed: true,
+): Promise<NodeEstimate[]>;
+export function explainPlan(
+  plan: InternalPlan,
+  keys: Array<string | undefined>,
+  access: CacheAccess,
+  seen: LastSeen,
+  typed = false,
 ): Promise<ExplainEntry[]> {
-  return new PlanExplainer(plan.steps, keys, access, seen).entries();
+  return new PlanExplainer(plan.steps, keys, access, seen).entries(typed);
 }
 
 /** One explain call: the plan's steps and keys, the store, and what the engine last saw of each node. */
@@ -64,7 +79,7 @@ class PlanExplainer {
     this.seen = seen;
   }
 
-  async entries(): Promise<ExplainEntry[]> {
+  async entries(typed: boolean): Promise<ExplainEntry[]> {
     const entries: ExplainEntry[] = [];
     for (const step of this.steps) {
       const key = this.keys[step.index];
@@ -73,7 +88,12 @@ class PlanExplainer {
         this.access.getSync && !step.def.sideEffects
           ? this.reasonSync(step, key)
           : await this.reason(step, key);
-      entries.push({ nodeId: step.nodeId, willRun: reason.code !== 'cache.hit', key, reason });
+      const willRun = reason.code !== 'cache.hit';
+      // typed: one object per node for estimate, instead of an entry and then a copy with its type
+      const entry: ExplainEntry | NodeEstimate = typed
+        ? { nodeId: step.nodeId, willRun, key, reason, type: step.def.type }
+        : { nodeId: step.nodeId, willRun, key, reason };
+      entries.push(entry);
     }
     return entries;
   }

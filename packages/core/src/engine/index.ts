@@ -105,9 +105,10 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async estimate(doc, o = {}) {
-      const plan = analyses.plan(doc, o.targets, 'estimate');
-      const entries = await explainPlan(plan, keys.staticKeys(plan), access, seen);
-      return estimatePlan(plan, analyses.analyse(doc), entries, {
+      // one analysis for both: a second `analyse` would walk a plain document again
+      const { plan, analysis } = analyses.planned(doc, o.targets, 'estimate');
+      const entries = await explainPlan(plan, keys.staticKeys(plan), access, seen, true);
+      return estimatePlan(plan, analysis, entries, {
         access,
         services,
         redact: parts.redact,

@@ -368,7 +368,7 @@ export function patchPlan(
   keys: NodeKeys,
 ): InternalPlan | undefined {
   const steps = base.steps.slice();
-  const at = new Map(steps.map((step) => [step.nodeId, step.index]));
+  const at = stepIndex(base.steps);
   for (const nodeId of changed) {
     const index = at.get(nodeId);
     if (index === undefined) continue;
@@ -408,6 +408,21 @@ export function patchPlan(
   const plan: InternalPlan = { steps, targets: base.targets, keys: undefined, runKeys: undefined };
   if (base.keys || base.runKeys) patchKeys(plan, base, dirtySteps(steps, changed, at), keys);
   return plan;
+}
+
+// Node id → step index of a plan, shared by the plans patched from it (same steps, same order, same links
+// object): rebuilding a 5,000-entry map on every keystroke was most of a patch's garbage.
+const stepIndexes = new WeakMap<PlanLinks, Map<string, number>>();
+
+function stepIndex(steps: Step[]): Map<string, number> {
+  const links = steps[0]?.links;
+  let at = links && stepIndexes.get(links);
+  if (!at) {
+    at = new Map();
+    for (const step of steps) at.set(step.nodeId, step.index);
+    if (links) stepIndexes.set(links, at);
+  }
+  return at;
 }
 
 /** 1 for each edited step and everything downstream of it. */

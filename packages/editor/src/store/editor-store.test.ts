@@ -357,8 +357,14 @@ describe('runs', () => {
           key: undefined,
           reason: { code: 'cache.miss', message: 'not run before' },
         })),
-      estimate: async () => ({
-        nodes: [],
+      estimate: async (doc) => ({
+        nodes: doc.nodes.map((n) => ({
+          nodeId: n.id,
+          type: n.type,
+          willRun: n.id !== 'prompt',
+          key: undefined,
+          reason: { code: 'cache.miss', message: 'not run before' },
+        })),
         totals: { credits: 3 },
         willRun: 2,
         fromCache: 1,
@@ -504,17 +510,23 @@ describe('runs', () => {
     expect(store.getState().notice?.seq).toBe(seq);
   });
 
-  it('asks explain and estimate after an edit settles, once', async () => {
+  it('asks only estimate after an edit settles, once, and shows its will-run reasons', async () => {
     vi.useFakeTimers();
     try {
       const fake = fakeRuntime();
       const explain = vi.spyOn(fake.runtime, 'explain');
+      const estimate = vi.spyOn(fake.runtime, 'estimate');
       const store = setup({ runtime: fake.runtime });
       store.setParam('prompt', 'text', 'a');
       store.setParam('prompt', 'text', 'ab');
       await vi.advanceTimersByTimeAsync(1000);
-      expect(explain).toHaveBeenCalledTimes(1);
+      expect(estimate).toHaveBeenCalledTimes(1);
+      expect(explain).not.toHaveBeenCalled();
       expect(store.getState().explain.get('prompt')?.willRun).toBe(false);
+      expect(store.getState().explain.get('generate')).toMatchObject({
+        willRun: true,
+        reason: { code: 'cache.miss', message: 'not run before' },
+      });
       expect(store.getState().estimate?.totals).toEqual({ credits: 3 });
     } finally {
       vi.useRealTimers();

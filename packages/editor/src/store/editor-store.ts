@@ -695,13 +695,11 @@ export class EditorStore extends Subscribable {
       return;
     }
     try {
-      const [entries, estimate] = await Promise.all([runtime.explain(doc), runtime.estimate(doc)]);
+      // one call per keystroke: each estimate node is its explain entry (will run, why, key) plus its cost
+      const estimate = await runtime.estimate(doc);
       if (seq !== this.explainSeq) return;
-      this.set({
-        explain: new Map(entries.map((e) => [e.nodeId, e])),
-        estimate,
-        estimateByNode: new Map(estimate.nodes.map((n) => [n.nodeId, n])),
-      });
+      const byNode = new Map(estimate.nodes.map((n) => [n.nodeId, n]));
+      this.set({ explain: byNode, estimate, estimateByNode: byNode });
     } catch (error) {
       if (seq !== this.explainSeq) return;
       this.set({ explain: new Map(), estimate: undefined, estimateByNode: new Map() });

@@ -67,9 +67,26 @@ export type RunFields = Pick<RunView, 'runId' | 'status' | 'error'>;
 const NO_COUNTS = createRunStateFold(initialRunState('', 0)).counts();
 const NO_NODES: Readonly<Record<string, NodeRunView>> = Object.freeze({});
 
-// keyed by core's frozen states: a node state (or a snapshot) is derived once, and keeps its view's identity
-const views = new WeakMap<Readonly<NodeRunState>, NodeRunView>();
+/** One node's last view and the core state it was made from (updated in place when the state changes). */
+interface ViewEntry {
+  state: Readonly<NodeRunState>;
+  view: NodeRunView | undefined;
+}
+
+// Per fold, node id → its last view: a node state is derived once and keeps its view's identity. A map per
+// fold rather than a WeakMap keyed by every state: a 10k-node run makes ~30k states, and a weak entry each
+// cost more (in the collector) than the rest of an event's work in the editor.
+const viewCaches = new WeakMap<RunStateFold, Map<string, ViewEntry>>();
 const records = new WeakMap<RunState, Readonly<Record<string, NodeRunView>>>();
+
+function viewCacheOf(fold: RunStateFold): Map<string, ViewEntry> {
+  let cache = viewCaches.get(fold);
+  if (!cache) {
+    cache = new Map();
+    viewCaches.set(fold, cache);
+  }
+  return cache;
+}
 
 /**
  * A run view over `fold` (none before a run has started) with the editor's own fields.
@@ -88,12 +105,14 @@ class FoldRunView implements RunView {
   readonly status: RunView['status'];
   declare readonly error?: string;
   readonly #fold: RunStateFold | undefined;
+  readonly #views: Map<string, ViewEntry> | undefined;
 
   constructor(fields: RunFields, fold: RunStateFold | undefined) {
     if (fields.runId !== undefined) this.runId = fields.runId;
     this.status = fields.status;
     if (fields.error !== undefined) this.error = fields.error;
     this.#fold = fold;
+    this.#views = fold && viewCacheOf(fold);
   }
 
   get counts(): Readonly<Record<NodeStatus, number>> {
@@ -101,19 +120,34 @@ class FoldRunView implements RunView {
   }
 
   get nodes(): Readonly<Record<string, NodeRunView>> {
-    return this.#fold ? viewsOf(this.#fold.getSnapshot()) : NO_NODES;
+    return this.#fold ? viewsOf(this.#fold.getSnapshot(), this.#views!) : NO_NODES;
   }
 
   node(nodeId: string): NodeRunView | undefined {
-    return viewOf(this.#fold?.node(nodeId));
+    const state = this.#fold?.node(nodeId);
+    return state && viewOf(nodeId, state, this.#views!);
   }
 }
 
-function viewOf(state: Readonly<NodeRunState> | undefined): NodeRunView | undefined {
-  if (!state || state.status === 'pending') return undefined;
-  let view = views.get(state);
-  if (view) return view;
-  view = { status: state.status };
+/** The view of a node's state, the same object as long as the state is. */
+function viewOf(
+  nodeId: string,
+  state: Readonly<NodeRunState>,
+  cache: Map<string, ViewEntry>,
+): NodeRunView | undefined {
+  const entry = cache.get(nodeId);
+  if (entry?.state === state) return entry.view;
+  const view = makeView(state);
+  if (entry) {
+    entry.state = state;
+    entry.view = view;
+  } else cache.set(nodeId, { state, view });
+  return view;
+}
+
+function makeView(state: Readonly<NodeRunState>): NodeRunView | undefined {
+  if (state.status === 'pending') return undefined;
+  const view: NodeRunView = { status: state.status };
   const done = state.status === 'succeeded' || state.status === 'cached';
   // a finished node's bar is full; a running one's starts empty, and a cancelled one stays where it stopped
   if (done) view.fraction = 1;
@@ -126,16 +160,15 @@ function viewOf(state: Readonly<NodeRunState> | undefined): NodeRunView | undefi
   // a cancelled node's error only repeats its status
   if (state.status === 'failed' && state.error) view.error = state.error;
   if (state.because !== undefined) view.because = state.because;
-  views.set(state, view);
   return view;
 }
 
-function viewsOf(snapshot: RunState): Readonly<Record<string, NodeRunView>> {
+function viewsOf(snapshot: RunState, cache: Map<string, ViewEntry>): Readonly<Record<string, NodeRunView>> {
   let record = records.get(snapshot);
   if (record) return record;
   const built: Record<string, NodeRunView> = {};
   for (const [id, state] of Object.entries(snapshot.nodes)) {
-    const view = viewOf(state);
+    const view = viewOf(id, state, cache);
     if (view) built[id] = view;
   }
   record = Object.freeze(built);

@@ -25,7 +25,11 @@ export const WEBHOOK_CODES = {
  * @example
  * mountWebhooks(app, receiver, problem); // before guardMiddlewares
  */
-export function mountWebhooks<E extends Env>(app: Hono<E>, receiver: WebhookReceiver, problem: Problem): void {
+export function mountWebhooks<E extends Env>(
+  app: Hono<E>,
+  receiver: WebhookReceiver,
+  problem: Problem,
+): void {
   app.post(
     '/hooks/:kind/:hook/:token',
     bodyLimit({
