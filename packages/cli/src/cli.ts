@@ -119,9 +119,43 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .addOption(
       new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
     )
+    .option(
+      '--database <url>',
+      'keep runs, events and the cache in PostgreSQL (postgres://…) and execute runs through its queue',
+    )
+    .option(
+      '--workers <n>',
+      'with --database: runs executed at once in this process; 0 serves the API only (default 8)',
+    )
+    .option(
+      '--lease <ms>',
+      "with --database: how long a run outlives its executor's last heartbeat (default 60000)",
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { serveCommand } = await import('./commands/serve');
       setCode(await serveCommand(io, flags));
+    });
+
+  root
+    .command('worker')
+    .description('Execute the runs queued by `loraflow serve --database` (start as many as you like).')
+    .requiredOption('--database <url>', 'the PostgreSQL database serve uses (postgres://…)')
+    .option('-c, --concurrency <n>', 'runs executed at once (default 8)')
+    .option(
+      '--lease <ms>',
+      "how long a run outlives this worker's last heartbeat before another takes it (default 60000)",
+    )
+    .option(
+      '--store <dir>',
+      'with the built-in emulator: the folder of its shared state (default .loraflow/)',
+    )
+    .option('--files-root <dir>', 'the folder graphs may read training images from (default: none)')
+    .addOption(
+      new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
+    )
+    .action(async (flags: Record<string, unknown>) => {
+      const { workerCommand } = await import('./commands/worker');
+      setCode(await workerCommand(io, flags));
     });
 
   root

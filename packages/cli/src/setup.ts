@@ -51,6 +51,11 @@ export async function openRuntime(
     maxPollMs?: number | undefined;
     /** Store warnings as JSON lines (`--json`). */
     json?: boolean;
+    /**
+     * Keep the store in PostgreSQL at this URL instead of the files (decision 0033); with the built-in emulator its
+     * schema is `loraflow_emulator`, as the file store keeps emulated runs in their own folder.
+     */
+    database?: { url: string; leaseMs?: number; dispatch?: (runId: string) => Promise<void> };
   },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
@@ -70,7 +75,16 @@ export async function openRuntime(
     ...(builtIn ? { emulatorStateFile: join(storeDir, 'provider-state.ndjson') } : {}),
   });
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
-  const store = createFileStore({ dir: storeDir, onProblem: storeWarnings(io, o.json ?? false) });
+  const onProblem = storeWarnings(io, o.json ?? false);
+  let store: RuntimeStore & { close?: () => Promise<void> };
+  try {
+    store = o.database
+      ? await openDatabase(o.database.url, builtIn ? 'loraflow_emulator' : 'loraflow', onProblem)
+      : createFileStore({ dir: storeDir, onProblem });
+  } catch (error) {
+    await providers.close();
+    throw error;
+  }
   const files = createFilesService({ root: o.filesRoot, outDir: o.outDir });
   const runtime = createRuntime({
     registry: createRegistry(loraPack),
@@ -82,6 +96,37 @@ export async function openRuntime(
       files,
     },
     secrets: providers.secrets,
+    ...(o.database?.leaseMs !== undefined ? { leaseMs: o.database.leaseMs } : {}),
+    ...(o.database?.dispatch ? { dispatch: o.database.dispatch } : {}),
   });
-  return { runtime, providers, store, storeDir, close: () => providers.close() };
+  return {
+    runtime,
+    providers,
+    store,
+    storeDir,
+    close: async () => {
+      await providers.close();
+      await store.close?.();
+    },
+  };
+}
+
+/** The PostgreSQL store, loaded only when asked for: the file-store commands never load a database client. */
+async function openDatabase(
+  url: string,
+  schema: string,
+  onProblem: Parameters<typeof createFileStore>[0]['onProblem'],
+) {
+  const { createPostgresStore } = await import('@loraflow/store-postgres');
+  try {
+    return await createPostgresStore({ connectionString: url, schema, ...(onProblem ? { onProblem } : {}) });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new CliError(
+      CLI_CODES.storeUnusable,
+      ['--database'],
+      `The database cannot be used (${typeof code === 'string' ? code : error instanceof Error ? error.message : 'error'}); check the URL, that PostgreSQL is running and that the role may create a schema once.`,
+      EXIT.failed,
+    );
+  }
 }

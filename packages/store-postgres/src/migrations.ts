@@ -65,6 +65,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'running runs',
+    // decision 0033: the workers' sweep for runs whose executor's lease lapsed reads only the runs still running
+    up: (s) => `
+      CREATE INDEX runs_running ON ${s}.runs (run_id) WHERE (record->>'status') = 'running';
+    `,
+  },
 ];
 
 /** A PostgreSQL identifier quoted for SQL text (the schema name is checked to be a plain identifier before this). */
