@@ -781,6 +781,9 @@ const optionsSchema = z.looseObject({
   concurrency: z.number().int().min(1).optional(),
   limits: z.record(z.string(), z.number().int().min(1)).optional(),
   secrets: z.array(z.string()).optional(),
+  leaseMs: z.number().int().min(30).optional(),
+  dispatch: z.function().optional(),
+  followMs: z.number().int().min(1).optional(),
 });
 
 /** Misuse throws one sentence naming the option, before anything is created. */
