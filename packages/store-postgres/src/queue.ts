@@ -134,7 +134,14 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       }
       await boss.work<{ runId: string }>(
         RUN_QUEUE,
-        { localConcurrency: o.concurrency, pollingIntervalSeconds: 0.5, batchSize: 1 },
+        // NOTIFY wakes a worker when a run is queued, but not when a slot frees up with jobs still waiting (its 30 s
+        // default backstop kept a busy queue idle between runs): a slot looks for the next job within a second
+        {
+          localConcurrency: o.concurrency,
+          pollingIntervalSeconds: 1,
+          notifyPollingIntervalSeconds: 1,
+          batchSize: 1,
+        },
         async ([job]) => {
           if (job) await o.execute(job.data.runId);
         },
