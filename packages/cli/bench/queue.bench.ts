@@ -13,6 +13,7 @@ import { runManyAt } from '../src/test/many-runs';
 import { type CliProcess, emulatorEnv, spawnCli, workspace } from '../src/test/spawn-cli';
 
 const runs = Number(process.argv[2] ?? 100);
+const only = process.argv[3]; // 'failover', or a number of workers: that scenario alone
 const TOKEN = 'bench-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const cluster = await startTestCluster({ durable: true });
@@ -51,6 +52,14 @@ function callsOf(server: RunningEmulator) {
   return calls;
 }
 
+/** What the processes said, when a scenario fails: a bench that dies must say why. */
+function tellWhy() {
+  for (const child of children)
+    process.stderr.write(
+      `--- ${child.child.spawnargs.slice(-12, -8).join(' ')}\n${child.stderr().slice(-2000)}\n`,
+    );
+}
+
 async function stopAll() {
   for (const child of children.splice(0)) {
     child.child.kill('SIGKILL');
@@ -77,6 +86,9 @@ async function manyRuns(workers: number) {
       p95RunMs: sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)],
       calls: callsOf(server),
     };
+  } catch (error) {
+    tellWhy();
+    throw error;
   } finally {
     await stopAll();
     await server.close();
@@ -120,6 +132,9 @@ async function failover(leaseMs: number) {
       succeededAfterKillMs: Math.round(performance.now() - killedAt),
       trainCalls: trains(),
     };
+  } catch (error) {
+    tellWhy();
+    throw error;
   } finally {
     await stopAll();
     await server.close();
@@ -128,8 +143,12 @@ async function failover(leaseMs: number) {
 }
 
 try {
-  for (const workers of [1, 3]) process.stdout.write(`${JSON.stringify(await manyRuns(workers))}\n`);
-  process.stdout.write(`${JSON.stringify(await failover(3000))}\n`);
+  for (const workers of [1, 3]) {
+    if (only === undefined || only === String(workers))
+      process.stdout.write(`${JSON.stringify(await manyRuns(workers))}\n`);
+  }
+  if (only === undefined || only === 'failover')
+    process.stdout.write(`${JSON.stringify(await failover(3000))}\n`);
 } finally {
   await stopAll();
   await cluster.stop();
