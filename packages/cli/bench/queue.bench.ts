@@ -60,6 +60,25 @@ function tellWhy() {
     );
 }
 
+/** Runs a scenario on its own emulator and work folder, and leaves nothing of it behind (saying why when it fails). */
+async function scenario<T>(
+  speed: number,
+  body: (server: RunningEmulator, cwd: string) => Promise<T>,
+): Promise<T> {
+  const server = await startEmulator({ port: 0, clock: { speed } });
+  const cwd = await workspace();
+  try {
+    return await body(server, cwd);
+  } catch (error) {
+    tellWhy();
+    throw error;
+  } finally {
+    await stopAll();
+    await server.close();
+    await rm(cwd, { recursive: true, force: true });
+  }
+}
+
 async function stopAll() {
   for (const child of children.splice(0)) {
     child.child.kill('SIGKILL');
@@ -67,10 +86,8 @@ async function stopAll() {
   }
 }
 
-async function manyRuns(workers: number) {
-  const server = await startEmulator({ port: 0, clock: { speed: 1000 } });
-  const cwd = await workspace();
-  try {
+function manyRuns(workers: number) {
+  return scenario(1000, async (server, cwd) => {
     const { url } = await deployment(server, cwd, workers, []);
     const { statuses, perRunMs, wallMs } = await runManyAt(url, cwd, runs, auth);
     const sorted = [...perRunMs].sort((a, b) => a - b);
@@ -86,21 +103,12 @@ async function manyRuns(workers: number) {
       p95RunMs: sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)],
       calls: callsOf(server),
     };
-  } catch (error) {
-    tellWhy();
-    throw error;
-  } finally {
-    await stopAll();
-    await server.close();
-    await rm(cwd, { recursive: true, force: true });
-  }
+  });
 }
 
-async function failover(leaseMs: number) {
+function failover(leaseMs: number) {
   // slow enough that the training (15 emulated minutes: 9 s) outlasts the lease and the takeover
-  const server = await startEmulator({ port: 0, clock: { speed: 100 } });
-  const cwd = await workspace();
-  try {
+  return scenario(100, async (server, cwd) => {
     const { url, workers } = await deployment(server, cwd, 2, ['--lease', String(leaseMs)]);
     const graph = JSON.parse(await readFile(join(cwd, 'train-from-images.json'), 'utf8')) as unknown;
     const posted = await fetch(`${url}/runs`, {
@@ -132,14 +140,7 @@ async function failover(leaseMs: number) {
       succeededAfterKillMs: Math.round(performance.now() - killedAt),
       trainCalls: trains(),
     };
-  } catch (error) {
-    tellWhy();
-    throw error;
-  } finally {
-    await stopAll();
-    await server.close();
-    await rm(cwd, { recursive: true, force: true });
-  }
+  });
 }
 
 try {

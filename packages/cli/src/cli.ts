@@ -13,6 +13,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export const CLI_VERSION = '0.1.0';
 
 // Each command's module is imported when it runs: `--help` loads commander and nothing of the engine.
+// long because it is the command table: one short declaration per command, read top to bottom as --help lists them
 function program(io: CliIo, setCode: (code: number) => void): Command {
   const root = new Command('loraflow')
     .description('Run, check and serve loraflow graphs: LoRA pipelines as JSON node graphs.')

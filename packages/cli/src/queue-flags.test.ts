@@ -1,8 +1,5 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
-import { CLI_CODES, CliError } from './errors';
-import { parseFlags, serveFlagsSchema, workerFlagsSchema } from './flags';
 import { testIo } from './test/collect';
 
 async function refusal(args: string[]) {
@@ -27,33 +24,6 @@ describe('the flags of serve --database and worker', () => {
     expect((await refusal(['worker'])).err).toMatch(/^loraflow: cli\.usage: .*--database <url>/);
     expect((await refusal(['worker', '--database', 'postgres://db/x', '--concurrency', '0'])).err).toBe(
       'loraflow: flag.invalid at --concurrency: A worker executes at least 1 run at a time.',
-    );
-  });
-
-  it('accepts or refuses any values with flag.invalid naming one of their flags, never anything else', () => {
-    const text = fc.oneof(fc.string(), fc.integer().map(String), fc.constant('postgres://h/db'));
-    const maybe = fc.option(text, { nil: undefined });
-    fc.assert(
-      fc.property(
-        fc.record({ database: text, concurrency: maybe, lease: maybe }),
-        fc.record({ database: maybe, workers: maybe, lease: maybe }),
-        (worker, serve) => {
-          for (const [schema, raw] of [
-            [workerFlagsSchema, worker],
-            [serveFlagsSchema, serve],
-          ] as const) {
-            try {
-              parseFlags(schema, raw);
-            } catch (error) {
-              expect(error).toBeInstanceOf(CliError);
-              expect((error as CliError).code).toBe(CLI_CODES.flagInvalid);
-              expect(['--database', '--concurrency', '--lease', '--workers']).toContain(
-                (error as CliError).path[0],
-              );
-            }
-          }
-        },
-      ),
     );
   });
 });

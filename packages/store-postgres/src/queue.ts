@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { z } from 'zod';
-import { POSTGRES_STORE_CODES, PostgresStoreError } from './errors';
+import { checkedOptions } from './errors';
 import { quoteIdent } from './migrations';
 
 /** The pg-boss queue every run goes through: one job per run to start (or to take over). */
@@ -84,16 +84,7 @@ const JOB_HEARTBEAT_S = 10;
  * await queue.stop();
  */
 export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue> {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') || 'options';
-    throw new PostgresStoreError(
-      POSTGRES_STORE_CODES.optionsInvalid,
-      path,
-      `createRunQueue: ${path}: ${issue?.message ?? 'the options do not fit'}.`,
-    );
-  }
+  checkedOptions('createRunQueue', optionsSchema, options);
   const storeSchema = options.storeSchema ?? 'loraflow';
   const boss = new PgBoss({
     connectionString: options.connectionString,
@@ -123,15 +114,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       await boss.send(RUN_QUEUE, { runId });
     },
     async work(o) {
-      const checked = workSchema.safeParse(o);
-      if (!checked.success) {
-        const issue = checked.error.issues[0];
-        throw new PostgresStoreError(
-          POSTGRES_STORE_CODES.optionsInvalid,
-          issue?.path.join('.') || 'work',
-          `RunQueue.work: ${issue?.path.join('.')}: ${issue?.message}.`,
-        );
-      }
+      checkedOptions('RunQueue.work', workSchema, o);
       await boss.work<{ runId: string }>(
         RUN_QUEUE,
         // NOTIFY wakes a worker when a run is queued, but not when a slot frees up with jobs still waiting (its 30 s
