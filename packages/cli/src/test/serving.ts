@@ -6,10 +6,10 @@ import { eventually } from './eventually';
  * Starts `loraflow serve <args>` in process and waits until it listens: its URL, the token it printed,
  * its output, and `stop()` that ends it and answers its exit code.
  */
-export async function startServe(args: string[], cwd: string) {
+export async function startServe(args: string[], cwd: string, env: Record<string, string> = {}) {
   let release = () => {};
   const io = {
-    ...testIo({ cwd }),
+    ...testIo({ cwd, env }),
     untilStopped: () =>
       new Promise<void>((resolve) => {
         release = resolve;
