@@ -502,7 +502,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         .catch(() => {});
       throw refused;
     }
-    return followedHandle(follow, record.runId, 0, () => void runtime.cancel(record.runId));
+    return followedHandle(follow, record.runId, 0, () => runtime.cancel(record.runId).catch(() => {}));
   }
 
   async function lastStoredSeq(record: RunRecord): Promise<number> {
@@ -614,7 +614,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         const value = taken.value;
         if ('dispatched' in value) {
           await options.dispatch!(runId);
-          return followedHandle(follow, runId, value.dispatched, () => void runtime.cancel(runId));
+          return followedHandle(follow, runId, value.dispatched, () => runtime.cancel(runId).catch(() => {}));
         }
         return handleOf(value);
       } finally {
