@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli';
 import { readProviderEnv } from './env';
 import { CLI_CODES, CliError, formatPath } from './errors';
-import { emulatorFlagsSchema, parseFlags, runFlagsSchema } from './flags';
+import {
+  emulatorFlagsSchema,
+  parseFlags,
+  runFlagsSchema,
+  serveFlagsSchema,
+  workerFlagsSchema,
+} from './flags';
 import { parseGraphText } from './graph-file';
 import { testIo } from './test/collect';
 
@@ -229,10 +235,21 @@ describe('input parsing properties', () => {
           maxPoll: fc.option(text, { nil: undefined }),
           resume: fc.option(text, { nil: undefined }),
         }),
-        (emulator, run) => {
+        fc.record({
+          database: fc.oneof(text, fc.constant('postgres://h/db')),
+          concurrency: fc.option(text, { nil: undefined }),
+          lease: fc.option(text, { nil: undefined }),
+        }),
+        fc.record({
+          database: fc.option(fc.oneof(text, fc.constant('postgres://h/db')), { nil: undefined }),
+          workers: fc.option(text, { nil: undefined }),
+        }),
+        (emulator, run, worker, serve) => {
           for (const [schema, raw, flags] of [
             [emulatorFlagsSchema, emulator, ['--port', '--speed', '--seed']],
             [runFlagsSchema, run, ['--max-poll', '--resume']],
+            [workerFlagsSchema, worker, ['--database', '--concurrency', '--lease']],
+            [serveFlagsSchema, serve, ['--database', '--workers']],
           ] as const) {
             try {
               parseFlags(schema, raw);

@@ -13,6 +13,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export const CLI_VERSION = '0.1.0';
 
 // Each command's module is imported when it runs: `--help` loads commander and nothing of the engine.
+// long because it is the command table: one short declaration per command, read top to bottom as --help lists them
 function program(io: CliIo, setCode: (code: number) => void): Command {
   const root = new Command('loraflow')
     .description('Run, check and serve loraflow graphs: LoRA pipelines as JSON node graphs.')
@@ -127,9 +128,43 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
       '--tenants <file>',
       "serve many tenants: each bearer token in the file runs on that tenant's own keys",
     )
+    .option(
+      '--database <url>',
+      'keep runs, events and the cache in PostgreSQL (postgres://…) and execute runs through its queue',
+    )
+    .option(
+      '--workers <n>',
+      'with --database: runs executed at once in this process; 0 serves the API only (default 8)',
+    )
+    .option(
+      '--lease <ms>',
+      "with --database: how long a run outlives its executor's last heartbeat (default 60000)",
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { serveCommand } = await import('./commands/serve');
       setCode(await serveCommand(io, flags));
+    });
+
+  root
+    .command('worker')
+    .description('Execute the runs queued by `loraflow serve --database` (start as many as you like).')
+    .requiredOption('--database <url>', 'the PostgreSQL database serve uses (postgres://…)')
+    .option('-c, --concurrency <n>', 'runs executed at once (default 8)')
+    .option(
+      '--lease <ms>',
+      "how long a run outlives this worker's last heartbeat before another takes it (default 60000)",
+    )
+    .option(
+      '--store <dir>',
+      'with the built-in emulator: the folder of its shared state (default .loraflow/)',
+    )
+    .option('--files-root <dir>', 'the folder graphs may read training images from (default: none)')
+    .addOption(
+      new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
+    )
+    .action(async (flags: Record<string, unknown>) => {
+      const { workerCommand } = await import('./commands/worker');
+      setCode(await workerCommand(io, flags));
     });
 
   root

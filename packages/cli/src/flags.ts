@@ -98,6 +98,44 @@ export const validateFlagsSchema = z.object({ json: z.boolean().default(false) }
  */
 export const schemaFlagsSchema = z.object({ out: z.string().min(1).max(4096).optional() }).strict();
 
+const database = z
+  .string()
+  .max(4096)
+  .regex(
+    /^postgres(ql)?:\/\/\S+$/,
+    'the database is a postgres:// URL, e.g. postgres://user:password@host:5432/db',
+  );
+const lease = z.coerce
+  .number({ error: 'the lease is a number of milliseconds' })
+  .int('the lease is a whole number of milliseconds')
+  .min(300, 'the lease is at least 300 ms (a worker renews it at a third)')
+  .max(3_600_000, 'the lease is at most 3600000 ms (an hour)');
+const workers = (what: string) =>
+  z.coerce
+    .number({ error: `the number of ${what} is a number` })
+    .int(`the number of ${what} is a whole number`)
+    .min(0, `the number of ${what} is 0 or more`)
+    .max(1000, `at most 1000 ${what}`);
+
+/**
+ * Flags of `loraflow worker`.
+ *
+ * @example
+ * parseFlags(workerFlagsSchema, { database: 'postgres://db/loraflow', concurrency: '4' });
+ */
+export const workerFlagsSchema = z
+  .object({
+    database: database,
+    concurrency: workers('runs executed at once')
+      .min(1, 'a worker executes at least 1 run at a time')
+      .default(8),
+    lease: lease.optional(),
+    store: dir.optional(),
+    filesRoot: dir.optional(),
+    maxPoll: ms('the poll interval').optional(),
+  })
+  .strict();
+
 /**
  * Flags of `loraflow serve`.
  *
@@ -127,11 +165,25 @@ export const serveFlagsSchema = z
       })
       .optional(),
     tenants: z.string().min(1).max(4096).optional(),
+    database: database.optional(),
+    workers: workers('workers').optional(),
+    lease: lease.optional(),
   })
   .strict()
   .refine((f) => (f.headersTimeout ?? 10_000) <= (f.requestTimeout ?? 60_000), {
     message: 'the header timeout cannot be longer than the request timeout (headers are part of the request)',
     path: ['headersTimeout'],
+  })
+  .superRefine((f, ctx) => {
+    if (f.database !== undefined) return;
+    for (const flag of ['workers', 'lease'] as const) {
+      if (f[flag] === undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [flag],
+        message: `--${flag} goes with --database (without it, serve executes runs itself, on the file store)`,
+      });
+    }
   });
 
 /**

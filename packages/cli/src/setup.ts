@@ -65,6 +65,11 @@ export async function openRuntime(
     publicUrl?: string | undefined;
     /** Many tenants, each on its own keys (`serve --tenants`), and their keys and tokens to keep secret. */
     tenants?: { options: TenantOptions; secrets: string[] };
+    /**
+     * Keep the store in PostgreSQL at this URL instead of the files (decision 0033); with the built-in emulator its
+     * schema is `loraflow_emulator`, as the file store keeps emulated runs in their own folder.
+     */
+    database?: { url: string; leaseMs?: number; dispatch?: (runId: string) => Promise<void> };
   },
 ): Promise<CliRuntime> {
   const env = readProviderEnv(io.env);
@@ -84,7 +89,16 @@ export async function openRuntime(
     ...(builtIn ? { emulatorStateFile: join(storeDir, 'provider-state.ndjson') } : {}),
   });
   if (providers.emulator) io.stderr.write(`${EMULATOR_NOTICE}\n`);
-  const store = createFileStore({ dir: storeDir, onProblem: storeWarnings(io, o.json ?? false) });
+  const onProblem = storeWarnings(io, o.json ?? false);
+  let store: RuntimeStore & { close?: () => Promise<void> };
+  try {
+    store = o.database
+      ? await openDatabase(o.database.url, builtIn ? 'loraflow_emulator' : 'loraflow', onProblem)
+      : createFileStore({ dir: storeDir, onProblem });
+  } catch (error) {
+    await providers.close();
+    throw error;
+  }
   const files = createFilesService({ root: o.filesRoot, outDir: o.outDir });
   const secret = o.publicUrl !== undefined ? await webhookSecret(io, storeDir) : undefined;
   const webhooks =
@@ -104,6 +118,8 @@ export async function openRuntime(
     // the webhook secret is as private as a key: redacted wherever a key would be
     secrets: [...providers.secrets, ...(secret !== undefined ? [secret] : []), ...(o.tenants?.secrets ?? [])],
     ...(o.tenants ? { tenants: o.tenants.options } : {}),
+    ...(o.database?.leaseMs !== undefined ? { leaseMs: o.database.leaseMs } : {}),
+    ...(o.database?.dispatch ? { dispatch: o.database.dispatch } : {}),
   });
   return {
     runtime,
@@ -111,6 +127,29 @@ export async function openRuntime(
     store,
     storeDir,
     ...(webhooks ? { webhooks } : {}),
-    close: () => providers.close(),
+    close: async () => {
+      await providers.close();
+      await store.close?.();
+    },
   };
+}
+
+/** The PostgreSQL store, loaded only when asked for: the file-store commands never load a database client. */
+async function openDatabase(
+  url: string,
+  schema: string,
+  onProblem: Parameters<typeof createFileStore>[0]['onProblem'],
+) {
+  const { createPostgresStore } = await import('@loraflow/store-postgres');
+  try {
+    return await createPostgresStore({ connectionString: url, schema, ...(onProblem ? { onProblem } : {}) });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new CliError(
+      CLI_CODES.storeUnusable,
+      ['--database'],
+      `The database cannot be used (${typeof code === 'string' ? code : error instanceof Error ? error.message : 'error'}); check the URL, that PostgreSQL is running and that the role may create a schema once.`,
+      EXIT.failed,
+    );
+  }
 }

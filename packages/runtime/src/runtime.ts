@@ -29,6 +29,7 @@ import { z } from 'zod';
 import { createQuestionAdmission } from './analysis-cache';
 import { blobHashesIn } from './blob-refs';
 import { buildCatalogue } from './catalogue';
+import { FOLLOW_MS, followedHandle, followStored } from './dispatch';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { activeElsewhere, executorAlive, whileTakingUp } from './run-lease';
 import { createMemoryStore } from './store/memory';
@@ -72,6 +73,19 @@ export interface RuntimeOptions {
   hash?: HashFn;
   now?: () => number;
   createRunId?: () => string;
+  /**
+   * How long a run's lease (and an effect claim) outlives its holder's last renewal: after a crash, another process
+   * takes the run or the effect over this long after (default {@link INTERRUPTED_AFTER_MS}; the heartbeat renews at a
+   * third of it).
+   */
+  leaseMs?: number;
+  /**
+   * Hands runs to another process instead of executing them here (decision 0033): `run` and `resume` store the record
+   * (a new run with `attempts: 0`, queued) and call this with its id; a worker's runtime then takes it up with
+   * `resume`. Events and results of such runs are read from the store, every `followMs` (default 250 ms).
+   */
+  dispatch?: (runId: string) => Promise<void>;
+  followMs?: number;
 }
 
 interface ActiveRun {
@@ -133,8 +147,15 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   const claims = store.claims ?? createMemoryClaims();
   /** This runtime's name in the leases it holds: one per runtime, so two runtimes of one process are two owners. */
   const owner = `rt_${crypto.randomUUID().replaceAll('-', '')}`;
+  const leaseMs = options.leaseMs ?? INTERRUPTED_AFTER_MS;
+  const heartbeatMs = Math.min(HEARTBEAT_MS, Math.floor(leaseMs / 3));
   const leased = (record: RunRecord) => {
-    record.lease = { owner, expiresAt: now() + INTERRUPTED_AFTER_MS };
+    record.lease = { owner, expiresAt: now() + leaseMs };
+  };
+  const follow = {
+    getEvents: (runId: string, o: { after: number }) => store.getEvents(runId, o),
+    getRun: (runId: string) => runtime.getRun(runId),
+    followMs: options.followMs ?? FOLLOW_MS,
   };
 
   /** The store as an engine's cache, refusing blobs that hold one of `secretBytes`. */
@@ -185,6 +206,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       ...(options.hash !== undefined ? { hash: options.hash } : {}),
+      // a claim whose holder died is taken over as soon as a run whose executor died is
+      ...(options.leaseMs !== undefined ? { claimTtlMs: options.leaseMs } : {}),
       now,
     });
   const engine = buildEngine(options.services, secrets);
@@ -409,13 +432,13 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     // process can tell a live run from one whose process died (see INTERRUPTED_AFTER_MS).
     // Every write of the record first checks the stored lease is still this runtime's (putFenced).
     const heartbeat = intervals.setInterval(() => {
-      if (run.detached || now() - lastCheckpoint < HEARTBEAT_MS) return;
+      if (run.detached || now() - lastCheckpoint < heartbeatMs) return;
       lastCheckpoint = now();
       record.updatedAt = lastCheckpoint;
       leased(record);
       const copy = structuredClone(record);
       write(() => putFenced(copy));
-    }, HEARTBEAT_MS);
+    }, heartbeatMs);
     (heartbeat as { unref?: () => void }).unref?.();
     const release = () => {
       if (active.get(record.runId) === run) active.delete(record.runId);
@@ -506,6 +529,29 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     return record;
   }
 
+  /** A new run handed to `dispatch`: stored queued (`attempts: 0`, no lease), then queued; its handle follows the store. */
+  async function queue(record: RunRecord, dispatch: (runId: string) => Promise<void>) {
+    const verdict = engine.validate(record.doc);
+    if (!verdict.ok) throw invalid(verdict.issues);
+    record.attempts = 0;
+    await storeFirstRecord(record);
+    try {
+      await dispatch(record.runId);
+    } catch (error) {
+      const refused = new RuntimeError(
+        RUNTIME_CODES.storeUnavailable,
+        `The run could not be queued (${redactText(error instanceof Error ? error.message : String(error))}), so it was not started.`,
+      );
+      const at = now();
+      const error_ = { code: refused.code, message: refused.message };
+      await store
+        .putRun({ ...record, status: 'failed', finishedAt: at, updatedAt: at, error: error_ })
+        .catch(() => {});
+      throw refused;
+    }
+    return followedHandle(follow, record.runId, 0, () => runtime.cancel(record.runId).catch(() => {}));
+  }
+
   async function lastStoredSeq(record: RunRecord): Promise<number> {
     // A crash can land between appending events and rewriting the record: the log is the truth.
     const events = await store.getEvents(record.runId, { after: record.lastSeq });
@@ -580,6 +626,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       if (o.targets) record.targets = [...o.targets];
       if (as) record.tenant = as.tenant;
       checkRefresh(o.refresh);
+      if (options.dispatch) return queue(record, options.dispatch);
       return handleOf(await start(record, 0, o.signal, o.refresh, use));
     },
 
@@ -599,11 +646,13 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
           // another tenant's run is absent for this one, not forbidden: its existence is not told
           if (as !== undefined && record.tenant !== as.tenant)
             throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${runId}" in this store.`);
-          if (record.lease !== undefined && executorAlive(record, now(), INTERRUPTED_AFTER_MS))
+          if (record.lease !== undefined && executorAlive(record, now(), leaseMs))
             throw activeElsewhere(runId, record);
           admit(record.doc);
           const use = record.tenant === undefined ? engine : await tenants.forRun(runId, record.tenant, as);
           const lastSeq = await lastStoredSeq(record);
+          // queued again, for a worker to take up: the record stays as it is until one does
+          if (options.dispatch) return { dispatched: lastSeq };
           const { finishedAt: _, error: __, interrupted: ___, lease: ____, ...rest } = record;
           const at = now();
           const next: RunRecord = {
@@ -622,7 +671,12 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             `The run "${runId}" is being taken up by another process right now; it cannot be resumed twice.`,
           );
         }
-        return handleOf(taken.value);
+        const value = taken.value;
+        if ('dispatched' in value) {
+          await options.dispatch!(runId);
+          return followedHandle(follow, runId, value.dispatched, () => runtime.cancel(runId).catch(() => {}));
+        }
+        return handleOf(value);
       } finally {
         resuming.delete(runId);
       }
@@ -644,7 +698,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       }
       const record = await existing(runId);
       if (record.status !== 'running') return;
-      if (record.lease !== undefined && executorAlive(record, now(), INTERRUPTED_AFTER_MS))
+      if (record.lease !== undefined && executorAlive(record, now(), leaseMs))
         throw activeElsewhere(runId, record);
       // Nobody here runs it (its process died): mark it so it is not mistaken for a live run.
       const { interrupted: _, ...rest } = record;
@@ -691,6 +745,11 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     signal: AbortSignal | undefined,
   ): AsyncGenerator<RunEvent> {
     const run = active.get(runId);
+    if (!run && options.dispatch) {
+      await existing(runId);
+      yield* followStored(follow, runId, after, signal);
+      return;
+    }
     if (!run) {
       await existing(runId);
       for (const event of await store.getEvents(runId, { after })) {
@@ -772,7 +831,9 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
    */
   function flagInterrupted(record: RunRecord): RunRecord {
     if (record.status !== 'running' || record.interrupted) return record;
-    if (executorAlive(record, now(), INTERRUPTED_AFTER_MS)) return record;
+    // queued (decision 0033): no attempt has started, so none was interrupted
+    if (record.attempts === 0) return record;
+    if (executorAlive(record, now(), leaseMs)) return record;
     return { ...record, interrupted: true };
   }
 
@@ -788,6 +849,9 @@ const optionsSchema = z.looseObject({
   concurrency: z.number().int().min(1).optional(),
   limits: z.record(z.string(), z.number().int().min(1)).optional(),
   secrets: z.array(z.string()).optional(),
+  leaseMs: z.number().int().min(30).optional(),
+  dispatch: z.function().optional(),
+  followMs: z.number().int().min(1).optional(),
 });
 
 /** Misuse throws one sentence naming the option, before anything is created. */

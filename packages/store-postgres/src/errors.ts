@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * The stable codes a PostgreSQL store refuses with; hosts may match on them.
  *
@@ -32,4 +34,23 @@ export class PostgresStoreError extends Error {
     this.code = code;
     this.path = path;
   }
+}
+
+/**
+ * Checks options with their zod schema; the first problem is thrown as `store.options-invalid`, naming the function
+ * and the option.
+ *
+ * @example
+ * const options = checkedOptions('createRunQueue', optionsSchema, raw);
+ */
+export function checkedOptions<T>(fn: string, schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.join('.') || 'options';
+  throw new PostgresStoreError(
+    POSTGRES_STORE_CODES.optionsInvalid,
+    path,
+    `${fn}: ${path}: ${issue?.message ?? 'the options do not fit'}.`,
+  );
 }

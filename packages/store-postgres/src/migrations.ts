@@ -75,6 +75,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_tenant ON ${s}.runs (tenant, created_at DESC, run_id DESC) WHERE tenant IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'running runs',
+    // decision 0033: the workers' sweep for runs whose executor's lease lapsed reads only the runs still running
+    up: (s) => `
+      CREATE INDEX runs_running ON ${s}.runs (run_id) WHERE (record->>'status') = 'running';
+    `,
+  },
 ];
 
 /** A PostgreSQL identifier quoted for SQL text (the schema name is checked to be a plain identifier before this). */

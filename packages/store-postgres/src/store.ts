@@ -12,7 +12,7 @@ import {
 } from '@loraflow/runtime';
 import pg from 'pg';
 import { z } from 'zod';
-import { POSTGRES_STORE_CODES, PostgresStoreError } from './errors';
+import { checkedOptions, POSTGRES_STORE_CODES, PostgresStoreError } from './errors';
 import { MIGRATIONS, migrate, quoteIdent } from './migrations';
 
 /**
@@ -142,16 +142,7 @@ export function statements(schema: string) {
  * await store.close();
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') || 'options';
-    throw new PostgresStoreError(
-      POSTGRES_STORE_CODES.optionsInvalid,
-      path,
-      `createPostgresStore: ${path}: ${issue?.message ?? 'the options do not fit'}.`,
-    );
-  }
+  checkedOptions('createPostgresStore', optionsSchema, options);
   const schema = options.schema ?? 'loraflow';
   const owned = options.pool === undefined;
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });

@@ -3,12 +3,13 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createRuntimeHandler, type LocalRuntime } from '@loraflow/runtime';
+import { createRuntimeHandler, INTERRUPTED_AFTER_MS, type LocalRuntime } from '@loraflow/runtime';
 import { boundedServer } from '@loraflow/runtime/node';
 import { readProviderEnv } from '../env';
 import { parseFlags, serveFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
 import { openRuntime } from '../setup';
+import { storeDirOf } from '../store-dir';
 import { listen } from './listen';
 
 /**
@@ -39,14 +40,25 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
   if (!given && !served) io.stderr.write(`loraflow: token ${token}\n`);
   // Graphs arriving over HTTP read files only under --files-root, and none without it.
   const filesRoot = flags.filesRoot !== undefined ? resolve(io.cwd, flags.filesRoot) : undefined;
-  const cli = await openRuntime(io, {
-    store: flags.store,
-    filesRoot,
-    outDir: io.cwd,
-    maxPollMs: flags.maxPoll,
-    publicUrl: flags.publicUrl,
-    ...(served ? { tenants: { options: served.tenants, secrets: served.secrets } } : {}),
-  });
+  // with --database, runs go through the queue to workers (in this process unless --workers 0): decision 0033
+  const queued = flags.database ? await openQueued(io, flags.database, flags, filesRoot) : undefined;
+  let cli: Awaited<ReturnType<typeof openRuntime>>;
+  try {
+    cli = await openRuntime(io, {
+      store: flags.store,
+      filesRoot,
+      outDir: io.cwd,
+      maxPollMs: flags.maxPoll,
+      publicUrl: flags.publicUrl,
+      ...(served ? { tenants: { options: served.tenants, secrets: served.secrets } } : {}),
+      ...(flags.database && queued
+        ? { database: { url: flags.database, leaseMs: queued.leaseMs, dispatch: queued.queue.enqueue } }
+        : {}),
+    });
+  } catch (error) {
+    await queued?.stop();
+    throw error;
+  }
   let code: number;
   try {
     code = await listen(io, 'loraflow runtime', async () => {
@@ -83,7 +95,10 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
       });
       return {
         url: `http://${flags.host}:${port}`,
-        close: () => shutDown(io, server as Server, cli.runtime),
+        close: async () => {
+          await shutDown(io, server as Server, cli.runtime);
+          await queued?.stop();
+        },
       };
     });
   } finally {
@@ -92,6 +107,61 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
   // the interrupted runs' nodes may still wait on providers in memory; their records are stored, so the process ends
   io.exit?.(code);
   return code;
+}
+
+/** Workers run in `serve --database` unless `--workers` says otherwise: runs at once in this process. */
+export const SERVE_WORKERS = 8;
+
+/** The run queue `serve --database` hands runs to, and its in-process worker when `--workers` is not 0. */
+async function openQueued(
+  io: CliIo,
+  database: string,
+  flags: {
+    workers?: number | undefined;
+    lease?: number | undefined;
+    store?: string | undefined;
+    maxPoll?: number | undefined;
+  },
+  filesRoot: string | undefined,
+) {
+  const { createRunQueue } = await import('@loraflow/store-postgres');
+  const { startWorker } = await import('./worker');
+  const leaseMs = flags.lease ?? INTERRUPTED_AFTER_MS;
+  const queue = await createRunQueue({
+    connectionString: database,
+    storeSchema: storeDirOf(io, flags.store).builtIn ? 'loraflow_emulator' : 'loraflow',
+    onError: (error) => io.stderr.write(`loraflow: queue: ${error.message}\n`),
+  });
+  const workers = flags.workers ?? SERVE_WORKERS;
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  try {
+    worker =
+      workers > 0
+        ? await startWorker(io, {
+            database,
+            concurrency: workers,
+            leaseMs,
+            store: flags.store,
+            filesRoot,
+            maxPollMs: flags.maxPoll,
+          })
+        : undefined;
+  } catch (error) {
+    await queue.stop();
+    throw error;
+  }
+  return {
+    queue,
+    leaseMs,
+    async stop() {
+      const interrupted = (await worker?.stop()) ?? [];
+      if (interrupted.length > 0)
+        io.stderr.write(
+          `loraflow: ${interrupted.length} run${interrupted.length === 1 ? '' : 's'} interrupted, for a worker to resume: ${interrupted.join(' ')}\n`,
+        );
+      await queue.stop();
+    },
+  };
 }
 
 /** Past this, a shutdown stops waiting for the store and ends anyway (the bound is 10 s). */

@@ -31,43 +31,56 @@ export async function runMany(server: RunningEmulator, cwd: string, runs: number
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   try {
-    const doc = JSON.parse(await readFile(join(cwd, 'compose-train-generate.json'), 'utf8')) as {
-      nodes: Array<{ id: string; params: Record<string, unknown> }>;
-    };
-    const started = performance.now();
-    const ids = await Promise.all(
-      Array.from({ length: runs }, async (_, n) => {
-        const graph = structuredClone(doc);
-        graph.nodes.find((node) => node.id === 'prompt')!.params.text = `a paper lantern, variation ${n}`;
-        const response = await fetch(`${url}/runs`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ graph }),
-        });
-        if (response.status !== 201) throw new Error(`POST /runs answered ${response.status}`);
-        return ((await response.json()) as { runId: string }).runId;
-      }),
-    );
-    const ended = new Map<string, { status: string; ms: number }>();
-    for (let round = 0; round < 3000 && ended.size < runs; round++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      for (const id of ids) {
-        if (ended.has(id)) continue;
-        const record = (await (await fetch(`${url}/runs/${id}`)).json()) as {
-          status: string;
-          createdAt: number;
-          finishedAt?: number;
-        };
-        if (record.status !== 'running')
-          ended.set(id, { status: record.status, ms: (record.finishedAt ?? Date.now()) - record.createdAt });
-      }
-    }
-    const wallMs = performance.now() - started;
-    const outcomes = ids.map((id) => ended.get(id) ?? { status: 'running', ms: wallMs });
-    return { statuses: outcomes.map((o) => o.status), perRunMs: outcomes.map((o) => o.ms), wallMs };
+    return await runManyAt(url, cwd, runs);
   } finally {
     await new Promise<void>((resolve) => http.close(() => resolve()));
     (http as import('node:http').Server).closeAllConnections?.();
     await cli.close();
   }
+}
+
+/**
+ * Sends `runs` copies of the example pipeline (compose-train-generate.json in `cwd`), each with its own prompt, at
+ * once to the runtime API at `url` (with `headers`, e.g. a token), and waits until every run has ended.
+ */
+export async function runManyAt(
+  url: string,
+  cwd: string,
+  runs: number,
+  headers: Record<string, string> = {},
+): Promise<ManyRuns> {
+  const doc = JSON.parse(await readFile(join(cwd, 'compose-train-generate.json'), 'utf8')) as {
+    nodes: Array<{ id: string; params: Record<string, unknown> }>;
+  };
+  const started = performance.now();
+  const ids = await Promise.all(
+    Array.from({ length: runs }, async (_, n) => {
+      const graph = structuredClone(doc);
+      graph.nodes.find((node) => node.id === 'prompt')!.params.text = `a paper lantern, variation ${n}`;
+      const response = await fetch(`${url}/runs`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ graph }),
+      });
+      if (response.status !== 201) throw new Error(`POST /runs answered ${response.status}`);
+      return ((await response.json()) as { runId: string }).runId;
+    }),
+  );
+  const ended = new Map<string, { status: string; ms: number }>();
+  for (let round = 0; round < 3000 && ended.size < runs; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const id of ids) {
+      if (ended.has(id)) continue;
+      const record = (await (await fetch(`${url}/runs/${id}`, { headers })).json()) as {
+        status: string;
+        createdAt: number;
+        finishedAt?: number;
+      };
+      if (record.status !== 'running')
+        ended.set(id, { status: record.status, ms: (record.finishedAt ?? Date.now()) - record.createdAt });
+    }
+  }
+  const wallMs = performance.now() - started;
+  const outcomes = ids.map((id) => ended.get(id) ?? { status: 'running', ms: wallMs });
+  return { statuses: outcomes.map((o) => o.status), perRunMs: outcomes.map((o) => o.ms), wallMs };
 }
