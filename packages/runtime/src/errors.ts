@@ -21,6 +21,7 @@ export const RUNTIME_CODES = {
   remoteProtocol: 'remote.protocol',
   storeUnavailable: 'store.unavailable',
   runtimeStopping: 'runtime.stopping',
+  modelsUnavailable: 'models.unavailable',
 } as const;
 
 const STATUS: Record<string, number> = {
@@ -35,6 +36,8 @@ const STATUS: Record<string, number> = {
   [RUNTIME_CODES.routeNotFound]: 404,
   [RUNTIME_CODES.storeUnavailable]: 503,
   [RUNTIME_CODES.runtimeStopping]: 503,
+  // a provider behind the runtime failed, not the runtime itself
+  [RUNTIME_CODES.modelsUnavailable]: 502,
 };
 
 /**

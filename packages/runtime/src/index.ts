@@ -3,6 +3,7 @@ export { buildCatalogue } from './catalogue';
 export type * from './contract';
 export { RUNTIME_CODES, RuntimeError } from './errors';
 export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions } from './http/handler';
+export { createModelCatalogue, MAX_MODELS_LIMIT, modelQuerySchema } from './models';
 export { createRemoteRuntime, type RemoteRuntimeOptions } from './remote';
 export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions } from './runtime';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';

@@ -27,6 +27,7 @@ import {
 import { z } from 'zod';
 import { buildCatalogue } from './catalogue';
 import { RUNTIME_CODES, RuntimeError } from './errors';
+import { createModelCatalogue, type ModelSource } from './models';
 import { activeElsewhere, executorAlive, whileTakingUp } from './run-lease';
 import { createMemoryStore } from './store/memory';
 import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
   store?: RuntimeStore;
   /** Services nodes reach through `ctx.services.get(name)` (provider clients, a fetch). */
   services?: EngineOptions['services'];
+  /** The providers' model catalogues `runtime.models` lists, in order (e.g. `createLoraModelSources(services)`). */
+  models?: readonly ModelSource[];
   concurrency?: number;
   limits?: Record<string, number>;
   /** Strings (4+ characters) that must never reach the store, an event or an error: API keys and the like. */
@@ -466,6 +469,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   }
 
   const runtime: LocalRuntime = {
+    ...createModelCatalogue(options.models ?? [], redactText),
     async catalogue() {
       return buildCatalogue(options.registry);
     },
@@ -720,6 +724,7 @@ const optionsSchema = z.looseObject({
   concurrency: z.number().int().min(1).optional(),
   limits: z.record(z.string(), z.number().int().min(1)).optional(),
   secrets: z.array(z.string()).optional(),
+  models: z.array(z.looseObject({ provider: z.string().min(1), list: z.function() })).optional(),
 });
 
 /** Misuse throws one sentence naming the option, before anything is created. */

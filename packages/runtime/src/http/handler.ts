@@ -7,6 +7,7 @@ import { RUNTIME_CODES, RuntimeError } from '../errors';
 import { blobHashSchema } from '../store/schemas';
 import type { Runtime } from '../types';
 import { guardMiddlewares, type HandlerGuards } from './guards';
+import { registerModelRoutes } from './models-routes';
 import { sniffMime } from './sniff';
 
 /**
@@ -267,6 +268,7 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
   });
 
   app.get('/nodes', async (c) => c.json(await runtime.catalogue()));
+  registerModelRoutes(app, runtime);
 
   app.get('/blobs/:hash', async (c) => {
     const hash = c.req.param('hash');
