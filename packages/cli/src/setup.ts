@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry } from '@loraflow/core';
-import { loraPack } from '@loraflow/nodes';
+import { createLoraModelSources, loraPack } from '@loraflow/nodes';
 import { createRuntime, type LocalRuntime, type RuntimeStore } from '@loraflow/runtime';
 import { createFileStore } from '@loraflow/runtime/node';
 import { openProviders, type Providers, readProviderEnv } from './env';
@@ -82,6 +82,7 @@ export async function openRuntime(
       files,
     },
     secrets: providers.secrets,
+    models: createLoraModelSources({ scenario: providers.scenario, modelslab: providers.modelslab }),
   });
   return { runtime, providers, store, storeDir, close: () => providers.close() };
 }

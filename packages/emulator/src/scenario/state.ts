@@ -447,9 +447,11 @@ export function modelView(
       };
     }
   }
-  if (out.thumbnail === undefined && model.thumbnailAssetId !== undefined) {
-    const assetId = model.thumbnailAssetId;
-    out.thumbnail = { assetId, url: core.files.url(assetPath(assetId), now) };
+  // Without epoch samples, a trained model shows its first training image, a seeded one its own picture.
+  const fallback =
+    model.thumbnailAssetId ?? (status === 'trained' ? model.trainingImages[0]?.assetId : undefined);
+  if (out.thumbnail === undefined && fallback !== undefined) {
+    out.thumbnail = { assetId: fallback, url: core.files.url(assetPath(fallback), now) };
   }
   if (full && model.custom && model.base) {
     out.inputs = baseModelInputs(model.base);
