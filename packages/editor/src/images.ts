@@ -46,6 +46,19 @@ export function findImages(value: unknown, limit = 8): ImageRef[] {
   return found;
 }
 
+/**
+ * An object URL for image bytes when they are PNG, JPEG or WebP, else undefined: every picture the editor shows
+ * (run outputs, model thumbnails) goes through here.
+ *
+ * @example
+ * const src = rasterObjectUrl(await runtime.getBlob(hash));
+ */
+export function rasterObjectUrl(bytes: Uint8Array | undefined): string | undefined {
+  // The type comes from the bytes, never a label: an SVG opened from a blob: URL runs in the host's origin.
+  const type = bytes && sniffImageType(bytes);
+  return type ? URL.createObjectURL(new Blob([bytes as BlobPart], { type })) : undefined;
+}
+
 // Object URLs are kept per runtime and hash: a re-render or a second node showing the same image reuses it.
 const urls = new WeakMap<EditorRuntime, Map<string, Promise<string | undefined>>>();
 
@@ -58,14 +71,7 @@ export function blobUrl(runtime: EditorRuntime, ref: ImageRef): Promise<string |
   }
   let url = byHash.get(ref.hash);
   if (!url) {
-    url = runtime.getBlob(ref.hash).then(
-      (bytes) => {
-        // The type comes from the bytes, never the ref: an SVG opened from a blob: URL runs in the host's origin.
-        const type = bytes && sniffImageType(bytes);
-        return type ? URL.createObjectURL(new Blob([bytes as BlobPart], { type })) : undefined;
-      },
-      () => undefined,
-    );
+    url = runtime.getBlob(ref.hash).then(rasterObjectUrl, () => undefined);
     byHash.set(ref.hash, url);
   }
   return url;
