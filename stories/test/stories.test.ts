@@ -60,6 +60,13 @@ describe('stories in Chromium', () => {
     'EveryNodeFailed',
     'EveryNodeSkipped',
     'ImageViewer',
+    'PickerResults',
+    'PickerAllFamilies',
+    'PickerSearching',
+    'PickerEmpty',
+    'PickerError',
+    'PickerDark',
+    'PickerOnEmulator',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

@@ -127,30 +127,28 @@ export function ModelPickerList(props: ModelPickerProps) {
           Only {family} (what this input takes)
         </label>
       )}
+      {listing.status === 'loading' && (
+        <div className="lf-picker__state" role="status">
+          {search.trim() ? `Searching for “${search.trim()}”…` : 'Loading models…'}
+        </div>
+      )}
+      {listing.status === 'error' && (
+        <div className="lf-picker__state lf-picker__state--error" role="alert">
+          <span>{listing.message}</span>
+          {runtime?.models && (
+            <button type="button" className="lf-button lf-button--small" onClick={() => load()}>
+              Try again
+            </button>
+          )}
+        </div>
+      )}
+      {listing.status === 'ready' && listing.models.length === 0 && (
+        <div className="lf-picker__state" role="status">
+          {search.trim() ? `No model matches “${search.trim()}”` : 'No models to show'}
+          {onlyFamily && family ? ` among ${family} models.` : '.'}
+        </div>
+      )}
       <Command.List>
-        {listing.status === 'loading' && (
-          <Command.Loading progress={0} label="Loading models">
-            <div className="lf-picker__state" role="status">
-              {search.trim() ? `Searching for “${search.trim()}”…` : 'Loading models…'}
-            </div>
-          </Command.Loading>
-        )}
-        {listing.status === 'error' && (
-          <div className="lf-picker__state lf-picker__state--error" role="alert">
-            <span>{listing.message}</span>
-            {runtime?.models && (
-              <button type="button" className="lf-button lf-button--small" onClick={() => load()}>
-                Try again
-              </button>
-            )}
-          </div>
-        )}
-        {listing.status === 'ready' && listing.models.length === 0 && (
-          <div className="lf-picker__state" role="status">
-            {search.trim() ? `No model matches “${search.trim()}”` : 'No models to show'}
-            {onlyFamily && family ? ` among ${family} models.` : '.'}
-          </div>
-        )}
         {runtime &&
           listing.models.map((model) => (
             <Command.Item
