@@ -59,22 +59,36 @@ export function rasterObjectUrl(bytes: Uint8Array | undefined): string | undefin
   return type ? URL.createObjectURL(new Blob([bytes as BlobPart], { type })) : undefined;
 }
 
-// Object URLs are kept per runtime and hash: a re-render or a second node showing the same image reuses it.
+// Object URLs are kept per runtime and key: a re-render or a second node showing the same image reuses it.
 const urls = new WeakMap<EditorRuntime, Map<string, Promise<string | undefined>>>();
+
+/**
+ * The object URL of raster bytes the runtime gives under `key` (a blob hash, a model thumbnail), loaded once.
+ *
+ * @example
+ * const src = await objectUrlOnce(runtime, `thumb:${ref}`, () => runtime.modelThumbnail!(ref));
+ */
+export function objectUrlOnce(
+  runtime: EditorRuntime,
+  key: string,
+  load: () => Promise<Uint8Array | undefined>,
+): Promise<string | undefined> {
+  let byKey = urls.get(runtime);
+  if (!byKey) {
+    byKey = new Map();
+    urls.set(runtime, byKey);
+  }
+  let url = byKey.get(key);
+  if (!url) {
+    url = load().then(rasterObjectUrl, () => undefined);
+    byKey.set(key, url);
+  }
+  return url;
+}
 
 /** The object URL of a blob from the runtime, loaded once. */
 export function blobUrl(runtime: EditorRuntime, ref: ImageRef): Promise<string | undefined> {
-  let byHash = urls.get(runtime);
-  if (!byHash) {
-    byHash = new Map();
-    urls.set(runtime, byHash);
-  }
-  let url = byHash.get(ref.hash);
-  if (!url) {
-    url = runtime.getBlob(ref.hash).then(rasterObjectUrl, () => undefined);
-    byHash.set(ref.hash, url);
-  }
-  return url;
+  return objectUrlOnce(runtime, ref.hash, () => runtime.getBlob(ref.hash));
 }
 
 /**

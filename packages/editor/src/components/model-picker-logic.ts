@@ -1,7 +1,7 @@
 import type { GraphDocument, GraphNode } from '@loraflow/core';
 import type { ModelSummary } from '@loraflow/runtime/contract';
 import { type Catalogue, typeFamily } from '../catalogue';
-import { rasterObjectUrl } from '../images';
+import { objectUrlOnce } from '../images';
 import type { EditorRuntime } from '../runtime-types';
 import { type JsonSchema, schemaOf, unwrap } from './widgets';
 
@@ -80,9 +80,6 @@ export function paramsForModel(schema: JsonSchema, model: ModelSummary): Record<
   return values;
 }
 
-// Object URLs per runtime and reference: reopening the picker or scrolling back reuses them.
-const thumbnails = new WeakMap<object, Map<string, Promise<string | undefined>>>();
-
 /**
  * The object URL of a model's picture (sniffed bytes only), loaded once per runtime.
  *
@@ -90,16 +87,6 @@ const thumbnails = new WeakMap<object, Map<string, Promise<string | undefined>>>
  * const src = await thumbnailUrl(runtime, model.thumbnail);
  */
 export function thumbnailUrl(runtime: EditorRuntime, ref: string): Promise<string | undefined> {
-  let byRef = thumbnails.get(runtime);
-  if (!byRef) {
-    byRef = new Map();
-    thumbnails.set(runtime, byRef);
-  }
-  let url = byRef.get(ref);
-  if (!url) {
-    const load = runtime.modelThumbnail;
-    url = load ? load(ref).then(rasterObjectUrl, () => undefined) : Promise.resolve(undefined);
-    byRef.set(ref, url);
-  }
-  return url;
+  const load = runtime.modelThumbnail;
+  return objectUrlOnce(runtime, `thumbnail:${ref}`, () => (load ? load(ref) : Promise.resolve(undefined)));
 }
