@@ -85,6 +85,9 @@ describe('the Scenario model source', () => {
     expect(await everything(source!, { limit: 3 })).toEqual(whole);
     expect(await everything(source!, { search: 'NOIR', limit: 1 })).toEqual(['model_flux1-neon-noir']);
     expect(await everything(source!, { kind: 'base', limit: 4 })).toContain('model_bfl-flux-2-dev');
+    // a cursor it did not write is refused as such (the runtime answers it as request.invalid)
+    await expect(source!.list({ limit: 3, cursor: '{"p":7}' }, {})).rejects.toBeInstanceOf(RangeError);
+    await expect(sources[1]!.list({ limit: 3, cursor: 'x' }, {})).rejects.toBeInstanceOf(RangeError);
   });
 });
 

@@ -124,7 +124,7 @@ function scenarioSource(scenario: ScenarioClient): LoraModelSource {
   return {
     provider: 'scenario',
     async list(q, o) {
-      let c: ScenarioCursor = q.cursor ? scenarioCursor.parse(JSON.parse(q.cursor)) : { p: 0, k: 0 };
+      let c: ScenarioCursor = q.cursor ? readCursor(q.cursor) : { p: 0, k: 0 };
       const models: LoraModelItem[] = [];
       for (let read = 0; read < MAX_PAGES_PER_CALL; read++) {
         const answer = await page(c, o.signal);
@@ -172,6 +172,15 @@ function scenarioSource(scenario: ScenarioClient): LoraModelSource {
   };
 }
 
+/** A Scenario cursor back from a caller; one this source did not write is a RangeError (the runtime's `request.invalid`). */
+function readCursor(text: string): ScenarioCursor {
+  try {
+    return scenarioCursor.parse(JSON.parse(text));
+  } catch {
+    throw new RangeError('The Scenario cursor is not one this source gave.');
+  }
+}
+
 const offsetCursor = z.coerce.number().int().min(0);
 
 function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
@@ -202,7 +211,10 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
     provider: 'modelslab',
     async list(q, o) {
       // Neither list is paged by the vendor; the cursor is a position in the filtered whole.
-      const from = q.cursor ? offsetCursor.parse(q.cursor) : 0;
+      const parsed =
+        q.cursor === undefined ? { success: true as const, data: 0 } : offsetCursor.safeParse(q.cursor);
+      if (!parsed.success) throw new RangeError('The ModelsLab cursor is not one this source gave.');
+      const from = parsed.data;
       const found = (await all(o.signal)).filter((item) => matches(item, q));
       const models = found.slice(from, from + q.limit);
       const next = from + q.limit;

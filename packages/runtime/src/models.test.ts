@@ -165,6 +165,36 @@ describe('runtime.models', () => {
     );
   });
 
+  it('answers any cursor with a page or request.invalid, never a provider error', async () => {
+    const strict: ModelSource = {
+      provider: 'scenario',
+      async list(q) {
+        if (q.cursor !== undefined && !/^\d+$/.test(q.cursor)) throw new RangeError('not my cursor');
+        return { models: [lora('a')] };
+      },
+    };
+    const runtime = local([strict]);
+    const encode = (value: unknown) =>
+      btoa(JSON.stringify(value)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 40 }),
+          fc.record({ s: fc.integer({ min: -1, max: 3 }), c: fc.string({ maxLength: 10 }) }).map(encode),
+        ),
+        async (cursor) => {
+          const answer = await runtime.models({ cursor }).then(
+            (page) => page,
+            (error: unknown) => error,
+          );
+          if (answer instanceof Error) expect(answer).toMatchObject({ code: 'request.invalid' });
+          else expect(Array.isArray((answer as { models: unknown }).models)).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('has no models when no source is configured', async () => {
     expect(await local([]).models()).toEqual({ models: [] });
   });

@@ -91,7 +91,10 @@ export type ModelSourceItem = Omit<ModelSummary, 'provider' | 'thumbnail'> & { h
  */
 export interface ModelSource {
   readonly provider: string;
-  /** A page of at most `limit` models; `cursor` is what this source answered as `nextCursor` before. */
+  /**
+   * A page of at most `limit` models; `cursor` is what this source answered as `nextCursor` before. A cursor it
+   * cannot read (forged, or from another version) is a `RangeError`, which the caller gets as `request.invalid`.
+   */
   list(
     query: { family?: string; kind?: 'lora' | 'base'; search?: string; cursor?: string; limit: number },
     o: { signal?: AbortSignal },
@@ -178,6 +181,9 @@ export function createModelCatalogue(
     try {
       return await source.list(query, {});
     } catch (error) {
+      if (error instanceof RangeError && query.cursor !== undefined) {
+        throw invalid(['cursor'], 'The cursor is not one this runtime gave; ask for the first page again.');
+      }
       const reason = error instanceof Error ? error.message : String(error);
       throw new RuntimeError(
         RUNTIME_CODES.modelsUnavailable,
