@@ -92,6 +92,25 @@ export const PickerResults: Story = {
   },
 };
 
+/** On the canvas: the selected LoRA node's own button opens the picker; typing and Enter choose. */
+export const PickerOnNode: Story = {
+  args: { script: 'results' },
+  play: async ({ canvasElement }) => {
+    const node = await waitFor(() => {
+      const found = canvasElement.querySelector<HTMLElement>('[data-testid="node-watercolor"]');
+      expect(found).toBeTruthy();
+      return found as HTMLElement;
+    });
+    await userEvent.click(await within(node).findByRole('button', { name: 'Model: model_flux1-watercolor' }));
+    const search = await within(node).findByPlaceholderText('Search models by name…');
+    await userEvent.type(search, 'paper cut');
+    await waitFor(() => expect(names(node)).toEqual(['Paper Cut']), { timeout: 5_000 });
+    await userEvent.keyboard('{Enter}');
+    await within(node).findByRole('button', { name: 'Model: model_flux1-paper-cut' });
+    expect(node.querySelector('[cmdk-root]')).toBeNull();
+  },
+};
+
 /** Lifting the family filter shows every LoRA of the catalogue, FLUX.2 and SDXL included. */
 export const PickerAllFamilies: Story = {
   args: { script: 'results' },

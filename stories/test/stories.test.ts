@@ -62,6 +62,7 @@ describe('stories in Chromium', () => {
     'ImageViewer',
     'PickerResults',
     'PickerAllFamilies',
+    'PickerOnNode',
     'PickerSearching',
     'PickerEmpty',
     'PickerError',
