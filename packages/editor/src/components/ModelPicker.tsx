@@ -51,7 +51,7 @@ export function ModelPicker(props: ModelPickerProps) {
 
 /**
  * The picker's place on a node or in the inspector: a button naming the chosen model that opens {@link ModelPicker}
- * filtered to what the node's downstream needs; a choice sets the node's model params in one undo step and gives
+ * filtered to what the node's downstream needs (only when the runtime has `models`); a choice sets the node's model params in one undo step and gives
  * the focus back to the button. Renders nothing for a node without a `modelId` param.
  *
  * @example
@@ -76,7 +76,8 @@ export function ModelPickerButton({ nodeId, compact }: { nodeId: string; compact
     () => (open ? downstreamFamily(store.catalogue, doc, nodeId) : undefined),
     [open, doc, nodeId, store],
   );
-  if (!node || !choice || readOnly) return null;
+  // without a catalogue (no runtime, or one without `models`) the id stays a plain field
+  if (!node || !choice || readOnly || !runtime?.models) return null;
   const params = (node.params ?? {}) as Record<string, unknown>;
   const modelId = typeof params.modelId === 'string' ? params.modelId : undefined;
   const close = () => {
