@@ -1,6 +1,7 @@
 import type { GraphDocument, NodeOutcome, RunEvent, RunResult } from '@loraflow/core';
 import type { EditorRuntime, RunHandleLike } from '@loraflow/editor';
 import { renderPng } from '@loraflow/emulator';
+import type { ModelPage, ModelSummary, Runtime } from '@loraflow/runtime/contract';
 
 type Body = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq' | 'runId' | 'at'> : never) : never;
 
@@ -104,5 +105,62 @@ export function frozenRuntime(
     },
     run: async (doc) => start(doc),
     getBlob: async (hash) => blobs.get(hash),
+  };
+}
+
+/** How a scripted catalogue answers `models`: a catalogue, one that is slow to search, none, or a refusal. */
+export type CatalogueScript = 'results' | 'slow-search' | 'empty' | 'error';
+
+const CATALOGUE: ModelSummary[] = [
+  ['model_flux1-watercolor', 'Watercolor Wash', 'flux.1', 'FLUX.1', 'public'],
+  ['model_flux1-neon-noir', 'Neon Noir', 'flux.1', 'FLUX.1', 'public'],
+  ['model_flux1-paper-cut', 'Paper Cut', 'flux.1', 'FLUX.1', 'public'],
+  ['model_my-lantern', 'Paper lantern (mine)', 'flux.1', 'FLUX.1', 'own'],
+  ['model_flux2-ink-sketch', 'Ink Sketch', 'flux.2-dev', 'FLUX.2 [dev]', 'public'],
+  ['model_sdxl-pixel', 'Pixel Art XL', 'sd-xl', 'SDXL', 'public'],
+  ['model_zimage-film-grain', 'Film Grain', 'zimage', 'Z-Image', 'public'],
+].map(([id, name, family, familyLabel, scope]) => ({
+  id: id as string,
+  name: name as string,
+  provider: 'scenario',
+  kind: 'lora' as const,
+  family: family as string,
+  familyLabel: familyLabel as string,
+  modelType: `${family === 'sd-xl' ? 'sd-xl' : family}-lora`,
+  scope: scope as 'own' | 'public',
+  thumbnail: `scenario:${id}`,
+}));
+
+/**
+ * `models` and `modelThumbnail` answered from a fixed catalogue (PNG thumbnails from the emulator's renderer), for
+ * the picker stories: `slow-search` answers the opening list but never a search, so the searching state stays on
+ * screen; `empty` has no models; `error` refuses as a server whose provider key was rejected would.
+ */
+export function scriptedCatalogue(script: CatalogueScript): Pick<Runtime, 'models' | 'modelThumbnail'> {
+  return {
+    async models(query = {}) {
+      if (script === 'error') {
+        throw new Error('The scenario model list could not be read: Scenario refused the API key (401).');
+      }
+      if (script === 'slow-search' && query.search) return new Promise<ModelPage>(() => undefined);
+      if (script === 'empty') return { models: [] };
+      const needle = query.search?.toLowerCase();
+      const models = CATALOGUE.filter(
+        (m) =>
+          (!query.family || m.family === query.family) &&
+          (!query.kind || m.kind === query.kind) &&
+          (!needle || m.name.toLowerCase().includes(needle)),
+      );
+      const from = query.cursor ? Number(query.cursor) : 0;
+      const limit = Number(query.limit ?? 30);
+      const page = models.slice(from, from + limit);
+      return from + limit < models.length
+        ? { models: page, nextCursor: String(from + limit) }
+        : { models: page };
+    },
+    async modelThumbnail(ref) {
+      const id = ref.slice(ref.indexOf(':') + 1);
+      return renderPng({ prompt: id, seed: 7, width: 64, height: 64, loras: [{ id, strength: 1 }] });
+    },
   };
 }

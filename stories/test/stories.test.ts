@@ -60,6 +60,14 @@ describe('stories in Chromium', () => {
     'EveryNodeFailed',
     'EveryNodeSkipped',
     'ImageViewer',
+    'PickerResults',
+    'PickerAllFamilies',
+    'PickerOnNode',
+    'PickerSearching',
+    'PickerEmpty',
+    'PickerError',
+    'PickerDark',
+    'PickerOnEmulator',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

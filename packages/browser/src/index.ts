@@ -6,7 +6,7 @@ import {
   emulatedSleep,
   restoreEmulator,
 } from '@loraflow/emulator';
-import { loraPack } from '@loraflow/nodes';
+import { createLoraModelSources, loraPack } from '@loraflow/nodes';
 import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
 import {
   createIndexedDbStore,
@@ -168,6 +168,7 @@ export function wireInPageRuntime(
       polling: { sleep: emulatedSleep(o.speed), now: () => emulator.clock.now() },
     },
     secrets: [EMULATOR_CREDENTIALS.scenario.secret, EMULATOR_CREDENTIALS.modelslab.key],
+    models: createLoraModelSources({ scenario, modelslab }),
   });
 }
 

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry } from '@loraflow/core';
-import { loraPack, loraWebhookKinds } from '@loraflow/nodes';
+import { createLoraModelSources, loraPack, loraWebhookKinds } from '@loraflow/nodes';
 import {
   createRuntime,
   createWebhookReceiver,
@@ -120,6 +120,7 @@ export async function openRuntime(
     ...(o.tenants ? { tenants: o.tenants.options } : {}),
     ...(o.database?.leaseMs !== undefined ? { leaseMs: o.database.leaseMs } : {}),
     ...(o.database?.dispatch ? { dispatch: o.database.dispatch } : {}),
+    models: createLoraModelSources({ scenario: providers.scenario, modelslab: providers.modelslab }),
   });
   return {
     runtime,

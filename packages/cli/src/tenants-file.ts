@@ -1,6 +1,7 @@
 // `serve --tenants <file>`: each caller's bearer token names a tenant whose own provider keys its runs spend (decision 0034).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createLoraModelSources, type LoraServices } from '@loraflow/nodes';
 import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
 import {
   type CredentialsHook,
@@ -93,6 +94,8 @@ export async function readTenantsFile(
   return {
     tenants: {
       services: (credentials) => clientsFor(credentials, env),
+      // a tenant's picker lists its own project's models, through its own keys
+      models: (services) => createLoraModelSources(services as Partial<LoraServices>),
       credentialsFor: (tenant) => byTenant.get(tenant),
     },
     credentials: (request) => {

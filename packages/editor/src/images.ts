@@ -46,29 +46,49 @@ export function findImages(value: unknown, limit = 8): ImageRef[] {
   return found;
 }
 
-// Object URLs are kept per runtime and hash: a re-render or a second node showing the same image reuses it.
+/**
+ * An object URL for image bytes when they are PNG, JPEG or WebP, else undefined: every picture the editor shows
+ * (run outputs, model thumbnails) goes through here.
+ *
+ * @example
+ * const src = rasterObjectUrl(await runtime.getBlob(hash));
+ */
+export function rasterObjectUrl(bytes: Uint8Array | undefined): string | undefined {
+  // The type comes from the bytes, never a label: an SVG opened from a blob: URL runs in the host's origin.
+  const type = bytes && sniffImageType(bytes);
+  return type ? URL.createObjectURL(new Blob([bytes as BlobPart], { type })) : undefined;
+}
+
+// Object URLs are kept per runtime and key: a re-render or a second node showing the same image reuses it.
 const urls = new WeakMap<EditorRuntime, Map<string, Promise<string | undefined>>>();
+
+/**
+ * The object URL of raster bytes the runtime gives under `key` (a blob hash, a model thumbnail), loaded once.
+ *
+ * @example
+ * const src = await objectUrlOnce(runtime, `thumb:${ref}`, () => runtime.modelThumbnail!(ref));
+ */
+export function objectUrlOnce(
+  runtime: EditorRuntime,
+  key: string,
+  load: () => Promise<Uint8Array | undefined>,
+): Promise<string | undefined> {
+  let byKey = urls.get(runtime);
+  if (!byKey) {
+    byKey = new Map();
+    urls.set(runtime, byKey);
+  }
+  let url = byKey.get(key);
+  if (!url) {
+    url = load().then(rasterObjectUrl, () => undefined);
+    byKey.set(key, url);
+  }
+  return url;
+}
 
 /** The object URL of a blob from the runtime, loaded once. */
 export function blobUrl(runtime: EditorRuntime, ref: ImageRef): Promise<string | undefined> {
-  let byHash = urls.get(runtime);
-  if (!byHash) {
-    byHash = new Map();
-    urls.set(runtime, byHash);
-  }
-  let url = byHash.get(ref.hash);
-  if (!url) {
-    url = runtime.getBlob(ref.hash).then(
-      (bytes) => {
-        // The type comes from the bytes, never the ref: an SVG opened from a blob: URL runs in the host's origin.
-        const type = bytes && sniffImageType(bytes);
-        return type ? URL.createObjectURL(new Blob([bytes as BlobPart], { type })) : undefined;
-      },
-      () => undefined,
-    );
-    byHash.set(ref.hash, url);
-  }
-  return url;
+  return objectUrlOnce(runtime, ref.hash, () => runtime.getBlob(ref.hash));
 }
 
 /**

@@ -10,6 +10,8 @@ export {
 } from './catalogue';
 export { NODE_DRAG_MIME } from './components/Canvas';
 export { LoraflowEditor, type LoraflowEditorProps, LoraflowProvider } from './components/LoraflowEditor';
+export { ModelPicker, ModelPickerButton, type ModelPickerProps } from './components/ModelPicker';
+export { downstreamFamily, modelChoiceOf, paramsForModel } from './components/model-picker-logic';
 export { PALETTE_SYNONYMS, type PaletteEntryText, paletteScore } from './components/palette-search';
 export {
   BUILTIN_WIDGETS,

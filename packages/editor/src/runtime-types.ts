@@ -28,4 +28,7 @@ export type RunHandleLike = Pick<RuntimeRunHandle, 'runId' | 'subscribe' | 'resu
 export interface EditorRuntime extends Pick<Runtime, 'explain' | 'estimate' | 'getBlob'> {
   run(doc: GraphDocument, o?: { targets?: string[]; signal?: AbortSignal }): Promise<RunHandleLike>;
   cancel?: Runtime['cancel'];
+  /** The providers' models, for the model picker; without it the picker says there is no catalogue. */
+  models?: Runtime['models'];
+  modelThumbnail?: Runtime['modelThumbnail'];
 }

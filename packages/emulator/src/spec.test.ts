@@ -93,8 +93,14 @@ const community = JSON.parse(read('specs/modelslab-community-models-openapi.json
 const train = JSON.parse(read('specs/modelslab-train-model-openapi.json')) as OpenApi;
 ajv.addSchema({ $id: 'community', components: normalise(community.components) }, 'community');
 ajv.addSchema({ $id: 'train', components: normalise(train.components) }, 'train');
+const operation = JSON.parse(read('specs/modelslab-model-operation-openapi.json')) as OpenApi;
+ajv.addSchema({ $id: 'operation', components: normalise(operation.components) }, 'operation');
 
-function openApiValidator(id: 'community' | 'train', doc: OpenApi, path: string): ValidateFunction {
+function openApiValidator(
+  id: 'community' | 'train' | 'operation',
+  doc: OpenApi,
+  path: string,
+): ValidateFunction {
   const schema = doc.paths[path]?.post?.responses['200']?.content?.['application/json']?.schema;
   if (!schema) throw new Error(`The ${id} spec has no 200 response for POST ${path}`);
   const rewritten = JSON.parse(
@@ -103,7 +109,12 @@ function openApiValidator(id: 'community' | 'train', doc: OpenApi, path: string)
   return ajv.compile(rewritten);
 }
 
-function expectOpenApi(id: 'community' | 'train', doc: OpenApi, path: string, body: unknown): void {
+function expectOpenApi(
+  id: 'community' | 'train' | 'operation',
+  doc: OpenApi,
+  path: string,
+  body: unknown,
+): void {
   const validate = openApiValidator(id, doc, path);
   const ok = validate(body);
   expect(ok ? [] : validate.errors, `POST ${path}`).toEqual([]);
@@ -362,6 +373,31 @@ describe('ModelsLab responses match the OpenAPI specs', () => {
         }
       }
     }
+  });
+});
+
+describe('the model catalogues agree with the specs', () => {
+  it("ModelsLab: model_list answers the spec's array of PublicModel, each screenshot a PNG the emulator serves", async () => {
+    const emulator = manualEmulator();
+    const list = await modelslab(emulator, '/v4/dreambooth/model_list', { key: ML_KEY });
+    expect(list.status).toBe(200);
+    expectOpenApi('operation', operation, '/model_list', list.body);
+    const rows = list.body as unknown as Array<{ model_id: string; screenshots: string }>;
+    expect(rows.map((r) => r.model_id)).toContain('sdxl');
+    const picture = await emulator.fetch(rows[0]!.screenshots);
+    expect([...new Uint8Array(await picture.arrayBuffer()).slice(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect((await modelslab(emulator, '/v4/dreambooth/model_list', { key: 'wrong' })).status).toBe(401);
+  });
+
+  it('Scenario: every seeded public model has a thumbnail whose URL serves PNG bytes', async () => {
+    const emulator = manualEmulator();
+    const page = await scenario(emulator, 'GET', '/models/public?pageSize=500');
+    expectScenario('/models/public', 'get', 200, page.body);
+    const models = page.body.models as Array<{ id: string; thumbnail?: { assetId: string; url: string } }>;
+    expect(models.length).toBeGreaterThan(5);
+    expect(models.filter((m) => !m.thumbnail)).toEqual([]);
+    const bytes = new Uint8Array(await (await emulator.fetch(models[0]!.thumbnail!.url)).arrayBuffer());
+    expect([...bytes.slice(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
   });
 });
 

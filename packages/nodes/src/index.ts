@@ -16,6 +16,12 @@ export {
 export { createModelsLabBackend, type ModelsLabSubmitted } from './generation/modelslab';
 export { createScenarioBackend, type ScenarioRequest } from './generation/scenario';
 export { type ImageCheck, type ImageInfo, inspectImage, parseDataUrl, toDataUrl } from './image-check';
+export {
+  createLoraModelSources,
+  type LoraModelItem,
+  type LoraModelQuery,
+  type LoraModelSource,
+} from './model-sources';
 export { loraCompose } from './nodes/compose';
 export { costToEstimate, dryRunEstimate, type EstimateArgs } from './nodes/estimate';
 export { generateMultiLora } from './nodes/generate';

@@ -49,10 +49,11 @@ export {
   modelslabSteps,
   modelslabStepsProblem,
 } from './modelslab/endpoints';
-export { ModelsLabImages, ModelsLabTraining } from './modelslab/resources';
+export { ModelsLabImages, ModelsLabModels, ModelsLabTraining } from './modelslab/resources';
 export {
   type ModelsLabImageResult,
   type ModelsLabProcessing,
+  type ModelsLabPublicModel,
   type ModelsLabSuccess,
   type ModelsLabTrainingStatus,
   TRAINING_STAGES,

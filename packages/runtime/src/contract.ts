@@ -29,6 +29,7 @@ export type {
   RunState,
   RunStatus,
 } from '@loraflow/core';
+export type { ModelPage, ModelQuery, ModelSource, ModelSourceItem, ModelSummary } from './models';
 export type { NodeRecord, RunRecord, RunRecordStatus, RuntimeStore, StoreProblem } from './store/types';
 export type {
   CatalogueNode,

@@ -27,6 +27,7 @@ export const RUNTIME_CODES = {
   tenantCredentialsInvalid: 'tenant.credentials-invalid',
   /** A tenant's run cannot be resumed: no request brought its keys and `tenants.credentialsFor` gave none. */
   tenantCredentialsUnavailable: 'tenant.credentials-unavailable',
+  modelsUnavailable: 'models.unavailable',
 } as const;
 
 const STATUS: Record<string, number> = {
@@ -44,6 +45,8 @@ const STATUS: Record<string, number> = {
   [RUNTIME_CODES.tenantUnauthorized]: 401,
   [RUNTIME_CODES.tenantCredentialsInvalid]: 403,
   [RUNTIME_CODES.tenantCredentialsUnavailable]: 409,
+  // a provider behind the runtime failed, not the runtime itself
+  [RUNTIME_CODES.modelsUnavailable]: 502,
 };
 
 /**

@@ -5,6 +5,7 @@ export { RUNTIME_CODES, RuntimeError } from './errors';
 export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions } from './http/handler';
 export type { CredentialsHook } from './http/tenant';
 export { WEBHOOK_CODES } from './http/webhooks';
+export { createModelCatalogue, MAX_MODELS_LIMIT, modelQuerySchema } from './models';
 export { createRemoteRuntime, type RemoteRuntimeOptions } from './remote';
 export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions } from './runtime';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';

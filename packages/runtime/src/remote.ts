@@ -7,10 +7,12 @@ import {
   type RunEvent,
   type RunResult,
   setOwn,
+  sniffImageType,
 } from '@loraflow/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from './errors';
+import type { ModelPage, ModelQuery } from './models';
 import { runEventSchema, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime, RuntimeRunHandle } from './types';
@@ -54,6 +56,18 @@ const answers = {
   }),
   started: z.looseObject({ runId: z.string().min(1), after: z.number().int().min(0) }),
   runs: z.looseObject({ runs: z.array(runRecordSchema) }),
+  models: z.looseObject({
+    models: z.array(
+      z.looseObject({
+        id: z.string(),
+        name: z.string(),
+        provider: z.string(),
+        kind: z.enum(['lora', 'base']),
+        thumbnail: z.string().optional(),
+      }),
+    ),
+    nextCursor: z.string().optional(),
+  }),
 };
 
 /**
@@ -347,6 +361,18 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
     events(runId, o = {}) {
       return events(runId, o.after ?? 0, o.signal);
     },
+    models: (query = {}) => checked<ModelPage>(answers.models, 'GET', `/models${modelSearch(query)}`),
+    async modelThumbnail(ref) {
+      try {
+        const response = await send('GET', `/models/thumbnail?ref=${encodeURIComponent(ref)}`);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        // the server sniffed already; a proxy in between could still swap the body
+        return sniffImageType(bytes) ? bytes : undefined;
+      } catch (error) {
+        if (error instanceof RuntimeError && error.code === RUNTIME_CODES.blobNotFound) return undefined;
+        throw error;
+      }
+    },
     async getBlob(hash) {
       try {
         const response = await send('GET', `/blobs/${encodeURIComponent(hash)}`);
@@ -357,6 +383,16 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
       }
     },
   };
+}
+
+/** A model query as URL search parameters (the server checks them with the same schema). */
+function modelSearch(query: ModelQuery): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
 }
 
 function graphBody(doc: GraphDocument, targets: string[] | undefined) {

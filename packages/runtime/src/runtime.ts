@@ -31,6 +31,7 @@ import { blobHashesIn } from './blob-refs';
 import { buildCatalogue } from './catalogue';
 import { FOLLOW_MS, followedHandle, followStored } from './dispatch';
 import { RUNTIME_CODES, RuntimeError } from './errors';
+import { createModelCatalogue, type ModelQuery, type ModelSource } from './models';
 import { activeElsewhere, executorAlive, whileTakingUp } from './run-lease';
 import { createMemoryStore } from './store/memory';
 import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
@@ -59,6 +60,8 @@ export interface RuntimeOptions {
   store?: RuntimeStore;
   /** Services nodes reach through `ctx.services.get(name)` (provider clients, a fetch). */
   services?: EngineOptions['services'];
+  /** The providers' model catalogues `runtime.models` lists, in order (e.g. `createLoraModelSources(services)`). */
+  models?: readonly ModelSource[];
   concurrency?: number;
   limits?: Record<string, number>;
   /** Strings (4+ characters) that must never reach the store, an event or an error: API keys and the like. */
@@ -218,6 +221,27 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
 
   const admitQuestion = createQuestionAdmission(secrets);
   // one incremental admission per tenant engine (so per tenant key set), dropped with the engine
+  const hostCatalogue = createModelCatalogue(options.models ?? [], redactText);
+  // a tenant's picker lists what its own keys see, never the host's account; kept as long as its engine is
+  const tenantCatalogues = new WeakMap<Engine, ReturnType<typeof createModelCatalogue>>();
+  const catalogueAs = (as: TenantCredentials | undefined) => {
+    if (!as || !options.tenants) return hostCatalogue;
+    const key = engineAs(as);
+    let catalogue = tenantCatalogues.get(key);
+    if (!catalogue) {
+      // errors of a tenant's catalogue are redacted of its keys as well as the host's
+      const redactTenant = createRedactor({
+        ...(options.redact ? { redact: options.redact } : {}),
+        secrets: [...secrets, ...tenantSecrets(as)],
+      });
+      catalogue = createModelCatalogue(
+        options.tenants.models?.(options.tenants.services(as)) ?? [],
+        redactTenant,
+      );
+      tenantCatalogues.set(key, catalogue);
+    }
+    return catalogue;
+  };
   const tenantAdmissions = new WeakMap<Engine, (input: unknown) => Admission>();
   const questionAdmission = (as: TenantCredentials | undefined) => {
     if (!as) return admitQuestion;
@@ -559,6 +583,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   }
 
   const runtime: LocalRuntime & TenantAware = {
+    models: (query?: ModelQuery, as?: TenantCredentials) => catalogueAs(as).models(query),
+    modelThumbnail: (ref: string, as?: TenantCredentials) => catalogueAs(as).modelThumbnail(ref),
     async catalogue() {
       return buildCatalogue(options.registry);
     },
@@ -852,6 +878,7 @@ const optionsSchema = z.looseObject({
   leaseMs: z.number().int().min(30).optional(),
   dispatch: z.function().optional(),
   followMs: z.number().int().min(1).optional(),
+  models: z.array(z.looseObject({ provider: z.string().min(1), list: z.function() })).optional(),
 });
 
 /** Misuse throws one sentence naming the option, before anything is created. */

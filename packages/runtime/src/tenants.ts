@@ -3,6 +3,7 @@ import { canonicalJson, type Engine, type ExplainEntry, type GraphDocument } fro
 import { z } from 'zod';
 import { blobHashesIn } from './blob-refs';
 import { RUNTIME_CODES, RuntimeError } from './errors';
+import type { ModelPage, ModelQuery, ModelSource } from './models';
 import type { RunRecord } from './store/types';
 import type { RunEstimate, Runtime, RuntimeRunHandle } from './types';
 
@@ -73,6 +74,11 @@ export interface TenantOptions {
   credentialsFor?(tenant: string): TenantCredentials | undefined | Promise<TenantCredentials | undefined>;
   /** How many tenants' engines are kept between runs, least recently used dropped first (default 256). */
   maxTenants?: number;
+  /**
+   * The model catalogues a tenant's picker lists, built from its services (e.g. nodes' `createLoraModelSources`).
+   * Without it a tenant's `models` lists nothing: the runtime's own catalogue would show the host's account.
+   */
+  models?(services: Record<string, unknown>): ModelSource[];
 }
 
 /**
@@ -225,6 +231,9 @@ export interface TenantAware {
     as?: TenantCredentials,
   ): Promise<RuntimeRunHandle>;
   listRuns(o?: { limit?: number; tenant?: string }): Promise<RunRecord[]>;
+  /** The tenant's own model catalogue (`TenantOptions.models`), never the host's. */
+  models(query?: ModelQuery, as?: TenantCredentials): Promise<ModelPage>;
+  modelThumbnail(ref: string, as?: TenantCredentials): Promise<Uint8Array | undefined>;
 }
 
 /**
@@ -343,5 +352,7 @@ export function tenantRuntime(
       if (!(await findBlob(hash))) return undefined;
       return base.getBlob(hash);
     },
+    models: (query) => base.models(query, credentials),
+    modelThumbnail: (ref) => base.modelThumbnail(ref, credentials),
   };
 }

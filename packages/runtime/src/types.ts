@@ -8,6 +8,7 @@ import type {
   RunEvent,
   RunHandle,
 } from '@loraflow/core';
+import type { ModelPage, ModelQuery } from './models';
 import type { RunRecord } from './store/types';
 import type { TenantCredentials } from './tenants';
 
@@ -132,6 +133,10 @@ export interface Runtime {
    */
   events(runId: string, o?: { after?: number; signal?: AbortSignal }): AsyncIterable<RunEvent>;
   getBlob(hash: string): Promise<Uint8Array | undefined>;
+  /** A page of the providers' models (filters, search, cursor, limit 1..100); see `ModelQuery`. */
+  models(query?: ModelQuery): Promise<ModelPage>;
+  /** The PNG, JPEG or WebP bytes of a model's picture (`ModelSummary.thumbnail`), or undefined. */
+  modelThumbnail(ref: string): Promise<Uint8Array | undefined>;
 }
 
 export type { ExplainEntry, JsonValue };

@@ -4,6 +4,7 @@ import { type ParamField, paramFields } from '../params';
 import { useEditorContext, useEditorState } from '../react/context';
 import { explainText } from './explain';
 import { progressDetail } from './LoraNode';
+import { ModelPickerButton } from './ModelPicker';
 import { resolveWidget, schemaOf } from './widgets';
 
 const sameButPosition = (a: GraphNode | undefined, b: GraphNode | undefined) =>
@@ -237,6 +238,7 @@ export function Inspector() {
           onBlur={() => store.closeStep()}
         />
       </div>
+      <ModelPickerButton nodeId={node.id} />
       {fields.filter((f) => !f.advanced).map(paramField)}
       {fields.some((f) => f.advanced) && (
         // folded unless a value is set or has a problem, so what needs attention is never hidden

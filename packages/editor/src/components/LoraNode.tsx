@@ -10,6 +10,7 @@ import type { EditorState, NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
 import { useOpenViewer } from './ImageViewer';
 import { CompactContext } from './lod';
+import { ModelPickerButton } from './ModelPicker';
 import { costText, headlineFields, NodeContent, nodeDisplayName, type SettingsGroup } from './NodeContent';
 import { schemaOf } from './widgets';
 
@@ -339,6 +340,7 @@ function LoraNodeView({ id, selected }: NodeProps) {
           readOnly={readOnly}
         />
       )}
+      {!compact && selected && <ModelPickerButton nodeId={id} compact />}
       {run?.status === 'running' && (
         <div
           className="lf-node__progress"

@@ -3,13 +3,14 @@ import type { Core, Env } from '../context';
 import { type Mounted, mountResources } from '../route-kit';
 import { ModelsLabApi, VendorError, v6Error } from './http';
 import { images } from './images';
+import { models } from './models';
 import type { ModelsLabState } from './state';
 import { training, uploads } from './training';
 
 /** The ModelsLab API subset: where it is mounted and its resources. */
 export const MODELSLAB_API: Mounted<ModelsLabApi> = {
   mount: '/modelslab/api',
-  resources: [images, training, uploads],
+  resources: [images, training, uploads, models],
 };
 
 /** Options of the ModelsLab routes. */

@@ -85,6 +85,8 @@ export interface ModelRecord {
   builtInStatus?: ModelStatus;
   run?: TrainingRun;
   base?: BaseModelSpec;
+  /** A seeded model's picture (the spec's `thumbnail`); a trained one shows its last epoch's sample instead. */
+  thumbnailAssetId?: string;
 }
 
 export interface JobRecord {
@@ -138,7 +140,7 @@ export function createScenarioState(core: Core): ScenarioState {
   const seed = (
     spec: { id: string; name: string; shortDescription: string; type: string },
     own: Pick<ModelRecord, 'source' | 'custom' | 'tags'> &
-      Partial<Pick<ModelRecord, 'base' | 'compliantModelIds'>>,
+      Partial<Pick<ModelRecord, 'base' | 'compliantModelIds' | 'thumbnailAssetId'>>,
   ) =>
     models.set(spec.id, {
       id: spec.id,
@@ -156,8 +158,28 @@ export function createScenarioState(core: Core): ScenarioState {
       builtInStatus: 'trained',
       ...own,
     });
+  const state: ScenarioState = { models, jobs: new Map(), assets: new Map() };
+  // Only the file is stored (not an asset record): the catalogue's pictures are the CDN's, not an account's assets.
+  const thumbnailOf = (id: string, name: string) => {
+    const assetId = `asset_thumb-${id.replace(/^model_/, '')}`;
+    core.files.put(assetPath(assetId), {
+      mime: 'image/png',
+      availableAt: seededAt,
+      signed: true,
+      // Rendered on first download: the model's own colour band over its name's scene.
+      bytes: () =>
+        renderPng({ prompt: name, seed: 7, width: 128, height: 128, loras: [{ id, strength: 1 }] }),
+    });
+    return assetId;
+  };
   for (const base of BASE_MODELS) {
-    seed(base, { source: 'scenario', custom: base.route === 'custom', tags: ['sc:base-model'], base });
+    seed(base, {
+      source: 'scenario',
+      custom: base.route === 'custom',
+      tags: ['sc:base-model'],
+      base,
+      thumbnailAssetId: thumbnailOf(base.id, base.name),
+    });
   }
   for (const lora of PUBLIC_LORAS) {
     seed(lora, {
@@ -165,9 +187,10 @@ export function createScenarioState(core: Core): ScenarioState {
       custom: false,
       tags: [...lora.tags, 'sc:third-party'],
       compliantModelIds: lora.compliantModelIds,
+      thumbnailAssetId: thumbnailOf(lora.id, lora.name),
     });
   }
-  return { models, jobs: new Map(), assets: new Map() };
+  return state;
 }
 
 /** Whether a model's name or tags ask for a failing training. */
@@ -423,6 +446,12 @@ export function modelView(
         endedAt: iso(model.run.endsAt),
       };
     }
+  }
+  // Without epoch samples, a trained model shows its first training image, a seeded one its own picture.
+  const fallback =
+    model.thumbnailAssetId ?? (status === 'trained' ? model.trainingImages[0]?.assetId : undefined);
+  if (out.thumbnail === undefined && fallback !== undefined) {
+    out.thumbnail = { assetId: fallback, url: core.files.url(assetPath(fallback), now) };
   }
   if (full && model.custom && model.base) {
     out.inputs = baseModelInputs(model.base);

@@ -6,7 +6,7 @@ import { parseRequest } from '../http';
 import { type CallOptions, type CommonClientOptions, commonOptionsShape } from '../options';
 import { createRedactor } from '../redact';
 import type { ModelsLabFineTuneInput, ModelsLabText2ImgInput } from './endpoints';
-import { ModelsLabImages, ModelsLabTraining } from './resources';
+import { ModelsLabImages, ModelsLabModels, ModelsLabTraining } from './resources';
 import type { ModelsLabImageResult, ModelsLabTrainingStatus } from './schemas';
 
 /**
@@ -49,6 +49,8 @@ export class ModelsLabClient extends BaseClient {
   readonly images: ModelsLabImages;
   /** v3 LoRA training: start, status, cancel, list, base64Crop. */
   readonly training: ModelsLabTraining;
+  /** The public model catalogue. */
+  readonly models: ModelsLabModels;
   readonly #key: string;
 
   constructor(options: ModelsLabClientOptions) {
@@ -65,6 +67,7 @@ export class ModelsLabClient extends BaseClient {
     this.#key = o.apiKey;
     this.images = new ModelsLabImages(this);
     this.training = new ModelsLabTraining(this, (text) => redactor.text(text));
+    this.models = new ModelsLabModels(this);
   }
 
   protected override authorize(request: OutgoingRequest): void {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { defineEndpoint } from '../endpoint';
-import { imageResponseSchema, type ModelsLabImageResult, v3ResponseSchema } from './schemas';
+import {
+  imageResponseSchema,
+  type ModelsLabImageResult,
+  type ModelsLabPublicModel,
+  publicModelSchema,
+  v3ResponseSchema,
+} from './schemas';
 
 // The ModelsLab endpoints loraflow uses, as descriptors (PROVIDERS.md 2.x and specs/modelslab-*.json).
 // Every call is a POST with a JSON body; the client adds `key` to it. Arguments are camelCase here
@@ -320,6 +326,24 @@ export const modelslabEndpoints = {
   cancelTraining: cancelAt('/v3/cancel_training/{id}'),
   // The docs page's spelling of the same call.
   cancleTraining: cancelAt('/v3/cancle_training/{id}'),
+  // The spec serves the public list from the v4 dreambooth root; the answer is a bare array.
+  publicModelList: defineEndpoint({
+    method: 'POST',
+    path: '/v4/dreambooth/model_list',
+    kind: 'read',
+    response: z.array(publicModelSchema).transform((rows) =>
+      rows.map(
+        (r): ModelsLabPublicModel => ({
+          id: r.model_id,
+          name: r.model_name || r.model_id,
+          status: r.status ?? undefined,
+          description: r.description ?? undefined,
+          instancePrompt: r.instance_prompt ?? undefined,
+          screenshot: r.screenshots || undefined,
+        }),
+      ),
+    ),
+  }),
   finetuneList: defineEndpoint({
     method: 'POST',
     path: '/v3/finetune_list',

@@ -9,7 +9,12 @@ import {
   type ModelsLabText2ImgInput,
   toImageResult,
 } from './endpoints';
-import { type ModelsLabImageResult, type ModelsLabTrainingStatus, TRAINING_STAGES } from './schemas';
+import {
+  type ModelsLabImageResult,
+  type ModelsLabPublicModel,
+  type ModelsLabTrainingStatus,
+  TRAINING_STAGES,
+} from './schemas';
 
 // A 404 whose body is not a vendor JSON answer means the route itself is not served (the other spelling may be).
 function isMissingRoute(e: unknown): boolean {
@@ -144,5 +149,22 @@ export class ModelsLabTraining extends Resource {
    */
   base64Crop(input: { image: string; crop?: boolean }, call?: CallOptions): Promise<string> {
     return this.client.request(E.base64Crop, { body: input }, call);
+  }
+}
+
+/**
+ * ModelsLab's model catalogue: the public models (`modelslab.models`). The account's own LoRAs are
+ * `training.list()` (ids only).
+ *
+ * @example
+ * const models = await modelslab.models.listPublic();
+ */
+export class ModelsLabModels extends Resource {
+  /**
+   * Lists the public models with their names and preview URLs (`POST /v4/dreambooth/model_list`; not paged).
+   * @example const [first] = await modelslab.models.listPublic(); first?.screenshot;
+   */
+  listPublic(call?: CallOptions): Promise<ModelsLabPublicModel[]> {
+    return this.client.request(E.publicModelList, {}, call);
   }
 }

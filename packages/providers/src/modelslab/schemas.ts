@@ -104,3 +104,30 @@ export interface ModelsLabTrainingStatus {
   /** The vendor's progress log, when sent. */
   log: string | undefined;
 }
+
+/** One row of `POST /v4/dreambooth/model_list` (the spec's `PublicModel`); the vendor may add fields. */
+export const publicModelSchema = z.looseObject({
+  model_id: z.string().min(1),
+  status: z.string().nullish(),
+  created_at: z.string().nullish(),
+  instance_prompt: z.string().nullish(),
+  model_name: z.string().nullish(),
+  description: z.string().nullish(),
+  screenshots: z.string().nullish(),
+});
+
+/**
+ * A public ModelsLab model (a checkpoint such as `midjourney`), camelCased from the spec's `PublicModel`.
+ *
+ * @example
+ * const m: ModelsLabPublicModel = { id: 'midjourney', name: 'MidJourney V4', status: 'model_ready', screenshot: 'https://…/1.png' };
+ */
+export interface ModelsLabPublicModel {
+  id: string;
+  name: string;
+  status: string | undefined;
+  description: string | undefined;
+  instancePrompt: string | undefined;
+  /** The preview image's URL, to fetch through the download path (never shown as is). */
+  screenshot: string | undefined;
+}

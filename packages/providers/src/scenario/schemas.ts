@@ -93,6 +93,8 @@ export const modelSchema = z.looseObject({
     })
     .optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
+  // The spec's thumbnail: an asset and its (signed) URL; models without one omit it.
+  thumbnail: z.looseObject({ assetId: z.string().optional(), url: z.string() }).optional(),
   ownerId: z.string().optional(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),

@@ -8,6 +8,7 @@ import { blobHashSchema } from '../store/schemas';
 import type { Runtime } from '../types';
 import type { WebhookReceiver } from '../webhooks';
 import { guardMiddlewares, type HandlerGuards } from './guards';
+import { registerModelRoutes } from './models-routes';
 import { sniffMime } from './sniff';
 import { type CredentialsHook, type TenantVariables, tenantMiddleware } from './tenant';
 import { mountWebhooks } from './webhooks';
@@ -285,6 +286,7 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
   });
 
   app.get('/nodes', async (c) => c.json(await runtimeOf(c).catalogue()));
+  registerModelRoutes(app, runtimeOf);
 
   app.get('/blobs/:hash', async (c) => {
     const hash = c.req.param('hash');

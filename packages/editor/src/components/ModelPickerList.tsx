@@ -1,0 +1,189 @@
+import type { ModelPage, ModelSummary } from '@loraflow/runtime/contract';
+import { Command } from 'cmdk';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { EditorRuntime } from '../runtime-types';
+import type { ModelPickerProps } from './ModelPicker';
+import { thumbnailUrl } from './model-picker-logic';
+
+type Listing =
+  | { status: 'loading'; models: ModelSummary[] }
+  | { status: 'ready'; models: ModelSummary[]; nextCursor?: string; more?: boolean }
+  | { status: 'error'; models: ModelSummary[]; message: string };
+
+const PAGE = 30;
+
+function Thumbnail({ runtime, model }: { runtime: EditorRuntime; model: ModelSummary }) {
+  const [src, setSrc] = useState<string | undefined>();
+  useEffect(() => {
+    let live = true;
+    if (model.thumbnail) void thumbnailUrl(runtime, model.thumbnail).then((url) => live && setSrc(url));
+    return () => {
+      live = false;
+    };
+  }, [runtime, model.thumbnail]);
+  // decorative: the item's text names the model
+  return src ? (
+    <img className="lf-picker__thumb" src={src} alt="" />
+  ) : (
+    <span className="lf-picker__thumb lf-picker__thumb--none" aria-hidden="true" />
+  );
+}
+
+/**
+ * The picker's list, loaded on first use (see {@link ModelPicker}): a searchable list of the providers' models (through `runtime.models`), with thumbnails, family badge and provider;
+ * arrows move, Enter chooses, Escape closes. Says so while loading, when nothing matches and when the runtime fails.
+ *
+ * @example
+ * <ModelPickerList runtime={runtime} kind="lora" family="flux.1" onChoose={(m) => setModel(m)} onClose={close} />
+ */
+export function ModelPickerList(props: ModelPickerProps) {
+  const { runtime, kind, family, onChoose, onClose } = props;
+  const [search, setSearch] = useState('');
+  const [onlyFamily, setOnlyFamily] = useState(family !== undefined);
+  const [listing, setListing] = useState<Listing>({ status: 'loading', models: [] });
+  const asked = useRef(0);
+  const debounceMs = props.debounceMs ?? 200;
+  const filterId = useId();
+
+  const query = useMemo(
+    () => ({
+      ...(kind ? { kind } : {}),
+      ...(onlyFamily && family ? { family } : {}),
+      ...(search.trim() ? { search: search.trim() } : {}),
+      limit: PAGE,
+    }),
+    [kind, family, onlyFamily, search],
+  );
+
+  // Asks for a page; an answer to a question no longer asked (the search moved on) is dropped.
+  const load = useCallback(
+    (cursor?: string, before: ModelSummary[] = []) => {
+      const list = runtime?.models;
+      if (!list) {
+        setListing({
+          status: 'error',
+          models: [],
+          message: 'This runtime has no model catalogue to pick from.',
+        });
+        return;
+      }
+      const id = ++asked.current;
+      list(cursor ? { ...query, cursor } : query).then(
+        (page) => {
+          if (asked.current === id) setListing(ready({ ...page, models: [...before, ...page.models] }));
+        },
+        (error: unknown) => {
+          if (asked.current !== id) return;
+          const message = error instanceof Error ? error.message : String(error);
+          setListing({ status: 'error', models: before, message });
+        },
+      );
+    },
+    [runtime, query],
+  );
+
+  useEffect(() => {
+    setListing((l) => ({ status: 'loading', models: l.models }));
+    const timer = setTimeout(() => load(), debounceMs);
+    return () => clearTimeout(timer);
+  }, [load, debounceMs]);
+
+  const more = () => {
+    if (listing.status !== 'ready' || !listing.nextCursor) return;
+    setListing({ ...listing, more: true });
+    load(listing.nextCursor, listing.models);
+  };
+
+  const currentValue = props.current?.id ? `${props.current.provider ?? ''}:${props.current.id}` : undefined;
+  return (
+    <Command
+      className="lf-picker nodrag nowheel nopan"
+      label="Choose a model"
+      shouldFilter={false}
+      loop
+      {...(currentValue ? { defaultValue: currentValue } : {})}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
+      <Command.Input
+        autoFocus
+        value={search}
+        onValueChange={setSearch}
+        placeholder="Search models by name…"
+        aria-label="Search models"
+      />
+      {family && (
+        <label className="lf-picker__filter" htmlFor={filterId}>
+          <input
+            id={filterId}
+            type="checkbox"
+            checked={onlyFamily}
+            onChange={(e) => setOnlyFamily(e.currentTarget.checked)}
+          />
+          Only {family} (what this input takes)
+        </label>
+      )}
+      {listing.status === 'loading' && (
+        <div className="lf-picker__state" role="status">
+          {search.trim() ? `Searching for “${search.trim()}”…` : 'Loading models…'}
+        </div>
+      )}
+      {listing.status === 'error' && (
+        <div className="lf-picker__state lf-picker__state--error" role="alert">
+          <span>{listing.message}</span>
+          {runtime?.models && (
+            <button type="button" className="lf-button lf-button--small" onClick={() => load()}>
+              Try again
+            </button>
+          )}
+        </div>
+      )}
+      {listing.status === 'ready' && listing.models.length === 0 && (
+        <div className="lf-picker__state" role="status">
+          {search.trim() ? `No model matches “${search.trim()}”` : 'No models to show'}
+          {onlyFamily && family ? ` among ${family} models.` : '.'}
+        </div>
+      )}
+      <Command.List>
+        {runtime &&
+          listing.models.map((model) => (
+            <Command.Item
+              key={`${model.provider}:${model.id}`}
+              value={`${model.provider}:${model.id}`}
+              className="lf-picker__item"
+              data-current={`${model.provider}:${model.id}` === currentValue || undefined}
+              onSelect={() => onChoose(model)}
+            >
+              <Thumbnail runtime={runtime} model={model} />
+              <span className="lf-picker__text">
+                <span className="lf-picker__name">{model.name}</span>
+                <span className="lf-picker__meta">
+                  {model.provider}
+                  {model.scope === 'own' ? ' · yours' : ''}
+                  {model.kind === 'base' ? ' · base model' : ''}
+                </span>
+              </span>
+              <span className="lf-badge lf-badge--family lf-picker__family">
+                {model.familyLabel ?? model.family ?? 'family unknown'}
+              </span>
+            </Command.Item>
+          ))}
+        {listing.status === 'ready' && listing.nextCursor && (
+          <Command.Item value="__more" className="lf-picker__more" onSelect={more}>
+            {listing.more ? 'Loading more…' : 'More models'}
+          </Command.Item>
+        )}
+      </Command.List>
+    </Command>
+  );
+}
+
+function ready(page: ModelPage): Listing {
+  return page.nextCursor
+    ? { status: 'ready', models: page.models, nextCursor: page.nextCursor }
+    : { status: 'ready', models: page.models };
+}
