@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { createRuntimeHandler } from './http/handler';
+import type { ModelSource } from './models';
 import { createRuntime } from './runtime';
 import { createMemoryStore } from './store/memory';
 import { layServices, parseTenantCredentials, type TenantCredentials } from './tenants';
@@ -233,6 +234,40 @@ describe('a runtime serving tenants', () => {
     });
     expect((await (await again.resume(runId)).result).status).toBe('succeeded');
     expect(calls).toEqual(['alice-key-1234']);
+  });
+
+  it('lists each tenant the models its own keys see, never the host’s catalogue', async () => {
+    // a source in miniature: it lists one model named after the key its client holds
+    const sourceOn = (client: KeyedClient): ModelSource => ({
+      provider: 'modelslab',
+      list: async () => ({
+        models: [{ id: `model-of-${client.apiKey}`, name: client.apiKey, kind: 'lora' }],
+      }),
+    });
+    const runtime = createRuntime({
+      registry,
+      store: createMemoryStore(),
+      services: { modelslab: new KeyedClient('host-own-key-0000') },
+      models: [sourceOn(new KeyedClient('host-own-key-0000'))],
+      tenants: {
+        services: ({ providers }) =>
+          providers.modelslab ? { modelslab: new KeyedClient(providers.modelslab.apiKey) } : {},
+        models: (services) => (services.modelslab ? [sourceOn(services.modelslab as KeyedClient)] : []),
+      },
+    });
+    const ids = async (r: { models: () => Promise<{ models: Array<{ id: string }> }> }) =>
+      (await r.models()).models.map((m) => m.id);
+    expect(await ids(runtime)).toEqual(['model-of-host-own-key-0000']);
+    expect(await ids(runtime.forTenant(alice))).toEqual(['model-of-alice-key-1234']);
+    expect(await ids(runtime.forTenant(bob))).toEqual(['model-of-bob-key-5678']);
+    // a runtime whose tenants have no catalogue lists nothing for them rather than the host's
+    const bare = createRuntime({
+      registry,
+      store: createMemoryStore(),
+      models: [sourceOn(new KeyedClient('host-own-key-0000'))],
+      tenants: { services: () => ({}) },
+    });
+    expect(await ids(bare.forTenant(alice))).toEqual([]);
   });
 
   it('is refused by name when the runtime was made without tenants', () => {
