@@ -8,7 +8,7 @@ import {
   type RunResult,
   setOwn,
 } from '@loraflow/core';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { runEventSchema, runRecordSchema } from './store/schemas';
@@ -189,6 +189,8 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
       let ended = false;
       if (response?.body) {
         const queue: EventSourceMessage[] = [];
+        // loaded when a run is first followed: an editor page that never runs does not download the SSE parser
+        const { createParser } = await import('eventsource-parser');
         const parser = createParser({
           onEvent: (message) => queue.push(message),
           onRetry: (ms) => {
