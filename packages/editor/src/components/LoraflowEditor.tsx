@@ -19,11 +19,10 @@ import { EditorContext, type EditorContextValue, useEditorContext, useEditorStat
 import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore, type EditorStore } from '../store/editor-store';
 import { Canvas, type PendingConnection } from './Canvas';
-import { ImageViewer, ViewerContext, type ViewerState } from './ImageViewer';
-import { Inspector } from './Inspector';
 import type { PaletteProps } from './Palette';
 import { palettePlaceholder } from './palette-search';
 import { NoticeBar, Toolbar } from './Toolbar';
+import { ViewerContext, type ViewerState } from './viewer-context';
 import type { WidgetRegistry } from './widgets';
 
 /**
@@ -98,6 +97,22 @@ export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: bo
 // is idle after the editor mounts: the entry stays in budget and the first render parses less.
 const loadPalette = () => import('./Palette');
 const LazyPalette = lazy(() => loadPalette().then((m) => ({ default: m.Palette })));
+
+// The inspector (its forms and widgets) and the image viewer load the same way: a page shows its nodes before
+// it parses them, and they are in place by the time a node is selected or an image enlarged.
+const loadInspector = () => import('./Inspector');
+const LazyInspector = lazy(() => loadInspector().then((m) => ({ default: m.Inspector })));
+const loadViewer = () => import('./ImageViewer');
+const LazyImageViewer = lazy(() => loadViewer().then((m) => ({ default: m.ImageViewer })));
+
+/** The panel while its code loads: the same empty landmark, so nothing moves when it arrives. */
+function InspectorLoader() {
+  return (
+    <Suspense fallback={<aside className="lf-inspector" aria-label="Inspector" aria-busy="true" />}>
+      <LazyInspector />
+    </Suspense>
+  );
+}
 
 /** The palette, with a plain search field that keeps what is typed while its code loads. */
 function PaletteLoader(props: PaletteProps) {
@@ -317,9 +332,12 @@ function EditorLayout(props: {
   const [viewer, setViewer] = useState<ViewerState | undefined>(undefined);
   const [search, setSearch] = useState('');
   useEffect(() => {
-    if (readOnlyRef.current) return;
     const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 200));
-    idle(() => void loadPalette());
+    idle(() => {
+      void loadInspector();
+      void loadViewer();
+      if (!readOnlyRef.current) void loadPalette();
+    });
   }, []);
   const readOnly = useEditorState((s) => s.readOnly);
   const readOnlyRef = useRef(readOnly);
@@ -485,10 +503,14 @@ function EditorLayout(props: {
               />
             )}
           </div>
-          <Inspector />
+          <InspectorLoader />
         </div>
       </ViewerContext.Provider>
-      {viewer && <ImageViewer state={viewer} onChange={setViewer} />}
+      {viewer && (
+        <Suspense fallback={null}>
+          <LazyImageViewer state={viewer} onChange={setViewer} />
+        </Suspense>
+      )}
       {props.children}
     </div>
   );
