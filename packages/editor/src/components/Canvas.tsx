@@ -121,7 +121,7 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
   // document listeners or store subscribers per frame).
   const dragging = useRef(new Map<string, { x: number; y: number }>());
   const [dragVersion, setDragVersion] = useState(0);
-  const synced = useRef<{ base: Node[]; index: Map<string, number>; list: Node[] } | undefined>(undefined);
+  const synced = useRef<{ base: Node[]; index: Map<string, number> } | undefined>(undefined);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: measuredVersion invalidates the measured sizes read from the ref
   const baseNodes = useMemo(() => {
@@ -169,7 +169,7 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
     }
     let s = synced.current;
     if (s?.base !== baseNodes) {
-      s = { base: baseNodes, index: new Map(baseNodes.map((n, i) => [n.id, i])), list: baseNodes };
+      s = { base: baseNodes, index: new Map(baseNodes.map((n, i) => [n.id, i])) };
       synced.current = s;
     }
     const list = baseNodes.slice();
