@@ -148,6 +148,44 @@ describe('the editor in Chromium', () => {
     await page.close();
   });
 
+  it('moves a dragged node on every pointer move, tells the host once at the drop, and re-renders no node', async () => {
+    const page = await h.open('/editor.html?fixture=pipeline');
+    await node(page, 'prompt').click({ position: { x: 30, y: 10 } });
+    await expect.poll(() => node(page, 'prompt').getAttribute('data-selected')).toBe('true');
+    // every document the host is told of, counted from here on
+    await page.evaluate(() => {
+      const w = window as unknown as { __doc?: unknown; __told: number; __renders: Record<string, number> };
+      let doc = w.__doc;
+      w.__told = 0;
+      w.__renders = {};
+      Object.defineProperty(w, '__doc', {
+        get: () => doc,
+        set: (d) => {
+          doc = d;
+          w.__told += 1;
+        },
+      });
+    });
+    const told = () => page.evaluate(() => (window as unknown as { __told: number }).__told);
+    const box = (await node(page, 'prompt').boundingBox())!;
+    await page.mouse.move(box.x + 30, box.y + 10);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + 30 + i * 12, box.y + 10 + i * 4);
+    const during = (await node(page, 'prompt').boundingBox())!;
+    expect(during.x).toBeGreaterThan(box.x + 60);
+    expect(await told()).toBe(0);
+    await page.mouse.up();
+    expect(await told()).toBe(1);
+    expect((await currentDoc(page))!.nodes.find((n) => n.id === 'prompt')!.position!.x).toBeGreaterThan(
+      320 + 50,
+    );
+    const renders = await page.evaluate(
+      () => (window as unknown as { __renders: Record<string, number> }).__renders,
+    );
+    expect(renders).toEqual({});
+    await page.close();
+  });
+
   it('refuses a wrong-family connection with the reason validation gives', async () => {
     const page = await h.open('/editor.html?fixture=pipeline');
     await node(page, 'style').click();

@@ -1,4 +1,4 @@
-import { type JsonSchema, unwrap } from './components/widgets';
+import { type JsonSchema, unwrap } from './components/json-schema';
 
 /**
  * One parameter of a params schema as a person sees it: a title, a unit, help, and whether it folds away.

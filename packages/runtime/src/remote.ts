@@ -9,7 +9,7 @@ import {
   setOwn,
   sniffImageType,
 } from '@loraflow/core';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import type { ModelPage, ModelQuery } from './models';
@@ -211,6 +211,8 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
       let ended = false;
       if (response?.body) {
         const queue: EventSourceMessage[] = [];
+        // loaded when a run is first followed: an editor page that never runs does not download the SSE parser
+        const { createParser } = await import('eventsource-parser');
         const parser = createParser({
           onEvent: (message) => queue.push(message),
           onRetry: (ms) => {

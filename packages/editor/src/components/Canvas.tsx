@@ -26,6 +26,9 @@ import { COMPACT_BELOW_ZOOM, CompactContext, estimateViewport } from './lod';
 const MIN_ZOOM = 0.05;
 
 const nodeTypes = { loraflow: LoraNode };
+// Props React Flow compares by identity: made once, not per render (a drag renders the canvas every frame).
+const MULTI_SELECTION_KEYS = ['Meta', 'Control'];
+const PRO_OPTIONS = { hideAttribution: true };
 /**
  * The MIME type the palette puts on a dragged node type.
  *
@@ -113,10 +116,15 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
   const [measuredVersion, setMeasuredVersion] = useState(0);
   const nodeCache = useRef(new Map<string, CachedNode>());
   const edgeCache = useRef(new Map<string, CachedEdge>());
-  const dragKey = useRef<string | undefined>(undefined);
+  // A drag's positions live here until it ends (one store edit then): a pointer move re-renders this component
+  // and hands React Flow a new list, as a bare React Flow page does, and nothing else (no immer, history,
+  // document listeners or store subscribers per frame).
+  const dragging = useRef(new Map<string, { x: number; y: number }>());
+  const [dragVersion, setDragVersion] = useState(0);
+  const synced = useRef<{ base: Node[]; index: Map<string, number> } | undefined>(undefined);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: measuredVersion invalidates the measured sizes read from the ref
-  const nodes = useMemo(() => {
+  const baseNodes = useMemo(() => {
     const next = new Map<string, CachedNode>();
     const list: Node[] = [];
     for (const source of doc.nodes) {
@@ -151,6 +159,37 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
     nodeCache.current = next;
     return list;
   }, [doc.nodes, selectedNodes, measuredVersion]);
+
+  // The store's nodes with the dragged ones where the pointer put them: a copy of the list with those few replaced.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: dragVersion invalidates the positions read from the ref
+  const nodes = useMemo(() => {
+    if (dragging.current.size === 0) {
+      synced.current = undefined;
+      return baseNodes;
+    }
+    let s = synced.current;
+    if (s?.base !== baseNodes) {
+      s = { base: baseNodes, index: new Map(baseNodes.map((n, i) => [n.id, i])) };
+      synced.current = s;
+    }
+    const list = baseNodes.slice();
+    for (const [id, position] of dragging.current) {
+      const i = s.index.get(id);
+      const node = i === undefined ? undefined : list[i];
+      if (i !== undefined && node) list[i] = { ...node, position, dragging: true };
+    }
+    return list;
+  }, [baseNodes, dragVersion]);
+
+  // Ends a drag: its last positions become one store edit (one undo step), the overlay empties.
+  const commitDrag = useCallback(() => {
+    const held = dragging.current;
+    if (held.size === 0) return;
+    const moves = [...held].map(([id, p]) => ({ id, x: Math.round(p.x), y: Math.round(p.y) }));
+    held.clear();
+    store.moveNodes(moves);
+    setDragVersion((v) => v + 1);
+  }, [store]);
 
   const edges = useMemo(() => {
     const next = new Map<string, CachedEdge>();
@@ -200,6 +239,7 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
       const moves: Array<{ id: string; x: number; y: number }> = [];
       let selection: Set<string> | undefined;
       let sized = false;
+      let dragged = false;
       for (const change of changes) {
         if (change.type === 'dimensions' && change.dimensions) {
           const prev = measured.current.get(change.id);
@@ -211,16 +251,27 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
             sized = true;
           }
         } else if (change.type === 'position' && change.position) {
-          if (change.dragging && dragKey.current === undefined)
-            dragKey.current = `${change.id}:${Date.now()}`;
-          moves.push({ id: change.id, x: Math.round(change.position.x), y: Math.round(change.position.y) });
+          if (change.dragging) {
+            dragging.current.set(change.id, change.position);
+            dragged = true;
+          } else {
+            // a drag's last move, or a move by the arrow keys: into the store now
+            dragging.current.delete(change.id);
+            moves.push({ id: change.id, x: Math.round(change.position.x), y: Math.round(change.position.y) });
+          }
         } else if (change.type === 'select') {
           selection ??= new Set(store.getState().selectedNodes);
           if (change.selected) selection.add(change.id);
           else selection.delete(change.id);
         }
       }
-      if (moves.length > 0) store.moveNodes(moves, dragKey.current);
+      if (moves.length > 0) {
+        // the rest of the drag (nodes React Flow did not name in its last change) lands in the same edit
+        for (const [id, p] of dragging.current) moves.push({ id, x: Math.round(p.x), y: Math.round(p.y) });
+        dragging.current.clear();
+        store.moveNodes(moves);
+      }
+      if (dragged || moves.length > 0) setDragVersion((v) => v + 1);
       if (selection) store.select(selection, store.getState().selectedEdges);
       if (sized) setMeasuredVersion((v) => v + 1);
     },
@@ -242,10 +293,7 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
     [store],
   );
 
-  const onNodeDragStop = useCallback(() => {
-    dragKey.current = undefined;
-    store.closeStep();
-  }, [store]);
+  const onNodeDragStop = commitDrag;
 
   const isValidConnection = useCallback(
     (c: Connection | Edge) => {
@@ -340,6 +388,19 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
     [store, flow, readOnly, props.onImportFile],
   );
 
+  // The same elements every render, so a drag frame's render of this component stops at React Flow.
+  const overlays = useMemo(
+    () => (
+      <>
+        <GridBackground />
+        <RefusalAtDrop />
+        <Controls showInteractive={false} />
+        {props.showMinimap && <MiniMap pannable zoomable className="lf-minimap" />}
+      </>
+    ),
+    [props.showMinimap],
+  );
+
   return (
     <CompactContext.Provider value={compact}>
       <ReactFlow
@@ -361,16 +422,13 @@ function Flow(props: CanvasProps & { defaultViewport: { x: number; y: number; zo
         edgesReconnectable={false}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Meta', 'Control']}
+        multiSelectionKeyCode={MULTI_SELECTION_KEYS}
         minZoom={MIN_ZOOM}
         defaultViewport={props.defaultViewport}
         fitView
-        proOptions={{ hideAttribution: true }}
+        proOptions={PRO_OPTIONS}
       >
-        <GridBackground />
-        <RefusalAtDrop />
-        <Controls showInteractive={false} />
-        {props.showMinimap && <MiniMap pannable zoomable className="lf-minimap" />}
+        {overlays}
       </ReactFlow>
     </CompactContext.Provider>
   );

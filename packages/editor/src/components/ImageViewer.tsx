@@ -1,21 +1,7 @@
-import { createContext, useCallback, useContext, useEffect, useRef } from 'react';
-import { type ImageRef, useBlobUrl } from '../images';
+import { useCallback, useEffect, useRef } from 'react';
+import { useBlobUrl } from '../images';
 import { useEditorContext } from '../react/context';
-
-/** The images a viewer steps through, which one it shows, and whose they are. */
-export interface ViewerState {
-  images: readonly ImageRef[];
-  index: number;
-  title: string;
-}
-
-/** Opens the viewer from a node's thumbnail (undefined outside an editor layout). */
-export const ViewerContext = createContext<((state: ViewerState) => void) | undefined>(undefined);
-
-/** The function a thumbnail calls to open the viewer. */
-export function useOpenViewer() {
-  return useContext(ViewerContext);
-}
+import type { ViewerState } from './viewer-context';
 
 const extension = (mime: string) => (mime.split('/')[1] ?? 'bin').replace(/[^a-z0-9]+/g, '');
 

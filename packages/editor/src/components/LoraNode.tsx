@@ -8,11 +8,11 @@ import { sameArray, useEditorContext, useNodeState } from '../react/context';
 import type { ExplainEntry, NodeEstimate } from '../runtime-types';
 import type { EditorState, NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
-import { useOpenViewer } from './ImageViewer';
+import { schemaOf } from './json-schema';
 import { CompactContext } from './lod';
 import { ModelPickerButton } from './ModelPicker';
 import { costText, headlineFields, NodeContent, nodeDisplayName, type SettingsGroup } from './NodeContent';
-import { schemaOf } from './widgets';
+import { useOpenViewer } from './viewer-context';
 
 /** A node type's param fields (titles, units, advanced), made once per definition's schema. */
 export function fieldsOfType(catalogue: Catalogue, type: string): readonly ParamField[] {

@@ -19,11 +19,10 @@ import { EditorContext, type EditorContextValue, useEditorContext, useEditorStat
 import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore, type EditorStore } from '../store/editor-store';
 import { Canvas, type PendingConnection } from './Canvas';
-import { ImageViewer, ViewerContext, type ViewerState } from './ImageViewer';
-import { Inspector } from './Inspector';
 import type { PaletteProps } from './Palette';
 import { palettePlaceholder } from './palette-search';
 import { NoticeBar, Toolbar } from './Toolbar';
+import { ViewerContext, type ViewerState } from './viewer-context';
 import type { WidgetRegistry } from './widgets';
 
 /**
@@ -35,9 +34,9 @@ import type { WidgetRegistry } from './widgets';
 export interface LoraflowEditorProps {
   /** The node packs (their definitions drive the palette, the inspector and connection checks). */
   packs: readonly NodePack[];
-  /** Controlled document: the editor shows it and reports edits through `onChange`. */
+  /** Controlled document: the editor shows it and reports edits through `onChange`. Held, not copied: treat it as immutable. */
   document?: GraphDocument;
-  /** Uncontrolled: the document to start from. */
+  /** Uncontrolled: the document to start from. Held, not copied: treat it as immutable. */
   defaultDocument?: GraphDocument;
   /** Called with the new document after every edit, undo, redo and import. */
   onChange?: (doc: GraphDocument) => void;
@@ -67,7 +66,9 @@ const propsSchema = z.object({
 /** Reads a document prop, or explains why it cannot be shown. */
 function loadProp(doc: GraphDocument | undefined): { doc: GraphDocument | undefined; problem?: string } {
   if (doc === undefined) return { doc: undefined };
-  const r = loadDocument(doc);
+  // An exact current-version document is held as given (core's check, held to the zod schema by a property
+  // test) instead of parsed into a copy: the first render of 1,000 nodes does not parse them twice.
+  const r = loadDocument(doc, { keepIdentity: true });
   if (r.ok) return { doc: r.value };
   const first = r.issues[0];
   return {
@@ -98,6 +99,22 @@ export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: bo
 // is idle after the editor mounts: the entry stays in budget and the first render parses less.
 const loadPalette = () => import('./Palette');
 const LazyPalette = lazy(() => loadPalette().then((m) => ({ default: m.Palette })));
+
+// The inspector (its forms and widgets) and the image viewer load the same way: a page shows its nodes before
+// it parses them, and they are in place by the time a node is selected or an image enlarged.
+const loadInspector = () => import('./Inspector');
+const LazyInspector = lazy(() => loadInspector().then((m) => ({ default: m.Inspector })));
+const loadViewer = () => import('./ImageViewer');
+const LazyImageViewer = lazy(() => loadViewer().then((m) => ({ default: m.ImageViewer })));
+
+/** The panel while its code loads: the same empty landmark, so nothing moves when it arrives. */
+function InspectorLoader() {
+  return (
+    <Suspense fallback={<aside className="lf-inspector" aria-label="Inspector" aria-busy="true" />}>
+      <LazyInspector />
+    </Suspense>
+  );
+}
 
 /** The palette, with a plain search field that keeps what is typed while its code loads. */
 function PaletteLoader(props: PaletteProps) {
@@ -317,9 +334,12 @@ function EditorLayout(props: {
   const [viewer, setViewer] = useState<ViewerState | undefined>(undefined);
   const [search, setSearch] = useState('');
   useEffect(() => {
-    if (readOnlyRef.current) return;
     const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 200));
-    idle(() => void loadPalette());
+    idle(() => {
+      void loadInspector();
+      void loadViewer();
+      if (!readOnlyRef.current) void loadPalette();
+    });
   }, []);
   const readOnly = useEditorState((s) => s.readOnly);
   const readOnlyRef = useRef(readOnly);
@@ -485,10 +505,14 @@ function EditorLayout(props: {
               />
             )}
           </div>
-          <Inspector />
+          <InspectorLoader />
         </div>
       </ViewerContext.Provider>
-      {viewer && <ImageViewer state={viewer} onChange={setViewer} />}
+      {viewer && (
+        <Suspense fallback={null}>
+          <LazyImageViewer state={viewer} onChange={setViewer} />
+        </Suspense>
+      )}
       {props.children}
     </div>
   );

@@ -5,7 +5,7 @@ import { useEditorContext } from '../react/context';
 import type { ExplainEntry, NodeEstimate } from '../runtime-types';
 import type { NodeRunView } from '../store/editor-store';
 import { explainText } from './explain';
-import { builtinWidgetName } from './widgets';
+import { builtinWidgetName } from './json-schema';
 
 /** A param shown on the node itself: a single-line or multi-line text a person reads at a glance. */
 export interface HeadlineField {

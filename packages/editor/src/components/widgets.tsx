@@ -1,35 +1,7 @@
 import type { ComponentType } from 'react';
-import { z } from 'zod';
+import { bounds, builtinWidgetName, isImageSourceSchema, type JsonSchema } from './json-schema';
 
-/**
- * A JSON Schema fragment, as zod's `toJSONSchema` writes a params schema.
- *
- * @example
- * const schema: JsonSchema = { type: 'number', minimum: 0, maximum: 1, widget: 'slider' };
- */
-export type JsonSchema = {
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  exclusiveMaximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  default?: unknown;
-  description?: string;
-  title?: string;
-  format?: string;
-  items?: JsonSchema;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  /** A widget name set with zod's `.meta({ widget })`: 'slider', 'textarea', 'images', or a host's own. */
-  widget?: string;
-  [key: string]: unknown;
-};
+export { builtinWidgetName, isImageSourceSchema, type JsonSchema, schemaOf, unwrap } from './json-schema';
 
 /**
  * What every parameter widget receives.
@@ -81,72 +53,6 @@ export type Widget = ComponentType<WidgetProps>;
  * const widgets: WidgetRegistry = { 'colour': ColourWidget, 'my.node.seed': SeedWidget };
  */
 export type WidgetRegistry = Readonly<Record<string, Widget>>;
-
-const jsonSchemaCache = new WeakMap<object, JsonSchema>();
-
-/** The JSON Schema of a zod schema (input side, defaults included), computed once per schema. */
-export function schemaOf(schema: z.ZodType | undefined): JsonSchema {
-  if (!schema) return {};
-  const cached = jsonSchemaCache.get(schema);
-  if (cached) return cached;
-  let json: JsonSchema;
-  try {
-    json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  } catch {
-    json = {};
-  }
-  jsonSchemaCache.set(schema, json);
-  return json;
-}
-
-/** Removes a `null` alternative (an optional or nullable field) to find the schema that matters. */
-export function unwrap(schema: JsonSchema): JsonSchema {
-  const alts = schema.anyOf ?? schema.oneOf;
-  if (alts) {
-    const real = alts.filter((a) => a.type !== 'null');
-    if (real.length === 1) return { ...real[0], ...pick(schema) };
-  }
-  return schema;
-}
-
-function pick(schema: JsonSchema): JsonSchema {
-  const out: JsonSchema = {};
-  for (const key of ['default', 'description', 'title', 'widget'] as const) {
-    if (schema[key] !== undefined) Object.assign(out, { [key]: schema[key] });
-  }
-  return out;
-}
-
-function bounds(schema: JsonSchema): { min: number | undefined; max: number | undefined } {
-  return {
-    min: schema.minimum ?? schema.exclusiveMinimum,
-    max: schema.maximum ?? schema.exclusiveMaximum,
-  };
-}
-
-/** Which built-in widget a schema gets. */
-export function builtinWidgetName(name: string, schema: JsonSchema): string {
-  if (schema.widget) return schema.widget;
-  if (schema.enum) return 'select';
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
-  if (type === 'number' || type === 'integer') {
-    if (name === 'seed' && type === 'integer') return 'seed';
-    const { min, max } = bounds(schema);
-    return min !== undefined && max !== undefined ? 'slider' : 'number';
-  }
-  if (type === 'boolean') return 'checkbox';
-  if (type === 'string') {
-    if (/prompt|description|caption|text/i.test(name) || (schema.maxLength ?? 0) > 200) return 'textarea';
-    return 'text';
-  }
-  if (type === 'array' && schema.items) {
-    const itemType = schema.items.type;
-    if (itemType === 'string' && (/image|url/i.test(name) || schema.items.format === 'uri')) return 'images';
-    if (itemType === 'string') return 'lines';
-    if (isImageSourceSchema(schema.items)) return 'images';
-  }
-  return 'json';
-}
 
 const SliderWidget: Widget = (props) => {
   const { name, label, value, schema, onChange, onCommit, disabled, inputId } = props;
@@ -384,14 +290,6 @@ const LinesWidget: Widget = ({ name, value, onChange, onCommit, disabled, inputI
     onBlur={onCommit}
   />
 );
-
-/** Whether array items are image sources as objects (`{ url }`, `{ dataUrl }`, `{ file }`), e.g. a training set. */
-export function isImageSourceSchema(items: JsonSchema): boolean {
-  const alts = items.anyOf ?? items.oneOf ?? [items];
-  return alts.some(
-    (a) => a.type === 'object' && (a.properties?.url !== undefined || a.properties?.dataUrl !== undefined),
-  );
-}
 
 /** What an image list item shows: a preview URL when it has one, and a name. */
 function describeImage(item: unknown, i: number): { src: string | undefined; text: string } {

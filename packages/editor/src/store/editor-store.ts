@@ -14,7 +14,7 @@ import {
   type RunStateFold,
 } from '@loraflow/core';
 import { type Catalogue, defaultParams } from '../catalogue';
-import { schemaOf } from '../components/widgets';
+import { schemaOf } from '../components/json-schema';
 import { starterParams } from '../params';
 import type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from '../runtime-types';
 import { History } from './history';
