@@ -4,11 +4,12 @@ import type {
   ExplainEntry,
   NodeEstimate,
   RunEstimate,
+  RunRecord,
   Runtime,
   RuntimeRunHandle,
 } from '@loraflow/runtime/contract';
 
-export type { ExplainEntry, NodeEstimate, RunEstimate };
+export type { ExplainEntry, NodeEstimate, RunEstimate, RunRecord };
 
 /**
  * The part of a run handle the editor uses (`@loraflow/runtime`'s `RuntimeRunHandle` is one).
@@ -28,4 +29,7 @@ export type RunHandleLike = Pick<RuntimeRunHandle, 'runId' | 'subscribe' | 'resu
 export interface EditorRuntime extends Pick<Runtime, 'explain' | 'estimate' | 'getBlob'> {
   run(doc: GraphDocument, o?: { targets?: string[]; signal?: AbortSignal }): Promise<RunHandleLike>;
   cancel?: Runtime['cancel'];
+  /** Earlier runs, newest first: with `getRun`, what the run history panel lists and reopens. */
+  listRuns?: Runtime['listRuns'];
+  getRun?: Runtime['getRun'];
 }

@@ -23,6 +23,7 @@ import { ImageViewer, ViewerContext, type ViewerState } from './ImageViewer';
 import { Inspector } from './Inspector';
 import type { PaletteProps } from './Palette';
 import { palettePlaceholder } from './palette-search';
+import { RunHistory } from './RunHistory';
 import { NoticeBar, Toolbar } from './Toolbar';
 import type { WidgetRegistry } from './widgets';
 
@@ -315,6 +316,7 @@ function EditorLayout(props: {
   const fileInput = useRef<HTMLInputElement>(null);
   const rootRef = useRef<HTMLDivElement>(null);
   const [viewer, setViewer] = useState<ViewerState | undefined>(undefined);
+  const [historyOpen, setHistoryOpen] = useState(false);
   const [search, setSearch] = useState('');
   useEffect(() => {
     if (readOnlyRef.current) return;
@@ -407,6 +409,8 @@ function EditorLayout(props: {
         if (key === 'escape') setPalette(undefined);
         return;
       }
+      // copy and paste go through the browser's copy and paste events (onCopy, onPaste): the system clipboard
+      if (action === 'copy' || action === 'paste') return;
       e.preventDefault();
       e.stopPropagation();
       // whatever the action removes (the focused node, on delete or undo), the keyboard stays in the editor
@@ -415,10 +419,6 @@ function EditorLayout(props: {
       else if (action === 'redo') store.redo();
       else if (action === 'run') void store.run();
       else if (action === 'selectAll') store.selectAll();
-      else if (action === 'copy') {
-        const text = store.copy();
-        if (text) void navigator.clipboard?.writeText(text).catch(() => undefined);
-      } else if (action === 'paste') store.paste();
       else if (action === 'duplicate') store.duplicate();
       else if (action === 'delete') store.deleteSelection();
       else if (action === 'palette') openPalette(undefined);
@@ -432,6 +432,20 @@ function EditorLayout(props: {
       className={`lf-root${props.className ? ` ${props.className}` : ''}`}
       data-theme={props.theme}
       onKeyDown={onKeyDown}
+      onCopy={(e) => {
+        // text selected by the person (a label, an error) is theirs to copy
+        if (isTyping(e.target) || !window.getSelection()?.isCollapsed) return;
+        const text = store.copy();
+        if (!text) return;
+        e.preventDefault();
+        e.clipboardData.setData('text/plain', text);
+      }}
+      onPaste={(e) => {
+        if (isTyping(e.target) || readOnly) return;
+        e.preventDefault();
+        store.paste(e.clipboardData.getData('text/plain'));
+        focusCanvas(rootRef.current);
+      }}
       ref={rootRef}
       tabIndex={-1}
     >
@@ -440,6 +454,8 @@ function EditorLayout(props: {
         onLayout={layout}
         onImport={() => fileInput.current?.click()}
         onExport={() => downloadDocument(store.document)}
+        onHistory={() => setHistoryOpen((open) => !open)}
+        historyOpen={historyOpen}
       />
       <input
         ref={fileInput}
@@ -485,6 +501,7 @@ function EditorLayout(props: {
               />
             )}
           </div>
+          {historyOpen && <RunHistory onClose={() => setHistoryOpen(false)} />}
           <Inspector />
         </div>
       </ViewerContext.Provider>

@@ -1,0 +1,242 @@
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { durationText, runDuration, runImages, whenText } from '../history';
+import { type ImageRef, useBlobUrl } from '../images';
+import { useEditorContext, useEditorState } from '../react/context';
+import type { RunRecord } from '../runtime-types';
+import { useOpenViewer } from './ImageViewer';
+
+const PAGE = 20;
+const THUMBS = 4;
+
+/** Props of the run history panel. */
+export interface RunHistoryProps {
+  /** Closes the panel; the focus goes back to what opened it. */
+  onClose(): void;
+  /** The clock "5 minutes ago" is read against (stories pin it). */
+  now?: () => number;
+}
+
+type Listing =
+  | { state: 'loading'; runs?: readonly RunRecord[] }
+  | { state: 'ready'; runs: readonly RunRecord[] }
+  | { state: 'failed'; message: string; runs?: readonly RunRecord[] };
+
+function Thumb(props: { image: ImageRef; alt: string }) {
+  const { runtime } = useEditorContext();
+  // useBlobUrl types the object URL from the sniffed bytes: anything but PNG, JPEG or WebP shows nothing
+  const src = useBlobUrl(runtime, props.image);
+  return src ? (
+    <img className="lf-history__thumb" src={src} alt={props.alt} />
+  ) : (
+    <span className="lf-history__thumb lf-thumb--loading" aria-hidden="true" />
+  );
+}
+
+const sameIds = (a: RunRecord['doc'], b: RunRecord['doc']) =>
+  a.nodes.length === b.nodes.length && a.nodes.every((n, i) => n.id === b.nodes[i]?.id);
+
+/**
+ * The run history: earlier runs from `runtime.listRuns` (status, when, how long, output thumbnails), newest
+ * first. Opening one shows its states and outputs on the canvas (`store.showRun`); its images open in the viewer;
+ * a run of another graph can load that graph (one undo step). Escape closes it and gives the focus back.
+ */
+export function RunHistory(props: RunHistoryProps) {
+  const { store, runtime } = useEditorContext();
+  const openViewer = useOpenViewer();
+  const readOnly = useEditorState((s) => s.readOnly);
+  const shownRun = useEditorState((s) => s.run.runId);
+  const runStatus = useEditorState((s) => s.run.status);
+  const [limit, setLimit] = useState(PAGE);
+  const [listing, setListing] = useState<Listing>({ state: 'loading' });
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const section = useRef<HTMLElement>(null);
+  const titleId = useId();
+  const opener = useRef<Element | null>(document.activeElement);
+  const now = (props.now ?? Date.now)();
+  const listRuns = runtime?.listRuns;
+
+  const load = useCallback(() => {
+    if (!listRuns) return () => undefined;
+    let live = true;
+    setListing((l) => ({ state: 'loading', ...(l.runs ? { runs: l.runs } : {}) }));
+    listRuns({ limit: limit + 1 }).then(
+      (runs) => live && setListing({ state: 'ready', runs }),
+      (error: unknown) =>
+        live &&
+        setListing((l) => ({
+          state: 'failed',
+          message: error instanceof Error ? error.message : String(error),
+          ...(l.runs ? { runs: l.runs } : {}),
+        })),
+    );
+    return () => {
+      live = false;
+    };
+  }, [listRuns, limit]);
+  // listed again when a run of this editor starts or ends, so the newest run is always there
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runStatus is the trigger, not an input
+  useEffect(load, [load, runStatus]);
+
+  useEffect(() => {
+    heading.current?.focus();
+    const back = opener.current;
+    return () => {
+      // never to <body>: back to the toggle, else to the editor's root
+      if (back instanceof HTMLElement && back.isConnected) back.focus();
+      else heading.current?.closest<HTMLElement>('.lf-root')?.focus();
+    };
+  }, []);
+
+  const open = async (runId: string, withGraph: boolean) => {
+    if (!runtime?.getRun || busy !== undefined) return;
+    setBusy(runId);
+    try {
+      const record = await runtime.getRun(runId);
+      if (!record) {
+        store.notice('error', 'history.gone', `Run ${runId} is no longer kept by the runtime.`);
+        return;
+      }
+      if (withGraph) store.replaceDocument(record.doc, { undoable: true });
+      store.showRun(record);
+      // the "Open its graph" button goes with the other graph: the keyboard stays on the run
+      if (withGraph)
+        requestAnimationFrame(() =>
+          section.current
+            ?.querySelector<HTMLElement>(`[data-run-id="${CSS.escape(runId)}"] .lf-history__open`)
+            ?.focus(),
+        );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      store.notice('error', 'history.unreadable', `Run ${runId} could not be read: ${message}`);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const runs = listing.runs ?? [];
+  const shown = runs.slice(0, limit);
+  return (
+    <section
+      ref={section}
+      className="lf-history"
+      aria-labelledby={titleId}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape') return;
+        e.stopPropagation();
+        props.onClose();
+      }}
+    >
+      <div className="lf-history__bar">
+        <h2 className="lf-history__title" id={titleId} ref={heading} tabIndex={-1}>
+          Run history
+        </h2>
+        <button
+          type="button"
+          className="lf-button lf-button--small"
+          // aria-disabled, not disabled: a focused button that becomes disabled drops the focus to <body>
+          aria-disabled={!listRuns || listing.state === 'loading'}
+          onClick={() => {
+            if (listRuns && listing.state !== 'loading') load();
+          }}
+        >
+          Refresh
+        </button>
+        <button
+          type="button"
+          className="lf-button lf-button--small"
+          aria-label="Close run history"
+          onClick={props.onClose}
+        >
+          ×
+        </button>
+      </div>
+      {!listRuns && <p className="lf-history__empty">This runtime keeps no run history.</p>}
+      {listing.state === 'failed' && (
+        <p className="lf-history__error" role="alert">
+          The runs could not be listed: {listing.message}
+        </p>
+      )}
+      {listRuns && listing.state === 'ready' && runs.length === 0 && (
+        <p className="lf-history__empty">No runs yet: press Run, and each run is kept here.</p>
+      )}
+      {listing.state === 'loading' && runs.length === 0 && listRuns && (
+        <p className="lf-history__empty" aria-live="polite">
+          Loading runs…
+        </p>
+      )}
+      <ol className="lf-history__list" aria-label="Earlier runs, newest first">
+        {shown.map((run) => {
+          const images = runImages(run);
+          const when = whenText(run.createdAt, now);
+          const took = durationText(runDuration(run));
+          const finished = run.status !== 'running';
+          const status = run.interrupted ? 'interrupted' : run.status;
+          const otherGraph = !sameIds(run.doc, store.document);
+          return (
+            <li
+              key={run.runId}
+              className="lf-history__item"
+              data-run-id={run.runId}
+              data-status={run.status}
+              aria-current={shownRun === run.runId ? 'true' : undefined}
+            >
+              <button
+                type="button"
+                className="lf-history__open"
+                disabled={!finished}
+                aria-busy={busy === run.runId}
+                title={new Date(run.createdAt).toLocaleString()}
+                aria-label={`Open the run of ${when}: ${status}, ${finished ? `took ${took}` : `going for ${took}`}, ${images.length} image${images.length === 1 ? '' : 's'}`}
+                onClick={() => void open(run.runId, false)}
+              >
+                <span className="lf-badge" data-status={run.status}>
+                  {status}
+                </span>
+                <span className="lf-history__when">{when}</span>
+                <span className="lf-history__took">{finished ? took : `${took} so far`}</span>
+                {run.error && <span className="lf-history__why">{run.error.message}</span>}
+                {images.length > 0 && (
+                  <span className="lf-history__thumbs">
+                    {images.slice(0, THUMBS).map((image, i) => (
+                      <Thumb key={image.hash} image={image} alt={`Output ${i + 1} of the run of ${when}`} />
+                    ))}
+                    {images.length > THUMBS && (
+                      <span className="lf-history__more">+{images.length - THUMBS}</span>
+                    )}
+                  </span>
+                )}
+              </button>
+              <span className="lf-history__actions">
+                {images.length > 0 && openViewer && (
+                  <button
+                    type="button"
+                    className="lf-button lf-button--small"
+                    onClick={() => openViewer({ images, index: 0, title: `Run of ${when}` })}
+                  >
+                    View {images.length} image{images.length === 1 ? '' : 's'}
+                  </button>
+                )}
+                {otherGraph && finished && !readOnly && (
+                  <button
+                    type="button"
+                    className="lf-button lf-button--small"
+                    title="Replace the graph on the canvas with the one this run ran (Undo brings yours back)"
+                    onClick={() => void open(run.runId, true)}
+                  >
+                    Open its graph
+                  </button>
+                )}
+              </span>
+            </li>
+          );
+        })}
+      </ol>
+      {runs.length > limit && (
+        <button type="button" className="lf-button lf-button--small" onClick={() => setLimit(limit + PAGE)}>
+          Show older runs
+        </button>
+      )}
+    </section>
+  );
+}
