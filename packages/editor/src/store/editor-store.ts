@@ -627,7 +627,7 @@ export class EditorStore extends Subscribable {
         this.notice(
           'error',
           first?.code ?? 'clipboard.invalid',
-          `Nothing was pasted${where}: ${first?.message ?? 'the clipboard holds no loraflow nodes.'}`,
+          `Nothing was pasted${where}: ${lowerFirst(first?.message ?? 'The clipboard holds no loraflow nodes.')}`,
         );
         return [];
       }
@@ -908,6 +908,8 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   for (const x of a) if (!b.has(x)) return false;
   return true;
 }
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 
 /**
  * Creates the editor store.
