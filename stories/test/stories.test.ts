@@ -60,6 +60,11 @@ describe('stories in Chromium', () => {
     'EveryNodeFailed',
     'EveryNodeSkipped',
     'ImageViewer',
+    'HistoryEmpty',
+    'HistorySeveralRuns',
+    'HistoryFailedRun',
+    'HistoryReopened',
+    'HistoryDark',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

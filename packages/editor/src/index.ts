@@ -11,6 +11,7 @@ export {
 export { NODE_DRAG_MIME } from './components/Canvas';
 export { LoraflowEditor, type LoraflowEditorProps, LoraflowProvider } from './components/LoraflowEditor';
 export { PALETTE_SYNONYMS, type PaletteEntryText, paletteScore } from './components/palette-search';
+export { RunHistory, type RunHistoryProps } from './components/RunHistory';
 export {
   BUILTIN_WIDGETS,
   type JsonSchema,
@@ -19,7 +20,13 @@ export {
   type WidgetRegistry,
 } from './components/widgets';
 export { findImages, type ImageRef, useBlobUrl } from './images';
-export { parseDocumentText, serializeDocument } from './io';
+export {
+  type ClipboardNodes,
+  parseClipboardText,
+  parseDocumentText,
+  serializeClipboard,
+  serializeDocument,
+} from './io';
 export { autoLayout } from './layout';
 export { humanise, type ParamField, paramFields, starterParams } from './params';
 export {
@@ -30,7 +37,14 @@ export {
   useRunState,
   useSelection,
 } from './react/context';
-export type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from './runtime-types';
+export type {
+  EditorRuntime,
+  ExplainEntry,
+  NodeEstimate,
+  RunEstimate,
+  RunHandleLike,
+  RunRecord,
+} from './runtime-types';
 export {
   createEditorStore,
   type EditorState,

@@ -8,7 +8,12 @@ import { useOpenViewer } from './ImageViewer';
 const PAGE = 20;
 const THUMBS = 4;
 
-/** Props of the run history panel. */
+/**
+ * Props of the run history panel.
+ *
+ * @example
+ * const props: RunHistoryProps = { onClose: () => setOpen(false) };
+ */
 export interface RunHistoryProps {
   /** Closes the panel; the focus goes back to what opened it. */
   onClose(): void;
@@ -21,12 +26,13 @@ type Listing =
   | { state: 'ready'; runs: readonly RunRecord[] }
   | { state: 'failed'; message: string; runs?: readonly RunRecord[] };
 
-function Thumb(props: { image: ImageRef; alt: string }) {
+// Decorative inside the run's button (alt ""): the button's name already counts the images.
+function Thumb(props: { image: ImageRef }) {
   const { runtime } = useEditorContext();
   // useBlobUrl types the object URL from the sniffed bytes: anything but PNG, JPEG or WebP shows nothing
   const src = useBlobUrl(runtime, props.image);
   return src ? (
-    <img className="lf-history__thumb" src={src} alt={props.alt} />
+    <img className="lf-history__thumb" src={src} alt="" />
   ) : (
     <span className="lf-history__thumb lf-thumb--loading" aria-hidden="true" />
   );
@@ -39,6 +45,10 @@ const sameIds = (a: RunRecord['doc'], b: RunRecord['doc']) =>
  * The run history: earlier runs from `runtime.listRuns` (status, when, how long, output thumbnails), newest
  * first. Opening one shows its states and outputs on the canvas (`store.showRun`); its images open in the viewer;
  * a run of another graph can load that graph (one undo step). Escape closes it and gives the focus back.
+ * `<LoraflowEditor>` shows it from its History button; hosts with their own chrome render it in a provider.
+ *
+ * @example
+ * <LoraflowProvider store={store} runtime={runtime}><RunHistory onClose={() => setOpen(false)} /></LoraflowProvider>
  */
 export function RunHistory(props: RunHistoryProps) {
   const { store, runtime } = useEditorContext();
@@ -187,26 +197,34 @@ export function RunHistory(props: RunHistoryProps) {
                 disabled={!finished}
                 aria-busy={busy === run.runId}
                 title={new Date(run.createdAt).toLocaleString()}
-                aria-label={`Open the run of ${when}: ${status}, ${finished ? `took ${took}` : `going for ${took}`}, ${images.length} image${images.length === 1 ? '' : 's'}`}
                 onClick={() => void open(run.runId, false)}
               >
+                {/* the name read out is the visible text with a few hidden words: "Open the run of 2 minutes ago: succeeded, took 3 min 12 s, 2 images" */}
+                <span className="lf-sr">Open the run of </span>
+                <span className="lf-history__when">{when}</span>
+                <span className="lf-sr">: </span>
                 <span className="lf-badge" data-status={run.status}>
                   {status}
                 </span>
-                <span className="lf-history__when">{when}</span>
-                <span className="lf-history__took">{finished ? took : `${took} so far`}</span>
-                {run.error && <span className="lf-history__why">{run.error.message}</span>}
+                <span className="lf-sr">, </span>
+                <span className="lf-history__took">{finished ? `took ${took}` : `going for ${took}`}</span>
+                <span className="lf-sr">
+                  , {images.length} image{images.length === 1 ? '' : 's'}
+                </span>
                 {images.length > 0 && (
                   <span className="lf-history__thumbs">
-                    {images.slice(0, THUMBS).map((image, i) => (
-                      <Thumb key={image.hash} image={image} alt={`Output ${i + 1} of the run of ${when}`} />
+                    {images.slice(0, THUMBS).map((image) => (
+                      <Thumb key={image.hash} image={image} />
                     ))}
                     {images.length > THUMBS && (
-                      <span className="lf-history__more">+{images.length - THUMBS}</span>
+                      <span className="lf-history__more" aria-hidden="true">
+                        +{images.length - THUMBS}
+                      </span>
                     )}
                   </span>
                 )}
               </button>
+              {run.error && <span className="lf-history__why">{run.error.message}</span>}
               <span className="lf-history__actions">
                 {images.length > 0 && openViewer && (
                   <button
