@@ -3,7 +3,7 @@ import { durationText, runDuration, runImages, whenText } from '../history';
 import { type ImageRef, useBlobUrl } from '../images';
 import { useEditorContext, useEditorState } from '../react/context';
 import type { RunRecord } from '../runtime-types';
-import { useOpenViewer } from './ImageViewer';
+import { useOpenViewer, type ViewerState } from './ImageViewer';
 
 const PAGE = 20;
 const THUMBS = 4;
@@ -40,6 +40,88 @@ function Thumb(props: { image: ImageRef }) {
 
 const sameIds = (a: RunRecord['doc'], b: RunRecord['doc']) =>
   a.nodes.length === b.nodes.length && a.nodes.every((n, i) => n.id === b.nodes[i]?.id);
+
+/** One earlier run: a button that reopens it (its name a sentence), its failure, its images and graph. */
+function RunItem(props: {
+  run: RunRecord;
+  now: number;
+  current: boolean;
+  busy: boolean;
+  otherGraph: boolean;
+  onOpen(withGraph: boolean): void;
+  onView?: (state: ViewerState) => void;
+}) {
+  const { run, now, otherGraph } = props;
+  const images = runImages(run);
+  const when = whenText(run.createdAt, now);
+  const took = durationText(runDuration(run));
+  const finished = run.status !== 'running';
+  const status = run.interrupted ? 'interrupted' : run.status;
+  return (
+    <li
+      className="lf-history__item"
+      data-run-id={run.runId}
+      data-status={run.status}
+      aria-current={props.current ? 'true' : undefined}
+    >
+      <button
+        type="button"
+        className="lf-history__open"
+        disabled={!finished}
+        aria-busy={props.busy}
+        title={new Date(run.createdAt).toLocaleString()}
+        onClick={() => props.onOpen(false)}
+      >
+        {/* the name read out is the visible text with a few hidden words: "Open the run of 2 minutes ago: succeeded, took 3 min 12 s, 2 images" */}
+        <span className="lf-sr">Open the run of </span>
+        <span className="lf-history__when">{when}</span>
+        <span className="lf-sr">: </span>
+        <span className="lf-badge" data-status={run.status}>
+          {status}
+        </span>
+        <span className="lf-sr">, </span>
+        <span className="lf-history__took">{finished ? `took ${took}` : `going for ${took}`}</span>
+        <span className="lf-sr">
+          , {images.length} image{images.length === 1 ? '' : 's'}
+        </span>
+        {images.length > 0 && (
+          <span className="lf-history__thumbs">
+            {images.slice(0, THUMBS).map((image) => (
+              <Thumb key={image.hash} image={image} />
+            ))}
+            {images.length > THUMBS && (
+              <span className="lf-history__more" aria-hidden="true">
+                +{images.length - THUMBS}
+              </span>
+            )}
+          </span>
+        )}
+      </button>
+      {run.error && <span className="lf-history__why">{run.error.message}</span>}
+      <span className="lf-history__actions">
+        {images.length > 0 && props.onView && (
+          <button
+            type="button"
+            className="lf-button lf-button--small"
+            onClick={() => props.onView?.({ images, index: 0, title: `Run of ${when}` })}
+          >
+            View {images.length} image{images.length === 1 ? '' : 's'}
+          </button>
+        )}
+        {otherGraph && finished && (
+          <button
+            type="button"
+            className="lf-button lf-button--small"
+            title="Replace the graph on the canvas with the one this run ran (Undo brings yours back)"
+            onClick={() => props.onOpen(true)}
+          >
+            Open its graph
+          </button>
+        )}
+      </span>
+    </li>
+  );
+}
 
 /**
  * The run history: earlier runs from `runtime.listRuns` (status, when, how long, output thumbnails), newest
@@ -176,79 +258,18 @@ export function RunHistory(props: RunHistoryProps) {
         </p>
       )}
       <ol className="lf-history__list" aria-label="Earlier runs, newest first">
-        {shown.map((run) => {
-          const images = runImages(run);
-          const when = whenText(run.createdAt, now);
-          const took = durationText(runDuration(run));
-          const finished = run.status !== 'running';
-          const status = run.interrupted ? 'interrupted' : run.status;
-          const otherGraph = !sameIds(run.doc, store.document);
-          return (
-            <li
-              key={run.runId}
-              className="lf-history__item"
-              data-run-id={run.runId}
-              data-status={run.status}
-              aria-current={shownRun === run.runId ? 'true' : undefined}
-            >
-              <button
-                type="button"
-                className="lf-history__open"
-                disabled={!finished}
-                aria-busy={busy === run.runId}
-                title={new Date(run.createdAt).toLocaleString()}
-                onClick={() => void open(run.runId, false)}
-              >
-                {/* the name read out is the visible text with a few hidden words: "Open the run of 2 minutes ago: succeeded, took 3 min 12 s, 2 images" */}
-                <span className="lf-sr">Open the run of </span>
-                <span className="lf-history__when">{when}</span>
-                <span className="lf-sr">: </span>
-                <span className="lf-badge" data-status={run.status}>
-                  {status}
-                </span>
-                <span className="lf-sr">, </span>
-                <span className="lf-history__took">{finished ? `took ${took}` : `going for ${took}`}</span>
-                <span className="lf-sr">
-                  , {images.length} image{images.length === 1 ? '' : 's'}
-                </span>
-                {images.length > 0 && (
-                  <span className="lf-history__thumbs">
-                    {images.slice(0, THUMBS).map((image) => (
-                      <Thumb key={image.hash} image={image} />
-                    ))}
-                    {images.length > THUMBS && (
-                      <span className="lf-history__more" aria-hidden="true">
-                        +{images.length - THUMBS}
-                      </span>
-                    )}
-                  </span>
-                )}
-              </button>
-              {run.error && <span className="lf-history__why">{run.error.message}</span>}
-              <span className="lf-history__actions">
-                {images.length > 0 && openViewer && (
-                  <button
-                    type="button"
-                    className="lf-button lf-button--small"
-                    onClick={() => openViewer({ images, index: 0, title: `Run of ${when}` })}
-                  >
-                    View {images.length} image{images.length === 1 ? '' : 's'}
-                  </button>
-                )}
-                {otherGraph && finished && !readOnly && (
-                  <button
-                    type="button"
-                    className="lf-button lf-button--small"
-                    title="Replace the graph on the canvas with the one this run ran (Undo brings yours back)"
-                    onClick={() => void open(run.runId, true)}
-                  >
-                    Open its graph
-                  </button>
-                )}
-              </span>
-            </li>
-          );
-        })}
+        {shown.map((run) => (
+          <RunItem
+            key={run.runId}
+            run={run}
+            now={now}
+            current={shownRun === run.runId}
+            busy={busy === run.runId}
+            otherGraph={!sameIds(run.doc, store.document) && !readOnly}
+            onOpen={(withGraph) => void open(run.runId, withGraph)}
+            {...(openViewer ? { onView: openViewer } : {})}
+          />
+        ))}
       </ol>
       {runs.length > limit && (
         <button type="button" className="lf-button lf-button--small" onClick={() => setLimit(limit + PAGE)}>
