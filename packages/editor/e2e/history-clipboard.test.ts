@@ -124,6 +124,14 @@ describe('copy and paste through the system clipboard in Chromium', () => {
       nodes: [{ id: 'style' }, { id: 'blend' }],
       edges: [{ from: { node: 'style' }, to: { node: 'blend' } }],
     });
+    // a browser that sends no copy event to the canvas: the clipboard API writes the same text after the key
+    await source.evaluate(() => window.addEventListener('copy', (e) => e.stopImmediatePropagation(), true));
+    await node(source, 'prompt').click({ position: { x: 4, y: 4 } });
+    await source.keyboard.press('Control+C');
+    await expect
+      .poll(async () => JSON.parse(await source.evaluate(() => navigator.clipboard.readText())).nodes)
+      .toMatchObject([{ id: 'prompt' }]);
+    await source.evaluate((t) => navigator.clipboard.writeText(t), text);
 
     const target = await h.open('/editor.html?fixture=empty&runtime=none');
     await target.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });

@@ -399,6 +399,31 @@ function EditorLayout(props: {
     [store, flow, palette],
   );
 
+  // A browser that fires no copy/paste event on a canvas (nothing selected, nothing editable) gets the
+  // clipboard API after the key, and the editor's own last copy when that is refused too.
+  const clipboardEvent = useRef(false);
+  const clipboardFallback = useCallback(
+    (action: 'copy' | 'paste') => {
+      clipboardEvent.current = false;
+      setTimeout(() => {
+        if (clipboardEvent.current) return;
+        if (action === 'copy') {
+          const text = store.copy();
+          if (text) void navigator.clipboard?.writeText(text).catch(() => undefined);
+          return;
+        }
+        const read = navigator.clipboard?.readText();
+        if (!read) store.paste();
+        else
+          void read.then(
+            (text) => store.paste(text),
+            () => store.paste(),
+          );
+      }, 0);
+    },
+    [store],
+  );
+
   const onKeyDown = useCallback(
     (e: KeyboardEvent<HTMLDivElement>) => {
       if (isTyping(e.target)) return;
@@ -410,7 +435,10 @@ function EditorLayout(props: {
         return;
       }
       // copy and paste go through the browser's copy and paste events (onCopy, onPaste): the system clipboard
-      if (action === 'copy' || action === 'paste') return;
+      if (action === 'copy' || action === 'paste') {
+        clipboardFallback(action);
+        return;
+      }
       e.preventDefault();
       e.stopPropagation();
       // whatever the action removes (the focused node, on delete or undo), the keyboard stays in the editor
@@ -423,7 +451,7 @@ function EditorLayout(props: {
       else if (action === 'delete') store.deleteSelection();
       else if (action === 'palette') openPalette(undefined);
     },
-    [store, readOnly, openPalette],
+    [store, readOnly, openPalette, clipboardFallback],
   );
 
   return (
@@ -433,6 +461,7 @@ function EditorLayout(props: {
       data-theme={props.theme}
       onKeyDown={onKeyDown}
       onCopy={(e) => {
+        clipboardEvent.current = true;
         // text selected by the person (a label, an error) is theirs to copy
         if (isTyping(e.target) || !window.getSelection()?.isCollapsed) return;
         const text = store.copy();
@@ -441,6 +470,7 @@ function EditorLayout(props: {
         e.clipboardData.setData('text/plain', text);
       }}
       onPaste={(e) => {
+        clipboardEvent.current = true;
         if (isTyping(e.target) || readOnly) return;
         e.preventDefault();
         store.paste(e.clipboardData.getData('text/plain'));
