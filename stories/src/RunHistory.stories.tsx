@@ -109,3 +109,16 @@ export const HistoryDark: Story = {
     await waitFor(() => expect(items(panel)[1]?.querySelectorAll('img.lf-history__thumb')).toHaveLength(2));
   },
 };
+
+/** More runs than a page: "Show older runs" lists the next ones and the keyboard lands on the first of them. */
+export const HistoryManyRuns: Story = {
+  args: { runs: Array.from({ length: 24 }, (_, i): PastRun => (i % 3 === 1 ? 'cached' : 'succeeded')) },
+  play: async ({ canvasElement }) => {
+    const panel = await openHistory(canvasElement);
+    await waitFor(() => expect(items(panel)).toHaveLength(20));
+    await userEvent.click(within(panel).getByRole('button', { name: 'Show older runs' }));
+    await waitFor(() => expect(items(panel)).toHaveLength(24));
+    await expect(within(panel).queryByRole('button', { name: 'Show older runs' })).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(items(panel)[20]?.querySelector('button')));
+  },
+};

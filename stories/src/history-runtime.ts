@@ -33,8 +33,15 @@ export function historyRuntime(
   const every = (status: RunRecord['nodes'][string]['status'], of = doc) =>
     Object.fromEntries(of.nodes.map((n) => [n.id, { status, key: `key-${n.id}` }]));
   const record = (kind: PastRun, i: number): RunRecord => {
-    const createdAt = now - [2, 65, 60 * 26, 60 * 24 * 3, 1, 60 * 24 * 9][i % 6]! * MIN;
-    const base = { runId: `run_${kind}`, doc, createdAt, startedAt: createdAt, attempts: 1, lastSeq: 40 };
+    const createdAt = now - ([2, 65, 60 * 26, 60 * 24 * 3, 1, 60 * 24 * 9][i] ?? 60 * 24 * 10 + i * 60) * MIN;
+    const base = {
+      runId: `run_${kind}_${i}`,
+      doc,
+      createdAt,
+      startedAt: createdAt,
+      attempts: 1,
+      lastSeq: 40,
+    };
     switch (kind) {
       case 'succeeded':
         return {

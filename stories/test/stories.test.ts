@@ -65,6 +65,7 @@ describe('stories in Chromium', () => {
     'HistoryFailedRun',
     'HistoryReopened',
     'HistoryDark',
+    'HistoryManyRuns',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

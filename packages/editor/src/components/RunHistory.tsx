@@ -139,6 +139,7 @@ export function RunHistory(props: RunHistoryProps) {
   const shownRun = useEditorState((s) => s.run.runId);
   const runStatus = useEditorState((s) => s.run.status);
   const [limit, setLimit] = useState(PAGE);
+  const moreFrom = useRef<number | undefined>(undefined);
   const [listing, setListing] = useState<Listing>({ state: 'loading' });
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -169,6 +170,15 @@ export function RunHistory(props: RunHistoryProps) {
   // listed again when a run of this editor starts or ends, so the newest run is always there
   // biome-ignore lint/correctness/useExhaustiveDependencies: runStatus is the trigger, not an input
   useEffect(load, [load, runStatus]);
+
+  useEffect(() => {
+    const from = moreFrom.current;
+    if (from === undefined || listing.state !== 'ready') return;
+    moreFrom.current = undefined;
+    const first = section.current?.querySelectorAll<HTMLButtonElement>('.lf-history__open')[from];
+    if (first && !first.disabled) first.focus();
+    else heading.current?.focus();
+  }, [listing]);
 
   useEffect(() => {
     heading.current?.focus();
@@ -272,7 +282,15 @@ export function RunHistory(props: RunHistoryProps) {
         ))}
       </ol>
       {runs.length > limit && (
-        <button type="button" className="lf-button lf-button--small" onClick={() => setLimit(limit + PAGE)}>
+        <button
+          type="button"
+          className="lf-button lf-button--small"
+          onClick={() => {
+            // the button may go with the last page: the keyboard moves to the first run it brings
+            moreFrom.current = limit;
+            setLimit(limit + PAGE);
+          }}
+        >
           Show older runs
         </button>
       )}
