@@ -122,3 +122,20 @@ export const HistoryManyRuns: Story = {
     await waitFor(() => expect(document.activeElement).toBe(items(panel)[20]?.querySelector('button')));
   },
 };
+
+/** A run of another graph: Open its graph puts that graph on the canvas with the run's states, one undo step. */
+export const HistoryOtherGraph: Story = {
+  args: { runs: ['succeeded', 'otherGraph'] },
+  play: async ({ canvasElement }) => {
+    const panel = await openHistory(canvasElement);
+    await userEvent.click(await within(panel).findByRole('button', { name: 'Open its graph' }));
+    const other = examples.trainFromImages;
+    await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(other.nodes.length));
+    await waitFor(() => expect(node(canvasElement, other.nodes[0]!.id)?.dataset.status).toBe('succeeded'));
+    const item = panel.querySelector<HTMLElement>('[data-run-id="run_otherGraph_1"]')!;
+    await expect(item.getAttribute('aria-current')).toBe('true');
+    await waitFor(() => expect(document.activeElement).toBe(item.querySelector('.lf-history__open')));
+    await userEvent.click(within(canvasElement).getByRole('button', { name: 'Undo' }));
+    await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(doc.nodes.length));
+  },
+};

@@ -66,6 +66,7 @@ describe('stories in Chromium', () => {
     'HistoryReopened',
     'HistoryDark',
     'HistoryManyRuns',
+    'HistoryOtherGraph',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

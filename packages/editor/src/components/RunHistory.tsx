@@ -199,8 +199,9 @@ export function RunHistory(props: RunHistoryProps) {
         store.notice('error', 'history.gone', `Run ${runId} is no longer kept by the runtime.`);
         return;
       }
+      // shown first: a refused run (one is going) leaves the graph as it was
+      if (!store.showRun(record)) return;
       if (withGraph) store.replaceDocument(record.doc, { undoable: true });
-      store.showRun(record);
       // the "Open its graph" button goes with the other graph: the keyboard stays on the run
       if (withGraph)
         requestAnimationFrame(() =>
