@@ -94,4 +94,17 @@ describe('a run record reopened', () => {
     expect(store.getState().notice?.code).toBe('history.running');
     expect(store.getState().run.runId).toBe('run_1');
   });
+
+  it('is not reopened while a run of this editor is going, and the going run stays shown', async () => {
+    const store = createEditorStore({ catalogue: createCatalogue([testPack]), document: pipelineDocument });
+    void store.attachRun({
+      runId: 'live',
+      subscribe: () => () => undefined,
+      result: new Promise(() => undefined),
+      cancel: () => undefined,
+    });
+    expect(store.showRun(record())).toBe(false);
+    expect(store.getState().notice?.code).toBe('run.busy');
+    expect(store.getState().run).toMatchObject({ runId: 'live', status: 'running' });
+  });
 });
