@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { durationText, runDuration, runImages, whenText } from '../history';
 import { type ImageRef, useBlobUrl } from '../images';
 import { useEditorContext, useEditorState } from '../react/context';
-import type { RunRecord } from '../runtime-types';
+import type { EditorRuntime, RunRecord } from '../runtime-types';
 import { useOpenViewer, type ViewerState } from './ImageViewer';
 
 const PAGE = 20;
@@ -123,32 +123,9 @@ function RunItem(props: {
   );
 }
 
-/**
- * The run history: earlier runs from `runtime.listRuns` (status, when, how long, output thumbnails), newest
- * first. Opening one shows its states and outputs on the canvas (`store.showRun`); its images open in the viewer;
- * a run of another graph can load that graph (one undo step). Escape closes it and gives the focus back.
- * `<LoraflowEditor>` shows it from its History button; hosts with their own chrome render it in a provider.
- *
- * @example
- * <LoraflowProvider store={store} runtime={runtime}><RunHistory onClose={() => setOpen(false)} /></LoraflowProvider>
- */
-export function RunHistory(props: RunHistoryProps) {
-  const { store, runtime } = useEditorContext();
-  const openViewer = useOpenViewer();
-  const readOnly = useEditorState((s) => s.readOnly);
-  const shownRun = useEditorState((s) => s.run.runId);
-  const runStatus = useEditorState((s) => s.run.status);
-  const [limit, setLimit] = useState(PAGE);
-  const moreFrom = useRef<number | undefined>(undefined);
+/** The runtime's runs (one more than `limit`, to know whether there are older ones), listed again on `trigger`. */
+function useRunListing(listRuns: EditorRuntime['listRuns'], limit: number, trigger: unknown) {
   const [listing, setListing] = useState<Listing>({ state: 'loading' });
-  const [busy, setBusy] = useState<string | undefined>(undefined);
-  const heading = useRef<HTMLHeadingElement>(null);
-  const section = useRef<HTMLElement>(null);
-  const titleId = useId();
-  const opener = useRef<Element | null>(document.activeElement);
-  const now = (props.now ?? Date.now)();
-  const listRuns = runtime?.listRuns;
-
   const load = useCallback(() => {
     if (!listRuns) return () => undefined;
     let live = true;
@@ -168,8 +145,38 @@ export function RunHistory(props: RunHistoryProps) {
     };
   }, [listRuns, limit]);
   // listed again when a run of this editor starts or ends, so the newest run is always there
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runStatus is the trigger, not an input
-  useEffect(load, [load, runStatus]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: trigger is what asks again, not an input
+  useEffect(load, [load, trigger]);
+  return { listing, load };
+}
+
+/**
+ * The run history: earlier runs from `runtime.listRuns` (status, when, how long, output thumbnails), newest
+ * first. Opening one shows its states and outputs on the canvas (`store.showRun`); its images open in the viewer;
+ * a run of another graph can load that graph (one undo step). Escape closes it and gives the focus back.
+ * `<LoraflowEditor>` shows it from its History button; hosts with their own chrome render it in a provider.
+ *
+ * @example
+ * <LoraflowProvider store={store} runtime={runtime}><RunHistory onClose={() => setOpen(false)} /></LoraflowProvider>
+ */
+export function RunHistory(props: RunHistoryProps) {
+  const { store, runtime } = useEditorContext();
+  const openViewer = useOpenViewer();
+  const readOnly = useEditorState((s) => s.readOnly);
+  const shownRun = useEditorState((s) => s.run.runId);
+  const runStatus = useEditorState((s) => s.run.status);
+  const [limit, setLimit] = useState(PAGE);
+  const moreFrom = useRef<number | undefined>(undefined);
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const section = useRef<HTMLElement>(null);
+  const titleId = useId();
+  const opener = useRef<Element | null>(document.activeElement);
+  const now = (props.now ?? Date.now)();
+  // bound: a host's runtime may be a class instance
+  const listRuns = useMemo(() => runtime?.listRuns?.bind(runtime), [runtime]);
+
+  const { listing, load } = useRunListing(listRuns, limit, runStatus);
 
   useEffect(() => {
     const from = moreFrom.current;
