@@ -43,8 +43,16 @@ describe('the editor under React 18 in Chromium', () => {
     await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
     await page.keyboard.press('/');
     await page.locator('.lf-palette [cmdk-input]').fill('compose');
-    await page.keyboard.press('Enter');
+    // the item once the palette's search shows it (Enter before that picks nothing)
+    const item = page.locator('.lf-palette [cmdk-item][data-node-type="test.compose"]');
+    await expect.poll(() => item.count()).toBe(1);
+    await item.click();
     await expect.poll(async () => (await currentDoc(page))?.nodes.length).toBe(6);
+    // the keyboard back on the canvas once the palette has gone
+    await expect.poll(() => page.locator('.lf-palette').count()).toBe(0);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest('.lf-root') !== null))
+      .toBe(true);
     await page.keyboard.press('Control+Z');
     await expect.poll(async () => (await currentDoc(page))?.nodes.length).toBe(5);
 
