@@ -1,17 +1,18 @@
+/// <reference types="vite/client" />
 import '@loraflow/editor/style.css';
 import { composeStories, setProjectAnnotations } from '@storybook/react';
 import axe from 'axe-core';
 import preview from '../.storybook/preview';
-import * as editorStories from '../src/Editor.stories';
-import * as pickerStories from '../src/ModelPicker.stories';
 
 // Runs one story (render + play function) in the page, the way Storybook's test runner would, then
 // axe-core on what it left on screen: a serious or critical violation fails the story.
 setProjectAnnotations([preview]);
-const composed = {
-  ...composeStories(editorStories),
-  ...composeStories(pickerStories),
-} as Record<string, { run(): Promise<void> }>;
+// every story file: a new one is played without touching this runner
+const files = import.meta.glob<Parameters<typeof composeStories>[0]>('../src/*.stories.tsx', { eager: true });
+const composed = Object.assign(
+  {},
+  ...Object.values(files).map((stories) => composeStories(stories)),
+) as Record<string, { run(): Promise<void> }>;
 const probe = window as unknown as { __ready?: boolean; __stories?: string[]; __result?: string };
 probe.__stories = Object.keys(composed);
 const name = new URLSearchParams(location.search).get('story');

@@ -68,6 +68,13 @@ describe('stories in Chromium', () => {
     'PickerError',
     'PickerDark',
     'PickerOnEmulator',
+    'HistoryEmpty',
+    'HistorySeveralRuns',
+    'HistoryFailedRun',
+    'HistoryReopened',
+    'HistoryDark',
+    'HistoryManyRuns',
+    'HistoryOtherGraph',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

@@ -25,6 +25,8 @@ export interface HarnessOptions {
   publicDir?: string;
   /** Keep names readable (for profiling). */
   minify?: boolean;
+  /** Module aliases of the build (e.g. React 18 in place of React 19). */
+  alias?: Array<{ find: RegExp; replacement: string }>;
   /** Fetch-style handlers mounted on the preview server by path prefix (e.g. a runtime's HTTP API). */
   handlers?: Record<string, (request: Request) => Promise<Response>>;
 }
@@ -65,7 +67,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         },
       ],
       publicDir: options.publicDir ?? (false as const),
-      resolve: { conditions: ['source', ...defaultClientConditions] },
+      resolve: {
+        conditions: ['source', ...defaultClientConditions],
+        ...(options.alias ? { alias: options.alias } : {}),
+      },
       build: {
         outDir,
         emptyOutDir: true,

@@ -13,6 +13,7 @@ export { LoraflowEditor, type LoraflowEditorProps, LoraflowProvider } from './co
 export { ModelPicker, ModelPickerButton, type ModelPickerProps } from './components/ModelPicker';
 export { downstreamFamily, modelChoiceOf, paramsForModel } from './components/model-picker-logic';
 export { PALETTE_SYNONYMS, type PaletteEntryText, paletteScore } from './components/palette-search';
+export { RunHistory, type RunHistoryProps } from './components/RunHistory';
 export {
   BUILTIN_WIDGETS,
   type JsonSchema,
@@ -21,7 +22,13 @@ export {
   type WidgetRegistry,
 } from './components/widgets';
 export { findImages, type ImageRef, useBlobUrl } from './images';
-export { parseDocumentText, serializeDocument } from './io';
+export {
+  type ClipboardNodes,
+  parseClipboardText,
+  parseDocumentText,
+  serializeClipboard,
+  serializeDocument,
+} from './io';
 export { autoLayout } from './layout';
 export { humanise, type ParamField, paramFields, starterParams } from './params';
 export {
@@ -32,7 +39,14 @@ export {
   useRunState,
   useSelection,
 } from './react/context';
-export type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from './runtime-types';
+export type {
+  EditorRuntime,
+  ExplainEntry,
+  NodeEstimate,
+  RunEstimate,
+  RunHandleLike,
+  RunRecord,
+} from './runtime-types';
 export {
   createEditorStore,
   type EditorState,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDocumentText, serializeDocument } from './io';
+import { parseClipboardText, parseDocumentText, serializeClipboard, serializeDocument } from './io';
 import { pipelineDocument } from './test/graphs';
 
 describe('import and export', () => {
@@ -25,6 +25,66 @@ describe('import and export', () => {
             expect(issue.code).toMatch(/^[a-z]+[.-]/);
             expect(issue.message.length).toBeGreaterThan(5);
           }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the system clipboard', () => {
+  const nodes = pipelineDocument.nodes.slice(0, 3);
+  const edges = pipelineDocument.edges.filter(
+    (e) => nodes.some((n) => n.id === e.from.node) && nodes.some((n) => n.id === e.to.node),
+  );
+
+  it('round-trips copied nodes and the edges between them through the clipboard text', () => {
+    expect(parseClipboardText(serializeClipboard({ nodes, edges }))).toEqual({
+      ok: true,
+      value: { nodes, edges },
+    });
+    // a whole graph document pasted gives its nodes too
+    expect(parseClipboardText(serializeDocument(pipelineDocument))).toEqual({
+      ok: true,
+      value: { nodes: pipelineDocument.nodes, edges: pipelineDocument.edges },
+    });
+  });
+
+  it('tells other text, other JSON and damaged loraflow nodes apart, each with a code and a sentence', () => {
+    const first = (text: string) => {
+      const r = parseClipboardText(text);
+      return r.ok ? undefined : r.issues[0];
+    };
+    expect(first('')).toMatchObject({ code: 'clipboard.empty' });
+    expect(first('a lighthouse at dusk')).toMatchObject({ code: 'clipboard.not-loraflow' });
+    expect(first('{"nodes": []}')).toMatchObject({ code: 'clipboard.not-loraflow' });
+    expect(first('{"format": "loraflow.clipboard", "nodes": 3, "edges": []}')).toMatchObject({
+      code: 'clipboard.invalid',
+      path: ['nodes'],
+    });
+    const damaged = first(serializeClipboard({ nodes: [{ ...nodes[0]!, type: '' }], edges: [] }));
+    expect(damaged?.path).toEqual(['nodes', 0, 'type']);
+    expect(damaged?.message).toMatch(/^The clipboard's loraflow nodes are damaged: /);
+  });
+
+  it('never throws on arbitrary text or clipboard-shaped JSON, and every issue has a path, a code and a sentence', () => {
+    const clipboardShaped = fc
+      .record({
+        format: fc.constantFrom('loraflow.clipboard', 'loraflow.graph', 'other'),
+        version: fc.oneof(fc.constant(1), fc.jsonValue()),
+        nodes: fc.oneof(fc.array(fc.jsonValue()), fc.jsonValue()),
+        edges: fc.oneof(fc.array(fc.jsonValue()), fc.jsonValue()),
+      })
+      .map((v) => JSON.stringify(v));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), clipboardShaped), (text) => {
+        const r = parseClipboardText(text);
+        if (r.ok) return;
+        expect(r.issues.length).toBeGreaterThan(0);
+        for (const issue of r.issues) {
+          expect(Array.isArray(issue.path)).toBe(true);
+          expect(issue.code).toMatch(/\S/);
+          expect(issue.message).toMatch(/\S/);
         }
       }),
       { numRuns: 300 },

@@ -1,4 +1,12 @@
-import { type GraphDocument, type Issue, loadDocument, type Result } from '@loraflow/core';
+import {
+  type GraphDocument,
+  type GraphEdge,
+  type GraphNode,
+  type Issue,
+  loadDocument,
+  type Result,
+} from '@loraflow/core';
+import { z } from 'zod';
 
 /**
  * Reads a graph document from JSON text: parse errors and shape problems come back as issues with a
@@ -21,6 +29,89 @@ export function parseDocumentText(text: string): Result<GraphDocument> {
     return { ok: false, issues: [issue] };
   }
   return loadDocument(value);
+}
+
+/**
+ * Nodes and the edges between them, as copied to (and pasted from) the system clipboard.
+ *
+ * @example
+ * const clip: ClipboardNodes = { nodes: [node], edges: [] };
+ */
+export interface ClipboardNodes {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+/** The clipboard's envelope; its nodes and edges are then checked as a document's are. */
+const ClipboardSchema = z.object({
+  format: z.literal('loraflow.clipboard'),
+  version: z.literal(1).optional(),
+  nodes: z.array(z.unknown()),
+  edges: z.array(z.unknown()),
+});
+
+const clipIssue = (code: string, message: string, path: Issue['path'] = []): Result<ClipboardNodes> => ({
+  ok: false,
+  issues: [{ path, code, message }],
+});
+
+/**
+ * The JSON text a copy puts on the system clipboard: `{ format: 'loraflow.clipboard', version: 1, nodes, edges }`.
+ *
+ * @example
+ * await navigator.clipboard.writeText(serializeClipboard({ nodes, edges }));
+ */
+export function serializeClipboard(clip: ClipboardNodes): string {
+  return JSON.stringify({ format: 'loraflow.clipboard', version: 1, nodes: clip.nodes, edges: clip.edges });
+}
+
+/**
+ * Reads nodes from system clipboard text: a loraflow clipboard (what a copy writes) or a whole graph document.
+ * Anything else comes back as one issue with a path, a code and a sentence, never as a throw.
+ *
+ * @example
+ * const r = parseClipboardText(event.clipboardData.getData('text/plain'));
+ * if (r.ok) store.paste(r.value); else store.notice('error', r.issues[0].code, r.issues[0].message);
+ */
+export function parseClipboardText(text: string): Result<ClipboardNodes> {
+  if (text.trim() === '') return clipIssue('clipboard.empty', 'The clipboard holds no text to paste.');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return clipIssue('clipboard.not-loraflow', 'The clipboard holds text, not loraflow nodes.');
+  }
+  const format =
+    typeof value === 'object' && value !== null ? (value as { format?: unknown }).format : undefined;
+  if (format === 'loraflow.graph') {
+    const doc = loadDocument(value);
+    return doc.ok ? { ok: true, value: { nodes: doc.value.nodes, edges: doc.value.edges } } : doc;
+  }
+  const envelope = ClipboardSchema.safeParse(value);
+  if (!envelope.success) {
+    if (format !== 'loraflow.clipboard')
+      return clipIssue('clipboard.not-loraflow', 'The clipboard holds JSON, but not loraflow nodes.');
+    const first = envelope.error.issues[0];
+    return clipIssue(
+      'clipboard.invalid',
+      `The clipboard's loraflow nodes are damaged: ${first?.message ?? 'invalid'}.`,
+      (first?.path ?? []).filter((k): k is string | number => typeof k !== 'symbol'),
+    );
+  }
+  const doc = loadDocument({
+    format: 'loraflow.graph',
+    version: 1,
+    nodes: envelope.data.nodes,
+    edges: envelope.data.edges,
+  });
+  if (doc.ok) return { ok: true, value: { nodes: doc.value.nodes, edges: doc.value.edges } };
+  return {
+    ok: false,
+    issues: doc.issues.map((issue) => ({
+      ...issue,
+      message: `The clipboard's loraflow nodes are damaged: ${issue.message}`,
+    })),
+  };
 }
 
 /**

@@ -4,11 +4,12 @@ import type {
   ExplainEntry,
   NodeEstimate,
   RunEstimate,
+  RunRecord,
   Runtime,
   RuntimeRunHandle,
 } from '@loraflow/runtime/contract';
 
-export type { ExplainEntry, NodeEstimate, RunEstimate };
+export type { ExplainEntry, NodeEstimate, RunEstimate, RunRecord };
 
 /**
  * The part of a run handle the editor uses (`@loraflow/runtime`'s `RuntimeRunHandle` is one).
@@ -31,4 +32,7 @@ export interface EditorRuntime extends Pick<Runtime, 'explain' | 'estimate' | 'g
   /** The providers' models, for the model picker; without it the picker says there is no catalogue. */
   models?: Runtime['models'];
   modelThumbnail?: Runtime['modelThumbnail'];
+  /** Earlier runs, newest first: with `getRun`, what the run history panel lists and reopens. */
+  listRuns?: Runtime['listRuns'];
+  getRun?: Runtime['getRun'];
 }

@@ -1,14 +1,15 @@
 import '../../src/style.css';
 import type { GraphDocument } from '@loraflow/core';
-import { createRemoteRuntime } from '@loraflow/runtime';
-import { useEffect } from 'react';
+import { createRegistry } from '@loraflow/core';
+import { createRemoteRuntime, createRuntime } from '@loraflow/runtime';
+import { useEffect, version } from 'react';
 import { createRoot } from 'react-dom/client';
 import { LoraflowEditor } from '../../src';
 import { gridDocument, pipelineDocument } from '../../src/test/graphs';
 import { createPageRuntime } from '../../src/test/page-runtime';
 import { testPack } from '../../src/test/test-pack';
 
-// The page the browser tests and the bench drive: ?fixture=empty|pipeline|grid&n=&theme=&readonly=1
+// The page the browser tests and the bench drive: ?fixture=empty|pipeline|grid&n=&theme=&readonly=1&runtime=none|remote|local
 const q = new URLSearchParams(location.search);
 const fixture = q.get('fixture') ?? 'pipeline';
 const doc: GraphDocument | undefined =
@@ -24,7 +25,10 @@ const runtime =
     ? undefined
     : q.get('runtime') === 'remote'
       ? createRemoteRuntime({ baseUrl: '/api/loraflow' })
-      : createPageRuntime(packs);
+      : q.get('runtime') === 'local'
+        ? // @loraflow/runtime in the page (memory store): what keeps run history, unlike core's bare engine
+          createRuntime({ registry: createRegistry(...packs) })
+        : createPageRuntime(packs);
 
 interface Probe {
   __ready?: boolean;
@@ -32,10 +36,12 @@ interface Probe {
   __doc?: GraphDocument;
   __renders: Record<string, number>;
   __runtime?: typeof runtime;
+  __react?: string;
 }
 const probe = window as unknown as Probe;
 probe.__renders = {};
 probe.__runtime = runtime;
+probe.__react = version;
 const onNodeRender = (id: string) => {
   probe.__renders[id] = (probe.__renders[id] ?? 0) + 1;
 };

@@ -104,6 +104,8 @@ const LazyPalette = lazy(() => loadPalette().then((m) => ({ default: m.Palette }
 // it parses them, and they are in place by the time a node is selected or an image enlarged.
 const loadInspector = () => import('./Inspector');
 const LazyInspector = lazy(() => loadInspector().then((m) => ({ default: m.Inspector })));
+// the run history is opened from the toolbar: loaded on that click, never on the first render
+const LazyRunHistory = lazy(() => import('./RunHistory').then((m) => ({ default: m.RunHistory })));
 const loadViewer = () => import('./ImageViewer');
 const LazyImageViewer = lazy(() => loadViewer().then((m) => ({ default: m.ImageViewer })));
 
@@ -332,6 +334,7 @@ function EditorLayout(props: {
   const fileInput = useRef<HTMLInputElement>(null);
   const rootRef = useRef<HTMLDivElement>(null);
   const [viewer, setViewer] = useState<ViewerState | undefined>(undefined);
+  const [historyOpen, setHistoryOpen] = useState(false);
   const [search, setSearch] = useState('');
   useEffect(() => {
     const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 200));
@@ -417,6 +420,31 @@ function EditorLayout(props: {
     [store, flow, palette],
   );
 
+  // A browser that fires no copy/paste event on a canvas (nothing selected, nothing editable) gets the
+  // clipboard API after the key, and the editor's own last copy when that is refused too.
+  const clipboardEvent = useRef(false);
+  const clipboardFallback = useCallback(
+    (action: 'copy' | 'paste') => {
+      clipboardEvent.current = false;
+      setTimeout(() => {
+        if (clipboardEvent.current) return;
+        if (action === 'copy') {
+          const text = store.copy();
+          if (text) void navigator.clipboard?.writeText(text).catch(() => undefined);
+          return;
+        }
+        const read = navigator.clipboard?.readText();
+        if (!read) store.paste();
+        else
+          void read.then(
+            (text) => store.paste(text),
+            () => store.paste(),
+          );
+      }, 0);
+    },
+    [store],
+  );
+
   const onKeyDown = useCallback(
     (e: KeyboardEvent<HTMLDivElement>) => {
       if (isTyping(e.target)) return;
@@ -427,6 +455,11 @@ function EditorLayout(props: {
         if (key === 'escape') setPalette(undefined);
         return;
       }
+      // copy and paste go through the browser's copy and paste events (onCopy, onPaste): the system clipboard
+      if (action === 'copy' || action === 'paste') {
+        clipboardFallback(action);
+        return;
+      }
       e.preventDefault();
       e.stopPropagation();
       // whatever the action removes (the focused node, on delete or undo), the keyboard stays in the editor
@@ -435,15 +468,11 @@ function EditorLayout(props: {
       else if (action === 'redo') store.redo();
       else if (action === 'run') void store.run();
       else if (action === 'selectAll') store.selectAll();
-      else if (action === 'copy') {
-        const text = store.copy();
-        if (text) void navigator.clipboard?.writeText(text).catch(() => undefined);
-      } else if (action === 'paste') store.paste();
       else if (action === 'duplicate') store.duplicate();
       else if (action === 'delete') store.deleteSelection();
       else if (action === 'palette') openPalette(undefined);
     },
-    [store, readOnly, openPalette],
+    [store, readOnly, openPalette, clipboardFallback],
   );
 
   return (
@@ -452,6 +481,22 @@ function EditorLayout(props: {
       className={`lf-root${props.className ? ` ${props.className}` : ''}`}
       data-theme={props.theme}
       onKeyDown={onKeyDown}
+      onCopy={(e) => {
+        clipboardEvent.current = true;
+        // text selected by the person (a label, an error) is theirs to copy
+        if (isTyping(e.target) || !window.getSelection()?.isCollapsed) return;
+        const text = store.copy();
+        if (!text) return;
+        e.preventDefault();
+        e.clipboardData.setData('text/plain', text);
+      }}
+      onPaste={(e) => {
+        clipboardEvent.current = true;
+        if (isTyping(e.target) || readOnly) return;
+        e.preventDefault();
+        store.paste(e.clipboardData.getData('text/plain'));
+        focusCanvas(rootRef.current);
+      }}
       ref={rootRef}
       tabIndex={-1}
     >
@@ -460,6 +505,8 @@ function EditorLayout(props: {
         onLayout={layout}
         onImport={() => fileInput.current?.click()}
         onExport={() => downloadDocument(store.document)}
+        onHistory={() => setHistoryOpen((open) => !open)}
+        historyOpen={historyOpen}
       />
       <input
         ref={fileInput}
@@ -505,6 +552,11 @@ function EditorLayout(props: {
               />
             )}
           </div>
+          {historyOpen && (
+            <Suspense fallback={<section className="lf-history" aria-label="Run history" aria-busy="true" />}>
+              <LazyRunHistory onClose={() => setHistoryOpen(false)} />
+            </Suspense>
+          )}
           <InspectorLoader />
         </div>
       </ViewerContext.Provider>

@@ -2,7 +2,15 @@ import { useEditorContext, useEditorState } from '../react/context';
 import { estimateText } from './estimate-text';
 
 /** The editor's toolbar: add, undo/redo, layout, import/export, run, cancel, and the estimate. */
-export function Toolbar(props: { onAdd(): void; onLayout(): void; onImport(): void; onExport(): void }) {
+export function Toolbar(props: {
+  onAdd(): void;
+  onLayout(): void;
+  onImport(): void;
+  onExport(): void;
+  /** Opens or closes the run history panel (shown with a runtime that lists runs). */
+  onHistory?(): void;
+  historyOpen?: boolean;
+}) {
   const { store, runtime } = useEditorContext();
   const canUndo = useEditorState((s) => s.canUndo);
   const canRedo = useEditorState((s) => s.canRedo);
@@ -61,6 +69,17 @@ export function Toolbar(props: { onAdd(): void; onLayout(): void; onImport(): vo
       <button type="button" className="lf-button" onClick={props.onExport} title="Save the graph as JSON">
         Export
       </button>
+      {runtime?.listRuns && props.onHistory && (
+        <button
+          type="button"
+          className="lf-button"
+          aria-expanded={props.historyOpen ?? false}
+          onClick={props.onHistory}
+          title="Earlier runs and their outputs"
+        >
+          History
+        </button>
+      )}
       <span className="lf-toolbar__spacer" />
       {issueCount > 0 && (
         <span className="lf-toolbar__issues" data-testid="issue-count">

@@ -325,15 +325,37 @@ describe('editing and undo', () => {
     );
   });
 
-  it('ignores pasted text that is not a loraflow clipboard, whatever it is', () => {
+  it('pastes nothing from text that is not a loraflow clipboard, whatever it is, and says why', () => {
     fc.assert(
       fc.property(fc.string(), (text) => {
         const store = setup();
+        store.select(['style'], []);
+        store.copy();
         expect(store.paste(text)).toEqual([]);
         expect(store.document).toBe(pipelineDocument);
+        expect(store.getState().notice?.code).toMatch(/^clipboard\./);
+        expect(store.getState().notice?.message).toMatch(/^Nothing was pasted/);
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("pastes another editor's copy from the system clipboard's text, further down-right each time", () => {
+    const source = setup();
+    source.select(['style', 'blend'], []);
+    const text = source.copy()!;
+    const target = setup({ document: { ...pipelineDocument, nodes: [], edges: [] } });
+    expect(target.paste(text)).toEqual(['style-1', 'blend-1']);
+    expect(target.paste(text)).toEqual(['style-2', 'blend-2']);
+    const position = (id: string) => target.document.nodes.find((n) => n.id === id)?.position;
+    expect([position('style-1'), position('style-2')]).toEqual([
+      { x: 40, y: 40 },
+      { x: 80, y: 80 },
+    ]);
+    expect(target.document.edges.map((e) => `${e.from.node}>${e.to.node}`)).toEqual([
+      'style-1>blend-1',
+      'style-2>blend-2',
+    ]);
   });
 });
 

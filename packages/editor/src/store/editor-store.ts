@@ -15,8 +15,17 @@ import {
 } from '@loraflow/core';
 import { type Catalogue, defaultParams } from '../catalogue';
 import { schemaOf } from '../components/json-schema';
+import { resultOfRecord } from '../history';
+import { parseClipboardText, serializeClipboard } from '../io';
 import { starterParams } from '../params';
-import type { EditorRuntime, ExplainEntry, NodeEstimate, RunEstimate, RunHandleLike } from '../runtime-types';
+import type {
+  EditorRuntime,
+  ExplainEntry,
+  NodeEstimate,
+  RunEstimate,
+  RunHandleLike,
+  RunRecord,
+} from '../runtime-types';
 import { History } from './history';
 import { createRunView, eventsOfResult, type RunFields, type RunView } from './run-view';
 import { Subscribable } from './subscribable';
@@ -163,6 +172,7 @@ export class EditorStore extends Subscribable {
   private noticeSeq = 0;
   private clip: Clip | undefined;
   private pasteCount = 0;
+  private lastPasted: string | undefined;
   private handle: RunHandleLike | undefined;
   private unsubscribeRun: (() => void) | undefined;
   // the shown run's state: core's one fold of its events
@@ -599,15 +609,32 @@ export class EditorStore extends Subscribable {
     const edges = this.state.doc.edges.filter((e) => ids.has(e.from.node) && ids.has(e.to.node));
     this.clip = structuredClone({ nodes, edges });
     this.pasteCount = 0;
-    return JSON.stringify({ format: 'loraflow.clipboard', nodes, edges });
+    return serializeClipboard({ nodes, edges });
   }
 
-  /** Pastes the clipboard (or `text` from the system clipboard) with fresh ids, offset from the originals. */
+  /**
+   * Pastes the editor's last copy or, given `text` (the system clipboard's), what it holds, with fresh ids, offset
+   * from the originals. Text that holds no valid loraflow nodes pastes nothing, leaves the document as it was and
+   * says why in a notice.
+   */
   paste(text?: string): string[] {
     let clip = this.clip;
     if (text !== undefined) {
-      const parsed = parseClip(text);
-      if (parsed) clip = parsed;
+      const parsed = parseClipboardText(text);
+      if (!parsed.ok) {
+        const first = parsed.issues[0];
+        const where = first && first.path.length > 0 ? ` (at ${first.path.join('.')})` : '';
+        this.notice(
+          'error',
+          first?.code ?? 'clipboard.invalid',
+          `Nothing was pasted${where}: ${lowerFirst(first?.message ?? 'The clipboard holds no loraflow nodes.')}`,
+        );
+        return [];
+      }
+      // the same text pasted again lands further down-right, as the editor's own copy does
+      if (text !== this.lastPasted) this.pasteCount = 0;
+      this.lastPasted = text;
+      clip = parsed.value;
     }
     if (!clip || clip.nodes.length === 0) return [];
     this.pasteCount += 1;
@@ -783,6 +810,36 @@ export class EditorStore extends Subscribable {
     }
   }
 
+  /**
+   * Shows an earlier, finished run (a record from `runtime.getRun`/`listRuns`) on the canvas: each node of the
+   * current document that the run reached shows its state and outputs. Refused (false, with a notice) while a run
+   * is going or for a run still recorded as running.
+   */
+  showRun(record: RunRecord): boolean {
+    if (this.state.run.status === 'running' || this.state.run.status === 'starting') {
+      this.notice('info', 'run.busy', 'A run is going: an earlier run can be reopened once it ends.');
+      return false;
+    }
+    const result = resultOfRecord(record);
+    if (!result) {
+      this.notice(
+        'info',
+        'history.running',
+        `Run ${record.runId} has not finished: it cannot be reopened yet.`,
+      );
+      return false;
+    }
+    this.unsubscribeRun?.();
+    this.unsubscribeRun = undefined;
+    this.handle = undefined;
+    const fold = createRunStateFold(initialRunState(record.runId, record.startedAt));
+    for (const event of eventsOfResult(result, fold)) fold.apply(event);
+    const fields: RunFields = { runId: record.runId, status: result.status };
+    if (record.error) fields.error = record.error.message;
+    this.setRun(fields, fold);
+    return true;
+  }
+
   // The result settles what the events did not say: a run that ended before the editor subscribed, events
   // of an older runtime without outputs, the run's final status.
   private applyResult(runId: string, result: RunResult): void {
@@ -850,20 +907,7 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parseClip(text: string): Clip | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (!isRecord(value) || value.format !== 'loraflow.clipboard') return undefined;
-    if (!Array.isArray(value.nodes) || !Array.isArray(value.edges)) return undefined;
-    return { nodes: value.nodes as GraphNode[], edges: value.edges as GraphEdge[] };
-  } catch {
-    return undefined;
-  }
-}
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 
 /**
  * Creates the editor store.

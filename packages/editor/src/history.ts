@@ -1,0 +1,104 @@
+import type { NodeOutcome, RunResult } from '@loraflow/core';
+import { findImages, type ImageRef } from './images';
+import type { RunRecord } from './runtime-types';
+
+/**
+ * Every image a run's nodes produced (blob refs, in the run document's node order, without repeats), up to `limit`.
+ *
+ * @example
+ * runImages(record, 3); // the first three images: the history panel's thumbnails
+ */
+export function runImages(record: Pick<RunRecord, 'doc' | 'nodes'>, limit = 64): ImageRef[] {
+  const order = record.doc.nodes.map((n) => n.id).filter((id) => record.nodes[id] !== undefined);
+  for (const id of Object.keys(record.nodes)) if (!order.includes(id)) order.push(id);
+  return findImages(
+    order.map((id) => record.nodes[id]?.outputs),
+    limit,
+  );
+}
+
+/**
+ * How long a run took (its last attempt, start to finish), or has been going, in ms; undefined before it started.
+ *
+ * @example
+ * runDuration({ status: 'succeeded', startedAt: 1000, finishedAt: 4000, updatedAt: 4000 }); // 3000
+ */
+export function runDuration(
+  record: Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'updatedAt'>,
+): number {
+  const end = record.finishedAt ?? record.updatedAt;
+  return Math.max(0, end - record.startedAt);
+}
+
+/**
+ * A duration in words a person reads at a glance: "0.4 s", "12 s", "2 min 3 s", "1 h 4 min".
+ *
+ * @example
+ * durationText(123_000); // '2 min 3 s'
+ */
+export function durationText(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 10_000) return `${(Math.round(ms / 100) / 10).toString()} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return s % 60 === 0 ? `${min} min` : `${min} min ${s % 60} s`;
+  const h = Math.floor(min / 60);
+  return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
+}
+
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const STEPS: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 7],
+  ['week', 4.35],
+  ['month', 12],
+  ['year', Number.POSITIVE_INFINITY],
+];
+
+/**
+ * When something happened, relative to `now`: "now", "5 minutes ago", "yesterday", "3 weeks ago".
+ *
+ * @example
+ * whenText(Date.now() - 300_000, Date.now()); // '5 minutes ago'
+ */
+export function whenText(at: number, now: number): string {
+  let amount = (at - now) / 1000;
+  if (Math.abs(amount) < 10) return 'just now';
+  for (const [unit, size] of STEPS) {
+    if (Math.abs(amount) < size) return relative.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return relative.format(Math.round(amount), 'year');
+}
+
+const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'cached', 'failed', 'skipped', 'cancelled']);
+
+/**
+ * A finished run's record as a run result (what the editor folds to show a run): its nodes that reached an end;
+ * undefined for a run still recorded as running.
+ *
+ * @example
+ * const result = resultOfRecord(await runtime.getRun(runId));
+ */
+export function resultOfRecord(record: RunRecord): RunResult | undefined {
+  if (record.status === 'running') return undefined;
+  const nodes: Record<string, NodeOutcome> = {};
+  for (const [id, n] of Object.entries(record.nodes)) {
+    if (!FINISHED.has(n.status)) continue;
+    const outcome: NodeOutcome = { status: n.status as NodeOutcome['status'], key: n.key };
+    if (n.outputs !== undefined) outcome.outputs = n.outputs;
+    if (n.error !== undefined) outcome.error = n.error;
+    if (n.because !== undefined) outcome.because = n.because;
+    nodes[id] = outcome;
+  }
+  return {
+    runId: record.runId,
+    status: record.status,
+    nodes,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt ?? record.updatedAt,
+  };
+}
