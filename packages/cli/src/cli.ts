@@ -162,6 +162,11 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .addOption(
       new Option('--max-poll <ms>', 'poll providers at least this often (for emulators with a fast clock)'),
     )
+    .option('--tenants <file>', "serve's tenants file: each tenant's runs execute on its own keys")
+    .option(
+      '--public-url <url>',
+      "serve's public URL: nodes give providers webhooks to it (needs LORAFLOW_WEBHOOK_SECRET, as serve has)",
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { workerCommand } = await import('./commands/worker');
       setCode(await workerCommand(io, flags));

@@ -117,6 +117,12 @@ const workers = (what: string) =>
     .min(0, `the number of ${what} is 0 or more`)
     .max(1000, `at most 1000 ${what}`);
 
+const publicUrl = z.url({
+  protocol: /^https?$/,
+  error: 'the public URL is where providers reach loraflow serve, such as https://flows.example',
+});
+const tenantsFile = z.string().min(1, 'a tenants file is required').max(4096);
+
 /**
  * Flags of `loraflow worker`.
  *
@@ -133,6 +139,8 @@ export const workerFlagsSchema = z
     store: dir.optional(),
     filesRoot: dir.optional(),
     maxPoll: ms('the poll interval').optional(),
+    tenants: tenantsFile.optional(),
+    publicUrl: publicUrl.optional(),
   })
   .strict();
 
@@ -158,13 +166,8 @@ export const serveFlagsSchema = z
     headersTimeout: ms('the header timeout').optional(),
     requestTimeout: ms('the request timeout').optional(),
     maxPoll: ms('the poll interval').optional(),
-    publicUrl: z
-      .url({
-        protocol: /^https?$/,
-        error: 'the public URL is where providers reach this server, such as https://flows.example',
-      })
-      .optional(),
-    tenants: z.string().min(1).max(4096).optional(),
+    publicUrl: publicUrl.optional(),
+    tenants: tenantsFile.optional(),
     database: database.optional(),
     workers: workers('workers').optional(),
     lease: lease.optional(),

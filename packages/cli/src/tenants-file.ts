@@ -1,6 +1,7 @@
 // `serve --tenants <file>`: each caller's bearer token names a tenant whose own provider keys its runs spend (decision 0034).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createLoraModelSources, type LoraServices } from '@loraflow/nodes';
 import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
 import {
@@ -10,8 +11,9 @@ import {
   tenantCredentialsSchema,
 } from '@loraflow/runtime';
 import { z } from 'zod';
-import type { ProviderEnv } from './env';
+import { type ProviderEnv, readProviderEnv } from './env';
 import { CLI_CODES, CliError } from './errors';
+import type { CliIo } from './io';
 
 const tenantsFileSchema = z.strictObject({
   tenants: z
@@ -116,6 +118,16 @@ export async function readTenantsFile(
       ].filter((s): s is string => s !== undefined),
     ]),
   };
+}
+
+/**
+ * The tenants file a `--tenants` flag names, relative to the cwd, with the environment's provider base URLs.
+ *
+ * @example
+ * const served = await tenantsOfFlag(io, flags.tenants);
+ */
+export function tenantsOfFlag(io: CliIo, flag: string): Promise<ServedTenants> {
+  return readTenantsFile(resolve(io.cwd, flag), flag, readProviderEnv(io.env));
 }
 
 function digestOf(token: string): Buffer {

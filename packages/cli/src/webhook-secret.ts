@@ -45,3 +45,21 @@ export async function webhookSecret(io: CliIo, storeDir: string): Promise<string
   }
   return secret;
 }
+
+/**
+ * Refuses `--public-url` where the webhook secret must be shared with other processes and no
+ * `LORAFLOW_WEBHOOK_SECRET` is set: a worker's store folder is its own, so a secret made there would never match
+ * the one serve checks callbacks with.
+ *
+ * @example
+ * if (flags.publicUrl !== undefined) requireSharedWebhookSecret(io, 'loraflow worker');
+ */
+export function requireSharedWebhookSecret(io: CliIo, who: string): void {
+  const given = io.env.LORAFLOW_WEBHOOK_SECRET;
+  if (given !== undefined && given.length > 0) return;
+  throw new CliError(
+    CLI_CODES.flagInvalid,
+    ['--public-url'],
+    `${who} with --database and --public-url needs LORAFLOW_WEBHOOK_SECRET (at least 32 characters), the same for serve and every worker: processes sharing a database share no folder to keep one in.`,
+  );
+}

@@ -5,12 +5,13 @@ import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createRuntimeHandler, INTERRUPTED_AFTER_MS, type LocalRuntime } from '@loraflow/runtime';
 import { boundedServer } from '@loraflow/runtime/node';
-import { readProviderEnv } from '../env';
 import { parseFlags, serveFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
 import { openRuntime } from '../setup';
 import { storeDirOf } from '../store-dir';
+import { requireSharedWebhookSecret } from '../webhook-secret';
 import { listen } from './listen';
+import type { WorkerOptions } from './worker';
 
 /**
  * `loraflow serve`: the runtime's HTTP API (runs, events as SSE, catalogue) on `--port`, 127.0.0.1 by default, with
@@ -21,15 +22,14 @@ import { listen } from './listen';
  */
 export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(serveFlagsSchema, rawFlags);
+  // with --workers 0 only other processes give out callback URLs: a secret kept in this store could not match theirs
+  if (flags.publicUrl !== undefined && flags.database !== undefined && flags.workers === 0)
+    requireSharedWebhookSecret(io, 'loraflow serve --workers 0');
   // With --tenants each tenant's token is its own (checked by the credentials hook); loaded only when asked for.
   const served =
     flags.tenants === undefined
       ? undefined
-      : await (await import('../tenants-file')).readTenantsFile(
-          resolve(io.cwd, flags.tenants),
-          flags.tenants,
-          readProviderEnv(io.env),
-        );
+      : await (await import('../tenants-file')).tenantsOfFlag(io, flags.tenants);
   // The token is printed once, as Jupyter does; it never reaches a log line or a run.
   const given = io.env.LORAFLOW_TOKEN;
   const token = given && given.length > 0 ? given : randomBytes(24).toString('base64url');
@@ -41,7 +41,12 @@ export async function serveCommand(io: CliIo, rawFlags: unknown): Promise<number
   // Graphs arriving over HTTP read files only under --files-root, and none without it.
   const filesRoot = flags.filesRoot !== undefined ? resolve(io.cwd, flags.filesRoot) : undefined;
   // with --database, runs go through the queue to workers (in this process unless --workers 0): decision 0033
-  const queued = flags.database ? await openQueued(io, flags.database, flags, filesRoot) : undefined;
+  const queued = flags.database
+    ? await openQueued(io, flags.database, flags, filesRoot, {
+        publicUrl: flags.publicUrl,
+        ...(served ? { tenants: { options: served.tenants, secrets: served.secrets } } : {}),
+      })
+    : undefined;
   let cli: Awaited<ReturnType<typeof openRuntime>>;
   try {
     cli = await openRuntime(io, {
@@ -123,6 +128,8 @@ async function openQueued(
     maxPoll?: number | undefined;
   },
   filesRoot: string | undefined,
+  // serve's own workers run tenants' runs and give out webhooks exactly as serve's runtime would
+  peer: Pick<WorkerOptions, 'publicUrl' | 'tenants'>,
 ) {
   const { createRunQueue } = await import('@loraflow/store-postgres');
   const { startWorker } = await import('./worker');
@@ -144,6 +151,7 @@ async function openQueued(
             store: flags.store,
             filesRoot,
             maxPollMs: flags.maxPoll,
+            ...peer,
           })
         : undefined;
   } catch (error) {

@@ -1,9 +1,10 @@
-import { INTERRUPTED_AFTER_MS, RUNTIME_CODES, RuntimeError } from '@loraflow/runtime';
+import { INTERRUPTED_AFTER_MS, RUNTIME_CODES, RuntimeError, type TenantOptions } from '@loraflow/runtime';
 import { EXIT } from '../errors';
 import { parseFlags, workerFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
 import { openRuntime } from '../setup';
 import { storeDirOf } from '../store-dir';
+import { requireSharedWebhookSecret } from '../webhook-secret';
 
 /**
  * What a worker needs: the database, how many runs at once, the lease, and what `openRuntime` takes for the
@@ -19,6 +20,10 @@ export interface WorkerOptions {
   store?: string | undefined;
   filesRoot?: string | undefined;
   maxPollMs?: number | undefined;
+  /** Tenants' runs execute on their own keys, found again by tenant id (`--tenants`, the file serve reads). */
+  tenants?: { options: TenantOptions; secrets: string[] } | undefined;
+  /** Where providers reach serve: nodes give them webhooks signed with the shared secret (`--public-url`). */
+  publicUrl?: string | undefined;
 }
 
 /**
@@ -44,6 +49,8 @@ export async function startWorker(
     outDir: io.cwd,
     maxPollMs: o.maxPollMs,
     database: { url: o.database, leaseMs },
+    publicUrl: o.publicUrl,
+    ...(o.tenants ? { tenants: o.tenants } : {}),
   });
   const { builtIn } = storeDirOf(io, o.store);
   let queue: Awaited<ReturnType<typeof createRunQueue>>;
@@ -68,6 +75,11 @@ export async function startWorker(
       // another worker executes it (its lease is live), or this one is stopping: the job is done here
       const code = error instanceof RuntimeError ? error.code : undefined;
       if (code === RUNTIME_CODES.runActive || code === RUNTIME_CODES.runtimeStopping) return;
+      // a tenant's run left queued with no word would look like a stuck queue: say which flag is missing
+      if (code === RUNTIME_CODES.tenantCredentialsUnavailable)
+        io.stderr.write(
+          `loraflow worker: run ${runId} belongs to a tenant and this worker has no keys for it (start it with --tenants, the file serve uses); left for another worker\n`,
+        );
       throw error;
     }
     io.stdout.write(`loraflow worker: executing run ${runId} from event ${handle.after + 1}\n`);
@@ -96,7 +108,15 @@ export async function startWorker(
  */
 export async function workerCommand(io: CliIo, rawFlags: unknown): Promise<number> {
   const flags = parseFlags(workerFlagsSchema, rawFlags);
+  // the URLs this worker gives out are checked by serve: only a secret both are given can agree (decision 0033)
+  if (flags.publicUrl !== undefined) requireSharedWebhookSecret(io, 'loraflow worker');
+  const tenants =
+    flags.tenants === undefined
+      ? undefined
+      : await (await import('../tenants-file')).tenantsOfFlag(io, flags.tenants);
   const worker = await startWorker(io, {
+    publicUrl: flags.publicUrl,
+    ...(tenants ? { tenants: { options: tenants.tenants, secrets: tenants.secrets } } : {}),
     database: flags.database,
     concurrency: flags.concurrency,
     leaseMs: flags.lease,
