@@ -109,10 +109,13 @@ const LazyRunHistory = lazy(() => import('./RunHistory').then((m) => ({ default:
 const loadViewer = () => import('./ImageViewer');
 const LazyImageViewer = lazy(() => loadViewer().then((m) => ({ default: m.ImageViewer })));
 
-/** The panel while its code loads: the same empty landmark, so nothing moves when it arrives. */
+/**
+ * The panel while its code loads: the same box, so nothing moves when it arrives, but not yet the landmark, so what
+ * finds the inspector by its name finds the one that stays.
+ */
 function InspectorLoader() {
   return (
-    <Suspense fallback={<aside className="lf-inspector" aria-label="Inspector" aria-busy="true" />}>
+    <Suspense fallback={<div className="lf-inspector" aria-busy="true" />}>
       <LazyInspector />
     </Suspense>
   );
@@ -553,7 +556,7 @@ function EditorLayout(props: {
             )}
           </div>
           {historyOpen && (
-            <Suspense fallback={<section className="lf-history" aria-label="Run history" aria-busy="true" />}>
+            <Suspense fallback={<div className="lf-history" aria-busy="true" />}>
               <LazyRunHistory onClose={() => setHistoryOpen(false)} />
             </Suspense>
           )}
