@@ -48,14 +48,16 @@ describe('postgres store migrations', () => {
       message: expect.stringContaining(`is at version ${newer}, newer than`),
     });
     expect(await versions(url)).toEqual([...MIGRATIONS.map((m) => m.version), newer]);
-    // The refused store ended the pool it opened: only this query's connection is left on the database.
-    const connections = await withPool(url, async (pool) => {
-      const { rows } = await pool.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()',
-      );
-      return rows[0]?.n;
-    });
-    expect(connections).toBe(1);
+    // The refused store ended the pool it opened: only this query's connection is left on the database (a server
+    // backend leaves pg_stat_activity a moment after its client hung up, hence the poll).
+    const connections = () =>
+      withPool(url, async (pool) => {
+        const { rows } = await pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()',
+        );
+        return rows[0]?.n;
+      });
+    await expect.poll(connections).toBe(1);
   });
 
   it('brings an older schema up by applying only the steps it lacks', async () => {
