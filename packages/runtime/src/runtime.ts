@@ -28,6 +28,7 @@ import {
 import { z } from 'zod';
 import { createQuestionAdmission } from './analysis-cache';
 import { blobHashesIn } from './blob-refs';
+import { requestCancel, writeFenced } from './cancel-request';
 import { buildCatalogue } from './catalogue';
 import { FOLLOW_MS, followedHandle, followStored } from './dispatch';
 import { RUNTIME_CODES, RuntimeError } from './errors';
@@ -152,6 +153,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   const owner = `rt_${crypto.randomUUID().replaceAll('-', '')}`;
   const leaseMs = options.leaseMs ?? INTERRUPTED_AFTER_MS;
   const heartbeatMs = Math.min(HEARTBEAT_MS, Math.floor(leaseMs / 3));
+  const cancelContext = { store, claims, owner, now, leaseMs };
   const leased = (record: RunRecord) => {
     record.lease = { owner, expiresAt: now() + leaseMs };
   };
@@ -414,11 +416,19 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     const write = (work: () => Promise<void>) => {
       flushing = flushing.then(() => (fenced ? undefined : work())).catch(keep);
     };
-    /** Writes the record unless the stored one names another lease owner: then this attempt is fenced off. */
+    let cancelNoticed = false;
+    /**
+     * Writes the record unless the stored one names another lease owner: then this attempt is fenced off. A cancel
+     * another process asked for (`cancelRequestedAt`) is read here, so it is acted on within a checkpoint or a beat.
+     */
     const putFenced = async (copy: RunRecord) => {
-      const stored = await store.getRun(copy.runId);
-      if (stored?.lease !== undefined && stored.lease.owner !== owner) fenced = true;
-      else await store.putRun(copy);
+      const written = await writeFenced(cancelContext, copy);
+      if (written.fenced) fenced = true;
+      else if (written.cancelRequestedAt !== undefined && !cancelNoticed) {
+        cancelNoticed = true;
+        record.cancelRequestedAt = written.cancelRequestedAt;
+        handle.cancel();
+      }
     };
     let flushing: Promise<void> = Promise.resolve();
     let lastCheckpoint = now();
@@ -554,10 +564,18 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   }
 
   /** A new run handed to `dispatch`: stored queued (`attempts: 0`, no lease), then queued; its handle follows the store. */
-  async function queue(record: RunRecord, dispatch: (runId: string) => Promise<void>) {
-    const verdict = engine.validate(record.doc);
+  async function queue(
+    record: RunRecord,
+    dispatch: (runId: string) => Promise<void>,
+    use: Engine,
+    refresh: string[] | 'all' | undefined,
+  ) {
+    const verdict = use.validate(record.doc);
     if (!verdict.ok) throw invalid(verdict.issues);
+    // an unknown target is told to the caller now, not found by a worker later
+    await checked(() => use.plan(record.doc, record.targets ? { targets: record.targets } : {}));
     record.attempts = 0;
+    if (refresh !== undefined) record.refresh = refresh === 'all' ? 'all' : [...refresh];
     await storeFirstRecord(record);
     try {
       await dispatch(record.runId);
@@ -652,7 +670,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       if (o.targets) record.targets = [...o.targets];
       if (as) record.tenant = as.tenant;
       checkRefresh(o.refresh);
-      if (options.dispatch) return queue(record, options.dispatch);
+      if (options.dispatch) return queue(record, options.dispatch, use, o.refresh);
       return handleOf(await start(record, 0, o.signal, o.refresh, use));
     },
 
@@ -679,7 +697,9 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
           const lastSeq = await lastStoredSeq(record);
           // queued again, for a worker to take up: the record stays as it is until one does
           if (options.dispatch) return { dispatched: lastSeq };
-          const { finishedAt: _, error: __, interrupted: ___, lease: ____, ...rest } = record;
+          const { finishedAt: _, error: __, interrupted: ___, lease: ____, refresh, ...rest } = record;
+          // a request to cancel outlives its executor only while the run is unfinished: the next attempt acts on it
+          if (record.status !== 'running') delete rest.cancelRequestedAt;
           const at = now();
           const next: RunRecord = {
             ...rest,
@@ -689,7 +709,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             updatedAt: at,
             lastSeq,
           };
-          return start(next, lastSeq, o.signal, undefined, use);
+          // a queued run's refresh applies to its first attempt only
+          return start(next, lastSeq, o.signal, record.attempts === 0 ? refresh : undefined, use);
         });
         if (!taken) {
           throw new RuntimeError(
@@ -722,13 +743,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         await run.done;
         return;
       }
-      const record = await existing(runId);
-      if (record.status !== 'running') return;
-      if (record.lease !== undefined && executorAlive(record, now(), leaseMs))
-        throw activeElsewhere(runId, record);
-      // Nobody here runs it (its process died): mark it so it is not mistaken for a live run.
-      const { interrupted: _, ...rest } = record;
-      await store.putRun({ ...rest, status: 'cancelled', finishedAt: now(), updatedAt: now() });
+      // executed elsewhere: a request its executor acts on; queued or orphaned: closed here (decision 0032)
+      await requestCancel(cancelContext, runId);
     },
 
     async getRun(runId) {
