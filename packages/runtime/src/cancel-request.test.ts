@@ -6,7 +6,7 @@ import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
 import type { RuntimeStore } from './store/types';
 import { createFakeService, graph, testPack } from './test/pack';
-import { listen } from './test/serve';
+import { listen, poster } from './test/serve';
 import { tempDir } from './test/temp-dir';
 import { until } from './test/until';
 
@@ -88,12 +88,7 @@ describe('cancel over HTTP of a run a worker executes', () => {
       },
     });
     const { url } = await listen(createRuntimeHandler(front));
-    const post = (path: string, body: unknown = {}) =>
-      fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    const post = poster(url);
     const created = await post('/runs', { graph: trainGraph });
     expect(created.status).toBe(201);
     const { runId } = (await created.json()) as { runId: string };
