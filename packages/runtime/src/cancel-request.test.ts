@@ -1,7 +1,8 @@
 import { createRegistry, type RunEvent } from '@loraflow/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CANCEL_WATCH_MS } from './cancel-request';
 import { createRuntimeHandler } from './http/handler';
-import { createRuntime } from './runtime';
+import { createRuntime, HEARTBEAT_MS } from './runtime';
 import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
 import type { RuntimeStore } from './store/types';
@@ -68,6 +69,33 @@ describe.each(stores)('cancel of a run another process executes (%s store)', (_,
     await front.cancel(handle.runId);
     expect(await store.getRun(handle.runId)).toMatchObject({ status: 'cancelled', attempts: 0 });
     expect((await handle.result).status).toBe('cancelled');
+  });
+});
+
+describe('cancel of an idle run executed elsewhere, with the default lease', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is acted on within CANCEL_WATCH_MS of the request, well before the next heartbeat', async () => {
+    // every timer is the test's: nothing but the watch can wake the executor (no event, no claim renewal)
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const executor = createRuntime({ registry, store, services: { fake: service } });
+    const other = createRuntime({ registry, store });
+    const handle = await executor.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    await other.cancel(handle.runId);
+    expect(CANCEL_WATCH_MS).toBeLessThan(HEARTBEAT_MS);
+    // the training waits on the provider: no event, so no checkpoint; only the watch reads the request
+    expect(service.calls.cancel).toBe(0);
+    await vi.advanceTimersByTimeAsync(CANCEL_WATCH_MS);
+    // no wait on time here: `until` would move the fake clock on to the heartbeat; the watch acts within promise jobs
+    for (let turn = 0; turn < 1_000 && service.calls.cancel === 0; turn++) await Promise.resolve();
+    expect(service.calls.cancel).toBe(1);
+    expect((await handle.result).status).toBe('cancelled');
+    expect(await store.getRun(handle.runId)).toMatchObject({ status: 'cancelled' });
   });
 });
 

@@ -29,6 +29,12 @@ async function underRunClaim<T>(
   }
 }
 
+/**
+ * Between two beats of an idle run (a long training), the executor reads its record this often for a cancel request:
+ * a press of Cancel elsewhere acts within this, not within a heartbeat (20 s by default).
+ */
+export const CANCEL_WATCH_MS = 5_000;
+
 /** What the runtime gives the two halves of a cross-process cancel. */
 export interface CancelContext {
   store: RuntimeStore;
@@ -104,4 +110,17 @@ export async function writeFenced(
   // a claim held past the wait (a holder killed inside it) must not stop the run's record: written as before 0032's
   // cancel section, with the read-before-write fence only
   return taken ? taken.value : write();
+}
+
+/**
+ * The cancel request on a run this runtime executes, read without writing (between beats); undefined when there is
+ * none, or when the record names another lease owner (the next fenced write finds that out).
+ *
+ * @example
+ * const asked = await pendingCancel(context, runId); // a time, or undefined
+ */
+export async function pendingCancel(context: CancelContext, runId: string): Promise<number | undefined> {
+  const stored = await context.store.getRun(runId);
+  if (stored?.lease !== undefined && stored.lease.owner !== context.owner) return undefined;
+  return stored?.cancelRequestedAt;
 }

@@ -28,7 +28,7 @@ import {
 import { z } from 'zod';
 import { createQuestionAdmission } from './analysis-cache';
 import { blobHashesIn } from './blob-refs';
-import { requestCancel, writeFenced } from './cancel-request';
+import { CANCEL_WATCH_MS, pendingCancel, requestCancel, writeFenced } from './cancel-request';
 import { buildCatalogue } from './catalogue';
 import { FOLLOW_MS, followedHandle, followStored } from './dispatch';
 import { RUNTIME_CODES, RuntimeError } from './errors';
@@ -417,6 +417,13 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       flushing = flushing.then(() => (fenced ? undefined : work())).catch(keep);
     };
     let cancelNoticed = false;
+    /** Acts on a cancel another process asked for, once: as a local cancel, so the engine's own cancel path runs. */
+    const noticeCancel = (requestedAt: number | undefined) => {
+      if (requestedAt === undefined || cancelNoticed) return;
+      cancelNoticed = true;
+      record.cancelRequestedAt = requestedAt;
+      handle.cancel();
+    };
     /**
      * Writes the record unless the stored one names another lease owner: then this attempt is fenced off. A cancel
      * another process asked for (`cancelRequestedAt`) is read here, so it is acted on within a checkpoint or a beat.
@@ -424,11 +431,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     const putFenced = async (copy: RunRecord) => {
       const written = await writeFenced(cancelContext, copy);
       if (written.fenced) fenced = true;
-      else if (written.cancelRequestedAt !== undefined && !cancelNoticed) {
-        cancelNoticed = true;
-        record.cancelRequestedAt = written.cancelRequestedAt;
-        handle.cancel();
-      }
+      else noticeCancel(written.cancelRequestedAt);
     };
     let flushing: Promise<void> = Promise.resolve();
     let lastCheckpoint = now();
@@ -465,14 +468,20 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     // While the attempt runs, its record is rewritten now and then even without events, so another
     // process can tell a live run from one whose process died (see INTERRUPTED_AFTER_MS).
     // Every write of the record first checks the stored lease is still this runtime's (putFenced).
+    // Between beats of an idle attempt, a read of the record every CANCEL_WATCH_MS catches a cancel asked elsewhere.
+    const tickMs = Math.min(heartbeatMs, CANCEL_WATCH_MS);
     const heartbeat = intervals.setInterval(() => {
-      if (run.detached || now() - lastCheckpoint < heartbeatMs) return;
+      if (run.detached || now() - lastCheckpoint < tickMs) return;
+      if (now() - lastCheckpoint < heartbeatMs) {
+        if (!cancelNoticed) write(async () => noticeCancel(await pendingCancel(cancelContext, record.runId)));
+        return;
+      }
       lastCheckpoint = now();
       record.updatedAt = lastCheckpoint;
       leased(record);
       const copy = structuredClone(record);
       write(() => putFenced(copy));
-    }, heartbeatMs);
+    }, tickMs);
     (heartbeat as { unref?: () => void }).unref?.();
     const release = () => {
       if (active.get(record.runId) === run) active.delete(record.runId);
