@@ -86,7 +86,7 @@ export async function requestCancel(
 
 /**
  * The executor's write of its record (decision 0032's fence, under the run's take-up claim so that a cancel request
- * written meanwhile is not overwritten): `fenced` when the stored record names another lease owner (nothing is
+ * written meanwhile is not overwritten; `claimed` false for a finished run's last write, which no request changes): `fenced` when the stored record names another lease owner (nothing is
  * written), otherwise the record is written carrying the stored cancel request, whose time is answered.
  *
  * @example
@@ -95,6 +95,7 @@ export async function requestCancel(
 export async function writeFenced(
   context: CancelContext,
   copy: RunRecord,
+  claimed = true,
 ): Promise<{ fenced: boolean; cancelRequestedAt?: number }> {
   const { store, owner } = context;
   const write = async () => {
@@ -106,6 +107,7 @@ export async function writeFenced(
       ? { fenced: false }
       : { fenced: false, cancelRequestedAt: copy.cancelRequestedAt };
   };
+  if (!claimed) return write();
   const taken = await underRunClaim(context.claims, copy.runId, owner, write);
   // a claim held past the wait (a holder killed inside it) must not stop the run's record: written as before 0032's
   // cancel section, with the read-before-write fence only

@@ -428,8 +428,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
      * Writes the record unless the stored one names another lease owner: then this attempt is fenced off. A cancel
      * another process asked for (`cancelRequestedAt`) is read here, so it is acted on within a checkpoint or a beat.
      */
-    const putFenced = async (copy: RunRecord) => {
-      const written = await writeFenced(cancelContext, copy);
+    const putFenced = async (copy: RunRecord, claimed = true) => {
+      const written = await writeFenced(cancelContext, copy, claimed);
       if (written.fenced) fenced = true;
       else noticeCancel(written.cancelRequestedAt);
     };
@@ -528,7 +528,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       delete record.lease;
       try {
         flush();
-        write(() => putFenced(record));
+        // a request arriving now changes nothing: the run has ended, so its last write takes no claim
+        write(() => putFenced(record, false));
         await flushing;
       } finally {
         release();
