@@ -6,7 +6,7 @@ import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
 import { lapseLeases } from './test/lapse';
 import { createFakeService, graph, testPack } from './test/pack';
-import { listen } from './test/serve';
+import { listen, poster } from './test/serve';
 import { tempDir } from './test/temp-dir';
 import { until } from './test/until';
 
@@ -23,12 +23,7 @@ const trainGraph = graph(
 async function serveRuntime(dir: string, service: ReturnType<typeof createFakeService>) {
   const runtime = createRuntime({ registry, store: createFileStore({ dir }), services: { fake: service } });
   const { url } = await listen(createRuntimeHandler(runtime));
-  const post = (path: string, body: unknown = {}) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const post = poster(url);
   return { runtime, post };
 }
 

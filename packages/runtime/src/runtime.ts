@@ -28,6 +28,7 @@ import {
 import { z } from 'zod';
 import { createQuestionAdmission } from './analysis-cache';
 import { blobHashesIn } from './blob-refs';
+import { CANCEL_WATCH_MS, pendingCancel, requestCancel, writeFenced } from './cancel-request';
 import { buildCatalogue } from './catalogue';
 import { FOLLOW_MS, followedHandle, followStored } from './dispatch';
 import { RUNTIME_CODES, RuntimeError } from './errors';
@@ -152,6 +153,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   const owner = `rt_${crypto.randomUUID().replaceAll('-', '')}`;
   const leaseMs = options.leaseMs ?? INTERRUPTED_AFTER_MS;
   const heartbeatMs = Math.min(HEARTBEAT_MS, Math.floor(leaseMs / 3));
+  const cancelContext = { store, claims, owner, now, leaseMs };
   const leased = (record: RunRecord) => {
     record.lease = { owner, expiresAt: now() + leaseMs };
   };
@@ -414,11 +416,22 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     const write = (work: () => Promise<void>) => {
       flushing = flushing.then(() => (fenced ? undefined : work())).catch(keep);
     };
-    /** Writes the record unless the stored one names another lease owner: then this attempt is fenced off. */
-    const putFenced = async (copy: RunRecord) => {
-      const stored = await store.getRun(copy.runId);
-      if (stored?.lease !== undefined && stored.lease.owner !== owner) fenced = true;
-      else await store.putRun(copy);
+    let cancelNoticed = false;
+    /** Acts on a cancel another process asked for, once: as a local cancel, so the engine's own cancel path runs. */
+    const noticeCancel = (requestedAt: number | undefined) => {
+      if (requestedAt === undefined || cancelNoticed) return;
+      cancelNoticed = true;
+      record.cancelRequestedAt = requestedAt;
+      handle.cancel();
+    };
+    /**
+     * Writes the record unless the stored one names another lease owner: then this attempt is fenced off. A cancel
+     * another process asked for (`cancelRequestedAt`) is read here, so it is acted on within a checkpoint or a beat.
+     */
+    const putFenced = async (copy: RunRecord, claimed = true) => {
+      const written = await writeFenced(cancelContext, copy, claimed);
+      if (written.fenced) fenced = true;
+      else noticeCancel(written.cancelRequestedAt);
     };
     let flushing: Promise<void> = Promise.resolve();
     let lastCheckpoint = now();
@@ -455,14 +468,20 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     // While the attempt runs, its record is rewritten now and then even without events, so another
     // process can tell a live run from one whose process died (see INTERRUPTED_AFTER_MS).
     // Every write of the record first checks the stored lease is still this runtime's (putFenced).
+    // Between beats of an idle attempt, a read of the record every CANCEL_WATCH_MS catches a cancel asked elsewhere.
+    const tickMs = Math.min(heartbeatMs, CANCEL_WATCH_MS);
     const heartbeat = intervals.setInterval(() => {
-      if (run.detached || now() - lastCheckpoint < heartbeatMs) return;
+      if (run.detached || now() - lastCheckpoint < tickMs) return;
+      if (now() - lastCheckpoint < heartbeatMs) {
+        if (!cancelNoticed) write(async () => noticeCancel(await pendingCancel(cancelContext, record.runId)));
+        return;
+      }
       lastCheckpoint = now();
       record.updatedAt = lastCheckpoint;
       leased(record);
       const copy = structuredClone(record);
       write(() => putFenced(copy));
-    }, heartbeatMs);
+    }, tickMs);
     (heartbeat as { unref?: () => void }).unref?.();
     const release = () => {
       if (active.get(record.runId) === run) active.delete(record.runId);
@@ -509,7 +528,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       delete record.lease;
       try {
         flush();
-        write(() => putFenced(record));
+        // a request arriving now changes nothing: the run has ended, so its last write takes no claim
+        write(() => putFenced(record, false));
         await flushing;
       } finally {
         release();
@@ -554,10 +574,18 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
   }
 
   /** A new run handed to `dispatch`: stored queued (`attempts: 0`, no lease), then queued; its handle follows the store. */
-  async function queue(record: RunRecord, dispatch: (runId: string) => Promise<void>) {
-    const verdict = engine.validate(record.doc);
+  async function queue(
+    record: RunRecord,
+    dispatch: (runId: string) => Promise<void>,
+    use: Engine,
+    refresh: string[] | 'all' | undefined,
+  ) {
+    const verdict = use.validate(record.doc);
     if (!verdict.ok) throw invalid(verdict.issues);
+    // an unknown target is told to the caller now, not found by a worker later
+    await checked(() => use.plan(record.doc, record.targets ? { targets: record.targets } : {}));
     record.attempts = 0;
+    if (refresh !== undefined) record.refresh = refresh === 'all' ? 'all' : [...refresh];
     await storeFirstRecord(record);
     try {
       await dispatch(record.runId);
@@ -652,7 +680,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       if (o.targets) record.targets = [...o.targets];
       if (as) record.tenant = as.tenant;
       checkRefresh(o.refresh);
-      if (options.dispatch) return queue(record, options.dispatch);
+      if (options.dispatch) return queue(record, options.dispatch, use, o.refresh);
       return handleOf(await start(record, 0, o.signal, o.refresh, use));
     },
 
@@ -679,7 +707,9 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
           const lastSeq = await lastStoredSeq(record);
           // queued again, for a worker to take up: the record stays as it is until one does
           if (options.dispatch) return { dispatched: lastSeq };
-          const { finishedAt: _, error: __, interrupted: ___, lease: ____, ...rest } = record;
+          const { finishedAt: _, error: __, interrupted: ___, lease: ____, refresh, ...rest } = record;
+          // a request to cancel outlives its executor only while the run is unfinished: the next attempt acts on it
+          if (record.status !== 'running') delete rest.cancelRequestedAt;
           const at = now();
           const next: RunRecord = {
             ...rest,
@@ -689,7 +719,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             updatedAt: at,
             lastSeq,
           };
-          return start(next, lastSeq, o.signal, undefined, use);
+          // a queued run's refresh applies to its first attempt only
+          return start(next, lastSeq, o.signal, record.attempts === 0 ? refresh : undefined, use);
         });
         if (!taken) {
           throw new RuntimeError(
@@ -722,13 +753,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         await run.done;
         return;
       }
-      const record = await existing(runId);
-      if (record.status !== 'running') return;
-      if (record.lease !== undefined && executorAlive(record, now(), leaseMs))
-        throw activeElsewhere(runId, record);
-      // Nobody here runs it (its process died): mark it so it is not mistaken for a live run.
-      const { interrupted: _, ...rest } = record;
-      await store.putRun({ ...rest, status: 'cancelled', finishedAt: now(), updatedAt: now() });
+      // executed elsewhere: a request its executor acts on; queued or orphaned: closed here (decision 0032)
+      await requestCancel(cancelContext, runId);
     },
 
     async getRun(runId) {

@@ -202,7 +202,10 @@ export function createRuntimeHandler(runtime: Runtime, options: RuntimeHandlerOp
   app.post('/runs/:id/cancel', async (c) => {
     const id = runId(c.req.param('id'));
     await runtimeOf(c).cancel(id);
-    return c.json({ runId: id, status: (await runtimeOf(c).getRun(id))?.status ?? 'cancelled' });
+    const status = (await runtimeOf(c).getRun(id))?.status ?? 'cancelled';
+    // still running: another process executes it and was asked to cancel it (decision 0032); it stops within a beat
+    if (status === 'running') return c.json({ runId: id, status, cancelRequested: true }, 202);
+    return c.json({ runId: id, status });
   });
 
   app.post('/runs/:id/resume', async (c) => {

@@ -75,6 +75,8 @@ export const runRecordSchema = z.object({
   lease: z.object({ owner: z.string(), expiresAt: z.number() }).optional(),
   interrupted: z.literal(true).optional(),
   tenant: z.string().min(1).optional(),
+  cancelRequestedAt: z.number().optional(),
+  refresh: z.union([z.literal('all'), z.array(z.string())]).optional(),
 });
 
 export const runEventSchema = z.looseObject({

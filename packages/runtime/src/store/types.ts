@@ -60,6 +60,16 @@ export interface RunRecord {
    */
   tenant?: string;
   /**
+   * When `cancel` was asked of this run while another process executed it (decision 0032, "Cancel across
+   * processes"): the executor reads it at its next checkpoint or heartbeat and cancels the run as a local cancel would.
+   */
+  cancelRequestedAt?: number;
+  /**
+   * The node ids (or 'all') a queued run was asked to recompute (decision 0033): the worker that takes the run up
+   * applies it to its first attempt and removes it, so a later resume reuses what that attempt cached.
+   */
+  refresh?: string[] | 'all';
+  /**
    * Set by `getRun`/`listRuns` (never stored) on a run recorded as running that no process has
    * written for over a minute: the process running it died (a crash, a reboot). `resume(runId)`
    * continues it — a training already started is re-attached, not started again — and

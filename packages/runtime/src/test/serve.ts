@@ -19,3 +19,13 @@ export async function listen(handler: (request: Request) => Promise<Response>): 
   );
   return { url: `http://127.0.0.1:${port}` };
 }
+
+/** POSTs JSON to a served handler: `post(path, body)` answers the raw response. */
+export function poster(url: string): (path: string, body?: unknown) => Promise<Response> {
+  return (path, body = {}) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+}

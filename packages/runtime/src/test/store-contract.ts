@@ -202,6 +202,16 @@ export function describeStoreContract(
       await store.close();
     });
 
+    it('keeps a run record’s cancel request and queued refresh as written (decision 0032, 0033)', async () => {
+      const store = await open();
+      const record: RunRecord = { ...sampleRun('asked', 1), cancelRequestedAt: 7, refresh: ['train'] };
+      await store.putRun(record);
+      expect(await store.getRun('asked')).toEqual(record);
+      await store.putRun({ ...record, runId: 'all', refresh: 'all' });
+      expect((await store.getRun('all'))?.refresh).toBe('all');
+      await store.close();
+    });
+
     it('lists only the runs of the tenant asked for, newest first, the limit counting that tenant’s runs', async () => {
       const store = await open();
       const of = (runId: string, createdAt: number, tenant?: string): RunRecord => ({

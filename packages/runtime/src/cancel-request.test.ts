@@ -1,0 +1,175 @@
+import { createRegistry, type RunEvent } from '@loraflow/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CANCEL_WATCH_MS } from './cancel-request';
+import { createRuntimeHandler } from './http/handler';
+import { createRuntime, HEARTBEAT_MS } from './runtime';
+import { createFileStore } from './store/file';
+import { createMemoryStore } from './store/memory';
+import type { RuntimeStore } from './store/types';
+import { createFakeService, graph, testPack } from './test/pack';
+import { listen, poster } from './test/serve';
+import { tempDir } from './test/temp-dir';
+import { until } from './test/until';
+
+const registry = createRegistry(testPack);
+const trainGraph = graph(
+  [
+    { id: 'name', type: 'test.text', params: { text: 'cat' } },
+    { id: 'train', type: 'test.train', params: {} },
+  ],
+  [['name.text', 'train.name']],
+);
+// a short lease: the executor's heartbeat (a third of it) comes every 20 ms of real time
+const leaseMs = 60;
+
+const stores: Array<[string, () => Promise<RuntimeStore>]> = [
+  ['memory', async () => createMemoryStore()],
+  ['file', async () => createFileStore({ dir: await tempDir() })],
+];
+
+describe.each(stores)('cancel of a run another process executes (%s store)', (_, open) => {
+  it('records the request at once, and the executor cancels the run at its next beat as a local cancel would: the provider’s training cancelled, events written, nothing cached', async () => {
+    const store = await open();
+    const service = createFakeService();
+    const executor = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+    const other = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+    const handle = await executor.run(trainGraph);
+    await until(() => service.calls.train === 1);
+
+    await other.cancel(handle.runId);
+    // answered before the executor acted: the run is still going, with the request on its record
+    const asked = await store.getRun(handle.runId);
+    expect(asked).toMatchObject({ status: 'running', cancelRequestedAt: expect.any(Number) });
+
+    const result = await handle.result;
+    expect(result.status).toBe('cancelled');
+    expect(service.calls.cancel).toBe(1);
+    const record = (await store.getRun(handle.runId))!;
+    expect(record).toMatchObject({ status: 'cancelled', nodes: { train: { status: 'cancelled' } } });
+    expect(record.lease).toBeUndefined();
+    const events = await store.getEvents(handle.runId);
+    expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const key = record.nodes.train!.key;
+    expect(key).not.toBe('');
+    expect(await store.has(key)).toBe(false);
+    expect(service.calls).toMatchObject({ create: 1, train: 1 });
+  });
+
+  it('closes a queued run nobody has taken up as cancelled, and its followed handle ends so', async () => {
+    const store = await open();
+    const queued: string[] = [];
+    const front = createRuntime({
+      registry,
+      store,
+      followMs: 5,
+      dispatch: async (id) => void queued.push(id),
+    });
+    const handle = await front.run(trainGraph);
+    await front.cancel(handle.runId);
+    expect(await store.getRun(handle.runId)).toMatchObject({ status: 'cancelled', attempts: 0 });
+    expect((await handle.result).status).toBe('cancelled');
+  });
+});
+
+describe('cancel of an idle run executed elsewhere, with the default lease', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is acted on within CANCEL_WATCH_MS of the request, well before the next heartbeat', async () => {
+    // every timer is the test's: nothing but the watch can wake the executor (no event, no claim renewal)
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const executor = createRuntime({ registry, store, services: { fake: service } });
+    const other = createRuntime({ registry, store });
+    const handle = await executor.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    await other.cancel(handle.runId);
+    expect(CANCEL_WATCH_MS).toBeLessThan(HEARTBEAT_MS);
+    // the training waits on the provider: no event, so no checkpoint; only the watch reads the request
+    expect(service.calls.cancel).toBe(0);
+    await vi.advanceTimersByTimeAsync(CANCEL_WATCH_MS);
+    // no wait on time here: `until` would move the fake clock on to the heartbeat; the watch acts within promise jobs
+    for (let turn = 0; turn < 1_000 && service.calls.cancel === 0; turn++) await Promise.resolve();
+    expect(service.calls.cancel).toBe(1);
+    expect((await handle.result).status).toBe('cancelled');
+    expect(await store.getRun(handle.runId)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('cancel over HTTP of a run a worker executes', () => {
+  it('answers 202 with cancelRequested from the serving process, and the worker’s run ends cancelled', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const worker = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+    const executing: Array<Promise<unknown>> = [];
+    const front = createRuntime({
+      registry,
+      store,
+      leaseMs,
+      followMs: 5,
+      // the queue, in one line: the worker takes the run up as soon as it is stored
+      dispatch: async (runId) => {
+        executing.push(worker.resume(runId).then((h) => h.result));
+      },
+    });
+    const { url } = await listen(createRuntimeHandler(front));
+    const post = poster(url);
+    const created = await post('/runs', { graph: trainGraph });
+    expect(created.status).toBe(201);
+    const { runId } = (await created.json()) as { runId: string };
+    await until(() => service.calls.train === 1);
+
+    const cancelled = await post(`/runs/${runId}/cancel`);
+    expect(cancelled.status).toBe(202);
+    expect(await cancelled.json()).toEqual({ runId, status: 'running', cancelRequested: true });
+    expect(await Promise.all(executing)).toMatchObject([{ status: 'cancelled' }]);
+    const streamed: RunEvent[] = [];
+    for await (const event of front.events(runId)) streamed.push(event);
+    expect(streamed.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
+    expect(service.calls.cancel).toBe(1);
+    const read = await fetch(`${url}/runs/${runId}`);
+    expect(await read.json()).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('a dispatched run keeps what it was asked (decision 0033)', () => {
+  it('recomputes the nodes of `refresh` in the worker’s first attempt, once', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const worker = createRuntime({ registry, store, services: { fake: service } });
+    const first = await worker.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    service.finishAll();
+    expect((await first.result).status).toBe('succeeded');
+
+    const queued: string[] = [];
+    const front = createRuntime({ registry, store, dispatch: async (id) => void queued.push(id) });
+    const { runId } = await front.run(trainGraph, { refresh: ['train'] });
+    expect((await store.getRun(runId))?.refresh).toEqual(['train']);
+    const executed = await worker.resume(runId);
+    await until(() => service.calls.train === 2);
+    // applied once: the attempt's record no longer carries it, so a later resume reuses what it computes
+    expect((await store.getRun(runId))?.refresh).toBeUndefined();
+    service.finishAll();
+    expect((await executed.result).status).toBe('succeeded');
+
+    // without refresh the trained model is reused from the cache
+    const again = await front.run(trainGraph);
+    expect((await (await worker.resume(again.runId)).result).status).toBe('succeeded');
+    expect(service.calls.train).toBe(2);
+  });
+
+  it('refuses an unknown target when the run is posted, before anything is stored or queued', async () => {
+    const store = createMemoryStore();
+    const queued: string[] = [];
+    const front = createRuntime({ registry, store, dispatch: async (id) => void queued.push(id) });
+    await expect(front.run(trainGraph, { targets: ['nope'] })).rejects.toMatchObject({
+      code: 'graph.invalid',
+    });
+    expect(queued).toEqual([]);
+    expect(await store.listRuns()).toEqual([]);
+  });
+});
