@@ -1,12 +1,10 @@
 import '../../src/style.css';
 import type { GraphDocument } from '@loraflow/core';
 import { createRegistry } from '@loraflow/core';
-import { createRemoteRuntime, createRuntime } from '@loraflow/runtime';
 import { useEffect, version } from 'react';
 import { createRoot } from 'react-dom/client';
 import { LoraflowEditor } from '../../src';
 import { gridDocument, pipelineDocument } from '../../src/test/graphs';
-import { createPageRuntime } from '../../src/test/page-runtime';
 import { testPack } from '../../src/test/test-pack';
 
 // The page the browser tests and the bench drive: ?fixture=empty|pipeline|grid&n=&theme=&readonly=1&runtime=none|remote|local
@@ -20,15 +18,16 @@ const doc: GraphDocument | undefined =
       : undefined;
 const packs = [testPack];
 // runtime=remote: the same component against a runtime on the server, through the remote client.
+// Runtimes load only when asked for, so the bench's `runtime=none` page downloads and parses the editor alone.
 const runtime =
   q.get('runtime') === 'none'
     ? undefined
     : q.get('runtime') === 'remote'
-      ? createRemoteRuntime({ baseUrl: '/api/loraflow' })
+      ? (await import('@loraflow/runtime')).createRemoteRuntime({ baseUrl: '/api/loraflow' })
       : q.get('runtime') === 'local'
         ? // @loraflow/runtime in the page (memory store): what keeps run history, unlike core's bare engine
-          createRuntime({ registry: createRegistry(...packs) })
-        : createPageRuntime(packs);
+          (await import('@loraflow/runtime')).createRuntime({ registry: createRegistry(...packs) })
+        : (await import('../../src/test/page-runtime')).createPageRuntime(packs);
 
 interface Probe {
   __ready?: boolean;
