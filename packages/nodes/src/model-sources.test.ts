@@ -106,4 +106,18 @@ describe('the ModelsLab model source', () => {
     expect((await source.list({ family: 'sd-xl', limit: 50 }, {})).models).toEqual([]);
     expect(await everything(source, { limit: 2 })).toEqual(models.map((m) => m.id));
   });
+
+  it('pages and finds pictures in one read of the catalogues, not two whole lists per page or per unknown picture', async () => {
+    const source = sources[1]!;
+    const reads = () => server.emulator.log.entries({ route: 'modelslab.models.publicList' }).length;
+    expect(await everything(source, { limit: 1 })).toContain('sdxl');
+    expect(reads()).toBe(1);
+    expect(await source.thumbnail('no-such-model', {})).toBeUndefined();
+    expect(await source.thumbnail('no-such-model', {})).toBeUndefined();
+    expect(isPng(await source.thumbnail('sdxl', {}))).toBe(true);
+    expect(reads()).toBe(1);
+    // a first page reads afresh
+    await source.list({ limit: 1 }, {});
+    expect(reads()).toBe(2);
+  });
 });

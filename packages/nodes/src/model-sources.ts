@@ -185,7 +185,10 @@ const offsetCursor = z.coerce.number().int().min(0);
 
 function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
   const pictures = new Map<string, string>();
-  const all = async (signal: AbortSignal | undefined): Promise<LoraModelItem[]> => {
+  // Neither vendor list is paged, so each read costs two whole catalogues: a cursor pages the snapshot the first page
+  // read (consistent pages), and a picture is looked up in the last snapshot, read only when none was ever taken.
+  let snapshot: Promise<LoraModelItem[]> | undefined;
+  const read = async (signal: AbortSignal | undefined): Promise<LoraModelItem[]> => {
     const call = signal ? { signal } : {};
     const [publicModels, trained] = await Promise.all([
       modelslab.models.listPublic(call),
@@ -207,6 +210,17 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
     const loras = trained.map((id): LoraModelItem => ({ id, name: id, kind: 'lora', scope: 'own' }));
     return [...bases, ...loras];
   };
+  const all = (signal: AbortSignal | undefined, fresh: boolean): Promise<LoraModelItem[]> => {
+    if (fresh || !snapshot) {
+      const taking = read(signal);
+      snapshot = taking;
+      // a failed read is not kept: the next call reads again
+      taking.catch(() => {
+        if (snapshot === taking) snapshot = undefined;
+      });
+    }
+    return snapshot;
+  };
   return {
     provider: 'modelslab',
     async list(q, o) {
@@ -215,13 +229,13 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
         q.cursor === undefined ? { success: true as const, data: 0 } : offsetCursor.safeParse(q.cursor);
       if (!parsed.success) throw new RangeError('The ModelsLab cursor is not one this source gave.');
       const from = parsed.data;
-      const found = (await all(o.signal)).filter((item) => matches(item, q));
+      const found = (await all(o.signal, q.cursor === undefined)).filter((item) => matches(item, q));
       const models = found.slice(from, from + q.limit);
       const next = from + q.limit;
       return next < found.length ? { models, nextCursor: String(next) } : { models };
     },
     async thumbnail(modelId, o) {
-      if (!pictures.has(modelId)) await all(o.signal);
+      if (!pictures.has(modelId)) await all(o.signal, false);
       const url = pictures.get(modelId);
       if (!url) return undefined;
       return (await modelslab.images.download(url, o.signal ? { signal: o.signal } : {})).bytes;
