@@ -9,7 +9,13 @@ import type { AnyEndpoint, EndpointResult, RequestParts } from './endpoint';
 import { fillPath } from './endpoint';
 import type { ProviderError, ProviderName } from './errors';
 import { type FetchLike, type HttpConfig, parseRequest, parseResponse, send } from './http';
-import { type CallOptions, callOptionsSchema, httpConfig } from './options';
+import {
+  type CallOptions,
+  callOptionsSchema,
+  type DownloadCallOptions,
+  downloadCallOptionsSchema,
+  httpConfig,
+} from './options';
 import type { Redactor } from './redact';
 import type { RetryOptions } from './retry';
 import { loopbackOrigin } from './url-policy';
@@ -142,16 +148,23 @@ export abstract class BaseClient {
   /**
    * Downloads an image the vendor pointed to, without the client's credentials, through the
    * package's one download path (see `downloadImage`): the client's `download` limits
-   * (64 MiB, 30 s by default; `call.timeoutMs` overrides the time), its fetch and retry policy.
+   * (64 MiB, 30 s by default; `call.timeoutMs` overrides the time, `call.maxBytes` lowers the size), its fetch
+   * and retry policy.
    *
    * @example
    * const { bytes, mimeType } = await modelslab.download(result.output[0]!, { signal });
    */
-  async download(url: string | URL, call?: CallOptions): Promise<Download> {
+  async download(url: string | URL, call?: DownloadCallOptions): Promise<Download> {
     const { provider, redactor } = this.#http;
     const c =
-      call === undefined ? undefined : parseRequest(callOptionsSchema, call, provider, 'download', redactor);
-    const cfg = c?.timeoutMs ? { ...this.#download, timeoutMs: c.timeoutMs } : this.#download;
+      call === undefined
+        ? undefined
+        : parseRequest(downloadCallOptionsSchema, call, provider, 'download', redactor);
+    const cfg = {
+      ...this.#download,
+      ...(c?.timeoutMs ? { timeoutMs: c.timeoutMs } : {}),
+      ...(c?.maxBytes ? { maxBytes: Math.min(c.maxBytes, this.#download.maxBytes) } : {}),
+    };
     return download(cfg, url, c?.signal);
   }
 }

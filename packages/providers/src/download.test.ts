@@ -255,6 +255,35 @@ describe('the clients download through the same path', () => {
     await expect(roomy.assets.download('asset_1')).resolves.toMatchObject({ mimeType: 'image/png' });
   });
 
+  it("takes a call's maxBytes to lower the client's limit for one download, never to raise it", async () => {
+    const s = await serve(() => ({
+      status: 200,
+      body: padded(100),
+      headers: { 'content-type': 'application/octet-stream' },
+    }));
+    const scenario = new ScenarioClient({
+      baseUrl: `${s.url}/v1`,
+      apiKey: 'api_key',
+      apiSecret: 'secret_value',
+      download: { maxBytes: 50 },
+    });
+    const roomy = new ScenarioClient({
+      baseUrl: `${s.url}/v1`,
+      apiKey: 'api_key',
+      apiSecret: 'secret_value',
+    });
+    const url = `${s.url}/files/a.png`;
+    expect(await failure(roomy.download(url, { maxBytes: 10 }))).toMatchObject({
+      code: 'download.too-large',
+    });
+    expect(await failure(scenario.download(url, { maxBytes: 1000 }))).toMatchObject({
+      code: 'download.too-large',
+    });
+    await expect(roomy.download(url, { maxBytes: 1000 })).resolves.toMatchObject({ mimeType: 'image/png' });
+    // the call's options stay strict: a misspelt limit is refused, not ignored
+    await expect(roomy.download(url, { maxByte: 10 } as never)).rejects.toBeInstanceOf(ValidationError);
+  });
+
   it('turns a ModelsLab output URL that answers 404 into download.http, without the key', async () => {
     const s = await serve(() => ({ status: 404, body: 'expired' }));
     const ml = new ModelsLabClient({ baseUrl: `${s.url}/api`, apiKey: 'modelslab-KEY-123456' });

@@ -58,7 +58,7 @@ export {
   type ModelsLabTrainingStatus,
   TRAINING_STAGES,
 } from './modelslab/schemas';
-export type { CallOptions, CommonClientOptions } from './options';
+export type { CallOptions, CommonClientOptions, DownloadCallOptions } from './options';
 export {
   type JobProgress,
   type ModelProgress,

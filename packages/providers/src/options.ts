@@ -27,6 +27,22 @@ export const callOptionsSchema = z
   .strict()
   .optional();
 
+/**
+ * Options of a client's `download`: a call's `maxBytes` lowers the client's limit for that one download (a
+ * thumbnail), never raises it.
+ *
+ * @example
+ * await scenario.download(url, { signal, timeoutMs: 10_000, maxBytes: 4 * 1024 * 1024 });
+ */
+export interface DownloadCallOptions extends CallOptions {
+  maxBytes?: number | undefined;
+}
+
+export const downloadCallOptionsSchema = callOptionsSchema
+  .unwrap()
+  .extend({ maxBytes: z.number().int().positive().optional() })
+  .optional();
+
 const fetchSchema = z.custom<FetchLike>((v) => typeof v === 'function', 'expected a fetch function');
 
 /**

@@ -1,7 +1,7 @@
 import { type BaseClient, Resource } from '../base-client';
 import type { Download } from '../download';
 import { ProviderError } from '../errors';
-import type { CallOptions } from '../options';
+import type { CallOptions, DownloadCallOptions } from '../options';
 import {
   modelslabEndpoints as E,
   type ModelsLabFineTuneInput,
@@ -78,7 +78,7 @@ export class ModelsLabImages extends Resource {
    * Downloads a generated image from an `output` URL through the package's one download path (no key is sent).
    * @example const { bytes } = await modelslab.images.download(result.output[0]!);
    */
-  download(url: string, call?: CallOptions): Promise<Download> {
+  download(url: string, call?: DownloadCallOptions): Promise<Download> {
     return this.client.download(url, call);
   }
 }
