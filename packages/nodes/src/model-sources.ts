@@ -80,6 +80,11 @@ function withFamily(item: LoraModelItem, family: string | undefined): LoraModelI
   return { ...item, family, familyLabel: familyLabel(family) };
 }
 
+// A picture is a small preview (the runtime keeps at most 4 MiB of one): the download stops there, and soon.
+const PICTURE_LIMITS = { maxBytes: 4 * 1024 * 1024, timeoutMs: 15_000 };
+const pictureCall = (signal: AbortSignal | undefined) =>
+  signal ? { ...PICTURE_LIMITS, signal } : PICTURE_LIMITS;
+
 // The vendor's lists are paged by opaque tokens; a position inside one of its pages needs the skip as well.
 const scenarioCursor = z.object({
   p: z.number().int().min(0).max(1),
@@ -158,7 +163,7 @@ function scenarioSource(scenario: ScenarioClient): LoraModelSource {
       const known = pictures.get(modelId);
       if (known) {
         try {
-          return (await scenario.download(known, call)).bytes;
+          return (await scenario.download(known, pictureCall(o.signal))).bytes;
         } catch {
           // a remembered signed URL may have expired: read the model for a fresh one below
           pictures.delete(modelId);
@@ -167,7 +172,7 @@ function scenarioSource(scenario: ScenarioClient): LoraModelSource {
       const model = await scenario.models.get(modelId, call);
       if (!model.thumbnail?.url) return undefined;
       remember(model);
-      return (await scenario.download(model.thumbnail.url, call)).bytes;
+      return (await scenario.download(model.thumbnail.url, pictureCall(o.signal))).bytes;
     },
   };
 }
@@ -238,7 +243,7 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
       if (!pictures.has(modelId)) await all(o.signal, false);
       const url = pictures.get(modelId);
       if (!url) return undefined;
-      return (await modelslab.images.download(url, o.signal ? { signal: o.signal } : {})).bytes;
+      return (await modelslab.images.download(url, pictureCall(o.signal))).bytes;
     },
   };
 }
