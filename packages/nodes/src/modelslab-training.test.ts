@@ -2,6 +2,7 @@ import type { GraphDocument } from '@loraflow/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, pngDataUrl, startHarness } from './test/harness';
 import type { ImagesValue } from './values';
+import type { WebhookService } from './webhooks';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -72,6 +73,46 @@ describe('ModelsLab training', () => {
       e.type === 'node.progress' && e.nodeId === 'wait' ? [e.message] : [],
     );
     expect(stages).toContain('model_ready');
+  });
+
+  it('hands ModelsLab a webhook, yet ends the wait on its status only: a forged "ended" callback cannot finish it', async () => {
+    let wokenAt: number | undefined;
+    let clock: { now(): number; advance(ms: number): void } | undefined;
+    const webhooks: WebhookService = {
+      safetyNetMs: 60_000,
+      // a loopback port nobody answers: the emulator calls it, records the failed call, and nothing leaves the machine
+      url: async (kind, hook) => `http://127.0.0.1:9/hooks/${kind}/${hook}/token`,
+      // a callback that says the training ended arrives at once, before ModelsLab has trained anything
+      ended: async () => {
+        wokenAt ??= clock?.now();
+      },
+    };
+    h = await startHarness({
+      webhooks,
+      // a pause the callback cut short lets no emulated time pass
+      sleep: async (ms, signal) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!signal?.aborted) clock?.advance(ms);
+      },
+    });
+    clock = h.server.emulator.clock;
+    const { result, events } = await h.run(graph());
+    expect(result.status).toBe('succeeded');
+    expect(result.nodes.train?.outputs?.training).toMatchObject({ webhook: true });
+    // ModelsLab got the callback URL: the emulator called it at each stage
+    await h.server.emulator.webhooks.settle();
+    expect(h.server.emulator.webhooks.deliveries().map((d) => d.url)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^http:\/\/127\.0\.0\.1:9\/hooks\/modelslab-training\//),
+      ]),
+    );
+    expect(wokenAt).toBeDefined();
+    // the wait went on reading the status after the forged end, until ModelsLab said model_ready
+    const stages = events.flatMap((e) =>
+      e.type === 'node.progress' && e.nodeId === 'wait' ? [e.message] : [],
+    );
+    expect(stages).toContain('model_ready');
+    expect(clock.now() - (wokenAt ?? 0)).toBeGreaterThan(60_000);
   });
 
   it("fails the wait with ModelsLab's reason when the training fails", async () => {

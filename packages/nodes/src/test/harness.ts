@@ -13,6 +13,7 @@ import { encode } from 'fast-png';
 import { toDataUrl } from '../image-check';
 import { loraPack } from '../pack';
 import type { FilesService, PollingService } from '../services';
+import type { WebhookService } from '../webhooks';
 
 /** A small PNG whose colour depends on `seed`, as a data URL. */
 export function pngDataUrl(seed: number, size = 16): string {
@@ -66,7 +67,13 @@ export interface Harness {
  * takes no wall time; pass `sleep` to steer waiting differently.
  */
 export async function startHarness(
-  o: { sleep?: Sleep; files?: FilesService; scenarioSecret?: string; downloads?: DownloadLimits } = {},
+  o: {
+    sleep?: Sleep;
+    files?: FilesService;
+    scenarioSecret?: string;
+    downloads?: DownloadLimits;
+    webhooks?: WebhookService;
+  } = {},
 ): Promise<Harness> {
   const secret = o.scenarioSecret ?? EMULATOR_CREDENTIALS.scenario.secret;
   const server = await startEmulator({
@@ -110,6 +117,7 @@ export async function startHarness(
     const services: Record<string, unknown> = { scenario: client, modelslab, polling };
     if (o.files) services.files = o.files;
     if (o.downloads) services.downloads = o.downloads;
+    if (o.webhooks) services.webhooks = o.webhooks;
     return createEngine({
       registry: createRegistry(loraPack),
       cache: store,
