@@ -7,7 +7,7 @@ import {
   restoreEmulator,
 } from '@loraflow/emulator';
 import { createLoraModelSources, loraPack } from '@loraflow/nodes';
-import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
+import { ModelsLabClient, readCapped, ScenarioClient } from '@loraflow/providers';
 import {
   createIndexedDbStore,
   createMemoryStore,
@@ -192,7 +192,7 @@ function filesFrom(base: string | undefined) {
       // bounded as the server's rooted files are: a size cap enforced while reading, and a time limit
       const response = await fetch(url, { signal: AbortSignal.timeout(FILE_TIMEOUT_MS) });
       if (!response.ok) throw new Error(`The file "${path}" could not be read (${response.status}).`);
-      return readCapped(response, path);
+      return readFile(response, path);
     },
   };
 }
@@ -201,7 +201,7 @@ function filesFrom(base: string | undefined) {
 export const MAX_PAGE_FILE_BYTES = 64 * 1024 * 1024;
 const FILE_TIMEOUT_MS = 30_000;
 
-async function readCapped(response: Response, path: string): Promise<Uint8Array> {
+async function readFile(response: Response, path: string): Promise<Uint8Array> {
   const tooLarge = () =>
     Object.assign(new Error(`The file "${path}" is larger than ${MAX_PAGE_FILE_BYTES} bytes.`), {
       code: 'files.too-large',
@@ -210,25 +210,8 @@ async function readCapped(response: Response, path: string): Promise<Uint8Array>
     await response.body?.cancel();
     throw tooLarge();
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_PAGE_FILE_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  // the providers' capped read: the same stream walk their downloads use
+  const bytes = await readCapped(response, MAX_PAGE_FILE_BYTES);
+  if (bytes === undefined) throw tooLarge();
   return bytes;
 }

@@ -221,8 +221,14 @@ function notImage(cfg: DownloadConfig, what: string, claimed: string | null): Do
   return failure(cfg, 'download.not-image', `${what} is not a PNG, JPEG or WebP image${said}.`);
 }
 
-/** Reads a body up to `max` bytes; undefined as soon as it grows past that (the rest is never read). */
-async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
+/**
+ * Reads a body up to `max` bytes; undefined as soon as it grows past that (the rest is never read).
+ *
+ * @example
+ * const bytes = await readCapped(await fetch(url), 8 * 1024 * 1024);
+ * if (bytes === undefined) throw new Error('too large');
+ */
+export async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
   if (!res.body) return new Uint8Array();
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -7,6 +7,7 @@ export {
   type DownloadLimits,
   type DownloadOptions,
   downloadImage,
+  readCapped,
 } from './download';
 export {
   type AnyEndpoint,
