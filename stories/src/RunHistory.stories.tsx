@@ -139,3 +139,15 @@ export const HistoryOtherGraph: Story = {
     await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(doc.nodes.length));
   },
 };
+
+/** The panel open while a run finishes: the new run is listed on top without pressing Refresh. */
+export const HistoryNewRun: Story = {
+  args: { runs: ['succeeded', 'cached'] },
+  play: async ({ canvasElement }) => {
+    const panel = await openHistory(canvasElement);
+    await waitFor(() => expect(items(panel)).toHaveLength(2));
+    await userEvent.click(within(canvasElement).getByRole('button', { name: 'Run' }));
+    await waitFor(() => expect(items(panel)).toHaveLength(3));
+    await expect(items(panel)[0]?.textContent).toMatch(/just now: succeeded/);
+  },
+};

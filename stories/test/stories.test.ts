@@ -75,6 +75,7 @@ describe('stories in Chromium', () => {
     'HistoryDark',
     'HistoryManyRuns',
     'HistoryOtherGraph',
+    'HistoryNewRun',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

@@ -80,7 +80,12 @@ export function objectUrlOnce(
   }
   let url = byKey.get(key);
   if (!url) {
-    url = load().then(rasterObjectUrl, () => undefined);
+    const forget = () => {
+      byKey.delete(key);
+      return undefined;
+    };
+    // a refusal or a missing blob (a network blip, a run still storing it) is asked again next time, never kept
+    url = load().then((bytes) => (bytes ? rasterObjectUrl(bytes) : forget()), forget);
     byKey.set(key, url);
   }
   return url;

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseClipboardText, parseDocumentText, serializeClipboard, serializeDocument } from './io';
+import {
+  MAX_CLIPBOARD_CHARS,
+  parseClipboardText,
+  parseDocumentText,
+  serializeClipboard,
+  serializeDocument,
+} from './io';
 import { pipelineDocument } from './test/graphs';
 
 describe('import and export', () => {
@@ -65,6 +71,15 @@ describe('the system clipboard', () => {
     const damaged = first(serializeClipboard({ nodes: [{ ...nodes[0]!, type: '' }], edges: [] }));
     expect(damaged?.path).toEqual(['nodes', 0, 'type']);
     expect(damaged?.message).toMatch(/^The clipboard's loraflow nodes are damaged: /);
+  });
+
+  it('refuses clipboard text past the size bound before reading it, even when it holds valid loraflow nodes', () => {
+    const valid = serializeClipboard({ nodes: [nodes[0]!], edges: [] });
+    expect(parseClipboardText(valid + ' '.repeat(MAX_CLIPBOARD_CHARS - valid.length)).ok).toBe(true);
+    const r = parseClipboardText(valid + ' '.repeat(MAX_CLIPBOARD_CHARS - valid.length + 1));
+    expect(r).toMatchObject({ ok: false, issues: [{ code: 'clipboard.too-large', path: [] }] });
+    if (!r.ok)
+      expect(r.issues[0]?.message).toMatch(/8\.0 million characters; a paste reads at most 8 million/);
   });
 
   it('never throws on arbitrary text or clipboard-shaped JSON, and every issue has a path, a code and a sentence', () => {

@@ -42,6 +42,15 @@ export interface ClipboardNodes {
   edges: GraphEdge[];
 }
 
+/**
+ * The longest clipboard text a paste reads (8 million characters, some 30,000 nodes): past it the paste is
+ * refused with `clipboard.too-large` before any parsing, so a log or a file pasted by mistake cannot freeze the page.
+ *
+ * @example
+ * parseClipboardText(' '.repeat(MAX_CLIPBOARD_CHARS + 1)); // { ok: false, issues: [{ code: 'clipboard.too-large', ... }] }
+ */
+export const MAX_CLIPBOARD_CHARS = 8_000_000;
+
 /** The clipboard's envelope; its nodes and edges are then checked as a document's are. */
 const ClipboardSchema = z.object({
   format: z.literal('loraflow.clipboard'),
@@ -74,6 +83,12 @@ export function serializeClipboard(clip: ClipboardNodes): string {
  * if (r.ok) store.paste(r.value); else store.notice('error', r.issues[0].code, r.issues[0].message);
  */
 export function parseClipboardText(text: string): Result<ClipboardNodes> {
+  // measured before trim and JSON.parse: both walk the whole text on the main thread
+  if (text.length > MAX_CLIPBOARD_CHARS)
+    return clipIssue(
+      'clipboard.too-large',
+      `The clipboard holds ${(text.length / 1e6).toFixed(1)} million characters; a paste reads at most ${MAX_CLIPBOARD_CHARS / 1e6} million.`,
+    );
   if (text.trim() === '') return clipIssue('clipboard.empty', 'The clipboard holds no text to paste.');
   let value: unknown;
   try {

@@ -654,10 +654,13 @@ export class EditorStore extends Subscribable {
     if (this.state.readOnly) return [];
     const idMap = new Map<string, string>();
     const taken = new Set(this.state.nodesById.keys());
+    // where each base's search resumes: a paste of n "x-…" nodes costs n lookups, not n²/2
+    const next = new Map<string, number>();
     for (const node of clip.nodes) {
       const base = node.id.replace(/-\d+$/, '') || 'node';
-      let i = 1;
+      let i = next.get(base) ?? 1;
       while (taken.has(`${base}-${i}`)) i++;
+      next.set(base, i + 1);
       const id = `${base}-${i}`;
       taken.add(id);
       idMap.set(node.id, id);
