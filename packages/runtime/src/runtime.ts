@@ -705,8 +705,22 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
           admit(record.doc);
           const use = record.tenant === undefined ? engine : await tenants.forRun(runId, record.tenant, as);
           const lastSeq = await lastStoredSeq(record);
-          // queued again, for a worker to take up: the record stays as it is until one does
-          if (options.dispatch) return { dispatched: lastSeq };
+          if (options.dispatch) {
+            // queued again, for a worker to take up; an ended run is stored queued (running, no lease), since a worker
+            // skips a job whose run has ended (it was cancelled while queued) and would leave this resume undone
+            if (record.status !== 'running') {
+              const {
+                finishedAt: _,
+                error: __,
+                interrupted: ___,
+                lease: ____,
+                cancelRequestedAt: _____,
+                ...rest
+              } = record;
+              await store.putRun({ ...rest, status: 'running', updatedAt: now(), lastSeq });
+            }
+            return { dispatched: lastSeq };
+          }
           const { finishedAt: _, error: __, interrupted: ___, lease: ____, refresh, ...rest } = record;
           // a request to cancel outlives its executor only while the run is unfinished: the next attempt acts on it
           if (record.status !== 'running') delete rest.cancelRequestedAt;
