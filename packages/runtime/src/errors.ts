@@ -11,6 +11,8 @@ export const RUNTIME_CODES = {
   graphSecret: 'graph.contains-secret',
   runNotFound: 'run.not-found',
   runActive: 'run.active',
+  /** A worker's take-up (`resume(id, { unlessEnded: true })`) of a run that has ended meanwhile. */
+  runEnded: 'run.ended',
   runLeaseLost: 'run.lease-lost',
   blobNotFound: 'blob.not-found',
   requestInvalid: 'request.invalid',
@@ -35,6 +37,7 @@ const STATUS: Record<string, number> = {
   [RUNTIME_CODES.graphSecret]: 422,
   [RUNTIME_CODES.runNotFound]: 404,
   [RUNTIME_CODES.runActive]: 409,
+  [RUNTIME_CODES.runEnded]: 409,
   [RUNTIME_CODES.runLeaseLost]: 409,
   [RUNTIME_CODES.blobNotFound]: 404,
   [RUNTIME_CODES.requestInvalid]: 400,

@@ -702,6 +702,13 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${runId}" in this store.`);
           if (record.lease !== undefined && executorAlive(record, now(), leaseMs))
             throw activeElsewhere(runId, record);
+          // read under the claim a cancel also takes: a run cancelled after the worker looked is not started again
+          if (o.unlessEnded && record.status !== 'running') {
+            throw new RuntimeError(
+              RUNTIME_CODES.runEnded,
+              `The run "${runId}" has ended (${record.status}) since it was queued; it is not taken up again.`,
+            );
+          }
           admit(record.doc);
           const use = record.tenant === undefined ? engine : await tenants.forRun(runId, record.tenant, as);
           const lastSeq = await lastStoredSeq(record);
