@@ -1,4 +1,5 @@
 import type { Issue } from '@loraflow/core';
+import type { z } from 'zod';
 
 /**
  * The stable codes a runtime answers with, locally and over HTTP; hosts may match on them.
@@ -72,4 +73,23 @@ export class RuntimeError extends Error {
   get status(): number {
     return STATUS[this.code] ?? 500;
   }
+}
+
+/**
+ * zod's issues as the runtime answers them: each with its path (under `prefix`), the given code, and zod's sentence,
+ * which names the rule broken, never the input.
+ *
+ * @example
+ * const issues = issuesOf(parsed.error.issues, RUNTIME_CODES.requestInvalid, ['query']);
+ */
+export function issuesOf(
+  issues: readonly z.core.$ZodIssue[],
+  code: string,
+  prefix: readonly (string | number)[] = [],
+): Issue[] {
+  return issues.map((i) => ({
+    path: [...prefix, ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))],
+    code,
+    message: i.message,
+  }));
 }

@@ -2,7 +2,7 @@
 import { canonicalJson, type Engine, type ExplainEntry, type GraphDocument } from '@loraflow/core';
 import { z } from 'zod';
 import { blobHashesIn } from './blob-refs';
-import { RUNTIME_CODES, RuntimeError } from './errors';
+import { issuesOf, RUNTIME_CODES, RuntimeError } from './errors';
 import type { ModelPage, ModelQuery, ModelSource } from './models';
 import type { RunRecord } from './store/types';
 import type { RunEstimate, Runtime, RuntimeRunHandle } from './types';
@@ -91,12 +91,8 @@ export interface TenantOptions {
 export function parseTenantCredentials(value: unknown): TenantCredentials {
   const parsed = tenantCredentialsSchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
-    code: RUNTIME_CODES.tenantCredentialsInvalid,
-    // zod's messages name the rule (a pattern, a length, an unknown key), never the input
-    message: i.message,
-  }));
+  // zod's messages name the rule (a pattern, a length, an unknown key), never the input
+  const issues = issuesOf(parsed.error.issues, RUNTIME_CODES.tenantCredentialsInvalid);
   const first = issues[0]!;
   throw new RuntimeError(
     RUNTIME_CODES.tenantCredentialsInvalid,
