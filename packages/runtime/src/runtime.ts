@@ -237,7 +237,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         secrets: [...secrets, ...tenantSecrets(as)],
       });
       catalogue = createModelCatalogue(
-        options.tenants.models?.(options.tenants.services(as)) ?? [],
+        // the clients the tenant's engine runs on, not a second set built for the picker
+        options.tenants.models?.(tenants.servicesFor(as)) ?? [],
         redactTenant,
       );
       tenantCatalogues.set(key, catalogue);

@@ -270,6 +270,36 @@ describe('a runtime serving tenants', () => {
     expect(await ids(bare.forTenant(alice))).toEqual([]);
   });
 
+  it('builds a tenant’s services once per key set: its picker lists through the clients its runs use', async () => {
+    const built: KeyedClient[] = [];
+    const listedBy: KeyedClient[] = [];
+    const runtime = createRuntime({
+      registry,
+      store: createMemoryStore(),
+      tenants: {
+        services: ({ providers }) => {
+          const client = new KeyedClient(providers.modelslab?.apiKey ?? '');
+          built.push(client);
+          return { modelslab: client };
+        },
+        models: (services) => [
+          {
+            provider: 'modelslab',
+            list: async () => {
+              listedBy.push(services.modelslab as KeyedClient);
+              return { models: [] };
+            },
+          },
+        ],
+      },
+    });
+    await (await runtime.forTenant(alice).run(doc)).result;
+    await runtime.forTenant(alice).models();
+    await runtime.forTenant(alice).models();
+    expect(built).toHaveLength(1);
+    expect(listedBy).toEqual([built[0], built[0]]);
+  });
+
   it('is refused by name when the runtime was made without tenants', () => {
     const plain = createRuntime({ registry });
     expect(() => plain.forTenant(alice)).toThrow(/tenants option/);

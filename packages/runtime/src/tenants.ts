@@ -126,7 +126,10 @@ export class TenantEngines {
   private readonly options: TenantOptions | undefined;
   private readonly build: (services: Record<string, unknown>, secrets: string[]) => Engine;
   /** By tenant, least recently used first (a Map keeps insertion order). */
-  private readonly kept = new Map<string, { fingerprint: string; engine: Engine }>();
+  private readonly kept = new Map<
+    string,
+    { fingerprint: string; engine: Engine; services: Record<string, unknown> }
+  >();
   /** By tenant, the blob hashes its runs were seen to refer to: a hash never leaves a run once in it. */
   private readonly blobs = new Map<string, Set<string>>();
 
@@ -155,18 +158,28 @@ export class TenantEngines {
 
   /** The engine for these credentials: the tenant's kept one while its keys are the same, else a new one. */
   engineFor(credentials: TenantCredentials): Engine {
+    return this.keptFor(credentials).engine;
+  }
+
+  /** The services `tenants.services` built for these credentials: the same clients the tenant's engine runs on. */
+  servicesFor(credentials: TenantCredentials): Record<string, unknown> {
+    return this.keptFor(credentials).services;
+  }
+
+  private keptFor(credentials: TenantCredentials) {
     const options = this.servingOptions();
     // held in memory only, like the clients that hold the same keys
     const fingerprint = canonicalJson(credentials.providers);
     const found = this.kept.get(credentials.tenant);
     this.kept.delete(credentials.tenant);
-    const engine =
-      found?.fingerprint === fingerprint
-        ? found.engine
-        : this.build(options.services(credentials), tenantSecrets(credentials));
-    this.kept.set(credentials.tenant, { fingerprint, engine });
+    let entry = found;
+    if (entry?.fingerprint !== fingerprint) {
+      const services = options.services(credentials);
+      entry = { fingerprint, engine: this.build(services, tenantSecrets(credentials)), services };
+    }
+    this.kept.set(credentials.tenant, entry);
     trim(this.kept, options.maxTenants ?? 256);
-    return engine;
+    return entry;
   }
 
   /** The blob hashes `tenant`'s runs are known to refer to (kept for the most recent tenants, like engines). */
