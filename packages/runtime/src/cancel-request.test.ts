@@ -19,8 +19,8 @@ const trainGraph = graph(
   ],
   [['name.text', 'train.name']],
 );
-// a short lease: the executor's heartbeat (a third of it) comes every 20 ms of real time
-const leaseMs = 60;
+// a short lease, long enough that a loaded machine does not lapse the live executor's (heartbeat every 200 ms)
+const leaseMs = 600;
 
 const stores: Array<[string, () => Promise<RuntimeStore>]> = [
   ['memory', async () => createMemoryStore()],
@@ -171,5 +171,25 @@ describe('a dispatched run keeps what it was asked (decision 0033)', () => {
     });
     expect(queued).toEqual([]);
     expect(await store.listRuns()).toEqual([]);
+  });
+});
+
+describe('a worker taking up a queued run that was cancelled after it looked (decision 0032)', () => {
+  it('refuses with run.ended under the take-up claim and calls no provider; a plain resume still restarts it', async () => {
+    const store = createMemoryStore();
+    const front = createRuntime({ registry, store, dispatch: async () => {} });
+    const service = createFakeService();
+    const worker = createRuntime({ registry, store, services: { fake: service } });
+    const { runId } = await front.run(trainGraph);
+    // the worker's look at the job: still queued
+    expect((await worker.getRun(runId))?.status).toBe('running');
+    await front.cancel(runId);
+    await expect(worker.resume(runId, { unlessEnded: true })).rejects.toMatchObject({ code: 'run.ended' });
+    expect(service.calls.create + service.calls.train).toBe(0);
+    expect(await store.getRun(runId)).toMatchObject({ status: 'cancelled', attempts: 0 });
+    const again = await worker.resume(runId);
+    await until(() => service.calls.train === 1);
+    service.finishAll();
+    expect((await again.result).status).toBe('succeeded');
   });
 });

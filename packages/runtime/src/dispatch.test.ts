@@ -69,3 +69,34 @@ describe('a runtime that dispatches its runs (decision 0033)', () => {
     expect((await store.getRun(runId))?.attempts).toBe(0);
   });
 });
+
+describe('a resume of an ended run on a runtime that dispatches (decision 0033)', () => {
+  it('stores the run queued again, so the worker that takes the job (which skips ended runs) executes it', async () => {
+    const store = createMemoryStore();
+    const queued: string[] = [];
+    const front = createRuntime({
+      registry,
+      store,
+      followMs: 5,
+      dispatch: async (runId) => void queued.push(runId),
+    });
+    const service = createFakeService();
+    const worker = createRuntime({ registry, store, services: { fake: service } });
+    const { runId } = await front.run(trainGraph);
+    await front.cancel(runId);
+    expect(await store.getRun(runId)).toMatchObject({ status: 'cancelled' });
+
+    const again = await front.resume(runId);
+    expect(queued).toEqual([runId, runId]);
+    const stored = await store.getRun(runId);
+    expect(stored).toMatchObject({ status: 'running', attempts: 0 });
+    expect(stored?.finishedAt).toBeUndefined();
+    // what the documented worker checks before it takes a job up
+    expect((await worker.getRun(runId))?.status).toBe('running');
+    const executed = await worker.resume(runId);
+    await until(() => service.calls.train === 1);
+    service.finishAll();
+    expect((await executed.result).status).toBe('succeeded');
+    expect((await again.result).status).toBe('succeeded');
+  });
+});

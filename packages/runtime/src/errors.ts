@@ -1,4 +1,5 @@
 import type { Issue } from '@loraflow/core';
+import type { z } from 'zod';
 
 /**
  * The stable codes a runtime answers with, locally and over HTTP; hosts may match on them.
@@ -11,6 +12,8 @@ export const RUNTIME_CODES = {
   graphSecret: 'graph.contains-secret',
   runNotFound: 'run.not-found',
   runActive: 'run.active',
+  /** A worker's take-up (`resume(id, { unlessEnded: true })`) of a run that has ended meanwhile. */
+  runEnded: 'run.ended',
   runLeaseLost: 'run.lease-lost',
   blobNotFound: 'blob.not-found',
   requestInvalid: 'request.invalid',
@@ -35,6 +38,7 @@ const STATUS: Record<string, number> = {
   [RUNTIME_CODES.graphSecret]: 422,
   [RUNTIME_CODES.runNotFound]: 404,
   [RUNTIME_CODES.runActive]: 409,
+  [RUNTIME_CODES.runEnded]: 409,
   [RUNTIME_CODES.runLeaseLost]: 409,
   [RUNTIME_CODES.blobNotFound]: 404,
   [RUNTIME_CODES.requestInvalid]: 400,
@@ -69,4 +73,23 @@ export class RuntimeError extends Error {
   get status(): number {
     return STATUS[this.code] ?? 500;
   }
+}
+
+/**
+ * zod's issues as the runtime answers them: each with its path (under `prefix`), the given code, and zod's sentence,
+ * which names the rule broken, never the input.
+ *
+ * @example
+ * const issues = issuesOf(parsed.error.issues, RUNTIME_CODES.requestInvalid, ['query']);
+ */
+export function issuesOf(
+  issues: readonly z.core.$ZodIssue[],
+  code: string,
+  prefix: readonly (string | number)[] = [],
+): Issue[] {
+  return issues.map((i) => ({
+    path: [...prefix, ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))],
+    code,
+    message: i.message,
+  }));
 }

@@ -237,7 +237,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         secrets: [...secrets, ...tenantSecrets(as)],
       });
       catalogue = createModelCatalogue(
-        options.tenants.models?.(options.tenants.services(as)) ?? [],
+        // the clients the tenant's engine runs on, not a second set built for the picker
+        options.tenants.models?.(tenants.servicesFor(as)) ?? [],
         redactTenant,
       );
       tenantCatalogues.set(key, catalogue);
@@ -702,11 +703,32 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             throw new RuntimeError(RUNTIME_CODES.runNotFound, `There is no run "${runId}" in this store.`);
           if (record.lease !== undefined && executorAlive(record, now(), leaseMs))
             throw activeElsewhere(runId, record);
+          // read under the claim a cancel also takes: a run cancelled after the worker looked is not started again
+          if (o.unlessEnded && record.status !== 'running') {
+            throw new RuntimeError(
+              RUNTIME_CODES.runEnded,
+              `The run "${runId}" has ended (${record.status}) since it was queued; it is not taken up again.`,
+            );
+          }
           admit(record.doc);
           const use = record.tenant === undefined ? engine : await tenants.forRun(runId, record.tenant, as);
           const lastSeq = await lastStoredSeq(record);
-          // queued again, for a worker to take up: the record stays as it is until one does
-          if (options.dispatch) return { dispatched: lastSeq };
+          if (options.dispatch) {
+            // queued again, for a worker to take up; an ended run is stored queued (running, no lease), since a worker
+            // skips a job whose run has ended (it was cancelled while queued) and would leave this resume undone
+            if (record.status !== 'running') {
+              const {
+                finishedAt: _,
+                error: __,
+                interrupted: ___,
+                lease: ____,
+                cancelRequestedAt: _____,
+                ...rest
+              } = record;
+              await store.putRun({ ...rest, status: 'running', updatedAt: now(), lastSeq });
+            }
+            return { dispatched: lastSeq };
+          }
           const { finishedAt: _, error: __, interrupted: ___, lease: ____, refresh, ...rest } = record;
           // a request to cancel outlives its executor only while the run is unfinished: the next attempt acts on it
           if (record.status !== 'running') delete rest.cancelRequestedAt;

@@ -8,7 +8,7 @@ import type { ModelSource } from './models';
 import { createRuntime } from './runtime';
 import { createMemoryStore } from './store/memory';
 import { layServices, parseTenantCredentials, type TenantCredentials } from './tenants';
-import { graph } from './test/pack';
+import { graph, testPack } from './test/pack';
 import { listen } from './test/serve';
 
 /** A provider client in miniature: it says which key it holds, and its account is that key's (decision 0010). */
@@ -270,6 +270,36 @@ describe('a runtime serving tenants', () => {
     expect(await ids(bare.forTenant(alice))).toEqual([]);
   });
 
+  it('builds a tenant’s services once per key set: its picker lists through the clients its runs use', async () => {
+    const built: KeyedClient[] = [];
+    const listedBy: KeyedClient[] = [];
+    const runtime = createRuntime({
+      registry,
+      store: createMemoryStore(),
+      tenants: {
+        services: ({ providers }) => {
+          const client = new KeyedClient(providers.modelslab?.apiKey ?? '');
+          built.push(client);
+          return { modelslab: client };
+        },
+        models: (services) => [
+          {
+            provider: 'modelslab',
+            list: async () => {
+              listedBy.push(services.modelslab as KeyedClient);
+              return { models: [] };
+            },
+          },
+        ],
+      },
+    });
+    await (await runtime.forTenant(alice).run(doc)).result;
+    await runtime.forTenant(alice).models();
+    await runtime.forTenant(alice).models();
+    expect(built).toHaveLength(1);
+    expect(listedBy).toEqual([built[0], built[0]]);
+  });
+
   it('is refused by name when the runtime was made without tenants', () => {
     const plain = createRuntime({ registry });
     expect(() => plain.forTenant(alice)).toThrow(/tenants option/);
@@ -308,5 +338,53 @@ describe('the handler’s credentials hook', () => {
     expect(throws.text).not.toContain('hunter2');
     expect(malformed.text).not.toContain('sk-leaked-key-1');
     expect(JSON.parse((await ask('alice')).text)).toEqual({ runs: [] });
+  });
+});
+
+describe('tenant isolation over HTTP', () => {
+  it('answers another tenant’s run, events, cancel, resume and blobs 404, and the owner its blob', async () => {
+    const runtime = createRuntime({
+      registry: createRegistry(testPack),
+      store: createMemoryStore(),
+      tenants: { services: () => ({}) },
+    });
+    const handler = createRuntimeHandler(runtime, {
+      credentials: (request) => (request.headers.get('x-user') === 'bob' ? bob : alice),
+    });
+    const { url } = await listen(handler);
+    const as = (user: string, path: string, method = 'GET') =>
+      fetch(`${url}${path}`, { method, headers: { 'x-user': user } });
+    const blobDoc = graph(
+      [
+        { id: 'text', type: 'test.text', params: { text: 'alice only' } },
+        { id: 'file', type: 'test.bytes' },
+      ],
+      [['text.text', 'file.text']],
+    );
+    const posted = await fetch(`${url}/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'alice' },
+      body: JSON.stringify({ graph: blobDoc }),
+    });
+    const { runId } = (await posted.json()) as { runId: string };
+    await expect.poll(async () => (await runtime.getRun(runId))?.status).toBe('succeeded');
+    const hash = ((await runtime.getRun(runId))!.nodes.file!.outputs!.file as { $blob: string }).$blob;
+
+    const owner = await as('alice', `/blobs/${hash}`);
+    expect(owner.status).toBe(200);
+    expect(await owner.text()).toBe('alice only');
+    for (const [path, method] of [
+      [`/runs/${runId}`, 'GET'],
+      [`/runs/${runId}/events`, 'GET'],
+      [`/runs/${runId}/cancel`, 'POST'],
+      [`/runs/${runId}/resume`, 'POST'],
+      [`/blobs/${hash}`, 'GET'],
+    ] as const) {
+      const answer = await as('bob', path, method);
+      expect([path, answer.status]).toEqual([path, 404]);
+      expect(await answer.text()).not.toContain('alice only');
+    }
+    expect(await (await as('bob', '/runs')).json()).toEqual({ runs: [] });
+    expect(await runtime.getRun(runId)).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 });

@@ -2,7 +2,7 @@
 import { canonicalJson, type Engine, type ExplainEntry, type GraphDocument } from '@loraflow/core';
 import { z } from 'zod';
 import { blobHashesIn } from './blob-refs';
-import { RUNTIME_CODES, RuntimeError } from './errors';
+import { issuesOf, RUNTIME_CODES, RuntimeError } from './errors';
 import type { ModelPage, ModelQuery, ModelSource } from './models';
 import type { RunRecord } from './store/types';
 import type { RunEstimate, Runtime, RuntimeRunHandle } from './types';
@@ -91,12 +91,8 @@ export interface TenantOptions {
 export function parseTenantCredentials(value: unknown): TenantCredentials {
   const parsed = tenantCredentialsSchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
-    code: RUNTIME_CODES.tenantCredentialsInvalid,
-    // zod's messages name the rule (a pattern, a length, an unknown key), never the input
-    message: i.message,
-  }));
+  // zod's messages name the rule (a pattern, a length, an unknown key), never the input
+  const issues = issuesOf(parsed.error.issues, RUNTIME_CODES.tenantCredentialsInvalid);
   const first = issues[0]!;
   throw new RuntimeError(
     RUNTIME_CODES.tenantCredentialsInvalid,
@@ -130,7 +126,10 @@ export class TenantEngines {
   private readonly options: TenantOptions | undefined;
   private readonly build: (services: Record<string, unknown>, secrets: string[]) => Engine;
   /** By tenant, least recently used first (a Map keeps insertion order). */
-  private readonly kept = new Map<string, { fingerprint: string; engine: Engine }>();
+  private readonly kept = new Map<
+    string,
+    { fingerprint: string; engine: Engine; services: Record<string, unknown> }
+  >();
   /** By tenant, the blob hashes its runs were seen to refer to: a hash never leaves a run once in it. */
   private readonly blobs = new Map<string, Set<string>>();
 
@@ -159,18 +158,28 @@ export class TenantEngines {
 
   /** The engine for these credentials: the tenant's kept one while its keys are the same, else a new one. */
   engineFor(credentials: TenantCredentials): Engine {
+    return this.keptFor(credentials).engine;
+  }
+
+  /** The services `tenants.services` built for these credentials: the same clients the tenant's engine runs on. */
+  servicesFor(credentials: TenantCredentials): Record<string, unknown> {
+    return this.keptFor(credentials).services;
+  }
+
+  private keptFor(credentials: TenantCredentials) {
     const options = this.servingOptions();
     // held in memory only, like the clients that hold the same keys
     const fingerprint = canonicalJson(credentials.providers);
     const found = this.kept.get(credentials.tenant);
     this.kept.delete(credentials.tenant);
-    const engine =
-      found?.fingerprint === fingerprint
-        ? found.engine
-        : this.build(options.services(credentials), tenantSecrets(credentials));
-    this.kept.set(credentials.tenant, { fingerprint, engine });
+    let entry = found;
+    if (entry?.fingerprint !== fingerprint) {
+      const services = options.services(credentials);
+      entry = { fingerprint, engine: this.build(services, tenantSecrets(credentials)), services };
+    }
+    this.kept.set(credentials.tenant, entry);
     trim(this.kept, options.maxTenants ?? 256);
-    return engine;
+    return entry;
   }
 
   /** The blob hashes `tenant`'s runs are known to refer to (kept for the most recent tenants, like engines). */

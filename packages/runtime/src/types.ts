@@ -161,6 +161,11 @@ export interface LocalRuntime extends Runtime {
    */
   interrupt(): Promise<string[]>;
   /**
+   * As {@link Runtime.resume}; `unlessEnded` is a worker's take-up of a queued job: a run that has ended since (cancelled
+   * while queued) is refused with `run.ended` under the run's take-up claim, never started again.
+   */
+  resume(runId: string, o?: { signal?: AbortSignal; unlessEnded?: boolean }): Promise<RuntimeRunHandle>;
+  /**
    * The runtime as one tenant sees it (decision 0034): its runs spend the keys in `credentials` (checked with
    * `tenantCredentialsSchema`; services built by the `tenants` option), carry its id, and only it lists or reads them;
    * another tenant's run is `run.not-found`. Throws a TypeError when the runtime was created without `tenants`.

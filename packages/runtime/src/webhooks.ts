@@ -119,6 +119,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   );
   const waiters = new Map<string, Set<() => void>>();
   const listeners = new Map<string, Set<(notice: WebhookNotice) => void>>();
+  // own keys only: a kind from a URL such as "constructor" must not find what every object inherits
+  const schemaOf = (kind: string) => (Object.hasOwn(options.kinds, kind) ? options.kinds[kind] : undefined);
   const signed = (kind: string, hook: string) => new TextEncoder().encode(`loraflow.webhook:${kind}:${hook}`);
 
   const wake = (id: string) => {
@@ -136,7 +138,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
 
     async url(kind, hook) {
-      if (!options.kinds[kind] || !segment.test(hook)) {
+      if (!schemaOf(kind) || !segment.test(hook)) {
         throw new Error(
           `No webhook URL for kind "${kind}" and hook "${hook}": the kind is not registered or the hook is not a URL segment.`,
         );
@@ -188,7 +190,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
     },
 
     async receive(kind, hook, token, body) {
-      const schema = options.kinds[kind];
+      const schema = schemaOf(kind);
       if (!schema) return { kind: 'unknown-kind' };
       const mac = segment.test(hook) ? fromBase64url(token) : undefined;
       // subtle.verify compares in constant time; a token of the wrong length or alphabet fails the same way.

@@ -70,11 +70,17 @@ export async function startWorker(
     if (record?.status !== 'running') return;
     let handle: Awaited<ReturnType<typeof cli.runtime.resume>>;
     try {
-      handle = await cli.runtime.resume(runId);
+      // unlessEnded: a cancel landing between the look above and the take-up is honoured, not overwritten
+      handle = await cli.runtime.resume(runId, { unlessEnded: true });
     } catch (error) {
       // another worker executes it (its lease is live), or this one is stopping: the job is done here
       const code = error instanceof RuntimeError ? error.code : undefined;
-      if (code === RUNTIME_CODES.runActive || code === RUNTIME_CODES.runtimeStopping) return;
+      if (
+        code === RUNTIME_CODES.runActive ||
+        code === RUNTIME_CODES.runEnded ||
+        code === RUNTIME_CODES.runtimeStopping
+      )
+        return;
       // a tenant's run left queued with no word would look like a stuck queue: say which flag is missing
       if (code === RUNTIME_CODES.tenantCredentialsUnavailable)
         io.stderr.write(

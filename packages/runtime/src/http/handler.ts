@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { RUNTIME_CODES, RuntimeError } from '../errors';
+import { issuesOf, RUNTIME_CODES, RuntimeError } from '../errors';
 import { blobHashSchema } from '../store/schemas';
 import type { Runtime } from '../types';
 import type { WebhookReceiver } from '../webhooks';
@@ -65,13 +65,7 @@ function problem(code: string, message: string, issues?: unknown): { error: Reco
   return { error: issues === undefined ? { code, message } : { code, message, issues } };
 }
 
-function zodIssues(error: z.ZodError) {
-  return error.issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
-    code: RUNTIME_CODES.requestInvalid,
-    message: i.message,
-  }));
-}
+const zodIssues = (error: z.ZodError) => issuesOf(error.issues, RUNTIME_CODES.requestInvalid);
 
 /**
  * The runtime's HTTP API as a `Request → Response` handler (built on hono): create, list, read, cancel and resume

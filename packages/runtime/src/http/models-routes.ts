@@ -1,6 +1,6 @@
 import { sniffImageType } from '@loraflow/core';
 import type { Context, Env, Hono } from 'hono';
-import { RUNTIME_CODES, RuntimeError } from '../errors';
+import { issuesOf, RUNTIME_CODES, RuntimeError } from '../errors';
 import { modelQuerySchema } from '../models';
 import type { Runtime } from '../types';
 
@@ -21,11 +21,7 @@ export function registerModelRoutes<E extends Env>(
     const given = Object.entries(c.req.query()).filter(([, v]) => v !== '');
     const result = modelQuerySchema.safeParse(Object.fromEntries(given));
     if (!result.success) {
-      const issues = result.error.issues.map((i) => ({
-        path: ['query', ...i.path.map(String)],
-        code: RUNTIME_CODES.requestInvalid,
-        message: i.message,
-      }));
+      const issues = issuesOf(result.error.issues, RUNTIME_CODES.requestInvalid, ['query']);
       throw new RuntimeError(
         RUNTIME_CODES.requestInvalid,
         `The model query is not valid (at ${issues[0]?.path.join('.')}: ${issues[0]?.message}).`,

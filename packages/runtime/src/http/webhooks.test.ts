@@ -111,6 +111,16 @@ describe('the webhook route', () => {
     const path = new URL(await s.webhooks.url('job', 'h6')).pathname.replace('/hooks/job/', '/hooks/other/');
     expect((await s.post(`${s.url}${path}`, { status: 'done', id: 'job-6' })).status).toBe(404);
     expect(await s.recorded('job-6')).toBeUndefined();
+    // names every object has are no kind either: 404 unknown-kind, and no URL is minted for them
+    for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const answer = await s.post(`${s.url}/hooks/${kind}/h6/token`, { status: 'done', id: 'job-6' });
+      expect([
+        kind,
+        answer.status,
+        ((await answer.json()) as { error: { code: string } }).error.code,
+      ]).toEqual([kind, 404, 'webhook.unknown-kind']);
+      await expect(s.webhooks.url(kind, 'h6')).rejects.toThrow(/not registered/);
+    }
   });
 
   it('refuses a body over the bound with 413 and records nothing', async () => {

@@ -1,6 +1,6 @@
 import type { Env, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { RUNTIME_CODES } from '../errors';
+import { issuesOf, RUNTIME_CODES } from '../errors';
 import type { WebhookReceiver } from '../webhooks';
 
 type Problem = (code: string, message: string, issues?: unknown) => { error: Record<string, unknown> };
@@ -69,11 +69,7 @@ export function mountWebhooks<E extends Env>(
             problem(
               WEBHOOK_CODES.invalid,
               `The callback body is not what a "${kind}" callback carries (at ${path.join('.') || 'the top'}: ${first?.message ?? 'not JSON'}).`,
-              outcome.issues.map((i) => ({
-                path: i.path.map(String),
-                code: WEBHOOK_CODES.invalid,
-                message: i.message,
-              })),
+              issuesOf(outcome.issues, WEBHOOK_CODES.invalid),
             ),
             400,
           );
