@@ -108,6 +108,10 @@ export const PickerOnNode: Story = {
     await userEvent.keyboard('{Enter}');
     await within(node).findByRole('button', { name: 'Model: model_flux1-paper-cut' });
     expect(node.querySelector('[cmdk-root]')).toBeNull();
+    // the node shows the chosen model's picture, from the runtime's sniffed bytes (an object URL), never a URL
+    await waitFor(() =>
+      expect(node.querySelector<HTMLImageElement>('.lf-node__model-thumb')?.src).toMatch(/^blob:/),
+    );
   },
 };
 

@@ -1,5 +1,6 @@
 import type { GraphEdge, GraphNode } from '@loraflow/core';
-import { type KeyboardEvent, useState } from 'react';
+import { type KeyboardEvent, useEffect, useState } from 'react';
+import { objectUrlOnce } from '../images';
 import type { ParamField } from '../params';
 import { useEditorContext } from '../react/context';
 import type { ExplainEntry, NodeEstimate } from '../runtime-types';
@@ -74,15 +75,31 @@ export function outputName(outputs: Readonly<Record<string, unknown>> | undefine
   return undefined;
 }
 
-/** A thumbnail URL an output value carries (`thumbnail`, `thumbnailUrl`), http(s) only. */
-function outputThumbnail(outputs: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  for (const v of Object.values(outputs ?? {})) {
-    if (v === null || typeof v !== 'object') continue;
-    const o = v as { thumbnail?: unknown; thumbnailUrl?: unknown };
-    const url = typeof o.thumbnailUrl === 'string' ? o.thumbnailUrl : o.thumbnail;
-    if (typeof url === 'string' && /^https?:\/\//.test(url)) return url;
-  }
-  return undefined;
+/**
+ * The picture of the model a node names (`params.provider` + `params.modelId`, what the picker sets), through the
+ * runtime's `modelThumbnail`: sniffed raster bytes only, never a URL a provider or an output handed over.
+ */
+function useModelThumbnail(node: GraphNode): string | undefined {
+  const { runtime } = useEditorContext();
+  const provider = node.params?.provider;
+  const modelId = node.params?.modelId;
+  const ref =
+    typeof provider === 'string' && typeof modelId === 'string' && provider !== '' && modelId !== ''
+      ? `${provider}:${modelId}`
+      : undefined;
+  const [src, setSrc] = useState<{ ref: string; url: string | undefined } | undefined>(undefined);
+  useEffect(() => {
+    const load = runtime?.modelThumbnail;
+    if (!runtime || !load || ref === undefined) return;
+    let live = true;
+    void objectUrlOnce(runtime, `thumbnail:${ref}`, () => load(ref)).then((url) => {
+      if (live) setSrc({ ref, url });
+    });
+    return () => {
+      live = false;
+    };
+  }, [runtime, ref]);
+  return src !== undefined && src.ref === ref ? src.url : undefined;
 }
 
 /**
@@ -235,7 +252,7 @@ export function NodeContent(props: {
   readOnly: boolean;
 }) {
   const { node, run, explain } = props;
-  const thumb = outputThumbnail(run?.outputs);
+  const thumb = useModelThumbnail(node);
   const named = outputName(run?.outputs);
   const cost = costText(props.estimate);
   const settled =
