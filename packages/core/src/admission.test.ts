@@ -84,6 +84,41 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
           return doc;
         },
     ),
+  // an edge's ends changed in place (an id emptied, a key added), and shapes JSON can make that are not a
+  // node's: an own "__proto__" key, params or settings turned into an array
+  fc
+    .tuple(
+      fc.nat(1),
+      fc.constantFrom<[string, unknown]>(['node', ''], ['port', ''], ['port', 'p'], ['extra', 1]),
+    )
+    .map(
+      ([i, [field, v]]): Edit =>
+        (doc) => {
+          (doc.edges[i % doc.edges.length]!.from as unknown as Record<string, unknown>)[field] = v;
+          return doc;
+        },
+    ),
+  fc.nat(2).map(
+    (i): Edit =>
+      (doc) => {
+        const node = doc.nodes[i % doc.nodes.length]!;
+        Object.defineProperty(node, '__proto__', {
+          value: {},
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        return doc;
+      },
+  ),
+  fc.nat(2).map(
+    (i): Edit =>
+      (doc) => {
+        (doc.nodes[i % doc.nodes.length]! as unknown as Record<string, unknown>).params = [1];
+        (doc.edges[i % doc.edges.length]! as unknown as Record<string, unknown>).settings = [];
+        return doc;
+      },
+  ),
   value.map(
     (v): Edit =>
       (doc) => ({ ...doc, meta: { v } }),

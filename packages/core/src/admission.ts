@@ -1,5 +1,6 @@
 // loadDocument for a caller that asks about the same document again and again (an editor's keystrokes):
-// only the nodes and edges it has not admitted before are walked; the verdict is loadDocument's.
+// only the nodes and edges it has not admitted before are walked; the verdict is loadDocument's, but for
+// values changed in place inside params or settings it admitted before (the engine re-checks those).
 import {
   type GraphDocument,
   type GraphEdge,

@@ -51,6 +51,7 @@ export const ISSUE_CODES = {
   invalidSettings: 'edge.settings-invalid',
   nodeRule: 'node.rule',
   unknownTarget: 'plan.unknown-target',
+  unknownRefresh: 'run.unknown-refresh',
 } as const;
 
 /**

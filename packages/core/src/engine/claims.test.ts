@@ -103,6 +103,36 @@ describe('single-flight side effects', () => {
     });
   });
 
+  it('makes a refresh wait for the run performing the step, then take what it made, rather than perform it alongside', async () => {
+    const r = remote();
+    r.hold();
+    const engine = createEngine({ registry: r.registry, cache: createMemoryStore() });
+    const first = engine.run(graph('one'));
+    await expect.poll(() => r.performed).toHaveLength(1);
+    const refreshing = engine.run(graph('two'), { refresh: ['m'] });
+    let waiting = false;
+    refreshing.subscribe((e) => {
+      if (e.type === 'node.progress' && e.nodeId === 'm') waiting = true;
+    });
+    // the refresh either waits for the holder or (the fault) performs the step alongside it
+    await expect.poll(() => waiting || r.performed.length > 1).toBe(true);
+    r.open();
+    const [x, y] = await Promise.all([first.result, refreshing.result]);
+    expect([x.status, y.status]).toEqual(['succeeded', 'succeeded']);
+    // what the holder made while the refresh waited is fresh: one call to the provider, not two at once
+    expect(r.performed).toEqual(['lantern']);
+    expect(y.nodes.m?.status).toBe('cached');
+  });
+
+  it('performs a refreshed step anew when no other run holds it, though its result is cached', async () => {
+    const r = remote();
+    const engine = createEngine({ registry: r.registry, cache: createMemoryStore() });
+    expect((await engine.run(graph('one')).result).status).toBe('succeeded');
+    const again = await engine.run(graph('one'), { refresh: ['m'] }).result;
+    expect(again.nodes.m?.status).toBe('succeeded');
+    expect(r.performed).toEqual(['lantern', 'lantern']);
+  });
+
   it('performs an effect once for two engines sharing one store (as two processes would)', async () => {
     const r = remote();
     r.hold();

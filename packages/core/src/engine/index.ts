@@ -1,5 +1,7 @@
 // createEngine: the wiring of the engine's parts (see docs/decisions/0013-engine-in-parts.md).
+import { GraphError } from '../errors';
 import { type HashFn, sha256Hex } from '../hash';
+import { ISSUE_CODES } from '../issues';
 import { createRedactor } from '../redact';
 import { type CacheStore, createMemoryStore, type Journal } from '../store';
 import { analyseGraph, typesOfAnalysis } from '../validate';
@@ -117,7 +119,19 @@ export function createEngine(options: EngineOptions): Engine {
 
     run(doc, o = {}) {
       checkOptions(RunOptionsSchema, o, 'engine.run');
-      const plan = analyses.plan(doc, o.targets, 'run');
+      const { plan, analysis } = analyses.planned(doc, o.targets, 'run');
+      // a misspelt node to refresh would otherwise refresh nothing, silently
+      const unknown =
+        o.refresh === 'all' || !o.refresh ? [] : o.refresh.filter((id) => !analysis.slotOf.has(id));
+      if (unknown.length > 0)
+        throw new GraphError(
+          unknown.map((id) => ({
+            path: ['refresh', o.refresh!.indexOf(id)],
+            code: ISSUE_CODES.unknownRefresh,
+            message: `The node to refresh "${id}" is not a node of this graph.`,
+          })),
+          'run',
+        );
       return new Run(plan, o, parts).handle;
     },
   };

@@ -75,4 +75,14 @@ describe('engine.run refresh', () => {
     expect(ran.sort()).toEqual(['a', 'b', 'useA']);
     expect(made).toHaveLength(4);
   });
+
+  it('refuses a node to refresh that is not in the graph, naming it, and runs nothing', () => {
+    const { engine, graph, ran } = setup();
+    expect(() => engine.run(graph, { refresh: ['a', 'typo'] })).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ path: ['refresh', 1], code: 'run.unknown-refresh' })],
+      }),
+    );
+    expect(ran).toEqual([]);
+  });
 });

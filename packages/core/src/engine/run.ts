@@ -335,7 +335,13 @@ export class Run implements ContextHost {
       this.held.set(resources[k]!, (this.held.get(resources[k]!) ?? 0) + 1);
     this.status[i] = 'running';
     if (this.fresh?.[i]) {
-      this.runNode(i);
+      // a refreshed side effect still takes the claim: never performed alongside another run's
+      if (step.def.sideEffects && step.policy !== 'never')
+        this.claimThenRun(i, {
+          services: new Services(this.parts.services, step.nodeId),
+          signal: this.controller.signal,
+        });
+      else this.runNode(i);
       return;
     }
     const getSync = this.parts.access.getSync;
@@ -396,12 +402,16 @@ export class Run implements ContextHost {
     this.note(LOGGED.started, i);
     if (this.listeners.size > 0) this.dispatch({ type: 'node.started', nodeId: step.nodeId, key });
     const signal = this.controller.signal;
+    // a refreshed step reuses only what a holder made while it waited, never the entry it was asked to replace
+    let waited = !this.fresh?.[i];
     this.parts.claims
       .take(key, this.runId, {
         signal,
         // the holder's entry is checked as a lookup is: a result whose remote work died since is no result
-        reusable: () => this.parts.access.reusable(step, key, this.runId, asked),
+        reusable: () =>
+          waited ? this.parts.access.reusable(step, key, this.runId, asked) : Promise.resolve(undefined),
         onWait: (heldBy) => {
+          waited = true;
           const run = heldBy.slice(0, heldBy.lastIndexOf('@')) || heldBy;
           this.progress(i, 0, `waiting for run ${run}, which performs this step`);
         },
