@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
 import { testIo } from './test/collect';
@@ -25,5 +28,21 @@ describe('the flags of serve --database and worker', () => {
     expect((await refusal(['worker', '--database', 'postgres://db/x', '--concurrency', '0'])).err).toBe(
       'loraflow: flag.invalid at --concurrency: A worker executes at least 1 run at a time.',
     );
+  });
+
+  it('answers a database serve cannot reach with store.unusable at --database, never the password in its URL', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'loraflow-queue-flags-'));
+    try {
+      const io = testIo({ cwd, env: { LORAFLOW_TOKEN: 'queue-flags-token-0123456789' } });
+      // port 1 on loopback refuses at once: the run queue is the first thing serve opens
+      const code = await runCli(['serve', '--database', 'postgres://u:s3cretpw@127.0.0.1:1/db'], io);
+      expect(code).toBe(1);
+      expect(io.stderr.text()).toMatch(
+        /^loraflow: store\.unusable at --database: The database cannot be used \(ECONNREFUSED\)/m,
+      );
+      expect(io.stderr.text()).not.toContain('s3cretpw');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });

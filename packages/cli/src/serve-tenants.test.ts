@@ -101,8 +101,25 @@ describe('loraflow serve --tenants', () => {
     const code = await runCli(['serve', '--port', '0', '--tenants', 'bad.json'], io);
     expect(code).toBe(2);
     expect(io.stderr.text()).toContain('file.invalid at bad.json');
-    expect(io.stderr.text()).toContain('tenants[0].token');
+    expect(io.stderr.text()).toContain(
+      'tenants[0].token: The tenants file is refused here: must be at least 16 characters.',
+    );
     expect(io.stderr.text()).not.toContain(leaked);
     expect(io.stderr.text()).not.toContain('tiny');
+  });
+
+  it('refuses a tenants file with a key of the wrong type in a sentence, naming the key', async () => {
+    const cwd = await dir();
+    await writeFile(
+      join(cwd, 'typed.json'),
+      JSON.stringify({
+        tenants: [{ token: 'a-token-long-enough', tenant: 'x', providers: { modelslab: { apiKey: 5 } } }],
+      }),
+    );
+    const io = testIo({ cwd });
+    expect(await runCli(['serve', '--port', '0', '--tenants', 'typed.json'], io)).toBe(2);
+    expect(io.stderr.text().trim()).toBe(
+      'loraflow: file.invalid at typed.json.tenants[0].providers.modelslab.apiKey: The tenants file is refused here: invalid input: expected string, received number.',
+    );
   });
 });

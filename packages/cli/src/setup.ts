@@ -145,12 +145,23 @@ async function openDatabase(
   try {
     return await createPostgresStore({ connectionString: url, schema, ...(onProblem ? { onProblem } : {}) });
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new CliError(
-      CLI_CODES.storeUnusable,
-      ['--database'],
-      `The database cannot be used (${typeof code === 'string' ? code : error instanceof Error ? error.message : 'error'}); check the URL, that PostgreSQL is running and that the role may create a schema once.`,
-      EXIT.failed,
-    );
+    throw databaseUnusable(error);
   }
+}
+
+/**
+ * The refusal for a database that cannot be opened: its error code (never the URL, which may hold a password) at
+ * `--database`.
+ *
+ * @example
+ * const queue = await createRunQueue({ connectionString: url }).catch((error) => { throw databaseUnusable(error); });
+ */
+export function databaseUnusable(error: unknown): CliError {
+  const code = (error as { code?: unknown }).code;
+  return new CliError(
+    CLI_CODES.storeUnusable,
+    ['--database'],
+    `The database cannot be used (${typeof code === 'string' ? code : error instanceof Error ? error.message : 'error'}); check the URL, that PostgreSQL is running and that the role may create a schema once.`,
+    EXIT.failed,
+  );
 }

@@ -85,7 +85,8 @@ export async function readTenantsFile(
     throw new CliError(
       CLI_CODES.fileInvalid,
       [shownAs, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
-      `The tenants file ${issue.message}.`,
+      // the path says where; zod's own sentences ("Invalid input: …") read as a clause after the colon
+      `The tenants file is refused here: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}.`,
     );
   }
   const entries = parsed.data.tenants.map(({ token, ...credentials }) => ({

@@ -7,7 +7,7 @@ import { createRuntimeHandler, INTERRUPTED_AFTER_MS, type LocalRuntime } from '@
 import { boundedServer } from '@loraflow/runtime/node';
 import { parseFlags, serveFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
-import { openRuntime } from '../setup';
+import { databaseUnusable, openRuntime } from '../setup';
 import { storeDirOf } from '../store-dir';
 import { requireSharedWebhookSecret } from '../webhook-secret';
 import { listen } from './listen';
@@ -138,6 +138,8 @@ async function openQueued(
     connectionString: database,
     storeSchema: storeDirOf(io, flags.store).builtIn ? 'loraflow_emulator' : 'loraflow',
     onError: (error) => io.stderr.write(`loraflow: queue: ${error.message}\n`),
+  }).catch((error: unknown) => {
+    throw databaseUnusable(error);
   });
   const workers = flags.workers ?? SERVE_WORKERS;
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;

@@ -2,7 +2,7 @@ import { INTERRUPTED_AFTER_MS, RUNTIME_CODES, RuntimeError, type TenantOptions }
 import { EXIT } from '../errors';
 import { parseFlags, workerFlagsSchema } from '../flags';
 import type { CliIo } from '../io';
-import { openRuntime } from '../setup';
+import { databaseUnusable, openRuntime } from '../setup';
 import { storeDirOf } from '../store-dir';
 import { requireSharedWebhookSecret } from '../webhook-secret';
 
@@ -62,7 +62,7 @@ export async function startWorker(
     });
   } catch (error) {
     await cli.close();
-    throw error;
+    throw databaseUnusable(error);
   }
   const execute = async (runId: string) => {
     const record = await cli.runtime.getRun(runId);
