@@ -35,6 +35,7 @@ export interface BaseClientConfig {
     fetch?: FetchLike | undefined;
     timeoutMs?: number | undefined;
     now?: (() => number) | undefined;
+    maxAnswerBytes?: number | undefined;
     download?: { [K in keyof DownloadLimits]?: DownloadLimits[K] | undefined } | undefined;
   };
   retry: RetryOptions | undefined;

@@ -1,6 +1,7 @@
 import { type ImageMime, sniffImageType } from '@loraflow/core';
 import { z } from 'zod';
 import { defaultFetch, publicFetch, resolveHost } from '#transport';
+import { readCapped } from './capped-read';
 import { abortedError } from './clock';
 import {
   DownloadError,
@@ -219,37 +220,6 @@ function tooLarge(cfg: DownloadConfig, what: string): DownloadError {
 function notImage(cfg: DownloadConfig, what: string, claimed: string | null): DownloadError {
   const said = claimed ? ` (the server called it ${JSON.stringify(claimed.slice(0, 80))})` : '';
   return failure(cfg, 'download.not-image', `${what} is not a PNG, JPEG or WebP image${said}.`);
-}
-
-/**
- * Reads a body up to `max` bytes; undefined as soon as it grows past that (the rest is never read).
- *
- * @example
- * const bytes = await readCapped(await fetch(url), 8 * 1024 * 1024);
- * if (bytes === undefined) throw new Error('too large');
- */
-export async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
-  if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return bytes;
 }
 
 /** Parses `raw` (relative to `base`, for a redirect) and refuses anything but http(s) with `download.invalid-url`. */

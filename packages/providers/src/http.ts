@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { readCapped } from './capped-read';
 import { abortedError, sleepOrAbort } from './clock';
 import {
   ConnectionError,
@@ -40,6 +41,8 @@ export interface HttpConfig {
   retry: RetryPolicy;
   redactor: Redactor;
   now: () => number;
+  /** Largest answer body read, in bytes: a larger 2xx answer is `provider.answer-too-large`, a larger error body is dropped. */
+  maxAnswerBytes: number;
 }
 
 /**
@@ -188,6 +191,32 @@ function redirectError(config: HttpConfig, what: string, r: Response): ProviderE
   });
 }
 
+function answerTooLarge(config: HttpConfig, what: string, status: number): ProviderError {
+  const mib = Math.round((config.maxAnswerBytes / (1024 * 1024)) * 100) / 100;
+  return new ProviderResponseError({
+    provider: config.provider,
+    code: 'provider.answer-too-large',
+    retryable: false,
+    status,
+    message: `${providerLabel(config.provider)} answered ${what} with more than ${mib} MiB (maxAnswerBytes ${config.maxAnswerBytes}); the answer was not read.`,
+  });
+}
+
+/**
+ * Reads an answer's body under the client's byte cap (the deadline around it bounds its time). A success that is too
+ * large is refused; an error's body that is too large is dropped, so the status alone classifies it (a 503 stays retryable).
+ */
+async function readAnswer(config: HttpConfig, what: string, r: Response): Promise<unknown> {
+  const success = r.status >= 200 && r.status < 300;
+  const declared = Number(r.headers.get('content-length'));
+  const declaredTooLarge = declared > config.maxAnswerBytes;
+  if (declaredTooLarge) await r.body?.cancel().catch(() => undefined);
+  const bytes = declaredTooLarge ? undefined : await readCapped(r, config.maxAnswerBytes);
+  if (bytes) return parseText(new TextDecoder().decode(bytes));
+  if (success) throw answerTooLarge(config, what, r.status);
+  return undefined;
+}
+
 async function attempt(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
   const what = config.redactor.text(req.operation);
   const res = await withDeadline(
@@ -207,7 +236,7 @@ async function attempt(config: HttpConfig, req: HttpRequest): Promise<HttpRespon
         await r.body?.cancel();
         throw redirectError(config, what, r);
       }
-      return { status: r.status, headers: r.headers, body: parseText(await r.text()) };
+      return { status: r.status, headers: r.headers, body: await readAnswer(config, what, r) };
     },
     (f) => transportError(config, what, f),
   );

@@ -1,4 +1,5 @@
 export { BaseClient, type BaseClientConfig, type OutgoingRequest, Resource } from './base-client';
+export { readCapped } from './capped-read';
 export { defaultSleep, type Sleep } from './clock';
 export {
   DOWNLOAD_DEFAULTS,
@@ -7,7 +8,6 @@ export {
   type DownloadLimits,
   type DownloadOptions,
   downloadImage,
-  readCapped,
 } from './download';
 export {
   type AnyEndpoint,
@@ -59,7 +59,12 @@ export {
   type ModelsLabTrainingStatus,
   TRAINING_STAGES,
 } from './modelslab/schemas';
-export type { CallOptions, CommonClientOptions, DownloadCallOptions } from './options';
+export {
+  ANSWER_DEFAULTS,
+  type CallOptions,
+  type CommonClientOptions,
+  type DownloadCallOptions,
+} from './options';
 export {
   type JobProgress,
   type ModelProgress,

@@ -64,7 +64,20 @@ export interface CommonClientOptions {
   now?: () => number;
   /** Limits of the client's image downloads (default 64 MiB, 30 s) and the hook that may refuse a URL. */
   download?: DownloadLimits;
+  /**
+   * Largest JSON answer read, in bytes (default 8 MiB, {@link ANSWER_DEFAULTS}); a larger one is refused with
+   * `provider.answer-too-large` before it is parsed. `timeoutMs` bounds the time to its last byte.
+   */
+  maxAnswerBytes?: number;
 }
+
+/**
+ * The default cap of a client's JSON answers: 8 MiB, far above any catalogue page or job the vendors send.
+ *
+ * @example
+ * new ModelsLabClient({ apiKey, maxAnswerBytes: ANSWER_DEFAULTS.maxBytes * 2 });
+ */
+export const ANSWER_DEFAULTS = Object.freeze({ maxBytes: 8 * 1024 * 1024 });
 
 export const commonOptionsShape = {
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -73,6 +86,7 @@ export const commonOptionsShape = {
   timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function').optional(),
   download: downloadLimitsSchema.optional(),
+  maxAnswerBytes: z.number().int().positive().optional(),
 };
 
 /**
@@ -83,7 +97,12 @@ export const commonOptionsShape = {
  */
 export function httpConfig(
   provider: ProviderName,
-  o: { fetch?: FetchLike | undefined; timeoutMs?: number | undefined; now?: (() => number) | undefined },
+  o: {
+    fetch?: FetchLike | undefined;
+    timeoutMs?: number | undefined;
+    now?: (() => number) | undefined;
+    maxAnswerBytes?: number | undefined;
+  },
   retry: RetryOptions | undefined,
   redactor: Redactor,
 ): HttpConfig {
@@ -94,5 +113,6 @@ export function httpConfig(
     retry: resolveRetryPolicy(retry),
     redactor,
     now: o.now ?? Date.now,
+    maxAnswerBytes: o.maxAnswerBytes ?? ANSWER_DEFAULTS.maxBytes,
   };
 }
