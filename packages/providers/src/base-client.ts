@@ -16,9 +16,12 @@ import {
   downloadCallOptionsSchema,
   httpConfig,
 } from './options';
-import type { Redactor } from './redact';
+import { type Redactor, withSecrets } from './redact';
 import type { RetryOptions } from './retry';
 import { loopbackOrigin } from './url-policy';
+
+// A job's webhook token stays secret while the job can still be polled; the last few hundred calls cover that.
+const CALL_SECRETS_KEPT = 512;
 
 /**
  * What a vendor client hands its base: who it is, where it points, how it redacts, and the
@@ -70,6 +73,9 @@ export abstract class BaseClient {
   readonly #http: HttpConfig;
   readonly #baseUrl: string;
   readonly #download: DownloadConfig;
+  // Secrets the client's calls carried (webhook URLs and their tokens), most recent last.
+  readonly #callSecrets: string[] = [];
+  #redactor: Redactor | undefined;
 
   protected constructor(config: BaseClientConfig) {
     this.#baseUrl = config.baseUrl.replace(/\/+$/, '');
@@ -89,19 +95,33 @@ export abstract class BaseClient {
   /** Adds the vendor's credentials (and any per-account parameter) to a validated request. */
   protected abstract authorize(request: OutgoingRequest): void;
 
-  /** Finds an error inside an answer's body (ModelsLab's `status:"error"` on HTTP 200); none by default. */
+  /**
+   * Finds an error inside an answer's body (ModelsLab's `status:"error"` on HTTP 200); none by default. `redactor`
+   * is the call's: the client's, plus the call's own secrets (a webhook token).
+   */
   protected bodyError(
     _body: unknown,
     _status: number,
     _headers: Headers,
     _operation: string,
+    _redactor: Redactor,
   ): ProviderError | undefined {
     return undefined;
   }
 
-  /** The client's redactor, for what a resource derives from an answer. */
+  /** The client's redactor (its credentials and the secrets its calls carried), for what a resource derives from an answer. */
   protected get redactor(): Redactor {
-    return this.#http.redactor;
+    return this.#redactor ?? this.#http.redactor;
+  }
+
+  /** Adds a call's own secrets (a webhook URL's token) to what the client redacts from then on, and answers the redactor. */
+  #remember(secrets: readonly string[]): Redactor {
+    const fresh = secrets.filter((s) => !this.#callSecrets.includes(s));
+    if (fresh.length === 0) return this.redactor;
+    this.#callSecrets.push(...fresh);
+    this.#callSecrets.splice(0, Math.max(0, this.#callSecrets.length - CALL_SECRETS_KEPT));
+    this.#redactor = withSecrets(this.#http.redactor, this.#callSecrets);
+    return this.#redactor;
   }
 
   /** The clock the client reads retry-after dates with. */
@@ -121,18 +141,21 @@ export abstract class BaseClient {
     parts: RequestParts<E>,
     call?: CallOptions,
   ): Promise<EndpointResult<E>> {
-    const { provider, redactor } = this.#http;
+    const { provider } = this.#http;
     const op = endpoint.op;
+    let redactor = this.redactor;
     const c = call === undefined ? undefined : parseRequest(callOptionsSchema, call, provider, op, redactor);
     const given = parts as { params?: unknown; query?: unknown; body?: unknown };
     const params = endpoint.params && parseRequest(endpoint.params, given.params, provider, op, redactor);
     const query = endpoint.query && parseRequest(endpoint.query, given.query, provider, op, redactor);
     const body = endpoint.body && parseRequest(endpoint.body, given.body, provider, op, redactor);
+    const own = endpoint.secrets?.(body).filter((s) => s.length > 0) ?? [];
+    if (own.length > 0) redactor = this.#remember(own);
     const out: OutgoingRequest = { headers: {}, query: { ...(query as object | undefined) }, body };
     this.authorize(out);
     const url = new URL(this.#baseUrl + fillPath(endpoint, params));
     for (const [k, v] of Object.entries(out.query)) if (v !== undefined) url.searchParams.set(k, String(v));
-    const config = c?.timeoutMs ? { ...this.#http, timeoutMs: c.timeoutMs } : this.#http;
+    const config = { ...this.#http, redactor, ...(c?.timeoutMs ? { timeoutMs: c.timeoutMs } : {}) };
     const res = await send(config, {
       method: endpoint.method,
       url,
@@ -141,9 +164,11 @@ export abstract class BaseClient {
       headers: out.headers,
       json: out.body,
       signal: c?.signal,
-      bodyError: (b, status, headers) => this.bodyError(b, status, headers, op),
+      bodyError: (b, status, headers) => this.bodyError(b, status, headers, op, redactor),
     });
-    return parseResponse(endpoint.response, res.body, provider, op, redactor) as EndpointResult<E>;
+    // a later poll's answer may echo an earlier call's webhook URL (ModelsLab's `meta`), so answers pass the redactor too
+    const answer = this.#callSecrets.length > 0 ? redactor.value(res.body) : res.body;
+    return parseResponse(endpoint.response, answer, provider, op, redactor) as EndpointResult<E>;
   }
 
   /**

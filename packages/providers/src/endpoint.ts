@@ -38,6 +38,8 @@ export interface Endpoint<
   readonly query: Q;
   readonly body: B;
   readonly response: R;
+  /** Values of a validated body that are secrets of this one call (a webhook URL's token): redacted like the key. */
+  readonly secrets: ((body: unknown) => readonly string[]) | undefined;
   /** The path split at its placeholders: literal, name, literal, name, ..., literal. */
   readonly segments: readonly string[];
 }
@@ -94,6 +96,7 @@ export function defineEndpoint<
   params?: P;
   query?: Q;
   body?: B;
+  secrets?: ((body: B extends Schema ? z.output<B> : undefined) => readonly string[]) | undefined;
 }): Endpoint<P, Q, B, R> {
   const segments = spec.path.split(/\{([A-Za-z][A-Za-z0-9]*)\}/);
   if (segments.length > 1 && !spec.params) {
@@ -110,6 +113,7 @@ export function defineEndpoint<
     query: spec.query as Q,
     body: spec.body as B,
     response: spec.response,
+    secrets: spec.secrets as ((body: unknown) => readonly string[]) | undefined,
     segments,
   });
 }

@@ -75,7 +75,7 @@ export {
   waitForModelsLabResult,
   waitForModelsLabTraining,
 } from './polling';
-export { createRedactor, type Redactor, wireForms } from './redact';
+export { createRedactor, type Redactor, urlSecrets, wireForms, withSecrets } from './redact';
 export { backoffDelay, type RetryOptions, type RetryPolicy, resolveRetryPolicy } from './retry';
 export { SCENARIO_BASE_URL, ScenarioClient, type ScenarioClientOptions } from './scenario/client';
 export {

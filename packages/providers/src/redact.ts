@@ -59,3 +59,42 @@ export function createRedactor(
   const text = createTextRedactor({ secrets: wireForms(secrets, pairs) });
   return { text, value: <T>(input: T): T => redactValue(input, text) };
 }
+
+/**
+ * A redactor that also hides `secrets` (in all their {@link wireForms}) for one request, on top of `base`: a webhook
+ * URL's token is a secret of the call that carries it, not of the client.
+ *
+ * @example
+ * const r = withSecrets(client, urlSecrets('https://flows.example/hooks/ml/h1/t0k3n-abcdefgh'));
+ * r.text('echo: t0k3n-abcdefgh'); // 'echo: [redacted]'
+ */
+export function withSecrets(base: Redactor, secrets: readonly string[]): Redactor {
+  if (secrets.length === 0) return base;
+  const own = createTextRedactor({ secrets: wireForms(secrets) });
+  const text = (input: string) => base.text(own(input));
+  return { text, value: <T>(input: T): T => redactValue(input, text) };
+}
+
+/**
+ * The parts of a callback URL that let a holder forge a callback: the whole URL, its last path segment (where a
+ * token usually sits) and every query value. An echo of any of them is redacted.
+ *
+ * @example
+ * urlSecrets('https://flows.example/hooks/ml/h1/t0k3n?sig=abc123'); // [whole URL, 't0k3n', 'abc123']
+ */
+export function urlSecrets(url: string | null | undefined): string[] {
+  if (!url) return [];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [url];
+  }
+  const last = parsed.pathname.split('/').filter(Boolean).at(-1);
+  return [
+    url,
+    parsed.href,
+    ...(last ? [decodeURIComponent(last), last] : []),
+    ...parsed.searchParams.values(),
+  ];
+}

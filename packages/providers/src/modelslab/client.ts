@@ -4,7 +4,7 @@ import type { Download } from '../download';
 import { modelsLabBodyError, ProviderError, vendorReason } from '../errors';
 import { parseRequest } from '../http';
 import { type CallOptions, type CommonClientOptions, commonOptionsShape } from '../options';
-import { createRedactor } from '../redact';
+import { createRedactor, type Redactor } from '../redact';
 import type { ModelsLabFineTuneInput, ModelsLabText2ImgInput } from './endpoints';
 import { ModelsLabImages, ModelsLabModels, ModelsLabTraining } from './resources';
 import type { ModelsLabImageResult, ModelsLabTrainingStatus } from './schemas';
@@ -66,7 +66,7 @@ export class ModelsLabClient extends BaseClient {
     });
     this.#key = o.apiKey;
     this.images = new ModelsLabImages(this);
-    this.training = new ModelsLabTraining(this, (text) => redactor.text(text));
+    this.training = new ModelsLabTraining(this, (text) => this.redactor.text(text));
     this.models = new ModelsLabModels(this);
   }
 
@@ -79,20 +79,21 @@ export class ModelsLabClient extends BaseClient {
     status: number,
     headers: Headers,
     operation: string,
+    redactor: Redactor,
   ): ProviderError | undefined {
     if (!body || typeof body !== 'object') return undefined;
     const s = (body as { status?: unknown }).status;
-    if (s === 'error') return modelsLabBodyError(body, this.redactor, status, this.now(), operation, headers);
+    if (s === 'error') return modelsLabBodyError(body, redactor, status, this.now(), operation, headers);
     if (s !== 'failed') return undefined;
-    const reason = vendorReason(this.redactor.value(body));
+    const reason = vendorReason(redactor.value(body));
     return new ProviderError({
       provider: 'modelslab',
       status,
       code: 'job_failed',
       retryable: false,
       reason,
-      body: this.redactor.value(body),
-      message: `ModelsLab reported that ${this.redactor.text(operation)} failed${reason ? `: ${reason}` : '.'}`,
+      body: redactor.value(body),
+      message: `ModelsLab reported that ${redactor.text(operation)} failed${reason ? `: ${reason}` : '.'}`,
     });
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEndpoint } from '../endpoint';
+import { urlSecrets } from '../redact';
 import {
   imageResponseSchema,
   type ModelsLabImageResult,
@@ -237,6 +238,12 @@ const cancelAt = (path: string) =>
  * @example
  * const r = await modelslab.request(modelslabEndpoints.fetch, { params: { id: '12345' } });
  */
+// the wire body's `webhook` (commonToWire's record): its URL lets a holder post callbacks, so it is a secret of the call
+const webhookSecrets = (body: object) => {
+  const hook = (body as { webhook?: unknown }).webhook;
+  return urlSecrets(typeof hook === 'string' ? hook : undefined);
+};
+
 export const modelslabEndpoints = {
   text2img: defineEndpoint({
     method: 'POST',
@@ -252,6 +259,7 @@ export const modelslabEndpoints = {
       upscale: yesNo(i.upscale),
       highres_fix: yesNo(i.highresFix),
     })),
+    secrets: webhookSecrets,
     response: imageResult,
   }),
   img2img: defineEndpoint({
@@ -264,6 +272,7 @@ export const modelslabEndpoints = {
       prompt: i.prompt,
       strength: i.strength,
     })),
+    secrets: webhookSecrets,
     response: imageResult,
   }),
   // The form the spec declares (`request_id` in the body); `fetch` is the path form both official SDKs use.
@@ -299,6 +308,7 @@ export const modelslabEndpoints = {
       negative_prompt: i.negativePrompt,
       webhook: i.webhook,
     })),
+    secrets: webhookSecrets,
     response: v3ResponseSchema
       .extend({ training_id: z.union([z.number(), z.string()]).transform(String) })
       .transform((r) => ({ trainingId: r.training_id, message: r.message ?? r.messege })),

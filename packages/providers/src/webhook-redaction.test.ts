@@ -1,0 +1,106 @@
+import { inspect } from 'node:util';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModelsLabClient } from './modelslab/client';
+import { createRedactor, urlSecrets, withSecrets } from './redact';
+import { scriptedServers } from './test/server';
+
+const serve = scriptedServers(afterEach);
+
+const KEY = 'modelslab-KEY-webhook-0077';
+const TOKEN = 'Zk3v9Qx1Lr8Tn2Wb6Yc4Hd0Jf7Mg5Ps1Ua3Ve9Xi8Ko';
+const HOOK = `https://flows.example/loraflow/hooks/modelslab-training/h_12ab/${TOKEN}`;
+const noRetry = { maxRetries: 0 };
+const client = (baseUrl: string) => new ModelsLabClient({ baseUrl, apiKey: KEY, retry: noRetry });
+const fineTune = {
+  instancePrompt: 'photo of sks dog',
+  classPrompt: 'photo of a dog',
+  images: ['https://cdn.example/a.png'],
+  trainingType: 'null' as const,
+  maxTrainSteps: 20,
+  webhook: HOOK,
+};
+
+/** Every way the error could be shown: message, stack, JSON and util.inspect. */
+const shown = (e: unknown) =>
+  [
+    String((e as Error).message),
+    String((e as Error).stack),
+    JSON.stringify(e),
+    inspect(e, { depth: 8 }),
+  ].join('\n');
+
+/** The request's webhook URL as the vendor might echo it: raw, with PHP's escaped slashes, and URL-encoded. */
+const echoes = (hook: string) => [hook, hook.replaceAll('/', '\\/'), encodeURIComponent(hook)];
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e,
+  );
+}
+
+describe('a webhook URL is a secret of the call that carries it', () => {
+  it('never shows the token in an error that echoes the request, whatever the status or form', async () => {
+    const s = await serve((req, n) => {
+      const sent = JSON.parse(req.body) as { webhook: string };
+      const echo = echoes(sent.webhook)[n % 3]!;
+      // first a ModelsLab `status:"error"` on HTTP 200, then a 422, then a 500, each quoting the request
+      if (n === 1)
+        return { status: 200, body: { status: 'error', message: `Webhook ${echo} refused`, request: sent } };
+      return { status: n === 2 ? 422 : 500, body: `{"message":"bad request to ${echo}","echo":"${echo}"}` };
+    });
+    const ml = client(s.url);
+    for (let i = 0; i < 3; i++) {
+      const e = await failure(ml.training.loraFineTune(fineTune));
+      const text = shown(e);
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(KEY);
+      expect(text).toContain('[redacted]');
+    }
+    // the token did reach the vendor: only what comes back is redacted
+    expect(s.seen[0]?.body).toContain(TOKEN);
+  });
+
+  it('keeps the token out of a later answer that echoes it (a fetch whose meta repeats the webhook)', async () => {
+    const s = await serve((req) =>
+      req.url.endsWith('/v6/images/text2img')
+        ? { status: 200, body: { status: 'processing', id: 42, eta: 5, meta: { webhook: HOOK } } }
+        : {
+            status: 200,
+            body: {
+              status: 'success',
+              id: 42,
+              output: ['https://cdn.example/o.png'],
+              meta: { webhook: HOOK },
+            },
+          },
+    );
+    const ml = client(s.url);
+    const first = await ml.images.text2img({
+      modelId: 'sdxl',
+      prompt: 'a fox',
+      webhook: HOOK,
+      trackId: 't1',
+    });
+    expect(first.status).toBe('processing');
+    const done = await ml.images.fetch(42);
+    expect(JSON.stringify(done)).not.toContain(TOKEN);
+    expect(done.status === 'success' && done.output).toEqual(['https://cdn.example/o.png']);
+  });
+
+  it('redacts any token of any callback URL in every wire form', () => {
+    const base = createRedactor([KEY]);
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/), fc.string(), (token, noise) => {
+        const hook = `https://flows.example/hooks/modelslab-image/h1/${token}`;
+        const r = withSecrets(base, urlSecrets(hook));
+        for (const echo of [...echoes(hook), token, btoa(token)])
+          expect(r.text(`${noise}${echo}${noise}`)).not.toContain(token);
+        expect(r.text(`key ${KEY}`)).toBe('key [redacted]');
+      }),
+    );
+  });
+});
