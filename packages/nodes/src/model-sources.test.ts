@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { EMULATOR_CREDENTIALS, type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
 import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -119,5 +121,25 @@ describe('the ModelsLab model source', () => {
     // a first page reads afresh
     await source.list({ limit: 1 }, {});
     expect(reads()).toBe(2);
+  });
+
+  it('leaves out a malformed catalogue row and says how many, keeping the rest', async () => {
+    const http = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const rows = [{ model_id: 'sdxl', model_name: 'SDXL 1.0' }, { model_id: 7 }, { model_id: 'flux' }];
+      res.end(JSON.stringify(req.url?.endsWith('/model_list') ? rows : { status: 'success', data: [] }));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      const modelslab = new ModelsLabClient({ baseUrl: url, apiKey: 'modelslab-key-rows-01' });
+      const [source] = createLoraModelSources({ modelslab });
+      const page = await source!.list({ limit: 50 }, {});
+      expect(page.models.map((m) => m.id)).toEqual(['sdxl', 'flux']);
+      expect(page.skipped).toBe(1);
+    } finally {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });

@@ -44,10 +44,11 @@ export interface LoraModelQuery {
  */
 export interface LoraModelSource {
   readonly provider: 'scenario' | 'modelslab';
+  /** A page; `skipped` counts catalogue rows the vendor sent malformed and that were left out (ModelsLab). */
   list(
     q: LoraModelQuery,
     o: { signal?: AbortSignal },
-  ): Promise<{ models: LoraModelItem[]; nextCursor?: string }>;
+  ): Promise<{ models: LoraModelItem[]; nextCursor?: string; skipped?: number }>;
   thumbnail(modelId: string, o: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
 }
 
@@ -193,9 +194,11 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
   // Neither vendor list is paged, so each read costs two whole catalogues: a cursor pages the snapshot the first page
   // read (consistent pages), and a picture is looked up in the last snapshot, read only when none was ever taken.
   let snapshot: Promise<LoraModelItem[]> | undefined;
+  // rows of the vendor's catalogue that failed their schema at the last read: a page says so, a picker may warn
+  let skipped = 0;
   const read = async (signal: AbortSignal | undefined): Promise<LoraModelItem[]> => {
     const call = signal ? { signal } : {};
-    const [publicModels, trained] = await Promise.all([
+    const [{ models: publicModels, skipped: unread }, trained] = await Promise.all([
       modelslab.models.listPublic(call),
       modelslab.training.list(call),
     ]);
@@ -213,6 +216,7 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
     });
     // ModelsLab lists its own LoRAs by id only: no name, family nor picture to show
     const loras = trained.map((id): LoraModelItem => ({ id, name: id, kind: 'lora', scope: 'own' }));
+    skipped = unread;
     return [...bases, ...loras];
   };
   const all = (signal: AbortSignal | undefined, fresh: boolean): Promise<LoraModelItem[]> => {
@@ -237,7 +241,11 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
       const found = (await all(o.signal, q.cursor === undefined)).filter((item) => matches(item, q));
       const models = found.slice(from, from + q.limit);
       const next = from + q.limit;
-      return next < found.length ? { models, nextCursor: String(next) } : { models };
+      return {
+        models,
+        ...(next < found.length ? { nextCursor: String(next) } : {}),
+        ...(skipped > 0 ? { skipped } : {}),
+      };
     },
     async thumbnail(modelId, o) {
       if (!pictures.has(modelId)) await all(o.signal, false);

@@ -86,7 +86,7 @@ describe('JSON answers are read under a byte cap', () => {
   it('reads an answer just under the cap as before', async () => {
     const body = JSON.stringify(rows(50));
     const s = await serve(() => ({ status: 200, body }));
-    const models = await modelslab(s.url, { maxAnswerBytes: body.length }).models.listPublic();
+    const { models } = await modelslab(s.url, { maxAnswerBytes: body.length }).models.listPublic();
     expect(models).toHaveLength(50);
   });
 
@@ -95,7 +95,7 @@ describe('JSON answers are read under a byte cap', () => {
     const s = await serve((_, n) =>
       n === 1 ? { status: 503, body: huge } : { status: 200, body: JSON.stringify(rows(1)) },
     );
-    const models = await modelslab(s.url, { maxAnswerBytes: 1024 }).models.listPublic();
+    const { models } = await modelslab(s.url, { maxAnswerBytes: 1024 }).models.listPublic();
     expect(models.map((m) => m.id)).toEqual(['model-0']);
     expect(s.seen).toHaveLength(2);
     const again = await serve(() => ({ status: 503, body: huge }));

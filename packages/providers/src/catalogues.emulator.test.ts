@@ -29,7 +29,8 @@ describe('model catalogues against the emulator', () => {
 
   it('ModelsLab: the public model list comes camelCased, with a screenshot that downloads as a PNG', async () => {
     const ml = h.modelslab();
-    const models = await ml.models.listPublic();
+    const { models, skipped } = await ml.models.listPublic();
+    expect(skipped).toBe(0);
     const sdxl = models.find((m) => m.id === 'sdxl');
     expect(sdxl).toMatchObject({ name: 'SDXL 1.0', status: 'model_ready' });
     expect(isPng((await ml.images.download(sdxl?.screenshot as string)).bytes)).toBe(true);

@@ -55,6 +55,7 @@ export {
   type ModelsLabImageResult,
   type ModelsLabProcessing,
   type ModelsLabPublicModel,
+  type ModelsLabPublicModelList,
   type ModelsLabSuccess,
   type ModelsLabTrainingStatus,
   TRAINING_STAGES,

@@ -5,6 +5,7 @@ import {
   imageResponseSchema,
   type ModelsLabImageResult,
   type ModelsLabPublicModel,
+  type ModelsLabPublicModelList,
   publicModelSchema,
   v3ResponseSchema,
 } from './schemas';
@@ -341,18 +342,23 @@ export const modelslabEndpoints = {
     method: 'POST',
     path: '/v4/dreambooth/model_list',
     kind: 'read',
-    response: z.array(publicModelSchema).transform((rows) =>
-      rows.map(
-        (r): ModelsLabPublicModel => ({
-          id: r.model_id,
-          name: r.model_name || r.model_id,
-          status: r.status ?? undefined,
-          description: r.description ?? undefined,
-          instancePrompt: r.instance_prompt ?? undefined,
-          screenshot: r.screenshots || undefined,
-        }),
-      ),
-    ),
+    // One malformed row costs that row, not the catalogue: it is counted, never quoted (a row may hold anything).
+    response: z.array(z.unknown()).transform((rows): ModelsLabPublicModelList => {
+      const models: ModelsLabPublicModel[] = [];
+      for (const row of rows) {
+        const r = publicModelSchema.safeParse(row);
+        if (!r.success) continue;
+        models.push({
+          id: r.data.model_id,
+          name: r.data.model_name || r.data.model_id,
+          status: r.data.status ?? undefined,
+          description: r.data.description ?? undefined,
+          instancePrompt: r.data.instance_prompt ?? undefined,
+          screenshot: r.data.screenshots || undefined,
+        });
+      }
+      return { models, skipped: rows.length - models.length };
+    }),
   }),
   finetuneList: defineEndpoint({
     method: 'POST',

@@ -11,7 +11,7 @@ import {
 } from './endpoints';
 import {
   type ModelsLabImageResult,
-  type ModelsLabPublicModel,
+  type ModelsLabPublicModelList,
   type ModelsLabTrainingStatus,
   TRAINING_STAGES,
 } from './schemas';
@@ -157,14 +157,15 @@ export class ModelsLabTraining extends Resource {
  * `training.list()` (ids only).
  *
  * @example
- * const models = await modelslab.models.listPublic();
+ * const { models, skipped } = await modelslab.models.listPublic();
  */
 export class ModelsLabModels extends Resource {
   /**
-   * Lists the public models with their names and preview URLs (`POST /v4/dreambooth/model_list`; not paged).
-   * @example const [first] = await modelslab.models.listPublic(); first?.screenshot;
+   * Lists the public models with their names and preview URLs (`POST /v4/dreambooth/model_list`; not paged). A row
+   * that fails its schema is left out and counted in `skipped`; an answer that is not a list is still an error.
+   * @example const { models: [first], skipped } = await modelslab.models.listPublic(); first?.screenshot;
    */
-  listPublic(call?: CallOptions): Promise<ModelsLabPublicModel[]> {
+  listPublic(call?: CallOptions): Promise<ModelsLabPublicModelList> {
     return this.client.request(E.publicModelList, {}, call);
   }
 }

@@ -131,3 +131,16 @@ export interface ModelsLabPublicModel {
   /** The preview image's URL, to fetch through the download path (never shown as is). */
   screenshot: string | undefined;
 }
+
+/**
+ * The public model list: the rows that passed their schema, and how many did not (left out, never quoted).
+ *
+ * @example
+ * const { models, skipped } = await modelslab.models.listPublic();
+ * if (skipped > 0) warn(`${skipped} ModelsLab models could not be read`);
+ */
+export interface ModelsLabPublicModelList {
+  models: ModelsLabPublicModel[];
+  /** Rows of the vendor's answer that failed their schema and were left out. */
+  skipped: number;
+}
