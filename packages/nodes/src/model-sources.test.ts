@@ -94,7 +94,7 @@ describe('the Scenario model source', () => {
 });
 
 describe('the ModelsLab model source', () => {
-  it('lists the public checkpoints with pictures; its own LoRAs have no family, so a family filter leaves it empty', async () => {
+  it('lists the public checkpoints with pictures; a family filter shows the known ones first, then the unknown ones badged', async () => {
     const source = sources[1]!;
     expect(source.provider).toBe('modelslab');
     const { models } = await source.list({ limit: 50 }, {});
@@ -105,7 +105,18 @@ describe('the ModelsLab model source', () => {
     });
     expect(isPng(await source.thumbnail('sdxl', {}))).toBe(true);
     expect(await source.thumbnail('no-such-model', {})).toBeUndefined();
-    expect((await source.list({ family: 'sd-xl', limit: 50 }, {})).models).toEqual([]);
+    expect(models.find((m) => m.id === 'sdxl')).toMatchObject({ family: 'sd-xl', familyLabel: 'SDXL' });
+    const filtered = (await source.list({ family: 'sd-xl', limit: 50 }, {})).models;
+    // ModelsLab names no family: a checkpoint loraflow cannot tell is shown, marked so, after those known to fit
+    expect(filtered[0]).toMatchObject({ id: 'sdxl', family: 'sd-xl' });
+    expect(filtered.find((m) => m.id === 'juggernaut-xl-v10')).toMatchObject({
+      family: 'unknown',
+      familyLabel: 'unknown family',
+    });
+    expect(filtered.slice(1).every((m) => m.family === 'unknown')).toBe(true);
+    // the ones known to be another family stay out
+    expect(filtered.map((m) => m.id)).not.toContain('flux');
+    expect(filtered.map((m) => m.id)).not.toContain('realistic-vision-v51');
     expect(await everything(source, { limit: 2 })).toEqual(models.map((m) => m.id));
   });
 

@@ -1,6 +1,6 @@
 import { type Model, type ModelsLabClient, modelPhase, type ScenarioClient } from '@loraflow/providers';
 import { z } from 'zod';
-import { familiesCompatible, familyLabel, modelTypeInfo } from './families';
+import { FAMILIES, familiesCompatible, familyLabel, modelTypeInfo } from './families';
 import type { LoraServices } from './services';
 
 /**
@@ -54,8 +54,9 @@ export interface LoraModelSource {
 
 /**
  * The model catalogues of the providers among `services` (Scenario: the project's trained models, then the public
- * ones; ModelsLab: its public checkpoints, then the account's trained LoRAs, which it lists by id only and without a
- * family). Pictures are downloaded through each client's one download path, so the host's URL policy applies.
+ * ones; ModelsLab: its public checkpoints, then the account's trained LoRAs, which it lists by id only). A model whose
+ * family is not known (most of ModelsLab's: its list names none) has `family: 'unknown'` and is shown under a family
+ * filter too, after the models known to fit. Pictures are downloaded through each client's one download path, so the host's URL policy applies.
  *
  * @example
  * const services = { scenario: new ScenarioClient({ apiKey, apiSecret }) };
@@ -70,15 +71,29 @@ export function createLoraModelSources(services: Partial<LoraServices>): LoraMod
 
 function matches(item: LoraModelItem, q: LoraModelQuery): boolean {
   if (q.kind !== undefined && item.kind !== q.kind) return false;
-  // an unknown family promises nothing, so a family filter leaves it out (familiesCompatible says the same)
-  if (q.family !== undefined && !familiesCompatible(item.family ?? 'unknown', q.family)) return false;
+  // an unknown family may well fit (every ModelsLab model's is unknown), so a filter shows it, badged, for the artist to judge
+  const family = item.family ?? 'unknown';
+  if (q.family !== undefined && family !== 'unknown' && !familiesCompatible(family, q.family)) return false;
   const needle = q.search?.toLowerCase();
   return !needle || item.name.toLowerCase().includes(needle) || item.id.toLowerCase().includes(needle);
 }
 
 function withFamily(item: LoraModelItem, family: string | undefined): LoraModelItem {
-  if (family === undefined || family === 'unknown') return item;
-  return { ...item, family, familyLabel: familyLabel(family) };
+  const known = family ?? 'unknown';
+  return { ...item, family: known, familyLabel: familyLabel(known) };
+}
+
+// ModelsLab's model list names no base model; the checkpoints loraflow itself generates with are the ones it can tell.
+const MODELSLAB_KNOWN_BASES: ReadonlyMap<string, string> = new Map(
+  Object.values(FAMILIES).flatMap((f) =>
+    f.modelslabBaseModel ? [[f.modelslabBaseModel, f.id] as const] : [],
+  ),
+);
+
+/** Under a family filter, the models known to fit come before those of unknown family. */
+function knownFirst(items: LoraModelItem[], q: LoraModelQuery): LoraModelItem[] {
+  if (q.family === undefined) return items;
+  return [...items.filter((i) => i.family !== 'unknown'), ...items.filter((i) => i.family === 'unknown')];
 }
 
 // A picture is a small preview (the runtime keeps at most 4 MiB of one): the download stops there, and soon.
@@ -212,10 +227,10 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
         hasThumbnail: !!m.screenshot,
       };
       if (m.description) item.description = m.description;
-      return item;
+      return withFamily(item, MODELSLAB_KNOWN_BASES.get(m.id));
     });
     // ModelsLab lists its own LoRAs by id only: no name, family nor picture to show
-    const loras = trained.map((id): LoraModelItem => ({ id, name: id, kind: 'lora', scope: 'own' }));
+    const loras = trained.map((id) => withFamily({ id, name: id, kind: 'lora', scope: 'own' }, undefined));
     skipped = unread;
     return [...bases, ...loras];
   };
@@ -238,7 +253,10 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
         q.cursor === undefined ? { success: true as const, data: 0 } : offsetCursor.safeParse(q.cursor);
       if (!parsed.success) throw new RangeError('The ModelsLab cursor is not one this source gave.');
       const from = parsed.data;
-      const found = (await all(o.signal, q.cursor === undefined)).filter((item) => matches(item, q));
+      const found = knownFirst(
+        (await all(o.signal, q.cursor === undefined)).filter((item) => matches(item, q)),
+        q,
+      );
       const models = found.slice(from, from + q.limit);
       const next = from + q.limit;
       return {
