@@ -122,4 +122,19 @@ describe('loraflow serve --tenants', () => {
       'loraflow: file.invalid at typed.json.tenants[0].providers.modelslab.apiKey: The tenants file is refused here: invalid input: expected string, received number.',
     );
   });
+
+  it('refuses a tenant that names no provider, at load, with its path', async () => {
+    const cwd = await dir();
+    const token = 'a-token-long-enough-0001';
+    await writeFile(
+      join(cwd, 'empty.json'),
+      JSON.stringify({ tenants: [{ token, tenant: 'nobody', providers: {} }] }),
+    );
+    const io = testIo({ cwd });
+    expect(await runCli(['serve', '--port', '0', '--tenants', 'empty.json'], io)).toBe(2);
+    expect(io.stderr.text().trim()).toBe(
+      'loraflow: file.invalid at empty.json.tenants[0].providers: The tenants file is refused here: must name at least one provider (scenario or modelslab).',
+    );
+    expect(io.stderr.text()).not.toContain(token);
+  });
 });

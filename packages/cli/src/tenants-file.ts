@@ -18,10 +18,16 @@ import type { CliIo } from './io';
 const tenantsFileSchema = z.strictObject({
   tenants: z
     .array(
-      tenantCredentialsSchema.extend({
-        // what the tenant's requests carry as `Authorization: Bearer <token>`
-        token: z.string().min(16, 'must be at least 16 characters').max(512),
-      }),
+      tenantCredentialsSchema
+        .extend({
+          // what the tenant's requests carry as `Authorization: Bearer <token>`
+          token: z.string().min(16, 'must be at least 16 characters').max(512),
+        })
+        // a tenant with no keys would be served and fail at its first provider call, far from this file
+        .refine((t) => t.providers.scenario !== undefined || t.providers.modelslab !== undefined, {
+          path: ['providers'],
+          message: 'must name at least one provider (scenario or modelslab)',
+        }),
     )
     .min(1, 'must name at least one tenant')
     .max(10_000)
