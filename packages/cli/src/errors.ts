@@ -14,6 +14,7 @@ export const CLI_CODES = {
   fileNotJson: 'file.not-json',
   fileTooLarge: 'file.too-large',
   fileInvalid: 'file.invalid',
+  fileUnprotected: 'file.unprotected',
   outUnwritable: 'out.unwritable',
   storeUnusable: 'store.unusable',
   portInUse: 'port.in-use',

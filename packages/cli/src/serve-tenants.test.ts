@@ -1,7 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
+import { readProviderEnv } from './env';
+import { readTenantsFile } from './tenants-file';
 import { testIo } from './test/collect';
 import { hits, POLL, proofEnvironment } from './test/proof-env';
 import { startServe } from './test/serving';
@@ -10,6 +12,8 @@ import { filesUnder } from './test/spawn-cli';
 // `loraflow serve --tenants <file>`: each caller's bearer token picks a tenant whose own keys its runs spend.
 
 const { emulator, dir } = proofEnvironment();
+// the file holds keys: only its owner may read it, or serve refuses it (file.unprotected)
+const PRIVATE = { mode: 0o600 };
 
 const ALICE = {
   key: 'api_alice_key',
@@ -39,7 +43,7 @@ describe('loraflow serve --tenants', () => {
       },
     });
     const cwd = await dir();
-    await writeFile(join(cwd, 'tenants.json'), JSON.stringify(tenantsFile));
+    await writeFile(join(cwd, 'tenants.json'), JSON.stringify(tenantsFile), PRIVATE);
     const serve = await startServe(
       ['--tenants', 'tenants.json', '--store', 'store', '--files-root', '.', ...POLL],
       cwd,
@@ -96,6 +100,7 @@ describe('loraflow serve --tenants', () => {
       JSON.stringify({
         tenants: [{ token: 'tiny', tenant: 'x', providers: { modelslab: { apiKey: leaked } } }],
       }),
+      PRIVATE,
     );
     const io = testIo({ cwd });
     const code = await runCli(['serve', '--port', '0', '--tenants', 'bad.json'], io);
@@ -115,6 +120,7 @@ describe('loraflow serve --tenants', () => {
       JSON.stringify({
         tenants: [{ token: 'a-token-long-enough', tenant: 'x', providers: { modelslab: { apiKey: 5 } } }],
       }),
+      PRIVATE,
     );
     const io = testIo({ cwd });
     expect(await runCli(['serve', '--port', '0', '--tenants', 'typed.json'], io)).toBe(2);
@@ -129,6 +135,7 @@ describe('loraflow serve --tenants', () => {
     await writeFile(
       join(cwd, 'empty.json'),
       JSON.stringify({ tenants: [{ token, tenant: 'nobody', providers: {} }] }),
+      PRIVATE,
     );
     const io = testIo({ cwd });
     expect(await runCli(['serve', '--port', '0', '--tenants', 'empty.json'], io)).toBe(2);
@@ -137,4 +144,31 @@ describe('loraflow serve --tenants', () => {
     );
     expect(io.stderr.text()).not.toContain(token);
   });
+
+  it.runIf(process.platform !== 'win32')(
+    'refuses a tenants file that group or others may read, like ssh a private key, without printing a key',
+    async () => {
+      const cwd = await dir();
+      const key = 'modelslab-key-open-file-77';
+      const text = JSON.stringify({
+        tenants: [
+          { token: 'a-token-long-enough-0002', tenant: 'x', providers: { modelslab: { apiKey: key } } },
+        ],
+      });
+      for (const mode of [0o644, 0o640, 0o604]) {
+        await writeFile(join(cwd, 'open.json'), text);
+        await chmod(join(cwd, 'open.json'), mode);
+        const io = testIo({ cwd });
+        expect(await runCli(['serve', '--port', '0', '--tenants', 'open.json'], io)).toBe(2);
+        expect(io.stderr.text().trim()).toBe(
+          `loraflow: file.unprotected at open.json: The tenants file holds provider keys, but its mode 0${mode.toString(8)} lets group or others read or change it; make it private with chmod 600 open.json.`,
+        );
+        expect(io.stderr.text()).not.toContain(key);
+      }
+      // once private, the same file is read
+      await chmod(join(cwd, 'open.json'), 0o600);
+      const served = await readTenantsFile(join(cwd, 'open.json'), 'open.json', readProviderEnv({}));
+      expect(served.secrets).toContain(key);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 // `serve --tenants <file>`: each caller's bearer token names a tenant whose own provider keys its runs spend (decision 0034).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createLoraModelSources, type LoraServices } from '@loraflow/nodes';
 import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
@@ -65,19 +65,7 @@ export async function readTenantsFile(
   shownAs: string,
   env: ProviderEnv,
 ): Promise<ServedTenants> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === 'ENOENT' ? CLI_CODES.fileNotFound : CLI_CODES.fileUnreadable,
-      [shownAs],
-      code === 'ENOENT'
-        ? 'There is no such tenants file.'
-        : `The tenants file cannot be read (${code ?? 'error'}).`,
-    );
-  }
+  const text = await readPrivateFile(file, shownAs);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -135,6 +123,50 @@ export async function readTenantsFile(
  */
 export function tenantsOfFlag(io: CliIo, flag: string): Promise<ServedTenants> {
   return readTenantsFile(resolve(io.cwd, flag), flag, readProviderEnv(io.env));
+}
+
+// 10,000 tenants of a few hundred bytes each fit many times over; a larger file is a mistake, not a tenants file.
+const MAX_TENANTS_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads the tenants file through one handle (what is checked is what is read), refusing it when it is too large or
+ * when group or others may read or change it: it holds every tenant's keys, so, like ssh with a private key, a file
+ * others can read is refused rather than used. Windows has no such mode bits, so the check is POSIX only.
+ */
+async function readPrivateFile(file: string, shownAs: string): Promise<string> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, 'r');
+    const stat = await handle.stat();
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      throw new CliError(
+        CLI_CODES.fileUnprotected,
+        [shownAs],
+        `The tenants file holds provider keys, but its mode ${mode} lets group or others read or change it; make it private with chmod 600 ${shownAs}.`,
+      );
+    }
+    if (stat.size > MAX_TENANTS_FILE_BYTES) {
+      throw new CliError(
+        CLI_CODES.fileTooLarge,
+        [shownAs],
+        `The tenants file is larger than ${MAX_TENANTS_FILE_BYTES / (1024 * 1024)} MiB.`,
+      );
+    }
+    return await handle.readFile('utf8');
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT' ? CLI_CODES.fileNotFound : CLI_CODES.fileUnreadable,
+      [shownAs],
+      code === 'ENOENT'
+        ? 'There is no such tenants file.'
+        : `The tenants file cannot be read (${code ?? 'error'}).`,
+    );
+  } finally {
+    await handle?.close();
+  }
 }
 
 function digestOf(token: string): Buffer {

@@ -49,6 +49,8 @@ describe('loraflow worker --tenants --public-url', () => {
           providers: { modelslab: { apiKey: t.key } },
         })),
       }),
+      // the file holds keys: only its owner may read it (file.unprotected otherwise)
+      { mode: 0o600 },
     );
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
