@@ -4,7 +4,7 @@ import { ProviderResponseError, ServerError, TimeoutError, ValidationError } fro
 import { ModelsLabClient } from './modelslab/client';
 import { ANSWER_DEFAULTS } from './options';
 import { ScenarioClient } from './scenario/client';
-import { scriptedServers } from './test/server';
+import { failure, scriptedServers } from './test/server';
 
 const serve = scriptedServers(afterEach);
 // Registered after the servers' hook, so it runs first: servers close on real timers.
@@ -43,15 +43,6 @@ function endlessList(state: { written: number; closed: boolean }) {
     };
     pump();
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
 }
 
 describe('JSON answers are read under a byte cap', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelsLabClient } from './modelslab/client';
 import { createRedactor, urlSecrets, withSecrets } from './redact';
-import { scriptedServers } from './test/server';
+import { failure, scriptedServers } from './test/server';
 
 const serve = scriptedServers(afterEach);
 
@@ -32,15 +32,6 @@ const shown = (e: unknown) =>
 
 /** The request's webhook URL as the vendor might echo it: raw, with PHP's escaped slashes, and URL-encoded. */
 const echoes = (hook: string) => [hook, hook.replaceAll('/', '\\/'), encodeURIComponent(hook)];
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-}
 
 describe('a webhook URL is a secret of the call that carries it', () => {
   it('never shows the token in an error that echoes the request, whatever the status or form', async () => {

@@ -113,3 +113,13 @@ export async function downloadFailure(p: Promise<unknown>): Promise<DownloadErro
   if (!(e instanceof DownloadError)) throw new Error(`expected a DownloadError, got ${String(e)}`);
   return e;
 }
+
+/** What a call rejected with, whatever it is; throws (failing the test) when the call resolved. */
+export async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e,
+  );
+}
