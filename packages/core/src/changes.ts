@@ -1,5 +1,5 @@
 import { applyPatches, enablePatches, type Patch, produceWithPatches } from 'immer';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import {
   describeZodIssue,
   type GraphDocument,
@@ -10,9 +10,12 @@ import {
   GraphNodeSchema,
 } from './document';
 import { type Issue, type Result, toIssuePath } from './issues';
+import { parseSchema } from './parse-schema';
 
-const id = z.string().min(1);
+const id = z.string().check(z.minLength(1));
 const record = z.record(z.string(), z.unknown());
+const index = z.optional(z.number().check(z.int(), z.gte(0)));
+const maybe = <T extends z.core.$ZodType>(schema: T) => z.optional(z.nullable(schema));
 
 /**
  * zod schema of one graph edit.
@@ -21,29 +24,29 @@ const record = z.record(z.string(), z.unknown());
  * GraphChangeSchema.safeParse({ type: 'node.remove', id: 'a' }).success; // true
  */
 export const GraphChangeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('node.add'), node: GraphNodeSchema, index: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('node.add'), node: GraphNodeSchema, index }),
   z.object({ type: z.literal('node.remove'), id }),
   z.object({
     type: z.literal('node.update'),
     id,
-    label: z.string().nullable().optional(),
-    nodeType: z.string().min(1).optional(),
+    label: maybe(z.string()),
+    nodeType: z.optional(id),
   }),
   z.object({
     type: z.literal('node.move'),
     id,
-    position: z.object({ x: z.number().finite(), y: z.number().finite() }),
+    position: z.object({ x: z.number(), y: z.number() }),
   }),
   z.object({ type: z.literal('params.set'), id, params: record }),
-  z.object({ type: z.literal('params.patch'), id, values: record, unset: z.array(z.string()).optional() }),
-  z.object({ type: z.literal('edge.add'), edge: GraphEdgeSchema, index: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('params.patch'), id, values: record, unset: z.optional(z.array(z.string())) }),
+  z.object({ type: z.literal('edge.add'), edge: GraphEdgeSchema, index }),
   z.object({ type: z.literal('edge.remove'), id }),
-  z.object({ type: z.literal('edge.settings'), id, settings: record.nullable() }),
-  z.object({ type: z.literal('input.reorder'), node: id, port: z.string().min(1), order: z.array(id) }),
+  z.object({ type: z.literal('edge.settings'), id, settings: z.nullable(record) }),
+  z.object({ type: z.literal('input.reorder'), node: id, port: id, order: z.array(id) }),
   z.object({
     type: z.literal('document.update'),
-    name: z.string().nullable().optional(),
-    meta: record.nullable().optional(),
+    name: maybe(z.string()),
+    meta: maybe(record),
   }),
   z.object({ type: z.literal('document.replace'), document: GraphDocumentSchema }),
 ]);
@@ -88,7 +91,7 @@ export function applyChanges(doc: GraphDocument, changes: readonly unknown[]): R
     };
   }
   changes.forEach((change, i) => {
-    const r = GraphChangeSchema.safeParse(change);
+    const r = parseSchema(GraphChangeSchema, change);
     if (r.success) parsed.push(r.data);
     else {
       for (const zi of r.error.issues) {

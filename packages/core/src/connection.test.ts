@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { checkConnection, type PortRef, resolveGraph } from './connection';
 import type { GraphDocument, GraphEdge, GraphNode } from './document';
 import { examplePack } from './example-pack';
@@ -35,13 +35,13 @@ const famSource = defineNode({
 const famBlend = defineNode({
   type: 'fam.blend',
   version: 1,
-  params: z.object({ limit: z.number().default(0.9) }),
+  params: z.object({ limit: z._default(z.number(), 0.9) }),
   inputs: {
     items: {
       type: { kind: 'fam' },
       multiple: true,
       max: 3,
-      settings: z.object({ scale: z.number().min(0).max(1).default(0.5) }),
+      settings: z.object({ scale: z._default(z.number().check(z.gte(0), z.lte(1)), 0.5) }),
     },
     extra: { type: t.number(), optional: true },
   },
@@ -69,7 +69,7 @@ const famBlend = defineNode({
 const famSink = defineNode({
   type: 'fam.sink',
   version: 1,
-  params: z.object({ family: z.enum(['a', 'b']).default('a') }),
+  params: z.object({ family: z._default(z.enum(['a', 'b']), 'a') }),
   inputs: { in: { type: (p: { family: string }) => ({ kind: 'fam', params: { family: p.family } }) } },
   outputs: { done: { type: t.boolean() } },
   async run() {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import {
   GRAPH_FORMAT,
   GRAPH_VERSION,
@@ -111,24 +111,24 @@ describe('graphDocumentJsonSchema', () => {
 });
 
 // The loose schemas with nothing to strip: the oracle the hand-written exactness check is held to.
-const id = z.string().min(1).max(200);
-const end = z.strictObject({ node: id, port: z.string().min(1) });
+const id = z.string().check(z.minLength(1), z.maxLength(200));
+const end = z.strictObject({ node: id, port: z.string().check(z.minLength(1)) });
 const record = z.record(z.string(), z.unknown());
 const ExactOracle = z.strictObject({
   format: z.literal(GRAPH_FORMAT),
   version: z.literal(GRAPH_VERSION),
-  name: z.string().optional(),
-  meta: record.optional(),
+  name: z.optional(z.string()),
+  meta: z.optional(record),
   nodes: z.array(
     z.strictObject({
       id,
-      type: z.string().min(1),
-      params: record.optional(),
-      position: z.strictObject({ x: z.number().finite(), y: z.number().finite() }).optional(),
-      label: z.string().optional(),
+      type: z.string().check(z.minLength(1)),
+      params: z.optional(record),
+      position: z.optional(z.strictObject({ x: z.number(), y: z.number() })),
+      label: z.optional(z.string()),
     }),
   ),
-  edges: z.array(z.strictObject({ id, from: end, to: end, settings: record.optional() })),
+  edges: z.array(z.strictObject({ id, from: end, to: end, settings: z.optional(record) })),
 });
 
 describe('loadDocument with keepIdentity', () => {

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { documentLimitIssues } from './document-limits';
 import { ISSUE_CODES, type Issue, type Result, toIssuePath } from './issues';
+import { parseSchema } from './parse-schema';
 
 /**
  * The `format` tag every graph document carries.
@@ -17,7 +18,10 @@ export const GRAPH_FORMAT = 'loraflow.graph';
  */
 export const GRAPH_VERSION = 1;
 
-const idSchema = z.string().min(1, 'an id cannot be empty').max(200, 'an id is at most 200 characters');
+const idSchema = z
+  .string()
+  .check(z.minLength(1, 'an id cannot be empty'), z.maxLength(200, 'an id is at most 200 characters'));
+const nonEmpty = () => z.string().check(z.minLength(1));
 const jsonRecord = z.record(z.string(), z.unknown());
 
 /**
@@ -28,10 +32,10 @@ const jsonRecord = z.record(z.string(), z.unknown());
  */
 export const GraphNodeSchema = z.object({
   id: idSchema,
-  type: z.string().min(1, 'a node type cannot be empty'),
-  params: jsonRecord.optional(),
-  position: z.object({ x: z.number().finite(), y: z.number().finite() }).optional(),
-  label: z.string().optional(),
+  type: z.string().check(z.minLength(1, 'a node type cannot be empty')),
+  params: z.optional(jsonRecord),
+  position: z.optional(z.object({ x: z.number(), y: z.number() })),
+  label: z.optional(z.string()),
 });
 
 /**
@@ -42,9 +46,9 @@ export const GraphNodeSchema = z.object({
  */
 export const GraphEdgeSchema = z.object({
   id: idSchema,
-  from: z.object({ node: idSchema, port: z.string().min(1) }),
-  to: z.object({ node: idSchema, port: z.string().min(1) }),
-  settings: jsonRecord.optional(),
+  from: z.object({ node: idSchema, port: nonEmpty() }),
+  to: z.object({ node: idSchema, port: nonEmpty() }),
+  settings: z.optional(jsonRecord),
 });
 
 /**
@@ -56,8 +60,8 @@ export const GraphEdgeSchema = z.object({
 export const GraphDocumentSchema = z.object({
   format: z.literal(GRAPH_FORMAT),
   version: z.literal(GRAPH_VERSION),
-  name: z.string().optional(),
-  meta: jsonRecord.optional(),
+  name: z.optional(z.string()),
+  meta: z.optional(jsonRecord),
   nodes: z.array(GraphNodeSchema),
   edges: z.array(GraphEdgeSchema),
 });
@@ -299,7 +303,7 @@ export function loadDocument(input: unknown, options: LoadOptions = {}): Result<
   if (options.keepIdentity && doc === input && isExactDocument(doc)) {
     return { ok: true, value: doc as unknown as GraphDocument };
   }
-  const parsed = GraphDocumentSchema.safeParse(doc);
+  const parsed = parseSchema(GraphDocumentSchema, doc);
   if (!parsed.success) {
     return {
       ok: false,

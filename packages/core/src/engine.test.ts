@@ -1,6 +1,6 @@
 import { produce } from 'immer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { applyChanges } from './changes';
 import type { GraphDocument } from './document';
 import { createEngine, type EngineOptions } from './engine';
@@ -42,14 +42,14 @@ function probes() {
     type: 'probe.node',
     version: 1,
     params: z.object({
-      value: z.number().default(1),
-      fail: z.string().optional(),
-      wait: z.boolean().default(false),
-      resource: z.string().optional(),
-      policy: z.enum(['pure', 'run', 'never']).default('pure'),
-      mutate: z.boolean().default(false),
-      secret: z.string().optional(),
-      volatileValue: z.boolean().default(false),
+      value: z._default(z.number(), 1),
+      fail: z.optional(z.string()),
+      wait: z._default(z.boolean(), false),
+      resource: z.optional(z.string()),
+      policy: z._default(z.enum(['pure', 'run', 'never']), 'pure'),
+      mutate: z._default(z.boolean(), false),
+      secret: z.optional(z.string()),
+      volatileValue: z._default(z.boolean(), false),
     }),
     inputs: { in: { type: t.any(), multiple: true, optional: true } },
     outputs: { out: { type: t.any() } },
@@ -85,7 +85,7 @@ function probes() {
   const effectNode = defineNode({
     type: 'probe.effect',
     version: 1,
-    params: z.object({ name: z.string(), crash: z.boolean().default(false) }),
+    params: z.object({ name: z.string(), crash: z._default(z.boolean(), false) }),
     outputs: { id: { type: t.string() } },
     sideEffects: true,
     async run(ctx) {
@@ -919,7 +919,7 @@ describe('secrets', () => {
     const leaky = defineNode({
       type: 'leaky.node',
       version: 1,
-      params: z.object({ leakOutput: z.boolean().default(false) }),
+      params: z.object({ leakOutput: z._default(z.boolean(), false) }),
       outputs: { out: { type: t.string() } },
       async run(ctx) {
         ctx.log.warn(`calling with key ${canary}`, { header: `Bearer ${canary}` });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { defineNode, definePack } from './node';
 import { t } from './types';
 
@@ -8,7 +8,7 @@ const number = defineNode({
   title: 'Number',
   category: 'Examples',
   description: 'A constant number.',
-  params: z.object({ value: z.number().finite().meta({ description: 'The number to output.' }) }),
+  params: z.object({ value: z.number().check(z.meta({ description: 'The number to output.' })) }),
   outputs: { value: { type: t.number() } },
   async run(ctx) {
     return { value: ctx.params.value };
@@ -21,12 +21,12 @@ const add = defineNode({
   title: 'Add',
   category: 'Examples',
   description: 'Adds numbers, each connection weighted by its own `weight` setting.',
-  params: z.object({ offset: z.number().finite().default(0) }),
+  params: z.object({ offset: z._default(z.number(), 0) }),
   inputs: {
     terms: {
       type: t.number(),
       multiple: true,
-      settings: z.object({ weight: z.number().finite().default(1) }),
+      settings: z.object({ weight: z._default(z.number(), 1) }),
     },
   },
   outputs: { sum: { type: t.number() } },
@@ -43,7 +43,7 @@ const format = defineNode({
   title: 'Format',
   category: 'Examples',
   description: 'Writes a number into a text template at `{}`.',
-  params: z.object({ template: z.string().default('{}') }),
+  params: z.object({ template: z._default(z.string(), '{}') }),
   inputs: { value: { type: t.number() } },
   outputs: { text: { type: t.string() } },
   async run(ctx) {

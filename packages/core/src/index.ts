@@ -37,6 +37,7 @@ export { type ImageMime, sniffImageType } from './image-type';
 export { ISSUE_CODES, type Issue, type Result } from './issues';
 export { deepFreeze, isJsonValue, type JsonValue, setOwn } from './json';
 export * from './node';
+export { type AnySchema, parseSchema } from './parse-schema';
 export * from './redact';
 export { createRunStateFold, initialRunState, type RunStateFold, reduceRunState } from './run-state';
 export {

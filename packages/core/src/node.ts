@@ -1,5 +1,6 @@
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type { JsonValue } from './json';
+import type { AnySchema } from './parse-schema';
 import type { HostAbortSignal } from './signal';
 import type { BlobRef } from './store';
 import type { PortType, PortValue, TypeDefinition, TypeRegistry } from './types';
@@ -28,7 +29,7 @@ export interface InputSpec<P = unknown> {
   multiple?: boolean;
   optional?: boolean;
   max?: number;
-  settings?: z.ZodType;
+  settings?: AnySchema;
   label?: string;
   description?: string;
 }
@@ -75,7 +76,7 @@ export type InputValue<Spec> = Spec extends { type: infer T }
  * @example
  * type S = InputSettings<{ type: PortType; settings: z.ZodObject<{ scale: z.ZodNumber }> }>; // { scale: number }
  */
-export type InputSettings<Spec> = Spec extends { settings: infer Z extends z.ZodType }
+export type InputSettings<Spec> = Spec extends { settings: infer Z extends AnySchema }
   ? z.output<Z>
   : Record<string, unknown>;
 
@@ -221,7 +222,7 @@ export interface EstimateArgs<P = unknown, I = Record<string, InputSpec>> extend
  *   async run({ inputs }) { return { sum: inputs.a + inputs.b }; } });
  */
 export interface NodeDefinition<
-  S extends z.ZodType = z.ZodType,
+  S extends AnySchema = AnySchema,
   I extends Record<string, InputSpec<z.output<S>>> = Record<string, InputSpec<z.output<S>>>,
   O extends Record<string, OutputSpec<z.output<S>>> = Record<string, OutputSpec<z.output<S>>>,
 > {
@@ -306,7 +307,7 @@ export interface ScopedService {
  * const defs: AnyNodeDefinition[] = registry.nodes();
  */
 export type AnyNodeDefinition = NodeDefinition<
-  z.ZodType,
+  AnySchema,
   Record<string, InputSpec>,
   Record<string, OutputSpec>
 >;
@@ -319,7 +320,7 @@ export type AnyNodeDefinition = NodeDefinition<
  *   outputs: { text: { type: t.string() } }, async run(ctx) { return { text: ctx.params.value }; } });
  */
 export function defineNode<
-  S extends z.ZodType,
+  S extends AnySchema,
   I extends Record<string, InputSpec<z.output<S>>> = Record<never, InputSpec<z.output<S>>>,
   O extends Record<string, OutputSpec<z.output<S>>> = Record<string, OutputSpec<z.output<S>>>,
 >(definition: NodeDefinition<S, I, O>): NodeDefinition<S, I, O> {

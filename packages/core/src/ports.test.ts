@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { createEngine } from './engine';
 import type { RunEvent } from './events';
 import { createRegistry, defineNode, definePack, type PortFacts } from './node';
@@ -22,7 +22,7 @@ const point = (): PortType<Point> => portType<Point>('point');
 const makePoint = defineNode({
   type: 'ports.make',
   version: 1,
-  params: z.object({ x: z.number(), broken: z.boolean().default(false) }),
+  params: z.object({ x: z.number(), broken: z._default(z.boolean(), false) }),
   outputs: { point: { type: point() } },
   async run(ctx) {
     return { point: ctx.params.broken ? ({ x: 'left' } as unknown as Point) : { x: ctx.params.x, y: 0 } };
@@ -48,7 +48,7 @@ const sumPoints = defineNode({
   version: 1,
   params: z.object({}),
   inputs: {
-    points: { type: point(), multiple: true, settings: z.object({ scale: z.number().default(2) }) },
+    points: { type: point(), multiple: true, settings: z.object({ scale: z._default(z.number(), 2) }) },
     label: { type: t.string(), optional: true },
   },
   outputs: { sum: { type: t.number() } },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { GraphDocument } from './document';
 import { createEngine } from './engine';
 import { NodeRunError } from './errors';
@@ -228,7 +228,7 @@ describe('reduceRunState and createRunStateFold', () => {
 const probe = defineNode({
   type: 'fold.probe',
   version: 1,
-  params: z.object({ fail: z.boolean().default(false), hold: z.boolean().default(false) }),
+  params: z.object({ fail: z._default(z.boolean(), false), hold: z._default(z.boolean(), false) }),
   inputs: { in: { type: t.any(), multiple: true, optional: true } },
   outputs: { out: { type: t.any() } },
   async run(ctx) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { GraphDocument } from './document';
 import { createEngine } from './engine';
 import { sameJson } from './engine/doc-snapshot';
@@ -112,10 +112,12 @@ describe('a mutable document kept between calls', () => {
     const counted = defineNode({
       type: 'test.counted',
       version: 1,
-      params: z.object({ v: z.number() }).refine(() => {
-        parses++;
-        return true;
-      }),
+      params: z.object({ v: z.number() }).check(
+        z.refine(() => {
+          parses++;
+          return true;
+        }),
+      ),
       inputs: { in: { type: t.number(), optional: true } },
       outputs: { out: { type: t.number() } },
       async run(ctx) {

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { canonicalJson } from './hash';
 import { ISSUE_CODES } from './issues';
 import { isJsonValue, type JsonValue } from './json';
+import { type AnySchema, parseSchema } from './parse-schema';
 
 // A key that exists in types only: it carries a port type's value type, and no object ever has it.
 declare const portValue: unique symbol;
@@ -47,7 +48,7 @@ export interface TypeDefinition<V = unknown> {
   label?(type: PortType, types: TypeRegistry): string;
   accepts?(to: PortType, from: PortType, types: TypeRegistry): true | string;
   description?: string;
-  value?: z.ZodType<V> | ((type: PortType, types: TypeRegistry) => z.ZodType | undefined);
+  value?: AnySchema<V> | ((type: PortType, types: TypeRegistry) => AnySchema | undefined);
 }
 
 /**
@@ -263,7 +264,7 @@ export const t = {
 };
 
 // schemas made by a kind's function, per port type object (fixed types are shared objects)
-const madeSchemas = new WeakMap<PortType, z.ZodType | null>();
+const madeSchemas = new WeakMap<PortType, AnySchema | null>();
 
 /**
  * The zod schema of the values a port type carries, from its kind's `value`; undefined when the
@@ -272,7 +273,7 @@ const madeSchemas = new WeakMap<PortType, z.ZodType | null>();
  * @example
  * valueSchemaOf(t.list(t.number()), types)?.safeParse([1, 2]).success; // true
  */
-export function valueSchemaOf(type: PortType, types: TypeRegistry): z.ZodType | undefined {
+export function valueSchemaOf(type: PortType, types: TypeRegistry): AnySchema | undefined {
   const value = types.get(type.kind)?.value;
   if (value === undefined || typeof value !== 'function') return value;
   const known = madeSchemas.get(type);
@@ -292,7 +293,7 @@ export function valueSchemaOf(type: PortType, types: TypeRegistry): z.ZodType | 
 export function checkPortValue(type: PortType, value: unknown, types: TypeRegistry): true | string {
   const schema = valueSchemaOf(type, types);
   if (!schema) return isJsonValue(value) ? true : 'it is not plain JSON';
-  const parsed = schema.safeParse(value);
+  const parsed = parseSchema(schema, value);
   if (parsed.success) return true;
   const first = parsed.error.issues[0];
   const where = first && first.path.length > 0 ? ` at ${first.path.map(String).join('.')}` : '';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { GraphEdgeSchema, GraphNodeSchema } from './document';
 import { createRegistry, defineNode, definePack } from './node';
 import { doc, edge, node, sampleDoc, testRegistry } from './test/fixtures';

@@ -11,6 +11,7 @@ import { documentLimitIssues } from './document-limits';
 import { ISSUE_CODES, type Issue, toIssuePath } from './issues';
 import { deepFreeze, isDeepFrozen } from './json';
 import type { AnyNodeDefinition, InputSpec, NodeRegistry } from './node';
+import { type AnySchema, parseSchema } from './parse-schema';
 import { type ConnectResult, canConnect, type PortType, type TypeRegistry } from './types';
 
 /** Parsed settings of the edges whose input declares a settings schema. */
@@ -359,7 +360,7 @@ export interface EdgeEnds {
 
 /** True when an edge has the shape of one; otherwise its shape issues, at `edges.<at>`, are added. */
 export function edgeShapeOk(raw: unknown, at: number, issues: Issue[]): boolean {
-  const parsed = looksLikeEdge(raw) ? undefined : GraphEdgeSchema.safeParse(raw);
+  const parsed = looksLikeEdge(raw) ? undefined : parseSchema(GraphEdgeSchema, raw);
   if (!parsed || parsed.success) return true;
   for (const zi of parsed.error.issues) {
     issues.push({
@@ -915,7 +916,7 @@ export function checkNode(raw: unknown, registry: NodeRegistry): NodeCheck {
     paramsOk: false,
     paramIssues: NO_ISSUES,
   };
-  const parsed = looksLikeNode(raw) ? undefined : GraphNodeSchema.safeParse(raw);
+  const parsed = looksLikeNode(raw) ? undefined : parseSchema(GraphNodeSchema, raw);
   if (parsed && !parsed.success) {
     check.shape = parsed.error.issues.map((zi) => ({ path: toIssuePath(zi.path), message: zi.message }));
     return check;
@@ -980,20 +981,14 @@ function listNames(names: string[]): string {
 }
 
 function safeParse(
-  schema: {
-    safeParse(v: unknown): {
-      success: boolean;
-      data?: unknown;
-      error?: { issues: { path: PropertyKey[]; message: string }[] };
-    };
-  },
+  schema: AnySchema,
   value: unknown,
 ): { ok: true; value: unknown } | { ok: false; issues: { path: (string | number)[]; message: string }[] } {
-  const r = schema.safeParse(value);
+  const r = parseSchema(schema, value);
   if (r.success) return { ok: true, value: r.data };
   return {
     ok: false,
-    issues: (r.error?.issues ?? []).map((i) => ({
+    issues: r.error.issues.map((i) => ({
       path: toIssuePath(i.path),
       message: i.message.replace(/\.$/, ''),
     })),

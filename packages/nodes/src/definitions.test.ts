@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { loraPackDefinitions } from './definitions';
 import { loraPack } from './pack';
 
-/** A browser build of one entry (zod left out: the editor ships it), as an editor page would bundle it. */
-async function bundle(entry: string): Promise<{ modules: string[]; gzipBytes: number }> {
+/** A browser build of one entry (zod left out unless asked: the editor ships it), as an editor page would bundle it. */
+async function bundle(entry: string, withZod = false): Promise<{ modules: string[]; gzipBytes: number }> {
   const out = (await build({
     configFile: false,
     logLevel: 'silent',
@@ -17,7 +17,7 @@ async function bundle(entry: string): Promise<{ modules: string[]; gzipBytes: nu
       minify: true,
       reportCompressedSize: false,
       lib: { entry: fileURLToPath(new URL(entry, import.meta.url)), formats: ['es'], fileName: 'entry' },
-      rollupOptions: { external: [/^zod(\/|$)/] },
+      rollupOptions: { external: withZod ? [] : [/^zod(\/|$)/] },
     },
   })) as Rollup.RollupOutput | Rollup.RollupOutput[];
   const chunks = (Array.isArray(out) ? out : [out])
@@ -39,6 +39,13 @@ describe('the definitions-only entry (@loraflow/nodes/definitions)', () => {
     expect(modules.some((id) => id.endsWith('specs/generate.ts'))).toBe(true);
     expect(modules.filter(heavy)).toEqual([]);
     expect(gzipBytes).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it('reaches zod only through zod/mini (and its English messages), never classic zod', async () => {
+    const zod = (await bundle('./definitions.ts', true)).modules.filter((id) => /[\\/]zod[\\/]/.test(id));
+    expect(zod.some((id) => /[\\/]v4[\\/]mini[\\/]/.test(id))).toBe(true);
+    expect(zod.some((id) => /[\\/]locales[\\/]en\.js$/.test(id))).toBe(true);
+    expect(zod.filter((id) => /[\\/]v4[\\/]classic[\\/]/.test(id))).toEqual([]);
   });
 
   it('is told apart from the full entry, which bundles fast-png and the providers’ polling (so the check above can fail)', async () => {

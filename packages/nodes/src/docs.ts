@@ -1,11 +1,12 @@
 import {
   type AnyNodeDefinition,
+  type AnySchema,
   createTypeRegistry,
   type NodePack,
   type PortType,
   typeLabel,
 } from '@loraflow/core';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { FAMILIES, SCENARIO_MODEL_TYPES, TRAINING_TYPES } from './families';
 import { NODE_ERROR_CODES, SERVICE_DOCS } from './services';
 
@@ -49,7 +50,7 @@ function limits(s: Schema): string {
   return out.join(', ');
 }
 
-function schemaTable(schema: z.ZodType): string[] {
+function schemaTable(schema: AnySchema): string[] {
   let json: Schema;
   try {
     json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;

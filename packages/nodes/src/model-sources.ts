@@ -1,5 +1,5 @@
 import { type Model, type ModelsLabClient, modelPhase, type ScenarioClient } from '@loraflow/providers';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { FAMILIES, familiesCompatible, familyLabel, modelTypeInfo } from './families';
 import type { LoraServices } from './services';
 
@@ -103,9 +103,9 @@ const pictureCall = (signal: AbortSignal | undefined) =>
 
 // The vendor's lists are paged by opaque tokens; a position inside one of its pages needs the skip as well.
 const scenarioCursor = z.object({
-  p: z.number().int().min(0).max(1),
-  t: z.string().optional(),
-  k: z.number().int().min(0),
+  p: z.number().check(z.int(), z.gte(0), z.lte(1)),
+  t: z.optional(z.string()),
+  k: z.number().check(z.int(), z.gte(0)),
 });
 type ScenarioCursor = z.infer<typeof scenarioCursor>;
 // Scenario has no name search: a search reads pages until it has a page of matches, at most this many per call.
@@ -202,7 +202,7 @@ function readCursor(text: string): ScenarioCursor {
   }
 }
 
-const offsetCursor = z.coerce.number().int().min(0);
+const offsetCursor = z.coerce.number().check(z.int(), z.gte(0));
 
 function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
   const pictures = new Map<string, string>();

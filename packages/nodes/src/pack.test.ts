@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createEngine, createRegistry } from '@loraflow/core';
+import { type AnySchema, createEngine, createRegistry } from '@loraflow/core';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { loraPack } from './pack';
 
 const root = new URL('../../../', import.meta.url);
@@ -40,7 +40,7 @@ describe('the pack', () => {
     for (const def of loraPack.nodes) {
       const schema = z.toJSONSchema(def.params, { io: 'input' }) as { type?: string };
       expect(schema.type, def.type).toBe('object');
-      for (const spec of Object.values(def.inputs ?? {}) as Array<{ settings?: z.ZodType }>) {
+      for (const spec of Object.values(def.inputs ?? {}) as Array<{ settings?: AnySchema }>) {
         if (spec.settings)
           expect(z.toJSONSchema(spec.settings, { io: 'input' })).toMatchObject({ type: 'object' });
       }

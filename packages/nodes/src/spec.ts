@@ -1,5 +1,11 @@
-import { type InputSpec, type NodeDefinition, NodeRunError, type OutputSpec } from '@loraflow/core';
-import type { z } from 'zod';
+import {
+  type AnySchema,
+  type InputSpec,
+  type NodeDefinition,
+  NodeRunError,
+  type OutputSpec,
+} from '@loraflow/core';
+import type { z } from 'zod/mini';
 import { NODE_ERROR_CODES } from './services';
 
 /**
@@ -11,7 +17,7 @@ import { NODE_ERROR_CODES } from './services';
  * const spec: NodeSpec = textPromptSpec;
  */
 export type NodeSpec<
-  S extends z.ZodType = z.ZodType,
+  S extends AnySchema = AnySchema,
   I extends Record<string, InputSpec<z.output<S>>> = Record<string, InputSpec<z.output<S>>>,
   O extends Record<string, OutputSpec<z.output<S>>> = Record<string, OutputSpec<z.output<S>>>,
 > = Omit<NodeDefinition<S, I, O>, 'run' | 'estimate'>;
@@ -25,7 +31,7 @@ export type NodeSpec<
  * export const textPrompt = defineNode({ ...textPromptSpec, async run(ctx) { return { text: ctx.params.text }; } });
  */
 export function defineSpec<
-  S extends z.ZodType,
+  S extends AnySchema,
   I extends Record<string, InputSpec<z.output<S>>> = Record<never, InputSpec<z.output<S>>>,
   O extends Record<string, OutputSpec<z.output<S>>> = Record<string, OutputSpec<z.output<S>>>,
 >(spec: NodeSpec<S, I, O>): NodeSpec<S, I, O> {
@@ -40,7 +46,7 @@ export function defineSpec<
  * const registry = createRegistry(definePack({ name: 'lora', nodes: [definitionOnly(textPromptSpec)] }));
  */
 export function definitionOnly<
-  S extends z.ZodType,
+  S extends AnySchema,
   I extends Record<string, InputSpec<z.output<S>>>,
   O extends Record<string, OutputSpec<z.output<S>>>,
 >(spec: NodeSpec<S, I, O>): NodeDefinition<S, I, O> {

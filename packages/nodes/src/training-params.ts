@@ -1,13 +1,15 @@
-import { z } from 'zod';
+import { parseSchema } from '@loraflow/core';
+import { z } from 'zod/mini';
 import { modelTypeInfo } from './families';
 
-const lr = (min: number, max: number) => z.number().min(min).max(max);
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const prompts = (max: number) => z.array(z.string().min(1).max(1000)).max(max);
+const lr = (min: number, max: number) => z.number().check(z.gte(min), z.lte(max));
+const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
+const prompts = (max: number) =>
+  z.array(z.string().check(z.minLength(1), z.maxLength(1000))).check(z.maxLength(max));
 
 // Flux LoRA trainer (flux.1, Kontext, Krea): ranges of the train reference (seed 004).
-const fluxParams = z
-  .object({
+const fluxParams = z.partial(
+  z.strictObject({
     learningRate: lr(1e-6, 1e-2),
     learningRateTextEncoder: lr(1e-6, 1e-3),
     rank: int(2, 64),
@@ -16,17 +18,16 @@ const fluxParams = z
     batchSize: int(1, 4),
     maxTrainSteps: int(0, 10_000),
     samplePrompts: prompts(10),
-    sampleSourceImages: z.array(z.string().min(1)).max(10),
+    sampleSourceImages: z.array(z.string().check(z.minLength(1))).check(z.maxLength(10)),
     optimizeFor: z.enum(['likeness', 'all', 'none']),
-    conceptPrompt: z.string().max(1000),
+    conceptPrompt: z.string().check(z.maxLength(1000)),
     seed: int(0, 2_147_483_647),
-  })
-  .partial()
-  .strict();
+  }),
+);
 
 // SD 1.5 / SDXL LoRA trainer.
-const sdParams = z
-  .object({
+const sdParams = z.partial(
+  z.strictObject({
     learningRate: lr(0, 1e-2),
     learningRateUnet: lr(0, 1e-2),
     learningRateTextEncoder: lr(0, 1e-3),
@@ -41,35 +42,33 @@ const sdParams = z
     maxTrainSteps: int(0, 40_000),
     numTextTrainSteps: int(0, 40_000),
     numUNetTrainSteps: int(0, 40_000),
-    priorLossWeight: z.number().min(0).max(10),
+    priorLossWeight: z.number().check(z.gte(0), z.lte(10)),
     randomCrop: z.boolean(),
-    randomCropRatio: z.number().min(0).max(1),
-    randomCropScale: z.number().min(0).max(10),
-    conceptPrompt: z.string().max(1000),
-    classPrompt: z.string().max(1000),
-    validationPrompt: z.string().max(1000),
+    randomCropRatio: z.number().check(z.gte(0), z.lte(1)),
+    randomCropScale: z.number().check(z.gte(0), z.lte(10)),
+    conceptPrompt: z.string().check(z.maxLength(1000)),
+    classPrompt: z.string().check(z.maxLength(1000)),
+    validationPrompt: z.string().check(z.maxLength(1000)),
     validationFrequency: int(0, 40_000),
-    textEncoderTrainingRatio: z.number().min(0).max(1),
+    textEncoderTrainingRatio: z.number().check(z.gte(0), z.lte(1)),
     rank: int(2, 128),
     seed: int(0, 2_147_483_647),
-  })
-  .partial()
-  .strict();
+  }),
+);
 
 // Musubi trainer (FLUX.2, Qwen-Image, Z-Image): ranges of the training guide (seed 002).
-const musubiParams = z
-  .object({
+const musubiParams = z.partial(
+  z.strictObject({
     learningRate: lr(1e-5, 1e-3),
     rank: int(2, 128),
     batchSize: int(1, 8),
     nbEpochs: int(1, 100),
     nbRepeats: int(1, 100),
     samplePrompts: prompts(4),
-    sampleSourceImages: z.array(z.string().min(1)).max(4),
+    sampleSourceImages: z.array(z.string().check(z.minLength(1))).check(z.maxLength(4)),
     seed: int(0, 2_147_483_647),
-  })
-  .partial()
-  .strict();
+  }),
+);
 
 /**
  * One problem with training parameters, with its path inside `parameters`.
@@ -107,7 +106,7 @@ export function checkTrainingParameters(
   }
   const schema = info.trainer === 'flux' ? fluxParams : info.trainer === 'sd' ? sdParams : musubiParams;
   const rest = Object.fromEntries(Object.entries(parameters).filter(([k]) => k !== 'wandbKey'));
-  const parsed = schema.safeParse(rest);
+  const parsed = parseSchema(schema, rest);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {

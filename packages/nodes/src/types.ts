@@ -1,5 +1,5 @@
-import { defineType, type PortType, portType, type TypeDefinition } from '@loraflow/core';
-import { z } from 'zod';
+import { type AnySchema, defineType, type PortType, portType, type TypeDefinition } from '@loraflow/core';
+import { z } from 'zod/mini';
 import type { Provider } from './families';
 import { KINDS, portAccepts, portTypeLabel } from './port-rules';
 import {
@@ -16,7 +16,7 @@ import {
 } from './values';
 
 // every kind carries its value schema: the engine checks each value on the wire against it
-const define = (kind: string, description: string, value: z.ZodType): TypeDefinition =>
+const define = (kind: string, description: string, value: AnySchema): TypeDefinition =>
   defineType({
     kind,
     description,

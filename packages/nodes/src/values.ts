@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { PROVIDERS } from './families';
 
 const blobRef = z.object({ $blob: z.string(), mime: z.string(), size: z.number() });
@@ -11,10 +11,10 @@ const blobRef = z.object({ $blob: z.string(), mime: z.string(), size: z.number()
  */
 export const loraValueSchema = z.object({
   provider: z.enum(PROVIDERS),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   family: z.string(),
-  modelType: z.string().optional(),
-  name: z.string().optional(),
+  modelType: z.optional(z.string()),
+  name: z.optional(z.string()),
 });
 /**
  * The value on a `lora` wire.
@@ -31,10 +31,10 @@ export type LoraValue = z.infer<typeof loraValueSchema>;
  * @example
  * modelValueSchema.parse({ provider: 'scenario', id: 'model_a', family: 'flux.1', status: 'trained' });
  */
-export const modelValueSchema = loraValueSchema.extend({
+export const modelValueSchema = z.extend(loraValueSchema, {
   status: z.string(),
-  edit: z.boolean().optional(),
-  trainingImagesNumber: z.number().nullable().optional(),
+  edit: z.optional(z.boolean()),
+  trainingImagesNumber: z.optional(z.nullable(z.number())),
 });
 /**
  * The value on a `model` wire.
@@ -52,10 +52,10 @@ export type ModelValue = z.infer<typeof modelValueSchema>;
  */
 export const trainingImageValueSchema = z.object({
   name: z.string(),
-  blob: blobRef.optional(),
-  assetId: z.string().optional(),
-  width: z.number().optional(),
-  height: z.number().optional(),
+  blob: z.optional(blobRef),
+  assetId: z.optional(z.string()),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
 });
 /**
  * One image of a training set.
@@ -94,13 +94,13 @@ export type TrainingSetValue = z.infer<typeof trainingSetValueSchema>;
  */
 export const trainingValueSchema = z.object({
   provider: z.enum(PROVIDERS),
-  modelId: z.string().min(1),
+  modelId: z.string().check(z.minLength(1)),
   modelType: z.string(),
   family: z.string(),
-  name: z.string().optional(),
-  jobId: z.string().optional(),
+  name: z.optional(z.string()),
+  jobId: z.optional(z.string()),
   /** A webhook announces this training's end (it was started with one), so its wait polls only as a safety net. */
-  webhook: z.boolean().optional(),
+  webhook: z.optional(z.boolean()),
 });
 /**
  * The value on a `training` wire.
@@ -119,11 +119,11 @@ export type TrainingValue = z.infer<typeof trainingValueSchema>;
 export const imagesValueSchema = z.array(
   z.object({
     blob: blobRef,
-    provider: z.enum(PROVIDERS).optional(),
-    seed: z.number().optional(),
-    assetId: z.string().optional(),
-    width: z.number().optional(),
-    height: z.number().optional(),
+    provider: z.optional(z.enum(PROVIDERS)),
+    seed: z.optional(z.number()),
+    assetId: z.optional(z.string()),
+    width: z.optional(z.number()),
+    height: z.optional(z.number()),
   }),
 );
 /**

@@ -1,6 +1,6 @@
-import type { NodeContext } from '@loraflow/core';
+import type { AnySchema, NodeContext } from '@loraflow/core';
 import { defaultSleep, type Sleep } from '@loraflow/providers';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { type PollingService, polling, pollOptions } from './services';
 
 /**
@@ -36,7 +36,10 @@ export const WEBHOOK_KINDS = {
 // Longest pause once a callback said the job ended but the status read did not show it yet.
 const AFTER_WAKE_MS = 30_000;
 
-const id = z.union([z.string().min(1).max(128), z.number().int().nonnegative()]).transform(String);
+const id = z.pipe(
+  z.union([z.string().check(z.minLength(1), z.maxLength(128)), z.number().check(z.int(), z.gte(0))]),
+  z.transform(String),
+);
 const failed = (status: string) => status === 'error' || status === 'failed';
 
 /**
@@ -48,23 +51,27 @@ const failed = (status: string) => status === 'error' || status === 'failed';
  * createWebhookReceiver({ publicUrl, secret, kinds: loraWebhookKinds });
  */
 export const loraWebhookKinds = {
-  [WEBHOOK_KINDS.modelslabTraining]: z
-    .looseObject({
-      status: z.string().max(64),
-      training_status: z.string().max(64).optional(),
+  [WEBHOOK_KINDS.modelslabTraining]: z.pipe(
+    z.looseObject({
+      status: z.string().check(z.maxLength(64)),
+      training_status: z.optional(z.string().check(z.maxLength(64))),
       model_id: id,
-    })
-    .transform((b) => ({
+    }),
+    z.transform((b) => ({
       job: b.model_id,
       ended: b.training_status === 'model_ready' || failed(b.status),
       stage: b.training_status ?? b.status,
     })),
-  [WEBHOOK_KINDS.modelslabImage]: z.looseObject({ status: z.string().max(64), id }).transform((b) => ({
-    job: b.id,
-    ended: b.status === 'success' || failed(b.status),
-    stage: b.status,
-  })),
-} satisfies Record<string, z.ZodType<{ job: string; ended: boolean; stage?: string }>>;
+  ),
+  [WEBHOOK_KINDS.modelslabImage]: z.pipe(
+    z.looseObject({ status: z.string().check(z.maxLength(64)), id }),
+    z.transform((b) => ({
+      job: b.id,
+      ended: b.status === 'success' || failed(b.status),
+      stage: b.status,
+    })),
+  ),
+} satisfies Record<string, AnySchema<{ job: string; ended: boolean; stage?: string }>>;
 
 /** The webhooks service when the host gave one. */
 export function webhooks(ctx: Pick<NodeContext, 'services'>): WebhookService | undefined {

@@ -2,7 +2,7 @@ import type { AnyNodeDefinition, InputSpec, NodeRegistry, OutputSpec } from '@lo
 import { z } from 'zod';
 import type { CatalogueNode, CataloguePort, NodeCatalogue } from './types';
 
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+function jsonSchema(schema: z.core.$ZodType): Record<string, unknown> {
   try {
     return z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<
       string,

@@ -21,7 +21,7 @@ export interface WebhookNotice {
  * @example
  * const kinds: WebhookKinds = { 'modelslab-training': z.object({ model_id: z.string() }).transform((b) => ({ job: b.model_id, ended: false })) };
  */
-export type WebhookKinds = Readonly<Record<string, z.ZodType<WebhookNotice>>>;
+export type WebhookKinds = Readonly<Record<string, z.core.$ZodType<WebhookNotice>>>;
 
 /**
  * Options of {@link createWebhookReceiver}.
@@ -197,7 +197,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       if (!mac || !(await crypto.subtle.verify('HMAC', await key, mac, signed(kind, hook)))) {
         return { kind: 'forged' };
       }
-      const parsed = schema.safeParse(body);
+      const parsed = z.safeParse(schema, body);
       if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
       const notice = parsed.data;
       if (options.journal) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { RunEvent } from '../events';
 import { createRegistry, defineNode, definePack } from '../node';
 import { createMemoryStore, type MemoryStore } from '../store';

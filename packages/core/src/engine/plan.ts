@@ -1,11 +1,11 @@
 // Plans: the steps the targets need, in topological order, built from an analysis or patched from
 // the previous plan after an edit of a few nodes' params.
-import type { z } from 'zod';
 import type { GraphEdge } from '../document';
 import { GraphError } from '../errors';
 import { canonicalJson } from '../hash';
 import { ISSUE_CODES } from '../issues';
 import type { AnyNodeDefinition, CachePolicy, PortFacts } from '../node';
+import type { AnySchema } from '../parse-schema';
 import type { PortType } from '../types';
 import type { Analysis } from '../validate';
 import type { Plan } from './api';
@@ -64,7 +64,7 @@ export interface Step {
 /** Per output port, the distinct port types its value must fit: its own, and those of the inputs it feeds. */
 export type WireChecks = ReadonlyArray<{
   port: string;
-  types: ReadonlyArray<{ type: PortType; schema: z.ZodType; to?: string }>;
+  types: ReadonlyArray<{ type: PortType; schema: AnySchema; to?: string }>;
 }>;
 
 /** A plan as the engine keeps it (with its analysis, see AnalysisCache). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { createRegistry, defineNode, definePack } from '../node';
 import { createMemoryStore } from '../store';
 import { doc, edge, node } from '../test/fixtures';

@@ -1,7 +1,7 @@
 // The check on the wire: what a node returned must fit its output's port type and the type of every
 // input it feeds, or the producing node fails with `port.value-invalid` before a consumer sees it.
-import type { z } from 'zod';
 import { NodeRunError } from '../errors';
+import { type AnySchema, parseSchema } from '../parse-schema';
 import { checkPortValue, type PortType, type TypeRegistry, typeLabel, valueSchemaOf } from '../types';
 import { resolveInputType } from '../validate';
 import type { Step, WireChecks } from './plan';
@@ -9,7 +9,7 @@ import type { Step, WireChecks } from './plan';
 /** The code of a node that returned a value its port types do not describe. */
 export const PORT_VALUE_INVALID = 'port.value-invalid';
 
-type Check = { port: string; types: Array<{ type: PortType; schema: z.ZodType; to?: string }> };
+type Check = { port: string; types: Array<{ type: PortType; schema: AnySchema; to?: string }> };
 interface OwnChecks {
   checks: WireChecks;
   schemas: Record<string, unknown>;
@@ -85,7 +85,7 @@ export function checkWire(
     const { port, types: list } = checks[c]!;
     for (let k = 0; k < list.length; k++) {
       const { type, schema, to } = list[k]!;
-      if (schema.safeParse(outputs[port]).success) continue;
+      if (parseSchema(schema, outputs[port]).success) continue;
       const verdict = checkPortValue(type, outputs[port], types);
       const what = to
         ? `that the ${typeLabel(type, types)} input "${to}" cannot take`

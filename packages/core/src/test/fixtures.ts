@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { GraphDocument, GraphEdge, GraphNode } from '../document';
 import { createEngine, type Engine } from '../engine';
 import { examplePack } from '../example-pack';
@@ -10,7 +10,7 @@ import { t } from '../types';
 const pick = defineNode({
   type: 'test.pick',
   version: 1,
-  params: z.object({ kind: z.enum(['number', 'string']).default('number') }),
+  params: z.object({ kind: z._default(z.enum(['number', 'string']), 'number') }),
   inputs: {
     values: { type: (p: { kind: string }) => ({ kind: p.kind }), multiple: true, optional: true, max: 2 },
     fallback: { type: t.any(), optional: true },

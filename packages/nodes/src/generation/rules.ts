@@ -6,7 +6,7 @@
  * the definitions-only entry ships them to an editor page.
  */
 import type { RuleProblem } from '@loraflow/core';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import {
   FAMILIES,
   familiesCompatible,
@@ -29,12 +29,8 @@ import { NODE_ERROR_CODES } from '../services';
  */
 export const generationStrength = z.object({
   strength: z
-    .number()
-    .min(0)
-    .max(2)
-    .multipleOf(0.05)
-    .default(1)
-    .describe('Strength of this LoRA (Scenario 0..2, ModelsLab 0.1..1).'),
+    ._default(z.number().check(z.gte(0), z.lte(2), z.multipleOf(0.05)), 1)
+    .check(z.describe('Strength of this LoRA (Scenario 0..2, ModelsLab 0.1..1).')),
 });
 
 /**

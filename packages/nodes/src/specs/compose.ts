@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import {
   COMPOSABLE_FAMILIES,
   compositionTypeFor,
@@ -19,13 +19,11 @@ import { loraInputType, loraType } from '../types';
  */
 export const compositionScale = z.object({
   scale: z
-    .number()
-    .min(-2)
-    .max(2)
-    .multipleOf(0.01)
-    .default(1)
-    .describe(
-      'Influence of this LoRA in the composition (documented 0..1; the API takes −2..2, outside 0..1 warns).',
+    ._default(z.number().check(z.gte(-2), z.lte(2), z.multipleOf(0.01)), 1)
+    .check(
+      z.describe(
+        'Influence of this LoRA in the composition (documented 0..1; the API takes −2..2, outside 0..1 warns).',
+      ),
     ),
 });
 
@@ -43,13 +41,17 @@ export const loraComposeSpec = defineSpec({
   description:
     'Blends several LoRAs of one family, each with its own scale, into a Scenario composition model and finalises it. Scenario documents composition for FLUX.1; SDXL and SD 1.5 compositions work beyond that and warn.',
   params: z.object({
-    name: z.string().trim().min(1).max(40).describe('Name of the composition model (a tag is appended).'),
+    name: z
+      .string()
+      .check(
+        z.trim(),
+        z.minLength(1),
+        z.maxLength(40),
+        z.describe('Name of the composition model (a tag is appended).'),
+      ),
     timeoutMinutes: z
-      .number()
-      .min(1)
-      .max(24 * 60)
-      .default(30)
-      .describe('How long to wait for the finalisation.'),
+      ._default(z.number().check(z.gte(1), z.lte(24 * 60)), 30)
+      .check(z.describe('How long to wait for the finalisation.')),
   }),
   inputs: {
     loras: {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import {
   generationProblems,
   generationStrength,
@@ -10,70 +10,59 @@ import { imagesType, loraInputType, textType } from '../types';
 
 const side = (name: 'Width' | 'Height') =>
   z
-    .number()
-    .int()
-    .min(64)
-    .max(2048)
-    .multipleOf(8)
-    .default(1024)
-    .describe(`${name} in pixels (ModelsLab: at most 1024).`);
+    ._default(z.number().check(z.int(), z.gte(64), z.lte(2048), z.multipleOf(8)), 1024)
+    .check(z.describe(`${name} in pixels (ModelsLab: at most 1024).`));
 
 const params = z.object({
   prompt: z
-    .string()
-    .max(10_000)
-    .default('')
-    .describe('The prompt (a connected prompt input takes precedence).'),
+    ._default(z.string().check(z.maxLength(10_000)), '')
+    .check(z.describe('The prompt (a connected prompt input takes precedence).')),
   negativePrompt: z
-    .string()
-    .max(10_000)
-    .optional()
-    .describe('What to avoid (ignored by FLUX.2 and other custom routes).'),
+    .optional(z.string().check(z.maxLength(10_000)))
+    .check(z.describe('What to avoid (ignored by FLUX.2 and other custom routes).')),
   width: side('Width'),
   height: side('Height'),
-  samples: z.number().int().min(1).max(4).default(1).describe('How many images.'),
+  samples: z._default(z.number().check(z.int(), z.gte(1), z.lte(4)), 1).check(z.describe('How many images.')),
   steps: z
-    .number()
-    .int()
-    .min(1)
-    .max(150)
-    .optional()
-    .describe(
-      'Inference steps (the base model default when unset). ModelsLab takes 21, 31 or 41 (flux: 1..50).',
+    .optional(z.number().check(z.int(), z.gte(1), z.lte(150)))
+    .check(
+      z.describe(
+        'Inference steps (the base model default when unset). ModelsLab takes 21, 31 or 41 (flux: 1..50).',
+      ),
     ),
   guidance: z
-    .number()
-    .min(0)
-    .max(20)
-    .optional()
-    .describe('Guidance scale (the base model default when unset).'),
+    .optional(z.number().check(z.gte(0), z.lte(20)))
+    .check(z.describe('Guidance scale (the base model default when unset).')),
   seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2_147_483_647)
-    .optional()
-    .describe('Seed; a seeded generation is cached, an unseeded one runs again every run.'),
-  scheduler: z.string().max(100).optional().describe('Scheduler name (Scenario route A and ModelsLab).'),
+    .optional(z.number().check(z.int(), z.gte(0), z.lte(2_147_483_647)))
+    .check(z.describe('Seed; a seeded generation is cached, an unseeded one runs again every run.')),
+  scheduler: z
+    .optional(z.string().check(z.maxLength(100)))
+    .check(z.describe('Scheduler name (Scenario route A and ModelsLab).')),
   // Unset is sent as the documented "yes" (decision 0028); the JSON Schema default shows it without changing cache keys.
-  safetyChecker: z.boolean().optional().meta({
-    default: true,
-    description:
-      'ModelsLab: replace an image its NSFW checker flags with a blank one (documented default: yes).',
-  }),
-  enhancePrompt: z.boolean().optional().meta({
-    default: true,
-    description: 'ModelsLab: let it enhance the prompt (documented default: yes).',
-  }),
+  safetyChecker: z.optional(z.boolean()).check(
+    z.meta({
+      default: true,
+      description:
+        'ModelsLab: replace an image its NSFW checker flags with a blank one (documented default: yes).',
+    }),
+  ),
+  enhancePrompt: z.optional(z.boolean()).check(
+    z.meta({
+      default: true,
+      description: 'ModelsLab: let it enhance the prompt (documented default: yes).',
+    }),
+  ),
   baseModelId: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe(
-      'Base model: ModelsLab `model_id`, or the Scenario custom-route base model; defaults per family.',
+    .optional(z.string().check(z.minLength(1), z.maxLength(200)))
+    .check(
+      z.describe(
+        'Base model: ModelsLab `model_id`, or the Scenario custom-route base model; defaults per family.',
+      ),
     ),
-  timeoutMinutes: z.number().min(1).max(120).default(10).describe('How long to wait for the images.'),
+  timeoutMinutes: z
+    ._default(z.number().check(z.gte(1), z.lte(120)), 10)
+    .check(z.describe('How long to wait for the images.')),
 });
 
 /**

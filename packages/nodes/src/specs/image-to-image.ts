@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import {
   generationProblems,
   generationStrength,
@@ -11,25 +11,24 @@ import { generateMultiLoraSpec } from './generate';
 
 // A generation's params, but the size follows the input image unless it is set, and a strength.
 const generation = generateMultiLoraSpec.params;
-const params = generation.extend({
-  prompt: generation.shape.prompt.describe(
-    'The prompt; for a Scenario edit, the instruction (a connected prompt input takes precedence).',
+const params = z.extend(generation, {
+  prompt: generation.shape.prompt.check(
+    z.describe(
+      'The prompt; for a Scenario edit, the instruction (a connected prompt input takes precedence).',
+    ),
   ),
-  width: generation.shape.width
-    .unwrap()
-    .optional()
-    .describe("Width in pixels; unset: the input image's (ModelsLab: at most 1024)."),
-  height: generation.shape.height
-    .unwrap()
-    .optional()
-    .describe("Height in pixels; unset: the input image's (ModelsLab: at most 1024)."),
+  width: z
+    .optional(generation.shape.width.def.innerType)
+    .check(z.describe("Width in pixels; unset: the input image's (ModelsLab: at most 1024).")),
+  height: z
+    .optional(generation.shape.height.def.innerType)
+    .check(z.describe("Height in pixels; unset: the input image's (ModelsLab: at most 1024).")),
   strength: z
-    .number()
-    .min(0.01)
-    .max(1)
-    .default(0.6)
-    .describe(
-      'How much of the input image is replaced, 0.01..1 (ModelsLab img2img); a Scenario edit follows its instruction and takes none.',
+    ._default(z.number().check(z.gte(0.01), z.lte(1)), 0.6)
+    .check(
+      z.describe(
+        'How much of the input image is replaced, 0.01..1 (ModelsLab img2img); a Scenario edit follows its instruction and takes none.',
+      ),
     ),
 });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { defineSpec } from '../spec';
 import { imagesType } from '../types';
 
@@ -34,13 +34,16 @@ export const imageSaveSpec = defineSpec({
   description: "Writes images through the host's files service, as {prefix}-{n}.png.",
   params: z.object({
     prefix: z
-      .string()
-      .min(1)
-      .max(100)
-      .regex(/^[\w.-]+$/, 'use letters, digits, ".", "_" or "-" only')
-      .refine((s) => s !== '.' && s !== '..', 'a prefix cannot be "." or ".."')
-      .default('image')
-      .describe('File name prefix.'),
+      ._default(
+        z.string().check(
+          z.minLength(1),
+          z.maxLength(100),
+          z.regex(/^[\w.-]+$/, 'use letters, digits, ".", "_" or "-" only'),
+          z.refine((s) => s !== '.' && s !== '..', 'a prefix cannot be "." or ".."'),
+        ),
+        'image',
+      )
+      .check(z.describe('File name prefix.')),
   }),
   inputs: { images: { type: imagesType(), multiple: true, label: 'Images' } },
   outputs: { images: { type: imagesType(), label: 'Images' } },

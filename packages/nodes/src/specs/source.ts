@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { LORA_TYPES, MODELSLAB_FAMILIES, modelTypeInfo } from '../families';
 import { NODE_ERROR_CODES } from '../services';
 import { defineSpec } from '../spec';
@@ -6,67 +6,76 @@ import { loraType } from '../types';
 
 const scenarioLoraType = z
   .string()
-  .min(1)
-  .max(100)
-  .describe(`The Scenario model type, e.g. ${LORA_TYPES.slice(0, 3).join(', ')} (any type Scenario lists).`);
+  .check(
+    z.minLength(1),
+    z.maxLength(100),
+    z.describe(
+      `The Scenario model type, e.g. ${LORA_TYPES.slice(0, 3).join(', ')} (any type Scenario lists).`,
+    ),
+  );
 
 const params = z
   .object({
-    provider: z.enum(['scenario', 'modelslab']).default('scenario').describe('Where the LoRA lives.'),
+    provider: z
+      ._default(z.enum(['scenario', 'modelslab']), 'scenario')
+      .check(z.describe('Where the LoRA lives.')),
     mode: z
-      .enum(['id', 'pick'])
-      .default('id')
-      .describe(
-        '`id`: a known model id; `pick`: the newest trained model of `modelType` whose name matches.',
+      ._default(z.enum(['id', 'pick']), 'id')
+      .check(
+        z.describe(
+          '`id`: a known model id; `pick`: the newest trained model of `modelType` whose name matches.',
+        ),
       ),
-    modelId: z.string().min(1).max(200).optional().describe('The LoRA id (mode `id`).'),
-    modelType: scenarioLoraType
-      .optional()
-      .describe('Scenario: the LoRA model type; it decides the base family.'),
+    modelId: z
+      .optional(z.string().check(z.minLength(1), z.maxLength(200)))
+      .check(z.describe('The LoRA id (mode `id`).')),
+    modelType: z
+      .optional(scenarioLoraType)
+      .check(z.describe('Scenario: the LoRA model type; it decides the base family.')),
     family: z
-      .enum(MODELSLAB_FAMILIES as [string, ...string[]])
-      .optional()
-      .describe('ModelsLab: the base family the LoRA was trained on.'),
+      .optional(z.enum(MODELSLAB_FAMILIES as [string, ...string[]]))
+      .check(z.describe('ModelsLab: the base family the LoRA was trained on.')),
     nameContains: z
-      .string()
-      .max(200)
-      .optional()
-      .describe('Mode `pick`: only models whose name contains this text.'),
+      .optional(z.string().check(z.maxLength(200)))
+      .check(z.describe('Mode `pick`: only models whose name contains this text.')),
     from: z
-      .enum(['project', 'public'])
-      .default('project')
-      .describe("Mode `pick`: the project's own models, or Scenario's public ones."),
+      ._default(z.enum(['project', 'public']), 'project')
+      .check(z.describe("Mode `pick`: the project's own models, or Scenario's public ones.")),
   })
-  .superRefine((p, c) => {
-    if (p.provider === 'scenario' && !p.modelType) {
-      c.addIssue({
-        code: 'custom',
-        path: ['modelType'],
-        message: 'A Scenario LoRA needs its model type (e.g. flux.1-lora)',
-      });
-    }
-    if (p.mode === 'id' && !p.modelId) {
-      c.addIssue({ code: 'custom', path: ['modelId'], message: 'Mode "id" needs the LoRA id' });
-    }
-    if (p.provider === 'modelslab') {
-      if (p.mode === 'pick') {
+  .check(
+    z.superRefine((p, c) => {
+      if (p.provider === 'scenario' && !p.modelType) {
         c.addIssue({
           code: 'custom',
-          path: ['mode'],
-          message: 'ModelsLab LoRAs are chosen by id; ModelsLab has no LoRA list to pick from',
+          path: ['modelType'],
+          message: 'A Scenario LoRA needs its model type (e.g. flux.1-lora)',
         });
       }
-      if (!p.family) {
-        c.addIssue({
-          code: 'custom',
-          path: ['family'],
-          message: `A ModelsLab LoRA needs its base family (${MODELSLAB_FAMILIES.join(', ')})`,
-        });
+      if (p.mode === 'id' && !p.modelId) {
+        c.addIssue({ code: 'custom', path: ['modelId'], message: 'Mode "id" needs the LoRA id' });
       }
-    }
-  })
+      if (p.provider === 'modelslab') {
+        if (p.mode === 'pick') {
+          c.addIssue({
+            code: 'custom',
+            path: ['mode'],
+            message: 'ModelsLab LoRAs are chosen by id; ModelsLab has no LoRA list to pick from',
+          });
+        }
+        if (!p.family) {
+          c.addIssue({
+            code: 'custom',
+            path: ['family'],
+            message: `A ModelsLab LoRA needs its base family (${MODELSLAB_FAMILIES.join(', ')})`,
+          });
+        }
+      }
+    }),
+  )
   // what the editor gives a new LoRA node: the newest FLUX.1 LoRA of the project, valid and typed at once
-  .meta({ examples: [{ provider: 'scenario', mode: 'pick', modelType: 'flux.1-lora', from: 'project' }] });
+  .check(
+    z.meta({ examples: [{ provider: 'scenario', mode: 'pick', modelType: 'flux.1-lora', from: 'project' }] }),
+  );
 
 const familyOf = (p: z.output<typeof params>): string =>
   p.provider === 'modelslab' ? (p.family ?? 'unknown') : modelTypeInfo(p.modelType ?? '').family;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { defineSpec } from '../spec';
 import { textType } from '../types';
 
@@ -15,7 +15,7 @@ export const textPromptSpec = defineSpec({
   category: 'Text',
   description: 'A piece of text, such as a prompt, that several nodes can share.',
   params: z.object({
-    text: z.string().max(10_000).describe('The text.'),
+    text: z.string().check(z.maxLength(10_000), z.describe('The text.')),
   }),
   outputs: { text: { type: textType(), label: 'Text' } },
   cache: 'pure',

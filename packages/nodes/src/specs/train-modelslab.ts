@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { defineSpec } from '../spec';
 import { trainingSetType, trainingType } from '../types';
 
@@ -12,34 +12,36 @@ export const MODELSLAB_TRAINING_FAMILIES = ['sd-1_5', 'sd-xl'] as const;
 
 const params = z.object({
   family: z
-    .enum(MODELSLAB_TRAINING_FAMILIES)
-    .default('sd-xl')
-    .describe('Base family: SD 1.5 (`normal`) or SDXL.'),
+    ._default(z.enum(MODELSLAB_TRAINING_FAMILIES), 'sd-xl')
+    .check(z.describe('Base family: SD 1.5 (`normal`) or SDXL.')),
   instancePrompt: z
     .string()
-    .trim()
-    .min(1)
-    .max(500)
-    .describe('The prompt with the identifier to learn, e.g. "photo of lnt0 lantern".'),
+    .check(
+      z.trim(),
+      z.minLength(1),
+      z.maxLength(500),
+      z.describe('The prompt with the identifier to learn, e.g. "photo of lnt0 lantern".'),
+    ),
   classPrompt: z
     .string()
-    .trim()
-    .min(1)
-    .max(500)
-    .describe('The class it belongs to, e.g. "photo of a lantern".'),
+    .check(
+      z.trim(),
+      z.minLength(1),
+      z.maxLength(500),
+      z.describe('The class it belongs to, e.g. "photo of a lantern".'),
+    ),
   subject: z
-    .enum(['men', 'women', 'couple', 'null'])
-    .default('null')
-    .describe('ModelsLab `training_type`: people (men, women, couple) or objects and styles (null).'),
-  loraType: z.enum(['lora', 'lycoris']).default('lora').describe('Adapter kind.'),
+    ._default(z.enum(['men', 'women', 'couple', 'null']), 'null')
+    .check(
+      z.describe('ModelsLab `training_type`: people (men, women, couple) or objects and styles (null).'),
+    ),
+  loraType: z._default(z.enum(['lora', 'lycoris']), 'lora').check(z.describe('Adapter kind.')),
   maxTrainSteps: z
-    .number()
-    .int()
-    .min(10)
-    .max(50)
-    .optional()
-    .describe('Training steps (10..50; default about twice the image count).'),
-  seed: z.number().int().min(0).max(2_147_483_647).optional().describe('Seed for reproducible training.'),
+    .optional(z.number().check(z.int(), z.gte(10), z.lte(50)))
+    .check(z.describe('Training steps (10..50; default about twice the image count).')),
+  seed: z
+    .optional(z.number().check(z.int(), z.gte(0), z.lte(2_147_483_647)))
+    .check(z.describe('Seed for reproducible training.')),
 });
 
 /**

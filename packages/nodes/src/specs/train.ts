@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { isEditType, modelTypeInfo, TRAINING_TYPES } from '../families';
 import { defineSpec } from '../spec';
 import { checkTrainingParameters } from '../training-params';
@@ -6,24 +6,27 @@ import { trainingSetType, trainingType } from '../types';
 
 const params = z
   .object({
-    modelType: z.enum(TRAINING_TYPES).describe('The training type; it decides the base family of the LoRA.'),
+    modelType: z
+      .enum(TRAINING_TYPES)
+      .check(z.describe('The training type; it decides the base family of the LoRA.')),
     name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(40)
-      .default('loraflow LoRA')
-      .describe('Model name (a tag is appended).'),
+      ._default(z.string().check(z.trim(), z.minLength(1), z.maxLength(40)), 'loraflow LoRA')
+      .check(z.describe('Model name (a tag is appended).')),
     parameters: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .describe('Training parameters of this type (learningRate, rank, nbEpochs, …), checked per trainer.'),
+      ._default(z.record(z.string(), z.unknown()), {})
+      .check(
+        z.describe(
+          'Training parameters of this type (learningRate, rank, nbEpochs, …), checked per trainer.',
+        ),
+      ),
   })
-  .superRefine((p, c) => {
-    for (const problem of checkTrainingParameters(p.modelType, p.parameters)) {
-      c.addIssue({ code: 'custom', path: ['parameters', ...problem.path], message: problem.message });
-    }
-  });
+  .check(
+    z.superRefine((p, c) => {
+      for (const problem of checkTrainingParameters(p.modelType, p.parameters)) {
+        c.addIssue({ code: 'custom', path: ['parameters', ...problem.path], message: problem.message });
+      }
+    }),
+  );
 
 /**
  * What `lora.train` declares, without its run (a `NodeSpec`).

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { defineSpec } from '../spec';
 import { trainingSetType } from '../types';
 
@@ -18,12 +18,8 @@ export const MAX_TRAINING_IMAGES = 50;
 export const MIN_PAIRS = 2;
 
 const name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .optional()
-  .describe('A name for the image (defaults to the source).');
+  .optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200)))
+  .check(z.describe('A name for the image (defaults to the source).'));
 /**
  * Where one image comes from: a file (through the host's `files` service), a URL, a data URL or a Scenario asset.
  *
@@ -31,15 +27,15 @@ const name = z
  * imageSource.parse({ file: 'examples/images/lantern-1.png' });
  */
 export const imageSource = z.union([
-  z.object({ file: z.string().min(1).max(1000), name }).strict(),
-  z.object({ url: z.url({ protocol: /^https?$/ }), name }).strict(),
-  z
-    .object({
-      dataUrl: z.string().regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'expected a base64 image data URL'),
-      name,
-    })
-    .strict(),
-  z.object({ assetId: z.string().min(1).max(200), name }).strict(),
+  z.strictObject({ file: z.string().check(z.minLength(1), z.maxLength(1000)), name }),
+  z.strictObject({ url: z.url({ protocol: /^https?$/ }), name }),
+  z.strictObject({
+    dataUrl: z
+      .string()
+      .check(z.regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'expected a base64 image data URL')),
+    name,
+  }),
+  z.strictObject({ assetId: z.string().check(z.minLength(1), z.maxLength(200)), name }),
 ]);
 /**
  * One image source of a training set's params.
@@ -52,48 +48,49 @@ export type ImageSource = z.infer<typeof imageSource>;
 const params = z
   .object({
     images: z
-      .array(imageSource)
-      .max(MAX_TRAINING_IMAGES)
-      .default([])
-      .describe('Images to train on (5–15 recommended, 50 at most).'),
+      ._default(z.array(imageSource).check(z.maxLength(MAX_TRAINING_IMAGES)), [])
+      .check(z.describe('Images to train on (5–15 recommended, 50 at most).')),
     pairs: z
-      .array(
+      ._default(
         z
-          .object({
-            source: imageSource,
-            target: imageSource,
-            instruction: z.string().trim().min(1).max(2048),
-          })
-          .strict(),
+          .array(
+            z.strictObject({
+              source: imageSource,
+              target: imageSource,
+              instruction: z.string().check(z.trim(), z.minLength(1), z.maxLength(2048)),
+            }),
+          )
+          .check(z.maxLength(MAX_TRAINING_IMAGES / 2)),
+        [],
       )
-      .max(MAX_TRAINING_IMAGES / 2)
-      .default([])
-      .describe('Before/after pairs with an instruction each, for edit training types.'),
+      .check(z.describe('Before/after pairs with an instruction each, for edit training types.')),
   })
-  .superRefine((p, c) => {
-    if (p.images.length === 0 && p.pairs.length === 0) {
-      c.addIssue({
-        code: 'custom',
-        path: ['images'],
-        message: 'A training set needs images, or before/after pairs for an edit type',
-      });
-    }
-    if (p.images.length > 0 && p.pairs.length > 0) {
-      c.addIssue({
-        code: 'custom',
-        path: ['pairs'],
-        message:
-          'A training set holds either images or before/after pairs, not both: plain types train on images, edit types on pairs',
-      });
-    }
-    if (p.pairs.length > 0 && p.pairs.length < MIN_PAIRS) {
-      c.addIssue({
-        code: 'custom',
-        path: ['pairs'],
-        message: `Edit training types need at least ${MIN_PAIRS} before/after pairs`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((p, c) => {
+      if (p.images.length === 0 && p.pairs.length === 0) {
+        c.addIssue({
+          code: 'custom',
+          path: ['images'],
+          message: 'A training set needs images, or before/after pairs for an edit type',
+        });
+      }
+      if (p.images.length > 0 && p.pairs.length > 0) {
+        c.addIssue({
+          code: 'custom',
+          path: ['pairs'],
+          message:
+            'A training set holds either images or before/after pairs, not both: plain types train on images, edit types on pairs',
+        });
+      }
+      if (p.pairs.length > 0 && p.pairs.length < MIN_PAIRS) {
+        c.addIssue({
+          code: 'custom',
+          path: ['pairs'],
+          message: `Edit training types need at least ${MIN_PAIRS} before/after pairs`,
+        });
+      }
+    }),
+  );
 
 /**
  * What `training.set` declares, without its run (a `NodeSpec`).

@@ -1,5 +1,5 @@
 import type { PortType } from '@loraflow/core';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { Provider } from '../families';
 import { typeParam } from '../port-rules';
 import { defineSpec } from '../spec';
@@ -29,11 +29,8 @@ export const loraWaitSpec = defineSpec({
     'Waits for a training to finish, reporting queue position, progress and remaining time; outputs the trained LoRA.',
   params: z.object({
     timeoutMinutes: z
-      .number()
-      .min(1)
-      .max(7 * 24 * 60)
-      .default(120)
-      .describe('Give up waiting after this long (the training itself goes on).'),
+      ._default(z.number().check(z.gte(1), z.lte(7 * 24 * 60)), 120)
+      .check(z.describe('Give up waiting after this long (the training itself goes on).')),
   }),
   inputs: { training: { type: trainingType(undefined), label: 'Training' } },
   outputs: {
