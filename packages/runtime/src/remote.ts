@@ -10,15 +10,15 @@ import {
   sniffImageType,
 } from '@loraflow/core';
 import type { EventSourceMessage } from 'eventsource-parser';
-import { z } from 'zod';
-import { RUNTIME_CODES, RuntimeError } from './errors';
+import { z } from 'zod/mini';
+import { parseInEnglish, RUNTIME_CODES, RuntimeError } from './errors';
 import type { ModelPage, ModelQuery } from './models';
 import { runEventSchema, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime, RuntimeRunHandle } from './types';
 
 // What a runtime's HTTP handler answers, checked before a caller (the editor) relies on it; loose,
-// so a newer server may add fields.
+// so a newer server may add fields. zod/mini, not classic: this client ships in the editor's page.
 const issueSchema = z.looseObject({
   path: z.array(z.union([z.string(), z.number()])),
   code: z.string(),
@@ -50,11 +50,11 @@ const answers = {
       }),
     ),
     totals: z.record(z.string(), z.number()),
-    willRun: z.number().int(),
-    fromCache: z.number().int(),
-    unknownCosts: z.number().int().optional(),
+    willRun: z.int(),
+    fromCache: z.int(),
+    unknownCosts: z.optional(z.int()),
   }),
-  started: z.looseObject({ runId: z.string().min(1), after: z.number().int().min(0) }),
+  started: z.looseObject({ runId: z.string().check(z.minLength(1)), after: z.int().check(z.minimum(0)) }),
   runs: z.looseObject({ runs: z.array(runRecordSchema) }),
   models: z.looseObject({
     models: z.array(
@@ -63,10 +63,10 @@ const answers = {
         name: z.string(),
         provider: z.string(),
         kind: z.enum(['lora', 'base']),
-        thumbnail: z.string().optional(),
+        thumbnail: z.optional(z.string()),
       }),
     ),
-    nextCursor: z.string().optional(),
+    nextCursor: z.optional(z.string()),
   }),
 };
 
@@ -152,9 +152,14 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
   }
 
   /** A JSON answer checked against its shape: a malformed one is a `remote.protocol` error naming where, not a crash later. */
-  async function checked<T>(schema: z.ZodType, method: string, path: string, body?: unknown): Promise<T> {
+  async function checked<T>(
+    schema: z.core.$ZodType,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const value = await json<unknown>(method, path, body);
-    const result = schema.safeParse(value);
+    const result = parseInEnglish(schema, value);
     if (!result.success) {
       const issue = result.error.issues[0]!;
       const at = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
