@@ -21,7 +21,7 @@ import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore, type EditorStore } from '../store/editor-store';
 import { Canvas, type PendingConnection } from './Canvas';
 import type { PaletteProps } from './Palette';
-import { palettePlaceholder } from './palette-search';
+import { palettePlaceholder } from './palette-placeholder';
 import { NoticeBar, Toolbar } from './Toolbar';
 import { ViewerContext, type ViewerState } from './viewer-context';
 import type { WidgetRegistry } from './widgets';
