@@ -14,6 +14,7 @@ import {
   type TypeRegistry,
   typeLabel,
 } from '@loraflow/core';
+import { z } from 'zod/mini';
 
 /**
  * One port of a node instance with its resolved type.
@@ -116,11 +117,10 @@ export function typeFamily(type: PortType | undefined): string | undefined {
  * @example
  * defaultParams(z.object({ scale: z.number().default(0.8) })); // { scale: 0.8 }
  */
-export function defaultParams(
-  schema: { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined,
-): Record<string, unknown> {
+export function defaultParams(schema: z.core.$ZodType | undefined): Record<string, unknown> {
   if (!schema) return {};
-  const parsed = schema.safeParse({});
+  // zod's functional safeParse: a pack's schema may be classic or mini (which has no methods to rely on)
+  const parsed = z.safeParse(schema, {});
   const data = parsed.data;
   return parsed.success && typeof data === 'object' && data !== null && !Array.isArray(data)
     ? (data as Record<string, unknown>)

@@ -6,7 +6,8 @@ import {
   loadDocument,
   type Result,
 } from '@loraflow/core';
-import { z } from 'zod';
+import { parseInEnglish } from '@loraflow/runtime';
+import { z } from 'zod/mini';
 
 /**
  * Reads a graph document from JSON text: parse errors and shape problems come back as issues with a
@@ -54,7 +55,7 @@ export const MAX_CLIPBOARD_CHARS = 8_000_000;
 /** The clipboard's envelope; its nodes and edges are then checked as a document's are. */
 const ClipboardSchema = z.object({
   format: z.literal('loraflow.clipboard'),
-  version: z.literal(1).optional(),
+  version: z.optional(z.literal(1)),
   nodes: z.array(z.unknown()),
   edges: z.array(z.unknown()),
 });
@@ -102,7 +103,7 @@ export function parseClipboardText(text: string): Result<ClipboardNodes> {
     const doc = loadDocument(value);
     return doc.ok ? { ok: true, value: { nodes: doc.value.nodes, edges: doc.value.edges } } : doc;
   }
-  const envelope = ClipboardSchema.safeParse(value);
+  const envelope = parseInEnglish(ClipboardSchema, value);
   if (!envelope.success) {
     if (format !== 'loraflow.clipboard')
       return clipIssue('clipboard.not-loraflow', 'The clipboard holds JSON, but not loraflow nodes.');

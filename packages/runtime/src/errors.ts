@@ -1,5 +1,6 @@
 import type { Issue } from '@loraflow/core';
-import type { z } from 'zod';
+import { z } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 
 /**
  * The stable codes a runtime answers with, locally and over HTTP; hosts may match on them.
@@ -92,4 +93,29 @@ export function issuesOf(
     code,
     message: i.message,
   }));
+}
+
+const english = en().localeError;
+
+// zod/mini installs no locale: a host's own map or locale (zod's config) still speaks first, English is only the fallback.
+const errorMap: z.core.$ZodErrorMap = (issue) => {
+  const config = z.config();
+  return config.customError?.(issue) ?? config.localeError?.(issue) ?? english(issue);
+};
+
+const englishContext = { error: errorMap };
+
+/**
+ * Checks a value against any zod 4 schema (classic or mini) with a human sentence on every issue, also on a page
+ * that never loads classic zod (which alone installs zod's English messages). Changes no global config.
+ *
+ * @example
+ * const r = parseInEnglish(runEventSchema, value);
+ * if (!r.success) issuesOf(r.error.issues, RUNTIME_CODES.remoteProtocol); // messages like 'Invalid input: expected string, received number'
+ */
+export function parseInEnglish<S extends z.core.$ZodType>(
+  schema: S,
+  value: unknown,
+): z.util.SafeParseResult<z.output<S>> {
+  return z.safeParse(schema, value, englishContext);
 }

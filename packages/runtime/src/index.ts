@@ -1,7 +1,7 @@
 export { buildCatalogue } from './catalogue';
 // every type of the contract entry, so a host that loads the runtime imports them from one place
 export type * from './contract';
-export { RUNTIME_CODES, RuntimeError } from './errors';
+export { parseInEnglish, RUNTIME_CODES, RuntimeError } from './errors';
 export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions } from './http/handler';
 export type { CredentialsHook } from './http/tenant';
 export { WEBHOOK_CODES } from './http/webhooks';

@@ -1,24 +1,12 @@
-import {
-  createRunStateFold,
-  type GraphDocument,
-  type Issue,
-  initialRunState,
-  type NodeOutcome,
-  type RunEvent,
-  type RunResult,
-  setOwn,
-  sniffImageType,
-} from '@loraflow/core';
-import type { EventSourceMessage } from 'eventsource-parser';
-import { z } from 'zod';
-import { RUNTIME_CODES, RuntimeError } from './errors';
+import { type GraphDocument, type Issue, sniffImageType } from '@loraflow/core';
+import { z } from 'zod/mini';
+import { parseInEnglish, RUNTIME_CODES, RuntimeError } from './errors';
 import type { ModelPage, ModelQuery } from './models';
-import { runEventSchema, runRecordSchema } from './store/schemas';
-import type { RunRecord } from './store/types';
-import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime, RuntimeRunHandle } from './types';
+import type { RemoteClient } from './remote-runs';
+import type { ExplainEntry, NodeCatalogue, RunEstimate, Runtime } from './types';
 
 // What a runtime's HTTP handler answers, checked before a caller (the editor) relies on it; loose,
-// so a newer server may add fields.
+// so a newer server may add fields. zod/mini, not classic: this client ships in the editor's page.
 const issueSchema = z.looseObject({
   path: z.array(z.union([z.string(), z.number()])),
   code: z.string(),
@@ -50,12 +38,11 @@ const answers = {
       }),
     ),
     totals: z.record(z.string(), z.number()),
-    willRun: z.number().int(),
-    fromCache: z.number().int(),
-    unknownCosts: z.number().int().optional(),
+    willRun: z.int(),
+    fromCache: z.int(),
+    unknownCosts: z.optional(z.int()),
   }),
-  started: z.looseObject({ runId: z.string().min(1), after: z.number().int().min(0) }),
-  runs: z.looseObject({ runs: z.array(runRecordSchema) }),
+  started: z.looseObject({ runId: z.string().check(z.minLength(1)), after: z.int().check(z.minimum(0)) }),
   models: z.looseObject({
     models: z.array(
       z.looseObject({
@@ -63,10 +50,10 @@ const answers = {
         name: z.string(),
         provider: z.string(),
         kind: z.enum(['lora', 'base']),
-        thumbnail: z.string().optional(),
+        thumbnail: z.optional(z.string()),
       }),
     ),
-    nextCursor: z.string().optional(),
+    nextCursor: z.optional(z.string()),
   }),
 };
 
@@ -152,9 +139,14 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
   }
 
   /** A JSON answer checked against its shape: a malformed one is a `remote.protocol` error naming where, not a crash later. */
-  async function checked<T>(schema: z.ZodType, method: string, path: string, body?: unknown): Promise<T> {
+  async function checked<T>(
+    schema: z.core.$ZodType,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const value = await json<unknown>(method, path, body);
-    const result = schema.safeParse(value);
+    const result = parseInEnglish(schema, value);
     if (!result.success) {
       const issue = result.error.issues[0]!;
       const at = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
@@ -167,157 +159,23 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
     return value as T;
   }
 
-  async function getRun(runId: string): Promise<RunRecord | undefined> {
-    try {
-      const record = await json<unknown>('GET', `/runs/${encodeURIComponent(runId)}`);
-      if (!runRecordSchema.safeParse(record).success) {
-        throw new RuntimeError(
-          RUNTIME_CODES.remoteProtocol,
-          `The runtime answered a malformed record for run "${runId}".`,
-        );
-      }
-      return record as RunRecord;
-    } catch (error) {
-      if (error instanceof RuntimeError && error.code === RUNTIME_CODES.runNotFound) return undefined;
-      throw error;
-    }
-  }
-
-  async function* events(
-    runId: string,
-    after: number,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<RunEvent> {
-    let last = after;
-    let failures = 0;
-    let delay = options.reconnectDelayMs ?? 1000;
-    for (;;) {
-      if (signal?.aborted) return;
-      const headers: Record<string, string> = {
-        accept: 'text/event-stream',
-        ...authHeaders,
-        'last-event-id': String(last),
-      };
-      const init: RequestInit = { headers };
-      if (signal) init.signal = signal;
-      let response: Response | undefined;
-      try {
-        response = await doFetch(`${base}/runs/${encodeURIComponent(runId)}/events`, init);
-      } catch {
-        response = undefined;
-      }
-      if (signal?.aborted) return;
-      if (response && !response.ok) throw await errorOf(response);
-      let ended = false;
-      if (response?.body) {
-        const queue: EventSourceMessage[] = [];
-        // loaded when a run is first followed: an editor page that never runs does not download the SSE parser
-        const { createParser } = await import('eventsource-parser');
-        const parser = createParser({
-          onEvent: (message) => queue.push(message),
-          onRetry: (ms) => {
-            if (options.reconnectDelayMs === undefined) delay = ms;
-          },
-        });
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        try {
-          while (!ended) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            parser.feed(value);
-            while (queue.length > 0 && !ended) {
-              const message = queue.shift()!;
-              if (message.event === 'end') {
-                ended = true;
-                break;
-              }
-              const event = parseEvent(message.data, runId);
-              if (event.seq <= last) continue;
-              last = event.seq;
-              failures = 0;
-              yield event;
-            }
-          }
-        } catch (error) {
-          if (error instanceof RuntimeError) throw error;
-          // A dropped connection: reconnect below from the last event seen.
-        } finally {
-          reader.cancel().catch(() => {});
-        }
-      }
-      if (ended || signal?.aborted) return;
-      if (++failures > maxReconnects) {
-        throw new RuntimeError(
-          RUNTIME_CODES.remoteUnreachable,
-          `The event stream of run "${runId}" dropped ${failures} times in a row; giving up.`,
-        );
-      }
-      await sleep(delay, signal);
-    }
-  }
-
-  function handle(runId: string, after: number, signal: AbortSignal | undefined): RuntimeRunHandle {
-    const log: RunEvent[] = [];
-    const listeners = new Set<(e: RunEvent) => void>();
-    const fold = createRunStateFold(initialRunState(runId, Date.now()));
-    let finished = false;
-    const stop = new AbortController();
-    const cancel = () => {
-      send('POST', `/runs/${encodeURIComponent(runId)}/cancel`).catch(() => {});
-    };
-    if (signal?.aborted) cancel();
-    else signal?.addEventListener('abort', cancel, { once: true });
-    const result = (async (): Promise<RunResult> => {
-      try {
-        for await (const event of events(runId, after, stop.signal)) {
-          log.push(event);
-          fold.apply(event);
-          for (const listener of listeners) {
-            try {
-              listener(event);
-            } catch {
-              // A throwing subscriber must not break the stream or the other subscribers.
-            }
-          }
-          if (event.type === 'run.finished') break;
-        }
-      } finally {
-        finished = true;
-        listeners.clear();
-        signal?.removeEventListener('abort', cancel);
-      }
-      // The record is written just after the last event; a few short tries cover that gap.
-      for (let attempt = 0; ; attempt++) {
-        const record = await getRun(runId);
-        if (!record)
-          throw new RuntimeError(RUNTIME_CODES.runNotFound, `The run "${runId}" is gone from the runtime.`);
-        if (record.status !== 'running') return resultOf(record);
-        if (attempt >= 20) {
-          throw new RuntimeError(
-            RUNTIME_CODES.remoteProtocol,
-            `The run "${runId}" finished but its record still says running.`,
-          );
-        }
-        await sleep(25, undefined);
-      }
-    })();
-    result.catch(() => {});
-    return {
-      runId,
-      after,
-      result,
-      cancel,
-      subscribe(listener) {
-        for (const event of log) listener(event);
-        if (finished) return () => {};
-        listeners.add(listener);
-        return () => {
-          listeners.delete(listener);
-        };
-      },
-      getSnapshot: fold.getSnapshot,
-    };
-  }
+  const client: RemoteClient = {
+    base,
+    doFetch,
+    authHeaders,
+    reconnectDelayMs: options.reconnectDelayMs,
+    maxReconnects,
+    send,
+    json,
+    checked,
+    errorOf,
+  };
+  // the run side loads on first use (a run, a resume, the run history), once
+  let runsSide: Promise<ReturnType<typeof import('./remote-runs').remoteRuns>> | undefined;
+  const runs = () => {
+    runsSide ??= import('./remote-runs').then((m) => m.remoteRuns(client));
+    return runsSide;
+  };
 
   return {
     catalogue: () => checked<NodeCatalogue>(answers.catalogue, 'GET', '/nodes'),
@@ -342,7 +200,7 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
         '/runs',
         o.refresh ? { ...graphBody(doc, o.targets), refresh: o.refresh } : graphBody(doc, o.targets),
       );
-      return handle(runId, after, o.signal);
+      return (await runs()).handle(runId, after, o.signal);
     },
     async resume(runId, o = {}) {
       const answer = await checked<{ runId: string; after: number }>(
@@ -350,18 +208,15 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
         'POST',
         `/runs/${encodeURIComponent(runId)}/resume`,
       );
-      return handle(answer.runId, answer.after, o.signal);
+      return (await runs()).handle(answer.runId, answer.after, o.signal);
     },
     async cancel(runId) {
       await send('POST', `/runs/${encodeURIComponent(runId)}/cancel`);
     },
-    getRun,
-    async listRuns(o = {}) {
-      const query = o.limit !== undefined ? `?limit=${o.limit}` : '';
-      return (await checked<{ runs: RunRecord[] }>(answers.runs, 'GET', `/runs${query}`)).runs;
-    },
-    events(runId, o = {}) {
-      return events(runId, o.after ?? 0, o.signal);
+    getRun: async (runId) => (await runs()).getRun(runId),
+    listRuns: async (o = {}) => (await runs()).listRuns(o.limit),
+    async *events(runId, o = {}) {
+      yield* (await runs()).events(runId, o.after ?? 0, o.signal);
     },
     models: (query = {}) => checked<ModelPage>(answers.models, 'GET', `/models${modelSearch(query)}`),
     async modelThumbnail(ref) {
@@ -401,23 +256,6 @@ function graphBody(doc: GraphDocument, targets: string[] | undefined) {
   return targets ? { graph: doc, targets } : { graph: doc };
 }
 
-function parseEvent(data: string, runId: string): RunEvent {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    value = undefined;
-  }
-  const parsed = runEventSchema.safeParse(value);
-  if (!parsed.success || parsed.data.runId !== runId) {
-    throw new RuntimeError(
-      RUNTIME_CODES.remoteProtocol,
-      `The event stream of run "${runId}" carried a malformed event.`,
-    );
-  }
-  return value as RunEvent;
-}
-
 async function errorOf(response: Response): Promise<RuntimeError> {
   let body: unknown;
   try {
@@ -438,34 +276,4 @@ async function errorOf(response: Response): Promise<RuntimeError> {
     RUNTIME_CODES.remoteProtocol,
     `The runtime answered HTTP ${response.status} without an error body.`,
   );
-}
-
-function resultOf(record: RunRecord): RunResult {
-  const nodes: Record<string, NodeOutcome> = {};
-  for (const [id, node] of Object.entries(record.nodes)) {
-    const outcome: NodeOutcome = { status: node.status as NodeOutcome['status'], key: node.key };
-    if (node.outputs) outcome.outputs = node.outputs;
-    if (node.error) outcome.error = node.error;
-    if (node.because !== undefined) outcome.because = node.because;
-    setOwn(nodes, id, outcome);
-  }
-  return {
-    runId: record.runId,
-    status: record.status as RunResult['status'],
-    nodes,
-    startedAt: record.startedAt,
-    finishedAt: record.finishedAt ?? record.updatedAt,
-  };
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

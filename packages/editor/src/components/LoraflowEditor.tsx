@@ -1,4 +1,5 @@
 import { type GraphDocument, loadDocument, type NodePack } from '@loraflow/core';
+import { parseInEnglish } from '@loraflow/runtime';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import {
   type KeyboardEvent,
@@ -11,7 +12,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { createCatalogue } from '../catalogue';
 import { downloadDocument, parseDocumentText } from '../io';
 import { autoLayout } from '../layout';
@@ -20,7 +21,7 @@ import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore, type EditorStore } from '../store/editor-store';
 import { Canvas, type PendingConnection } from './Canvas';
 import type { PaletteProps } from './Palette';
-import { palettePlaceholder } from './palette-search';
+import { palettePlaceholder } from './palette-placeholder';
 import { NoticeBar, Toolbar } from './Toolbar';
 import { ViewerContext, type ViewerState } from './viewer-context';
 import type { WidgetRegistry } from './widgets';
@@ -54,13 +55,17 @@ export interface LoraflowEditorProps {
   children?: ReactNode;
 }
 
+// zod/mini, as everything on the editor's page: classic zod alone would cost a host's users ~20 kB gzip.
 const propsSchema = z.object({
   packs: z.array(
-    z.object({ name: z.string(), nodes: z.array(z.object({ type: z.string().min(1) }).loose()) }).loose(),
+    z.looseObject({
+      name: z.string(),
+      nodes: z.array(z.looseObject({ type: z.string().check(z.minLength(1)) })),
+    }),
     'packs must be an array of node packs ({ name, nodes })',
   ),
-  theme: z.enum(['light', 'dark']).optional(),
-  readOnly: z.boolean().optional(),
+  theme: z.optional(z.enum(['light', 'dark'])),
+  readOnly: z.optional(z.boolean()),
 });
 
 /** Reads a document prop, or explains why it cannot be shown. */
@@ -210,7 +215,11 @@ function isTyping(target: EventTarget | null): boolean {
  * <LoraflowEditor packs={[loraPack]} defaultDocument={doc} runtime={runtime} onChange={save} theme="dark" />
  */
 export function LoraflowEditor(props: LoraflowEditorProps) {
-  const checked = propsSchema.safeParse({ packs: props.packs, theme: props.theme, readOnly: props.readOnly });
+  const checked = parseInEnglish(propsSchema, {
+    packs: props.packs,
+    theme: props.theme,
+    readOnly: props.readOnly,
+  });
   if (!checked.success) {
     const issue = checked.error.issues[0];
     return (

@@ -1,3 +1,5 @@
+// its own module: the palette's loading fallback shows it without the search (which loads with the palette)
+export { palettePlaceholder } from './palette-placeholder';
 /**
  * Words people type for a node that its title does not use (ComfyUI's and n8n's vocabulary): each maps to
  * words that do appear in node titles, types or descriptions.
@@ -79,14 +81,4 @@ export function paletteScore(
     total += best;
   }
   return total / query.length;
-}
-
-/**
- * The palette's search hint: all nodes, or those that can take a dropped connection.
- *
- * @example
- * palettePlaceholder(true); // 'Nodes that can take this connection…'
- */
-export function palettePlaceholder(forConnection: boolean): string {
-  return forConnection ? 'Nodes that can take this connection…' : 'Search nodes by name, category or type…';
 }

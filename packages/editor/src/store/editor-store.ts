@@ -15,9 +15,9 @@ import {
 } from '@loraflow/core';
 import { type Catalogue, defaultParams } from '../catalogue';
 import { schemaOf } from '../components/json-schema';
-import { resultOfRecord } from '../history';
 import { parseClipboardText, serializeClipboard } from '../io';
 import { starterParams } from '../params';
+import { resultOfRecord } from '../run-result';
 import type {
   EditorRuntime,
   ExplainEntry,

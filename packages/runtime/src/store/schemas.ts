@@ -1,8 +1,11 @@
 import { setOwn } from '@loraflow/core';
-import { z } from 'zod';
+import { z } from 'zod/mini';
+import { parseInEnglish } from '../errors';
+
+// zod/mini, not classic: the remote client (in the editor's page) checks run records and events with these.
 
 // What a store reads back is input like any other: a torn or foreign file must fail here, not later.
-const json: z.ZodType<unknown> = z.lazy(() =>
+const json: z.ZodMiniType<unknown> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
 );
 
@@ -12,46 +15,47 @@ export const cacheEntrySchema = z.object({
   typeVersion: z.number(),
   outputs: z.record(z.string(), json),
   createdAt: z.number(),
-  runId: z.string().optional(),
-  provenance: z.object({ nodeId: z.string(), params: json, inputKeys: z.array(z.string()) }).optional(),
-  effects: z.array(z.string()).optional(),
+  runId: z.optional(z.string()),
+  provenance: z.optional(z.object({ nodeId: z.string(), params: json, inputKeys: z.array(z.string()) })),
+  effects: z.optional(z.array(z.string())),
 });
 
 export const journalRecordSchema = z.object({
   key: z.string(),
   state: z.enum(['intent', 'done']),
   intent: json,
-  result: json.optional(),
+  result: z.optional(json),
   at: z.number(),
   runId: z.string(),
 });
 
 /** A record keyed by node ids: z.record drops a "__proto__" key, and a node id may be any string. */
-function byNodeId<T>(value: z.ZodType<T>) {
-  return z
-    .custom<Record<string, unknown>>(
+function byNodeId<T>(value: z.core.$ZodType<T>) {
+  return z.pipe(
+    z.custom<Record<string, unknown>>(
       (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
       'expected an object',
-    )
-    .transform((v, ctx) => {
+    ),
+    z.transform((v: Record<string, unknown>, ctx) => {
       const out: Record<string, T> = {};
       for (const [id, item] of Object.entries(v)) {
-        const r = value.safeParse(item);
+        const r = parseInEnglish(value, item);
         if (r.success) setOwn(out, id, r.data);
         else
           for (const i of r.error.issues)
-            ctx.addIssue({ code: 'custom', message: i.message, path: [id, ...i.path] });
+            ctx.issues.push({ code: 'custom', message: i.message, path: [id, ...i.path], input: item });
       }
       return out;
-    });
+    }),
+  );
 }
 
 const outcomeSchema = z.object({
   status: z.enum(['pending', 'queued', 'running', 'succeeded', 'cached', 'failed', 'skipped', 'cancelled']),
   key: z.string(),
-  outputs: z.record(z.string(), json).optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
-  because: z.string().optional(),
+  outputs: z.optional(z.record(z.string(), json)),
+  error: z.optional(z.object({ code: z.string(), message: z.string() })),
+  because: z.optional(z.string()),
 });
 
 export const runRecordSchema = z.object({
@@ -62,25 +66,25 @@ export const runRecordSchema = z.object({
     nodes: z.array(json),
     edges: z.array(json),
   }),
-  targets: z.array(z.string()).optional(),
+  targets: z.optional(z.array(z.string())),
   status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   createdAt: z.number(),
   startedAt: z.number(),
   updatedAt: z.number(),
-  finishedAt: z.number().optional(),
-  attempts: z.number().int(),
+  finishedAt: z.optional(z.number()),
+  attempts: z.int(),
   nodes: byNodeId(outcomeSchema),
-  lastSeq: z.number().int(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
-  lease: z.object({ owner: z.string(), expiresAt: z.number() }).optional(),
-  interrupted: z.literal(true).optional(),
-  tenant: z.string().min(1).optional(),
-  cancelRequestedAt: z.number().optional(),
-  refresh: z.union([z.literal('all'), z.array(z.string())]).optional(),
+  lastSeq: z.int(),
+  error: z.optional(z.object({ code: z.string(), message: z.string() })),
+  lease: z.optional(z.object({ owner: z.string(), expiresAt: z.number() })),
+  interrupted: z.optional(z.literal(true)),
+  tenant: z.optional(z.string().check(z.minLength(1))),
+  cancelRequestedAt: z.optional(z.number()),
+  refresh: z.optional(z.union([z.literal('all'), z.array(z.string())])),
 });
 
 export const runEventSchema = z.looseObject({
-  seq: z.number().int(),
+  seq: z.int(),
   runId: z.string(),
   at: z.number(),
   type: z.string(),
@@ -89,17 +93,19 @@ export const runEventSchema = z.looseObject({
 /** Run ids become file and URL segments: a conservative alphabet keeps them from ever naming something else. */
 export const runIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'a run id is 1-128 letters, digits, _ or -');
+  .check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'a run id is 1-128 letters, digits, _ or -'));
 
 /** A blob's name is its sha256 in hex. */
-export const blobHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a blob hash is 64 lowercase hex digits');
+export const blobHashSchema = z
+  .string()
+  .check(z.regex(/^[0-9a-f]{64}$/, 'a blob hash is 64 lowercase hex digits'));
 
 /**
  * Checks a value against a schema and returns the value itself (zod's copy would drop a `__proto__` key of a record),
  * throwing one sentence naming the first problem when it does not fit.
  */
-export function valid<T>(schema: z.ZodType, value: T): T {
-  const result = schema.safeParse(value);
+export function valid<T>(schema: z.core.$ZodType, value: T): T {
+  const result = parseInEnglish(schema, value);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new TypeError(
