@@ -196,7 +196,16 @@ export class TenantEngines {
    * `credentialsFor` answers; neither is `tenant.credentials-unavailable`.
    */
   async forRun(runId: string, tenant: string, given?: TenantCredentials): Promise<Engine> {
-    if (given?.tenant === tenant) return this.engineFor(given);
+    return this.engineFor(await this.credentialsForRun(runId, tenant, given));
+  }
+
+  /** The keys of a stored run's tenant, as {@link forRun} finds them (the request's, else `credentialsFor`'s). */
+  async credentialsForRun(
+    runId: string,
+    tenant: string,
+    given?: TenantCredentials,
+  ): Promise<TenantCredentials> {
+    if (given?.tenant === tenant) return given;
     const lookup = this.options?.credentialsFor;
     const found = lookup ? await lookup(tenant) : undefined;
     if (found === undefined) {
@@ -214,7 +223,7 @@ export class TenantEngines {
         `tenants.credentialsFor was asked for the keys of the tenant of run "${runId}" and answered another tenant's.`,
       );
     }
-    return this.engineFor(credentials);
+    return credentials;
   }
 }
 
@@ -240,6 +249,8 @@ export interface TenantAware {
     as?: TenantCredentials,
   ): Promise<RuntimeRunHandle>;
   listRuns(o?: { limit?: number; tenant?: string }): Promise<RunRecord[]>;
+  /** `as`: the keys with which to stop, at the provider, what an orphaned run of that tenant started. */
+  cancel(runId: string, as?: TenantCredentials): Promise<void>;
   /** The tenant's own model catalogue (`TenantOptions.models`), never the host's. */
   models(query?: ModelQuery, as?: TenantCredentials): Promise<ModelPage>;
   modelThumbnail(ref: string, as?: TenantCredentials): Promise<Uint8Array | undefined>;
@@ -346,7 +357,7 @@ export function tenantRuntime(
     },
     async cancel(runId) {
       await owned(runId);
-      await base.cancel(runId);
+      await base.cancel(runId, credentials);
     },
     async getRun(runId) {
       const record = await base.getRun(runId);
