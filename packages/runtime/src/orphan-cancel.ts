@@ -1,7 +1,14 @@
 // Cancel of a run whose executor died (decision 0032, "Cancel of a run nobody executes"): nobody will act on a cancel
 // request, and a training it started may go on being billed, so the canceller reads the run's journal and asks each
 // node type's stopper to end at the provider what the run started, before it closes the run.
-import type { JournalRecord, JsonValue, NodeStatus, RunEvent } from '@loraflow/core';
+import {
+  createRunStateFold,
+  initialRunState,
+  type JournalRecord,
+  type JsonValue,
+  type NodeStatus,
+  type RunEvent,
+} from '@loraflow/core';
 import type { NodeRecord, RunRecord } from './store/types';
 
 /**
@@ -138,15 +145,9 @@ export async function orphanClosing(
     delete node.outputs;
     emit({ type: 'node.cancelled', nodeId });
   }
+  // every status at zero, as the core's fold counts an empty run
   const counts: Record<NodeStatus, number> = {
-    pending: 0,
-    queued: 0,
-    running: 0,
-    cached: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    cancelled: 0,
+    ...createRunStateFold(initialRunState(record.runId, at)).counts(),
   };
   for (const node of Object.values(nodes)) counts[node.status]++;
   emit({ type: 'run.finished', status: 'cancelled', counts });

@@ -7,7 +7,7 @@ import { createRuntimeHandler } from './http/handler';
 import type { ModelSource } from './models';
 import { createRuntime } from './runtime';
 import { createMemoryStore } from './store/memory';
-import type { RunRecord } from './store/types';
+import type { NodeRecord, RunRecord } from './store/types';
 import { layServices, parseTenantCredentials, type TenantCredentials } from './tenants';
 import { graph, testPack } from './test/pack';
 import { listen } from './test/serve';
@@ -443,33 +443,18 @@ describe('a tenant’s blob index (decision 0034)', () => {
     expect(await view.getBlob(hashOf(999))).toBeUndefined();
 
     // another process creates a run, then one of the tenant's runs still going gains an output
-    const fresh = await bytes('made elsewhere');
-    await store.putRun({
-      ...record(21, 'running'),
-      nodes: {
-        image: {
-          status: 'succeeded',
-          key: 'k21',
-          outputs: { file: { $blob: fresh, mime: 'text/plain', size: 1 } },
-        },
-      },
+    const output = (key: string, hash: string): NodeRecord => ({
+      status: 'succeeded',
+      key,
+      outputs: { file: { $blob: hash, mime: 'text/plain', size: 1 } },
     });
+    const fresh = await bytes('made elsewhere');
+    await store.putRun({ ...record(21, 'running'), nodes: { image: output('k21', fresh) } });
     expect(new TextDecoder().decode(await view.getBlob(fresh))).toBe('made elsewhere');
     const later = await bytes('rendered later');
     await store.putRun({
       ...record(21, 'running'),
-      nodes: {
-        image: {
-          status: 'succeeded',
-          key: 'k21',
-          outputs: { file: { $blob: later, mime: 'text/plain', size: 1 } },
-        },
-        more: {
-          status: 'succeeded',
-          key: 'k22',
-          outputs: { file: { $blob: fresh, mime: 'text/plain', size: 1 } },
-        },
-      },
+      nodes: { image: output('k21', later), more: output('k22', fresh) },
     });
     expect(new TextDecoder().decode(await view.getBlob(later))).toBe('rendered later');
     // bob owns none of it
