@@ -659,6 +659,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       record,
       record.lastSeq,
     );
+    // stopping took longer than the lease and a worker took the run up: its attempt acts on the request instead
+    if ((await store.getRun(record.runId))?.lease?.owner !== owner) return;
     await store.appendEvents(record.runId, events);
     const at = now();
     const { lease: _, ...rest } = record;
