@@ -41,7 +41,7 @@ describe('a worker reaching the job of a run that ended while queued', () => {
     const later = await front.runtime.run(prompt);
 
     const io = testIo({ cwd, env });
-    const worker = await startWorker(io, { database, concurrency: 1, filesRoot: cwd });
+    const worker = await startWorker(io, { database, concurrency: 1, filesRoot: cwd, maxPollMs: 20 });
     try {
       await expect.poll(() => io.stdout.text()).toContain(`run ${later.runId} succeeded`);
       expect(io.stdout.text()).not.toContain(ended.runId);
