@@ -107,12 +107,14 @@ const segment = /^[A-Za-z0-9_-]{1,128}$/;
  * Creates the receiver. A callback URL is `<publicUrl>/hooks/<kind>/<hook>/<token>`, the token an HMAC-SHA256 of
  * kind and hook under the server's secret: it proves the caller was handed that URL, since ModelsLab signs nothing.
  * The job a callback speaks of must be the one the node bound the hook to (`bind`, once the provider answered): a
- * holder of one URL cannot speak for another job. A callback is a hint to look now, never the outcome: the waiting node still reads the job's status with its key.
+ * holder of one URL cannot speak for another job. A callback is a hint to look now, never the outcome: the waiting
+ * node still reads the job's status with its key.
  *
  * @example
  * const webhooks = createWebhookReceiver({ publicUrl: 'http://127.0.0.1:8787', secret, kinds: loraWebhookKinds });
  * await webhooks.url('modelslab-training', 'lf-3fa9c0d2e1b4a7f6');
  */
+// long because the receiver's methods share its key, waiters, listeners and journal helpers; each is under 40 lines
 export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
   if (new TextEncoder().encode(options.secret).byteLength < 32) {
     throw new Error(
