@@ -247,6 +247,39 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     },
   );
 
+  it('stops the training the run started in an earlier attempt, though the step reads cached in the last one', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const { jobId } = await service.train('m1');
+    const past = Date.now() - 120_000;
+    // attempt 1 started the training and cached the step; attempt 2 took it from the cache, then its process died
+    await store.putRecord({
+      key: 'k-train/train',
+      state: 'done',
+      intent: { modelId: 'm1' },
+      result: { jobId },
+      at: past,
+      runId: 'run_x',
+    });
+    await store.putRun({
+      runId: 'run_x',
+      doc: trainGraph,
+      status: 'running',
+      createdAt: past,
+      startedAt: past,
+      updatedAt: past,
+      attempts: 2,
+      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: 'cached', key: 'k-train' } },
+      lastSeq: 0,
+      lease: { owner: 'rt_gone', expiresAt: past },
+    });
+    const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
+    await other.cancel('run_x');
+    expect(service.calls.cancel).toBe(1);
+    expect(service.jobs.get(jobId)?.status).toBe('cancelled');
+    expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+  });
+
   it('warns in the run’s events when the node type has no stopper, and still closes the run', async () => {
     const store = createMemoryStore();
     const service = createFakeService();

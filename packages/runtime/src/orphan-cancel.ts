@@ -75,7 +75,8 @@ export interface OrphanContext {
 /** How long one stopper may take before its step is reported unknown: a provider that hangs must not hold the cancel. */
 export const STOP_STEP_MS = 30_000;
 
-const ENDED: ReadonlySet<string> = new Set(['cached', 'skipped']);
+// outputs that are final: a node so ended without a stopper has nothing going on at the provider
+const FINAL: ReadonlySet<string> = new Set(['succeeded', 'cached']);
 
 /**
  * The events that close an orphaned run, numbered after `lastSeq`: one `node.log` per side-effect step the run's
@@ -101,7 +102,8 @@ export async function orphanClosing(
   const types = new Map(record.doc.nodes.map((n) => [n.id, n.type]));
   for (const [nodeId, node] of Object.entries(record.nodes)) {
     const nodeType = types.get(nodeId);
-    if (nodeType === undefined || node.key === '' || ENDED.has(node.status)) continue;
+    // a cached node may be this run's own work from an earlier attempt: its journal records say so, not its status
+    if (nodeType === undefined || node.key === '') continue;
     if (!context.sideEffects(nodeType)) continue;
     const effects: Record<string, JournalRecord> = {};
     for (const r of records)
@@ -111,9 +113,8 @@ export async function orphanClosing(
     if (Object.keys(effects).length === 0) continue;
     const stopper = context.stoppers[nodeType];
     const answer: StopAnswer = !stopper
-      ? node.status === 'succeeded'
-        ? // a node without a stopper whose outputs are final has nothing going on at the provider
-          { outcome: 'ended', message: '' }
+      ? FINAL.has(node.status)
+        ? { outcome: 'ended', message: '' }
         : {
             outcome: 'unknown',
             message: `${nodeType} has no way to stop what it started at the provider; it may go on (and be billed) until it ends.`,
