@@ -15,6 +15,7 @@ import { openProviders, type Providers, readProviderEnv } from './env';
 import { CLI_CODES, CliError, EXIT } from './errors';
 import { createFilesService } from './graph-file';
 import type { CliIo } from './io';
+import { loraStoppers } from './stoppers';
 import { storeDirOf } from './store-dir';
 import { storeWarnings } from './store-warnings';
 import { webhookSecret } from './webhook-secret';
@@ -121,6 +122,8 @@ export async function openRuntime(
     ...(o.database?.leaseMs !== undefined ? { leaseMs: o.database.leaseMs } : {}),
     ...(o.database?.dispatch ? { dispatch: o.database.dispatch } : {}),
     models: createLoraModelSources({ scenario: providers.scenario, modelslab: providers.modelslab }),
+    // a run whose executor died is cancelled at the provider too, from its journal (decision 0032)
+    stoppers: loraStoppers,
   });
   return {
     runtime,

@@ -14,6 +14,8 @@ import { type PollingService, polling, pollOptions } from './services';
 export interface WebhookService {
   /** The callback URL for a job about to start; `hook` is known before the provider answers (a cache-key tag). */
   url(kind: string, hook: string): Promise<string>;
+  /** Binds the URL's hook to the job the provider answered: only callbacks about that job are taken from that URL. */
+  bind?(kind: string, hook: string, job: string): Promise<void>;
   /** Resolves once a verified callback says `job` ended; rejects when `signal` aborts. */
   ended(kind: string, job: string, signal: AbortSignal): Promise<void>;
   /** Calls `listener` with each callback about `job` (a stage, for progress only), until the returned function is called. */
@@ -90,6 +92,21 @@ export async function hookUrl(
   hook: string,
 ): Promise<string | undefined> {
   return webhooks(ctx)?.url(kind, hook);
+}
+
+/**
+ * Tells the webhooks service which job a callback URL was handed out for, once the provider answered its id.
+ *
+ * @example
+ * await bindHook(ctx, WEBHOOK_KINDS.modelslabTraining, remoteTag(ctx.key), started.trainingId);
+ */
+export async function bindHook(
+  ctx: Pick<NodeContext, 'services'>,
+  kind: string,
+  hook: string,
+  job: string,
+): Promise<void> {
+  await webhooks(ctx)?.bind?.(kind, hook, job);
 }
 
 /**

@@ -2,11 +2,12 @@ import { createRegistry, type RunEvent } from '@loraflow/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CANCEL_WATCH_MS } from './cancel-request';
 import { createRuntimeHandler } from './http/handler';
+import type { WorkStopper } from './orphan-cancel';
 import { createRuntime, HEARTBEAT_MS } from './runtime';
 import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
 import type { RuntimeStore } from './store/types';
-import { createFakeService, graph, testPack } from './test/pack';
+import { createFakeService, type FakeService, graph, testPack } from './test/pack';
 import { listen, poster } from './test/serve';
 import { tempDir } from './test/temp-dir';
 import { until } from './test/until';
@@ -191,5 +192,107 @@ describe('a worker taking up a queued run that was cancelled after it looked (de
     await until(() => service.calls.train === 1);
     service.finishAll();
     expect((await again.result).status).toBe('succeeded');
+  });
+});
+
+describe('cancel of a run whose executor is gone (decision 0032)', () => {
+  /** The fake provider's stopper: reads the step's journal and cancels the job it finds still running. */
+  const stoppers: Record<string, WorkStopper> = {
+    'test.train': async ({ effects, services }) => {
+      const jobId = (effects.train?.result as { jobId?: string } | undefined)?.jobId;
+      if (jobId === undefined) return { outcome: 'ended', message: 'No training was started.' };
+      const fake = services.get<FakeService>('fake')!;
+      if ((await fake.status(jobId)) !== 'running')
+        return { outcome: 'ended', message: `Job ${jobId} had ended.` };
+      await fake.cancelJob(jobId);
+      return { outcome: 'cancelled', message: `Asked the provider to cancel job ${jobId}.` };
+    },
+  };
+
+  /** A run whose training started, then whose executor stopped without cancelling anything (as a shutdown does). */
+  async function orphaned(store: RuntimeStore, service: FakeService) {
+    const executor = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+    const handle = await executor.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    expect(await executor.interrupt()).toEqual([handle.runId]);
+    return handle.runId;
+  }
+
+  it.each(stores)(
+    'asks the provider to stop the training the run started, then closes the run (%s store)',
+    async (_, open) => {
+      const store = await open();
+      const service = createFakeService();
+      const runId = await orphaned(store, service);
+      const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
+
+      await other.cancel(runId);
+      expect(service.calls.cancel).toBe(1);
+      expect([...service.jobs.values()].map((j) => j.status)).toEqual(['cancelled']);
+      const record = (await other.getRun(runId))!;
+      expect(record).toMatchObject({ status: 'cancelled', nodes: { train: { status: 'cancelled' } } });
+      expect(record.lease).toBeUndefined();
+      const events = await store.getEvents(runId);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.slice(-3)).toMatchObject([
+        { type: 'node.log', nodeId: 'train', level: 'info', message: 'Asked the provider to cancel job j1.' },
+        { type: 'node.cancelled', nodeId: 'train' },
+        { type: 'run.finished', status: 'cancelled' },
+      ]);
+      expect(record.lastSeq).toBe(events.length);
+      expect(await store.has(record.nodes.train!.key)).toBe(false);
+      // closed: a second cancel finds it ended and asks nothing more
+      await other.cancel(runId);
+      expect(service.calls.cancel).toBe(1);
+    },
+  );
+
+  it('stops the training the run started in an earlier attempt, though the step reads cached in the last one', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const { jobId } = await service.train('m1');
+    const past = Date.now() - 120_000;
+    // attempt 1 started the training and cached the step; attempt 2 took it from the cache, then its process died
+    await store.putRecord({
+      key: 'k-train/train',
+      state: 'done',
+      intent: { modelId: 'm1' },
+      result: { jobId },
+      at: past,
+      runId: 'run_x',
+    });
+    await store.putRun({
+      runId: 'run_x',
+      doc: trainGraph,
+      status: 'running',
+      createdAt: past,
+      startedAt: past,
+      updatedAt: past,
+      attempts: 2,
+      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: 'cached', key: 'k-train' } },
+      lastSeq: 0,
+      lease: { owner: 'rt_gone', expiresAt: past },
+    });
+    const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
+    await other.cancel('run_x');
+    expect(service.calls.cancel).toBe(1);
+    expect(service.jobs.get(jobId)?.status).toBe('cancelled');
+    expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('warns in the run’s events when the node type has no stopper, and still closes the run', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const runId = await orphaned(store, service);
+    const other = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+    await other.cancel(runId);
+    expect(service.calls.cancel).toBe(0);
+    const events = await store.getEvents(runId);
+    expect(events.find((e) => e.type === 'node.log' && e.level === 'warn')).toMatchObject({
+      nodeId: 'train',
+      message: expect.stringContaining('test.train has no way to stop'),
+    });
+    expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
+    expect(await store.getRun(runId)).toMatchObject({ status: 'cancelled' });
   });
 });

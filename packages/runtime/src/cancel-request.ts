@@ -49,7 +49,9 @@ export interface CancelContext {
  * Cancels a run this process does not execute: a run whose executor's lease is live gets a cancel request
  * (`cancelRequestedAt`) for that executor to act on; a queued run, or one whose executor is gone, is closed as
  * cancelled here. Read and written under the run's take-up claim, so it races neither a resume nor the executor's
- * writes. Answers what it did: `requested`, `cancelled`, or `ended` (the run had already finished).
+ * writes. An orphaned run (an attempt started, its executor gone) is given to `close` under this runtime's lease
+ * instead, which stops at the provider what the run started before it closes the run. Answers what it did:
+ * `requested`, `cancelled`, or `ended` (the run had already finished).
  *
  * @example
  * const done = await requestCancel({ store, claims, owner, now: Date.now, leaseMs: 60_000 }, runId); // 'requested'
@@ -57,8 +59,10 @@ export interface CancelContext {
 export async function requestCancel(
   context: CancelContext,
   runId: string,
+  close?: (record: RunRecord) => Promise<void>,
 ): Promise<'requested' | 'cancelled' | 'ended'> {
   const { store, now, leaseMs } = context;
+  let orphan: RunRecord | undefined;
   const taken = await underRunClaim(context.claims, runId, context.owner, async () => {
     const record = await store.getRun(runId);
     if (!record)
@@ -70,7 +74,20 @@ export async function requestCancel(
       if (record.cancelRequestedAt === undefined) await store.putRun({ ...record, cancelRequestedAt: at });
       return 'requested' as const;
     }
-    // queued and not taken up yet, or its process died: nobody will act on a request, so it is closed here
+    // its process died: what it started at the provider is stopped by `close` first, under this runtime's lease so
+    // that no worker takes the run up meanwhile
+    if (close && record.attempts > 0) {
+      const { interrupted: _, ...kept } = record;
+      orphan = {
+        ...kept,
+        lease: { owner: context.owner, expiresAt: at + leaseMs },
+        updatedAt: at,
+        cancelRequestedAt: at,
+      };
+      await store.putRun(orphan);
+      return 'cancelled' as const;
+    }
+    // queued and not taken up yet: nobody will act on a request, and nothing was started, so it is closed here
     const { interrupted: _, lease: __, ...rest } = record;
     await store.putRun({ ...rest, status: 'cancelled', finishedAt: at, updatedAt: at });
     return 'cancelled' as const;
@@ -81,6 +98,7 @@ export async function requestCancel(
       `The run "${runId}" is being taken up by another process right now; ask to cancel it again in a moment.`,
     );
   }
+  if (orphan && close) await close(orphan);
   return taken.value;
 }
 

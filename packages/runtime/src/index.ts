@@ -6,6 +6,7 @@ export { createRuntimeHandler, type RuntimeHandler, type RuntimeHandlerOptions }
 export type { CredentialsHook } from './http/tenant';
 export { WEBHOOK_CODES } from './http/webhooks';
 export { createModelCatalogue, MAX_MODELS_LIMIT, modelQuerySchema } from './models';
+export type { StopAnswer, StopStep, WorkStopper } from './orphan-cancel';
 export { createRemoteRuntime, type RemoteRuntimeOptions } from './remote';
 export { createRuntime, HEARTBEAT_MS, INTERRUPTED_AFTER_MS, type RuntimeOptions } from './runtime';
 export { createIndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb';

@@ -33,6 +33,7 @@ import { buildCatalogue } from './catalogue';
 import { FOLLOW_MS, followedHandle, followStored } from './dispatch';
 import { RUNTIME_CODES, RuntimeError } from './errors';
 import { createModelCatalogue, type ModelQuery, type ModelSource } from './models';
+import { orphanClosing, type WorkStopper } from './orphan-cancel';
 import { activeElsewhere, executorAlive, whileTakingUp } from './run-lease';
 import { createMemoryStore } from './store/memory';
 import type { NodeRecord, RunRecord, RuntimeStore } from './store/types';
@@ -90,6 +91,12 @@ export interface RuntimeOptions {
    */
   dispatch?: (runId: string) => Promise<void>;
   followMs?: number;
+  /**
+   * By node type, how to stop at the provider what a node started, when a run whose executor died is cancelled
+   * (decision 0032): each reads the step's journal records and cancels the work it finds going. A side-effect node
+   * type without one gets a warning in the run's events instead.
+   */
+  stoppers?: Readonly<Record<string, WorkStopper>>;
 }
 
 interface ActiveRun {
@@ -605,6 +612,70 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     return followedHandle(follow, record.runId, 0, () => runtime.cancel(record.runId).catch(() => {}));
   }
 
+  /** The services a stored run's nodes had: the host's, or its tenant's (found again as a resume finds them). */
+  async function servicesOfRun(record: RunRecord, as: TenantCredentials | undefined) {
+    let services: Record<string, unknown> | Map<string, unknown> | undefined = options.services;
+    if (record.tenant !== undefined) {
+      try {
+        services = tenants.servicesFor(await tenants.credentialsForRun(record.runId, record.tenant, as));
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    }
+    const map = services instanceof Map ? services : new Map(Object.entries(services ?? {}));
+    return { get: <T>(name: string) => map.get(name) as T | undefined };
+  }
+
+  /**
+   * Closes a run whose executor died, held under this runtime's lease: what its side-effect steps started at the
+   * provider is stopped from the journal (the node types' stoppers), said in its events, and then it is cancelled.
+   */
+  async function closeOrphan(stale: RunRecord, as: TenantCredentials | undefined): Promise<void> {
+    // the dead executor's record is its last checkpoint: its nodes are caught up from the events it stored since
+    const record = structuredClone(stale);
+    const fold = createRunStateFold(initialRunState(record.runId, record.startedAt));
+    for (const event of await store.getEvents(record.runId)) {
+      fold.apply(event);
+      if (event.seq <= stale.lastSeq) continue;
+      applyToRecord(record, event, fold);
+      record.lastSeq = event.seq;
+    }
+    const redact =
+      as && record.tenant === as.tenant
+        ? createRedactor({
+            ...(options.redact ? { redact: options.redact } : {}),
+            secrets: [...secrets, ...tenantSecrets(as)],
+          })
+        : redactText;
+    const { events, nodes } = await orphanClosing(
+      {
+        listRecords: (id) => store.listRecords(id),
+        sideEffects: (type) => options.registry.get(type)?.sideEffects === true,
+        stoppers: options.stoppers ?? {},
+        services: (r) => servicesOfRun(r, as),
+        redact,
+        now,
+      },
+      record,
+      record.lastSeq,
+    );
+    // stopping took longer than the lease and a worker took the run up: its attempt acts on the request instead
+    if ((await store.getRun(record.runId))?.lease?.owner !== owner) return;
+    await store.appendEvents(record.runId, events);
+    const at = now();
+    const { lease: _, ...rest } = record;
+    const closed: RunRecord = {
+      ...rest,
+      nodes,
+      status: 'cancelled',
+      finishedAt: at,
+      updatedAt: at,
+      lastSeq: events.at(-1)!.seq,
+    };
+    // fenced: should this process have stalled past its lease and a worker taken the run up, the worker's record stands
+    await writeFenced(cancelContext, closed, false);
+  }
+
   async function lastStoredSeq(record: RunRecord): Promise<number> {
     // A crash can land between appending events and rewriting the record: the log is the truth.
     const events = await store.getEvents(record.runId, { after: record.lastSeq });
@@ -768,15 +839,16 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       return runs.filter((_, i) => detached[i]).map((run) => run.runId);
     },
 
-    async cancel(runId) {
+    async cancel(runId: string, as?: TenantCredentials) {
       const run = active.get(runId);
       if (run) {
         run.cancel();
         await run.done;
         return;
       }
-      // executed elsewhere: a request its executor acts on; queued or orphaned: closed here (decision 0032)
-      await requestCancel(cancelContext, runId);
+      // executed elsewhere: a request its executor acts on; queued: closed here; orphaned: its provider work is
+      // stopped from the journal, then it is closed here (decision 0032)
+      await requestCancel(cancelContext, runId, (record) => closeOrphan(record, as));
     },
 
     async getRun(runId) {

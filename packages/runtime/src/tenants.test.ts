@@ -7,6 +7,7 @@ import { createRuntimeHandler } from './http/handler';
 import type { ModelSource } from './models';
 import { createRuntime } from './runtime';
 import { createMemoryStore } from './store/memory';
+import type { NodeRecord, RunRecord } from './store/types';
 import { layServices, parseTenantCredentials, type TenantCredentials } from './tenants';
 import { graph, testPack } from './test/pack';
 import { listen } from './test/serve';
@@ -386,5 +387,77 @@ describe('tenant isolation over HTTP', () => {
     }
     expect(await (await as('bob', '/runs')).json()).toEqual({ runs: [] });
     expect(await runtime.getRun(runId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+});
+
+describe('a tenant’s blob index (decision 0034)', () => {
+  const hashOf = (i: number) => i.toString(16).padStart(64, '0');
+  const record = (i: number, status: RunRecord['status'] = 'succeeded'): RunRecord => ({
+    runId: `run_${i}`,
+    doc: graph([]),
+    status,
+    createdAt: 1_000 + i,
+    startedAt: 1_000 + i,
+    updatedAt: 1_000 + i,
+    attempts: 1,
+    nodes: {
+      image: {
+        status: 'succeeded',
+        key: `k${i}`,
+        outputs: { file: { $blob: hashOf(i), mime: 'image/png', size: 1 } },
+      },
+    },
+    lastSeq: 0,
+    tenant: 'alice',
+  });
+
+  it('answers a hash the tenant does not own from its index, reading no run of its history again', async () => {
+    const store = createMemoryStore();
+    for (let i = 1; i <= 300; i++) await store.putRun(record(i));
+    await store.putBlob(new TextEncoder().encode('bob’s bytes'), 'text/plain');
+    const read: number[] = [];
+    const listRuns = store.listRuns.bind(store);
+    store.listRuns = async (o) => {
+      const runs = await listRuns(o);
+      read.push(runs.length);
+      return runs;
+    };
+    const runtime = createRuntime({ registry, store, tenants: { services: () => ({}) } });
+    const view = runtime.forTenant(alice);
+    expect(await view.getBlob(hashOf(999))).toBeUndefined();
+    const built = read.reduce((a, b) => a + b, 0);
+    expect(built).toBeGreaterThanOrEqual(300);
+    read.length = 0;
+    for (let i = 0; i < 10; i++) expect(await view.getBlob(hashOf(1_000 + i))).toBeUndefined();
+    // per miss: the newest page (4 runs, all known already), never the tenant's 300 runs
+    expect(read).toEqual(Array(10).fill(4));
+  });
+
+  it('still finds what runs written since refer to: a run created by another process, and a running run’s new outputs', async () => {
+    const store = createMemoryStore();
+    for (let i = 1; i <= 20; i++) await store.putRun(record(i));
+    const bytes = async (text: string) =>
+      (await store.putBlob(new TextEncoder().encode(text), 'text/plain')).$blob;
+    const runtime = createRuntime({ registry, store, tenants: { services: () => ({}) } });
+    const view = runtime.forTenant(alice);
+    expect(await view.getBlob(hashOf(999))).toBeUndefined();
+
+    // another process creates a run, then one of the tenant's runs still going gains an output
+    const output = (key: string, hash: string): NodeRecord => ({
+      status: 'succeeded',
+      key,
+      outputs: { file: { $blob: hash, mime: 'text/plain', size: 1 } },
+    });
+    const fresh = await bytes('made elsewhere');
+    await store.putRun({ ...record(21, 'running'), nodes: { image: output('k21', fresh) } });
+    expect(new TextDecoder().decode(await view.getBlob(fresh))).toBe('made elsewhere');
+    const later = await bytes('rendered later');
+    await store.putRun({
+      ...record(21, 'running'),
+      nodes: { image: output('k21', later), more: output('k22', fresh) },
+    });
+    expect(new TextDecoder().decode(await view.getBlob(later))).toBe('rendered later');
+    // bob owns none of it
+    expect(await runtime.forTenant(bob).getBlob(later)).toBeUndefined();
   });
 });

@@ -130,8 +130,8 @@ export class TenantEngines {
     string,
     { fingerprint: string; engine: Engine; services: Record<string, unknown> }
   >();
-  /** By tenant, the blob hashes its runs were seen to refer to: a hash never leaves a run once in it. */
-  private readonly blobs = new Map<string, Set<string>>();
+  /** By tenant, the blob hashes its runs refer to (a hash never leaves a run once in it). */
+  private readonly blobs = new Map<string, TenantBlobIndex>();
 
   /** `options` undefined: a runtime that serves no tenant, whose tenant runs cannot run here. */
   constructor(
@@ -182,9 +182,9 @@ export class TenantEngines {
     return entry;
   }
 
-  /** The blob hashes `tenant`'s runs are known to refer to (kept for the most recent tenants, like engines). */
-  blobsSeen(tenant: string): Set<string> {
-    const found = this.blobs.get(tenant) ?? new Set<string>();
+  /** The index of the blob hashes `tenant`'s runs refer to (kept for the most recent tenants, like engines). */
+  blobIndex(tenant: string): TenantBlobIndex {
+    const found = this.blobs.get(tenant) ?? new TenantBlobIndex();
     this.blobs.delete(tenant);
     this.blobs.set(tenant, found);
     trim(this.blobs, this.options?.maxTenants ?? 256);
@@ -196,7 +196,16 @@ export class TenantEngines {
    * `credentialsFor` answers; neither is `tenant.credentials-unavailable`.
    */
   async forRun(runId: string, tenant: string, given?: TenantCredentials): Promise<Engine> {
-    if (given?.tenant === tenant) return this.engineFor(given);
+    return this.engineFor(await this.credentialsForRun(runId, tenant, given));
+  }
+
+  /** The keys of a stored run's tenant, as {@link forRun} finds them (the request's, else `credentialsFor`'s). */
+  async credentialsForRun(
+    runId: string,
+    tenant: string,
+    given?: TenantCredentials,
+  ): Promise<TenantCredentials> {
+    if (given?.tenant === tenant) return given;
     const lookup = this.options?.credentialsFor;
     const found = lookup ? await lookup(tenant) : undefined;
     if (found === undefined) {
@@ -214,7 +223,7 @@ export class TenantEngines {
         `tenants.credentialsFor was asked for the keys of the tenant of run "${runId}" and answered another tenant's.`,
       );
     }
-    return this.engineFor(credentials);
+    return credentials;
   }
 }
 
@@ -240,6 +249,8 @@ export interface TenantAware {
     as?: TenantCredentials,
   ): Promise<RuntimeRunHandle>;
   listRuns(o?: { limit?: number; tenant?: string }): Promise<RunRecord[]>;
+  /** `as`: the keys with which to stop, at the provider, what an orphaned run of that tenant started. */
+  cancel(runId: string, as?: TenantCredentials): Promise<void>;
   /** The tenant's own model catalogue (`TenantOptions.models`), never the host's. */
   models(query?: ModelQuery, as?: TenantCredentials): Promise<ModelPage>;
   modelThumbnail(ref: string, as?: TenantCredentials): Promise<Uint8Array | undefined>;
@@ -293,8 +304,41 @@ function trim(map: Map<string, unknown>, max: number): void {
   }
 }
 
-// A blob is looked for in the tenant's newest runs first: the images a client asks for are almost always recent ones.
-const BLOB_SEARCH = [16, 256, undefined] as const;
+// Runs created since the index was built are found newest first, a page at a time, until one it knows.
+const NEW_RUN_PAGES = [4, 64, undefined] as const;
+
+/**
+ * The blob hashes one tenant's runs refer to, in this process (decision 0034): built by one read of the tenant's runs,
+ * then kept as they are written — a run this view starts or resumes is watched until it ends, and runs another process
+ * created since are found newest first, stopping at the first run already indexed. A hash the tenant does not own is
+ * then answered from the index, plus a read of its unfinished runs, never a scan of its history.
+ *
+ * @example
+ * const index = new TenantBlobIndex();
+ * index.take(record);
+ * index.hashes.has(hash);
+ */
+export class TenantBlobIndex {
+  readonly hashes = new Set<string>();
+  /** The runs indexed, and those among them still going (their outputs may grow). */
+  readonly runs = new Set<string>();
+  readonly open = new Set<string>();
+  built: Promise<void> | undefined;
+
+  /** Adds a run's hashes (its document and its nodes' outputs); a run that has ended is no longer watched. */
+  take(run: RunRecord): void {
+    blobHashesIn([run.doc, run.nodes], this.hashes);
+    this.runs.add(run.runId);
+    if (run.status === 'running') this.open.add(run.runId);
+    else this.open.delete(run.runId);
+  }
+
+  /** Watches a run this process just started or resumed: read again on the next miss, until it ends. */
+  watch(runId: string): void {
+    this.runs.add(runId);
+    this.open.add(runId);
+  }
+}
 
 /**
  * The runtime as one tenant sees it: its runs use its keys, and every other tenant's run is absent (`run.not-found`,
@@ -309,7 +353,7 @@ const BLOB_SEARCH = [16, 256, undefined] as const;
 export function tenantRuntime(
   base: Runtime & TenantAware,
   credentials: TenantCredentials,
-  engines: Pick<TenantEngines, 'blobsSeen'>,
+  engines: Pick<TenantEngines, 'blobIndex'>,
 ): Runtime {
   const tenant = credentials.tenant;
   const owned = async (runId: string): Promise<RunRecord> => {
@@ -324,29 +368,54 @@ export function tenantRuntime(
     return runs.filter((r) => r.tenant === tenant);
   };
   const findBlob = async (hash: string): Promise<boolean> => {
-    const seen = engines.blobsSeen(tenant);
-    if (seen.has(hash)) return true;
-    for (const limit of BLOB_SEARCH) {
-      const runs = await ownRuns(limit);
-      for (const run of runs) blobHashesIn([run.doc, run.nodes], seen);
-      if (seen.has(hash) || limit === undefined || runs.length < limit) return seen.has(hash);
+    const index = engines.blobIndex(tenant);
+    if (index.hashes.has(hash)) return true;
+    if (!index.built) {
+      const building = (async () => {
+        for (const run of await ownRuns(undefined)) index.take(run);
+      })();
+      index.built = building;
+      // a failed read is tried again by the next request, not remembered
+      building.catch(() => {
+        if (index.built === building) index.built = undefined;
+      });
     }
-    return false;
+    await index.built;
+    if (index.hashes.has(hash)) return true;
+    // runs created elsewhere since the index was built: newest first, until one it knows
+    for (const limit of NEW_RUN_PAGES) {
+      const runs = await ownRuns(limit);
+      const fresh = runs.filter((run) => !index.runs.has(run.runId));
+      for (const run of fresh) index.take(run);
+      if (fresh.length < runs.length || limit === undefined || runs.length < limit) break;
+    }
+    // and the runs still going, whose outputs may have grown
+    for (const runId of [...index.open]) {
+      const run = await base.getRun(runId);
+      if (run?.tenant === tenant) index.take(run);
+      else index.open.delete(runId);
+    }
+    return index.hashes.has(hash);
+  };
+  const watched = async (handle: Promise<RuntimeRunHandle>) => {
+    const started = await handle;
+    engines.blobIndex(tenant).watch(started.runId);
+    return started;
   };
   return {
     catalogue: () => base.catalogue(),
     validate: (doc) => base.validate(doc),
     explain: (doc, o) => base.explain(doc, o, credentials),
     estimate: (doc, o) => base.estimate(doc, o, credentials),
-    run: (doc, o) => base.run(doc, o, credentials),
+    run: (doc, o) => watched(base.run(doc, o, credentials)),
     async resume(runId, o) {
       // checked before the runtime's own refusals, which would tell a live run (run.active) from an absent one
       await owned(runId);
-      return base.resume(runId, o, credentials);
+      return watched(base.resume(runId, o, credentials));
     },
     async cancel(runId) {
       await owned(runId);
-      await base.cancel(runId);
+      await base.cancel(runId, credentials);
     },
     async getRun(runId) {
       const record = await base.getRun(runId);

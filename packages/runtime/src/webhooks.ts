@@ -53,6 +53,10 @@ export interface WebhookReceiverOptions {
  */
 export type WebhookOutcome =
   | { kind: 'recorded'; notice: WebhookNotice }
+  /** Held until the node binds the URL's hook to a job (the callback came before the provider's answer was read). */
+  | { kind: 'held'; notice: WebhookNotice }
+  /** The URL's hook is bound to another job than the body names: a holder of one URL speaking for another job. */
+  | { kind: 'mismatch'; notice: WebhookNotice }
   | { kind: 'unknown-kind' }
   | { kind: 'forged' }
   | { kind: 'invalid'; issues: z.core.$ZodIssue[] };
@@ -69,6 +73,12 @@ export type WebhookOutcome =
 export interface WebhookReceiver {
   /** The URL to give a provider for the job a node is about to start; `hook` is an id the node knows before (its cache key's tag). */
   url(kind: string, hook: string): Promise<string>;
+  /**
+   * Binds the URL's hook to the job the provider answered: from then on, only callbacks naming that job are recorded
+   * (another job is `mismatch`); a callback held before the bind is recorded now when it names that job. A node binds
+   * again when its job is replaced (a training started anew under the same cache key).
+   */
+  bind(kind: string, hook: string, job: string): Promise<void>;
   /** Resolves when a verified callback says `job` ended (at once when one is recorded already); rejects only when `signal` aborts. */
   ended(kind: string, job: string, signal: AbortSignal): Promise<void>;
   /** Calls `listener` with each verified callback about `job` this process receives, until the returned function is called. */
@@ -81,6 +91,10 @@ export interface WebhookReceiver {
   receive(kind: string, hook: string, token: string, body: unknown): Promise<WebhookOutcome>;
 }
 
+/** The journal key of the job a hook is bound to, and of a callback held until then. */
+const bindingKey = (kind: string, hook: string) => `webhook-hook/${kind}/${hook}`;
+const heldKey = (kind: string, hook: string, job: string) => `webhook-held/${kind}/${hook}/${job}`;
+
 /** The journal key a callback about `job` is recorded under. */
 export function webhookRecordKey(kind: string, job: string): string {
   return `webhook/${kind}/${job}`;
@@ -92,12 +106,15 @@ const segment = /^[A-Za-z0-9_-]{1,128}$/;
 /**
  * Creates the receiver. A callback URL is `<publicUrl>/hooks/<kind>/<hook>/<token>`, the token an HMAC-SHA256 of
  * kind and hook under the server's secret: it proves the caller was handed that URL, since ModelsLab signs nothing.
- * A callback is a hint to look now, never the outcome: the waiting node still reads the job's status with its key.
+ * The job a callback speaks of must be the one the node bound the hook to (`bind`, once the provider answered): a
+ * holder of one URL cannot speak for another job. A callback is a hint to look now, never the outcome: the waiting
+ * node still reads the job's status with its key.
  *
  * @example
  * const webhooks = createWebhookReceiver({ publicUrl: 'http://127.0.0.1:8787', secret, kinds: loraWebhookKinds });
  * await webhooks.url('modelslab-training', 'lf-3fa9c0d2e1b4a7f6');
  */
+// long because the receiver's methods share its key, waiters, listeners and journal helpers; each is under 40 lines
 export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
   if (new TextEncoder().encode(options.secret).byteLength < 32) {
     throw new Error(
@@ -118,6 +135,42 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
     ['sign', 'verify'],
   );
   const waiters = new Map<string, Set<() => void>>();
+  // without a journal, bindings and held callbacks live in memory (one process)
+  const memory = new Map<string, JournalRecord>();
+  const read = async (key: string) => (options.journal ? options.journal.getRecord(key) : memory.get(key));
+  const write = async (record: JournalRecord) =>
+    options.journal ? options.journal.putRecord(record) : void memory.set(record.key, record);
+  const boundJob = async (kind: string, hook: string) => {
+    const job = (await read(bindingKey(kind, hook)))?.result;
+    return typeof job === 'string' ? job : undefined;
+  };
+  /** Records a callback about its (bound) job and wakes whoever waits on it. */
+  const accept = async (kind: string, hook: string, notice: WebhookNotice) => {
+    if (options.journal) {
+      const record: JournalRecord = {
+        key: webhookRecordKey(kind, notice.job),
+        state: 'done',
+        intent: { hook },
+        result: {
+          job: notice.job,
+          ended: notice.ended,
+          ...(notice.stage !== undefined ? { stage: notice.stage } : {}),
+        },
+        at: Date.now(),
+        runId: `webhook-${kind}`,
+      };
+      const previous = await options.journal.getRecord(record.key);
+      // An end once recorded stays recorded: a late stage callback arriving out of order never hides it.
+      if (!recordedNotice.safeParse(previous?.result).data?.ended) await options.journal.putRecord(record);
+    }
+    for (const listener of listeners.get(`${kind}\n${notice.job}`) ?? []) listener(notice);
+    if (notice.ended) wake(`${kind}\n${notice.job}`);
+  };
+  /** A callback held for `job` under `hook`, if one came before the bind. */
+  const heldNotice = async (kind: string, hook: string, job: string) => {
+    const held = recordedNotice.safeParse((await read(heldKey(kind, hook, job)))?.result);
+    return held.success ? held.data : undefined;
+  };
   const listeners = new Map<string, Set<(notice: WebhookNotice) => void>>();
   // own keys only: a kind from a URL such as "constructor" must not find what every object inherits
   const schemaOf = (kind: string) => (Object.hasOwn(options.kinds, kind) ? options.kinds[kind] : undefined);
@@ -145,6 +198,25 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       }
       const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await key, signed(kind, hook)));
       return `${root}/hooks/${kind}/${hook}/${base64url(mac)}`;
+    },
+
+    async bind(kind, hook, job) {
+      if (!schemaOf(kind) || !segment.test(hook)) {
+        throw new Error(
+          `No webhook hook "${hook}" of kind "${kind}" to bind: it was never a URL this server issues.`,
+        );
+      }
+      await write({
+        key: bindingKey(kind, hook),
+        state: 'done',
+        intent: { hook },
+        result: job,
+        at: Date.now(),
+        runId: `webhook-${kind}`,
+      });
+      // written first, read after: of a bind and a callback crossing, at least one sees the other
+      const held = await heldNotice(kind, hook, job);
+      if (held) await accept(kind, hook, held);
     },
 
     notices(kind, job, listener) {
@@ -200,25 +272,28 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       const parsed = z.safeParse(schema, body);
       if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
       const notice = parsed.data;
-      if (options.journal) {
-        const record: JournalRecord = {
-          key: webhookRecordKey(kind, notice.job),
+      // the token proves the hook only; the job the body names must be the one the hook was bound to
+      let bound = await boundJob(kind, hook);
+      if (bound === undefined) {
+        const previous = await heldNotice(kind, hook, notice.job);
+        await write({
+          key: heldKey(kind, hook, notice.job),
           state: 'done',
           intent: { hook },
           result: {
             job: notice.job,
-            ended: notice.ended,
+            // a held end stays an end, as a recorded one does
+            ended: notice.ended || previous?.ended === true,
             ...(notice.stage !== undefined ? { stage: notice.stage } : {}),
           },
           at: Date.now(),
           runId: `webhook-${kind}`,
-        };
-        const previous = await options.journal.getRecord(record.key);
-        // An end once recorded stays recorded: a late stage callback arriving out of order never hides it.
-        if (!recordedNotice.safeParse(previous?.result).data?.ended) await options.journal.putRecord(record);
+        });
+        bound = await boundJob(kind, hook);
+        if (bound === undefined) return { kind: 'held', notice };
       }
-      for (const listener of listeners.get(`${kind}\n${notice.job}`) ?? []) listener(notice);
-      if (notice.ended) wake(`${kind}\n${notice.job}`);
+      if (bound !== notice.job) return { kind: 'mismatch', notice };
+      await accept(kind, hook, notice);
       return { kind: 'recorded', notice };
     },
   };

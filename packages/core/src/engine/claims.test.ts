@@ -234,3 +234,45 @@ describe('single-flight side effects', () => {
     expect(r.performed).toEqual(['lantern']);
   });
 });
+
+describe('the claim of a node still working when its cancelled run finishes (decision 0031)', () => {
+  /** A run cancelled while its node's effect ignores the signal: finished once the grace ran out, its node still working. */
+  async function cancelledWhileWorking() {
+    vi.useFakeTimers();
+    const r = remote();
+    r.hold();
+    const store = createMemoryStore();
+    const engine = createEngine({
+      registry: r.registry,
+      cache: store,
+      claimTtlMs: 3_000,
+      cancelGraceMs: 100,
+    });
+    const key = (await engine.explain(graph('x'))).find((e) => e.nodeId === 'm')!.key!;
+    const run = engine.run(graph('one'));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.performed).toEqual(['lantern']);
+    run.cancel();
+    await vi.advanceTimersByTimeAsync(200);
+    expect((await run.result).status).toBe('cancelled');
+    const probe = () => store.claims.acquire(key, 'other@probe', 3_000);
+    return { r, probe };
+  }
+
+  it('is kept until the node’s work settles, then released', async () => {
+    const { r, probe } = await cancelledWhileWorking();
+    expect(await probe()).toMatchObject({ acquired: false });
+    r.open();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await probe()).toMatchObject({ acquired: true });
+  });
+
+  it('lapses after its ttl when the work never settles, so another run can take the step over', async () => {
+    const { probe } = await cancelledWhileWorking();
+    // no longer renewed: held for the rest of its life, then free
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(await probe()).toMatchObject({ acquired: false });
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(await probe()).toMatchObject({ acquired: true });
+  });
+});

@@ -27,6 +27,7 @@ export interface ClaimWait {
 export class ClaimLease {
   private timer: unknown;
   private released = false;
+  private renewing = true;
 
   constructor(
     private readonly gate: ClaimGate,
@@ -47,15 +48,24 @@ export class ClaimLease {
     if (this.released) return;
     this.gate.claims.renew(this.key, this.owner, this.gate.ttlMs).then(
       (kept) => {
-        if (this.released) return;
+        if (this.released || !this.renewing) return;
         if (kept) this.schedule();
         else this.onLost();
       },
       // a store that fails once may answer the next time; the claim lives a whole ttl
       () => {
-        if (!this.released) this.schedule();
+        if (!this.released && this.renewing) this.schedule();
       },
     );
+  }
+
+  /**
+   * Stops renewing without releasing: the claim of a node still working when its cancelled run finished is kept until
+   * that work settles (then `release`) or, should it never, until the claim lapses (decision 0031).
+   */
+  stopRenewing(): void {
+    timers.clearTimeout(this.timer);
+    this.renewing = false;
   }
 
   release(): void {

@@ -671,8 +671,9 @@ export class Run implements ContextHost {
 
   private finish(final: Exclude<RunStatus, 'running'>): void {
     const { n, status, steps } = this;
-    // a node that ignored the cancel may still run: its claim is let go with the run, and lapses elsewhere
-    if (this.leases) for (const lease of this.leases.values()) lease.release();
+    // a node still working when the grace ran out keeps its claim until its work settles (release(i)) or the claim
+    // lapses: another run must not start the same paid work beside it (decision 0031)
+    if (this.leases) for (const lease of this.leases.values()) lease.stopRenewing();
     this.runStatus = final;
     this.finishedAt = this.parts.now();
     const counts = countStatuses(status);

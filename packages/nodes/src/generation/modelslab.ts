@@ -8,7 +8,7 @@ import {
 } from '@loraflow/providers';
 import { createOnce } from '../scenario-ops';
 import { signalOf } from '../services';
-import { hookPolling, hookUrl, WEBHOOK_KINDS } from '../webhooks';
+import { bindHook, hookPolling, hookUrl, WEBHOOK_KINDS } from '../webhooks';
 import { type GenerationBackend, type GenerationContext, withoutUnset } from './backend';
 
 /**
@@ -67,9 +67,9 @@ export function createModelsLabBackend(
       const r = await createOnce(ctx, {
         attempt: () => client.text2img(hook.body, { signal: signalOf(ctx) }),
       });
-      return r.status === 'success'
-        ? { id: r.id ?? null, output: r.output, etaMs: null }
-        : { id: r.id, output: [], etaMs: r.etaMs ?? null, ...hook.flag };
+      if (r.status === 'success') return { id: r.id ?? null, output: r.output, etaMs: null };
+      await hook.bind(r.id);
+      return { id: r.id, output: [], etaMs: r.etaMs ?? null, ...hook.flag };
     },
 
     async usable(ctx, submitted) {
@@ -131,6 +131,7 @@ export function createModelsLabBackend(
         attempt: () => client.images.img2img(hook.body, { signal: signalOf(ctx) }),
       });
       if (r.status === 'success') return { id: r.id ?? null, output: r.output, etaMs: null };
+      await hook.bind(r.id);
       return { id: r.id, output: [], etaMs: r.etaMs ?? null, ...hook.flag };
     },
   };
@@ -140,11 +141,15 @@ export function createModelsLabBackend(
 async function withHook<B extends object>(
   ctx: GenerationContext,
   body: B,
-): Promise<{ body: B; flag: { webhook?: true } }> {
-  // A fresh hook per request: the waiter is keyed by the id ModelsLab answers, the hook only names the URL's token.
+): Promise<{ body: B; flag: { webhook?: true }; bind(job: string): Promise<void> }> {
+  // A fresh hook per request: the waiter is keyed by the id ModelsLab answers, which the hook is bound to once known.
   const hook = crypto.randomUUID();
   const webhook = await hookUrl(ctx, WEBHOOK_KINDS.modelslabImage, hook);
   return webhook
-    ? { body: { ...body, webhook, trackId: hook }, flag: { webhook: true } }
-    : { body, flag: {} };
+    ? {
+        body: { ...body, webhook, trackId: hook },
+        flag: { webhook: true },
+        bind: (job) => bindHook(ctx, WEBHOOK_KINDS.modelslabImage, hook, job),
+      }
+    : { body, flag: {}, bind: async () => {} };
 }

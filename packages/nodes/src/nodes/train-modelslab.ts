@@ -5,7 +5,7 @@ import { toDataUrl } from '../image-check';
 import { NODE_ERROR_CODES, need, remoteTag, signalOf } from '../services';
 import { loraTrainModelsLabSpec } from '../specs/train-modelslab';
 import { type TrainingValue, trainingValueSchema } from '../values';
-import { hookUrl, WEBHOOK_KINDS } from '../webhooks';
+import { bindHook, hookUrl, WEBHOOK_KINDS } from '../webhooks';
 
 /**
  * `lora.trainModelsLab`: trains an SD 1.5 or SDXL LoRA on ModelsLab (v3 `lora_fine_tune`).
@@ -92,6 +92,9 @@ export const loraTrainModelsLab = defineNode({
       },
       valid: (r) => trainingUsable(modelslab, r.trainingId, signal),
     });
+    // after the effect, so a resumed run that found the training in the journal binds its URL too
+    if (started.webhook)
+      await bindHook(ctx, WEBHOOK_KINDS.modelslabTraining, remoteTag(ctx.key), started.trainingId);
     if (signal.aborted) {
       await modelslab.cancelTraining(started.trainingId).catch(() => undefined);
       throw signal.reason;

@@ -52,6 +52,7 @@ describe('the webhook route', () => {
   it('records a callback on a URL the server issued, with no bearer token, and wakes the job’s waiter at once', async () => {
     const s = await setup();
     const hook = await s.webhooks.url('job', 'lf-0123456789abcdef');
+    await s.webhooks.bind('job', 'lf-0123456789abcdef', 'job-1');
     const waiting = s.webhooks.ended('job', 'job-1', new AbortController().signal);
     const response = await s.post(s.rebase(hook), { status: 'done', id: 'job-1', extra: [1, 2] });
     expect(response.status).toBe(200);
@@ -63,13 +64,16 @@ describe('the webhook route', () => {
 
   it('lets a waiter that starts after the callback (a resumed run) see it from the record', async () => {
     const s = await setup();
-    await s.post(s.rebase(await s.webhooks.url('job', 'h1')), { status: 'done', id: 'job-2' });
+    const hook = s.rebase(await s.webhooks.url('job', 'h1'));
+    await s.webhooks.bind('job', 'h1', 'job-2');
+    await s.post(hook, { status: 'done', id: 'job-2' });
     await expect(s.webhooks.ended('job', 'job-2', new AbortController().signal)).resolves.toBeUndefined();
   });
 
   it('keeps a recorded end when a late stage callback arrives after it', async () => {
     const s = await setup();
     const hook = s.rebase(await s.webhooks.url('job', 'h2'));
+    await s.webhooks.bind('job', 'h2', 'job-3');
     await s.post(hook, { status: 'done', id: 'job-3' });
     expect((await s.post(hook, { status: 'running', id: 'job-3' })).status).toBe(200);
     expect((await s.recorded('job-3'))?.result).toMatchObject({ ended: true });
@@ -165,6 +169,44 @@ describe('the webhook route', () => {
   });
 });
 
+describe('a callback URL speaks for the one job its hook is bound to', () => {
+  it('refuses with 403 webhook.job-mismatch a body naming another job, records nothing for it and wakes no one', async () => {
+    const s = await setup();
+    const hook = s.rebase(await s.webhooks.url('job', 'h20'));
+    await s.webhooks.bind('job', 'h20', 'job-20');
+    const other = new AbortController();
+    let woken = false;
+    const waiting = s.webhooks.ended('job', 'someone-elses', other.signal).then(
+      () => {
+        woken = true;
+      },
+      () => undefined,
+    );
+    const refused = await s.post(hook, { status: 'done', id: 'someone-elses' });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('webhook.job-mismatch');
+    expect(await s.recorded('someone-elses')).toBeUndefined();
+    // the URL's own job is still heard
+    expect((await s.post(hook, { status: 'done', id: 'job-20' })).status).toBe(200);
+    expect((await s.recorded('job-20'))?.result).toMatchObject({ ended: true });
+    other.abort();
+    await waiting;
+    expect(woken).toBe(false);
+  });
+
+  it('holds a callback that comes before the bind, and records it once the hook is bound to its job only', async () => {
+    const s = await setup();
+    const hook = s.rebase(await s.webhooks.url('job', 'h21'));
+    // the provider called back before the node read its answer; someone else posted for a foreign job meanwhile
+    expect((await s.post(hook, { status: 'done', id: 'job-21' })).status).toBe(202);
+    expect((await s.post(hook, { status: 'done', id: 'foreign' })).status).toBe(202);
+    expect(await s.recorded('job-21')).toBeUndefined();
+    await s.webhooks.bind('job', 'h21', 'job-21');
+    await expect(s.webhooks.ended('job', 'job-21', new AbortController().signal)).resolves.toBeUndefined();
+    expect(await s.recorded('foreign')).toBeUndefined();
+  });
+});
+
 describe('a callback recorded by another process', () => {
   it('wakes a waiter sharing the store on its next re-read of the record, with no provider request', async () => {
     vi.useFakeTimers();
@@ -185,6 +227,8 @@ describe('a callback recorded by another process', () => {
         woken = true;
       });
       const token = new URL(await worker.url('job', 'h11')).pathname.split('/').at(-1)!;
+      // the worker's node binds the hook to the job the provider answered; serve reads the binding from the store
+      await worker.bind('job', 'h11', 'job-11');
       expect((await serve.receive('job', 'h11', token, { status: 'done', id: 'job-11' })).kind).toBe(
         'recorded',
       );

@@ -15,6 +15,7 @@ export const WEBHOOK_CODES = {
   forged: 'webhook.forged',
   unknownKind: 'webhook.unknown-kind',
   invalid: 'webhook.invalid',
+  jobMismatch: 'webhook.job-mismatch',
 } as const;
 
 /**
@@ -55,6 +56,17 @@ export function mountWebhooks<E extends Env>(
       switch (outcome.kind) {
         case 'recorded':
           return c.json({ ok: true });
+        case 'held':
+          // accepted, and recorded once the node binds the hook to this job
+          return c.json({ ok: true }, 202);
+        case 'mismatch':
+          return c.json(
+            problem(
+              WEBHOOK_CODES.jobMismatch,
+              'This callback URL was issued for another job than the one the body names; nothing was recorded.',
+            ),
+            403,
+          );
         case 'unknown-kind':
           return c.json(problem(WEBHOOK_CODES.unknownKind, `This server takes no "${kind}" callbacks.`), 404);
         case 'forged':
