@@ -1,6 +1,5 @@
-import type { Issue } from '@loraflow/core';
-import { z } from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
+import { type Issue, parseSchema } from '@loraflow/core';
+import type { z } from 'zod/mini';
 
 /**
  * The stable codes a runtime answers with, locally and over HTTP; hosts may match on them.
@@ -95,27 +94,12 @@ export function issuesOf(
   }));
 }
 
-const english = en().localeError;
-
-// zod/mini installs no locale: a host's own map or locale (zod's config) still speaks first, English is only the fallback.
-const errorMap: z.core.$ZodErrorMap = (issue) => {
-  const config = z.config();
-  return config.customError?.(issue) ?? config.localeError?.(issue) ?? english(issue);
-};
-
-const englishContext = { error: errorMap };
-
 /**
- * Checks a value against any zod 4 schema (classic or mini) with a human sentence on every issue, also on a page
- * that never loads classic zod (which alone installs zod's English messages). Changes no global config.
+ * Core's `parseSchema` under the name the runtime's callers know: any zod 4 schema, English sentences, no
+ * global config touched. Kept as an alias so one error-map fallback serves core, runtime and editor.
  *
  * @example
  * const r = parseInEnglish(runEventSchema, value);
- * if (!r.success) issuesOf(r.error.issues, RUNTIME_CODES.remoteProtocol); // messages like 'Invalid input: expected string, received number'
+ * if (!r.success) issuesOf(r.error.issues, RUNTIME_CODES.remoteProtocol);
  */
-export function parseInEnglish<S extends z.core.$ZodType>(
-  schema: S,
-  value: unknown,
-): z.util.SafeParseResult<z.output<S>> {
-  return z.safeParse(schema, value, englishContext);
-}
+export const parseInEnglish = parseSchema;
