@@ -1,7 +1,8 @@
 import type { ModelSummary } from '@loraflow/runtime/contract';
-import { lazy, Suspense, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useEditorContext, useEditorState } from '../react/context';
 import type { EditorRuntime } from '../runtime-types';
+import { lazyPanel } from './lazy-panel';
 import { downstreamFamily, modelChoiceOf, paramsForModel } from './model-picker-logic';
 import { schemaOf } from './widgets';
 
@@ -26,7 +27,9 @@ export interface ModelPickerProps {
 }
 
 // The list loads on first opening, outside the editor's entry chunk (the bundle budget counts the entry).
-const List = lazy(() => import('./ModelPickerList').then((m) => ({ default: m.ModelPickerList })));
+const List = lazyPanel('model list', 'lf-picker', () =>
+  import('./ModelPickerList').then((m) => m.ModelPickerList),
+);
 
 /**
  * A searchable list of the providers' models (through `runtime.models`), with thumbnails, family badge and provider;
@@ -37,15 +40,14 @@ const List = lazy(() => import('./ModelPickerList').then((m) => ({ default: m.Mo
  */
 export function ModelPicker(props: ModelPickerProps) {
   return (
-    <Suspense
+    <List
+      {...props}
       fallback={
         <div className="lf-picker lf-picker__state" role="status">
           Loading models…
         </div>
       }
-    >
-      <List {...props} />
-    </Suspense>
+    />
   );
 }
 
