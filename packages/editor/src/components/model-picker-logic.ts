@@ -1,8 +1,6 @@
 import type { GraphDocument, GraphNode } from '@loraflow/core';
 import type { ModelSummary } from '@loraflow/runtime/contract';
 import { type Catalogue, typeFamily } from '../catalogue';
-import { objectUrlOnce } from '../images';
-import type { EditorRuntime } from '../runtime-types';
 import { type JsonSchema, schemaOf, unwrap } from './widgets';
 
 /**
@@ -78,15 +76,4 @@ export function paramsForModel(schema: JsonSchema, model: ModelSummary): Record<
   if (props.modelType && model.modelType) values.modelType = model.modelType;
   if (model.family && allows(props.family, model.family) && props.family) values.family = model.family;
   return values;
-}
-
-/**
- * The object URL of a model's picture (sniffed bytes only), loaded once per runtime.
- *
- * @example
- * const src = await thumbnailUrl(runtime, model.thumbnail);
- */
-export function thumbnailUrl(runtime: EditorRuntime, ref: string): Promise<string | undefined> {
-  const load = runtime.modelThumbnail;
-  return objectUrlOnce(runtime, `thumbnail:${ref}`, () => (load ? load(ref) : Promise.resolve(undefined)));
 }
