@@ -1,5 +1,5 @@
 import type { ModelSummary } from '@loraflow/runtime/contract';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useEditorContext, useEditorState } from '../react/context';
 import type { EditorRuntime } from '../runtime-types';
 import { lazyPanel } from './lazy-panel';
@@ -78,6 +78,24 @@ export function ModelPickerButton({ nodeId, compact }: { nodeId: string; compact
     () => (open ? downstreamFamily(store.catalogue, doc, nodeId) : undefined),
     [open, doc, nodeId, store],
   );
+  const field = useRef<HTMLDivElement>(null);
+  // a press outside the picker closes it, as a menu does; the focus stays where that press put it
+  useEffect(() => {
+    if (!open) return;
+    const outside = (e: PointerEvent) => {
+      if (e.target instanceof Node && field.current?.contains(e.target)) return;
+      setOpen(false);
+      // a press on something that takes no focus leaves it on <body> or the editor's root: back to the button then
+      const root = field.current?.closest('.lf-root');
+      requestAnimationFrame(() => {
+        const now = document.activeElement;
+        if (now === null || now === document.body || now === root) button.current?.focus();
+      });
+    };
+    // captured: the canvas stops the pointer events it handles from reaching the document
+    document.addEventListener('pointerdown', outside, true);
+    return () => document.removeEventListener('pointerdown', outside, true);
+  }, [open]);
   // without a catalogue (no runtime, or one without `models`) the id stays a plain field
   if (!node || !choice || readOnly || !runtime?.models) return null;
   const params = (node.params ?? {}) as Record<string, unknown>;
@@ -88,7 +106,10 @@ export function ModelPickerButton({ nodeId, compact }: { nodeId: string; compact
     requestAnimationFrame(() => button.current?.focus());
   };
   return (
-    <div className={compact ? 'lf-picker-field lf-picker-field--compact nodrag' : 'lf-picker-field'}>
+    <div
+      ref={field}
+      className={compact ? 'lf-picker-field lf-picker-field--compact nodrag' : 'lf-picker-field'}
+    >
       <button
         ref={button}
         type="button"

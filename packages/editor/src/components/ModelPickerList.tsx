@@ -4,6 +4,7 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { useModelThumbnailUrl } from '../images';
 import type { EditorRuntime } from '../runtime-types';
 import type { ModelPickerProps } from './ModelPicker';
+import { mergeModelPages } from './model-picker-logic';
 
 type Listing =
   | { status: 'loading'; models: ModelSummary[] }
@@ -64,7 +65,8 @@ export function ModelPickerList(props: ModelPickerProps) {
       const id = ++asked.current;
       list(cursor ? { ...query, cursor } : query).then(
         (page) => {
-          if (asked.current === id) setListing(ready({ ...page, models: [...before, ...page.models] }));
+          if (asked.current === id)
+            setListing(ready({ ...page, models: mergeModelPages(before, page.models) }));
         },
         (error: unknown) => {
           if (asked.current !== id) return;

@@ -77,3 +77,25 @@ export function paramsForModel(schema: JsonSchema, model: ModelSummary): Record<
   if (model.family && allows(props.family, model.family) && props.family) values.family = model.family;
   return values;
 }
+
+/**
+ * The models listed so far followed by a new page's, each model once (by provider and id): a catalogue's pages may
+ * overlap when its list moved between two reads, and a model listed twice would be two items with one key.
+ *
+ * @example
+ * mergeModelPages([ink, noir], [noir, paper]); // [ink, noir, paper]
+ */
+export function mergeModelPages(
+  before: readonly ModelSummary[],
+  page: readonly ModelSummary[],
+): ModelSummary[] {
+  const seen = new Set(before.map((m) => `${m.provider}:${m.id}`));
+  const merged = [...before];
+  for (const model of page) {
+    const key = `${model.provider}:${model.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    merged.push(model);
+  }
+  return merged;
+}
