@@ -68,6 +68,8 @@ describe('stories in Chromium', () => {
     'PickerError',
     'PickerDark',
     'PickerOnEmulator',
+    'PickerOverlappingPages',
+    'PickerClosesOutside',
     'HistoryEmpty',
     'HistorySeveralRuns',
     'HistoryFailedRun',
@@ -76,6 +78,8 @@ describe('stories in Chromium', () => {
     'HistoryManyRuns',
     'HistoryOtherGraph',
     'HistoryNewRun',
+    'HistoryKeptOnReopen',
+    'HistoryGraphEdited',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');
