@@ -86,6 +86,49 @@ export const Empty: Story = {
   },
 };
 
+/** Typed and Enter at once, before the palette has filtered its list: the best match of what was typed is added. */
+export const PaletteEnterAtOnce: Story = {
+  args: {},
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await userEvent.click(await canvas.findByRole('button', { name: '+ Node' }));
+    // the palette itself, not the plain field shown while its code loads
+    const input = await waitFor(() => {
+      const found = canvasElement.querySelector<HTMLInputElement>('.lf-palette [cmdk-input]');
+      expect(found).toBeTruthy();
+      return found as HTMLInputElement;
+    });
+    // typed with no pause between keys right as the palette arrives: Enter comes before cmdk has moved its selection
+    await userEvent.type(input, 'wait{Enter}', { delay: null });
+    await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(1));
+    await waitFor(() => expect(canvas.getByRole('heading', { name: 'Wait for training' })).toBeTruthy());
+    // and after choosing with the arrows, Enter adds the chosen item, not the best match
+    await userEvent.click(await canvas.findByRole('button', { name: '+ Node' }));
+    const again = await waitFor(() => {
+      const found = canvasElement.querySelector<HTMLInputElement>('.lf-palette [cmdk-input]');
+      expect(found).toBeTruthy();
+      return found as HTMLInputElement;
+    });
+    await userEvent.type(again, 'lora');
+    await waitFor(() =>
+      expect(
+        canvasElement
+          .querySelector('.lf-palette [cmdk-item][aria-selected="true"]')
+          ?.getAttribute('data-node-type'),
+      ).toBe('lora.source'),
+    );
+    await userEvent.keyboard('{ArrowDown}');
+    const chosen = canvasElement.querySelector('.lf-palette [cmdk-item][aria-selected="true"]');
+    await expect(chosen?.getAttribute('data-node-type')).not.toBe('lora.source');
+    const title = chosen?.querySelector('.lf-palette__title')?.textContent ?? '';
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(2));
+    await expect(
+      [...canvasElement.querySelectorAll('.lf-node')].some((n) => n.textContent?.includes(title)),
+    ).toBe(true);
+  },
+};
+
 /** Train a LoRA on five images, compose it with two public ones, generate — all on the in-browser emulator. */
 export const ComposeTrainGenerate: Story = {
   args: { defaultDocument: examples.composeTrainGenerate, emulated: true },

@@ -41,6 +41,7 @@ async function play(story: string): Promise<string> {
 describe('stories in Chromium', () => {
   for (const story of [
     'Empty',
+    'PaletteEnterAtOnce',
     'Invalid',
     'ReadOnly',
     'EveryNodeRunning',

@@ -96,22 +96,6 @@ export function Palette(props: PaletteProps) {
     [texts],
   );
 
-  const pickOnOpen = useRef(props.pickOnOpen === true);
-  useEffect(() => {
-    if (!pickOnOpen.current) return;
-    pickOnOpen.current = false;
-    let best: (typeof entries)[number] | undefined;
-    let bestScore = 0;
-    for (const e of entries) {
-      const score = filter(e.def.type, props.search);
-      if (score > bestScore) {
-        best = e;
-        bestScore = score;
-      }
-    }
-    if (best) props.onPick(best.def.type, best.port);
-  });
-
   const groups = useMemo(() => {
     const byCategory = new Map<string, typeof entries>();
     for (const e of entries) {
@@ -122,6 +106,47 @@ export function Palette(props: PaletteProps) {
     }
     return [...byCategory.entries()];
   }, [entries]);
+  // Groups in the order of their best match: cmdk 1.1 sorts the items inside a group but fails to move the groups
+  // (it looks them up by an id they do not carry), so "lora" highlighted "Generate with LoRAs" before "LoRA".
+  const ordered = useMemo(() => {
+    if (props.search.trim() === '') return groups;
+    const best = (list: (typeof entries)[number][]) =>
+      Math.max(...list.map((e) => filter(e.def.type, props.search)));
+    return groups
+      .map((g) => [g, best(g[1])] as const)
+      .sort((a, b) => b[1] - a[1])
+      .map(([g]) => g);
+  }, [groups, filter, props.search]);
+
+  // What Enter adds for `search`: the first of the highest score in list order, the item cmdk puts on top.
+  const bestMatch = (search: string) => {
+    let best: (typeof entries)[number] | undefined;
+    let bestScore = 0;
+    for (const [, list] of ordered) {
+      for (const e of list) {
+        const score = filter(e.def.type, search);
+        if (score > bestScore) {
+          best = e;
+          bestScore = score;
+        }
+      }
+    }
+    return best;
+  };
+  const pick = (search: string) => {
+    const best = bestMatch(search);
+    if (best) props.onPick(best.def.type, best.port);
+  };
+
+  const pickOnOpen = useRef(props.pickOnOpen === true);
+  useEffect(() => {
+    if (!pickOnOpen.current) return;
+    pickOnOpen.current = false;
+    pick(props.search);
+  });
+  // Whether the person chose an item (arrows, pointer) since the search last changed; until then Enter adds the best
+  // match of what is typed, even before cmdk has filtered the list and moved its selection onto it.
+  const chose = useRef(false);
 
   return (
     <div className="lf-palette" role="dialog" aria-label="Add a node">
@@ -129,18 +154,34 @@ export function Palette(props: PaletteProps) {
         <Command.Input
           autoFocus
           value={props.search}
-          onValueChange={props.onSearch}
+          onValueChange={(search) => {
+            chose.current = false;
+            props.onSearch(search);
+          }}
           placeholder={palettePlaceholder(props.pending !== undefined)}
           onKeyDown={(e) => {
             if (e.key === 'Escape') {
               e.stopPropagation();
               props.onClose();
+            } else if (
+              ['ArrowDown', 'ArrowUp', 'Home', 'End', 'PageUp', 'PageDown'].includes(e.key) ||
+              e.ctrlKey
+            ) {
+              chose.current = true;
+            } else if (e.key === 'Enter' && !chose.current && !e.nativeEvent.isComposing) {
+              // the field's own value: the search state and cmdk's filter may both be a render behind it
+              e.preventDefault();
+              pick(e.currentTarget.value);
             }
           }}
         />
-        <Command.List>
+        <Command.List
+          onPointerMove={() => {
+            chose.current = true;
+          }}
+        >
           <Command.Empty>No node matches.</Command.Empty>
-          {groups.map(([category, list]) => (
+          {ordered.map(([category, list]) => (
             <Command.Group key={category} heading={category}>
               {list.map(({ def, port }) => (
                 <Command.Item
