@@ -3,7 +3,13 @@ import { Command } from 'cmdk';
 import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { useEditorContext } from '../react/context';
 import { NODE_DRAG_MIME, type PendingConnection } from './Canvas';
-import { type PaletteEntryText, palettePlaceholder, paletteScore } from './palette-search';
+import {
+  bestInGroups,
+  type PaletteEntryText,
+  palettePlaceholder,
+  paletteScore,
+  rankGroups,
+} from './palette-search';
 
 /** Which input or output of `def` a pending connection could attach to, if any. */
 export function compatiblePort(
@@ -31,6 +37,7 @@ export interface PaletteProps {
  * The node palette: search by name, category or port type; Enter adds, dragging drops on the canvas.
  * Opened from a connection dropped on empty canvas, it lists only the nodes that can take it.
  */
+// long because it is one cmdk tree: its entries, ranking (in palette-search.ts) and keys share the same search
 export function Palette(props: PaletteProps) {
   const { store } = useEditorContext();
   const catalogue = store.catalogue;
@@ -108,33 +115,13 @@ export function Palette(props: PaletteProps) {
   }, [entries]);
   // Groups in the order of their best match: cmdk 1.1 sorts the items inside a group but fails to move the groups
   // (it looks them up by an id they do not carry), so "lora" highlighted "Generate with LoRAs" before "LoRA".
-  const ordered = useMemo(() => {
-    if (props.search.trim() === '') return groups;
-    const best = (list: (typeof entries)[number][]) =>
-      Math.max(...list.map((e) => filter(e.def.type, props.search)));
-    return groups
-      .map((g) => [g, best(g[1])] as const)
-      .sort((a, b) => b[1] - a[1])
-      .map(([g]) => g);
-  }, [groups, filter, props.search]);
-
-  // What Enter adds for `search`: the first of the highest score in list order, the item cmdk puts on top.
-  const bestMatch = (search: string) => {
-    let best: (typeof entries)[number] | undefined;
-    let bestScore = 0;
-    for (const [, list] of ordered) {
-      for (const e of list) {
-        const score = filter(e.def.type, search);
-        if (score > bestScore) {
-          best = e;
-          bestScore = score;
-        }
-      }
-    }
-    return best;
-  };
+  const ordered = useMemo(
+    () => (props.search.trim() === '' ? groups : rankGroups(groups, (e) => filter(e.def.type, props.search))),
+    [groups, filter, props.search],
+  );
+  // what Enter adds for `search`: the item cmdk puts on top once it has filtered
   const pick = (search: string) => {
-    const best = bestMatch(search);
+    const best = bestInGroups(ordered, (e) => filter(e.def.type, search));
     if (best) props.onPick(best.def.type, best.port);
   };
 
