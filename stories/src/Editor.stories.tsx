@@ -47,8 +47,26 @@ function Freeze({
 }
 
 /** Every node type of the pack, frozen in one run state. */
-function FrozenEditor({ state, theme }: { state: FrozenState; theme?: 'light' | 'dark' }) {
-  const runtime = useMemo(() => frozenRuntime(state), [state]);
+function FrozenEditor({
+  state,
+  theme,
+  secondImageNeverArrives,
+}: {
+  state: FrozenState;
+  theme?: 'light' | 'dark';
+  /** The second output image's bytes never come (a slow or dropped download). */
+  secondImageNeverArrives?: boolean;
+}) {
+  const runtime = useMemo(() => {
+    const frozen = frozenRuntime(state);
+    if (!secondImageNeverArrives) return frozen;
+    const second = (2).toString(16).padStart(64, '0');
+    return {
+      ...frozen,
+      getBlob: (hash: string) =>
+        hash === second ? new Promise<undefined>(() => undefined) : frozen.getBlob(hash),
+    };
+  }, [state, secondImageNeverArrives]);
   return (
     <div style={{ height: '100vh' }}>
       <LoraflowEditor
@@ -347,6 +365,24 @@ export const ImageViewer: Story = {
     await expect(within(dialog).getByRole('link', { name: 'Download' }).getAttribute('download')).toMatch(
       /-2-/,
     );
+  },
+};
+/** Stepping to an image still loading: the viewer waits for it, never showing or offering the one before under its name. */
+export const ImageViewerStepsToLoading: Story = {
+  render: () => <FrozenEditor state="succeeded" secondImageNeverArrives />,
+  play: async ({ canvasElement }) => {
+    const render = await waitFor(() => {
+      const n = node(canvasElement, 'render');
+      expect(n?.querySelectorAll('img.lf-thumb').length).toBe(1);
+      return n!;
+    });
+    await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
+    const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
+    await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
+    await userEvent.keyboard('{ArrowRight}');
+    await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+    await expect(within(dialog).queryByRole('link', { name: 'Download' })).toBeNull();
+    await expect(dialog.querySelector('img.lf-viewer__image')).toBeNull();
   },
 };
 export const EveryNodeFailed: Story = { render: () => <FrozenEditor state="failed" /> };

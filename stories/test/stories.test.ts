@@ -61,6 +61,7 @@ describe('stories in Chromium', () => {
     'EveryNodeFailed',
     'EveryNodeSkipped',
     'ImageViewer',
+    'ImageViewerStepsToLoading',
     'PickerResults',
     'PickerAllFamilies',
     'PickerOnNode',
