@@ -348,20 +348,25 @@ export const EveryNodeSucceeded: Story = {
     );
   },
 };
+/** Opens the render node's first image in the viewer (once `thumbs` thumbnails show) and steps to the second. */
+async function stepToSecondImage(canvasElement: HTMLElement, thumbs: number): Promise<HTMLElement> {
+  const render = await waitFor(() => {
+    const n = node(canvasElement, 'render');
+    expect(n?.querySelectorAll('img.lf-thumb').length).toBe(thumbs);
+    return n!;
+  });
+  await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
+  const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
+  await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
+  await userEvent.keyboard('{ArrowRight}');
+  await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+  return dialog;
+}
 /** A generation's images: click one to see it full size, step with ← →, download it, Escape closes. */
 export const ImageViewer: Story = {
   render: () => <FrozenEditor state="succeeded" />,
   play: async ({ canvasElement }) => {
-    const render = await waitFor(() => {
-      const n = node(canvasElement, 'render');
-      expect(n?.querySelectorAll('img.lf-thumb').length).toBe(2);
-      return n!;
-    });
-    await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
-    const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
-    await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
-    await userEvent.keyboard('{ArrowRight}');
-    await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+    const dialog = await stepToSecondImage(canvasElement, 2);
     await expect(within(dialog).getByRole('link', { name: 'Download' }).getAttribute('download')).toMatch(
       /-2-/,
     );
@@ -371,16 +376,7 @@ export const ImageViewer: Story = {
 export const ImageViewerStepsToLoading: Story = {
   render: () => <FrozenEditor state="succeeded" secondImageNeverArrives />,
   play: async ({ canvasElement }) => {
-    const render = await waitFor(() => {
-      const n = node(canvasElement, 'render');
-      expect(n?.querySelectorAll('img.lf-thumb').length).toBe(1);
-      return n!;
-    });
-    await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
-    const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
-    await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
-    await userEvent.keyboard('{ArrowRight}');
-    await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+    const dialog = await stepToSecondImage(canvasElement, 1);
     await expect(within(dialog).queryByRole('link', { name: 'Download' })).toBeNull();
     await expect(dialog.querySelector('img.lf-viewer__image')).toBeNull();
   },
