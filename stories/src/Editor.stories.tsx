@@ -47,8 +47,26 @@ function Freeze({
 }
 
 /** Every node type of the pack, frozen in one run state. */
-function FrozenEditor({ state, theme }: { state: FrozenState; theme?: 'light' | 'dark' }) {
-  const runtime = useMemo(() => frozenRuntime(state), [state]);
+function FrozenEditor({
+  state,
+  theme,
+  secondImageNeverArrives,
+}: {
+  state: FrozenState;
+  theme?: 'light' | 'dark';
+  /** The second output image's bytes never come (a slow or dropped download). */
+  secondImageNeverArrives?: boolean;
+}) {
+  const runtime = useMemo(() => {
+    const frozen = frozenRuntime(state);
+    if (!secondImageNeverArrives) return frozen;
+    const second = (2).toString(16).padStart(64, '0');
+    return {
+      ...frozen,
+      getBlob: (hash: string) =>
+        hash === second ? new Promise<undefined>(() => undefined) : frozen.getBlob(hash),
+    };
+  }, [state, secondImageNeverArrives]);
   return (
     <div style={{ height: '100vh' }}>
       <LoraflowEditor
@@ -83,6 +101,49 @@ export const Empty: Story = {
     await userEvent.keyboard('{Enter}');
     await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(1));
     await waitFor(() => expect(canvas.getByRole('heading', { name: 'Compose LoRAs' })).toBeTruthy());
+  },
+};
+
+/** Typed and Enter at once, before the palette has filtered its list: the best match of what was typed is added. */
+export const PaletteEnterAtOnce: Story = {
+  args: {},
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await userEvent.click(await canvas.findByRole('button', { name: '+ Node' }));
+    // the palette itself, not the plain field shown while its code loads
+    const input = await waitFor(() => {
+      const found = canvasElement.querySelector<HTMLInputElement>('.lf-palette [cmdk-input]');
+      expect(found).toBeTruthy();
+      return found as HTMLInputElement;
+    });
+    // typed with no pause between keys right as the palette arrives: Enter comes before cmdk has moved its selection
+    await userEvent.type(input, 'wait{Enter}', { delay: null });
+    await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(1));
+    await waitFor(() => expect(canvas.getByRole('heading', { name: 'Wait for training' })).toBeTruthy());
+    // and after choosing with the arrows, Enter adds the chosen item, not the best match
+    await userEvent.click(await canvas.findByRole('button', { name: '+ Node' }));
+    const again = await waitFor(() => {
+      const found = canvasElement.querySelector<HTMLInputElement>('.lf-palette [cmdk-input]');
+      expect(found).toBeTruthy();
+      return found as HTMLInputElement;
+    });
+    await userEvent.type(again, 'lora');
+    await waitFor(() =>
+      expect(
+        canvasElement
+          .querySelector('.lf-palette [cmdk-item][aria-selected="true"]')
+          ?.getAttribute('data-node-type'),
+      ).toBe('lora.source'),
+    );
+    await userEvent.keyboard('{ArrowDown}');
+    const chosen = canvasElement.querySelector('.lf-palette [cmdk-item][aria-selected="true"]');
+    await expect(chosen?.getAttribute('data-node-type')).not.toBe('lora.source');
+    const title = chosen?.querySelector('.lf-palette__title')?.textContent ?? '';
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(canvasElement.querySelectorAll('.lf-node')).toHaveLength(2));
+    await expect(
+      [...canvasElement.querySelectorAll('.lf-node')].some((n) => n.textContent?.includes(title)),
+    ).toBe(true);
   },
 };
 
@@ -287,23 +348,37 @@ export const EveryNodeSucceeded: Story = {
     );
   },
 };
+/** Opens the render node's first image in the viewer (once `thumbs` thumbnails show) and steps to the second. */
+async function stepToSecondImage(canvasElement: HTMLElement, thumbs: number): Promise<HTMLElement> {
+  const render = await waitFor(() => {
+    const n = node(canvasElement, 'render');
+    expect(n?.querySelectorAll('img.lf-thumb').length).toBe(thumbs);
+    return n!;
+  });
+  await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
+  const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
+  await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
+  await userEvent.keyboard('{ArrowRight}');
+  await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+  return dialog;
+}
 /** A generation's images: click one to see it full size, step with ← →, download it, Escape closes. */
 export const ImageViewer: Story = {
   render: () => <FrozenEditor state="succeeded" />,
   play: async ({ canvasElement }) => {
-    const render = await waitFor(() => {
-      const n = node(canvasElement, 'render');
-      expect(n?.querySelectorAll('img.lf-thumb').length).toBe(2);
-      return n!;
-    });
-    await userEvent.click(within(render).getByRole('button', { name: /^Enlarge .* output 1$/ }));
-    const dialog = await within(canvasElement).findByRole('dialog', { name: /image 1 of 2$/ });
-    await waitFor(() => expect(within(dialog).getByRole('link', { name: 'Download' })).toBeTruthy());
-    await userEvent.keyboard('{ArrowRight}');
-    await waitFor(() => expect(dialog.getAttribute('aria-label')).toMatch(/image 2 of 2$/));
+    const dialog = await stepToSecondImage(canvasElement, 2);
     await expect(within(dialog).getByRole('link', { name: 'Download' }).getAttribute('download')).toMatch(
       /-2-/,
     );
+  },
+};
+/** Stepping to an image still loading: the viewer waits for it, never showing or offering the one before under its name. */
+export const ImageViewerStepsToLoading: Story = {
+  render: () => <FrozenEditor state="succeeded" secondImageNeverArrives />,
+  play: async ({ canvasElement }) => {
+    const dialog = await stepToSecondImage(canvasElement, 1);
+    await expect(within(dialog).queryByRole('link', { name: 'Download' })).toBeNull();
+    await expect(dialog.querySelector('img.lf-viewer__image')).toBeNull();
   },
 };
 export const EveryNodeFailed: Story = { render: () => <FrozenEditor state="failed" /> };

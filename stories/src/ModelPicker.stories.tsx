@@ -187,3 +187,42 @@ export const PickerOnEmulator: Story = {
     );
   },
 };
+
+/** A catalogue whose pages overlap (its list moved between reads): "More models" lists each model once. */
+export const PickerOverlappingPages: Story = {
+  args: { script: 'overlapping-pages' },
+  play: async ({ canvasElement }) => {
+    const picker = await openPicker(canvasElement);
+    for (const shown of [2, 3, 4]) {
+      await waitFor(() => expect(names(picker)).toHaveLength(shown), { timeout: 5_000 });
+      const more = picker.querySelector<HTMLElement>('.lf-picker__more');
+      if (more) await userEvent.click(more);
+    }
+    await waitFor(() => expect(picker.querySelector('.lf-picker__more')).toBeNull());
+    await expect(names(picker)).toEqual([
+      'Watercolor Wash',
+      'Neon Noir',
+      'Paper Cut',
+      'Paper lantern (mine)',
+    ]);
+  },
+};
+
+/** A press outside the picker closes it, and so does Escape; the keyboard is back on the model button. */
+export const PickerClosesOutside: Story = {
+  args: { script: 'results' },
+  play: async ({ canvasElement }) => {
+    const inspector = within(await within(canvasElement).findByRole('complementary', { name: 'Inspector' }));
+    const button = await inspector.findByRole('button', { name: 'Model: model_flux1-watercolor' });
+    await openPicker(canvasElement);
+    // the inspector's title takes no focus: without the picker's care the keyboard would land on <body>
+    await userEvent.click(canvasElement.querySelector<HTMLElement>('.lf-inspector__title')!);
+    await waitFor(() => expect(canvasElement.querySelector('.lf-inspector [cmdk-root]')).toBeNull());
+    await waitFor(() => expect(document.activeElement).toBe(button));
+    await expect(button.getAttribute('aria-expanded')).toBe('false');
+    await openPicker(canvasElement);
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(canvasElement.querySelector('.lf-inspector [cmdk-root]')).toBeNull());
+    await waitFor(() => expect(document.activeElement).toBe(button));
+  },
+};

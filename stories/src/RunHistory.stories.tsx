@@ -10,9 +10,23 @@ import { historyRuntime, type PastRun } from './history-runtime';
 const packs = [loraPackDefinitions];
 const doc: GraphDocument = examples.composeTrainGenerate;
 
+// how many times the story's runtime was asked for its runs
+let listed = 0;
+
 /** The editor on a runtime that keeps a few earlier runs of the example graph. */
 function HistoryEditor(props: { runs: readonly PastRun[]; theme?: 'light' | 'dark' }) {
-  const runtime = useMemo(() => historyRuntime(doc, props.runs, examples.trainFromImages), [props.runs]);
+  const runtime = useMemo(() => {
+    listed = 0;
+    const kept = historyRuntime(doc, props.runs, examples.trainFromImages);
+    const listRuns = kept.listRuns!;
+    return {
+      ...kept,
+      listRuns: (...args: Parameters<typeof listRuns>) => {
+        listed++;
+        return listRuns(...args);
+      },
+    };
+  }, [props.runs]);
   return (
     <div style={{ height: '100vh' }}>
       <LoraflowEditor packs={packs} defaultDocument={doc} runtime={runtime} theme={props.theme ?? 'light'} />
@@ -149,5 +163,58 @@ export const HistoryNewRun: Story = {
     await userEvent.click(within(canvasElement).getByRole('button', { name: 'Run' }));
     await waitFor(() => expect(items(panel)).toHaveLength(3));
     await expect(items(panel)[0]?.textContent).toMatch(/just now: succeeded/);
+  },
+};
+
+/** Reopening the panel shows the list it had without asking the runtime again; a run's end or Refresh asks. */
+export const HistoryKeptOnReopen: Story = {
+  args: { runs: ['succeeded', 'cached'] },
+  play: async ({ canvasElement }) => {
+    let panel = await openHistory(canvasElement);
+    await waitFor(() => expect(items(panel)).toHaveLength(2));
+    await expect(listed).toBe(1);
+    await userEvent.keyboard('{Escape}');
+    panel = await openHistory(canvasElement);
+    await expect(items(panel)).toHaveLength(2);
+    await expect(listed).toBe(1);
+    // a run that ends while the panel is closed is listed on the next opening
+    await userEvent.keyboard('{Escape}');
+    await userEvent.click(within(canvasElement).getByRole('button', { name: 'Run' }));
+    await waitFor(() =>
+      expect(canvasElement.querySelector('[data-testid="run-status"]')?.getAttribute('data-status')).toBe(
+        'succeeded',
+      ),
+    );
+    panel = await openHistory(canvasElement);
+    await waitFor(() => expect(items(panel)).toHaveLength(3));
+    const afterRun = listed;
+    await userEvent.keyboard('{Escape}');
+    panel = await openHistory(canvasElement);
+    await expect(items(panel)).toHaveLength(3);
+    await expect(listed).toBe(afterRun);
+    await userEvent.click(within(panel).getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(listed).toBe(afterRun + 1));
+  },
+};
+
+/** Edited while the panel is open: the runs of the graph as it was offer "Open its graph", which brings it back. */
+export const HistoryGraphEdited: Story = {
+  args: { runs: ['succeeded', 'cached'] },
+  play: async ({ canvasElement }) => {
+    const panel = await openHistory(canvasElement);
+    await waitFor(() => expect(items(panel)).toHaveLength(2));
+    await expect(within(panel).queryAllByRole('button', { name: 'Open its graph' })).toHaveLength(0);
+    await userEvent.click(node(canvasElement, 'noir')!);
+    await userEvent.keyboard('{Delete}');
+    await waitFor(() => expect(node(canvasElement, 'noir')).toBeNull());
+    await waitFor(() =>
+      expect(within(panel).getAllByRole('button', { name: 'Open its graph' })).toHaveLength(2),
+    );
+    await userEvent.click(within(panel).getAllByRole('button', { name: 'Open its graph' })[1]!);
+    await waitFor(() => expect(node(canvasElement, 'noir')).toBeTruthy());
+    await waitFor(() => expect(node(canvasElement, 'render')?.dataset.status).toBe('cached'));
+    await waitFor(() =>
+      expect(within(panel).queryAllByRole('button', { name: 'Open its graph' })).toHaveLength(0),
+    );
   },
 };

@@ -111,7 +111,8 @@ export function historyRuntime(
       const at = Date.now();
       const nodes = every('succeeded', args[0]);
       records.unshift({
-        runId: `run_new_${records.length}`,
+        // the handle's id: the editor knows its run by it, as with a real runtime
+        runId: handle.runId,
         doc: args[0],
         createdAt: at,
         startedAt: at,

@@ -109,7 +109,7 @@ export function frozenRuntime(
 }
 
 /** How a scripted catalogue answers `models`: a catalogue, one that is slow to search, none, or a refusal. */
-export type CatalogueScript = 'results' | 'slow-search' | 'empty' | 'error';
+export type CatalogueScript = 'results' | 'slow-search' | 'empty' | 'error' | 'overlapping-pages';
 
 const CATALOGUE: ModelSummary[] = [
   ['model_flux1-watercolor', 'Watercolor Wash', 'flux.1', 'FLUX.1', 'public'],
@@ -134,7 +134,8 @@ const CATALOGUE: ModelSummary[] = [
 /**
  * `models` and `modelThumbnail` answered from a fixed catalogue (PNG thumbnails from the emulator's renderer), for
  * the picker stories: `slow-search` answers the opening list but never a search, so the searching state stays on
- * screen; `empty` has no models; `error` refuses as a server whose provider key was rejected would.
+ * screen; `overlapping-pages` answers pages of two that each repeat the last model of the one before; `empty` has
+ * no models; `error` refuses as a server whose provider key was rejected would.
  */
 export function scriptedCatalogue(script: CatalogueScript): Pick<Runtime, 'models' | 'modelThumbnail'> {
   return {
@@ -152,11 +153,11 @@ export function scriptedCatalogue(script: CatalogueScript): Pick<Runtime, 'model
           (!needle || m.name.toLowerCase().includes(needle)),
       );
       const from = query.cursor ? Number(query.cursor) : 0;
-      const limit = Number(query.limit ?? 30);
+      // pages of two whose next one starts on the last model of this one: a list that moved between reads
+      const limit = script === 'overlapping-pages' ? 2 : Number(query.limit ?? 30);
       const page = models.slice(from, from + limit);
-      return from + limit < models.length
-        ? { models: page, nextCursor: String(from + limit) }
-        : { models: page };
+      const next = script === 'overlapping-pages' ? from + limit - 1 : from + limit;
+      return from + limit < models.length ? { models: page, nextCursor: String(next) } : { models: page };
     },
     async modelThumbnail(ref) {
       const id = ref.slice(ref.indexOf(':') + 1);

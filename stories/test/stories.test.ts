@@ -41,6 +41,7 @@ async function play(story: string): Promise<string> {
 describe('stories in Chromium', () => {
   for (const story of [
     'Empty',
+    'PaletteEnterAtOnce',
     'Invalid',
     'ReadOnly',
     'EveryNodeRunning',
@@ -60,6 +61,7 @@ describe('stories in Chromium', () => {
     'EveryNodeFailed',
     'EveryNodeSkipped',
     'ImageViewer',
+    'ImageViewerStepsToLoading',
     'PickerResults',
     'PickerAllFamilies',
     'PickerOnNode',
@@ -68,6 +70,8 @@ describe('stories in Chromium', () => {
     'PickerError',
     'PickerDark',
     'PickerOnEmulator',
+    'PickerOverlappingPages',
+    'PickerClosesOutside',
     'HistoryEmpty',
     'HistorySeveralRuns',
     'HistoryFailedRun',
@@ -76,6 +80,8 @@ describe('stories in Chromium', () => {
     'HistoryManyRuns',
     'HistoryOtherGraph',
     'HistoryNewRun',
+    'HistoryKeptOnReopen',
+    'HistoryGraphEdited',
   ]) {
     it(`plays ${story}`, async () => {
       expect(await play(story)).toBe('passed');

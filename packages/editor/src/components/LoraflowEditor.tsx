@@ -1,18 +1,9 @@
 import { type GraphDocument, loadDocument, type NodePack } from '@loraflow/core';
 import { parseInEnglish } from '@loraflow/runtime';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
-import {
-  type KeyboardEvent,
-  lazy,
-  type ReactNode,
-  Suspense,
-  useCallback,
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-} from 'react';
+import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { z } from 'zod/mini';
+
 import { createCatalogue } from '../catalogue';
 import { downloadDocument, parseDocumentText } from '../io';
 import { autoLayout } from '../layout';
@@ -20,6 +11,7 @@ import { EditorContext, type EditorContextValue, useEditorContext, useEditorStat
 import type { EditorRuntime } from '../runtime-types';
 import { createEditorStore, type EditorStore } from '../store/editor-store';
 import { Canvas, type PendingConnection } from './Canvas';
+import { lazyPanel } from './lazy-panel';
 import type { PaletteProps } from './Palette';
 import { palettePlaceholder } from './palette-placeholder';
 import { NoticeBar, Toolbar } from './Toolbar';
@@ -103,27 +95,28 @@ export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: bo
 // The palette (cmdk and the Radix dialog it brings, ~18 kB gzipped) loads on first use, or when the browser
 // is idle after the editor mounts: the entry stays in budget and the first render parses less.
 const loadPalette = () => import('./Palette');
-const LazyPalette = lazy(() => loadPalette().then((m) => ({ default: m.Palette })));
+// Each lazy panel fails alone: a chunk that does not arrive leaves a "could not load" notice with Retry in its place.
+const LazyPalette = lazyPanel('palette', 'lf-palette', () => loadPalette().then((m) => m.Palette));
 
 // The inspector (its forms and widgets) and the image viewer load the same way: a page shows its nodes before
 // it parses them, and they are in place by the time a node is selected or an image enlarged.
 const loadInspector = () => import('./Inspector');
-const LazyInspector = lazy(() => loadInspector().then((m) => ({ default: m.Inspector })));
+const LazyInspector = lazyPanel('inspector', 'lf-inspector', () => loadInspector().then((m) => m.Inspector));
 // the run history is opened from the toolbar: loaded on that click, never on the first render
-const LazyRunHistory = lazy(() => import('./RunHistory').then((m) => ({ default: m.RunHistory })));
+const LazyRunHistory = lazyPanel('run history', 'lf-history', () =>
+  import('./RunHistory').then((m) => m.RunHistory),
+);
 const loadViewer = () => import('./ImageViewer');
-const LazyImageViewer = lazy(() => loadViewer().then((m) => ({ default: m.ImageViewer })));
+const LazyImageViewer = lazyPanel('image viewer', 'lf-viewer-error', () =>
+  loadViewer().then((m) => m.ImageViewer),
+);
 
 /**
  * The panel while its code loads: the same box, so nothing moves when it arrives, but not yet the landmark, so what
  * finds the inspector by its name finds the one that stays.
  */
 function InspectorLoader() {
-  return (
-    <Suspense fallback={<div className="lf-inspector" aria-busy="true" />}>
-      <LazyInspector />
-    </Suspense>
-  );
+  return <LazyInspector fallback={<div className="lf-inspector" aria-busy="true" />} />;
 }
 
 /** The palette, with a plain search field that keeps what is typed while its code loads. */
@@ -147,11 +140,7 @@ function PaletteLoader(props: PaletteProps) {
       />
     </div>
   );
-  return (
-    <Suspense fallback={fallback}>
-      <LazyPalette {...props} pickOnOpen={pickOnOpen} />
-    </Suspense>
-  );
+  return <LazyPalette {...props} pickOnOpen={pickOnOpen} fallback={fallback} />;
 }
 
 /**
@@ -350,10 +339,12 @@ function EditorLayout(props: {
   const [search, setSearch] = useState('');
   useEffect(() => {
     const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 200));
+    // a preload that fails is the panel's to report, when it is shown
+    const quiet = () => undefined;
     idle(() => {
-      void loadInspector();
-      void loadViewer();
-      if (!readOnlyRef.current) void loadPalette();
+      loadInspector().catch(quiet);
+      loadViewer().catch(quiet);
+      if (!readOnlyRef.current) loadPalette().catch(quiet);
     });
   }, []);
   const readOnly = useEditorState((s) => s.readOnly);
@@ -565,18 +556,15 @@ function EditorLayout(props: {
             )}
           </div>
           {historyOpen && (
-            <Suspense fallback={<div className="lf-history" aria-busy="true" />}>
-              <LazyRunHistory onClose={() => setHistoryOpen(false)} />
-            </Suspense>
+            <LazyRunHistory
+              onClose={() => setHistoryOpen(false)}
+              fallback={<div className="lf-history" aria-busy="true" />}
+            />
           )}
           <InspectorLoader />
         </div>
       </ViewerContext.Provider>
-      {viewer && (
-        <Suspense fallback={null}>
-          <LazyImageViewer state={viewer} onChange={setViewer} />
-        </Suspense>
-      )}
+      {viewer && <LazyImageViewer state={viewer} onChange={setViewer} fallback={null} />}
       {props.children}
     </div>
   );

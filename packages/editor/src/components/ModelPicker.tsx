@@ -1,7 +1,8 @@
 import type { ModelSummary } from '@loraflow/runtime/contract';
-import { lazy, Suspense, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useEditorContext, useEditorState } from '../react/context';
 import type { EditorRuntime } from '../runtime-types';
+import { lazyPanel } from './lazy-panel';
 import { downstreamFamily, modelChoiceOf, paramsForModel } from './model-picker-logic';
 import { schemaOf } from './widgets';
 
@@ -26,7 +27,9 @@ export interface ModelPickerProps {
 }
 
 // The list loads on first opening, outside the editor's entry chunk (the bundle budget counts the entry).
-const List = lazy(() => import('./ModelPickerList').then((m) => ({ default: m.ModelPickerList })));
+const List = lazyPanel('model list', 'lf-picker', () =>
+  import('./ModelPickerList').then((m) => m.ModelPickerList),
+);
 
 /**
  * A searchable list of the providers' models (through `runtime.models`), with thumbnails, family badge and provider;
@@ -37,15 +40,14 @@ const List = lazy(() => import('./ModelPickerList').then((m) => ({ default: m.Mo
  */
 export function ModelPicker(props: ModelPickerProps) {
   return (
-    <Suspense
+    <List
+      {...props}
       fallback={
         <div className="lf-picker lf-picker__state" role="status">
           Loading models…
         </div>
       }
-    >
-      <List {...props} />
-    </Suspense>
+    />
   );
 }
 
@@ -76,6 +78,24 @@ export function ModelPickerButton({ nodeId, compact }: { nodeId: string; compact
     () => (open ? downstreamFamily(store.catalogue, doc, nodeId) : undefined),
     [open, doc, nodeId, store],
   );
+  const field = useRef<HTMLDivElement>(null);
+  // a press outside the picker closes it, as a menu does; the focus stays where that press put it
+  useEffect(() => {
+    if (!open) return;
+    const outside = (e: PointerEvent) => {
+      if (e.target instanceof Node && field.current?.contains(e.target)) return;
+      setOpen(false);
+      // a press on something that takes no focus leaves it on <body> or the editor's root: back to the button then
+      const root = field.current?.closest('.lf-root');
+      requestAnimationFrame(() => {
+        const now = document.activeElement;
+        if (now === null || now === document.body || now === root) button.current?.focus();
+      });
+    };
+    // captured: the canvas stops the pointer events it handles from reaching the document
+    document.addEventListener('pointerdown', outside, true);
+    return () => document.removeEventListener('pointerdown', outside, true);
+  }, [open]);
   // without a catalogue (no runtime, or one without `models`) the id stays a plain field
   if (!node || !choice || readOnly || !runtime?.models) return null;
   const params = (node.params ?? {}) as Record<string, unknown>;
@@ -86,7 +106,10 @@ export function ModelPickerButton({ nodeId, compact }: { nodeId: string; compact
     requestAnimationFrame(() => button.current?.focus());
   };
   return (
-    <div className={compact ? 'lf-picker-field lf-picker-field--compact nodrag' : 'lf-picker-field'}>
+    <div
+      ref={field}
+      className={compact ? 'lf-picker-field lf-picker-field--compact nodrag' : 'lf-picker-field'}
+    >
       <button
         ref={button}
         type="button"

@@ -1,9 +1,10 @@
 import type { ModelPage, ModelSummary } from '@loraflow/runtime/contract';
 import { Command } from 'cmdk';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useModelThumbnailUrl } from '../images';
 import type { EditorRuntime } from '../runtime-types';
 import type { ModelPickerProps } from './ModelPicker';
-import { thumbnailUrl } from './model-picker-logic';
+import { mergeModelPages } from './model-picker-logic';
 
 type Listing =
   | { status: 'loading'; models: ModelSummary[] }
@@ -13,14 +14,8 @@ type Listing =
 const PAGE = 30;
 
 function Thumbnail({ runtime, model }: { runtime: EditorRuntime; model: ModelSummary }) {
-  const [src, setSrc] = useState<string | undefined>();
-  useEffect(() => {
-    let live = true;
-    if (model.thumbnail) void thumbnailUrl(runtime, model.thumbnail).then((url) => live && setSrc(url));
-    return () => {
-      live = false;
-    };
-  }, [runtime, model.thumbnail]);
+  // released when the item leaves the list (a new search, the picker closed)
+  const src = useModelThumbnailUrl(runtime, model.thumbnail);
   // decorative: the item's text names the model
   return src ? (
     <img className="lf-picker__thumb" src={src} alt="" />
@@ -70,7 +65,8 @@ export function ModelPickerList(props: ModelPickerProps) {
       const id = ++asked.current;
       list(cursor ? { ...query, cursor } : query).then(
         (page) => {
-          if (asked.current === id) setListing(ready({ ...page, models: [...before, ...page.models] }));
+          if (asked.current === id)
+            setListing(ready({ ...page, models: mergeModelPages(before, page.models) }));
         },
         (error: unknown) => {
           if (asked.current !== id) return;

@@ -1,6 +1,6 @@
 import type { GraphEdge, GraphNode } from '@loraflow/core';
-import { type KeyboardEvent, useEffect, useState } from 'react';
-import { objectUrlOnce } from '../images';
+import { type KeyboardEvent, useState } from 'react';
+import { useModelThumbnailUrl } from '../images';
 import type { ParamField } from '../params';
 import { useEditorContext } from '../react/context';
 import type { ExplainEntry, NodeEstimate } from '../runtime-types';
@@ -87,19 +87,7 @@ function useModelThumbnail(node: GraphNode): string | undefined {
     typeof provider === 'string' && typeof modelId === 'string' && provider !== '' && modelId !== ''
       ? `${provider}:${modelId}`
       : undefined;
-  const [src, setSrc] = useState<{ ref: string; url: string | undefined } | undefined>(undefined);
-  useEffect(() => {
-    const load = runtime?.modelThumbnail;
-    if (!runtime || !load || ref === undefined) return;
-    let live = true;
-    void objectUrlOnce(runtime, `thumbnail:${ref}`, () => load(ref)).then((url) => {
-      if (live) setSrc({ ref, url });
-    });
-    return () => {
-      live = false;
-    };
-  }, [runtime, ref]);
-  return src !== undefined && src.ref === ref ? src.url : undefined;
+  return useModelThumbnailUrl(runtime, ref);
 }
 
 /**

@@ -3,7 +3,13 @@ import { Command } from 'cmdk';
 import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { useEditorContext } from '../react/context';
 import { NODE_DRAG_MIME, type PendingConnection } from './Canvas';
-import { type PaletteEntryText, palettePlaceholder, paletteScore } from './palette-search';
+import {
+  bestInGroups,
+  type PaletteEntryText,
+  palettePlaceholder,
+  paletteScore,
+  rankGroups,
+} from './palette-search';
 
 /** Which input or output of `def` a pending connection could attach to, if any. */
 export function compatiblePort(
@@ -31,6 +37,7 @@ export interface PaletteProps {
  * The node palette: search by name, category or port type; Enter adds, dragging drops on the canvas.
  * Opened from a connection dropped on empty canvas, it lists only the nodes that can take it.
  */
+// long because it is one cmdk tree: its entries, ranking (in palette-search.ts) and keys share the same search
 export function Palette(props: PaletteProps) {
   const { store } = useEditorContext();
   const catalogue = store.catalogue;
@@ -96,22 +103,6 @@ export function Palette(props: PaletteProps) {
     [texts],
   );
 
-  const pickOnOpen = useRef(props.pickOnOpen === true);
-  useEffect(() => {
-    if (!pickOnOpen.current) return;
-    pickOnOpen.current = false;
-    let best: (typeof entries)[number] | undefined;
-    let bestScore = 0;
-    for (const e of entries) {
-      const score = filter(e.def.type, props.search);
-      if (score > bestScore) {
-        best = e;
-        bestScore = score;
-      }
-    }
-    if (best) props.onPick(best.def.type, best.port);
-  });
-
   const groups = useMemo(() => {
     const byCategory = new Map<string, typeof entries>();
     for (const e of entries) {
@@ -122,6 +113,27 @@ export function Palette(props: PaletteProps) {
     }
     return [...byCategory.entries()];
   }, [entries]);
+  // Groups in the order of their best match: cmdk 1.1 sorts the items inside a group but fails to move the groups
+  // (it looks them up by an id they do not carry), so "lora" highlighted "Generate with LoRAs" before "LoRA".
+  const ordered = useMemo(
+    () => (props.search.trim() === '' ? groups : rankGroups(groups, (e) => filter(e.def.type, props.search))),
+    [groups, filter, props.search],
+  );
+  // what Enter adds for `search`: the item cmdk puts on top once it has filtered
+  const pick = (search: string) => {
+    const best = bestInGroups(ordered, (e) => filter(e.def.type, search));
+    if (best) props.onPick(best.def.type, best.port);
+  };
+
+  const pickOnOpen = useRef(props.pickOnOpen === true);
+  useEffect(() => {
+    if (!pickOnOpen.current) return;
+    pickOnOpen.current = false;
+    pick(props.search);
+  });
+  // Whether the person chose an item (arrows, pointer) since the search last changed; until then Enter adds the best
+  // match of what is typed, even before cmdk has filtered the list and moved its selection onto it.
+  const chose = useRef(false);
 
   return (
     <div className="lf-palette" role="dialog" aria-label="Add a node">
@@ -129,18 +141,34 @@ export function Palette(props: PaletteProps) {
         <Command.Input
           autoFocus
           value={props.search}
-          onValueChange={props.onSearch}
+          onValueChange={(search) => {
+            chose.current = false;
+            props.onSearch(search);
+          }}
           placeholder={palettePlaceholder(props.pending !== undefined)}
           onKeyDown={(e) => {
             if (e.key === 'Escape') {
               e.stopPropagation();
               props.onClose();
+            } else if (
+              ['ArrowDown', 'ArrowUp', 'Home', 'End', 'PageUp', 'PageDown'].includes(e.key) ||
+              e.ctrlKey
+            ) {
+              chose.current = true;
+            } else if (e.key === 'Enter' && !chose.current && !e.nativeEvent.isComposing) {
+              // the field's own value: the search state and cmdk's filter may both be a render behind it
+              e.preventDefault();
+              pick(e.currentTarget.value);
             }
           }}
         />
-        <Command.List>
+        <Command.List
+          onPointerMove={() => {
+            chose.current = true;
+          }}
+        >
           <Command.Empty>No node matches.</Command.Empty>
-          {groups.map(([category, list]) => (
+          {ordered.map(([category, list]) => (
             <Command.Group key={category} heading={category}>
               {list.map(({ def, port }) => (
                 <Command.Item

@@ -38,8 +38,20 @@ function Thumb(props: { image: ImageRef }) {
   );
 }
 
-const sameIds = (a: RunRecord['doc'], b: RunRecord['doc']) =>
-  a.nodes.length === b.nodes.length && a.nodes.every((n, i) => n.id === b.nodes[i]?.id);
+/** Whether a run ran the graph on the canvas: the same nodes (type, params), wires and node order. */
+function sameGraph(a: RunRecord['doc'], b: RunRecord['doc']): boolean {
+  if (a === b) return true;
+  if (a.nodes.length !== b.nodes.length || a.edges.length !== b.edges.length) return false;
+  const params = (p: unknown) => JSON.stringify(p ?? {});
+  const wire = (e: RunRecord['doc']['edges'][number]) =>
+    `${e.from.node}.${e.from.port}>${e.to.node}.${e.to.port}`;
+  return (
+    a.nodes.every((n, i) => {
+      const m = b.nodes[i];
+      return m !== undefined && n.id === m.id && n.type === m.type && params(n.params) === params(m.params);
+    }) && a.edges.every((e, i) => b.edges[i] !== undefined && wire(e) === wire(b.edges[i]))
+  );
+}
 
 /** One earlier run: a button that reopens it (its name a sentence), its failure, its images and graph. */
 function RunItem(props: {
@@ -123,15 +135,38 @@ function RunItem(props: {
   );
 }
 
-/** The runtime's runs (one more than `limit`, to know whether there are older ones), listed again on `trigger`. */
-function useRunListing(listRuns: EditorRuntime['listRuns'], limit: number, trigger: unknown) {
-  const [listing, setListing] = useState<Listing>({ state: 'loading' });
+// The last list per runtime and how many runs it asked for: reopening the panel shows it without asking again.
+const lastListed = new WeakMap<object, { runs: readonly RunRecord[]; asked: number }>();
+
+/** Whether a list already shows the editor's run as it is now (none, or listed with its current status). */
+function shows(runs: readonly RunRecord[], run: { runId?: string | undefined; status: string }): boolean {
+  if (run.runId === undefined) return true;
+  return runs.some((r) => r.runId === run.runId && r.status === run.status);
+}
+
+/**
+ * The runtime's runs (one more than `limit`, to know whether there are older ones): the last list is reused until
+ * the editor's run starts or ends (it is not listed as it is now), more are asked for, or `load` is called.
+ */
+function useRunListing(
+  runtime: EditorRuntime | undefined,
+  listRuns: EditorRuntime['listRuns'],
+  limit: number,
+  run: { runId?: string | undefined; status: string },
+) {
+  const [listing, setListing] = useState<Listing>(() => {
+    const kept = runtime && lastListed.get(runtime);
+    return kept ? { state: 'ready', runs: kept.runs } : { state: 'loading' };
+  });
   const load = useCallback(() => {
     if (!listRuns) return () => undefined;
     let live = true;
     setListing((l) => ({ state: 'loading', ...(l.runs ? { runs: l.runs } : {}) }));
     listRuns({ limit: limit + 1 }).then(
-      (runs) => live && setListing({ state: 'ready', runs }),
+      (runs) => {
+        if (runtime) lastListed.set(runtime, { runs, asked: limit + 1 });
+        if (live) setListing({ state: 'ready', runs });
+      },
       (error: unknown) =>
         live &&
         setListing((l) => ({
@@ -143,10 +178,17 @@ function useRunListing(listRuns: EditorRuntime['listRuns'], limit: number, trigg
     return () => {
       live = false;
     };
-  }, [listRuns, limit]);
+  }, [runtime, listRuns, limit]);
+  const { runId, status } = run;
   // listed again when a run of this editor starts or ends, so the newest run is always there
-  // biome-ignore lint/correctness/useExhaustiveDependencies: trigger is what asks again, not an input
-  useEffect(load, [load, trigger]);
+  useEffect(() => {
+    const kept = runtime && lastListed.get(runtime);
+    if (!kept || kept.asked < limit + 1 || !shows(kept.runs, { runId, status })) return load();
+    setListing((l) =>
+      l.state === 'ready' && l.runs === kept.runs ? l : { state: 'ready', runs: kept.runs },
+    );
+    return undefined;
+  }, [runtime, load, limit, runId, status]);
   return { listing, load };
 }
 
@@ -176,7 +218,9 @@ export function RunHistory(props: RunHistoryProps) {
   // bound: a host's runtime may be a class instance
   const listRuns = useMemo(() => runtime?.listRuns?.bind(runtime), [runtime]);
 
-  const { listing, load } = useRunListing(listRuns, limit, runStatus);
+  const { listing, load } = useRunListing(runtime, listRuns, limit, { runId: shownRun, status: runStatus });
+  // the canvas's graph as it is now: whether a run ran another graph changes with every edit
+  const doc = useEditorState((s) => s.doc);
 
   useEffect(() => {
     const from = moreFrom.current;
@@ -206,6 +250,8 @@ export function RunHistory(props: RunHistoryProps) {
         store.notice('error', 'history.gone', `Run ${runId} is no longer kept by the runtime.`);
         return;
       }
+      // the run changed since it was listed (resumed, ended elsewhere): the list says so again
+      if (listing.runs?.find((r) => r.runId === runId)?.status !== record.status) load();
       // shown first: a refused run (one is going) leaves the graph as it was
       if (!store.showRun(record)) return;
       if (withGraph) store.replaceDocument(record.doc, { undoable: true });
@@ -283,7 +329,7 @@ export function RunHistory(props: RunHistoryProps) {
             now={now}
             current={shownRun === run.runId}
             busy={busy === run.runId}
-            otherGraph={!sameIds(run.doc, store.document) && !readOnly}
+            otherGraph={!readOnly && !sameGraph(run.doc, doc)}
             onOpen={(withGraph) => void open(run.runId, withGraph)}
             {...(openViewer ? { onView: openViewer } : {})}
           />

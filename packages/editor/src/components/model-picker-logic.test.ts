@@ -4,7 +4,7 @@ import { loraPack } from '@loraflow/nodes';
 import type { ModelSummary } from '@loraflow/runtime/contract';
 import { describe, expect, it } from 'vitest';
 import { createCatalogue } from '../catalogue';
-import { downstreamFamily, modelChoiceOf, paramsForModel } from './model-picker-logic';
+import { downstreamFamily, mergeModelPages, modelChoiceOf, paramsForModel } from './model-picker-logic';
 import { schemaOf } from './widgets';
 
 const catalogue = createCatalogue([loraPack]);
@@ -59,5 +59,25 @@ describe('the model picker on a graph', () => {
       modelId: 'model_ink',
       mode: 'id',
     });
+  });
+});
+
+describe('pages of models', () => {
+  const model = (id: string, provider = 'scenario'): ModelSummary => ({
+    id,
+    name: id,
+    provider,
+    kind: 'lora',
+  });
+  it('list each model once when a later page repeats one (same provider and id), keeping the first place', () => {
+    const merged = mergeModelPages(
+      [model('ink'), model('noir')],
+      [model('noir'), model('paper'), model('paper')],
+    );
+    expect(merged.map((m) => m.id)).toEqual(['ink', 'noir', 'paper']);
+  });
+  it('keep two models of one id from different providers', () => {
+    const merged = mergeModelPages([model('ink')], [model('ink', 'modelslab')]);
+    expect(merged.map((m) => `${m.provider}:${m.id}`)).toEqual(['scenario:ink', 'modelslab:ink']);
   });
 });

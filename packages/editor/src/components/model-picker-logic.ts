@@ -1,8 +1,6 @@
 import type { GraphDocument, GraphNode } from '@loraflow/core';
 import type { ModelSummary } from '@loraflow/runtime/contract';
 import { type Catalogue, typeFamily } from '../catalogue';
-import { objectUrlOnce } from '../images';
-import type { EditorRuntime } from '../runtime-types';
 import { type JsonSchema, schemaOf, unwrap } from './widgets';
 
 /**
@@ -81,12 +79,23 @@ export function paramsForModel(schema: JsonSchema, model: ModelSummary): Record<
 }
 
 /**
- * The object URL of a model's picture (sniffed bytes only), loaded once per runtime.
+ * The models listed so far followed by a new page's, each model once (by provider and id): a catalogue's pages may
+ * overlap when its list moved between two reads, and a model listed twice would be two items with one key.
  *
  * @example
- * const src = await thumbnailUrl(runtime, model.thumbnail);
+ * mergeModelPages([ink, noir], [noir, paper]); // [ink, noir, paper]
  */
-export function thumbnailUrl(runtime: EditorRuntime, ref: string): Promise<string | undefined> {
-  const load = runtime.modelThumbnail;
-  return objectUrlOnce(runtime, `thumbnail:${ref}`, () => (load ? load(ref) : Promise.resolve(undefined)));
+export function mergeModelPages(
+  before: readonly ModelSummary[],
+  page: readonly ModelSummary[],
+): ModelSummary[] {
+  const seen = new Set(before.map((m) => `${m.provider}:${m.id}`));
+  const merged = [...before];
+  for (const model of page) {
+    const key = `${model.provider}:${model.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    merged.push(model);
+  }
+  return merged;
 }

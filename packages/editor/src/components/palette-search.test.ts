@@ -1,6 +1,6 @@
 import { loraPack } from '@loraflow/nodes';
 import { describe, expect, it } from 'vitest';
-import { paletteScore } from './palette-search';
+import { bestInGroups, paletteScore, rankGroups } from './palette-search';
 
 const entries = loraPack.nodes.map((d) => ({
   title: d.title ?? d.type,
@@ -31,5 +31,23 @@ describe('palette search', () => {
   it('needs every word to match and hides what does not', () => {
     expect(ranked('compose lora')[0]).toBe('lora.compose');
     expect(ranked('zzzz')).toEqual([]);
+  });
+});
+
+describe('the order of the palette list', () => {
+  const groups: Array<readonly [string, string[]]> = [
+    ['Generate', ['Generate with LoRAs']],
+    ['LoRA', ['LoRA', 'Compose LoRAs']],
+    ['Training', ['Train LoRA', 'Wait for training']],
+  ];
+  const score = (title: string) => paletteScore('lora', { title, type: '', keywords: [], description: '' });
+
+  it('puts the group of the best match first, so the list opens on it', () => {
+    expect(rankGroups(groups, score).map(([name]) => name)).toEqual(['LoRA', 'Generate', 'Training']);
+  });
+
+  it('answers the best match in list order, and nothing when no entry matches', () => {
+    expect(bestInGroups(rankGroups(groups, score), score)).toBe('LoRA');
+    expect(bestInGroups(groups, () => 0)).toBeUndefined();
   });
 });

@@ -82,3 +82,40 @@ export function paletteScore(
   }
   return total / query.length;
 }
+
+/**
+ * Groups in the order of their best item's score, highest first; groups of equal best keep their order.
+ *
+ * @example
+ * rankGroups([['Generate', [gen]], ['LoRA', [lora]]], score); // [['LoRA', [lora]], ['Generate', [gen]]] for "lora"
+ */
+export function rankGroups<T>(
+  groups: ReadonlyArray<readonly [string, T[]]>,
+  score: (item: T) => number,
+): Array<readonly [string, T[]]> {
+  return groups
+    .map((g) => [g, Math.max(0, ...g[1].map(score))] as const)
+    .sort((a, b) => b[1] - a[1])
+    .map(([g]) => g);
+}
+
+/**
+ * The item with the highest score above 0, the first of equals in group order: what a filtered list shows on top.
+ *
+ * @example
+ * bestInGroups(rankGroups(groups, score), score)?.def.type; // 'lora.source' for "lora"
+ */
+export function bestInGroups<T>(groups: ReadonlyArray<readonly [string, T[]]>, score: (item: T) => number) {
+  let best: T | undefined;
+  let top = 0;
+  for (const [, list] of groups) {
+    for (const item of list) {
+      const s = score(item);
+      if (s > top) {
+        best = item;
+        top = s;
+      }
+    }
+  }
+  return best;
+}
