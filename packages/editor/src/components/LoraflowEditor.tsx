@@ -472,8 +472,13 @@ function EditorLayout(props: {
       else if (action === 'run') void store.run();
       else if (action === 'selectAll') store.selectAll();
       else if (action === 'duplicate') store.duplicate();
-      else if (action === 'delete') store.deleteSelection();
-      else if (action === 'palette') openPalette(undefined);
+      else if (action === 'delete') {
+        // the focused node is about to unmount: hold the keyboard on the root now, not a frame later, so a
+        // Ctrl+Z pressed at once still reaches the editor
+        if (document.activeElement?.closest('.react-flow__node'))
+          rootRef.current?.focus({ preventScroll: true });
+        store.deleteSelection();
+      } else if (action === 'palette') openPalette(undefined);
     },
     [store, readOnly, openPalette, clipboardFallback],
   );
