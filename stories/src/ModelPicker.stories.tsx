@@ -226,3 +226,14 @@ export const PickerClosesOutside: Story = {
     await waitFor(() => expect(document.activeElement).toBe(button));
   },
 };
+
+/** A provider sent catalogue rows it could not read: the picker lists the rest and says how many are missing. */
+export const PickerDamagedRows: Story = {
+  args: { script: 'damaged-rows' },
+  play: async ({ canvasElement }) => {
+    const picker = await openPicker(canvasElement);
+    await waitFor(() => expect(names(picker).length).toBeGreaterThan(0), { timeout: 5_000 });
+    const note = picker.querySelector('[data-code="models.skipped"]');
+    expect(note?.textContent).toBe('2 catalogue entries could not be read and are not shown.');
+  },
+};

@@ -109,7 +109,13 @@ export function frozenRuntime(
 }
 
 /** How a scripted catalogue answers `models`: a catalogue, one that is slow to search, none, or a refusal. */
-export type CatalogueScript = 'results' | 'slow-search' | 'empty' | 'error' | 'overlapping-pages';
+export type CatalogueScript =
+  | 'results'
+  | 'slow-search'
+  | 'empty'
+  | 'error'
+  | 'overlapping-pages'
+  | 'damaged-rows';
 
 const CATALOGUE: ModelSummary[] = [
   ['model_flux1-watercolor', 'Watercolor Wash', 'flux.1', 'FLUX.1', 'public'],
@@ -157,7 +163,11 @@ export function scriptedCatalogue(script: CatalogueScript): Pick<Runtime, 'model
       const limit = script === 'overlapping-pages' ? 2 : Number(query.limit ?? 30);
       const page = models.slice(from, from + limit);
       const next = script === 'overlapping-pages' ? from + limit - 1 : from + limit;
-      return from + limit < models.length ? { models: page, nextCursor: String(next) } : { models: page };
+      // a provider that sent two rows it could not read, as ModelsLab's list may
+      const damage = script === 'damaged-rows' ? { skipped: 2 } : {};
+      return from + limit < models.length
+        ? { models: page, nextCursor: String(next), ...damage }
+        : { models: page, ...damage };
     },
     async modelThumbnail(ref) {
       const id = ref.slice(ref.indexOf(':') + 1);

@@ -72,6 +72,7 @@ describe('stories in Chromium', () => {
     'PickerOnEmulator',
     'PickerOverlappingPages',
     'PickerClosesOutside',
+    'PickerDamagedRows',
     'HistoryEmpty',
     'HistorySeveralRuns',
     'HistoryFailedRun',

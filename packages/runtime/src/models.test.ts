@@ -88,6 +88,21 @@ describe.each([
     for (const limit of [1, 2, 3, 5, 30]) expect(await all(runtime, { limit })).toEqual(everything);
   });
 
+  it('says how many malformed catalogue rows its sources left out, summed over the page', async () => {
+    const damaged = (provider: string, skipped: number): ModelSource => ({
+      provider,
+      async list() {
+        return { models: [lora(`${provider}-ok`)], skipped };
+      },
+    });
+    const runtime = await make([damaged('scenario', 2), damaged('modelslab', 3)]);
+    const page = await runtime.models({});
+    expect(page.models.map((m) => m.id)).toEqual(['scenario-ok', 'modelslab-ok']);
+    expect(page.skipped).toBe(5);
+    // a page whose sources left nothing out carries no count at all
+    expect((await make([scenario()]).then((r) => r.models({}))).skipped).toBeUndefined();
+  });
+
   it('filters by provider, family, kind and search', async () => {
     const runtime = await make([scenario(), modelslab()]);
     expect(await all(runtime, { provider: 'modelslab' })).toEqual(['modelslab:sdxl']);

@@ -67,6 +67,8 @@ export type ModelQuery = z.input<typeof modelQuerySchema>;
 export interface ModelPage {
   models: ModelSummary[];
   nextCursor?: string;
+  /** Catalogue rows a provider sent malformed and that were left out of this page (present only when above 0). */
+  skipped?: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export interface ModelSource {
   list(
     query: { family?: string; kind?: 'lora' | 'base'; search?: string; cursor?: string; limit: number },
     o: { signal?: AbortSignal },
-  ): Promise<{ models: ModelSourceItem[]; nextCursor?: string }>;
+  ): Promise<{ models: ModelSourceItem[]; nextCursor?: string; skipped?: number }>;
   /** The picture of a model this source listed with `hasThumbnail`; any bytes, sniffed by the runtime. */
   thumbnail?(modelId: string, o: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
 }
@@ -155,26 +157,34 @@ export function createModelCatalogue(
     const limit = q.limit ?? DEFAULT_LIMIT;
     const start = q.cursor ? decodeCursor(q.cursor) : { s: 0 };
     const out: ModelSummary[] = [];
+    let skipped = 0;
+    // the page says how many malformed rows its sources left out, so a picker can say some are missing
+    const page = (rest: { nextCursor?: string }): ModelPage => ({
+      models: out,
+      ...rest,
+      ...(skipped > 0 ? { skipped } : {}),
+    });
     for (let s = start.s; s < sources.length; s++) {
       const source = sources[s]!;
       if (q.provider !== undefined && source.provider !== q.provider) continue;
       const sourceCursor = s === start.s ? start.c : undefined;
-      const page = await listOne(source, {
+      const answer = await listOne(source, {
         ...(q.family !== undefined ? { family: q.family } : {}),
         ...(q.kind !== undefined ? { kind: q.kind } : {}),
         ...(q.search?.trim() ? { search: q.search.trim() } : {}),
         ...(sourceCursor !== undefined ? { cursor: sourceCursor } : {}),
         limit: limit - out.length,
       });
-      for (const item of page.models.slice(0, limit - out.length)) out.push(summary(source.provider, item));
-      if (page.nextCursor !== undefined)
-        return { models: out, nextCursor: encodeCursor({ s, c: page.nextCursor }) };
+      skipped += answer.skipped ?? 0;
+      for (const item of answer.models.slice(0, limit - out.length)) out.push(summary(source.provider, item));
+      if (answer.nextCursor !== undefined)
+        return page({ nextCursor: encodeCursor({ s, c: answer.nextCursor }) });
       if (out.length >= limit) {
         const more = sources.slice(s + 1).some((o) => q.provider === undefined || o.provider === q.provider);
-        return more ? { models: out, nextCursor: encodeCursor({ s: s + 1 }) } : { models: out };
+        return more ? page({ nextCursor: encodeCursor({ s: s + 1 }) }) : page({});
       }
     }
-    return { models: out };
+    return page({});
   }
 
   async function listOne(source: ModelSource, query: Parameters<ModelSource['list']>[0]) {

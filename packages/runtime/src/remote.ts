@@ -54,11 +54,11 @@ const answers = {
       }),
     ),
     nextCursor: z.optional(z.string()),
+    skipped: z.optional(z.int().check(z.minimum(0))),
   }),
 };
 
 /**
- * Options of {@link createRemoteRuntime}./**
  * Options of {@link createRemoteRuntime}.
  *
  * @example

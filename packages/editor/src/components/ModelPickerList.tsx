@@ -8,7 +8,7 @@ import { mergeModelPages } from './model-picker-logic';
 
 type Listing =
   | { status: 'loading'; models: ModelSummary[] }
-  | { status: 'ready'; models: ModelSummary[]; nextCursor?: string; more?: boolean }
+  | { status: 'ready'; models: ModelSummary[]; nextCursor?: string; more?: boolean; skipped?: number }
   | { status: 'error'; models: ModelSummary[]; message: string };
 
 const PAGE = 30;
@@ -52,7 +52,7 @@ export function ModelPickerList(props: ModelPickerProps) {
 
   // Asks for a page; an answer to a question no longer asked (the search moved on) is dropped.
   const load = useCallback(
-    (cursor?: string, before: ModelSummary[] = []) => {
+    (cursor?: string, before: ModelSummary[] = [], skippedBefore = 0) => {
       const list = runtime?.models;
       if (!list) {
         setListing({
@@ -65,8 +65,10 @@ export function ModelPickerList(props: ModelPickerProps) {
       const id = ++asked.current;
       list(cursor ? { ...query, cursor } : query).then(
         (page) => {
-          if (asked.current === id)
-            setListing(ready({ ...page, models: mergeModelPages(before, page.models) }));
+          if (asked.current !== id) return;
+          // rows a provider sent malformed are counted over every page loaded so far
+          const skipped = (cursor ? skippedBefore : 0) + (page.skipped ?? 0);
+          setListing(ready({ ...page, models: mergeModelPages(before, page.models), skipped }));
         },
         (error: unknown) => {
           if (asked.current !== id) return;
@@ -87,7 +89,7 @@ export function ModelPickerList(props: ModelPickerProps) {
   const more = () => {
     if (listing.status !== 'ready' || !listing.nextCursor) return;
     setListing({ ...listing, more: true });
-    load(listing.nextCursor, listing.models);
+    load(listing.nextCursor, listing.models, listing.skipped ?? 0);
   };
 
   const currentValue = props.current?.id ? `${props.current.provider ?? ''}:${props.current.id}` : undefined;
@@ -144,6 +146,13 @@ export function ModelPickerList(props: ModelPickerProps) {
           {onlyFamily && family ? ` among ${family} models.` : '.'}
         </div>
       )}
+      {listing.status === 'ready' && listing.skipped ? (
+        <div className="lf-picker__state" role="status" data-code="models.skipped">
+          {listing.skipped === 1
+            ? '1 catalogue entry could not be read and is not shown.'
+            : `${listing.skipped} catalogue entries could not be read and are not shown.`}
+        </div>
+      ) : null}
       <Command.List>
         {runtime &&
           listing.models.map((model) => (
@@ -179,7 +188,10 @@ export function ModelPickerList(props: ModelPickerProps) {
 }
 
 function ready(page: ModelPage): Listing {
-  return page.nextCursor
-    ? { status: 'ready', models: page.models, nextCursor: page.nextCursor }
-    : { status: 'ready', models: page.models };
+  return {
+    status: 'ready',
+    models: page.models,
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    ...(page.skipped ? { skipped: page.skipped } : {}),
+  };
 }

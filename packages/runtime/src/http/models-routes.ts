@@ -6,7 +6,7 @@ import type { Runtime } from '../types';
 
 /**
  * The model catalogue's routes on a runtime handler: `GET /models?provider=&family=&kind=&search=&cursor=&limit=`
- * (limit 1..100) answers `{ models, nextCursor? }`; `GET /models/thumbnail?ref=` answers a picture's bytes with the
+ * (limit 1..100) answers `{ models, nextCursor?, skipped? }`; `GET /models/thumbnail?ref=` answers a picture's bytes with the
  * type sniffed from them (PNG, JPEG or WebP; anything else is 404), never the provider's URL.
  *
  * @example
