@@ -280,6 +280,51 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
   });
 
+  it('leaves running the training another run now relies on (its claim held by that run), and says so', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const { jobId } = await service.train('m1');
+    const past = Date.now() - 120_000;
+    await store.putRecord({
+      key: 'k-train/train',
+      state: 'done',
+      intent: { modelId: 'm1' },
+      result: { jobId },
+      at: past,
+      runId: 'run_x',
+    });
+    await store.putRun({
+      runId: 'run_x',
+      doc: trainGraph,
+      status: 'running',
+      createdAt: past,
+      startedAt: past,
+      updatedAt: past,
+      attempts: 1,
+      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: 'running', key: 'k-train' } },
+      lastSeq: 0,
+      lease: { owner: 'rt_gone', expiresAt: past },
+    });
+    // run_y took the step over when run_x's executor died, and polls the same training
+    expect(await store.claims!.acquire('k-train', 'run_y@engine', 60_000)).toMatchObject({ acquired: true });
+    const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
+    await other.cancel('run_x');
+    expect(service.calls.cancel).toBe(0);
+    expect(service.jobs.get(jobId)?.status).toBe('running');
+    const events = await store.getEvents('run_x');
+    expect(events.find((e) => e.type === 'node.log')).toMatchObject({
+      nodeId: 'train',
+      level: 'info',
+      message: 'Run run_y relies on what this step started, so it was left running for that run.',
+    });
+    expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+    // run_y still holds its claim: the canceller took nothing from it
+    expect(await store.claims!.acquire('k-train', 'run_z@engine', 60_000)).toMatchObject({
+      acquired: false,
+      heldBy: 'run_y@engine',
+    });
+  });
+
   it('warns in the run’s events when the node type has no stopper, and still closes the run', async () => {
     const store = createMemoryStore();
     const service = createFakeService();

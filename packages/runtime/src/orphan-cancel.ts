@@ -3,6 +3,7 @@
 // node type's stopper to end at the provider what the run started, before it closes the run.
 import {
   createRunStateFold,
+  type EffectClaims,
   initialRunState,
   type JournalRecord,
   type JsonValue,
@@ -70,6 +71,11 @@ export interface OrphanContext {
   services(record: RunRecord): Promise<{ get<T>(name: string): T | undefined } | string>;
   redact(text: string): string;
   now(): number;
+  /**
+   * The effect claims runs share (decision 0031): a step's work another run now waits on or has taken over (its claim
+   * held by that run) is left running for it, and a step being stopped is held so no run starts relying on it meanwhile.
+   */
+  claims: EffectClaims;
 }
 
 /** How long one stopper may take before its step is reported unknown: a provider that hangs must not hold the cancel. */
@@ -111,6 +117,19 @@ export async function orphanClosing(
         effects[r.key.slice(node.key.length + 1)] = r;
     // nothing journaled: this run asked the provider for nothing on the node's behalf
     if (Object.keys(effects).length === 0) continue;
+    // held while this step is stopped, so no run starts relying on the work meanwhile
+    const claimOwner = `${record.runId}@orphan-cancel`;
+    const claim = await context.claims.acquire(node.key, claimOwner, STOP_STEP_MS + 5_000);
+    // the dead executor's own claim (owner "<runId>@…") may not have lapsed yet; any other holder relies on the work
+    if (!claim.acquired && !claim.heldBy.startsWith(`${record.runId}@`)) {
+      emit({
+        type: 'node.log',
+        nodeId,
+        level: 'info',
+        message: `Run ${claim.heldBy.split('@')[0]} relies on what this step started, so it was left running for that run.`,
+      });
+      continue;
+    }
     const stopper = context.stoppers[nodeType];
     const answer: StopAnswer = !stopper
       ? FINAL.has(node.status)
@@ -131,6 +150,7 @@ export async function orphanClosing(
             services,
             signal: AbortSignal.timeout(STOP_STEP_MS),
           });
+    if (claim.acquired) await context.claims.release(node.key, claimOwner).catch(() => {});
     if (answer.message === '') continue;
     emit({
       type: 'node.log',

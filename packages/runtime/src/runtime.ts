@@ -655,6 +655,7 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
         services: (r) => servicesOfRun(r, as),
         redact,
         now,
+        claims,
       },
       record,
       record.lastSeq,
