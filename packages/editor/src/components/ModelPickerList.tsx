@@ -146,13 +146,7 @@ export function ModelPickerList(props: ModelPickerProps) {
           {onlyFamily && family ? ` among ${family} models.` : '.'}
         </div>
       )}
-      {listing.status === 'ready' && listing.skipped ? (
-        <div className="lf-picker__state" role="status" data-code="models.skipped">
-          {listing.skipped === 1
-            ? '1 catalogue entry could not be read and is not shown.'
-            : `${listing.skipped} catalogue entries could not be read and are not shown.`}
-        </div>
-      ) : null}
+      {listing.status === 'ready' && listing.skipped ? <SkippedNote count={listing.skipped} /> : null}
       <Command.List>
         {runtime &&
           listing.models.map((model) => (
@@ -184,6 +178,17 @@ export function ModelPickerList(props: ModelPickerProps) {
         )}
       </Command.List>
     </Command>
+  );
+}
+
+/** Says how many catalogue rows a provider sent malformed, which the list leaves out. */
+function SkippedNote({ count }: { count: number }) {
+  return (
+    <div className="lf-picker__state" role="status" data-code="models.skipped">
+      {count === 1
+        ? '1 catalogue entry could not be read and is not shown.'
+        : `${count} catalogue entries could not be read and are not shown.`}
+    </div>
   );
 }
 
