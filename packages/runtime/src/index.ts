@@ -20,6 +20,7 @@ export {
 } from './tenants';
 export {
   createWebhookReceiver,
+  MAX_HELD_JOBS,
   type WebhookKinds,
   type WebhookNotice,
   type WebhookOutcome,

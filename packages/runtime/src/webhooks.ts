@@ -57,6 +57,8 @@ export type WebhookOutcome =
   | { kind: 'held'; notice: WebhookNotice }
   /** The URL's hook is bound to another job than the body names: a holder of one URL speaking for another job. */
   | { kind: 'mismatch'; notice: WebhookNotice }
+  /** Before its bind, the hook already holds callbacks for {@link MAX_HELD_JOBS} other jobs: nothing more is stored. */
+  | { kind: 'held-full'; notice: WebhookNotice }
   | { kind: 'unknown-kind' }
   | { kind: 'forged' }
   | { kind: 'invalid'; issues: z.core.$ZodIssue[] };
@@ -94,6 +96,19 @@ export interface WebhookReceiver {
 /** The journal key of the job a hook is bound to, and of a callback held until then. */
 const bindingKey = (kind: string, hook: string) => `webhook-hook/${kind}/${hook}`;
 const heldKey = (kind: string, hook: string, job: string) => `webhook-held/${kind}/${hook}/${job}`;
+const heldJobsKey = (kind: string, hook: string) => `webhook-held-jobs/${kind}/${hook}`;
+
+/**
+ * How many distinct jobs one hook may hold callbacks for before its bind. A provider names one job per URL; the
+ * bound keeps a holder of a valid URL from writing records without end in the moment before the bind.
+ *
+ * @example
+ * if (outcome.kind === 'held-full') console.warn(`more than ${MAX_HELD_JOBS} jobs named before the bind`);
+ */
+export const MAX_HELD_JOBS = 4;
+
+// bindings and held callbacks kept without a journal; a hook lives as long as its job, minutes to hours
+const MEMORY_RECORDS = 10_000;
 
 /** The journal key a callback about `job` is recorded under. */
 export function webhookRecordKey(kind: string, job: string): string {
@@ -138,8 +153,13 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   // without a journal, bindings and held callbacks live in memory (one process)
   const memory = new Map<string, JournalRecord>();
   const read = async (key: string) => (options.journal ? options.journal.getRecord(key) : memory.get(key));
-  const write = async (record: JournalRecord) =>
-    options.journal ? options.journal.putRecord(record) : void memory.set(record.key, record);
+  const write = async (record: JournalRecord) => {
+    if (options.journal) return options.journal.putRecord(record);
+    memory.delete(record.key);
+    memory.set(record.key, record);
+    // oldest first out: a long-lived process without a journal keeps the recent hooks, not every hook it issued
+    if (memory.size > MEMORY_RECORDS) memory.delete(memory.keys().next().value as string);
+  };
   const boundJob = async (kind: string, hook: string) => {
     const job = (await read(bindingKey(kind, hook)))?.result;
     return typeof job === 'string' ? job : undefined;
@@ -276,6 +296,21 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       let bound = await boundJob(kind, hook);
       if (bound === undefined) {
         const previous = await heldNotice(kind, hook, notice.job);
+        if (!previous) {
+          const listed = (await read(heldJobsKey(kind, hook)))?.result;
+          const jobs = Array.isArray(listed) ? listed.filter((j): j is string => typeof j === 'string') : [];
+          if (!jobs.includes(notice.job)) {
+            if (jobs.length >= MAX_HELD_JOBS) return { kind: 'held-full', notice };
+            await write({
+              key: heldJobsKey(kind, hook),
+              state: 'done',
+              intent: { hook },
+              result: [...jobs, notice.job],
+              at: Date.now(),
+              runId: `webhook-${kind}`,
+            });
+          }
+        }
         await write({
           key: heldKey(kind, hook, notice.job),
           state: 'done',

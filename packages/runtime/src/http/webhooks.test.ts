@@ -6,7 +6,7 @@ import { createRuntime } from '../runtime';
 import { createMemoryStore } from '../store/memory';
 import { createFakeService, testPack } from '../test/pack';
 import { listen } from '../test/serve';
-import { createWebhookReceiver, webhookRecordKey } from '../webhooks';
+import { createWebhookReceiver, MAX_HELD_JOBS, webhookRecordKey } from '../webhooks';
 import { createRuntimeHandler } from './handler';
 
 const SECRET = 'a-server-secret-of-at-least-32-bytes!';
@@ -204,6 +204,40 @@ describe('a callback URL speaks for the one job its hook is bound to', () => {
     await s.webhooks.bind('job', 'h21', 'job-21');
     await expect(s.webhooks.ended('job', 'job-21', new AbortController().signal)).resolves.toBeUndefined();
     expect(await s.recorded('foreign')).toBeUndefined();
+  });
+});
+
+describe('callbacks held before the bind', () => {
+  it('holds callbacks for at most MAX_HELD_JOBS jobs per hook, refusing more with 429 webhook.held-full, and still binds the real one', async () => {
+    const s = await setup();
+    const hook = s.rebase(await s.webhooks.url('job', 'h31'));
+    for (let i = 0; i < MAX_HELD_JOBS; i++) {
+      expect((await s.post(hook, { status: 'running', id: `junk-${i}` })).status).toBe(202);
+    }
+    // a job already held may still be updated; a new one is refused and nothing is stored for it
+    expect((await s.post(hook, { status: 'done', id: 'junk-0' })).status).toBe(202);
+    const refused = await s.post(hook, { status: 'done', id: 'junk-extra' });
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ error: { code: 'webhook.held-full' } });
+    expect(await s.store.getRecord('webhook-held/job/h31/junk-extra')).toBeUndefined();
+    // once bound, the hook speaks for its job, as it would have without the junk
+    await s.webhooks.bind('job', 'h31', 'job-31');
+    expect((await s.post(hook, { status: 'done', id: 'job-31' })).status).toBe(200);
+    await expect(s.webhooks.ended('job', 'job-31', new AbortController().signal)).resolves.toBeUndefined();
+  });
+});
+
+describe('a receiver without a journal', () => {
+  it('keeps the bindings of the last 10,000 records in memory, the oldest out first', async () => {
+    const webhooks = createWebhookReceiver({ publicUrl: 'https://flows.example/', secret: SECRET, kinds });
+    const callback = async (hook: string, id: string) => {
+      const token = new URL(await webhooks.url('job', hook)).pathname.split('/').at(-1)!;
+      return (await webhooks.receive('job', hook, token, { status: 'done', id })).kind;
+    };
+    for (let i = 0; i <= 10_000; i++) await webhooks.bind('job', `h${i}`, `job-${i}`);
+    // the newest binding stands; the first one was let go, so its callback is held rather than recorded
+    expect(await callback('h10000', 'job-10000')).toBe('recorded');
+    expect(await callback('h0', 'job-0')).toBe('held');
   });
 });
 

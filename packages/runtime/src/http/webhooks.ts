@@ -16,6 +16,7 @@ export const WEBHOOK_CODES = {
   unknownKind: 'webhook.unknown-kind',
   invalid: 'webhook.invalid',
   jobMismatch: 'webhook.job-mismatch',
+  heldFull: 'webhook.held-full',
 } as const;
 
 /**
@@ -66,6 +67,14 @@ export function mountWebhooks<E extends Env>(
               'This callback URL was issued for another job than the one the body names; nothing was recorded.',
             ),
             403,
+          );
+        case 'held-full':
+          return c.json(
+            problem(
+              WEBHOOK_CODES.heldFull,
+              'This callback URL already holds callbacks for as many jobs as it may before its job is known; nothing was recorded.',
+            ),
+            429,
           );
         case 'unknown-kind':
           return c.json(problem(WEBHOOK_CODES.unknownKind, `This server takes no "${kind}" callbacks.`), 404);
