@@ -9,7 +9,7 @@ import {
 import type { EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod/mini';
 import { RUNTIME_CODES, RuntimeError } from './errors';
-import { runEventSchema, runRecordSchema } from './store/schemas';
+import { eventOfRun, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { RuntimeRunHandle } from './types';
 
@@ -204,20 +204,14 @@ export function remoteRuns(client: RemoteClient) {
 }
 
 function parseEvent(data: string, runId: string): RunEvent {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    value = undefined;
-  }
-  const parsed = runEventSchema.safeParse(value);
-  if (!parsed.success || parsed.data.runId !== runId) {
+  const event = eventOfRun(data, runId);
+  if (!event) {
     throw new RuntimeError(
       RUNTIME_CODES.remoteProtocol,
       `The event stream of run "${runId}" carried a malformed event.`,
     );
   }
-  return value as RunEvent;
+  return event;
 }
 
 function resultOf(record: RunRecord): RunResult {

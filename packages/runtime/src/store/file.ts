@@ -9,8 +9,8 @@ import { RunIndex } from './run-index';
 import {
   blobHashSchema,
   cacheEntrySchema,
+  eventOfRun,
   journalRecordSchema,
-  runEventSchema,
   runIdSchema,
   runRecordSchema,
   valid,
@@ -368,18 +368,12 @@ function parseEvents(text: string, runId: string, after: number, onTorn: () => v
   const events: RunEvent[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = undefined;
-    }
-    const result = runEventSchema.safeParse(parsed);
-    if (!result.success || result.data.runId !== runId) {
+    const event = eventOfRun(line, runId);
+    if (!event) {
       onTorn();
       continue;
     }
-    if (result.data.seq > after) events.push(result.data as RunEvent);
+    if (event.seq > after) events.push(event);
   }
   return events;
 }

@@ -1,4 +1,4 @@
-import { setOwn } from '@loraflow/core';
+import { type RunEvent, setOwn } from '@loraflow/core';
 import { z } from 'zod/mini';
 import { parseInEnglish } from '../errors';
 
@@ -89,6 +89,24 @@ export const runEventSchema = z.looseObject({
   at: z.number(),
   type: z.string(),
 });
+
+/**
+ * One event of run `runId` from its JSON text (a log line, an SSE message), or undefined when the text is torn, not
+ * an event, or another run's: the one reading the file store and the remote client share.
+ *
+ * @example
+ * const event = eventOfRun('{"seq":1,"runId":"r1","at":0,"type":"run.started"}', 'r1'); // the event
+ */
+export function eventOfRun(text: string, runId: string): RunEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = runEventSchema.safeParse(value);
+  return parsed.success && parsed.data.runId === runId ? (parsed.data as RunEvent) : undefined;
+}
 
 /** Run ids become file and URL segments: a conservative alphabet keeps them from ever naming something else. */
 export const runIdSchema = z
