@@ -24,7 +24,6 @@ export interface RemoteClient {
   reconnectDelayMs: number | undefined;
   maxReconnects: number;
   send(method: string, path: string, body?: unknown): Promise<Response>;
-  json<T>(method: string, path: string, body?: unknown): Promise<T>;
   checked<T>(schema: z.core.$ZodType, method: string, path: string, body?: unknown): Promise<T>;
   errorOf(response: Response): Promise<RuntimeError>;
 }
@@ -40,19 +39,13 @@ const runsAnswer = z.looseObject({ runs: z.array(runRecordSchema) });
  */
 // long because it is wiring: following a run shares the client's base URL, headers and reconnect budget
 export function remoteRuns(client: RemoteClient) {
-  const { base, doFetch, authHeaders, maxReconnects, send, json, errorOf } = client;
+  const { base, doFetch, authHeaders, maxReconnects, send, errorOf } = client;
   const options = { reconnectDelayMs: client.reconnectDelayMs };
 
   async function getRun(runId: string): Promise<RunRecord | undefined> {
     try {
-      const record = await json<unknown>('GET', `/runs/${encodeURIComponent(runId)}`);
-      if (!runRecordSchema.safeParse(record).success) {
-        throw new RuntimeError(
-          RUNTIME_CODES.remoteProtocol,
-          `The runtime answered a malformed record for run "${runId}".`,
-        );
-      }
-      return record as RunRecord;
+      // checked like every answer, so a malformed record names where it is wrong
+      return await client.checked<RunRecord>(runRecordSchema, 'GET', `/runs/${encodeURIComponent(runId)}`);
     } catch (error) {
       if (error instanceof RuntimeError && error.code === RUNTIME_CODES.runNotFound) return undefined;
       throw error;

@@ -166,7 +166,6 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
     reconnectDelayMs: options.reconnectDelayMs,
     maxReconnects,
     send,
-    json,
     checked,
     errorOf,
   };

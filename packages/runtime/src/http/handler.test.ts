@@ -447,6 +447,16 @@ describe('remote runtime', () => {
     );
   });
 
+  it('names where a malformed run record is wrong, as for every other answer', async () => {
+    const { url } = await listen(async () => Response.json({ runId: 'r1', status: 'bored' }));
+    const client = createRemoteRuntime({ baseUrl: url });
+    const error = await client.getRun('r1').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'remote.protocol' });
+    expect((error as Error).message).toMatch(
+      /^The runtime answered GET \/runs\/r1 with something malformed at \w+: /,
+    );
+  });
+
   it('throws one sentence for a base URL it cannot use', () => {
     expect(() => createRemoteRuntime({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be an http\(s\) URL/);
     expect(() => createRemoteRuntime({ baseUrl: 'runtime' })).toThrow(/baseUrl/);
