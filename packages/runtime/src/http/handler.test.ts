@@ -457,6 +457,20 @@ describe('remote runtime', () => {
     );
   });
 
+  it("keeps a refusal's code and sentence but not issues that are not issues", async () => {
+    let issues: unknown = [5, { path: 'nodes' }];
+    const { url } = await listen(async () =>
+      Response.json({ error: { code: 'request.invalid', message: 'Bad graph.', issues } }, { status: 400 }),
+    );
+    const client = createRemoteRuntime({ baseUrl: url });
+    const malformed = await client.validate(textGraph).catch((e: unknown) => e);
+    expect(malformed).toMatchObject({ code: 'request.invalid', message: 'Bad graph.' });
+    expect((malformed as { issues?: unknown }).issues).toBeUndefined();
+    issues = [{ path: ['graph', 'nodes', 0], code: 'node.unknown-type', message: 'No such type.' }];
+    const wellFormed = await client.validate(textGraph).catch((e: unknown) => e);
+    expect((wellFormed as { issues?: unknown }).issues).toEqual(issues);
+  });
+
   it('throws one sentence for a base URL it cannot use', () => {
     expect(() => createRemoteRuntime({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be an http\(s\) URL/);
     expect(() => createRemoteRuntime({ baseUrl: 'runtime' })).toThrow(/baseUrl/);
