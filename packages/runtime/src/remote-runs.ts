@@ -8,7 +8,7 @@ import {
 } from '@loraflow/core';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod/mini';
-import { RUNTIME_CODES, RuntimeError } from './errors';
+import { parseInEnglish, RUNTIME_CODES, RuntimeError } from './errors';
 import { runEventSchema, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { RuntimeRunHandle } from './types';
@@ -203,11 +203,19 @@ function parseEvent(data: string, runId: string): RunEvent {
   } catch {
     value = undefined;
   }
-  const parsed = runEventSchema.safeParse(value);
-  if (!parsed.success || parsed.data.runId !== runId) {
+  const parsed = parseInEnglish(runEventSchema, value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
     throw new RuntimeError(
       RUNTIME_CODES.remoteProtocol,
-      `The event stream of run "${runId}" carried a malformed event.`,
+      `The event stream of run "${runId}" carried a malformed event${at}: ${issue.message}.`,
+    );
+  }
+  if (parsed.data.runId !== runId) {
+    throw new RuntimeError(
+      RUNTIME_CODES.remoteProtocol,
+      `The event stream of run "${runId}" carried an event of another run.`,
     );
   }
   return value as RunEvent;

@@ -471,6 +471,28 @@ describe('remote runtime', () => {
     expect((wellFormed as { issues?: unknown }).issues).toEqual(issues);
   });
 
+  it('names where a malformed event of a run is wrong, and an event of another run as such', async () => {
+    let data = '{"seq":"one","runId":"r1","at":1,"type":"run.started"}';
+    const { url } = await listen(
+      async () =>
+        new Response(`id: 1\ndata: ${data}\n\n`, { headers: { 'content-type': 'text/event-stream' } }),
+    );
+    const client = createRemoteRuntime({ baseUrl: url });
+    const follow = async () => {
+      for await (const _ of client.events('r1')) {
+      }
+    };
+    await expect(follow()).rejects.toMatchObject({
+      code: 'remote.protocol',
+      message: expect.stringMatching(/^The event stream of run "r1" carried a malformed event at seq: \S/),
+    });
+    data = '{"seq":1,"runId":"r2","at":1,"type":"run.started"}';
+    await expect(follow()).rejects.toMatchObject({
+      code: 'remote.protocol',
+      message: 'The event stream of run "r1" carried an event of another run.',
+    });
+  });
+
   it('throws one sentence for a base URL it cannot use', () => {
     expect(() => createRemoteRuntime({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be an http\(s\) URL/);
     expect(() => createRemoteRuntime({ baseUrl: 'runtime' })).toThrow(/baseUrl/);
