@@ -50,6 +50,13 @@ describe('core refusals without classic zod on the page', () => {
     );
   });
 
+  it('says what refresh may be, not a bare "Invalid input", when a run is asked to refresh something else', () => {
+    const engine = createEngine({ registry });
+    expect(() => engine.run(sampleDoc(), { refresh: 5 as unknown as 'all' })).toThrow(
+      'engine.run: "refresh": expected "all" or a list of node ids.',
+    );
+  });
+
   it('explains a port value of the wrong type in English', () => {
     const types = createTypeRegistry(BUILTIN_TYPES);
     expect(checkPortValue(t.list(t.number()), [1, 'x'], types)).toBe(

@@ -30,4 +30,18 @@ describe("the LoRA pack's refusals without classic zod on the page", () => {
     );
     for (const [, message] of issues) expect(message).not.toMatch(/Invalid input\.?$/);
   });
+
+  it('says what an image source may be, not a bare "Invalid input", for an image entry of no known form', () => {
+    const issues = refusals([{ id: 's', type: 'training.set', params: { images: [5, { url: 7 }] } }]);
+    expect(issues).toEqual([
+      [
+        'nodes.0.params.images.0',
+        expect.stringContaining('an image source is { file }, { url }, { dataUrl } or { assetId }'),
+      ],
+      [
+        'nodes.0.params.images.1',
+        expect.stringContaining('an image source is { file }, { url }, { dataUrl } or { assetId }'),
+      ],
+    ]);
+  });
 });

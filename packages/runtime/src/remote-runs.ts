@@ -8,8 +8,8 @@ import {
 } from '@loraflow/core';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod/mini';
-import { RUNTIME_CODES, RuntimeError } from './errors';
-import { eventOfRun, runRecordSchema } from './store/schemas';
+import { parseInEnglish, RUNTIME_CODES, RuntimeError } from './errors';
+import { runEventSchema, runRecordSchema } from './store/schemas';
 import type { RunRecord } from './store/types';
 import type { RuntimeRunHandle } from './types';
 
@@ -24,7 +24,6 @@ export interface RemoteClient {
   reconnectDelayMs: number | undefined;
   maxReconnects: number;
   send(method: string, path: string, body?: unknown): Promise<Response>;
-  json<T>(method: string, path: string, body?: unknown): Promise<T>;
   checked<T>(schema: z.core.$ZodType, method: string, path: string, body?: unknown): Promise<T>;
   errorOf(response: Response): Promise<RuntimeError>;
 }
@@ -40,19 +39,13 @@ const runsAnswer = z.looseObject({ runs: z.array(runRecordSchema) });
  */
 // long because it is wiring: following a run shares the client's base URL, headers and reconnect budget
 export function remoteRuns(client: RemoteClient) {
-  const { base, doFetch, authHeaders, maxReconnects, send, json, errorOf } = client;
+  const { base, doFetch, authHeaders, maxReconnects, send, errorOf } = client;
   const options = { reconnectDelayMs: client.reconnectDelayMs };
 
   async function getRun(runId: string): Promise<RunRecord | undefined> {
     try {
-      const record = await json<unknown>('GET', `/runs/${encodeURIComponent(runId)}`);
-      if (!runRecordSchema.safeParse(record).success) {
-        throw new RuntimeError(
-          RUNTIME_CODES.remoteProtocol,
-          `The runtime answered a malformed record for run "${runId}".`,
-        );
-      }
-      return record as RunRecord;
+      // checked like every answer, so a malformed record names where it is wrong
+      return await client.checked<RunRecord>(runRecordSchema, 'GET', `/runs/${encodeURIComponent(runId)}`);
     } catch (error) {
       if (error instanceof RuntimeError && error.code === RUNTIME_CODES.runNotFound) return undefined;
       throw error;
@@ -204,14 +197,28 @@ export function remoteRuns(client: RemoteClient) {
 }
 
 function parseEvent(data: string, runId: string): RunEvent {
-  const event = eventOfRun(data, runId);
-  if (!event) {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    value = undefined;
+  }
+  const parsed = parseInEnglish(runEventSchema, value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
     throw new RuntimeError(
       RUNTIME_CODES.remoteProtocol,
-      `The event stream of run "${runId}" carried a malformed event.`,
+      `The event stream of run "${runId}" carried a malformed event${at}: ${issue.message}.`,
     );
   }
-  return event;
+  if (parsed.data.runId !== runId) {
+    throw new RuntimeError(
+      RUNTIME_CODES.remoteProtocol,
+      `The event stream of run "${runId}" carried an event of another run.`,
+    );
+  }
+  return value as RunEvent;
 }
 
 function resultOf(record: RunRecord): RunResult {

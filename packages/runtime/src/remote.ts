@@ -12,6 +12,7 @@ const issueSchema = z.looseObject({
   code: z.string(),
   message: z.string(),
 });
+const refusalIssues = z.array(issueSchema);
 const answers = {
   catalogue: z.looseObject({
     nodes: z.array(z.looseObject({ type: z.string() })),
@@ -166,7 +167,6 @@ export function createRemoteRuntime(options: RemoteRuntimeOptions): Runtime {
     reconnectDelayMs: options.reconnectDelayMs,
     maxReconnects,
     send,
-    json,
     checked,
     errorOf,
   };
@@ -269,7 +269,8 @@ async function errorOf(response: Response): Promise<RuntimeError> {
     return new RuntimeError(
       error.code,
       error.message,
-      Array.isArray(error.issues) ? (error.issues as Issue[]) : undefined,
+      // a caller walks issues' paths: ones that are not issues are left out, the code and sentence kept
+      refusalIssues.safeParse(error.issues).success ? (error.issues as Issue[]) : undefined,
     );
   }
   return new RuntimeError(

@@ -26,7 +26,10 @@ export const EngineOptionsSchema = z.object({
 export const RunOptionsSchema = z.object({
   targets: z.optional(z.array(z.string())),
   runId: z.optional(z.string().check(z.minLength(1))),
-  refresh: z.optional(z.union([z.literal('all'), z.array(z.string())])),
+  // zod's own sentence for a union that no option fits is a bare "Invalid input"
+  refresh: z.optional(
+    z.union([z.literal('all'), z.array(z.string())], 'expected "all" or a list of node ids'),
+  ),
   signal: z.optional(
     z.custom((v) => v !== null && typeof v === 'object' && 'aborted' in v, 'expected an AbortSignal'),
   ),

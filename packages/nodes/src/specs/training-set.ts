@@ -26,17 +26,21 @@ const name = z
  * @example
  * imageSource.parse({ file: 'examples/images/lantern-1.png' });
  */
-export const imageSource = z.union([
-  z.strictObject({ file: z.string().check(z.minLength(1), z.maxLength(1000)), name }),
-  z.strictObject({ url: z.url({ protocol: /^https?$/ }), name }),
-  z.strictObject({
-    dataUrl: z
-      .string()
-      .check(z.regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'expected a base64 image data URL')),
-    name,
-  }),
-  z.strictObject({ assetId: z.string().check(z.minLength(1), z.maxLength(200)), name }),
-]);
+export const imageSource = z.union(
+  [
+    z.strictObject({ file: z.string().check(z.minLength(1), z.maxLength(1000)), name }),
+    z.strictObject({ url: z.url({ protocol: /^https?$/ }), name }),
+    z.strictObject({
+      dataUrl: z
+        .string()
+        .check(z.regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'expected a base64 image data URL')),
+      name,
+    }),
+    z.strictObject({ assetId: z.string().check(z.minLength(1), z.maxLength(200)), name }),
+    // zod's own sentence for a union that no option fits is a bare "Invalid input"
+  ],
+  'an image source is { file }, { url }, { dataUrl } or { assetId }, each a string, with an optional name',
+);
 /**
  * One image source of a training set's params.
  *

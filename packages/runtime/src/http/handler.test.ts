@@ -447,6 +447,52 @@ describe('remote runtime', () => {
     );
   });
 
+  it('names where a malformed run record is wrong, as for every other answer', async () => {
+    const { url } = await listen(async () => Response.json({ runId: 'r1', status: 'bored' }));
+    const client = createRemoteRuntime({ baseUrl: url });
+    const error = await client.getRun('r1').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'remote.protocol' });
+    expect((error as Error).message).toMatch(
+      /^The runtime answered GET \/runs\/r1 with something malformed at \w+: /,
+    );
+  });
+
+  it("keeps a refusal's code and sentence but not issues that are not issues", async () => {
+    let issues: unknown = [5, { path: 'nodes' }];
+    const { url } = await listen(async () =>
+      Response.json({ error: { code: 'request.invalid', message: 'Bad graph.', issues } }, { status: 400 }),
+    );
+    const client = createRemoteRuntime({ baseUrl: url });
+    const malformed = await client.validate(textGraph).catch((e: unknown) => e);
+    expect(malformed).toMatchObject({ code: 'request.invalid', message: 'Bad graph.' });
+    expect((malformed as { issues?: unknown }).issues).toBeUndefined();
+    issues = [{ path: ['graph', 'nodes', 0], code: 'node.unknown-type', message: 'No such type.' }];
+    const wellFormed = await client.validate(textGraph).catch((e: unknown) => e);
+    expect((wellFormed as { issues?: unknown }).issues).toEqual(issues);
+  });
+
+  it('names where a malformed event of a run is wrong, and an event of another run as such', async () => {
+    let data = '{"seq":"one","runId":"r1","at":1,"type":"run.started"}';
+    const { url } = await listen(
+      async () =>
+        new Response(`id: 1\ndata: ${data}\n\n`, { headers: { 'content-type': 'text/event-stream' } }),
+    );
+    const client = createRemoteRuntime({ baseUrl: url });
+    const follow = async () => {
+      for await (const _ of client.events('r1')) {
+      }
+    };
+    await expect(follow()).rejects.toMatchObject({
+      code: 'remote.protocol',
+      message: expect.stringMatching(/^The event stream of run "r1" carried a malformed event at seq: \S/),
+    });
+    data = '{"seq":1,"runId":"r2","at":1,"type":"run.started"}';
+    await expect(follow()).rejects.toMatchObject({
+      code: 'remote.protocol',
+      message: 'The event stream of run "r1" carried an event of another run.',
+    });
+  });
+
   it('throws one sentence for a base URL it cannot use', () => {
     expect(() => createRemoteRuntime({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be an http\(s\) URL/);
     expect(() => createRemoteRuntime({ baseUrl: 'runtime' })).toThrow(/baseUrl/);
