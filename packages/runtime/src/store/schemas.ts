@@ -92,7 +92,7 @@ export const runEventSchema = z.looseObject({
 
 /**
  * One event of run `runId` from its JSON text (a log line, an SSE message), or undefined when the text is torn, not
- * an event, or another run's: the one reading the file store and the remote client share.
+ * an event, or another run's: what the file store reads each log line with.
  *
  * @example
  * const event = eventOfRun('{"seq":1,"runId":"r1","at":0,"type":"run.started"}', 'r1'); // the event
