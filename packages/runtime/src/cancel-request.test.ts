@@ -218,6 +218,37 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     return handle.runId;
   }
 
+  /** Run `run_x`, whose journal shows it started training model m1, and whose executor (`rt_gone`) died long ago. */
+  async function deadTraining(
+    store: RuntimeStore,
+    service: FakeService,
+    last: { attempts: number; train: 'cached' | 'running' },
+  ): Promise<string> {
+    const { jobId } = await service.train('m1');
+    const past = Date.now() - 120_000;
+    await store.putRecord({
+      key: 'k-train/train',
+      state: 'done',
+      intent: { modelId: 'm1' },
+      result: { jobId },
+      at: past,
+      runId: 'run_x',
+    });
+    await store.putRun({
+      runId: 'run_x',
+      doc: trainGraph,
+      status: 'running',
+      createdAt: past,
+      startedAt: past,
+      updatedAt: past,
+      attempts: last.attempts,
+      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: last.train, key: 'k-train' } },
+      lastSeq: 0,
+      lease: { owner: 'rt_gone', expiresAt: past },
+    });
+    return jobId;
+  }
+
   it.each(stores)(
     'asks the provider to stop the training the run started, then closes the run (%s store)',
     async (_, open) => {
@@ -250,29 +281,8 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
   it('stops the training the run started in an earlier attempt, though the step reads cached in the last one', async () => {
     const store = createMemoryStore();
     const service = createFakeService();
-    const { jobId } = await service.train('m1');
-    const past = Date.now() - 120_000;
     // attempt 1 started the training and cached the step; attempt 2 took it from the cache, then its process died
-    await store.putRecord({
-      key: 'k-train/train',
-      state: 'done',
-      intent: { modelId: 'm1' },
-      result: { jobId },
-      at: past,
-      runId: 'run_x',
-    });
-    await store.putRun({
-      runId: 'run_x',
-      doc: trainGraph,
-      status: 'running',
-      createdAt: past,
-      startedAt: past,
-      updatedAt: past,
-      attempts: 2,
-      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: 'cached', key: 'k-train' } },
-      lastSeq: 0,
-      lease: { owner: 'rt_gone', expiresAt: past },
-    });
+    const jobId = await deadTraining(store, service, { attempts: 2, train: 'cached' });
     const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
     await other.cancel('run_x');
     expect(service.calls.cancel).toBe(1);
@@ -283,28 +293,7 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
   it('leaves running the training another run now relies on (its claim held by that run), and says so', async () => {
     const store = createMemoryStore();
     const service = createFakeService();
-    const { jobId } = await service.train('m1');
-    const past = Date.now() - 120_000;
-    await store.putRecord({
-      key: 'k-train/train',
-      state: 'done',
-      intent: { modelId: 'm1' },
-      result: { jobId },
-      at: past,
-      runId: 'run_x',
-    });
-    await store.putRun({
-      runId: 'run_x',
-      doc: trainGraph,
-      status: 'running',
-      createdAt: past,
-      startedAt: past,
-      updatedAt: past,
-      attempts: 1,
-      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: 'running', key: 'k-train' } },
-      lastSeq: 0,
-      lease: { owner: 'rt_gone', expiresAt: past },
-    });
+    const jobId = await deadTraining(store, service, { attempts: 1, train: 'running' });
     // run_y took the step over when run_x's executor died, and polls the same training
     expect(await store.claims!.acquire('k-train', 'run_y@engine', 60_000)).toMatchObject({ acquired: true });
     const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
