@@ -30,6 +30,9 @@ const scenarioTraining =
     return { outcome: 'cancelled', message: `Asked Scenario to cancel the training of model ${modelId}.` };
   };
 
+// refusals about the caller's key or account, not the training: it may still be going (and billed)
+const REFUSED: ReadonlySet<string> = new Set(['authentication', 'permission', 'insufficient_credits']);
+
 const modelslabTraining: WorkStopper = async ({ effects, services, signal }) => {
   const started = effects.train;
   if (!started) return { outcome: 'ended', message: 'No training was started at ModelsLab for this step.' };
@@ -49,7 +52,7 @@ const modelslabTraining: WorkStopper = async ({ effects, services, signal }) => 
       return { outcome: 'ended', message: `ModelsLab training ${trainingId} had already ended.` };
   } catch (error) {
     // ModelsLab answers its status call with an error once a training was cancelled or failed
-    if (error instanceof ProviderError && !error.retryable)
+    if (error instanceof ProviderError && !error.retryable && !REFUSED.has(error.code))
       return { outcome: 'ended', message: `ModelsLab no longer reports training ${trainingId} as going.` };
     throw error;
   }
