@@ -45,8 +45,7 @@ async function startedTraining(modelslab: ModelsLabClient): Promise<{ trainingId
   return { trainingId, step };
 }
 
-const going = async (trainingId: string) =>
-  !(await client(EMULATOR_CREDENTIALS.modelslab.key).fineTuneStatus(trainingId)).done;
+const status = (trainingId: string) => client(EMULATOR_CREDENTIALS.modelslab.key).fineTuneStatus(trainingId);
 
 describe('the ModelsLab training stopper', () => {
   it('answers ended for a training ModelsLab already reports cancelled, and calls no cancel', async () => {
@@ -61,6 +60,20 @@ describe('the ModelsLab training stopper', () => {
     const { trainingId, step } = await startedTraining(client('not-the-account-key'));
     const answer = loraStoppers['lora.trainModelsLab']!(step);
     await expect(answer).rejects.toMatchObject({ code: 'authentication' });
-    expect(await going(trainingId)).toBe(true);
+    expect(await status(trainingId)).toMatchObject({ done: false });
+  });
+
+  it('answers cancelled when its cancel landed but the answer was lost, and the resent cancel is refused as finished', async () => {
+    const modelslab = client(EMULATOR_CREDENTIALS.modelslab.key);
+    const { trainingId, step } = await startedTraining(modelslab);
+    server.emulator.faults.set([
+      { route: 'POST /modelslab/api/v3/cancel_training/*', rate: 1, kind: 'reset', phase: 'after', times: 1 },
+    ]);
+    await expect(loraStoppers['lora.trainModelsLab']!(step)).resolves.toMatchObject({
+      outcome: 'cancelled',
+      message: `Asked ModelsLab to cancel training ${trainingId}.`,
+    });
+    // ModelsLab answers a cancelled training's status with an error
+    await expect(status(trainingId)).rejects.toMatchObject({ message: expect.stringContaining('canceled') });
   });
 });
