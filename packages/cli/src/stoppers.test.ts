@@ -1,6 +1,6 @@
 import type { JournalRecord } from '@loraflow/core';
 import { EMULATOR_CREDENTIALS, type RunningEmulator, startEmulator } from '@loraflow/emulator/node';
-import { ModelsLabClient } from '@loraflow/providers';
+import { ModelsLabClient, ScenarioClient } from '@loraflow/providers';
 import type { StopStep } from '@loraflow/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loraStoppers } from './stoppers';
@@ -75,5 +75,44 @@ describe('the ModelsLab training stopper', () => {
     });
     // ModelsLab answers a cancelled training's status with an error
     await expect(status(trainingId)).rejects.toMatchObject({ message: expect.stringContaining('canceled') });
+  });
+});
+
+// a valid 1×1 PNG, for the training image the emulated Scenario requires before a training starts
+const TINY_PNG =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+describe('the Scenario training stopper', () => {
+  it('answers cancelled when its cancel landed but the answer was lost, and the resent cancel is refused as not training', async () => {
+    const scenario = new ScenarioClient({
+      baseUrl: `${server.url}/scenario/v1`,
+      apiKey: EMULATOR_CREDENTIALS.scenario.key,
+      apiSecret: EMULATOR_CREDENTIALS.scenario.secret,
+    });
+    const model = await scenario.createModel({ name: 'orphaned', type: 'flux.1-lora' });
+    await scenario.addTrainingImage(model.id, { name: 'a.png', data: TINY_PNG });
+    await scenario.trainModel(model.id);
+    server.emulator.faults.set([
+      { route: 'POST /scenario/v1/models/*/train/action', rate: 1, kind: 'reset', phase: 'after', times: 1 },
+    ]);
+    const train: JournalRecord = {
+      key: 'k-train/train',
+      state: 'done',
+      intent: { modelId: model.id },
+      result: {},
+      at: 0,
+      runId: 'run_x',
+    };
+    const answer = await loraStoppers['lora.train']!({
+      runId: 'run_x',
+      nodeId: 'train',
+      nodeType: 'lora.train',
+      status: 'running',
+      effects: { train },
+      services: { get: <T>(name: string) => (name === 'scenario' ? scenario : undefined) as T | undefined },
+      signal: new AbortController().signal,
+    });
+    expect(answer).toMatchObject({ outcome: 'cancelled' });
+    expect((await scenario.getModel(model.id)).status).toBe('training-canceled');
   });
 });

@@ -20,13 +20,20 @@ const scenarioTraining =
     if (!scenario)
       return { outcome: 'unknown', message: `No Scenario client to cancel model ${modelId} with.` };
     // reconciled, not repeated blindly: the model says whether its training is still going
-    const phase = modelPhase((await scenario.getModel(modelId, { signal })).status);
+    const phaseNow = async () => modelPhase((await scenario.getModel(modelId, { signal })).status);
+    const phase = await phaseNow();
     if (phase !== 'training')
       return {
         outcome: 'ended',
         message: `The training of Scenario model ${modelId} had already ended (${phase}).`,
       };
-    await scenario.cancelTraining(modelId, { signal });
+    try {
+      await scenario.cancelTraining(modelId, { signal });
+    } catch (error) {
+      // a cancel resent after a lost answer is refused (not training): the model says whether it stopped
+      if (!(error instanceof ProviderError) || error.retryable || (await phaseNow()) === 'training')
+        throw error;
+    }
     return { outcome: 'cancelled', message: `Asked Scenario to cancel the training of model ${modelId}.` };
   };
 
