@@ -330,3 +330,30 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     expect(await store.getRun(runId)).toMatchObject({ status: 'cancelled' });
   });
 });
+
+describe('a cancel request its executor never acted on (decision 0032)', () => {
+  it('is acted on by the attempt that takes the run up before any node calls the provider', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const past = Date.now() - 120_000;
+    // asked while its executor lived; the executor died before its next beat read the request
+    await store.putRun({
+      runId: 'run_x',
+      doc: trainGraph,
+      status: 'running',
+      createdAt: past,
+      startedAt: past,
+      updatedAt: past,
+      attempts: 1,
+      nodes: {},
+      lastSeq: 0,
+      lease: { owner: 'rt_gone', expiresAt: past },
+      cancelRequestedAt: past,
+    });
+    const worker = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+    const result = await (await worker.resume('run_x')).result;
+    expect(result.status).toBe('cancelled');
+    expect(service.calls).toMatchObject({ create: 0, train: 0 });
+    expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+  });
+});

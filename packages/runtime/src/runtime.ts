@@ -553,6 +553,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     // Marked handled here; whoever awaits the result still sees a rejection (a store that failed to write).
     run.done.catch(() => {});
     active.set(record.runId, run);
+    // a request its last executor never acted on is acted on now, before any node of this attempt calls a provider
+    noticeCancel(record.cancelRequestedAt);
     return run;
   }
 
