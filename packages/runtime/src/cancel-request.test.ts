@@ -356,4 +356,21 @@ describe('a cancel request its executor never acted on (decision 0032)', () => {
     expect(service.calls).toMatchObject({ create: 0, train: 0 });
     expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
   });
+
+  it('outlives a graceful interrupt of the executor that had not read it yet', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    // the default lease: the executor's watch reads the request only after CANCEL_WATCH_MS, long after this test
+    const executor = createRuntime({ registry, store, services: { fake: service } });
+    const other = createRuntime({ registry, store, services: { fake: service } });
+    const handle = await executor.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    await other.cancel(handle.runId);
+    expect(await executor.interrupt()).toEqual([handle.runId]);
+    expect(await store.getRun(handle.runId)).toMatchObject({
+      status: 'running',
+      interrupted: true,
+      cancelRequestedAt: expect.any(Number),
+    });
+  });
 });

@@ -514,7 +514,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       // stopped on purpose: the next process may resume it at once, without waiting for a lease to lapse
       delete record.lease;
       try {
-        await store.putRun(structuredClone(record));
+        // fenced: keeps a cancel request written since the last beat, and writes nothing over another's take-over
+        await writeFenced(cancelContext, structuredClone(record));
       } finally {
         release();
       }
