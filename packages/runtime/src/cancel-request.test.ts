@@ -6,7 +6,7 @@ import type { WorkStopper } from './orphan-cancel';
 import { createRuntime, HEARTBEAT_MS } from './runtime';
 import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
-import type { RuntimeStore } from './store/types';
+import type { RunRecord, RuntimeStore } from './store/types';
 import { createFakeService, type FakeService, graph, testPack } from './test/pack';
 import { listen, poster } from './test/serve';
 import { tempDir } from './test/temp-dir';
@@ -22,6 +22,22 @@ const trainGraph = graph(
 );
 // a short lease, long enough that a loaded machine does not lapse the live executor's (heartbeat every 200 ms)
 const leaseMs = 600;
+
+/** Run `run_x` of the training graph, still running on its record, whose executor (`rt_gone`) died at `past`. */
+const deadRun = (
+  past: number,
+  o: Pick<RunRecord, 'attempts' | 'nodes'> & { cancelRequestedAt?: number },
+): RunRecord => ({
+  runId: 'run_x',
+  doc: trainGraph,
+  status: 'running',
+  createdAt: past,
+  startedAt: past,
+  updatedAt: past,
+  lastSeq: 0,
+  lease: { owner: 'rt_gone', expiresAt: past },
+  ...o,
+});
 
 const stores: Array<[string, () => Promise<RuntimeStore>]> = [
   ['memory', async () => createMemoryStore()],
@@ -234,18 +250,15 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
       at: past,
       runId: 'run_x',
     });
-    await store.putRun({
-      runId: 'run_x',
-      doc: trainGraph,
-      status: 'running',
-      createdAt: past,
-      startedAt: past,
-      updatedAt: past,
-      attempts: last.attempts,
-      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: last.train, key: 'k-train' } },
-      lastSeq: 0,
-      lease: { owner: 'rt_gone', expiresAt: past },
-    });
+    await store.putRun(
+      deadRun(past, {
+        attempts: last.attempts,
+        nodes: {
+          name: { status: 'succeeded', key: 'k-name' },
+          train: { status: last.train, key: 'k-train' },
+        },
+      }),
+    );
     return jobId;
   }
 
@@ -337,19 +350,7 @@ describe('a cancel request its executor never acted on (decision 0032)', () => {
     const service = createFakeService();
     const past = Date.now() - 120_000;
     // asked while its executor lived; the executor died before its next beat read the request
-    await store.putRun({
-      runId: 'run_x',
-      doc: trainGraph,
-      status: 'running',
-      createdAt: past,
-      startedAt: past,
-      updatedAt: past,
-      attempts: 1,
-      nodes: {},
-      lastSeq: 0,
-      lease: { owner: 'rt_gone', expiresAt: past },
-      cancelRequestedAt: past,
-    });
+    await store.putRun(deadRun(past, { attempts: 1, nodes: {}, cancelRequestedAt: past }));
     const worker = createRuntime({ registry, store, services: { fake: service }, leaseMs });
     const result = await (await worker.resume('run_x')).result;
     expect(result.status).toBe('cancelled');
