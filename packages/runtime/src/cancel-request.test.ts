@@ -327,6 +327,48 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     });
   });
 
+  it('holds the run while its stoppers take longer than a lease: no worker takes it up meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const store = createMemoryStore();
+      const service = createFakeService();
+      await deadTraining(store, service, { attempts: 1, train: 'running' });
+      let entered!: () => void;
+      const inStopper = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slow: Record<string, WorkStopper> = {
+        'test.train': async () => {
+          entered();
+          await held;
+          return { outcome: 'cancelled', message: 'Asked the provider to cancel it.' };
+        },
+      };
+      const canceller = createRuntime({
+        registry,
+        store,
+        services: { fake: service },
+        leaseMs,
+        stoppers: slow,
+      });
+      const worker = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+      const cancelling = canceller.cancel('run_x');
+      await inStopper;
+      await vi.advanceTimersByTimeAsync(3 * leaseMs);
+      await expect(worker.resume('run_x')).rejects.toMatchObject({ code: 'run.active' });
+      release();
+      await cancelling;
+      expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+      expect((await store.getRun('run_x'))?.lease).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('warns in the run’s events when the node type has no stopper, and still closes the run', async () => {
     const store = createMemoryStore();
     const service = createFakeService();

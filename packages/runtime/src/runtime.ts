@@ -650,19 +650,34 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             secrets: [...secrets, ...tenantSecrets(as)],
           })
         : redactText;
-    const { events, nodes } = await orphanClosing(
-      {
-        listRecords: (id) => store.listRecords(id),
-        sideEffects: (type) => options.registry.get(type)?.sideEffects === true,
-        stoppers: options.stoppers ?? {},
-        services: (r) => servicesOfRun(r, as),
-        redact,
-        now,
-        claims,
-      },
-      record,
-      record.lastSeq,
-    );
+    // stoppers may take longer than a lease (30 s each): it is renewed meanwhile, so no worker takes the run up mid-stop
+    let renewing: Promise<unknown> = Promise.resolve();
+    const beat = intervals.setInterval(() => {
+      const at = now();
+      const renewed = { ...stale, lease: { owner, expiresAt: at + leaseMs }, updatedAt: at };
+      renewing = renewing.then(() => writeFenced(cancelContext, renewed)).catch(() => {});
+    }, heartbeatMs);
+    let closing: Awaited<ReturnType<typeof orphanClosing>>;
+    try {
+      closing = await orphanClosing(
+        {
+          listRecords: (id) => store.listRecords(id),
+          sideEffects: (type) => options.registry.get(type)?.sideEffects === true,
+          stoppers: options.stoppers ?? {},
+          services: (r) => servicesOfRun(r, as),
+          redact,
+          now,
+          claims,
+        },
+        record,
+        record.lastSeq,
+      );
+    } finally {
+      intervals.clearInterval(beat);
+      // a renewal in flight must not land over the closed record
+      await renewing;
+    }
+    const { events, nodes } = closing;
     // stopping took longer than the lease and a worker took the run up: its attempt acts on the request instead
     if ((await store.getRun(record.runId))?.lease?.owner !== owner) return;
     await store.appendEvents(record.runId, events);
