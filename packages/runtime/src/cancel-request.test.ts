@@ -2,7 +2,7 @@ import { createRegistry, type RunEvent } from '@loraflow/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CANCEL_WATCH_MS } from './cancel-request';
 import { createRuntimeHandler } from './http/handler';
-import type { WorkStopper } from './orphan-cancel';
+import { STOP_STEP_MS, type WorkStopper } from './orphan-cancel';
 import { createRuntime, HEARTBEAT_MS } from './runtime';
 import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
@@ -364,6 +364,39 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
       await cancelling;
       expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
       expect((await store.getRun('run_x'))?.lease).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('gives up on a stopper that ignores its signal after STOP_STEP_MS, warns, and closes the run', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const store = createMemoryStore();
+      const service = createFakeService();
+      await deadTraining(store, service, { attempts: 1, train: 'running' });
+      const deaf: Record<string, WorkStopper> = { 'test.train': () => new Promise(() => {}) };
+      const canceller = createRuntime({
+        registry,
+        store,
+        services: { fake: service },
+        leaseMs,
+        stoppers: deaf,
+      });
+      let done = false;
+      const cancelling = canceller.cancel('run_x').then(() => {
+        done = true;
+      });
+      await vi.advanceTimersByTimeAsync(STOP_STEP_MS + leaseMs);
+      expect(done).toBe(true);
+      await cancelling;
+      expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+      const events = await store.getEvents('run_x');
+      expect(events.find((e) => e.type === 'node.log')).toMatchObject({
+        nodeId: 'train',
+        level: 'warn',
+        message: expect.stringContaining('it may go on until it ends'),
+      });
     } finally {
       vi.useRealTimers();
     }
