@@ -20,15 +20,39 @@ const scenarioTraining =
     if (!scenario)
       return { outcome: 'unknown', message: `No Scenario client to cancel model ${modelId} with.` };
     // reconciled, not repeated blindly: the model says whether its training is still going
-    const phase = modelPhase((await scenario.getModel(modelId, { signal })).status);
+    const phaseNow = async () => modelPhase((await scenario.getModel(modelId, { signal })).status);
+    const phase = await phaseNow();
     if (phase !== 'training')
       return {
         outcome: 'ended',
         message: `The training of Scenario model ${modelId} had already ended (${phase}).`,
       };
-    await scenario.cancelTraining(modelId, { signal });
+    try {
+      await scenario.cancelTraining(modelId, { signal });
+    } catch (error) {
+      // a cancel resent after a lost answer is refused (not training): the model says whether it stopped
+      if (!(error instanceof ProviderError) || error.retryable || (await phaseNow()) === 'training')
+        throw error;
+    }
     return { outcome: 'cancelled', message: `Asked Scenario to cancel the training of model ${modelId}.` };
   };
+
+// refusals about the caller's key or account, not the training: it may still be going (and billed)
+const REFUSED: ReadonlySet<string> = new Set(['authentication', 'permission', 'insufficient_credits']);
+
+/** Whether ModelsLab reports the training still going; it answers its status call with an error once one ended. */
+async function modelslabGoing(
+  modelslab: ModelsLabClient,
+  trainingId: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  try {
+    return !(await modelslab.fineTuneStatus(trainingId, { signal })).done;
+  } catch (error) {
+    if (error instanceof ProviderError && !error.retryable && !REFUSED.has(error.code)) return false;
+    throw error;
+  }
+}
 
 const modelslabTraining: WorkStopper = async ({ effects, services, signal }) => {
   const started = effects.train;
@@ -44,16 +68,15 @@ const modelslabTraining: WorkStopper = async ({ effects, services, signal }) => 
   const modelslab = services.get<ModelsLabClient>('modelslab');
   if (!modelslab)
     return { outcome: 'unknown', message: `No ModelsLab client to cancel training ${trainingId} with.` };
+  if (!(await modelslabGoing(modelslab, trainingId, signal)))
+    return { outcome: 'ended', message: `ModelsLab training ${trainingId} had already ended.` };
   try {
-    if ((await modelslab.fineTuneStatus(trainingId, { signal })).done)
-      return { outcome: 'ended', message: `ModelsLab training ${trainingId} had already ended.` };
+    await modelslab.cancelTraining(trainingId, { signal });
   } catch (error) {
-    // ModelsLab answers its status call with an error once a training was cancelled or failed
-    if (error instanceof ProviderError && !error.retryable)
-      return { outcome: 'ended', message: `ModelsLab no longer reports training ${trainingId} as going.` };
-    throw error;
+    // a cancel resent after a lost answer is refused as finished: the training's status says whether it stopped
+    if (!(error instanceof ProviderError) || error.retryable || REFUSED.has(error.code)) throw error;
+    if (await modelslabGoing(modelslab, trainingId, signal)) throw error;
   }
-  await modelslab.cancelTraining(trainingId, { signal });
   return { outcome: 'cancelled', message: `Asked ModelsLab to cancel training ${trainingId}.` };
 };
 

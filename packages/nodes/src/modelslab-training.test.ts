@@ -115,6 +115,23 @@ describe('ModelsLab training', () => {
     expect(clock.now() - (wokenAt ?? 0)).toBeGreaterThan(60_000);
   });
 
+  it('trains on when the webhook service cannot bind the callback URL: the callback is a hint, the status reads go on', async () => {
+    const webhooks: WebhookService = {
+      safetyNetMs: 1_000,
+      url: async (kind, hook) => `http://127.0.0.1:9/hooks/${kind}/${hook}/token`,
+      bind: async () => {
+        throw new Error('The webhook journal could not be written.');
+      },
+      ended: (_kind, _job, signal) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    };
+    h = await startHarness({ webhooks });
+    const { result } = await h.run(graph());
+    expect(result.status).toBe('succeeded');
+    expect(result.nodes.train?.outputs?.training).toMatchObject({ webhook: true });
+    expect(h.count('modelslab.training.create')).toBe(1);
+  });
+
   it("fails the wait with ModelsLab's reason when the training fails", async () => {
     h = await startHarness();
     const { result } = await h.run(graph('photo of lnt0 lantern fail-training'));

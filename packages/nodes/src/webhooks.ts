@@ -95,7 +95,8 @@ export async function hookUrl(
 }
 
 /**
- * Tells the webhooks service which job a callback URL was handed out for, once the provider answered its id.
+ * Tells the webhooks service which job a callback URL was handed out for, once the provider answered its id. Never
+ * throws: should the bind fail, the job's callbacks are not recorded and its wait finds the end by polling.
  *
  * @example
  * await bindHook(ctx, WEBHOOK_KINDS.modelslabTraining, remoteTag(ctx.key), started.trainingId);
@@ -106,7 +107,10 @@ export async function bindHook(
   hook: string,
   job: string,
 ): Promise<void> {
-  await webhooks(ctx)?.bind?.(kind, hook, job);
+  // a callback only wakes a wait that polls anyway: a bind that fails must not fail a job already started (and billed)
+  await webhooks(ctx)
+    ?.bind?.(kind, hook, job)
+    .catch(() => undefined);
 }
 
 /**

@@ -2,11 +2,11 @@ import { createRegistry, type RunEvent } from '@loraflow/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CANCEL_WATCH_MS } from './cancel-request';
 import { createRuntimeHandler } from './http/handler';
-import type { WorkStopper } from './orphan-cancel';
+import { STOP_STEP_MS, type WorkStopper } from './orphan-cancel';
 import { createRuntime, HEARTBEAT_MS } from './runtime';
 import { createFileStore } from './store/file';
 import { createMemoryStore } from './store/memory';
-import type { RuntimeStore } from './store/types';
+import type { RunRecord, RuntimeStore } from './store/types';
 import { createFakeService, type FakeService, graph, testPack } from './test/pack';
 import { listen, poster } from './test/serve';
 import { tempDir } from './test/temp-dir';
@@ -22,6 +22,22 @@ const trainGraph = graph(
 );
 // a short lease, long enough that a loaded machine does not lapse the live executor's (heartbeat every 200 ms)
 const leaseMs = 600;
+
+/** Run `run_x` of the training graph, still running on its record, whose executor (`rt_gone`) died at `past`. */
+const deadRun = (
+  past: number,
+  o: Pick<RunRecord, 'attempts' | 'nodes'> & { cancelRequestedAt?: number },
+): RunRecord => ({
+  runId: 'run_x',
+  doc: trainGraph,
+  status: 'running',
+  createdAt: past,
+  startedAt: past,
+  updatedAt: past,
+  lastSeq: 0,
+  lease: { owner: 'rt_gone', expiresAt: past },
+  ...o,
+});
 
 const stores: Array<[string, () => Promise<RuntimeStore>]> = [
   ['memory', async () => createMemoryStore()],
@@ -218,6 +234,34 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     return handle.runId;
   }
 
+  /** Run `run_x`, whose journal shows it started training model m1, and whose executor (`rt_gone`) died long ago. */
+  async function deadTraining(
+    store: RuntimeStore,
+    service: FakeService,
+    last: { attempts: number; train: 'cached' | 'running' },
+  ): Promise<string> {
+    const { jobId } = await service.train('m1');
+    const past = Date.now() - 120_000;
+    await store.putRecord({
+      key: 'k-train/train',
+      state: 'done',
+      intent: { modelId: 'm1' },
+      result: { jobId },
+      at: past,
+      runId: 'run_x',
+    });
+    await store.putRun(
+      deadRun(past, {
+        attempts: last.attempts,
+        nodes: {
+          name: { status: 'succeeded', key: 'k-name' },
+          train: { status: last.train, key: 'k-train' },
+        },
+      }),
+    );
+    return jobId;
+  }
+
   it.each(stores)(
     'asks the provider to stop the training the run started, then closes the run (%s store)',
     async (_, open) => {
@@ -250,29 +294,8 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
   it('stops the training the run started in an earlier attempt, though the step reads cached in the last one', async () => {
     const store = createMemoryStore();
     const service = createFakeService();
-    const { jobId } = await service.train('m1');
-    const past = Date.now() - 120_000;
     // attempt 1 started the training and cached the step; attempt 2 took it from the cache, then its process died
-    await store.putRecord({
-      key: 'k-train/train',
-      state: 'done',
-      intent: { modelId: 'm1' },
-      result: { jobId },
-      at: past,
-      runId: 'run_x',
-    });
-    await store.putRun({
-      runId: 'run_x',
-      doc: trainGraph,
-      status: 'running',
-      createdAt: past,
-      startedAt: past,
-      updatedAt: past,
-      attempts: 2,
-      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: 'cached', key: 'k-train' } },
-      lastSeq: 0,
-      lease: { owner: 'rt_gone', expiresAt: past },
-    });
+    const jobId = await deadTraining(store, service, { attempts: 2, train: 'cached' });
     const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
     await other.cancel('run_x');
     expect(service.calls.cancel).toBe(1);
@@ -283,28 +306,7 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
   it('leaves running the training another run now relies on (its claim held by that run), and says so', async () => {
     const store = createMemoryStore();
     const service = createFakeService();
-    const { jobId } = await service.train('m1');
-    const past = Date.now() - 120_000;
-    await store.putRecord({
-      key: 'k-train/train',
-      state: 'done',
-      intent: { modelId: 'm1' },
-      result: { jobId },
-      at: past,
-      runId: 'run_x',
-    });
-    await store.putRun({
-      runId: 'run_x',
-      doc: trainGraph,
-      status: 'running',
-      createdAt: past,
-      startedAt: past,
-      updatedAt: past,
-      attempts: 1,
-      nodes: { name: { status: 'succeeded', key: 'k-name' }, train: { status: 'running', key: 'k-train' } },
-      lastSeq: 0,
-      lease: { owner: 'rt_gone', expiresAt: past },
-    });
+    const jobId = await deadTraining(store, service, { attempts: 1, train: 'running' });
     // run_y took the step over when run_x's executor died, and polls the same training
     expect(await store.claims!.acquire('k-train', 'run_y@engine', 60_000)).toMatchObject({ acquired: true });
     const other = createRuntime({ registry, store, services: { fake: service }, leaseMs, stoppers });
@@ -325,6 +327,81 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     });
   });
 
+  it('holds the run while its stoppers take longer than a lease: no worker takes it up meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const store = createMemoryStore();
+      const service = createFakeService();
+      await deadTraining(store, service, { attempts: 1, train: 'running' });
+      let entered!: () => void;
+      const inStopper = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slow: Record<string, WorkStopper> = {
+        'test.train': async () => {
+          entered();
+          await held;
+          return { outcome: 'cancelled', message: 'Asked the provider to cancel it.' };
+        },
+      };
+      const canceller = createRuntime({
+        registry,
+        store,
+        services: { fake: service },
+        leaseMs,
+        stoppers: slow,
+      });
+      const worker = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+      const cancelling = canceller.cancel('run_x');
+      await inStopper;
+      await vi.advanceTimersByTimeAsync(3 * leaseMs);
+      await expect(worker.resume('run_x')).rejects.toMatchObject({ code: 'run.active' });
+      release();
+      await cancelling;
+      expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+      expect((await store.getRun('run_x'))?.lease).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('gives up on a stopper that ignores its signal after STOP_STEP_MS, warns, and closes the run', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const store = createMemoryStore();
+      const service = createFakeService();
+      await deadTraining(store, service, { attempts: 1, train: 'running' });
+      const deaf: Record<string, WorkStopper> = { 'test.train': () => new Promise(() => {}) };
+      const canceller = createRuntime({
+        registry,
+        store,
+        services: { fake: service },
+        leaseMs,
+        stoppers: deaf,
+      });
+      let done = false;
+      const cancelling = canceller.cancel('run_x').then(() => {
+        done = true;
+      });
+      await vi.advanceTimersByTimeAsync(STOP_STEP_MS + leaseMs);
+      expect(done).toBe(true);
+      await cancelling;
+      expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+      const events = await store.getEvents('run_x');
+      expect(events.find((e) => e.type === 'node.log')).toMatchObject({
+        nodeId: 'train',
+        level: 'warn',
+        message: expect.stringContaining('it may go on until it ends'),
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('warns in the run’s events when the node type has no stopper, and still closes the run', async () => {
     const store = createMemoryStore();
     const service = createFakeService();
@@ -339,5 +416,37 @@ describe('cancel of a run whose executor is gone (decision 0032)', () => {
     });
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
     expect(await store.getRun(runId)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('a cancel request its executor never acted on (decision 0032)', () => {
+  it('is acted on by the attempt that takes the run up before any node calls the provider', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    const past = Date.now() - 120_000;
+    // asked while its executor lived; the executor died before its next beat read the request
+    await store.putRun(deadRun(past, { attempts: 1, nodes: {}, cancelRequestedAt: past }));
+    const worker = createRuntime({ registry, store, services: { fake: service }, leaseMs });
+    const result = await (await worker.resume('run_x')).result;
+    expect(result.status).toBe('cancelled');
+    expect(service.calls).toMatchObject({ create: 0, train: 0 });
+    expect(await store.getRun('run_x')).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('outlives a graceful interrupt of the executor that had not read it yet', async () => {
+    const store = createMemoryStore();
+    const service = createFakeService();
+    // the default lease: the executor's watch reads the request only after CANCEL_WATCH_MS, long after this test
+    const executor = createRuntime({ registry, store, services: { fake: service } });
+    const other = createRuntime({ registry, store, services: { fake: service } });
+    const handle = await executor.run(trainGraph);
+    await until(() => service.calls.train === 1);
+    await other.cancel(handle.runId);
+    expect(await executor.interrupt()).toEqual([handle.runId]);
+    expect(await store.getRun(handle.runId)).toMatchObject({
+      status: 'running',
+      interrupted: true,
+      cancelRequestedAt: expect.any(Number),
+    });
   });
 });

@@ -1,7 +1,9 @@
 import { createRegistry, type RunEvent } from '@loraflow/core';
 import { describe, expect, it } from 'vitest';
+import { followedHandle } from './dispatch';
 import { createRuntime } from './runtime';
 import { createMemoryStore } from './store/memory';
+import type { RunRecord } from './store/types';
 import { createFakeService, graph, testPack } from './test/pack';
 import { until } from './test/until';
 
@@ -98,5 +100,39 @@ describe('a resume of an ended run on a runtime that dispatches (decision 0033)'
     service.finishAll();
     expect((await executed.result).status).toBe('succeeded');
     expect((await again.result).status).toBe('succeeded');
+  });
+});
+
+describe('the handle of a run executed elsewhere', () => {
+  it('reads past a store that fails once while it waits for the run’s end, and settles with its result', async () => {
+    const ended: RunRecord = {
+      runId: 'run_x',
+      doc: trainGraph,
+      status: 'succeeded',
+      createdAt: 1,
+      startedAt: 1,
+      updatedAt: 2,
+      finishedAt: 2,
+      attempts: 1,
+      nodes: {},
+      lastSeq: 0,
+    };
+    let reads = 0;
+    const source = {
+      followMs: 1,
+      getEvents: async () => [],
+      async getRun() {
+        reads++;
+        if (reads === 1) throw new Error('connection reset by the database');
+        return ended;
+      },
+    };
+    const handle = followedHandle(source, 'run_x', 0, () => {});
+    await expect(handle.result).resolves.toMatchObject({
+      runId: 'run_x',
+      status: 'succeeded',
+      finishedAt: 2,
+    });
+    expect(reads).toBe(2);
   });
 });

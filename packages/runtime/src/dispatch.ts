@@ -83,7 +83,14 @@ export function followedHandle(
   const fold = createRunStateFold(initialRunState(runId, 0));
   const result = (async (): Promise<RunResult> => {
     for (;;) {
-      const record = await source.getRun(runId);
+      let record: RunRecord | undefined;
+      try {
+        record = await source.getRun(runId);
+      } catch {
+        // a store that fails once may answer the next time: the run goes on elsewhere meanwhile
+        await sleep(source.followMs * 4);
+        continue;
+      }
       if (!record) throw new Error(`The run "${runId}" is no longer in the store.`);
       if (record.status !== 'running') {
         const nodes: Record<string, NodeOutcome> = {};
@@ -102,6 +109,8 @@ export function followedHandle(
       await sleep(source.followMs * 4);
     }
   })();
+  // marked handled: a handle nobody awaits must not bring the process down; whoever awaits it still sees a rejection
+  result.catch(() => {});
   return {
     runId,
     after,

@@ -148,7 +148,6 @@ export async function orphanClosing(
             effects,
             ...(node.outputs ? { outputs: node.outputs } : {}),
             services,
-            signal: AbortSignal.timeout(STOP_STEP_MS),
           });
     if (claim.acquired) await context.claims.release(node.key, claimOwner).catch(() => {});
     if (answer.message === '') continue;
@@ -175,14 +174,26 @@ export async function orphanClosing(
   return { events, nodes };
 }
 
-async function stopOne(stopper: WorkStopper, step: StopStep): Promise<StopAnswer> {
+async function stopOne(stopper: WorkStopper, step: Omit<StopStep, 'signal'>): Promise<StopAnswer> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // raced, not only signalled: a stopper that ignores its signal must not hold the cancel (nor the run's lease) forever
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const reason = new DOMException(`no answer within ${STOP_STEP_MS / 1000} s`, 'TimeoutError');
+      controller.abort(reason);
+      reject(reason);
+    }, STOP_STEP_MS);
+  });
   try {
-    return await stopper(step);
+    return await Promise.race([stopper({ ...step, signal: controller.signal }), late]);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {
       outcome: 'unknown',
       message: `Stopping what ${step.nodeType} started at the provider failed (${reason.replace(/\.$/, '')}); it may go on until it ends.`,
     };
+  } finally {
+    clearTimeout(timer);
   }
 }

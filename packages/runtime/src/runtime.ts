@@ -514,7 +514,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
       // stopped on purpose: the next process may resume it at once, without waiting for a lease to lapse
       delete record.lease;
       try {
-        await store.putRun(structuredClone(record));
+        // fenced: keeps a cancel request written since the last beat, and writes nothing over another's take-over
+        await writeFenced(cancelContext, structuredClone(record));
       } finally {
         release();
       }
@@ -553,6 +554,8 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
     // Marked handled here; whoever awaits the result still sees a rejection (a store that failed to write).
     run.done.catch(() => {});
     active.set(record.runId, run);
+    // a request its last executor never acted on is acted on now, before any node of this attempt calls a provider
+    noticeCancel(record.cancelRequestedAt);
     return run;
   }
 
@@ -647,19 +650,34 @@ export function createRuntime(options: RuntimeOptions): LocalRuntime {
             secrets: [...secrets, ...tenantSecrets(as)],
           })
         : redactText;
-    const { events, nodes } = await orphanClosing(
-      {
-        listRecords: (id) => store.listRecords(id),
-        sideEffects: (type) => options.registry.get(type)?.sideEffects === true,
-        stoppers: options.stoppers ?? {},
-        services: (r) => servicesOfRun(r, as),
-        redact,
-        now,
-        claims,
-      },
-      record,
-      record.lastSeq,
-    );
+    // stoppers may take longer than a lease (30 s each): it is renewed meanwhile, so no worker takes the run up mid-stop
+    let renewing: Promise<unknown> = Promise.resolve();
+    const beat = intervals.setInterval(() => {
+      const at = now();
+      const renewed = { ...stale, lease: { owner, expiresAt: at + leaseMs }, updatedAt: at };
+      renewing = renewing.then(() => writeFenced(cancelContext, renewed)).catch(() => {});
+    }, heartbeatMs);
+    let closing: Awaited<ReturnType<typeof orphanClosing>>;
+    try {
+      closing = await orphanClosing(
+        {
+          listRecords: (id) => store.listRecords(id),
+          sideEffects: (type) => options.registry.get(type)?.sideEffects === true,
+          stoppers: options.stoppers ?? {},
+          services: (r) => servicesOfRun(r, as),
+          redact,
+          now,
+          claims,
+        },
+        record,
+        record.lastSeq,
+      );
+    } finally {
+      intervals.clearInterval(beat);
+      // a renewal in flight must not land over the closed record
+      await renewing;
+    }
+    const { events, nodes } = closing;
     // stopping took longer than the lease and a worker took the run up: its attempt acts on the request instead
     if ((await store.getRun(record.runId))?.lease?.owner !== owner) return;
     await store.appendEvents(record.runId, events);

@@ -192,6 +192,58 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
     return held.success ? held.data : undefined;
   };
   const listeners = new Map<string, Set<(notice: WebhookNotice) => void>>();
+  /** A verified callback about `notice.job`: held until the bind, then recorded when it names the bound job. */
+  const take = async (kind: string, hook: string, notice: WebhookNotice): Promise<WebhookOutcome> => {
+    let bound = await boundJob(kind, hook);
+    if (bound === undefined) {
+      const previous = await heldNotice(kind, hook, notice.job);
+      if (!previous) {
+        const listed = (await read(heldJobsKey(kind, hook)))?.result;
+        const jobs = Array.isArray(listed) ? listed.filter((j): j is string => typeof j === 'string') : [];
+        if (!jobs.includes(notice.job)) {
+          if (jobs.length >= MAX_HELD_JOBS) return { kind: 'held-full', notice };
+          await write({
+            key: heldJobsKey(kind, hook),
+            state: 'done',
+            intent: { hook },
+            result: [...jobs, notice.job],
+            at: Date.now(),
+            runId: `webhook-${kind}`,
+          });
+        }
+      }
+      await write({
+        key: heldKey(kind, hook, notice.job),
+        state: 'done',
+        intent: { hook },
+        result: {
+          job: notice.job,
+          // a held end stays an end, as a recorded one does
+          ended: notice.ended || previous?.ended === true,
+          ...(notice.stage !== undefined ? { stage: notice.stage } : {}),
+        },
+        at: Date.now(),
+        runId: `webhook-${kind}`,
+      });
+      bound = await boundJob(kind, hook);
+      if (bound === undefined) return { kind: 'held', notice };
+    }
+    if (bound !== notice.job) return { kind: 'mismatch', notice };
+    await accept(kind, hook, notice);
+    return { kind: 'recorded', notice };
+  };
+  // one hook's callbacks are taken one at a time: its held-jobs list is read then written, and two at once both pass
+  // the bound
+  const turns = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(id: string, work: () => Promise<T>): Promise<T> => {
+    const mine = (turns.get(id) ?? Promise.resolve()).then(work, work);
+    const settled = mine.catch(() => {});
+    turns.set(id, settled);
+    void settled.then(() => {
+      if (turns.get(id) === settled) turns.delete(id);
+    });
+    return mine;
+  };
   // own keys only: a kind from a URL such as "constructor" must not find what every object inherits
   const schemaOf = (kind: string) => (Object.hasOwn(options.kinds, kind) ? options.kinds[kind] : undefined);
   const signed = (kind: string, hook: string) => new TextEncoder().encode(`loraflow.webhook:${kind}:${hook}`);
@@ -293,43 +345,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
       const notice = parsed.data;
       // the token proves the hook only; the job the body names must be the one the hook was bound to
-      let bound = await boundJob(kind, hook);
-      if (bound === undefined) {
-        const previous = await heldNotice(kind, hook, notice.job);
-        if (!previous) {
-          const listed = (await read(heldJobsKey(kind, hook)))?.result;
-          const jobs = Array.isArray(listed) ? listed.filter((j): j is string => typeof j === 'string') : [];
-          if (!jobs.includes(notice.job)) {
-            if (jobs.length >= MAX_HELD_JOBS) return { kind: 'held-full', notice };
-            await write({
-              key: heldJobsKey(kind, hook),
-              state: 'done',
-              intent: { hook },
-              result: [...jobs, notice.job],
-              at: Date.now(),
-              runId: `webhook-${kind}`,
-            });
-          }
-        }
-        await write({
-          key: heldKey(kind, hook, notice.job),
-          state: 'done',
-          intent: { hook },
-          result: {
-            job: notice.job,
-            // a held end stays an end, as a recorded one does
-            ended: notice.ended || previous?.ended === true,
-            ...(notice.stage !== undefined ? { stage: notice.stage } : {}),
-          },
-          at: Date.now(),
-          runId: `webhook-${kind}`,
-        });
-        bound = await boundJob(kind, hook);
-        if (bound === undefined) return { kind: 'held', notice };
-      }
-      if (bound !== notice.job) return { kind: 'mismatch', notice };
-      await accept(kind, hook, notice);
-      return { kind: 'recorded', notice };
+      return inTurn(`${kind}\n${hook}`, () => take(kind, hook, notice));
     },
   };
 }

@@ -3,9 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createRuntime } from '../runtime';
+import { createFileStore } from '../store/file';
 import { createMemoryStore } from '../store/memory';
 import { createFakeService, testPack } from '../test/pack';
 import { listen } from '../test/serve';
+import { tempDir } from '../test/temp-dir';
 import { createWebhookReceiver, MAX_HELD_JOBS, webhookRecordKey } from '../webhooks';
 import { createRuntimeHandler } from './handler';
 
@@ -208,6 +210,25 @@ describe('a callback URL speaks for the one job its hook is bound to', () => {
 });
 
 describe('callbacks held before the bind', () => {
+  it('keeps the MAX_HELD_JOBS bound when callbacks naming many jobs arrive at once on a store that writes to disk', async () => {
+    const journal = createFileStore({ dir: await tempDir() });
+    const webhooks = createWebhookReceiver({
+      publicUrl: 'https://flows.example/',
+      secret: SECRET,
+      kinds,
+      journal,
+    });
+    const token = (await webhooks.url('job', 'h32')).split('/').at(-1)!;
+    const jobs = Array.from({ length: 4 * MAX_HELD_JOBS }, (_, i) => `burst-${i}`);
+    const answers = await Promise.all(
+      jobs.map((id) => webhooks.receive('job', 'h32', token, { status: 'running', id })),
+    );
+    expect(answers.filter((a) => a.kind === 'held')).toHaveLength(MAX_HELD_JOBS);
+    expect(answers.filter((a) => a.kind === 'held-full')).toHaveLength(jobs.length - MAX_HELD_JOBS);
+    const held = await Promise.all(jobs.map((id) => journal.getRecord(`webhook-held/job/h32/${id}`)));
+    expect(held.filter((r) => r !== undefined)).toHaveLength(MAX_HELD_JOBS);
+  });
+
   it('holds callbacks for at most MAX_HELD_JOBS jobs per hook, refusing more with 429 webhook.held-full, and still binds the real one', async () => {
     const s = await setup();
     const hook = s.rebase(await s.webhooks.url('job', 'h31'));
