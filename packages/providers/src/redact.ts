@@ -91,10 +91,14 @@ export function urlSecrets(url: string | null | undefined): string[] {
     return [url];
   }
   const last = parsed.pathname.split('/').filter(Boolean).at(-1);
-  return [
-    url,
-    parsed.href,
-    ...(last ? [decodeURIComponent(last), last] : []),
-    ...parsed.searchParams.values(),
-  ];
+  return [url, parsed.href, ...(last ? [decoded(last), last] : []), ...parsed.searchParams.values()];
+}
+
+// a URL parser keeps a malformed escape (`%E0%A4%A`) that decoding refuses: the segment is then its own only form
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

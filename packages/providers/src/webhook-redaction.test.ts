@@ -82,6 +82,18 @@ describe('a webhook URL is a secret of the call that carries it', () => {
     expect(done.status === 'success' && done.output).toEqual(['https://cdn.example/o.png']);
   });
 
+  it('sends a call whose webhook URL has a malformed escape in its last segment, and still hides that segment', async () => {
+    // a URL parser keeps `%E0%A4%A` as is, but decoding it throws: the call must not die on its own redaction
+    const bad = `${TOKEN}%E0%A4%A`;
+    const s = await serve(() => ({ status: 500, body: { message: `bad hook ${bad}` } }));
+    const e = await failure(
+      client(s.url).training.loraFineTune({ ...fineTune, webhook: `https://flows.example/h/${bad}` }),
+    );
+    expect(e).toMatchObject({ status: 500 });
+    expect(shown(e)).not.toContain(TOKEN);
+    expect(s.seen).toHaveLength(1);
+  });
+
   it('redacts any token of any callback URL in every wire form', () => {
     const base = createRedactor([KEY]);
     fc.assert(
