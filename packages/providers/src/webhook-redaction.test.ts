@@ -94,6 +94,19 @@ describe('a webhook URL is a secret of the call that carries it', () => {
     expect(s.seen).toHaveLength(1);
   });
 
+  it('leaves an answer whole when a webhook URL ends in a plain word (not a token) that the answer also holds', async () => {
+    // `images` and `prod` are words of a route, not secrets: hiding them everywhere would break the output URLs
+    const output = 'https://cdn.example/images/prod/o.png';
+    const s = await serve(() => ({ status: 200, body: { status: 'success', id: 7, output: [output] } }));
+    const done = await client(s.url).images.text2img({
+      modelId: 'sdxl',
+      prompt: 'a fox',
+      webhook: 'https://flows.example/callbacks/images?env=prod',
+      trackId: 't2',
+    });
+    expect(done.status === 'success' && done.output).toEqual([output]);
+  });
+
   it('redacts any token of any callback URL in every wire form', () => {
     const base = createRedactor([KEY]);
     fc.assert(
