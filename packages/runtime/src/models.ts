@@ -67,7 +67,10 @@ export type ModelQuery = z.input<typeof modelQuerySchema>;
 export interface ModelPage {
   models: ModelSummary[];
   nextCursor?: string;
-  /** Catalogue rows a provider sent malformed and that were left out of this page (present only when above 0). */
+  /**
+   * Catalogue rows a provider sent malformed and left out, said by the page whose read found them (once per listing,
+   * so a picker adds up its pages' counts); present only when above 0.
+   */
   skipped?: number;
 }
 
