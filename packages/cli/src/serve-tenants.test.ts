@@ -129,6 +129,35 @@ describe('loraflow serve --tenants', () => {
     );
   });
 
+  it('refuses a field it does not know, naming a misspelt field but never a key or token written as a field', async () => {
+    const cwd = await dir();
+    const token = 'tok-used-as-a-field-0123456789';
+    const key = 'sk-live-key-as-field-93fe71';
+    const tenant = { token, tenant: 'x', providers: { modelslab: { apiKey: 'modelslab-key-fields-01' } } };
+    // a file keyed by token (a natural guess at the format), and a key pasted where a field name goes
+    const files = {
+      'keyed.json': { tenants: [tenant], [token]: { tenant: 'x' } },
+      'pasted.json': {
+        tenants: [
+          { ...tenant, providers: { modelslab: { ...tenant.providers.modelslab, apikey: 'k', [key]: 1 } } },
+        ],
+      },
+    };
+    for (const [name, content] of Object.entries(files)) {
+      await writeFile(join(cwd, name), JSON.stringify(content), PRIVATE);
+      const io = testIo({ cwd });
+      expect(await runCli(['serve', '--port', '0', '--tenants', name], io)).toBe(2);
+      const said = io.stderr.text();
+      expect(said).toContain(`file.invalid at ${name}`);
+      expect(said).not.toContain(token);
+      expect(said).not.toContain(key);
+      if (name === 'pasted.json')
+        expect(said.trim()).toBe(
+          'loraflow: file.invalid at pasted.json.tenants[0].providers.modelslab: The tenants file is refused here: this file has no such field: "apikey", 1 not shown (it may be a key or token).',
+        );
+    }
+  });
+
   it('refuses a tenant that names no provider, at load, with its path', async () => {
     const cwd = await dir();
     const token = 'a-token-long-enough-0001';

@@ -80,7 +80,7 @@ export async function readTenantsFile(
       CLI_CODES.fileInvalid,
       [shownAs, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
       // the path says where; zod's own sentences ("Invalid input: …") read as a clause after the colon
-      `The tenants file is refused here: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}.`,
+      `The tenants file is refused here: ${sentenceOf(issue)}.`,
     );
   }
   const entries = parsed.data.tenants.map(({ token, ...credentials }) => ({
@@ -167,6 +167,20 @@ async function readPrivateFile(file: string, shownAs: string): Promise<string> {
   } finally {
     await handle?.close();
   }
+}
+
+// a misspelt field (`apikey`) is named; a key or token pasted where a field goes (a file keyed by token) is not
+const FIELD_NAME = /^[A-Za-z_]{1,15}$/;
+
+/** Zod's sentence for an issue as a clause, naming an unknown field only when it reads as a field name. */
+function sentenceOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const named = issue.keys.filter((k) => FIELD_NAME.test(k)).map((k) => JSON.stringify(k));
+    const unnamed = issue.keys.length - named.length;
+    const listed = [...named, ...(unnamed > 0 ? [`${unnamed} not shown (it may be a key or token)`] : [])];
+    return `this file has no such field: ${listed.join(', ')}`;
+  }
+  return `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`;
 }
 
 function digestOf(token: string): Buffer {
