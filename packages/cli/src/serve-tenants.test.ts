@@ -1,4 +1,4 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
@@ -156,6 +156,18 @@ describe('loraflow serve --tenants', () => {
           'loraflow: file.invalid at pasted.json.tenants[0].providers.modelslab: The tenants file is refused here: this file has no such field: "apikey", 1 not shown (it may be a key or token).',
         );
     }
+  });
+
+  it('refuses a tenants file over 16 MiB before reading it', async () => {
+    const cwd = await dir();
+    await writeFile(join(cwd, 'huge.json'), '', PRIVATE);
+    // sparse: the size is what is checked, the bytes are never read
+    await truncate(join(cwd, 'huge.json'), 16 * 1024 * 1024 + 1);
+    const io = testIo({ cwd });
+    expect(await runCli(['serve', '--port', '0', '--tenants', 'huge.json'], io)).toBe(2);
+    expect(io.stderr.text().trim()).toBe(
+      'loraflow: file.too-large at huge.json: The tenants file is larger than 16 MiB.',
+    );
   });
 
   it('refuses a tenant that names no provider, at load, with its path', async () => {
