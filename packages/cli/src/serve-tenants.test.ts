@@ -158,6 +158,24 @@ describe('loraflow serve --tenants', () => {
     }
   });
 
+  it('reads the token from an Authorization header as HTTP spells it: any case of Bearer, any spaces before it', async () => {
+    const cwd = await dir();
+    await writeFile(join(cwd, 'tenants.json'), JSON.stringify(tenantsFile), PRIVATE);
+    const served = await readTenantsFile(join(cwd, 'tenants.json'), 'tenants.json', readProviderEnv({}));
+    const who = (authorization: string) =>
+      (
+        served.credentials(new Request('http://127.0.0.1/runs', { headers: { authorization } })) as
+          | { tenant: string }
+          | undefined
+      )?.tenant;
+    // the scheme is case-insensitive (RFC 9110), as the single-token guard (hono's bearerAuth) reads it
+    for (const scheme of ['Bearer', 'bearer', 'BEARER'])
+      expect(who(`${scheme} ${ALICE.token}`)).toBe('alice');
+    expect(who(`Bearer   ${BOB.token}`)).toBe('bob');
+    expect(who(`Basic ${ALICE.token}`)).toBeUndefined();
+    expect(who(`Bearer ${ALICE.token}x`)).toBeUndefined();
+  });
+
   it('refuses a tenants file over 16 MiB before reading it', async () => {
     const cwd = await dir();
     await writeFile(join(cwd, 'huge.json'), '', PRIVATE);

@@ -96,7 +96,8 @@ export async function readTenantsFile(
       credentialsFor: (tenant) => byTenant.get(tenant),
     },
     credentials: (request) => {
-      const match = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '');
+      // the scheme is case-insensitive (RFC 9110), as hono's bearerAuth reads the single `--token`
+      const match = /^bearer +(.+)$/i.exec(request.headers.get('authorization') ?? '');
       if (!match) return undefined;
       const digest = digestOf(match[1]!);
       // compared in constant time on fixed-length digests, each entry every time, so timing tells nothing
