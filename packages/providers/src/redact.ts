@@ -81,7 +81,7 @@ export function withSecrets(base: Redactor, secrets: readonly string[]): Redacto
  * of the route). An echo of any of them is redacted.
  *
  * @example
- * urlSecrets('https://flows.example/hooks/ml/images?sig=9f2c41d07be35a68'); // [whole URL, href, '9f2c41d07be35a68']
+ * urlSecrets('https://flows.example/hooks/ml/images?sig=9f2c41d07be35a68'); // [the URL, '9f2c41d07be35a68']
  */
 export function urlSecrets(url: string | null | undefined): string[] {
   if (!url) return [];
@@ -93,7 +93,8 @@ export function urlSecrets(url: string | null | undefined): string[] {
   }
   const last = parsed.pathname.split('/').filter(Boolean).at(-1);
   const parts = [...(last ? [decoded(last), last] : []), ...parsed.searchParams.values()];
-  return [url, parsed.href, ...parts.filter((p) => p.length >= MIN_TOKEN_LENGTH)];
+  // once each: a URL is usually its own href and a token its own decoding, and every copy costs a slot and a scan
+  return [...new Set([url, parsed.href, ...parts.filter((p) => p.length >= MIN_TOKEN_LENGTH)])];
 }
 
 // a shorter part is a word of the route (`images`, `prod`), which answers hold too: hiding it would corrupt them

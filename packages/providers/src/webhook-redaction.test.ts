@@ -107,6 +107,20 @@ describe('a webhook URL is a secret of the call that carries it', () => {
     expect(done.status === 'success' && done.output).toEqual([output]);
   });
 
+  it('still hides the token of a job 200 webhook calls back, when its poll echoes it', async () => {
+    const hook = (i: number) => `https://flows.example/hooks/modelslab-image/h_${i}/${TOKEN}${i}`;
+    const s = await serve((req) =>
+      req.url.endsWith('/v6/images/text2img')
+        ? { status: 200, body: { status: 'processing', id: 1, eta: 5 } }
+        : { status: 200, body: { status: 'success', id: 1, output: [], meta: { webhook: hook(0) } } },
+    );
+    const ml = client(s.url);
+    for (let i = 0; i < 200; i++)
+      await ml.images.text2img({ modelId: 'sdxl', prompt: 'a fox', webhook: hook(i), trackId: `t${i}` });
+    const done = await ml.images.fetch(1);
+    expect(JSON.stringify(done)).not.toContain(`${TOKEN}0`);
+  });
+
   it('redacts any token of any callback URL in every wire form', () => {
     const base = createRedactor([KEY]);
     fc.assert(
