@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { chmod, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -187,6 +189,36 @@ describe('loraflow serve --tenants', () => {
       'loraflow: file.too-large at huge.json: The tenants file is larger than 16 MiB.',
     );
   });
+
+  it.runIf(process.platform !== 'win32')(
+    'refuses a tenants stream over 16 MiB (a pipe, /dev/stdin) after reading 16 MiB, as its size says nothing',
+    async () => {
+      const cwd = await dir();
+      const fifo = join(cwd, 'piped.json');
+      execFileSync('mkfifo', ['-m', '600', fifo]);
+      const io = testIo({ cwd });
+      const refused = runCli(['serve', '--port', '0', '--tenants', 'piped.json'], io);
+      const out = createWriteStream(fifo);
+      let written = 0;
+      // the reader closes early: the rest of the stream is refused with EPIPE, which is the point
+      out.on('error', () => undefined);
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const pump = () => {
+        while (written < 64 * 1024 * 1024 && !out.destroyed) {
+          written += chunk.length;
+          if (!out.write(chunk)) return void out.once('drain', pump);
+        }
+        out.end();
+      };
+      pump();
+      expect(await refused).toBe(2);
+      out.destroy();
+      expect(io.stderr.text().trim()).toBe(
+        'loraflow: file.too-large at piped.json: The tenants file is larger than 16 MiB.',
+      );
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    },
+  );
 
   it('refuses a tenant that names no provider, at load, with its path', async () => {
     const cwd = await dir();

@@ -147,14 +147,17 @@ async function readPrivateFile(file: string, shownAs: string): Promise<string> {
         `The tenants file holds provider keys, but its mode ${mode} lets group or others read or change it; make it private with chmod 600 ${shownAs}.`,
       );
     }
-    if (stat.size > MAX_TENANTS_FILE_BYTES) {
-      throw new CliError(
+    const tooLarge = () =>
+      new CliError(
         CLI_CODES.fileTooLarge,
         [shownAs],
         `The tenants file is larger than ${MAX_TENANTS_FILE_BYTES / (1024 * 1024)} MiB.`,
       );
-    }
-    return await handle.readFile('utf8');
+    if (stat.size > MAX_TENANTS_FILE_BYTES) throw tooLarge();
+    // a pipe (`--tenants /dev/stdin`) has no size to check: the read itself stops one byte past the bound
+    const bytes = await readAtMost(handle, MAX_TENANTS_FILE_BYTES + 1);
+    if (bytes.byteLength > MAX_TENANTS_FILE_BYTES) throw tooLarge();
+    return bytes.toString('utf8');
   } catch (error) {
     if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -182,6 +185,19 @@ function sentenceOf(issue: z.core.$ZodIssue): string {
     return `this file has no such field: ${listed.join(', ')}`;
   }
   return `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`;
+}
+
+/** Reads from the handle's position until its end or `max` bytes, whichever comes first. */
+async function readAtMost(handle: FileHandle, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < max) {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(Math.min(1024 * 1024, max - total)), 0);
+    if (bytesRead === 0) break;
+    chunks.push(buffer.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  return Buffer.concat(chunks, total);
 }
 
 function digestOf(token: string): Buffer {
