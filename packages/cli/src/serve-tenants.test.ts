@@ -1,4 +1,6 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { chmod, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
@@ -128,6 +130,95 @@ describe('loraflow serve --tenants', () => {
       'loraflow: file.invalid at typed.json.tenants[0].providers.modelslab.apiKey: The tenants file is refused here: invalid input: expected string, received number.',
     );
   });
+
+  it('refuses a field it does not know, naming a misspelt field but never a key or token written as a field', async () => {
+    const cwd = await dir();
+    const token = 'tok-used-as-a-field-0123456789';
+    const key = 'sk-live-key-as-field-93fe71';
+    const tenant = { token, tenant: 'x', providers: { modelslab: { apiKey: 'modelslab-key-fields-01' } } };
+    // a file keyed by token (a natural guess at the format), and a key pasted where a field name goes
+    const files = {
+      'keyed.json': { tenants: [tenant], [token]: { tenant: 'x' } },
+      'pasted.json': {
+        tenants: [
+          { ...tenant, providers: { modelslab: { ...tenant.providers.modelslab, apikey: 'k', [key]: 1 } } },
+        ],
+      },
+    };
+    for (const [name, content] of Object.entries(files)) {
+      await writeFile(join(cwd, name), JSON.stringify(content), PRIVATE);
+      const io = testIo({ cwd });
+      expect(await runCli(['serve', '--port', '0', '--tenants', name], io)).toBe(2);
+      const said = io.stderr.text();
+      expect(said).toContain(`file.invalid at ${name}`);
+      expect(said).not.toContain(token);
+      expect(said).not.toContain(key);
+      if (name === 'pasted.json')
+        expect(said.trim()).toBe(
+          'loraflow: file.invalid at pasted.json.tenants[0].providers.modelslab: The tenants file is refused here: this file has no such field: "apikey", 1 not shown (it may be a key or token).',
+        );
+    }
+  });
+
+  it('reads the token from an Authorization header as HTTP spells it: any case of Bearer, any spaces before it', async () => {
+    const cwd = await dir();
+    await writeFile(join(cwd, 'tenants.json'), JSON.stringify(tenantsFile), PRIVATE);
+    const served = await readTenantsFile(join(cwd, 'tenants.json'), 'tenants.json', readProviderEnv({}));
+    const who = (authorization: string) =>
+      (
+        served.credentials(new Request('http://127.0.0.1/runs', { headers: { authorization } })) as
+          | { tenant: string }
+          | undefined
+      )?.tenant;
+    // the scheme is case-insensitive (RFC 9110), as the single-token guard (hono's bearerAuth) reads it
+    for (const scheme of ['Bearer', 'bearer', 'BEARER'])
+      expect(who(`${scheme} ${ALICE.token}`)).toBe('alice');
+    expect(who(`Bearer   ${BOB.token}`)).toBe('bob');
+    expect(who(`Basic ${ALICE.token}`)).toBeUndefined();
+    expect(who(`Bearer ${ALICE.token}x`)).toBeUndefined();
+  });
+
+  it('refuses a tenants file over 16 MiB before reading it', async () => {
+    const cwd = await dir();
+    await writeFile(join(cwd, 'huge.json'), '', PRIVATE);
+    // sparse: the size is what is checked, the bytes are never read
+    await truncate(join(cwd, 'huge.json'), 16 * 1024 * 1024 + 1);
+    const io = testIo({ cwd });
+    expect(await runCli(['serve', '--port', '0', '--tenants', 'huge.json'], io)).toBe(2);
+    expect(io.stderr.text().trim()).toBe(
+      'loraflow: file.too-large at huge.json: The tenants file is larger than 16 MiB.',
+    );
+  });
+
+  it.runIf(process.platform !== 'win32')(
+    'refuses a tenants stream over 16 MiB (a pipe, /dev/stdin) after reading 16 MiB, as its size says nothing',
+    async () => {
+      const cwd = await dir();
+      const fifo = join(cwd, 'piped.json');
+      execFileSync('mkfifo', ['-m', '600', fifo]);
+      const io = testIo({ cwd });
+      const refused = runCli(['serve', '--port', '0', '--tenants', 'piped.json'], io);
+      const out = createWriteStream(fifo);
+      let written = 0;
+      // the reader closes early: the rest of the stream is refused with EPIPE, which is the point
+      out.on('error', () => undefined);
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const pump = () => {
+        while (written < 64 * 1024 * 1024 && !out.destroyed) {
+          written += chunk.length;
+          if (!out.write(chunk)) return void out.once('drain', pump);
+        }
+        out.end();
+      };
+      pump();
+      expect(await refused).toBe(2);
+      out.destroy();
+      expect(io.stderr.text().trim()).toBe(
+        'loraflow: file.too-large at piped.json: The tenants file is larger than 16 MiB.',
+      );
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    },
+  );
 
   it('refuses a tenant that names no provider, at load, with its path', async () => {
     const cwd = await dir();

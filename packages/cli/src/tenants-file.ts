@@ -80,7 +80,7 @@ export async function readTenantsFile(
       CLI_CODES.fileInvalid,
       [shownAs, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
       // the path says where; zod's own sentences ("Invalid input: …") read as a clause after the colon
-      `The tenants file is refused here: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}.`,
+      `The tenants file is refused here: ${sentenceOf(issue)}.`,
     );
   }
   const entries = parsed.data.tenants.map(({ token, ...credentials }) => ({
@@ -96,7 +96,8 @@ export async function readTenantsFile(
       credentialsFor: (tenant) => byTenant.get(tenant),
     },
     credentials: (request) => {
-      const match = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '');
+      // the scheme is case-insensitive (RFC 9110), as hono's bearerAuth reads the single `--token`
+      const match = /^bearer +(.+)$/i.exec(request.headers.get('authorization') ?? '');
       if (!match) return undefined;
       const digest = digestOf(match[1]!);
       // compared in constant time on fixed-length digests, each entry every time, so timing tells nothing
@@ -146,14 +147,17 @@ async function readPrivateFile(file: string, shownAs: string): Promise<string> {
         `The tenants file holds provider keys, but its mode ${mode} lets group or others read or change it; make it private with chmod 600 ${shownAs}.`,
       );
     }
-    if (stat.size > MAX_TENANTS_FILE_BYTES) {
-      throw new CliError(
+    const tooLarge = () =>
+      new CliError(
         CLI_CODES.fileTooLarge,
         [shownAs],
         `The tenants file is larger than ${MAX_TENANTS_FILE_BYTES / (1024 * 1024)} MiB.`,
       );
-    }
-    return await handle.readFile('utf8');
+    if (stat.size > MAX_TENANTS_FILE_BYTES) throw tooLarge();
+    // a pipe (`--tenants /dev/stdin`) has no size to check: the read itself stops one byte past the bound
+    const bytes = await readAtMost(handle, MAX_TENANTS_FILE_BYTES + 1);
+    if (bytes.byteLength > MAX_TENANTS_FILE_BYTES) throw tooLarge();
+    return bytes.toString('utf8');
   } catch (error) {
     if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -167,6 +171,33 @@ async function readPrivateFile(file: string, shownAs: string): Promise<string> {
   } finally {
     await handle?.close();
   }
+}
+
+// a misspelt field (`apikey`) is named; a key or token pasted where a field goes (a file keyed by token) is not
+const FIELD_NAME = /^[A-Za-z_]{1,15}$/;
+
+/** Zod's sentence for an issue as a clause, naming an unknown field only when it reads as a field name. */
+function sentenceOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const named = issue.keys.filter((k) => FIELD_NAME.test(k)).map((k) => JSON.stringify(k));
+    const unnamed = issue.keys.length - named.length;
+    const listed = [...named, ...(unnamed > 0 ? [`${unnamed} not shown (it may be a key or token)`] : [])];
+    return `this file has no such field: ${listed.join(', ')}`;
+  }
+  return `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`;
+}
+
+/** Reads from the handle's position until its end or `max` bytes, whichever comes first. */
+async function readAtMost(handle: FileHandle, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < max) {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(Math.min(1024 * 1024, max - total)), 0);
+    if (bytesRead === 0) break;
+    chunks.push(buffer.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  return Buffer.concat(chunks, total);
 }
 
 function digestOf(token: string): Buffer {

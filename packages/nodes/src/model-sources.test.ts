@@ -148,6 +148,15 @@ describe('the ModelsLab model source', () => {
       const page = await source!.list({ limit: 50 }, {});
       expect(page.models.map((m) => m.id)).toEqual(['sdxl', 'flux']);
       expect(page.skipped).toBe(1);
+      // a picker adds up `skipped` over the pages it loads: the row is counted once per listing, not once per page
+      let total = 0;
+      let cursor: string | undefined;
+      do {
+        const next = await source!.list({ limit: 1, ...(cursor ? { cursor } : {}) }, {});
+        total += next.skipped ?? 0;
+        cursor = next.nextCursor;
+      } while (cursor);
+      expect(total).toBe(1);
     } finally {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

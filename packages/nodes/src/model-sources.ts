@@ -44,7 +44,7 @@ export interface LoraModelQuery {
  */
 export interface LoraModelSource {
   readonly provider: 'scenario' | 'modelslab';
-  /** A page; `skipped` counts catalogue rows the vendor sent malformed and that were left out (ModelsLab). */
+  /** A page; `skipped` counts catalogue rows the vendor sent malformed and that were left out (ModelsLab), on the first page only. */
   list(
     q: LoraModelQuery,
     o: { signal?: AbortSignal },
@@ -202,16 +202,20 @@ function readCursor(text: string): ScenarioCursor {
   }
 }
 
+interface ModelsLabSnapshot {
+  items: LoraModelItem[];
+  skipped: number;
+}
+
 const offsetCursor = z.coerce.number().check(z.int(), z.gte(0));
 
 function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
   const pictures = new Map<string, string>();
   // Neither vendor list is paged, so each read costs two whole catalogues: a cursor pages the snapshot the first page
   // read (consistent pages), and a picture is looked up in the last snapshot, read only when none was ever taken.
-  let snapshot: Promise<LoraModelItem[]> | undefined;
-  // rows of the vendor's catalogue that failed their schema at the last read: a page says so, a picker may warn
-  let skipped = 0;
-  const read = async (signal: AbortSignal | undefined): Promise<LoraModelItem[]> => {
+  // with the rows of the vendor's catalogue that failed their schema at that read
+  let snapshot: Promise<ModelsLabSnapshot> | undefined;
+  const read = async (signal: AbortSignal | undefined): Promise<ModelsLabSnapshot> => {
     const call = signal ? { signal } : {};
     const [{ models: publicModels, skipped: unread }, trained] = await Promise.all([
       modelslab.models.listPublic(call),
@@ -231,10 +235,9 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
     });
     // ModelsLab lists its own LoRAs by id only: no name, family nor picture to show
     const loras = trained.map((id) => withFamily({ id, name: id, kind: 'lora', scope: 'own' }, undefined));
-    skipped = unread;
-    return [...bases, ...loras];
+    return { items: [...bases, ...loras], skipped: unread };
   };
-  const all = (signal: AbortSignal | undefined, fresh: boolean): Promise<LoraModelItem[]> => {
+  const all = (signal: AbortSignal | undefined, fresh: boolean): Promise<ModelsLabSnapshot> => {
     if (fresh || !snapshot) {
       const taking = read(signal);
       snapshot = taking;
@@ -253,8 +256,9 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
         q.cursor === undefined ? { success: true as const, data: 0 } : offsetCursor.safeParse(q.cursor);
       if (!parsed.success) throw new RangeError('The ModelsLab cursor is not one this source gave.');
       const from = parsed.data;
+      const { items, skipped } = await all(o.signal, q.cursor === undefined);
       const found = knownFirst(
-        (await all(o.signal, q.cursor === undefined)).filter((item) => matches(item, q)),
+        items.filter((item) => matches(item, q)),
         q,
       );
       const models = found.slice(from, from + q.limit);
@@ -262,7 +266,8 @@ function modelslabSource(modelslab: ModelsLabClient): LoraModelSource {
       return {
         models,
         ...(next < found.length ? { nextCursor: String(next) } : {}),
-        ...(skipped > 0 ? { skipped } : {}),
+        // said by the first page only, the one that read them: a picker adds the pages' counts up
+        ...(skipped > 0 && q.cursor === undefined ? { skipped } : {}),
       };
     },
     async thumbnail(modelId, o) {

@@ -116,7 +116,7 @@ export abstract class BaseClient {
 
   /** Adds a call's own secrets (a webhook URL's token) to what the client redacts from then on, and answers the redactor. */
   #remember(secrets: readonly string[]): Redactor {
-    const fresh = secrets.filter((s) => !this.#callSecrets.includes(s));
+    const fresh = [...new Set(secrets)].filter((s) => !this.#callSecrets.includes(s));
     if (fresh.length === 0) return this.redactor;
     this.#callSecrets.push(...fresh);
     this.#callSecrets.splice(0, Math.max(0, this.#callSecrets.length - CALL_SECRETS_KEPT));

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError, ProviderResponseError } from './errors';
 import type { FetchLike } from './http';
 import { ModelsLabClient } from './modelslab/client';
 import { ScenarioClient } from './scenario/client';
+import { scriptedServers } from './test/server';
 
 function answering(status: number, body: string): FetchLike {
   return async () => new Response(body, { status });
@@ -197,5 +198,39 @@ describe('request validation', () => {
       futureLinks: ['u'],
       message: undefined,
     });
+  });
+});
+
+describe('a Scenario model’s thumbnail', () => {
+  const serve = scriptedServers(afterEach);
+
+  it('is left out when malformed, since a picture the picker shows must not fail a training poll', async () => {
+    const shapes = [null, { assetId: 'asset_a' }, 'https://cdn.example/t.png', { url: 7 }];
+    const s = await serve((_, n) => ({
+      status: 200,
+      body: { model: { id: 'model_a', status: 'training', thumbnail: shapes[(n - 1) % shapes.length] } },
+    }));
+    const c = new ScenarioClient({ apiKey: 'k-thumb', apiSecret: 's-thumb', baseUrl: s.url });
+    for (const _ of shapes) {
+      const model = await c.models.get('model_a');
+      expect(model).toMatchObject({ id: 'model_a', status: 'training' });
+      expect(model.thumbnail).toBeUndefined();
+    }
+    const good = await serve(() => ({
+      status: 200,
+      body: {
+        model: {
+          id: 'model_b',
+          status: 'trained',
+          thumbnail: { assetId: 'asset_b', url: 'https://cdn.example/b.png' },
+        },
+      },
+    }));
+    const shown = await new ScenarioClient({
+      apiKey: 'k-thumb',
+      apiSecret: 's-thumb',
+      baseUrl: good.url,
+    }).models.get('model_b');
+    expect(shown.thumbnail?.url).toBe('https://cdn.example/b.png');
   });
 });

@@ -65,8 +65,8 @@ export function createRedactor(
  * URL's token is a secret of the call that carries it, not of the client.
  *
  * @example
- * const r = withSecrets(client, urlSecrets('https://flows.example/hooks/ml/h1/t0k3n-abcdefgh'));
- * r.text('echo: t0k3n-abcdefgh'); // 'echo: [redacted]'
+ * const r = withSecrets(client, urlSecrets('https://flows.example/hooks/ml/h1/t0k3n-abcdefgh-42'));
+ * r.text('echo: t0k3n-abcdefgh-42'); // 'echo: [redacted]'
  */
 export function withSecrets(base: Redactor, secrets: readonly string[]): Redactor {
   if (secrets.length === 0) return base;
@@ -77,10 +77,11 @@ export function withSecrets(base: Redactor, secrets: readonly string[]): Redacto
 
 /**
  * The parts of a callback URL that let a holder forge a callback: the whole URL, its last path segment (where a
- * token usually sits) and every query value. An echo of any of them is redacted.
+ * token usually sits) and every query value, those two only when at least 16 characters long (a token, not a word
+ * of the route). An echo of any of them is redacted.
  *
  * @example
- * urlSecrets('https://flows.example/hooks/ml/h1/t0k3n?sig=abc123'); // [whole URL, 't0k3n', 'abc123']
+ * urlSecrets('https://flows.example/hooks/ml/images?sig=9f2c41d07be35a68'); // [the URL, '9f2c41d07be35a68']
  */
 export function urlSecrets(url: string | null | undefined): string[] {
   if (!url) return [];
@@ -91,10 +92,19 @@ export function urlSecrets(url: string | null | undefined): string[] {
     return [url];
   }
   const last = parsed.pathname.split('/').filter(Boolean).at(-1);
-  return [
-    url,
-    parsed.href,
-    ...(last ? [decodeURIComponent(last), last] : []),
-    ...parsed.searchParams.values(),
-  ];
+  const parts = [...(last ? [decoded(last), last] : []), ...parsed.searchParams.values()];
+  // once each: a URL is usually its own href and a token its own decoding, and every copy costs a slot and a scan
+  return [...new Set([url, parsed.href, ...parts.filter((p) => p.length >= MIN_TOKEN_LENGTH)])];
+}
+
+// a shorter part is a word of the route (`images`, `prod`), which answers hold too: hiding it would corrupt them
+const MIN_TOKEN_LENGTH = 16;
+
+// a URL parser keeps a malformed escape (`%E0%A4%A`) that decoding refuses: the segment is then its own only form
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

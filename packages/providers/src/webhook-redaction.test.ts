@@ -82,6 +82,45 @@ describe('a webhook URL is a secret of the call that carries it', () => {
     expect(done.status === 'success' && done.output).toEqual(['https://cdn.example/o.png']);
   });
 
+  it('sends a call whose webhook URL has a malformed escape in its last segment, and still hides that segment', async () => {
+    // a URL parser keeps `%E0%A4%A` as is, but decoding it throws: the call must not die on its own redaction
+    const bad = `${TOKEN}%E0%A4%A`;
+    const s = await serve(() => ({ status: 500, body: { message: `bad hook ${bad}` } }));
+    const e = await failure(
+      client(s.url).training.loraFineTune({ ...fineTune, webhook: `https://flows.example/h/${bad}` }),
+    );
+    expect(e).toMatchObject({ status: 500 });
+    expect(shown(e)).not.toContain(TOKEN);
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('leaves an answer whole when a webhook URL ends in a plain word (not a token) that the answer also holds', async () => {
+    // `images` and `prod` are words of a route, not secrets: hiding them everywhere would break the output URLs
+    const output = 'https://cdn.example/images/prod/o.png';
+    const s = await serve(() => ({ status: 200, body: { status: 'success', id: 7, output: [output] } }));
+    const done = await client(s.url).images.text2img({
+      modelId: 'sdxl',
+      prompt: 'a fox',
+      webhook: 'https://flows.example/callbacks/images?env=prod',
+      trackId: 't2',
+    });
+    expect(done.status === 'success' && done.output).toEqual([output]);
+  });
+
+  it('still hides the token of a job 200 webhook calls back, when its poll echoes it', async () => {
+    const hook = (i: number) => `https://flows.example/hooks/modelslab-image/h_${i}/${TOKEN}${i}`;
+    const s = await serve((req) =>
+      req.url.endsWith('/v6/images/text2img')
+        ? { status: 200, body: { status: 'processing', id: 1, eta: 5 } }
+        : { status: 200, body: { status: 'success', id: 1, output: [], meta: { webhook: hook(0) } } },
+    );
+    const ml = client(s.url);
+    for (let i = 0; i < 200; i++)
+      await ml.images.text2img({ modelId: 'sdxl', prompt: 'a fox', webhook: hook(i), trackId: `t${i}` });
+    const done = await ml.images.fetch(1);
+    expect(JSON.stringify(done)).not.toContain(`${TOKEN}0`);
+  });
+
   it('redacts any token of any callback URL in every wire form', () => {
     const base = createRedactor([KEY]);
     fc.assert(

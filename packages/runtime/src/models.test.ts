@@ -1,6 +1,6 @@
 import { createRegistry } from '@loraflow/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RuntimeError } from './errors';
 import { createRuntimeHandler } from './http/handler';
 import { MAX_MODELS_LIMIT, type ModelSource, type ModelSourceItem } from './models';
@@ -144,6 +144,31 @@ describe('runtime.models', () => {
     await runtime.modelThumbnail('scenario:a');
     await runtime.modelThumbnail('scenario:a');
     expect(s.fetched).toEqual(['a']);
+  });
+
+  it('gives up on a picture a source never answers after 30 s, aborting it, and asks again next time (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const asked: AbortSignal[] = [];
+      const hanging: ModelSource = {
+        provider: 'house',
+        list: async () => ({ models: [] }),
+        thumbnail: (_id, o) => {
+          if (o.signal) asked.push(o.signal);
+          return new Promise<never>(() => {});
+        },
+      };
+      const runtime = local([hanging]);
+      const first = runtime.modelThumbnail('house:a');
+      await vi.advanceTimersByTimeAsync(30_000);
+      await expect(first).resolves.toBeUndefined();
+      expect(asked[0]?.aborted).toBe(true);
+      // the stuck fetch was not kept: the next opening asks the source again
+      void runtime.modelThumbnail('house:a');
+      expect(asked).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('says which provider failed, without the secret its error carried', async () => {

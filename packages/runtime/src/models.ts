@@ -67,7 +67,10 @@ export type ModelQuery = z.input<typeof modelQuerySchema>;
 export interface ModelPage {
   models: ModelSummary[];
   nextCursor?: string;
-  /** Catalogue rows a provider sent malformed and that were left out of this page (present only when above 0). */
+  /**
+   * Catalogue rows a provider sent malformed and left out, said by the page whose read found them (once per listing,
+   * so a picker adds up its pages' counts); present only when above 0.
+   */
   skipped?: number;
 }
 
@@ -101,7 +104,10 @@ export interface ModelSource {
     query: { family?: string; kind?: 'lora' | 'base'; search?: string; cursor?: string; limit: number },
     o: { signal?: AbortSignal },
   ): Promise<{ models: ModelSourceItem[]; nextCursor?: string; skipped?: number }>;
-  /** The picture of a model this source listed with `hasThumbnail`; any bytes, sniffed by the runtime. */
+  /**
+   * The picture of a model this source listed with `hasThumbnail`; any bytes, sniffed by the runtime. It is given
+   * 30 s: then `o.signal` aborts and the picker shows none (asked again at the next opening).
+   */
   thumbnail?(modelId: string, o: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
 }
 
@@ -216,7 +222,7 @@ export function createModelCatalogue(
     const provider = ref.slice(0, colon);
     const source = sources.find((s) => s.provider === provider);
     if (!source?.thumbnail) return Promise.resolve(undefined);
-    found = source.thumbnail(ref.slice(colon + 1), {}).then(
+    found = boundedThumbnail(source, ref.slice(colon + 1)).then(
       // Only raster bytes leave: what a provider labels an image may be an SVG or a page.
       (bytes) =>
         bytes && bytes.byteLength <= MAX_THUMBNAIL_BYTES && sniffImageType(bytes) ? bytes : undefined,
@@ -232,6 +238,24 @@ export function createModelCatalogue(
   }
 
   return { models, modelThumbnail };
+}
+
+// a source of the host's may never answer; its pending picture would be cached, and every later opening would wait on it
+const THUMBNAIL_TIMEOUT_MS = 30_000;
+
+/** A source's picture within {@link THUMBNAIL_TIMEOUT_MS}: past it the source's signal aborts and the promise rejects. */
+function boundedThumbnail(source: ModelSource, modelId: string): Promise<Uint8Array | undefined> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error('The model picture took too long.'));
+    }, THUMBNAIL_TIMEOUT_MS);
+  });
+  // async, so a source that throws at once rejects like one that fails later
+  const asked = (async () => source.thumbnail?.(modelId, { signal: controller.signal }))();
+  return Promise.race([asked, late]).finally(() => clearTimeout(timer));
 }
 
 function summary(provider: string, item: ModelSourceItem): ModelSummary {

@@ -93,8 +93,9 @@ export const modelSchema = z.looseObject({
     })
     .optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
-  // The spec's thumbnail: an asset and its (signed) URL; models without one omit it.
-  thumbnail: z.looseObject({ assetId: z.string().optional(), url: z.string() }).optional(),
+  // The spec's thumbnail: an asset and its (signed) URL; models without one omit it. Only a picker shows it, so a
+  // malformed one is dropped rather than failing the model read (a training poll reads the same model).
+  thumbnail: z.looseObject({ assetId: z.string().optional(), url: z.string() }).optional().catch(undefined),
   ownerId: z.string().optional(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
