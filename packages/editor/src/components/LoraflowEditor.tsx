@@ -5,7 +5,7 @@ import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, us
 import { z } from 'zod/mini';
 
 import { createCatalogue } from '../catalogue';
-import { downloadDocument, parseDocumentText } from '../io';
+import { downloadDocument, readDocumentFile } from '../io';
 import { autoLayout } from '../layout';
 import { EditorContext, type EditorContextValue, useEditorContext, useEditorState } from '../react/context';
 import type { EditorRuntime } from '../runtime-types';
@@ -352,9 +352,8 @@ function EditorLayout(props: {
 
   const importFile = useCallback(
     (file: File) => {
-      void file.text().then(
-        (text) => {
-          const r = parseDocumentText(text);
+      void readDocumentFile(file).then(
+        (r) => {
           if (r.ok) {
             store.replaceDocument(r.value, { undoable: true });
             requestAnimationFrame(() => void flow.fitView());
