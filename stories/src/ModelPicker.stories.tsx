@@ -20,13 +20,24 @@ function Select({ nodeId }: { nodeId: string }) {
  * The example graph with its first LoRA selected; models come from a scripted catalogue, or from the real runtime
  * over the in-page emulator when `script` is `emulator`.
  */
-function PickerEditor({ script, theme }: { script: CatalogueScript | 'emulator'; theme?: 'light' | 'dark' }) {
+function PickerEditor({
+  script,
+  theme,
+  asClass,
+}: {
+  script: CatalogueScript | 'emulator';
+  theme?: 'light' | 'dark';
+  asClass?: boolean;
+}) {
   const runtime = useMemo(
     () =>
       script === 'emulator'
         ? createEmulatorRuntime().runtime
-        : { ...frozenRuntime('queued'), ...scriptedCatalogue(script) },
-    [script],
+        : asClass
+          ? // its other members are own fields copied from the frozen runtime, which TypeScript cannot see
+            (new ClassCatalogueRuntime(script) as unknown as ReturnType<typeof frozenRuntime>)
+          : { ...frozenRuntime('queued'), ...scriptedCatalogue(script) },
+    [script, asClass],
   );
   return (
     <div style={{ height: '100vh' }}>
@@ -40,6 +51,28 @@ function PickerEditor({ script, theme }: { script: CatalogueScript | 'emulator';
       </LoraflowEditor>
     </div>
   );
+}
+
+/**
+ * A host's runtime written as a class: its catalogue methods live on the prototype and read a private field, so a
+ * call that lost its `this` throws.
+ */
+class ClassCatalogueRuntime {
+  readonly #catalogue: ReturnType<typeof scriptedCatalogue>;
+  readonly #script: CatalogueScript;
+  constructor(script: CatalogueScript) {
+    Object.assign(this, frozenRuntime('queued'));
+    this.#script = script;
+    this.#catalogue = scriptedCatalogue(script);
+  }
+  models(query?: Parameters<ReturnType<typeof scriptedCatalogue>['models']>[0]) {
+    // a plain method may throw before it returns a promise
+    if (this.#script === 'error') throw new Error('The catalogue is not configured on this host.');
+    return this.#catalogue.models(query);
+  }
+  modelThumbnail(ref: string) {
+    return this.#catalogue.modelThumbnail(ref);
+  }
 }
 
 const meta = {
@@ -235,5 +268,26 @@ export const PickerDamagedRows: Story = {
     await waitFor(() => expect(names(picker).length).toBeGreaterThan(0), { timeout: 5_000 });
     const note = picker.querySelector('[data-code="models.skipped"]');
     expect(note?.textContent).toBe('2 catalogue entries could not be read and are not shown.');
+  },
+};
+
+/** A host's runtime that is a class instance: the picker calls its catalogue as methods, and lists its models. */
+export const PickerOnClassRuntime: Story = {
+  args: { script: 'results', asClass: true },
+  play: async ({ canvasElement }) => {
+    const picker = await openPicker(canvasElement);
+    await waitFor(() => expect(names(picker)).toHaveLength(4), { timeout: 5_000 });
+    expect(within(picker).queryByRole('alert')).toBeNull();
+  },
+};
+
+/** A host's catalogue method that throws instead of rejecting: the picker says so, with a way to try again. */
+export const PickerThrowsAtOnce: Story = {
+  args: { script: 'error', asClass: true },
+  play: async ({ canvasElement }) => {
+    const picker = await openPicker(canvasElement);
+    const alert = await within(picker).findByRole('alert');
+    expect(alert.textContent).toContain('The catalogue is not configured on this host.');
+    expect(within(alert).getByRole('button', { name: 'Try again' })).toBeTruthy();
   },
 };

@@ -73,6 +73,8 @@ describe('stories in Chromium', () => {
     'PickerOverlappingPages',
     'PickerClosesOutside',
     'PickerDamagedRows',
+    'PickerOnClassRuntime',
+    'PickerThrowsAtOnce',
     'HistoryEmpty',
     'HistorySeveralRuns',
     'HistoryFailedRun',

@@ -54,4 +54,32 @@ describe('a lazy panel whose code fails to load, in Chromium', () => {
       await h.browser.unroute(chunk('RunHistory'));
     }
   });
+
+  it('that cannot load can be put away: the keyboard is on Retry, Escape closes it, and the focus stays in the editor', async () => {
+    await h.browser.route(chunk('Palette'), (route) => route.abort('internetdisconnected'));
+    try {
+      const page = await h.open('/editor.html?fixture=pipeline');
+      await page.getByRole('button', { name: '+ Node' }).click();
+      const notice = page.locator('[data-code="panel.load-failed"]');
+      await expect.poll(() => notice.textContent()).toContain('Could not load the palette');
+      // the palette's field that had the focus is gone with its box: never <body>
+      await expect
+        .poll(() =>
+          page.evaluate(() => document.activeElement?.textContent ?? document.activeElement?.tagName),
+        )
+        .toBe('Retry');
+      await page.keyboard.press('Escape');
+      await expect.poll(() => notice.count()).toBe(0);
+      expect(await page.evaluate(() => document.activeElement === document.body)).toBe(false);
+      // and again, closed with the mouse this time
+      await page.getByRole('button', { name: '+ Node' }).click();
+      await expect.poll(() => notice.count()).toBe(1);
+      await notice.getByRole('button', { name: 'Close' }).click();
+      await expect.poll(() => notice.count()).toBe(0);
+      expect(await page.evaluate(() => document.activeElement === document.body)).toBe(false);
+      await page.close();
+    } finally {
+      await h.browser.unroute(chunk('Palette'));
+    }
+  });
 });

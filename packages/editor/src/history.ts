@@ -11,10 +11,11 @@ export { resultOfRecord } from './run-result';
  * runImages(record, 3); // the first three images: the history panel's thumbnails
  */
 export function runImages(record: Pick<RunRecord, 'doc' | 'nodes'>, limit = 64): ImageRef[] {
-  const order = record.doc.nodes.map((n) => n.id).filter((id) => record.nodes[id] !== undefined);
-  for (const id of Object.keys(record.nodes)) if (!order.includes(id)) order.push(id);
+  // a Set, not order.includes: a 5,000-node run's record would cost 25 million steps per history item render
+  const order = new Set(record.doc.nodes.map((n) => n.id).filter((id) => record.nodes[id] !== undefined));
+  for (const id of Object.keys(record.nodes)) order.add(id);
   return findImages(
-    order.map((id) => record.nodes[id]?.outputs),
+    [...order].map((id) => record.nodes[id]?.outputs),
     limit,
   );
 }

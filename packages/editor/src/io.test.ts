@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_CLIPBOARD_CHARS,
+  MAX_IMPORT_BYTES,
   parseClipboardText,
   parseDocumentText,
+  readDocumentFile,
   serializeClipboard,
   serializeDocument,
 } from './io';
@@ -35,6 +37,37 @@ describe('import and export', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('an imported file', () => {
+  it('is refused past the bound with import.too-large before a byte of it is read', async () => {
+    let read = false;
+    const file = {
+      size: MAX_IMPORT_BYTES + 1,
+      text: async () => {
+        read = true;
+        return serializeDocument(pipelineDocument);
+      },
+    };
+    const r = await readDocumentFile(file);
+    expect(read).toBe(false);
+    expect(!r.ok && r.issues[0]).toMatchObject({ path: [], code: 'import.too-large' });
+  });
+
+  it('up to the bound is read as its text is', async () => {
+    const text = serializeDocument(pipelineDocument);
+    const r = await readDocumentFile(new Blob([text]));
+    expect(r).toEqual({ ok: true, value: pipelineDocument });
+  });
+
+  it('that cannot be read says so with a code instead of throwing', async () => {
+    const r = await readDocumentFile({
+      size: 10,
+      text: () => Promise.reject(new Error('gone from the disk')),
+    });
+    expect(!r.ok && r.issues[0]).toMatchObject({ path: [], code: 'import.unreadable' });
+    expect(!r.ok && r.issues[0]?.message).toContain('gone from the disk');
   });
 });
 

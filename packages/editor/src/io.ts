@@ -33,6 +33,53 @@ export function parseDocumentText(text: string): Result<GraphDocument> {
 }
 
 /**
+ * The largest file an import reads (64 MiB, as the CLI's graph files): past it the import is refused with
+ * `import.too-large` before a byte is read, so a video or a disk image dropped by mistake cannot freeze the page.
+ *
+ * @example
+ * if (file.size > MAX_IMPORT_BYTES) showTooLarge();
+ */
+export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a graph document from a file the person chose or dropped: too large, unreadable, not JSON or not a
+ * document each come back as an issue with a path, a code and a sentence, never as a throw.
+ *
+ * @example
+ * const r = await readDocumentFile(input.files[0]);
+ * if (r.ok) store.replaceDocument(r.value, { undoable: true });
+ */
+export async function readDocumentFile(file: {
+  readonly size: number;
+  text(): Promise<string>;
+}): Promise<Result<GraphDocument>> {
+  if (file.size > MAX_IMPORT_BYTES) {
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    return {
+      ok: false,
+      issues: [
+        {
+          path: [],
+          code: 'import.too-large',
+          message: `The file holds ${mib(file.size)}; an import reads at most ${mib(MAX_IMPORT_BYTES)}.`,
+        },
+      ],
+    };
+  }
+  let text: string;
+  try {
+    text = await file.text();
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      issues: [{ path: [], code: 'import.unreadable', message: `The file could not be read: ${why}.` }],
+    };
+  }
+  return parseDocumentText(text);
+}
+
+/**
  * Nodes and the edges between them, as copied to (and pasted from) the system clipboard.
  *
  * @example

@@ -5,7 +5,7 @@ import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, us
 import { z } from 'zod/mini';
 
 import { createCatalogue } from '../catalogue';
-import { downloadDocument, parseDocumentText } from '../io';
+import { downloadDocument, readDocumentFile } from '../io';
 import { autoLayout } from '../layout';
 import { EditorContext, type EditorContextValue, useEditorContext, useEditorState } from '../react/context';
 import type { EditorRuntime } from '../runtime-types';
@@ -96,19 +96,30 @@ export function shortcut(key: string, mod: boolean, shift: boolean, readOnly: bo
 // is idle after the editor mounts: the entry stays in budget and the first render parses less.
 const loadPalette = () => import('./Palette');
 // Each lazy panel fails alone: a chunk that does not arrive leaves a "could not load" notice with Retry in its place.
-const LazyPalette = lazyPanel('palette', 'lf-palette', () => loadPalette().then((m) => m.Palette));
+const LazyPalette = lazyPanel(
+  'palette',
+  'lf-palette',
+  () => loadPalette().then((m) => m.Palette),
+  (p) => p.onClose(),
+);
 
 // The inspector (its forms and widgets) and the image viewer load the same way: a page shows its nodes before
 // it parses them, and they are in place by the time a node is selected or an image enlarged.
 const loadInspector = () => import('./Inspector');
 const LazyInspector = lazyPanel('inspector', 'lf-inspector', () => loadInspector().then((m) => m.Inspector));
 // the run history is opened from the toolbar: loaded on that click, never on the first render
-const LazyRunHistory = lazyPanel('run history', 'lf-history', () =>
-  import('./RunHistory').then((m) => m.RunHistory),
+const LazyRunHistory = lazyPanel(
+  'run history',
+  'lf-history',
+  () => import('./RunHistory').then((m) => m.RunHistory),
+  (p) => p.onClose(),
 );
 const loadViewer = () => import('./ImageViewer');
-const LazyImageViewer = lazyPanel('image viewer', 'lf-viewer-error', () =>
-  loadViewer().then((m) => m.ImageViewer),
+const LazyImageViewer = lazyPanel(
+  'image viewer',
+  'lf-viewer-error',
+  () => loadViewer().then((m) => m.ImageViewer),
+  (p) => p.onChange(undefined),
 );
 
 /**
@@ -352,9 +363,8 @@ function EditorLayout(props: {
 
   const importFile = useCallback(
     (file: File) => {
-      void file.text().then(
-        (text) => {
-          const r = parseDocumentText(text);
+      void readDocumentFile(file).then(
+        (r) => {
           if (r.ok) {
             store.replaceDocument(r.value, { undoable: true });
             requestAnimationFrame(() => void flow.fitView());

@@ -27,8 +27,11 @@ export interface ModelPickerProps {
 }
 
 // The list loads on first opening, outside the editor's entry chunk (the bundle budget counts the entry).
-const List = lazyPanel('model list', 'lf-picker', () =>
-  import('./ModelPickerList').then((m) => m.ModelPickerList),
+const List = lazyPanel(
+  'model list',
+  'lf-picker',
+  () => import('./ModelPickerList').then((m) => m.ModelPickerList),
+  (p) => p.onClose(),
 );
 
 /**

@@ -53,8 +53,7 @@ export function ModelPickerList(props: ModelPickerProps) {
   // Asks for a page; an answer to a question no longer asked (the search moved on) is dropped.
   const load = useCallback(
     (cursor?: string, before: ModelSummary[] = [], skippedBefore = 0) => {
-      const list = runtime?.models;
-      if (!list) {
+      if (!runtime?.models) {
         setListing({
           status: 'error',
           models: [],
@@ -63,7 +62,9 @@ export function ModelPickerList(props: ModelPickerProps) {
         return;
       }
       const id = ++asked.current;
-      list(cursor ? { ...query, cursor } : query).then(
+      const asking = cursor ? { ...query, cursor } : query;
+      // called as a method (a host's runtime may be a class instance), and a throw is a refusal like a rejection
+      new Promise<ModelPage>((resolve) => resolve(runtime.models!(asking))).then(
         (page) => {
           if (asked.current !== id) return;
           // rows a provider sent malformed are counted over every page loaded so far

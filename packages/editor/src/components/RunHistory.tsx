@@ -219,8 +219,8 @@ export function RunHistory(props: RunHistoryProps) {
   const listRuns = useMemo(() => runtime?.listRuns?.bind(runtime), [runtime]);
 
   const { listing, load } = useRunListing(runtime, listRuns, limit, { runId: shownRun, status: runStatus });
-  // the canvas's graph as it is now: whether a run ran another graph changes with every edit
-  const doc = useEditorState((s) => s.doc);
+  // the canvas's graph as of its last edit but a move: sameGraph ignores positions, so a drag re-renders nothing here
+  const doc = useEditorState((s) => s.typesDoc);
 
   useEffect(() => {
     const from = moreFrom.current;
